@@ -1,0 +1,112 @@
+// The checked study: what the checker makes of an AST, and what the generator consumes.
+//
+// A study is its axes (every ranged value, named by `let` or anonymous) and the grid
+// points they span after `tuples` and `where` pruning. A grid point is the whole study
+// with every axis fixed: layers with their shapes and parameter counts, data, training,
+// metrics; the generator needs nothing else to emit a trainer.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hps {
+
+// One concrete value of an axis or setting, with its canonical text ("1e-05" prints as
+// written in the spec: "1e-5"; identifiers and strings as themselves).
+struct param_value {
+    enum class kind { number, identifier, string };
+    kind type = kind::number;
+    double number = 0;
+    bool is_integer = false;
+    std::string text;
+};
+
+struct axis {
+    std::string name;  // `let` name, or "<layer><k>.<key>" (conv2d1.filters), "train.lr", ...
+    bool named = false;  // declared with `let`
+    std::vector<param_value> values;
+};
+
+// Layer kinds the runtime has; the grammar also accepts conv1d, conv3d, lstm, avgpool,
+// batchnorm, which the checker rejects as "not supported yet" until the runtime has them.
+struct layer {
+    std::string kind;  // conv2d maxpool dense dropout flatten (conv1d maxpool1d ... later)
+    std::string name;  // kind + 1-based index among layers of that kind: conv2d1, dense2
+    int filters = 0;  // conv
+    std::vector<int> kernel;  // conv, per spatial dim
+    std::vector<int> stride;  // conv and pool, per spatial dim
+    std::vector<int> pool;  // pool window, per spatial dim
+    std::string padding = "valid";  // conv: same | valid
+    int units = 0;  // dense, lstm
+    std::string activation = "linear";  // relu elu selu softplus sigmoid tanh linear
+    double rate = 0;  // dropout: probability of dropping a unit
+    double l1 = 0, l2 = 0;  // penalties on the layer's weights (not biases)
+    std::vector<int> in_shape, out_shape;  // channels last: (H, W, C), (N)
+    std::size_t params = 0;  // trainable parameters
+};
+
+struct data_config {
+    std::string train, validation, test;  // paths as written (relative to the spec's folder)
+    double split = 0;  // > 0: validation is this fraction of train (seeded), validation unset
+    std::string x_name = "x", y_name = "y";  // array names in .npz files
+    std::vector<int> input;  // (H, W, C) or (N)
+    enum class target_kind { regression, classes, binary } target = target_kind::regression;
+    int outputs = 1;  // regression: outputs; classes: K; binary: 1
+    double scale = 1;  // multiply inputs by this after loading (1/255 for bytes)
+};
+
+struct train_config {
+    std::string optimizer = "adam";  // sgd momentum adam rmsprop adadelta
+    std::map<std::string, double> optimizer_settings;  // lr, beta1, beta2, eps, momentum, rho ...
+    std::string loss = "mse";  // mse mse_half mae bce softmax_ce
+    int batch = 32;
+    long steps = 0;  // one of steps or epochs is set
+    long epochs = 0;
+    int checkpoints = 10;  // validation evaluations, evenly spaced
+    unsigned long seed = 1;
+    int patience = 0;  // 0: no early stopping; else checkpoints without improvement
+};
+
+struct metric {
+    std::string kind;  // within mse mae rmse accuracy precision recall f1 roc_auc eff_pur confusion
+    std::string name;  // as reported (the `as` name, else the kind)
+    double param = 0;  // within: tolerance; precision/recall/f1: threshold
+};
+
+struct selection {
+    bool maximize = true;
+    std::string metric;  // a metric's name
+};
+
+struct slurm_config {
+    std::string partition, account, qos, mem, time;
+    int cpus = 1;
+    int throttle = 0;  // 0: no %N limit
+    std::vector<std::string> extra;  // extra `#SBATCH` lines, as written
+};
+
+struct grid_point {
+    std::size_t id = 0;
+    std::string name;  // model-NNN, zero-padded to the width of the grid size
+    std::vector<param_value> axis_values;  // one per study::axes, same order
+    std::vector<layer> layers;
+    data_config data;
+    train_config train;
+    std::vector<metric> metrics;
+    selection select;
+    std::size_t params = 0;  // sum of layers' params
+};
+
+struct study {
+    std::string name, description;
+    std::string spec_path;  // as given on the command line
+    std::vector<axis> axes;  // in declaration order: the last varies fastest
+    std::size_t full_size = 0;  // product of axis sizes, before pruning
+    std::vector<grid_point> points;  // after tuples and where; ids renumbered from 0
+    slurm_config slurm;
+};
+
+}  // namespace hps

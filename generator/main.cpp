@@ -1,0 +1,54 @@
+// hpsgen: hyperparameter studies of neural networks as specialised C++ trainers.
+#include "generator/commands.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace {
+
+struct command {
+    const char* name;
+    int (*run)(const hps::cli::args&);
+    const char* summary;
+};
+
+constexpr command commands[] = {
+    {"check", hps::cli::check, "check a .hps study and summarise its grid"},
+    {"list", hps::cli::list, "list the grid points of a study (table, tsv or json)"},
+    {"fmt", hps::cli::fmt, "print a study in canonical form"},
+};
+
+void usage(std::FILE* out) {
+    std::fprintf(out,
+                 "usage: hpsgen <command> [options]\n\n"
+                 "hpsgen turns a hyperparameter study written as a .hps file into one\n"
+                 "specialised C++ trainer per grid point, plus a Slurm job array.\n\n"
+                 "commands:\n");
+    for (const auto& c : commands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+    std::fprintf(out, "\n'hpsgen <command> --help' describes a command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        usage(stdout);
+        return 0;
+    }
+    if (name == "--version") {
+        std::printf("hpsgen 0.1.0\n");
+        return 0;
+    }
+    for (const auto& c : commands) {
+        if (name == c.name) return c.run(hps::cli::args(argv + 2, argv + argc));
+    }
+    std::fprintf(stderr, "hpsgen: unknown command '%s'\n\n", name.c_str());
+    usage(stderr);
+    return 2;
+}

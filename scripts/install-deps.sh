@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's own packages, what hpsgen needs and is missing.
+#   scripts/install-deps.sh          build + run (compiler, cmake, Boost, Eigen, zlib, Fashion-MNIST)
+#   scripts/install-deps.sh --test   also the test suite's references (doctest, Google Benchmark,
+#                                    python3-numpy/-sklearn/-torch) and the Slurm test cluster
+# Nothing is downloaded outside apt; nothing is installed that is already there.
+set -euo pipefail
+
+want=(g++ cmake make libboost-dev libeigen3-dev zlib1g-dev dataset-fashion-mnist)
+if [[ "${1:-}" == "--test" ]]; then
+    want+=(doctest-dev libbenchmark-dev python3-numpy python3-sklearn python3-torch)
+fi
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+    echo "install-deps: everything is already installed"
+    exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}" >&2
+    echo "install-deps: run this script as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get -o DPkg::Lock::Timeout=600 update -q
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
