@@ -13,5 +13,8 @@ using args = std::vector<std::string>;
 int check(const args& a);
 int list(const args& a);
 int fmt(const args& a);
+int generate(const args& a);
+int run(const args& a);
+int report(const args& a);
 
 }  // namespace hps::cli

@@ -17,6 +17,9 @@ constexpr command commands[] = {
     {"check", hps::cli::check, "check a .hps study and summarise its grid"},
     {"list", hps::cli::list, "list the grid points of a study (table, tsv or json)"},
     {"fmt", hps::cli::fmt, "print a study in canonical form"},
+    {"generate", hps::cli::generate, "write a study folder: one trainer per grid point, CMake, Slurm array"},
+    {"run", hps::cli::run, "build and train a study folder's points on this machine"},
+    {"report", hps::cli::report, "rank a study's trained points by its selection metric"},
 };
 
 void usage(std::FILE* out) {

@@ -6,7 +6,7 @@
 # Nothing is downloaded outside apt; nothing is installed that is already there.
 set -euo pipefail
 
-want=(g++ cmake make libboost-dev libeigen3-dev zlib1g-dev dataset-fashion-mnist)
+want=(g++ cmake make libboost-dev libeigen3-dev zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
     want+=(doctest-dev libbenchmark-dev python3-numpy python3-sklearn python3-torch)
 fi

@@ -1,0 +1,186 @@
+// hpsgen generate SPEC [-o DIR]: a checked study -> a study folder of trainers.
+#include "generator/commands.hpp"
+#include "generator/emit.hpp"
+
+#include "dsl/check.hpp"
+#include "dsl/parse.hpp"
+
+#include <hps/io.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace hps::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* generate_help =
+    "usage: hpsgen generate SPEC [-o DIR]\n\n"
+    "Checks SPEC and writes its study folder: one specialised trainer per grid point\n"
+    "(trainers/model-NNN/main.cpp), a CMakeLists.txt that builds them all, grid.tsv,\n"
+    "study.json, submit.sbatch (the Slurm job array) and a copy of the hps runtime.\n"
+    "Nothing is written when the spec has an error.\n\n"
+    "options:\n"
+    "  -o, --output DIR   the study folder (default: out/<study name>)\n"
+    "  -h, --help         this text\n\n"
+    "Generating again into the same folder rewrites only what changed, so only the\n"
+    "changed trainers rebuild; run folders (runs/) are never touched. A folder that\n"
+    "hpsgen did not write is refused.\n\n"
+    "next: hpsgen run DIR (locally), or hpsgen submit DIR / sbatch DIR/submit.sbatch\n";
+
+// Writes the emitted files into a folder: unchanged files are left alone (their
+// timestamps too, so make rebuilds only changed trainers), changed ones replaced
+// atomically, trainers of points no longer in the grid removed.
+class folder_sink : public output_sink {
+public:
+    explicit folder_sink(fs::path root) : root_(std::move(root)) {}
+    void write(const std::string& rel, const std::string& contents) override { files_[rel] = contents; }
+
+    struct counts {
+        int written = 0, unchanged = 0, removed = 0;
+    };
+
+    counts commit() {
+        counts c;
+        for (const auto& [rel, contents] : files_) {
+            const fs::path p = root_ / rel;
+            std::ifstream old(p, std::ios::binary);
+            if (old) {
+                std::ostringstream s;
+                s << old.rdbuf();
+                if (s.str() == contents) {
+                    ++c.unchanged;
+                    continue;
+                }
+            }
+            fs::create_directories(p.parent_path());
+            write_file_atomic(p.string(), contents);
+            ++c.written;
+        }
+        const fs::path trainers = root_ / "trainers";
+        if (fs::is_directory(trainers)) {
+            std::vector<fs::path> stale;
+            for (const auto& e : fs::directory_iterator(trainers))
+                if (!files_.count("trainers/" + e.path().filename().string() + "/main.cpp")) stale.push_back(e.path());
+            for (const auto& p : stale) {
+                fs::remove_all(p);
+                ++c.removed;
+            }
+        }
+        return c;
+    }
+
+private:
+    fs::path root_;
+    std::map<std::string, std::string> files_;
+};
+
+std::string read_file(const std::string& path, std::string& error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot read '" + path + "': " + std::strerror(errno);
+        return {};
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+int generate(const args& a) {
+    std::string spec, out;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == "-h" || a[i] == "--help") {
+            std::fputs(generate_help, stdout);
+            return 0;
+        } else if (a[i] == "-o" || a[i] == "--output") {
+            if (i + 1 >= a.size()) {
+                std::fprintf(stderr, "hpsgen generate: %s needs a folder\n", a[i].c_str());
+                return 2;
+            }
+            out = a[++i];
+        } else if (!a[i].empty() && a[i][0] == '-') {
+            std::fprintf(stderr, "hpsgen generate: unknown option '%s' (see hpsgen generate --help)\n", a[i].c_str());
+            return 2;
+        } else if (spec.empty()) {
+            spec = a[i];
+        } else {
+            std::fprintf(stderr, "hpsgen generate: one spec at a time ('%s' and '%s')\n", spec.c_str(), a[i].c_str());
+            return 2;
+        }
+    }
+    if (spec.empty()) {
+        std::fprintf(stderr, "hpsgen generate: which spec? usage: hpsgen generate SPEC [-o DIR]\n");
+        return 2;
+    }
+    std::string error;
+    std::string text = read_file(spec, error);
+    if (!error.empty()) {
+        std::fprintf(stderr, "hpsgen generate: %s\n", error.c_str());
+        return 1;
+    }
+    source src(spec, std::move(text));
+    diagnostics diags;
+    ast::study_file file;
+    std::optional<study> checked;
+    if (parse(src, file, diags)) checked = check(src, file, diags);
+    std::fputs(format(diags).c_str(), stderr);
+    if (!checked) {
+        std::fprintf(stderr, "hpsgen generate: %zu error%s in %s; nothing was written\n", diags.error_count(),
+                     diags.error_count() == 1 ? "" : "s", spec.c_str());
+        return 1;
+    }
+    study& s = *checked;
+    s.spec_path = spec;
+    if (out.empty()) out = "out/" + s.name;
+
+    const fs::path root = fs::path(out);
+    std::error_code ec;
+    if (fs::exists(root) && !fs::is_directory(root)) {
+        std::fprintf(stderr, "hpsgen generate: '%s' exists and is not a folder; choose another -o\n", out.c_str());
+        return 1;
+    }
+    if (fs::is_directory(root) && !fs::is_empty(root) && !fs::exists(root / ".hpsgen")) {
+        std::fprintf(stderr,
+                     "hpsgen generate: refusing to write into '%s': it is not empty and hpsgen did not write it "
+                     "(no .hpsgen file); choose another -o folder or empty it\n",
+                     out.c_str());
+        return 1;
+    }
+    emit_options opt;
+    opt.spec_display = fs::path(spec).lexically_normal().string();
+    // data paths in the spec are relative to the spec's folder; trainers run in the study folder
+    const fs::path spec_dir = fs::absolute(spec).parent_path();
+    fs::create_directories(root, ec);
+    if (ec) {
+        std::fprintf(stderr, "hpsgen generate: cannot create '%s': %s\n", out.c_str(), ec.message().c_str());
+        return 1;
+    }
+    std::string prefix = fs::relative(spec_dir, fs::absolute(root)).generic_string();
+    opt.data_prefix = prefix.empty() || prefix == "." ? "" : prefix + "/";
+    opt.canonical_spec = print(file);
+
+    folder_sink sink(root);
+    try {
+        emit_study(s, opt, sink);
+        auto c = sink.commit();
+        std::printf("generated %zu trainer%s of study %s in %s (%d file%s written, %d unchanged%s)\n", s.points.size(),
+                    s.points.size() == 1 ? "" : "s", s.name.c_str(), out.c_str(), c.written, c.written == 1 ? "" : "s",
+                    c.unchanged, c.removed ? (", " + std::to_string(c.removed) + " stale trainers removed").c_str() : "");
+        std::printf("next: hpsgen run %s        (build and train here)\n"
+                    "      hpsgen submit %s     (Slurm)\n",
+                    out.c_str(), out.c_str());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hpsgen generate: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace hps::cli

@@ -1,0 +1,290 @@
+// hpsgen run DIR: build the study's trainers and train every unfinished point here,
+// a few at a time, with one overall progress line. The local twin of the Slurm array.
+#include "generator/commands.hpp"
+#include "generator/study_dir.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace hps::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* run_help =
+    "usage: hpsgen run DIR [options]\n\n"
+    "Builds the trainers of the study folder DIR (cmake, in DIR/build) and trains every\n"
+    "point that has not finished, N at a time, sharing the machine's cores between them.\n"
+    "Each trainer's output goes to DIR/runs/<point>/train.log. Interrupted (Ctrl-C, kill),\n"
+    "the running trainers save a checkpoint; the next `hpsgen run` resumes them.\n\n"
+    "options:\n"
+    "  -j, --jobs N        trainers side by side (default: one per core, at most the points left)\n"
+    "  --threads T         threads per trainer (default: cores / jobs, at least 1)\n"
+    "  --steps N           train each point N steps instead of the spec's (a quick look)\n"
+    "  --checkpoints N     evaluate N times instead of the spec's\n"
+    "  --build-only        build, do not train\n"
+    "  --no-build          train with the trainers already built\n"
+    "  -h, --help          this text\n\n"
+    "next: hpsgen report DIR\n";
+
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void on_interrupt(int sig) { interrupted = sig; }
+
+std::string duration(double s) {
+    char buf[32];
+    long t = long(s + 0.5);
+    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+    else std::snprintf(buf, sizeof buf, "%lds", t);
+    return buf;
+}
+
+bool parse_count(const std::string& text, long& out) {
+    char* end = nullptr;
+    out = std::strtol(text.c_str(), &end, 10);
+    return !text.empty() && *end == '\0' && out > 0;
+}
+
+// Runs a command with its output appended to `log`; shows make's "[ 42%]" as progress.
+int run_logged(const std::string& command, const std::string& log, const char* what) {
+    std::string full = command + " 2>&1";
+    std::FILE* pipe = ::popen(full.c_str(), "r");
+    if (!pipe) return -1;
+    std::FILE* out = std::fopen(log.c_str(), "a");
+    const bool tty = ::isatty(1);
+    char line[4096];
+    int last_percent = -1;
+    while (std::fgets(line, sizeof line, pipe)) {
+        if (out) std::fputs(line, out);
+        if (line[0] == '[' && std::strchr(line, '%')) {
+            int percent = std::atoi(line + 1);
+            if (percent != last_percent && (tty || percent / 25 != last_percent / 25)) {
+                std::printf(tty ? "\r%s: %3d%%" : "%s: %d%%\n", what, percent);
+                std::fflush(stdout);
+                last_percent = percent;
+            }
+        }
+    }
+    if (out) std::fclose(out);
+    int status = ::pclose(pipe);
+    if (tty && last_percent >= 0) std::printf("\n");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+void print_tail(const std::string& path, int lines) {
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) return;
+    std::deque<std::string> tail;
+    char line[4096];
+    while (std::fgets(line, sizeof line, f)) {
+        tail.push_back(line);
+        if (int(tail.size()) > lines) tail.pop_front();
+    }
+    std::fclose(f);
+    for (const auto& l : tail) std::fputs(l.c_str(), stderr);
+}
+
+std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+}  // namespace
+
+int run(const args& a) {
+    std::string dir;
+    long jobs = 0, threads = 0, steps = 0, checkpoints = 0;
+    bool build_only = false, no_build = false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string& x = a[i];
+        if (x == "-h" || x == "--help") {
+            std::fputs(run_help, stdout);
+            return 0;
+        } else if (x == "--build-only") build_only = true;
+        else if (x == "--no-build") no_build = true;
+        else if (x == "-j" || x == "--jobs" || x == "--threads" || x == "--steps" || x == "--checkpoints") {
+            long v = 0;
+            if (i + 1 >= a.size() || !parse_count(a[i + 1], v)) {
+                std::fprintf(stderr, "hpsgen run: %s needs a positive whole number\n", x.c_str());
+                return 2;
+            }
+            ++i;
+            (x == "-j" || x == "--jobs" ? jobs : x == "--threads" ? threads : x == "--steps" ? steps : checkpoints) = v;
+        } else if (!x.empty() && x[0] == '-') {
+            std::fprintf(stderr, "hpsgen run: unknown option '%s' (see hpsgen run --help)\n", x.c_str());
+            return 2;
+        } else if (dir.empty()) dir = x;
+        else {
+            std::fprintf(stderr, "hpsgen run: one study folder at a time\n");
+            return 2;
+        }
+    }
+    if (dir.empty()) {
+        std::fprintf(stderr, "hpsgen run: which study folder? usage: hpsgen run DIR\n");
+        return 2;
+    }
+    study_dir s;
+    try {
+        s = load_study_dir(dir);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hpsgen run: %s\n", e.what());
+        return 1;
+    }
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+
+    if (!no_build) {
+        const std::string build = dir + "/build";
+        fs::create_directories(build);
+        const std::string log = build + "/build.log";
+        std::remove(log.c_str());
+        std::printf("building %zu trainer%s in %s (log: %s)\n", s.points.size(), s.points.size() == 1 ? "" : "s",
+                    build.c_str(), log.c_str());
+        std::fflush(stdout);
+        int rc = 0;
+        if (!fs::exists(build + "/CMakeCache.txt"))
+            rc = run_logged("cmake -S " + shell_quote(dir) + " -B " + shell_quote(build) + " -DCMAKE_BUILD_TYPE=Release",
+                            log, "configure");
+        if (rc == 0)
+            rc = run_logged("cmake --build " + shell_quote(build) + " -j " + std::to_string(cores), log, "build");
+        if (rc != 0) {
+            std::fprintf(stderr, "hpsgen run: the build failed; the end of %s:\n", log.c_str());
+            print_tail(log, 30);
+            return 1;
+        }
+    }
+    if (build_only) return 0;
+
+    std::vector<std::string> todo;
+    int already = 0;
+    for (const auto& p : s.points) {
+        auto st = read_point_state(dir, p.name);
+        if (st.finished()) ++already;
+        else todo.push_back(p.name);
+    }
+    if (todo.empty()) {
+        std::printf("all %zu points have finished; see hpsgen report %s\n", s.points.size(), dir.c_str());
+        return 0;
+    }
+    if (jobs <= 0) jobs = std::min<long>(long(cores), long(todo.size()));
+    if (threads <= 0) threads = std::max<long>(1, long(cores) / jobs);
+    std::printf("training %zu point%s (%d finished before), %ld at a time, %ld thread%s each\n", todo.size(),
+                todo.size() == 1 ? "" : "s", already, jobs, threads, threads == 1 ? "" : "s");
+    std::fflush(stdout);
+
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+
+    std::map<pid_t, std::string> running;
+    std::size_t next = 0;
+    int done = 0, failed = 0, stopped = 0;
+    std::vector<std::string> failures;
+    const auto start = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    const bool tty = ::isatty(1);
+    double last_line = -1e9;
+    bool forwarded = false;
+
+    auto progress = [&](bool force) {
+        const double t = elapsed();
+        if (!force && t - last_line < (tty ? 1.0 : 30.0)) return;
+        last_line = t;
+        const int finished = done + failed;
+        std::string eta = "?";
+        if (finished > 0)  // wall time per point so far already reflects the parallelism
+            eta = duration(t / finished * double(todo.size() - std::size_t(finished)));
+        std::printf(tty ? "\r[hpsgen run] %d/%zu done, %zu running, %d failed | %s elapsed | ETA %s   "
+                        : "[hpsgen run] %d/%zu done, %zu running, %d failed | %s elapsed | ETA %s\n",
+                    done, todo.size(), running.size(), failed, duration(t).c_str(), eta.c_str());
+        std::fflush(stdout);
+    };
+
+    while (next < todo.size() || !running.empty()) {
+        if (interrupted && !forwarded) {
+            for (const auto& [pid, name] : running) ::kill(pid, SIGTERM);
+            forwarded = true;
+            std::printf("%s[hpsgen run] interrupted: asking %zu trainer%s to save a checkpoint\n", tty ? "\n" : "",
+                        running.size(), running.size() == 1 ? "" : "s");
+            std::fflush(stdout);
+        }
+        while (!interrupted && next < todo.size() && long(running.size()) < jobs) {
+            const std::string& name = todo[next++];
+            const std::string run_dir = "runs/" + name;
+            fs::create_directories(fs::path(dir) / run_dir);
+            pid_t pid = ::fork();
+            if (pid == 0) {
+                ::setpgid(0, 0);  // Ctrl-C reaches hpsgen, which forwards SIGTERM
+                if (::chdir(dir.c_str()) != 0) _exit(127);
+                int fd = ::open((run_dir + "/train.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+                if (fd >= 0) {
+                    ::dup2(fd, 1);
+                    ::dup2(fd, 2);
+                    ::close(fd);
+                }
+                std::vector<std::string> argv_s = {"build/bin/" + name, "--run-dir", run_dir, "--threads",
+                                                   std::to_string(threads), "--progress", "60"};
+                if (steps > 0) argv_s.insert(argv_s.end(), {"--steps", std::to_string(steps)});
+                if (checkpoints > 0) argv_s.insert(argv_s.end(), {"--checkpoints", std::to_string(checkpoints)});
+                std::vector<char*> argv_c;
+                for (auto& x : argv_s) argv_c.push_back(x.data());
+                argv_c.push_back(nullptr);
+                ::execv(argv_c[0], argv_c.data());
+                std::fprintf(stderr, "hpsgen run: cannot start %s/%s: %s (build it with hpsgen run without --no-build)\n",
+                             dir.c_str(), argv_c[0], std::strerror(errno));
+                _exit(127);
+            }
+            if (pid < 0) {
+                std::fprintf(stderr, "hpsgen run: cannot start a trainer: %s\n", std::strerror(errno));
+                interrupted = SIGTERM;
+                break;
+            }
+            running[pid] = name;
+        }
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid > 0 && running.count(pid)) {
+            const std::string name = running[pid];
+            running.erase(pid);
+            const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            if (rc == 0 || rc == 3) ++done;  // 3: diverged, a result all the same
+            else if (rc == 75) ++stopped;
+            else {
+                ++failed;
+                failures.push_back(name + " (exit " + std::to_string(rc) + "; log: " + dir + "/runs/" + name + "/train.log)");
+            }
+            progress(true);
+            continue;
+        }
+        progress(false);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (tty) std::printf("\n");
+    std::printf("[hpsgen run] %d done, %d failed, %d interrupted, in %s\n", done, failed, stopped, duration(elapsed()).c_str());
+    for (const auto& f : failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
+    if (interrupted) {
+        std::printf("interrupted: run `hpsgen run %s` again to resume\n", dir.c_str());
+        return 130;
+    }
+    if (done > 0) std::printf("next: hpsgen report %s\n", dir.c_str());
+    return failed ? 1 : 0;
+}
+
+}  // namespace hps::cli

@@ -1,0 +1,298 @@
+#include "generator/emit.hpp"
+
+#include "generator/embedded.hpp"
+
+#include <hps/io.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+namespace hps {
+
+namespace {
+
+const std::string& template_text(const char* path) {
+    static std::map<std::string, std::string> cache;
+    auto it = cache.find(path);
+    if (it != cache.end()) return it->second;
+    const auto* f = embedded::find(path);
+    if (!f) throw std::logic_error(std::string("hpsgen: template '") + path + "' is not compiled in");
+    return cache.emplace(path, std::string(f->contents)).first->second;
+}
+
+std::string join(const std::vector<int>& v, const char* sep) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + std::to_string(v[i]);
+    return out;
+}
+
+std::string activation_type(const std::string& act) {
+    static const std::set<std::string> known = {"relu", "elu", "selu", "softplus", "sigmoid", "tanh", "linear"};
+    if (!known.count(act)) throw std::logic_error("hpsgen: no runtime activation for '" + act + "'");
+    return "hps::" + act;
+}
+
+// A double as a C++ literal of type double: the shortest text that reads back the same.
+std::string number_text(double v) {
+    std::string s = format_number(v);
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return s;
+}
+
+void json_value(json_writer& w, const param_value& v) {
+    if (v.type == param_value::kind::number) w.value(v.number);
+    else w.value(v.text);
+}
+
+// A value in a TSV cell: tabs and newlines cannot appear in one.
+std::string tsv_cell(const std::string& s) {
+    std::string out = s;
+    for (auto& c : out)
+        if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    return out;
+}
+
+std::string data_path(const std::string& path, const emit_options& opt) {
+    if (path.empty() || path.front() == '/' || path.rfind("idx:", 0) == 0) return path;
+    return opt.data_prefix + path;
+}
+
+std::string target_name(data_config::target_kind k) {
+    switch (k) {
+        case data_config::target_kind::regression: return "regression";
+        case data_config::target_kind::classes: return "classes";
+        case data_config::target_kind::binary: return "binary";
+    }
+    return "regression";
+}
+
+std::string axes_comment(const study& s, const grid_point& p) {
+    std::string out;
+    for (std::size_t i = 0; i < s.axes.size(); ++i)
+        out += (i ? ", " : "") + s.axes[i].name + " = " + p.axis_values[i].text;
+    return out.empty() ? "(no axes)" : out;
+}
+
+std::string config_lines(const study& s, const grid_point& p, const emit_options& opt) {
+    std::ostringstream o;
+    auto str = [&](const char* field, const std::string& v) {
+        if (!v.empty()) o << "    config." << field << " = " << cpp_string(v) << ";\n";
+    };
+    str("study", s.name);
+    str("point", p.name);
+    o << "    config.point_id = " << p.id << ";\n";
+    o << "    config.num_points = " << s.points.size() << ";\n";
+    str("train", data_path(p.data.train, opt));
+    str("validation", data_path(p.data.validation, opt));
+    str("test", data_path(p.data.test, opt));
+    if (p.data.split > 0) o << "    config.split = " << number_text(p.data.split) << ";\n";
+    if (p.data.x_name != "x") str("x_name", p.data.x_name);
+    if (p.data.y_name != "y") str("y_name", p.data.y_name);
+    str("target", target_name(p.data.target));
+    o << "    config.outputs = " << p.data.outputs << ";\n";
+    if (p.data.scale != 1) o << "    config.scale = " << number_text(p.data.scale) << ";\n";
+    str("loss", p.train.loss);
+    str("optimizer", p.train.optimizer);
+    for (const auto& [k, v] : p.train.optimizer_settings)
+        o << "    config.optimizer_settings[" << cpp_string(k) << "] = " << number_text(v) << ";\n";
+    if (p.train.steps > 0) o << "    config.steps = " << p.train.steps << ";\n";
+    if (p.train.epochs > 0) o << "    config.epochs = " << p.train.epochs << ";\n";
+    o << "    config.checkpoints = " << p.train.checkpoints << ";\n";
+    o << "    config.seed = " << p.train.seed << ";\n";
+    if (p.train.patience > 0) o << "    config.patience = " << p.train.patience << ";\n";
+    for (const auto& m : p.metrics)
+        o << "    config.metrics.push_back({" << cpp_string(m.kind) << ", " << cpp_string(m.name) << ", "
+          << number_text(m.param) << "});\n";
+    o << "    config.select_max = " << (p.select.maximize ? "true" : "false") << ";\n";
+    str("select_metric", p.select.metric);
+    for (std::size_t i = 0; i < p.layers.size(); ++i) {
+        const auto& l = p.layers[i];
+        if (l.l1 != 0 || l.l2 != 0)
+            o << "    config.penalties.push_back({" << i << ", " << number_text(l.l1) << ", " << number_text(l.l2)
+              << "});  // " << l.name << "\n";
+    }
+    for (std::size_t i = 0; i < s.axes.size(); ++i)
+        o << "    config.axes.push_back({" << cpp_string(s.axes[i].name) << ", " << cpp_string(p.axis_values[i].text)
+          << "});\n";
+    o << "    config.params = " << p.params << ";\n";
+    std::string text = o.str();
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
+std::string grid_tsv(const study& s) {
+    std::string out = "id\tname";
+    for (const auto& a : s.axes) out += "\t" + tsv_cell(a.name);
+    out += "\tparams\n";
+    for (const auto& p : s.points) {
+        out += std::to_string(p.id) + "\t" + p.name;
+        for (const auto& v : p.axis_values) out += "\t" + tsv_cell(v.text);
+        out += "\t" + std::to_string(p.params) + "\n";
+    }
+    return out;
+}
+
+std::string study_json(const study& s, const emit_options& opt) {
+    json_writer w;
+    w.begin_object();
+    w.member("study", s.name).member("description", s.description).member("spec", opt.spec_display);
+    w.member("grid_size", s.points.size()).member("full_size", s.full_size);
+    if (!s.points.empty()) {
+        const auto& sel = s.points.front().select;
+        w.key("select").begin_object().member("metric", sel.metric).member("goal", sel.maximize ? "max" : "min").end_object();
+    }
+    w.key("axes").begin_array();
+    for (const auto& a : s.axes) {
+        w.begin_object().member("name", a.name).member("named", a.named).key("values").begin_array();
+        for (const auto& v : a.values) json_value(w, v);
+        w.end_array().end_object();
+    }
+    w.end_array();
+    w.key("points").begin_array();
+    for (const auto& p : s.points) {
+        w.begin_object().member("id", p.id).member("name", p.name).member("params", p.params);
+        w.key("axes").begin_object();
+        for (std::size_t k = 0; k < s.axes.size(); ++k) {
+            w.key(s.axes[k].name);
+            json_value(w, p.axis_values[k]);
+        }
+        w.end_object().key("layers").begin_array();
+        for (const auto& l : p.layers) {
+            w.begin_object().member("name", l.name).key("in").begin_array();
+            for (int d : l.in_shape) w.value(d);
+            w.end_array().key("out").begin_array();
+            for (int d : l.out_shape) w.value(d);
+            w.end_array().member("params", l.params).end_object();
+        }
+        w.end_array().end_object();
+    }
+    w.end_array().end_object();
+    return w.str();
+}
+
+}  // namespace
+
+std::string cpp_string(const std::string& text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '?': out += "\\?"; break;  // no trigraphs, whatever the compiler's mode
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\%03o", c);  // octal: never swallows a next digit
+                    out += buf;
+                } else {
+                    out += char(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+std::string render(std::string_view tmpl, const std::map<std::string, std::string>& values) {
+    std::string out;
+    std::set<std::string> used;
+    std::size_t pos = 0;
+    while (true) {
+        auto open = tmpl.find("{{", pos);
+        if (open == std::string_view::npos) {
+            out.append(tmpl.substr(pos));
+            break;
+        }
+        auto close = tmpl.find("}}", open + 2);
+        if (close == std::string_view::npos) throw std::logic_error("template: unclosed '{{'");
+        std::string key(tmpl.substr(open + 2, close - open - 2));
+        auto it = values.find(key);
+        if (it == values.end()) throw std::logic_error("template: no value for placeholder {{" + key + "}}");
+        used.insert(key);
+        out.append(tmpl.substr(pos, open - pos));
+        out += it->second;
+        pos = close + 2;
+    }
+    for (const auto& [k, v] : values)
+        if (!used.count(k)) throw std::logic_error("template: value '" + k + "' has no placeholder");
+    return out;
+}
+
+std::string fingerprint(std::string_view text) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 0x100000001b3ull;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+std::string layer_type(const layer& l) {
+    if (l.kind == "conv2d") {
+        return "hps::conv2d<" + std::to_string(l.filters) + ", " + join(l.kernel, ", ") + ", hps::" +
+               (l.padding == "same" ? "same" : "valid") + ", " + activation_type(l.activation) + ", " +
+               join(l.stride, ", ") + ">";
+    }
+    if (l.kind == "maxpool" || l.kind == "maxpool2d")
+        return "hps::maxpool2d<" + join(l.pool, ", ") + ", " + join(l.stride, ", ") + ">";
+    if (l.kind == "dense") return "hps::dense<" + std::to_string(l.units) + ", " + activation_type(l.activation) + ">";
+    if (l.kind == "dropout") return "hps::dropout<" + number_text(l.rate) + ">";
+    if (l.kind == "flatten") return "hps::flatten";
+    throw std::logic_error("hpsgen: the generator has no runtime layer for '" + l.kind + "'");
+}
+
+std::string emit_trainer(const study& s, const grid_point& p, const emit_options& opt) {
+    std::string layers;
+    for (std::size_t i = 0; i < p.layers.size(); ++i)
+        layers += "    " + layer_type(p.layers[i]) + (i + 1 < p.layers.size() ? ",\n" : "");
+    std::map<std::string, std::string> v = {
+        {"spec", opt.spec_display},
+        {"id", std::to_string(p.id)},
+        {"count", std::to_string(s.points.size())},
+        {"name", p.name},
+        {"axes", axes_comment(s, p)},
+        {"input", "hps::shape<" + join(p.data.input, ", ") + ">"},
+        {"layers", layers},
+        {"batch", std::to_string(p.train.batch)},
+        {"params", std::to_string(p.params)},
+        {"config", config_lines(s, p, opt)},
+    };
+    std::string text = render(template_text("templates/trainer.cpp.in"), v);
+    // the fingerprint covers everything above it, so a run folder knows its trainer
+    auto last = text.rfind("    return hps::train_main");
+    text.insert(last, "    config.fingerprint = \"" + fingerprint(text) + "\";\n");
+    return text;
+}
+
+void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
+    std::string trainers;
+    for (const auto& p : s.points) {
+        sink.write("trainers/" + p.name + "/main.cpp", emit_trainer(s, p, opt));
+        trainers += "    " + p.name + "\n";
+    }
+    if (!trainers.empty()) trainers.pop_back();
+    sink.write("CMakeLists.txt", render(template_text("templates/CMakeLists.txt.in"),
+                                        {{"spec", opt.spec_display},
+                                         {"count", std::to_string(s.points.size())},
+                                         {"study", s.name},
+                                         {"trainers", trainers}}));
+    sink.write("grid.tsv", grid_tsv(s));
+    sink.write("study.json", study_json(s, opt));
+    if (!opt.canonical_spec.empty()) sink.write("study.hps", opt.canonical_spec);
+    if (opt.include_runtime) {
+        for (const auto& f : embedded::files) {
+            std::string path = f.path;
+            if (path.rfind("runtime/", 0) == 0) sink.write(path, std::string(f.contents));
+        }
+    }
+    sink.write(".hpsgen", "generated by hpsgen from " + opt.spec_display +
+                              "\nThis folder is hpsgen's: `hpsgen generate` rewrites it; runs/ is never touched.\n");
+}
+
+}  // namespace hps

@@ -1,0 +1,64 @@
+// Emission: a checked study -> the files of a study folder, through an output sink.
+//
+// What is written (README "The study folder"):
+//   .hpsgen                     marks the folder as hpsgen's (generate refuses others)
+//   CMakeLists.txt              builds every trainer; only changed ones rebuild
+//   grid.tsv, study.json        the grid, for people and tools
+//   study.hps                   the spec in canonical form
+//   submit.sbatch               the Slurm job array
+//   trainers/model-NNN/main.cpp the specialised trainers
+//   runtime/hps/*.hpp           the runtime the trainers include (a snapshot: the folder
+//                               builds on a node without hpsgen)
+// Output is deterministic: no timestamps, no absolute paths, no hash-order loops.
+#pragma once
+
+#include "dsl/study.hpp"
+
+#include <map>
+#include <set>
+#include <string>
+
+namespace hps {
+
+// Where emitted files go. Tests capture them in memory; `generate` writes a folder.
+class output_sink {
+public:
+    virtual ~output_sink() = default;
+    virtual void write(const std::string& relative_path, const std::string& contents) = 0;
+};
+
+class memory_sink : public output_sink {
+public:
+    void write(const std::string& path, const std::string& contents) override { files[path] = contents; }
+    std::map<std::string, std::string> files;  // sorted: deterministic listing
+};
+
+struct emit_options {
+    std::string spec_display;  // the spec's path as shown in comments (relative, as given)
+    std::string data_prefix;   // prepended to relative data paths: the spec folder seen from
+                               // the output folder ("../../examples/"), so trainers run
+                               // from the study folder find the data
+    std::string canonical_spec;  // hps::print of the AST, written as study.hps
+    bool include_runtime = true;  // copy the runtime headers (off in golden tests)
+};
+
+// Emits every file of the study folder into `sink`.
+void emit_study(const study& s, const emit_options& opt, output_sink& sink);
+
+// The C++ source of one trainer (exposed for tests).
+std::string emit_trainer(const study& s, const grid_point& p, const emit_options& opt);
+
+// The C++ type of one layer, e.g. "hps::conv2d<16, 5, 5, hps::same, hps::relu>".
+std::string layer_type(const layer& l);
+
+// A C++ string literal for arbitrary text: user text never goes into code unescaped.
+std::string cpp_string(const std::string& text);
+
+// {{name}} substitution; an unknown or unused placeholder is a hard error (std::logic_error):
+// templates are hpsgen's own, so a mismatch is a bug to catch in the tests, not at a user's.
+std::string render(std::string_view tmpl, const std::map<std::string, std::string>& values);
+
+// 64-bit FNV-1a, as 16 hex digits: the fingerprint tying a run folder to its trainer.
+std::string fingerprint(std::string_view text);
+
+}  // namespace hps

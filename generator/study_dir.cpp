@@ -1,0 +1,132 @@
+#include "generator/study_dir.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace hps {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return {};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (true) {
+        auto tab = line.find('\t', start);
+        out.push_back(line.substr(start, tab - start));
+        if (tab == std::string::npos) break;
+        start = tab + 1;
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, double>> metric_list(const nlohmann::json& obj) {
+    std::vector<std::pair<std::string, double>> out;
+    if (!obj.is_object()) return out;
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        if (it.key() == "step" || it.key() == "confusion") continue;
+        if (it.value().is_number()) out.push_back({it.key(), it.value().get<double>()});
+        else if (it.value().is_null()) out.push_back({it.key(), std::numeric_limits<double>::quiet_NaN()});
+    }
+    return out;
+}
+
+}  // namespace
+
+study_dir load_study_dir(const std::string& dir) {
+    study_dir s;
+    s.path = dir;
+    if (!fs::is_directory(dir)) throw std::runtime_error("'" + dir + "' is not a folder; give the folder that `hpsgen generate` wrote");
+    if (!fs::exists(fs::path(dir) / ".hpsgen"))
+        throw std::runtime_error("'" + dir + "' is not a study folder (no .hpsgen file); generate one with `hpsgen generate SPEC -o " + dir + "`");
+    std::ifstream grid(fs::path(dir) / "grid.tsv");
+    if (!grid) throw std::runtime_error(dir + "/grid.tsv is missing; regenerate the study with `hpsgen generate`");
+    std::string line;
+    if (!std::getline(grid, line)) throw std::runtime_error(dir + "/grid.tsv is empty; regenerate the study");
+    auto header = split_tabs(line);
+    if (header.size() < 3 || header[0] != "id" || header[1] != "name" || header.back() != "params")
+        throw std::runtime_error(dir + "/grid.tsv has an unexpected header; regenerate the study");
+    s.axis_names.assign(header.begin() + 2, header.end() - 1);
+    while (std::getline(grid, line)) {
+        if (line.empty()) continue;
+        auto cells = split_tabs(line);
+        if (cells.size() != header.size()) throw std::runtime_error(dir + "/grid.tsv: a row has the wrong number of cells; regenerate the study");
+        point_row p;
+        p.id = std::stoul(cells[0]);
+        p.name = cells[1];
+        p.axis_values.assign(cells.begin() + 2, cells.end() - 1);
+        p.params = std::stoul(cells.back());
+        s.points.push_back(std::move(p));
+    }
+    auto text = slurp(fs::path(dir) / "study.json");
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) throw std::runtime_error(dir + "/study.json is missing or not valid JSON; regenerate the study");
+    s.study = j.value("study", "");
+    if (j.contains("select") && j["select"].is_object()) {
+        s.select_metric = j["select"].value("metric", "loss");
+        s.select_max = j["select"].value("goal", "min") == "max";
+    }
+    return s;
+}
+
+std::string trainer_fingerprint(const std::string& dir, const std::string& name) {
+    auto text = slurp(fs::path(dir) / "trainers" / name / "main.cpp");
+    const std::string key = "config.fingerprint = \"";
+    auto at = text.find(key);
+    if (at == std::string::npos) return {};
+    at += key.size();
+    return text.substr(at, text.find('"', at) - at);
+}
+
+std::optional<double> point_state::best_value(const std::string& metric) const {
+    for (const auto& [k, v] : best)
+        if (k == metric) return v;
+    return std::nullopt;
+}
+
+point_state read_point_state(const std::string& dir, const std::string& name) {
+    point_state st;
+    const fs::path run = fs::path(dir) / "runs" / name;
+    auto text = slurp(run / "result.json");
+    if (text.empty()) {
+        if (fs::exists(run / "resume.bin")) st.status = "interrupted";
+        return st;
+    }
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) {
+        st.status = "failed";
+        st.message = (run / "result.json").string() + " is not valid JSON";
+        return st;
+    }
+    st.status = j.value("status", "failed");
+    st.message = j.value("message", "");
+    if (j.value("fingerprint", "") != trainer_fingerprint(dir, name)) {
+        st.status = "stale";
+        st.message = "the result belongs to an earlier generation of this point";
+    }
+    if (j.contains("best") && j["best"].is_object()) {
+        st.best_step = j["best"].value("step", -1L);
+        st.best = metric_list(j["best"]);
+    }
+    if (j.contains("test")) st.test = metric_list(j["test"]);
+    st.wall_seconds = j.value("wall_seconds", 0.0);
+    st.samples_per_second = j.value("samples_per_second", 0.0);
+    st.steps = j.value("steps", 0L);
+    st.total_steps = j.value("total_steps", 0L);
+    return st;
+}
+
+}  // namespace hps

@@ -1,0 +1,13 @@
+// The one header a trainer includes: the hps runtime, header-only.
+//
+//   hps/core.hpp      shapes, random numbers, buffers, the layer contract
+//   hps/network.hpp   layer specs composed into one fixed-shape network
+//   hps/layers.hpp    conv2d, maxpool2d, avgpool2d, dense, dropout, flatten, activations
+//   hps/losses.hpp    mse, mse_half, mae, bce (logits), softmax_ce (logits)
+//   hps/optimizers.hpp, hps/penalties.hpp
+//   hps/dataset.hpp   .npy/.npz/IDX loading, checks, seeded splits
+//   hps/metrics.hpp   validation metrics, streamed over batches
+//   hps/train.hpp     train_main: the trainer's life from argv to result.json
+#pragma once
+
+#include "hps/train.hpp"

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""hpsgen end to end: generate a tiny study, build it, train it, check what it wrote.
+
+Checks, each an assertion that can fail:
+  - generate writes the study folder (and refuses a folder it did not write);
+  - `hpsgen run` builds and trains every point; the training loss falls; metrics.csv,
+    result.json, best.npz and model.py are written; a second run skips finished points;
+  - best.npz loads into the torch.nn model of model.py, which reproduces the trainer's
+    validation accuracy and loss on the same data (an independent check of export,
+    layouts and evaluation);
+  - a trainer stopped by SIGTERM saves a checkpoint, exits 75, resumes, and ends with
+    the same metrics as an uninterrupted run;
+  - a NaN in the data and a diverging learning rate give clear failures;
+  - `hpsgen report` ranks the points and writes report.csv / report.md.
+"""
+import argparse
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+SPEC = """study tiny "end-to-end test study"
+
+data {
+  train "data/train.npz"
+  validation "data/validation.npz"
+  input 8 x 8 x 1
+  target classes 3
+}
+
+network {
+  conv2d filters {4, 6} kernel 3 padding same activation relu
+  maxpool 2
+  dense units 16 activation {relu, tanh}
+  dropout 0.1
+  dense units 3
+}
+
+train {
+  optimizer adam lr 0.01
+  loss softmax_ce
+  batch 16
+  steps 300
+  checkpoints 6
+  seed 7
+}
+
+metrics {
+  accuracy
+  confusion
+  select max accuracy
+}
+"""
+
+
+def make_data(root, n, seed):
+    """Three classes of 8x8 images: a bright row, a bright column, or a bright diagonal."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.3, size=(n, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, size=n)
+    for i in range(n):
+        k = rng.integers(0, 8)
+        if y[i] == 0:
+            x[i, k, :, 0] += 1.5
+        elif y[i] == 1:
+            x[i, :, k, 0] += 1.5
+        else:
+            x[i, np.arange(8), np.arange(8), 0] += 1.5
+    return x, y.astype(np.int64)
+
+
+def run(cmd, **kw):
+    print("$", " ".join(map(str, cmd)), flush=True)
+    return subprocess.run(cmd, text=True, capture_output=True, **kw)
+
+
+def check(cond, what):
+    if not cond:
+        print("FAILED:", what, flush=True)
+        sys.exit(1)
+    print("ok:", what, flush=True)
+
+
+def read_metrics(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hpsgen", required=True)
+    ap.add_argument("--work", required=True)
+    a = ap.parse_args()
+    hpsgen = os.path.abspath(a.hpsgen)
+    work = os.path.abspath(a.work)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.join(work, "data"))
+    x, y = make_data(work, 480, 1)
+    np.savez(os.path.join(work, "data/train.npz"), x=x, y=y)
+    xv, yv = make_data(work, 100, 2)
+    np.savez_compressed(os.path.join(work, "data/validation.npz"), x=xv, y=yv)
+    with open(os.path.join(work, "tiny.hps"), "w") as f:
+        f.write(SPEC)
+
+    # --- generate
+    os.makedirs(os.path.join(work, "notours"))
+    open(os.path.join(work, "notours", "keep.txt"), "w").write("user data")
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "notours"], cwd=work)
+    check(r.returncode == 1 and "refusing" in r.stderr, "generate refuses a folder it did not write")
+    check(open(os.path.join(work, "notours", "keep.txt")).read() == "user data", "the user's file is intact")
+
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
+    check(r.returncode == 0, "generate succeeds: " + r.stdout + r.stderr)
+    study = os.path.join(work, "out/tiny")
+    for f in ["CMakeLists.txt", "grid.tsv", "study.json", ".hpsgen", "runtime/hps/runtime.hpp",
+              "trainers/model-0/main.cpp", "trainers/model-3/main.cpp"]:
+        check(os.path.exists(os.path.join(study, f)), "generated " + f)
+    grid = open(os.path.join(study, "grid.tsv")).read().splitlines()
+    check(len(grid) == 5, "grid.tsv has a header and 4 points")
+    sj = json.load(open(os.path.join(study, "study.json")))
+    check(sj["grid_size"] == 4 and sj["select"] == {"metric": "accuracy", "goal": "max"}, "study.json")
+    # conv 3x3x1xF + F, pool, dense (4*4*F)*16+16, dense 16*3+3
+    for p in sj["points"]:
+        f = int(p["axes"]["conv2d1.filters"]) if "conv2d1.filters" in p["axes"] else None
+        if f is not None:
+            want = 9 * f + f + 16 * f * 16 + 16 + 16 * 3 + 3
+            check(p["params"] == want, f"{p['name']}: {want} parameters")
+    before = open(os.path.join(study, "trainers/model-0/main.cpp")).read()
+    mtime = os.path.getmtime(os.path.join(study, "trainers/model-0/main.cpp"))
+    time.sleep(1.1)
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
+    check(r.returncode == 0 and os.path.getmtime(os.path.join(study, "trainers/model-0/main.cpp")) == mtime,
+          "generating again leaves unchanged trainers untouched (no rebuild)")
+
+    # --- build and train
+    r = run([hpsgen, "run", "out/tiny", "-j", "2"], cwd=work, timeout=800)
+    print(r.stdout[-3000:], r.stderr[-3000:])
+    check(r.returncode == 0, "hpsgen run trains every point")
+    for name in ["model-0", "model-1", "model-2", "model-3"]:
+        run_dir = os.path.join(study, "runs", name)
+        for f in ["metrics.csv", "result.json", "best.npz", "model.py", "train.log"]:
+            check(os.path.exists(os.path.join(run_dir, f)), f"{name} wrote {f}")
+        check(not os.path.exists(os.path.join(run_dir, "resume.bin")), f"{name}: no resume.bin once done")
+        res = json.load(open(os.path.join(run_dir, "result.json")))
+        check(res["status"] == "done", f"{name} status done")
+        rows = read_metrics(os.path.join(run_dir, "metrics.csv"))
+        train = [float(r["loss"]) for r in rows if r["split"] == "train"]
+        val = [r for r in rows if r["split"] == "validation"]
+        check(len(train) == 6 and len(val) == 6, f"{name}: 6 checkpoints of train and validation rows")
+        check(train[-1] < 0.5 * train[0], f"{name}: the training loss falls ({train[0]:.3f} -> {train[-1]:.3f})")
+        best = max(float(r["accuracy"]) for r in val)
+        check(abs(res["best"]["accuracy"] - best) < 1e-12, f"{name}: result.json's best is the best checkpoint")
+        check(res["best"]["accuracy"] > 0.8, f"{name}: learns the task (accuracy {res['best']['accuracy']:.3f})")
+        conf = np.array(res["best"]["confusion"])
+        check(conf.shape == (3, 3) and conf.sum() == 100, f"{name}: a 3x3 confusion matrix over 100 samples")
+        check(abs(np.trace(conf) / 100 - res["best"]["accuracy"]) < 1e-12, f"{name}: confusion agrees with accuracy")
+
+    r = run([hpsgen, "run", "out/tiny", "--no-build"], cwd=work)
+    check(r.returncode == 0 and "all 4 points have finished" in r.stdout, "a second run skips finished points")
+
+    # --- the exported weights in PyTorch
+    import torch
+    sys.path.insert(0, os.path.join(study, "runs", "model-1"))
+    import model as torch_model
+    net = torch_model.load(os.path.join(study, "runs", "model-1", "best.npz"))
+    with torch.no_grad():
+        logits = net(torch.from_numpy(xv).permute(0, 3, 1, 2))
+        acc = (logits.argmax(1).numpy() == yv).mean()
+        loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(yv)).item()
+    res = json.load(open(os.path.join(study, "runs", "model-1", "result.json")))
+    check(abs(acc - res["best"]["accuracy"]) < 1e-9, f"torch reproduces the accuracy ({acc} vs {res['best']['accuracy']})")
+    check(abs(loss - res["best"]["loss"]) < 1e-4 * max(1, abs(loss)), f"torch reproduces the loss ({loss} vs {res['best']['loss']})")
+
+    # --- SIGTERM and resume: same result as an uninterrupted run
+    binary = os.path.join(study, "build", "bin", "model-2")
+    full = run([binary, "--run-dir", "runs/full", "--steps", "600", "--threads", "1"], cwd=study)
+    check(full.returncode == 0, "an uninterrupted run of 600 steps")
+    env = dict(os.environ, HPS_STOP_AFTER_STEP="250")
+    part = run([binary, "--run-dir", "runs/cut", "--steps", "600", "--threads", "1"], cwd=study, env=env)
+    check(part.returncode == 75, "SIGTERM at step 250: exit 75 (resumable): " + part.stdout + part.stderr)
+    check(os.path.exists(os.path.join(study, "runs/cut/resume.bin")), "resume.bin saved")
+    check(not os.path.exists(os.path.join(study, "runs/cut/result.json")), "no result.json while unfinished")
+    rest = run([binary, "--run-dir", "runs/cut", "--steps", "600", "--threads", "1"], cwd=study)
+    check(rest.returncode == 0 and "resuming at step 250" in rest.stdout, "restarted, it resumes at step 250")
+    a_rows = read_metrics(os.path.join(study, "runs/full/metrics.csv"))
+    b_rows = read_metrics(os.path.join(study, "runs/cut/metrics.csv"))
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "elapsed_s"} for r in rows]
+    check(strip(a_rows) == strip(b_rows), "the resumed run's metrics.csv equals the uninterrupted run's")
+    ra = json.load(open(os.path.join(study, "runs/full/result.json")))
+    rb = json.load(open(os.path.join(study, "runs/cut/result.json")))
+    check(ra["best"] == rb["best"], "and so does its best checkpoint")
+    wa = np.load(os.path.join(study, "runs/full/best.npz"))
+    wb = np.load(os.path.join(study, "runs/cut/best.npz"))
+    check(all(np.array_equal(wa[k], wb[k]) for k in wa.files), "and its best weights, bit for bit")
+
+    # a real signal, from outside, mid-training
+    p = subprocess.Popen([binary, "--run-dir", "runs/killed", "--steps", "200000", "--threads", "1",
+                          "--progress", "0.2"], cwd=study, stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    while line and "samples/s" not in line:
+        line = p.stdout.readline()
+    p.send_signal(signal.SIGTERM)
+    out = p.communicate(timeout=60)[0]
+    check(p.returncode == 75 and "saved" in out, "an external SIGTERM saves a checkpoint and exits 75")
+
+    # --- bad input: NaN in the data, divergence
+    xn = x.copy()
+    xn[3, 2, 2, 0] = np.nan
+    np.savez(os.path.join(work, "data/nan.npz"), x=xn, y=y)
+    r = run([binary, "--run-dir", "runs/nan", "--train", "../../data/nan.npz", "--steps", "10"], cwd=study)
+    check(r.returncode == 4 and "nan.npz" in r.stderr, "a NaN in the data: exit 4 naming the file: " + r.stderr)
+    res = json.load(open(os.path.join(study, "runs/nan/result.json")))
+    check(res["status"] == "failed" and "nan.npz" in res["message"], "result.json says failed, and why")
+    xb = (x * 1e37).astype(np.float32)
+    np.savez(os.path.join(work, "data/huge.npz"), x=xb, y=y)
+    r = run([binary, "--run-dir", "runs/diverge", "--train", "../../data/huge.npz", "--steps", "50"], cwd=study)
+    res = json.load(open(os.path.join(study, "runs/diverge/result.json")))
+    check(r.returncode == 3 and res["status"] == "diverged", "a diverging run stops: exit 3, status diverged")
+
+    # --- report
+    r = run([hpsgen, "report", "out/tiny"], cwd=work)
+    print(r.stdout)
+    check(r.returncode == 0, "report succeeds")
+    with open(os.path.join(study, "report.csv")) as f:
+        rep = list(csv.DictReader(f))
+    accs = [float(row["accuracy"]) for row in rep]
+    check(len(rep) == 4 and accs == sorted(accs, reverse=True), "report.csv ranks 4 points, best first")
+    check(rep[0]["rank"] == "1" and os.path.exists(os.path.join(study, "report.md")), "report.md written")
+    print("e2e: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
