@@ -115,9 +115,19 @@ public:
 
     // uniform in [0, 1), 53 random bits
     double uniform() { return double(next() >> 11) * 0x1.0p-53; }
-    // uniform integer in [0, n), n > 0 (Lemire's multiply, bias below 2^-32 for our n)
-    std::uint64_t below(std::uint64_t n) {
-        return std::uint64_t((static_cast<unsigned __int128>(next()) * n) >> 64);
+    // uniform integer in [0, bound), bound > 0, without modulo bias (Lemire's
+    // multiply-and-reject)
+    std::uint64_t below(std::uint64_t bound) {
+        unsigned __int128 m = static_cast<unsigned __int128>(next()) * bound;
+        std::uint64_t low = std::uint64_t(m);
+        if (low < bound) {
+            const std::uint64_t threshold = (0 - bound) % bound;
+            while (low < threshold) {
+                m = static_cast<unsigned __int128>(next()) * bound;
+                low = std::uint64_t(m);
+            }
+        }
+        return std::uint64_t(m >> 64);
     }
     // standard normal (Box-Muller, both values used)
     double normal() {

@@ -1,0 +1,401 @@
+// In-memory datasets: loaded once, checked against the spec, split with a seeded shuffle.
+//
+// Layout: x is (x_size, n) column-major, so sample i is the x_size floats at
+// x.data() + i * x_size, in the C order of the file's per-sample shape (channels last:
+// (H, W, C) -> ((h * W) + w) * C + c); y is (y_size, n) the same way. A batch of B
+// consecutive samples is thus an (x_size, B) column block.
+//
+// Targets, by kind:
+//   regression, K outputs: y of shape (N, K), or (N,) when K is 1; y_size = K.
+//   classes, K classes:    class indices (N,) or (N, 1), integers in [0, K) (stored as
+//                          integers or as integral floats), or one-hot rows (N, K);
+//                          stored as the class index (a float), y_size = 1.
+//   binary:                (N,) or (N, 1) of 0 and 1 (bool, integers or floats); y_size = 1.
+//
+// Where the data is (the `path` of load_dataset), by the file's first bytes, not its name:
+//   "data/train.npz"                    an .npz with arrays x and y (names from the spec)
+//   "data/x.npy,data/y.npy"             two files, inputs then targets: .npy or IDX each
+//   ".../train-images-idx3-ubyte.gz"    an IDX images file; its labels are the file of the
+//                                       same name with "images-idx3" replaced by
+//                                       "labels-idx1" (the MNIST naming), same folder,
+//                                       with or without ".gz"
+// A path that exists as a file is never split at its comma.
+//
+// Checks, each a data_error naming the file and the fix: the input's per-sample shape
+// (a trailing dimension of 1 may be left out on either side: (N, 28, 28) is 28 x 28 x 1;
+// a flat (N, 784) only with allow_flat), NaN or infinite inputs, sample counts of x and
+// y, target shapes, class indices out of range, non-one-hot rows, non-binary values.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <hps/core.hpp>
+#include <hps/idx.hpp>
+#include <hps/io.hpp>
+#include <hps/npy.hpp>
+#include <hps/npz.hpp>
+
+namespace hps {
+
+enum class target_kind { regression, classes, binary };
+
+struct data_spec {
+    std::vector<int> input;  // per-sample shape, channels last: {28, 28, 1}, {15, 1}, {30}
+    target_kind target = target_kind::regression;
+    int outputs = 1;  // regression: outputs per sample; classes: K; binary: 1
+    double scale = 1;  // inputs are multiplied by this on loading (1.0 / 255 for bytes)
+    std::string x_name = "x", y_name = "y";  // array names in an .npz
+    bool allow_flat = false;  // accept any per-sample shape with as many values as `input`
+};
+
+struct dataset {
+    int n = 0;  // samples
+    int x_size = 0;  // values per sample: the product of the spec's input
+    int y_size = 0;  // regression: outputs; classes and binary: 1
+    std::vector<float> x;  // (x_size, n): sample i at x.data() + i * x_size
+    std::vector<float> y;  // (y_size, n)
+    std::string source;  // where it was loaded from, for messages
+
+    const float* sample(int i) const { return x.data() + std::size_t(i) * std::size_t(x_size); }
+    const float* target(int i) const { return y.data() + std::size_t(i) * std::size_t(y_size); }
+};
+
+enum class data_format { npz, npy, idx, unknown };
+
+// The format of a file from its first bytes: ZIP (PK) -> npz, \x93NUMPY -> npy, gzip or
+// 00 00 with an IDX type byte -> idx.
+inline data_format detect_format(const std::string& path) {
+    io_detail::file_ptr f = io_detail::open_for_reading(path);
+    unsigned char m[6] = {0, 0, 0, 0, 0, 0};
+    const std::size_t got = std::fread(m, 1, 6, f.get());
+    if (got >= 4 && m[0] == 'P' && m[1] == 'K' && ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6))) return data_format::npz;
+    if (got >= 6 && std::memcmp(m, "\x93NUMPY", 6) == 0) return data_format::npy;
+    if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) return data_format::idx;
+    element_type idx_type;
+    if (got >= 4 && m[0] == 0 && m[1] == 0 && io_detail::idx_element_type(m[2], idx_type) && m[3] > 0) return data_format::idx;
+    return data_format::unknown;
+}
+
+// "28 x 28 x 1"
+inline std::string dims_text(const std::vector<int>& dims) {
+    std::string s;
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+        if (i > 0) s += " x ";
+        s += std::to_string(dims[i]);
+    }
+    return s;
+}
+
+namespace io_detail {
+
+[[noreturn]] inline void unknown_format(const std::string& path) {
+    throw data_error(path + ": is neither .npz, .npy nor IDX (judging by its first bytes); save the data with "
+                            "numpy.savez(path, x=..., y=...)");
+}
+
+// One array of a data source: how to name it in messages, its shape, how to load it.
+struct array_ref {
+    std::string path;  // the file
+    std::string what;  // "array 'x'" (npz), "array" (npy), "image array" / "label array" (IDX)
+    data_format format = data_format::unknown;
+    std::string member;  // npz member name
+    const npz_reader* npz = nullptr;
+
+    std::string where() const { return path + ": " + what; }
+
+    std::vector<std::int64_t> shape() const {
+        switch (format) {
+        case data_format::npz: return npz->header(member).shape;
+        case data_format::npy: return hps::read_npy_header(path).shape;
+        case data_format::idx: return hps::read_idx_header(path).shape;
+        default: unknown_format(path);
+        }
+    }
+    template <class T> loaded_array<T> load(double scale) const {
+        switch (format) {
+        case data_format::npz: return npz->read_as<T>(member, scale);
+        case data_format::npy: return hps::read_npy_as<T>(path, scale);
+        case data_format::idx: return hps::read_idx_as<T>(path, scale);
+        default: unknown_format(path);
+        }
+    }
+};
+
+inline bool file_exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+inline std::vector<std::int64_t> without_trailing_ones(std::vector<std::int64_t> dims) {
+    while (!dims.empty() && dims.back() == 1) dims.pop_back();
+    return dims;
+}
+
+
+inline void check_input_shape(const array_ref& ref, const std::vector<std::int64_t>& shape, const data_spec& spec) {
+    std::vector<std::int64_t> want(spec.input.begin(), spec.input.end());
+    std::string n_and_want = "(N";
+    for (const std::int64_t d : want) n_and_want += ", " + std::to_string(d);
+    n_and_want += ")";
+    const std::string spec_text = dims_text(spec.input);
+    if (shape.empty())
+        throw data_error(ref.where() + " is a single number, not an array of samples; save it with shape " + n_and_want);
+    if (shape[0] == 0) throw data_error(ref.where() + " has no samples (shape " + shape_text(shape) + ")");
+    if (shape[0] > std::numeric_limits<int>::max())
+        throw data_error(ref.where() + " has " + std::to_string(shape[0]) + " samples, more than hpsgen handles (2^31 - 1); split the file");
+    const std::vector<std::int64_t> have(shape.begin() + 1, shape.end());
+    if (without_trailing_ones(have) == without_trailing_ones(want)) return;
+    std::int64_t have_count = 1, want_count = 1;
+    for (const std::int64_t d : have) have_count *= d;
+    for (const std::int64_t d : want) want_count *= d;
+    if (have_count == want_count) {
+        if (spec.allow_flat) return;
+        throw data_error(ref.where() + " has shape " + shape_text(shape) + " but the spec's input is " + spec_text +
+                         "; it has the right number of values per sample (" + std::to_string(want_count) +
+                         "): reshape it to " + n_and_want + ", change `input`, or allow a flat input");
+    }
+    throw data_error(ref.where() + " has shape " + shape_text(shape) + " but the spec's input is " + spec_text +
+                     " (" + std::to_string(want_count) + " values per sample, the file has " + std::to_string(have_count) +
+                     "); reshape it to " + n_and_want + " or change `input`");
+}
+
+inline void check_finite_inputs(const array_ref& ref, const std::vector<float>& x, std::size_t x_size) {
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        if (!std::isfinite(x[i]))
+            throw data_error(ref.where() + ": sample " + std::to_string(i / x_size) + " has " +
+                             (std::isnan(x[i]) ? "a NaN" : "an infinite value") + " (value " + std::to_string(i % x_size) +
+                             " of " + std::to_string(x_size) + "); clean the data (np.nan_to_num, or drop those samples)");
+    }
+}
+
+inline std::vector<float> targets(const array_ref& ref, const loaded_array<double>& y, std::int64_t n, const data_spec& spec) {
+    const std::vector<std::int64_t>& s = y.shape;
+    const std::string where = ref.where();  // load_dataset has checked that s[0] == n
+    const std::size_t cols = s.size() == 1 ? 1 : std::size_t(s[1]);
+    const bool column = s.size() == 1 || (s.size() == 2 && s[1] == 1);  // (N,) or (N, 1)
+    const int K = spec.outputs;
+    std::vector<float> out;
+    switch (spec.target) {
+    case target_kind::regression: {
+        if (!((s.size() == 2 && s[1] == K) || (K == 1 && column)))
+            throw data_error(where + " has shape " + shape_text(s) + " but the spec's target is " + std::to_string(K) +
+                             " regression output" + (K == 1 ? "" : "s") + "; expected (N, " + std::to_string(K) + ")" +
+                             (K == 1 ? " or (N,)" : "") + ": reshape the targets or change `target`");
+        out.resize(y.values.size());
+        for (std::size_t i = 0; i < y.values.size(); ++i) {
+            const double v = y.values[i];
+            if (!std::isfinite(v))
+                throw data_error(where + ": sample " + std::to_string(i / cols) + " has " + (std::isnan(v) ? "a NaN" : "an infinite") +
+                                 " target; clean the data or drop those samples");
+            out[i] = float(v);
+        }
+        return out;
+    }
+    case target_kind::classes: {
+        out.resize(std::size_t(n));
+        if (column) {
+            for (std::size_t i = 0; i < out.size(); ++i) {
+                const double v = y.values[i];
+                if (v != std::floor(v) || !std::isfinite(v))
+                    throw data_error(where + ": sample " + std::to_string(i) + " has label " + format_number(v) +
+                                     ", which is not a class index; labels are integers 0.." + std::to_string(K - 1) +
+                                     " or one-hot rows");
+                if (v < 0 || v >= K)
+                    throw data_error(where + ": sample " + std::to_string(i) + " has label " + format_number(v) +
+                                     ", outside 0.." + std::to_string(K - 1) + " (the spec's target has " + std::to_string(K) +
+                                     " classes); fix the labels or the number of classes");
+                out[i] = float(v);
+            }
+            return out;
+        }
+        if (s.size() == 2 && s[1] == K) {
+            for (std::size_t i = 0; i < out.size(); ++i) {
+                int hot = -1;
+                for (int k = 0; k < K; ++k) {
+                    const double v = y.values[i * std::size_t(K) + std::size_t(k)];
+                    if (v == 1 && hot == -1) hot = k;
+                    else if (v != 0) {  // a second 1, or neither 0 nor 1
+                        hot = -2;
+                        break;
+                    }
+                }
+                if (hot < 0)
+                    throw data_error(where + ": row " + std::to_string(i) +
+                                     " is not one-hot (exactly one 1, the rest 0); store class indices (N,) instead of "
+                                     "probabilities, or fix the row");
+                out[i] = float(hot);
+            }
+            return out;
+        }
+        throw data_error(where + " has shape " + shape_text(s) + " but the spec's target is " + std::to_string(K) +
+                         " classes; expected class indices (N,) or one-hot rows (N, " + std::to_string(K) +
+                         "): fix the labels or change `target`");
+    }
+    case target_kind::binary: {
+        if (!column)
+            throw data_error(where + " has shape " + shape_text(s) +
+                             " but the spec's target is binary; expected (N,) or (N, 1) of 0 and 1");
+        out.resize(std::size_t(n));
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const double v = y.values[i];
+            if (v != 0 && v != 1)
+                throw data_error(where + ": sample " + std::to_string(i) + " has target " + format_number(v) +
+                                 "; binary targets are 0 or 1: fix the labels or make the target classes");
+            out[i] = float(v);
+        }
+        return out;
+    }
+    }
+    return out;
+}
+
+}  // namespace io_detail
+
+// Loads a whole dataset into memory and checks it against the spec (see the top of this
+// file for the path conventions and the checks).
+inline dataset load_dataset(const std::string& path, const data_spec& spec) {
+    using io_detail::array_ref;
+    if (spec.input.empty()) throw std::invalid_argument("load_dataset: the spec has no input shape");
+    std::int64_t x_size = 1;
+    for (const int d : spec.input) {
+        if (d <= 0) throw std::invalid_argument("load_dataset: input dimensions must be > 0, got " + dims_text(spec.input));
+        x_size *= d;
+        if (x_size > std::numeric_limits<int>::max()) throw std::invalid_argument("load_dataset: input too large");
+    }
+    if (spec.outputs <= 0 || (spec.target == target_kind::binary && spec.outputs != 1))
+        throw std::invalid_argument("load_dataset: bad number of outputs " + std::to_string(spec.outputs));
+
+    array_ref xr, yr;
+    std::unique_ptr<npz_reader> npz;
+    const std::size_t comma = path.find(',');
+    if (comma != std::string::npos && !io_detail::file_exists(path)) {
+        const std::string xp = path.substr(0, comma), yp = path.substr(comma + 1);
+        if (yp.find(',') != std::string::npos)
+            throw data_error(path + ": a pair of files is written \"inputs,targets\" with one comma; found more");
+        for (auto [ref, p, what] : {std::tuple{&xr, &xp, "inputs"}, std::tuple{&yr, &yp, "targets"}}) {
+            ref->path = *p;
+            ref->format = detect_format(*p);
+            if (ref->format == data_format::npz)
+                throw data_error(*p + ": is an .npz archive, but a pair \"inputs,targets\" names one array per file; "
+                                 "give the .npz alone");
+            if (ref->format == data_format::unknown)
+                throw data_error(*p + ": is neither .npy nor IDX (judging by its first bytes); save the " + what +
+                                 " with numpy.save");
+            ref->what = ref->format == data_format::idx ? (ref == &xr ? "image array" : "label array") : "array";
+        }
+    } else {
+        const data_format format = detect_format(path);
+        if (format == data_format::npz) {
+            npz = std::make_unique<npz_reader>(path);
+            xr = {path, "array '" + spec.x_name + "'", format, spec.x_name, npz.get()};
+            yr = {path, "array '" + spec.y_name + "'", format, spec.y_name, npz.get()};
+            npz->member(spec.x_name);  // a missing array is reported before anything is read
+            npz->member(spec.y_name);
+        } else if (format == data_format::idx) {
+            const std::size_t slash = path.find_last_of('/');
+            const std::size_t at = path.find("images-idx3", slash == std::string::npos ? 0 : slash + 1);
+            if (at == std::string::npos)
+                throw data_error(path + ": is an IDX file, but its name has no \"images-idx3\" to find its labels by; give "
+                                 "\"images,labels\" (two paths, one comma)");
+            std::string labels = path;
+            labels.replace(at, 11, "labels-idx1");
+            if (!io_detail::file_exists(labels)) {  // the labels may be gzipped and the images not, or the reverse
+                const bool gz = labels.size() > 3 && labels.compare(labels.size() - 3, 3, ".gz") == 0;
+                const std::string other = gz ? labels.substr(0, labels.size() - 3) : labels + ".gz";
+                if (io_detail::file_exists(other)) labels = other;
+            }
+            if (!io_detail::file_exists(labels))
+                throw data_error(path + ": its labels should be " + labels + " (\"images-idx3\" -> \"labels-idx1\"), which "
+                                 "does not exist; give \"images,labels\" (two paths, one comma)");
+            xr = {path, "image array", format, "", nullptr};
+            yr = {labels, "label array", format, "", nullptr};
+        } else if (format == data_format::npy) {
+            throw data_error(path + ": an .npy file holds one array, inputs or targets; give \"x.npy,y.npy\" (two paths, "
+                             "one comma) or an .npz with both");
+        } else {
+            io_detail::unknown_format(path);
+        }
+    }
+
+    // Shapes first, from the headers: a wrong file fails before anything is loaded.
+    const std::vector<std::int64_t> x_shape = xr.shape();
+    io_detail::check_input_shape(xr, x_shape, spec);
+    const std::vector<std::int64_t> y_shape = yr.shape();
+    if (y_shape.empty() || y_shape[0] != x_shape[0])
+        throw data_error(yr.where() + " has " + (y_shape.empty() ? std::string("no samples") : std::to_string(y_shape[0]) + " samples") +
+                         " but " + xr.where() + " has " + std::to_string(x_shape[0]) + "; they must match sample for sample");
+
+    dataset d;
+    d.n = int(x_shape[0]);
+    d.x_size = int(x_size);
+    d.y_size = spec.target == target_kind::regression ? spec.outputs : 1;
+    d.source = path;
+    loaded_array<float> x = xr.load<float>(spec.scale);
+    io_detail::check_finite_inputs(xr, x.values, std::size_t(x_size));
+    d.x = std::move(x.values);
+    d.y = io_detail::targets(yr, yr.load<double>(1.0), x_shape[0], spec);
+    return d;
+}
+
+// A deterministic split of n samples: `validation_fraction` of them (rounded, and at least
+// one in each part) go to validation, chosen by a Fisher-Yates shuffle seeded with `seed`.
+// Both index lists are ascending.
+struct split_indices {
+    std::vector<int> train, validation;
+};
+
+inline split_indices split_indices_of(int n, double validation_fraction, std::uint64_t seed) {
+    if (!(validation_fraction > 0 && validation_fraction < 1))
+        throw std::invalid_argument("split: the validation fraction must be between 0 and 1, got " +
+                                    format_number(validation_fraction));
+    if (n < 2) throw std::invalid_argument("split: cannot split " + std::to_string(n) + " sample(s) in two");
+    const long long rounded = std::llround(validation_fraction * double(n));
+    const int n_val = int(std::clamp<long long>(rounded, 1, n - 1));
+    std::vector<int> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    rng gen(seed);
+    for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[std::size_t(gen.below(i + 1))]);
+    split_indices out;
+    out.validation.assign(order.begin(), order.begin() + n_val);
+    out.train.assign(order.begin() + n_val, order.end());
+    std::sort(out.validation.begin(), out.validation.end());
+    std::sort(out.train.begin(), out.train.end());
+    return out;
+}
+
+// The samples `indices` of `data`, in that order.
+inline dataset subset(const dataset& data, const std::vector<int>& indices) {
+    dataset out;
+    out.n = int(indices.size());
+    out.x_size = data.x_size;
+    out.y_size = data.y_size;
+    out.source = data.source;
+    out.x.resize(indices.size() * std::size_t(data.x_size));
+    out.y.resize(indices.size() * std::size_t(data.y_size));
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+        const int i = indices[k];
+        if (i < 0 || i >= data.n) throw std::out_of_range("subset: sample index " + std::to_string(i) + " out of range");
+        std::copy_n(data.sample(i), data.x_size, out.x.data() + k * std::size_t(data.x_size));
+        std::copy_n(data.target(i), data.y_size, out.y.data() + k * std::size_t(data.y_size));
+    }
+    return out;
+}
+
+// (train, validation): see split_indices_of.
+inline std::pair<dataset, dataset> split(const dataset& data, double validation_fraction, std::uint64_t seed) {
+    const split_indices parts = split_indices_of(data.n, validation_fraction, seed);
+    return {subset(data, parts.train), subset(data, parts.validation)};
+}
+
+}  // namespace hps
