@@ -1,0 +1,101 @@
+// Golden files:
+//   tests/golden/fmt/NAME.hps     accepted specs; NAME.expected is their canonical print
+//   tests/golden/syntax/NAME.hps  malformed specs; NAME.expected is the exact diagnostic
+// HPS_REFRESH_GOLDEN=1 rewrites the .expected files from the current output (review the
+// diff before committing it).
+#include "parser_test_util.hpp"
+
+#include <doctest/doctest.h>
+
+namespace fs = std::filesystem;
+using namespace hps::test;
+
+namespace {
+
+const std::string refresh_hint =
+    "if the new output is right, refresh with: HPS_REFRESH_GOLDEN=1 ctest -R parser.golden "
+    "(then review the diff of tests/golden/)";
+
+// Compares, or rewrites when refreshing. Returns true when they agree.
+bool compare_golden(const fs::path& expected_path, const std::string& actual) {
+    if (refresh_golden()) {
+        write_file(expected_path, actual);
+        return true;
+    }
+    if (!fs::exists(expected_path)) {
+        FAIL_CHECK(expected_path.string() << " is missing; " << refresh_hint);
+        return false;
+    }
+    std::string expected = read_file(expected_path);
+    if (expected != actual) {
+        FAIL_CHECK(expected_path.string() << " differs.\n--- expected\n"
+                                          << expected << "--- actual\n"
+                                          << actual << "---\n"
+                                          << refresh_hint);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_SUITE("golden") {
+
+TEST_CASE("fmt: canonical print of accepted specs, and parse(print(x)) is the same AST") {
+    auto specs = golden_specs("fmt");
+    CHECK(specs.size() >= 8);
+    for (const auto& path : specs) {
+        CAPTURE(path.string());
+        auto p = parse_text(read_file(path), path.filename().string());
+        REQUIRE_MESSAGE(p.ok, p.errors());
+        CHECK(p.diags.empty());
+        std::string printed = hps::print(p.file);
+        compare_golden(fs::path(path).replace_extension(".expected"), printed);
+
+        auto again = parse_text(printed, "printed.hps");
+        REQUIRE_MESSAGE(again.ok, again.errors() << "the canonical print does not parse:\n" << printed);
+        CHECK(dump(again.file) == dump(p.file));
+        CHECK(hps::print(again.file) == printed);
+    }
+}
+
+TEST_CASE("syntax: each malformed spec gets its exact diagnostic") {
+    auto specs = golden_specs("syntax");
+    CHECK(specs.size() >= 15);
+    for (const auto& path : specs) {
+        CAPTURE(path.string());
+        auto p = parse_text(read_file(path), path.filename().string());
+        CHECK_FALSE(p.ok);
+        CHECK(p.diags.error_count() == 1);
+        compare_golden(fs::path(path).replace_extension(".expected"), hps::format(p.diags));
+    }
+}
+
+TEST_CASE("the example in grammar/hps.ebnf parses (the EBNF stays in step with the grammar)") {
+    std::string ebnf = read_file(fs::path(HPS_SOURCE_DIR) / "grammar" / "hps.ebnf");
+    std::size_t const heading = ebnf.find("---- an example");
+    REQUIRE(heading != std::string::npos);
+    std::size_t const begin = ebnf.find('\n', heading) + 1;
+    std::size_t const end = ebnf.find("\n-----", begin);
+    REQUIRE(end != std::string::npos);
+    auto p = parse_text(ebnf.substr(begin, end - begin), "hps.ebnf");
+    CHECK_MESSAGE(p.ok, p.errors());
+    CHECK(p.file.items.size() == 6);  // let, data, network, train, tuples, where
+}
+
+TEST_CASE("the specs in examples/ parse and round-trip") {
+    fs::path const examples = fs::path(HPS_SOURCE_DIR) / "examples";
+    if (!fs::exists(examples)) return;
+    for (const auto& entry : fs::recursive_directory_iterator(examples)) {
+        if (entry.path().extension() != ".hps") continue;
+        CAPTURE(entry.path().string());
+        auto p = parse_text(read_file(entry.path()), entry.path().filename().string());
+        REQUIRE_MESSAGE(p.ok, p.errors());
+        std::string printed = hps::print(p.file);
+        auto again = parse_text(printed, "printed.hps");
+        REQUIRE_MESSAGE(again.ok, again.errors());
+        CHECK(dump(again.file) == dump(p.file));
+    }
+}
+
+}  // TEST_SUITE
