@@ -124,8 +124,9 @@ struct binary_op : x3::position_tagged {
     std::string op;  // or and == != < <= > >= + - * / %
     operand rhs;
 };
-// A left-associated chain: first op1 rhs1 op2 rhs2 ... ; precedence is encoded by nesting
-// (the grammar builds one expr per precedence level), so evaluation is a left fold.
+// A left-associated chain of operators of ONE precedence level: first op1 rhs1 op2 rhs2 ...,
+// evaluated as a left fold. Tighter levels nest as operands; a level with no operator is
+// dropped, so `a` alone is an expr with an empty `rest` around the identifier.
 struct expr : x3::position_tagged {
     operand first;
     std::vector<binary_op> rest;
