@@ -46,6 +46,7 @@ struct layer {
     double l1 = 0, l2 = 0;  // penalties on the layer's weights (not biases)
     std::vector<int> in_shape, out_shape;  // channels last: (H, W, C), (N)
     std::size_t params = 0;  // trainable parameters
+    bool implicit = false;  // inserted by the checker (the flatten before a dense layer)
 };
 
 struct data_config {
@@ -86,10 +87,14 @@ struct slurm_config {
     int cpus = 1;
     int throttle = 0;  // 0: no %N limit
     std::vector<std::string> extra;  // extra `#SBATCH` lines, as written
+    int chunk = 1;  // points per array task, trained one after another
+    std::string build = "before";  // where trainers are built: before (hpsgen submit) | node (in each task)
+    bool report = true;  // a report job after the arrays (--dependency=afterany)
 };
 
 struct grid_point {
     std::size_t id = 0;
+    std::size_t full_id = 0;  // row-major index in the full grid, before tuples and where
     std::string name;  // model-NNN, zero-padded to the width of the grid size
     std::vector<param_value> axis_values;  // one per study::axes, same order
     std::vector<layer> layers;

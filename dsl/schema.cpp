@@ -1,0 +1,599 @@
+#include "dsl/schema.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+namespace hps::schema {
+
+namespace {
+
+// ---------------------------------------------------------------------------------
+// Value kinds, in the words the table uses
+// ---------------------------------------------------------------------------------
+
+value_spec integer(double min, double max = 2147483647.0, bool rangeable = false) {
+    value_spec v;
+    v.kind = value_kind::integer;
+    v.min = min;
+    v.max = max;
+    v.rangeable = rangeable;
+    return v;
+}
+
+value_spec real(std::optional<double> min, bool min_open, std::optional<double> max, bool max_open,
+                bool rangeable = false) {
+    value_spec v;
+    v.kind = value_kind::real;
+    v.min = min;
+    v.min_open = min_open;
+    v.max = max;
+    v.max_open = max_open;
+    v.rangeable = rangeable;
+    return v;
+}
+
+value_spec choice(std::vector<std::string> choices, bool rangeable = false) {
+    value_spec v;
+    v.kind = value_kind::choice;
+    v.choices = std::move(choices);
+    v.rangeable = rangeable;
+    return v;
+}
+
+value_spec string(string_format format = string_format::nonempty) {
+    value_spec v;
+    v.kind = value_kind::string;
+    v.format = format;
+    return v;
+}
+
+value_spec dims() {
+    value_spec v;
+    v.kind = value_kind::dims;
+    v.min = 1;
+    v.max = 65536;
+    return v;
+}
+
+value_spec name() {
+    value_spec v;
+    v.kind = value_kind::name;
+    return v;
+}
+
+constexpr bool ranged = true;
+
+const std::vector<std::string> activation_names = {"relu", "elu",    "selu",  "softplus",
+                                                   "sigmoid", "tanh", "linear"};
+
+option_spec opt(std::string key, value_spec value, std::string default_text, std::string help) {
+    option_spec o;
+    o.key = std::move(key);
+    o.value = std::move(value);
+    o.default_text = std::move(default_text);
+    o.help = std::move(help);
+    return o;
+}
+
+option_spec required_opt(std::string key, value_spec value, std::string help) {
+    option_spec o = opt(std::move(key), std::move(value), "", std::move(help));
+    o.required = true;
+    return o;
+}
+
+option_spec activation_opt() {
+    return opt("activation", choice(activation_names, ranged), "linear", "applied to the layer's output");
+}
+option_spec l1_opt() {
+    return opt("l1", real(0.0, false, std::nullopt, false, ranged), "0",
+               "L1 penalty lambda * sum |w| on the weights (not the biases)");
+}
+option_spec l2_opt() {
+    return opt("l2", real(0.0, false, std::nullopt, false, ranged), "0",
+               "L2 penalty lambda * sum w^2 on the weights (not the biases)");
+}
+option_spec as_opt() { return opt("as", name(), "", "the metric's name in reports (default: its kind)"); }
+
+// A statement whose only content is its positional value: `batch 128`, `train "x.npz"`.
+head_spec setting(std::string name, value_spec value, std::string default_text, std::string help,
+                  bool required = false) {
+    head_spec h;
+    h.name = name;
+    h.positional = std::move(value);
+    h.positional_name = std::move(name);
+    h.positional_required = true;
+    h.positional_default = std::move(default_text);
+    h.required = required;
+    h.help = std::move(help);
+    return h;
+}
+
+head_spec layer(std::string name, std::vector<option_spec> options, std::string help) {
+    head_spec h;
+    h.name = std::move(name);
+    h.options = std::move(options);
+    h.repeatable = true;
+    h.help = std::move(help);
+    return h;
+}
+
+head_spec unsupported_layer(std::string name) {
+    head_spec h;
+    h.name = std::move(name);
+    h.repeatable = true;
+    h.unsupported = true;
+    h.help = "accepted by the grammar; not supported by the runtime yet";
+    return h;
+}
+
+head_spec metric(std::string name, std::vector<std::string> targets, bool higher_is_better, std::string help,
+                 bool scalar = true) {
+    head_spec h;
+    h.name = std::move(name);
+    h.options = {as_opt()};
+    h.repeatable = true;
+    h.metric = metric_info{std::move(targets), higher_is_better, scalar};
+    h.help = std::move(help);
+    return h;
+}
+
+head_spec threshold_metric(std::string name, std::string help) {
+    head_spec h = metric(std::move(name), {"binary"}, true, std::move(help));
+    h.options.insert(h.options.begin(),
+                     opt("threshold", real(0.0, true, 1.0, true), "0.5",
+                         "a sample is positive when sigmoid(logit) >= threshold"));
+    return h;
+}
+
+// ---------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------
+
+std::vector<block_spec> make_blocks() {
+    std::vector<block_spec> out;
+
+    // data ------------------------------------------------------------------------
+    {
+        block_spec b;
+        b.name = "data";
+        b.required = true;
+        b.help = "where the samples come from and what they look like";
+        b.heads.push_back(setting("train", string(), "", "training set: a .npz file with arrays x and y", true));
+        b.heads.push_back(setting("validation", string(), "", "validation set, evaluated at every checkpoint"));
+        b.heads.push_back(setting("test", string(), "", "test set, evaluated once with the best checkpoint"));
+        b.heads.push_back(setting("split", real(0.0, true, 1.0, true), "",
+                                  "hold out this fraction of train as validation (instead of `validation`)"));
+        b.heads.push_back(setting("input", dims(), "", "the shape of one sample, channels last: 28 x 28 x 1 or 30",
+                                  true));
+        {
+            head_spec h;
+            h.name = "target";
+            h.positional = choice({"binary"});
+            h.positional_name = "kind";
+            h.options = {opt("regression", integer(1), "", "N continuous outputs"),
+                         opt("classes", integer(2), "", "K classes (integer labels 0..K-1 or one-hot)")};
+            h.one_of = {"", "regression", "classes"};
+            h.required = true;
+            h.usage = "target regression N | target classes K | target binary";
+            h.help = "what is predicted";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(setting("scale", real(0.0, true, std::nullopt, false, ranged), "1",
+                                  "multiply inputs by this after loading (1/255 for bytes)"));
+        // `x` is a reserved word of the grammar (28 x 28), hence x_array and y_array
+        b.heads.push_back(setting("x_array", string(), "x", "name of the input array in .npz files"));
+        b.heads.push_back(setting("y_array", string(), "y", "name of the label array in .npz files"));
+        b.one_of = {{"validation", "split"}};
+        out.push_back(std::move(b));
+    }
+
+    // network ---------------------------------------------------------------------
+    {
+        block_spec b;
+        b.name = "network";
+        b.required = true;
+        b.help = "the layers, input to output; a dense layer after a spatial one flattens it first";
+        b.heads.push_back(layer("conv2d",
+                                {required_opt("filters", integer(1, 1 << 20, ranged), "output channels"),
+                                 required_opt("kernel", integer(1, 4096, ranged), "k: a k x k window"),
+                                 opt("stride", integer(1, 4096, ranged), "1", "step of the window"),
+                                 opt("padding", choice({"same", "valid"}, ranged), "valid",
+                                     "same: output ceil(H/stride); valid: ceil((H-k+1)/stride)"),
+                                 activation_opt(), l1_opt(), l2_opt()},
+                                "2-D convolution over an H x W x C input"));
+        {
+            head_spec h = layer("maxpool", {opt("stride", integer(1, 4096, ranged), "window", "step of the window")},
+                                "2-D max pooling, no padding: (H - window) must be a multiple of stride");
+            h.positional = integer(1, 4096, ranged);
+            h.positional_name = "window";
+            h.positional_required = true;
+            h.usage = "maxpool 2 [stride 2]";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(layer("dense",
+                                {required_opt("units", integer(1, 1 << 20, ranged), "outputs"), activation_opt(),
+                                 l1_opt(), l2_opt()},
+                                "fully connected; flattens its input"));
+        {
+            head_spec h = layer("dropout", {}, "drops each unit with probability rate while training");
+            h.positional = real(0.0, false, 1.0, true, ranged);
+            h.positional_name = "rate";
+            h.positional_required = true;
+            h.usage = "dropout 0.25";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(layer("flatten", {}, "H x W x C -> H*W*C (implicit before a dense layer)"));
+        for (const char* n : {"conv1d", "conv3d", "lstm", "avgpool", "batchnorm", "maxpool1d", "maxpool3d",
+                              "globalavgpool"})
+            b.heads.push_back(unsupported_layer(n));
+        out.push_back(std::move(b));
+    }
+
+    // train -----------------------------------------------------------------------
+    {
+        block_spec b;
+        b.name = "train";
+        b.required = true;
+        b.help = "the optimisation";
+        {
+            head_spec h;
+            h.name = "optimizer";
+            h.positional = choice({"sgd", "momentum", "adam", "rmsprop", "adadelta"}, ranged);
+            h.positional_name = "optimizer";
+            h.positional_required = true;
+            h.positional_default = "adam";
+            auto lr = opt("lr", real(0.0, true, std::nullopt, false, ranged), "0.001", "learning rate");
+            lr.default_with = {{"sgd", "0.01"}, {"momentum", "0.01"}, {"adadelta", "1"}};
+            auto momentum = opt("momentum", real(0.0, false, 1.0, true, ranged), "0.9", "momentum coefficient");
+            momentum.only_with = {"momentum"};
+            auto nesterov = opt("nesterov", choice({"true", "false"}), "false", "Nesterov momentum");
+            nesterov.only_with = {"momentum"};
+            auto beta1 = opt("beta1", real(0.0, false, 1.0, true, ranged), "0.9", "first moment decay");
+            beta1.only_with = {"adam"};
+            auto beta2 = opt("beta2", real(0.0, false, 1.0, true, ranged), "0.999", "second moment decay");
+            beta2.only_with = {"adam"};
+            auto eps = opt("eps", real(0.0, true, std::nullopt, false), "1e-8", "added to the denominator");
+            eps.only_with = {"adam", "rmsprop", "adadelta"};
+            eps.default_with = {{"rmsprop", "1e-7"}, {"adadelta", "1e-7"}};
+            auto rho = opt("rho", real(0.0, false, 1.0, true, ranged), "0.9", "decay of the squared-gradient average");
+            rho.only_with = {"rmsprop", "adadelta"};
+            rho.default_with = {{"adadelta", "0.95"}};
+            h.options = {lr, momentum, nesterov, beta1, beta2, eps, rho};
+            h.usage = "optimizer adam lr 1e-3";
+            h.help = "the update rule and its settings (defaults as in Keras)";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(setting("loss", choice({"mse", "mse_half", "mae", "bce", "softmax_ce"}), "",
+                                  "mse, mse_half (1/2m sum of squares), mae (regression); bce on logits "
+                                  "(binary); softmax_ce on logits (classes)",
+                                  true));
+        b.heads.push_back(setting("batch", integer(1, 1 << 20, ranged), "32", "samples per step"));
+        b.heads.push_back(setting("steps", integer(1, 1e15, ranged), "", "optimizer steps (instead of epochs)"));
+        b.heads.push_back(setting("epochs", integer(1, 1e9, ranged), "", "passes over train (instead of steps)"));
+        b.heads.push_back(setting("checkpoints", integer(1, 1e9), "10 (with epochs: one per epoch)",
+                                  "validation evaluations, evenly spaced; the best one is kept"));
+        b.heads.push_back(setting("seed", integer(0, 4294967295.0, ranged), "1",
+                                  "seeds initialisation, shuffling and dropout"));
+        b.heads.push_back(setting("patience", integer(0, 1e9, ranged), "0",
+                                  "stop after this many checkpoints without improvement (0: never)"));
+        b.one_of = {{"steps", "epochs"}};
+        out.push_back(std::move(b));
+    }
+
+    // metrics ---------------------------------------------------------------------
+    {
+        block_spec b;
+        b.name = "metrics";
+        b.help = "what is measured at each checkpoint and which checkpoint is best "
+                 "(default: mse for regression, accuracy otherwise)";
+        {
+            head_spec h = metric("within", {"regression"}, true,
+                                 "share of samples whose largest relative error max_j (y_j/h_j - 1) is below TOL");
+            h.positional = real(0.0, true, std::nullopt, false);
+            h.positional_name = "tolerance";
+            h.positional_required = true;
+            h.usage = "within 0.20 [as acc20]";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(metric("mse", {"regression"}, false, "mean squared error"));
+        b.heads.push_back(metric("mae", {"regression"}, false, "mean absolute error"));
+        b.heads.push_back(metric("rmse", {"regression"}, false, "root mean squared error"));
+        b.heads.push_back(metric("accuracy", {"classes", "binary"}, true, "share of samples classified right"));
+        b.heads.push_back(threshold_metric("precision", "true positives / predicted positives"));
+        b.heads.push_back(threshold_metric("recall", "true positives / actual positives"));
+        b.heads.push_back(threshold_metric("f1", "harmonic mean of precision and recall"));
+        b.heads.push_back(metric("roc_auc", {"binary"}, true, "area under the ROC curve"));
+        b.heads.push_back(metric("eff_pur", {"binary"}, true, "efficiency x purity: recall x precision"));
+        b.heads.push_back(metric("confusion", {"classes", "binary"}, true, "the confusion matrix (reported, not ranked)",
+                                 false));
+        {
+            head_spec h;
+            h.name = "select";
+            h.options = {opt("max", name(), "", "the metric to maximise"), opt("min", name(), "", "the metric to minimise")};
+            h.one_of = {"max", "min"};
+            h.usage = "select max acc20 | select min mse";
+            h.help = "the metric that picks each trainer's best checkpoint and ranks the trainers "
+                     "(default: the first scalar metric)";
+            b.heads.push_back(std::move(h));
+        }
+        out.push_back(std::move(b));
+    }
+
+    // slurm -----------------------------------------------------------------------
+    {
+        block_spec b;
+        b.name = "slurm";
+        b.help = "the job array's resources (sbatch options)";
+        b.heads.push_back(setting("partition", string(), "", "--partition"));
+        b.heads.push_back(setting("account", string(), "", "--account"));
+        b.heads.push_back(setting("qos", string(), "", "--qos"));
+        b.heads.push_back(setting("cpus", integer(1, 4096), "1", "--cpus-per-task: the trainer's threads"));
+        b.heads.push_back(setting("mem", string(string_format::slurm_mem), "", "--mem, e.g. \"4G\""));
+        b.heads.push_back(setting("time", string(string_format::slurm_time), "", "--time, e.g. \"10:00:00\""));
+        b.heads.push_back(setting("throttle", integer(1, 1e6), "", "at most this many tasks at once (--array=...%N)"));
+        b.heads.push_back(setting("chunk", integer(1, 1e6), "1", "grid points per array task, trained one after another"));
+        b.heads.push_back(setting("build", choice({"before", "node"}), "before",
+                                  "where trainers are built: before submitting (hpsgen submit), or in each task on its "
+                                  "node (-march=native there)"));
+        b.heads.push_back(setting("report", choice({"yes", "no"}), "yes",
+                                  "submit a job that runs hpsgen report when the arrays have ended"));
+        {
+            head_spec h = setting("extra", string(), "", "an extra #SBATCH line, as written");
+            h.repeatable = true;
+            b.heads.push_back(std::move(h));
+        }
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+std::string number_text(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit((unsigned char)c); });
+}
+
+// How the reference shows a head's positional value: `dropout RATE`, `batch N`.
+std::string metavar(const head_spec& h) {
+    if (!h.positional_name.empty() && h.positional_name != h.name) {
+        std::string upper = h.positional_name;
+        for (char& c : upper) c = char(std::toupper((unsigned char)c));
+        return upper;
+    }
+    switch (h.positional->kind) {
+    case value_kind::integer: return "N";
+    case value_kind::real: return "X";
+    case value_kind::choice: return "NAME";
+    case value_kind::string: return "\"TEXT\"";
+    case value_kind::dims: return "SIZES";
+    case value_kind::name: return "NAME";
+    }
+    return "VALUE";
+}
+
+}  // namespace
+
+const std::vector<block_spec>& blocks() {
+    static const std::vector<block_spec> table = make_blocks();
+    return table;
+}
+
+const block_spec* find_block(std::string_view name) {
+    for (const auto& b : blocks())
+        if (b.name == name) return &b;
+    return nullptr;
+}
+
+const head_spec* find_head(const block_spec& block, std::string_view name) {
+    for (const auto& h : block.heads)
+        if (h.name == name) return &h;
+    return nullptr;
+}
+
+const option_spec* find_option(const head_spec& head, std::string_view key) {
+    for (const auto& o : head.options)
+        if (o.key == key) return &o;
+    return nullptr;
+}
+
+std::vector<std::string> block_names() {
+    std::vector<std::string> out;
+    for (const auto& b : blocks()) out.push_back(b.name);
+    return out;
+}
+
+std::vector<std::string> head_names(const block_spec& block, bool include_unsupported) {
+    std::vector<std::string> out;
+    for (const auto& h : block.heads)
+        if (include_unsupported || !h.unsupported) out.push_back(h.name);
+    return out;
+}
+
+std::vector<std::string> option_keys(const head_spec& head) {
+    std::vector<std::string> out;
+    for (const auto& o : head.options) out.push_back(o.key);
+    return out;
+}
+
+const std::vector<std::string>& activations() { return activation_names; }
+
+std::string loss_target(std::string_view loss) {
+    if (loss == "bce") return "binary";
+    if (loss == "softmax_ce") return "classes";
+    return "regression";
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    const std::size_t n = a.size(), m = b.size();
+    std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+    for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= n; ++i) {
+        for (std::size_t j = 1; j <= m; ++j) {
+            std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[n][m];
+}
+
+std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
+    // 1 edit for short words, about a third of the word for long ones
+    const std::size_t limit = std::max<std::size_t>(1, (word.size() + 1) / 3);
+    std::string best;
+    std::size_t best_distance = limit + 1;
+    for (const auto& c : candidates) {
+        std::size_t d = edit_distance(word, c);
+        if (d < best_distance) {
+            best_distance = d;
+            best = c;
+        }
+    }
+    return best;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+    std::string c = closest(word, candidates);
+    return c.empty() ? std::string() : "; did you mean '" + c + "'?";
+}
+
+std::string join(const std::vector<std::string>& words, std::string_view separator) {
+    std::string out;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i) out += separator;
+        out += words[i];
+    }
+    return out;
+}
+
+std::string describe(const value_spec& v) {
+    switch (v.kind) {
+    case value_kind::integer:
+        // the maximum guards against absurd sizes; it is said when it is broken
+        return v.min ? "a whole number >= " + number_text(*v.min) : "a whole number";
+    case value_kind::real: {
+        if (v.min && v.max)
+            return "a number in " + std::string(v.min_open ? "(" : "[") + number_text(*v.min) + ", " +
+                   number_text(*v.max) + (v.max_open ? ")" : "]");
+        if (v.min) return std::string("a number ") + (v.min_open ? "> " : ">= ") + number_text(*v.min);
+        if (v.max) return std::string("a number ") + (v.max_open ? "< " : "<= ") + number_text(*v.max);
+        return "a number";
+    }
+    case value_kind::choice:
+        return v.choices.size() == 1 ? v.choices[0] : "one of " + join(v.choices);
+    case value_kind::string:
+        switch (v.format) {
+        case string_format::slurm_mem: return "a string like \"4G\" or \"5000M\"";
+        case string_format::slurm_time: return "a string like \"10:00:00\" or \"2-00:00:00\"";
+        default: return "a string in double quotes";
+        }
+    case value_kind::dims: return "sizes like 28 x 28 x 1";
+    case value_kind::name: return "a name";
+    }
+    return "a value";
+}
+
+bool string_ok(string_format format, const std::string& text, std::string& why) {
+    switch (format) {
+    case string_format::any: return true;
+    case string_format::nonempty:
+        if (!text.empty()) return true;
+        why = "a non-empty string";
+        return false;
+    case string_format::slurm_mem: {
+        std::string_view s = text;
+        if (!s.empty() && std::string_view("KMGTkmgt").find(s.back()) != std::string_view::npos)
+            s.remove_suffix(1);
+        if (all_digits(s)) return true;
+        why = "a memory size like \"4G\", \"500M\" or \"5000\" (megabytes)";
+        return false;
+    }
+    case string_format::slurm_time: {
+        // minutes | MM:SS | HH:MM:SS | D-HH | D-HH:MM | D-HH:MM:SS
+        std::string_view s = text;
+        auto dash = s.find('-');
+        std::vector<std::string_view> parts;
+        bool days = dash != std::string_view::npos;
+        if (days) {
+            if (!all_digits(s.substr(0, dash))) goto bad;
+            s = s.substr(dash + 1);
+        }
+        while (true) {
+            auto colon = s.find(':');
+            parts.push_back(s.substr(0, colon));
+            if (colon == std::string_view::npos) break;
+            s = s.substr(colon + 1);
+        }
+        if (parts.size() > 3) goto bad;
+        for (auto p : parts)
+            if (!all_digits(p)) goto bad;
+        return true;
+    bad:
+        why = "a time like \"90\" (minutes), \"10:00:00\" or \"2-12:00:00\"";
+        return false;
+    }
+    }
+    return true;
+}
+
+std::string reference() {
+    std::string out =
+        "The .hps language: blocks, their statements and options.\n"
+        "A statement is `head [value] {key value}`. Values marked * may be a set {a, b},\n"
+        "a range lo..hi step s, a log range lo..hi log n, or the name of a `let` axis:\n"
+        "each such value adds an axis to the grid.\n";
+    for (const auto& b : blocks()) {
+        out += "\n" + b.name + " {" + (b.required ? "}  (required)" : "}") + "  " + b.help + "\n";
+        for (const auto& h : b.heads) {
+            if (h.unsupported) continue;
+            std::string line = "  " + h.name;
+            if (h.positional) {
+                std::string p = metavar(h);
+                line += h.positional_required && h.positional_default.empty() ? " " + p : " [" + p + "]";
+            }
+            out += line + std::string(line.size() < 16 ? 16 - line.size() : 1, ' ') + h.help;
+            std::vector<std::string> marks;
+            if (h.required) marks.push_back("required");
+            if (h.repeatable) marks.push_back("repeatable");
+            if (!marks.empty()) out += " (" + join(marks) + ")";
+            out += "\n";
+            if (!h.usage.empty()) out += "      usage: " + h.usage + "\n";
+            if (h.positional) {
+                out += "      " + metavar(h) + ": " + describe(*h.positional) + (h.positional->rangeable ? " *" : "");
+                if (!h.positional_default.empty()) out += " (default " + h.positional_default + ")";
+                out += "\n";
+            }
+            for (const auto& o : h.options) {
+                out += "      " + o.key + ": " + describe(o.value) + (o.value.rangeable ? " *" : "");
+                if (o.required) out += " (required)";
+                if (!o.default_text.empty()) {
+                    out += " (default " + o.default_text;
+                    for (const auto& [c, d] : o.default_with) out += "; " + c + ": " + d;
+                    out += ")";
+                }
+                if (!o.only_with.empty()) out += " [" + join(o.only_with, ", ") + " only]";
+                out += " - " + o.help + "\n";
+            }
+        }
+        for (const auto& g : b.one_of) out += "  exactly one of: " + join(g) + "\n";
+        std::vector<std::string> unsupported;
+        for (const auto& h : b.heads)
+            if (h.unsupported) unsupported.push_back(h.name);
+        if (!unsupported.empty()) out += "  not supported yet: " + join(unsupported) + "\n";
+    }
+    out +=
+        "\nAround the blocks:\n"
+        "  let NAME = VALUE           a named axis; `activation NAME` in several layers ties them\n"
+        "  tuples (a, b) { (1, 2) }   only these combinations of the named axes\n"
+        "  where EXPR                 keep the points where EXPR holds (== != < <= > >= + - * / % and or not)\n";
+    return out;
+}
+
+}  // namespace hps::schema

@@ -1,0 +1,74 @@
+// hpsgen check, list and fmt: the commands that read a spec and write nothing to disk.
+#include "dsl/parse.hpp"
+#include "dsl/schema.hpp"
+#include "generator/cli_util.hpp"
+#include "generator/commands.hpp"
+#include "generator/expand.hpp"
+
+#include <iostream>
+
+namespace hps::cli {
+
+int check(const args& a) {
+    std::string spec;
+    bool reference = false;
+    arg_parser p("check", "Checks a .hps study and summarises its grid: the axes and their values, the number\n"
+                          "of grid points and the range of free parameters. Errors go to stderr, located in\n"
+                          "the spec; the exit status is 1 when there are any.");
+    p.positional("SPEC", "the .hps file", spec, false);
+    p.flag("reference", 0, "print the language reference (every block, statement and option) and exit",
+           reference);
+    p.epilog("examples:\n  hpsgen check examples/cyplam.hps\n  hpsgen check --reference");
+    if (auto status = p.parse(a)) return *status;
+    if (reference) {
+        std::cout << schema::reference();
+        return 0;
+    }
+    if (spec.empty()) {
+        std::cerr << "hpsgen check: missing SPEC\n" << p.usage() << "\nrun 'hpsgen check --help' for details\n";
+        return 2;
+    }
+    auto s = read_spec(spec, std::cerr);
+    if (!s) return 1;
+    std::cout << study_summary(*s);
+    return 0;
+}
+
+int list(const args& a) {
+    std::string spec, format = "table";
+    arg_parser p("list", "Lists the grid points of a .hps study, one row each: id, name, the value of every\n"
+                         "axis, and the number of free parameters.");
+    p.positional("SPEC", "the .hps file", spec);
+    p.option("format", "FORMAT", "table for people, tsv (with a header line) or json (an array of objects)",
+             format, {"table", "tsv", "json"}, 'f');
+    p.epilog("examples:\n  hpsgen list examples/cyplam.hps\n  hpsgen list --format tsv examples/cyplam.hps");
+    if (auto status = p.parse(a)) return *status;
+    auto s = read_spec(spec, std::cerr);
+    if (!s) return 1;
+    grid_format f = format == "tsv" ? grid_format::tsv : format == "json" ? grid_format::json : grid_format::table;
+    std::cout << format_grid(*s, f);
+    return 0;
+}
+
+int fmt(const args& a) {
+    std::string spec;
+    bool check_only = false;
+    arg_parser p("fmt", "Prints a .hps study in canonical form to stdout (the file itself is not changed).\n"
+                        "Only the syntax is checked: a spec with semantic errors is still formatted.");
+    p.positional("SPEC", "the .hps file", spec);
+    p.flag("check", 0, "print nothing; exit 1 if SPEC is not in canonical form", check_only);
+    p.epilog("examples:\n  hpsgen fmt examples/cyplam.hps\n  hpsgen fmt --check examples/cyplam.hps");
+    if (auto status = p.parse(a)) return *status;
+    auto parsed = parse_spec(spec, std::cerr);
+    if (!parsed) return 1;
+    std::string canonical = print(parsed->file);
+    if (check_only) {
+        if (canonical == parsed->src->text()) return 0;
+        std::cerr << spec << ": not in canonical form; 'hpsgen fmt " << spec << "' prints it\n";
+        return 1;
+    }
+    std::cout << canonical;
+    return 0;
+}
+
+}  // namespace hps::cli

@@ -1,0 +1,233 @@
+#include "generator/expand.hpp"
+
+#include "dsl/expand.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace hps {
+
+namespace {
+
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view s) {
+    std::size_t i = 0, n = s.size();
+    if (i < n && s[i] == '-') ++i;
+    if (i >= n || !digit(s[i])) return false;
+    if (s[i] == '0') {
+        ++i;
+    } else {
+        while (i < n && digit(s[i])) ++i;
+    }
+    if (i < n && s[i] == '.') {
+        ++i;
+        if (i >= n || !digit(s[i])) return false;
+        while (i < n && digit(s[i])) ++i;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+        if (i >= n || !digit(s[i])) return false;
+        while (i < n && digit(s[i])) ++i;
+    }
+    return i == n;
+}
+
+// A TSV cell: tabs and newlines would break the row.
+std::string tsv_cell(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\t')
+            out += "\\t";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else if (c == '\\')
+            out += "\\\\";
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string dims(const std::vector<int>& d) {
+    std::string out;
+    for (std::size_t i = 0; i < d.size(); ++i) out += (i ? " x " : "") + std::to_string(d[i]);
+    return out;
+}
+
+std::string pad(std::string s, std::size_t width, bool right = false) {
+    if (s.size() >= width) return s;
+    return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
+}
+
+}  // namespace
+
+std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if ((unsigned char)c < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", unsigned((unsigned char)c));
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out + "\"";
+}
+
+std::string json_value(const param_value& v) {
+    if (v.type != param_value::kind::number) return json_string(v.text);
+    if (is_json_number(v.text)) return v.text;
+    return format_number(v.number, 17);
+}
+
+std::string format_grid(const study& s, grid_format format) {
+    std::string out;
+    switch (format) {
+    case grid_format::tsv: {
+        out += "id\tname";
+        for (const auto& a : s.axes) {
+            out += '\t';
+            out += tsv_cell(a.name);
+        }
+        out += "\tparams\n";
+        for (const auto& p : s.points) {
+            out += std::to_string(p.id);
+            out += '\t';
+            out += p.name;
+            for (const auto& v : p.axis_values) {
+                out += '\t';
+                out += tsv_cell(v.text);
+            }
+            out += '\t';
+            out += std::to_string(p.params);
+            out += '\n';
+        }
+        return out;
+    }
+    case grid_format::json: {
+        out += "[";
+        for (std::size_t i = 0; i < s.points.size(); ++i) {
+            const grid_point& p = s.points[i];
+            out += i ? ",\n  {" : "\n  {";
+            out += "\"id\": " + std::to_string(p.id) + ", \"name\": " + json_string(p.name);
+            for (std::size_t k = 0; k < s.axes.size(); ++k)
+                out += ", " + json_string(s.axes[k].name) + ": " + json_value(p.axis_values[k]);
+            out += ", \"params\": " + std::to_string(p.params) + "}";
+        }
+        out += s.points.empty() ? "]\n" : "\n]\n";
+        return out;
+    }
+    case grid_format::table: {
+        std::vector<std::vector<std::string>> rows;
+        std::vector<std::string> header = {"id", "name"};
+        for (const auto& a : s.axes) header.push_back(a.name);
+        header.push_back("params");
+        rows.push_back(header);
+        for (const auto& p : s.points) {
+            std::vector<std::string> row = {std::to_string(p.id), p.name};
+            for (const auto& v : p.axis_values) row.push_back(tsv_cell(v.text));
+            row.push_back(group_digits(p.params));
+            rows.push_back(std::move(row));
+        }
+        std::vector<std::size_t> width(header.size(), 0);
+        for (const auto& r : rows)
+            for (std::size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+        for (const auto& r : rows) {
+            std::string line;
+            for (std::size_t c = 0; c < r.size(); ++c) {
+                bool numeric_column = c == 0 || c + 1 == r.size();
+                std::string cell = c + 1 == r.size() ? pad(r[c], width[c], numeric_column)
+                                                     : pad(r[c], width[c], numeric_column) + "  ";
+                line += cell;
+            }
+            while (!line.empty() && line.back() == ' ') line.pop_back();
+            out += line + "\n";
+        }
+        return out;
+    }
+    }
+    return out;
+}
+
+std::string study_summary(const study& s) {
+    std::string out = "study " + s.name;
+    if (!s.description.empty()) out += ": " + s.description;
+    out += "\n";
+    const std::size_t n = s.points.size();
+    out += "grid: " + group_digits(n) + (n == 1 ? " point" : " points");
+    if (s.full_size != n) out += " (of " + group_digits(s.full_size) + " before tuples and where)";
+    out += "\n";
+    if (s.axes.empty()) {
+        out += "axes: none (a single trainer)\n";
+    } else {
+        out += "axes:\n";
+        std::size_t w = 0;
+        for (const auto& a : s.axes) w = std::max(w, a.name.size());
+        for (const auto& a : s.axes) {
+            std::vector<std::string> vals;
+            for (const auto& v : a.values) vals.push_back(v.text);
+            std::string list;
+            if (vals.size() > 12) {
+                list = vals[0] + ", " + vals[1] + ", " + vals[2] + ", ..., " + vals[vals.size() - 2] + ", " + vals.back();
+            } else {
+                for (std::size_t i = 0; i < vals.size(); ++i) list += (i ? ", " : "") + vals[i];
+            }
+            out += "  " + pad(a.name, w) + "  " + std::to_string(a.values.size()) +
+                   (a.values.size() == 1 ? " value:  " : " values: ") + list + (a.named ? "  (let)" : "") + "\n";
+        }
+    }
+    if (n == 0) return out;
+    const grid_point* lo = &s.points[0];
+    const grid_point* hi = &s.points[0];
+    for (const auto& p : s.points) {
+        if (p.params < lo->params) lo = &p;
+        if (p.params > hi->params) hi = &p;
+    }
+    if (lo == hi)
+        out += "parameters: " + group_digits(lo->params) + "\n";
+    else
+        out += "parameters: " + group_digits(lo->params) + " (" + lo->name + ") .. " + group_digits(hi->params) +
+               " (" + hi->name + ")\n";
+
+    const grid_point& p = s.points[0];
+    out += "layers of " + p.name + ":\n";
+    std::size_t w = 0;
+    for (const auto& l : p.layers) w = std::max(w, l.name.size());
+    for (const auto& l : p.layers) {
+        std::string line = "  " + pad(l.name, w) + "  " + pad(dims(l.in_shape), 13) + " -> " + pad(dims(l.out_shape), 13);
+        if (l.params) line += "  " + pad(group_digits(l.params), 10, true) + " params";
+        if (l.implicit) line += "  (implicit)";
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out += line + "\n";
+    }
+    const train_config& t = p.train;
+    out += "train: " + t.optimizer;
+    if (auto lr = t.optimizer_settings.find("lr"); lr != t.optimizer_settings.end())
+        out += " lr " + format_number(lr->second);
+    out += ", loss " + t.loss + ", batch " + std::to_string(t.batch) + ", ";
+    out += t.steps > 0 ? std::to_string(t.steps) + " steps" : std::to_string(t.epochs) + " epochs";
+    out += ", " + std::to_string(t.checkpoints) + " checkpoints";
+    if (s.axes.size() > 0) out += " (at " + p.name + ")";
+    out += "\n";
+    std::string metrics;
+    for (const auto& m : p.metrics) metrics += (metrics.empty() ? "" : ", ") + m.name;
+    out += "metrics: " + metrics + "; best checkpoint by " + (p.select.maximize ? "max " : "min ") + p.select.metric +
+           "\n";
+    return out;
+}
+
+}  // namespace hps

@@ -1,0 +1,350 @@
+// Grid expansion: axes, numbering, pruning and naming.
+#include "check_test_util.hpp"
+
+#include "dsl/expand.hpp"
+
+#include <set>
+
+using namespace hps;
+using hps::test::check_text;
+using hps::test::spec_with;
+using hps::test::value_of;
+
+namespace {
+
+// WORKLOADS.md, workload 1: w1*w1*n1+n1 + w2*w2*n1*n2+n2 + 49*n2*n_fc+n_fc + 2*n_fc+2
+std::size_t cyplam_params(std::size_t w1, std::size_t n1, std::size_t w2, std::size_t n2, std::size_t nfc) {
+    return w1 * w1 * n1 + n1 + w2 * w2 * n1 * n2 + n2 + 49 * n2 * nfc + nfc + 2 * nfc + 2;
+}
+
+std::vector<std::string> texts(const axis& a) {
+    std::vector<std::string> out;
+    for (const auto& v : a.values) out.push_back(v.text);
+    return out;
+}
+
+std::vector<std::string> names(const study& s) {
+    std::vector<std::string> out;
+    for (const auto& a : s.axes) out.push_back(a.name);
+    return out;
+}
+
+}  // namespace
+
+TEST_SUITE("grid") {
+
+TEST_CASE("the CyPLAM grid: 192 points, the published numbering and parameter counts") {
+    auto c = check_text(test::read_text(HPS_SOURCE_DIR "/examples/cyplam.hps"), "cyplam.hps");
+    REQUIRE_MESSAGE(c.result, c.messages());
+    const study& s = *c.result;
+    CHECK(c.diags.empty());
+    CHECK(s.name == "cyplam");
+    CHECK(s.points.size() == 192);
+    CHECK(s.full_size == 192);
+    CHECK(names(s) == std::vector<std::string>{"conv2d1.filters", "conv2d1.kernel", "conv2d2.filters",
+                                               "conv2d2.kernel", "dense1.units"});
+    CHECK(texts(s.axes[4]) == std::vector<std::string>{"128", "256", "384", "512", "640", "768", "896", "1024"});
+    CHECK(s.points.front().name == "model-000");
+    CHECK(s.points.back().name == "model-191");
+
+    std::size_t lo = SIZE_MAX, hi = 0;
+    for (const auto& p : s.points) {
+        lo = std::min(lo, p.params);
+        hi = std::max(hi, p.params);
+        // every point against the formula
+        auto n = [&](const char* axis) { return std::size_t(value_of(s, p, axis).number); };
+        CHECK(p.params == cyplam_params(n("conv2d1.kernel"), n("conv2d1.filters"), n("conv2d2.kernel"),
+                                        n("conv2d2.filters"), n("dense1.units")));
+    }
+    CHECK(lo == 203506);
+    CHECK(hi == 3266434);
+
+    struct expected {
+        std::size_t id, n1, w1, n2, w2, nfc;
+    };
+    for (auto e : {expected{40, 8, 5, 32, 5, 128}, expected{108, 16, 5, 32, 5, 640}, expected{189, 32, 5, 64, 5, 768}}) {
+        CAPTURE(e.id);
+        const grid_point& p = s.points[e.id];
+        CHECK(p.id == e.id);
+        CHECK(value_of(s, p, "conv2d1.filters").number == e.n1);
+        CHECK(value_of(s, p, "conv2d1.kernel").number == e.w1);
+        CHECK(value_of(s, p, "conv2d2.filters").number == e.n2);
+        CHECK(value_of(s, p, "conv2d2.kernel").number == e.w2);
+        CHECK(value_of(s, p, "dense1.units").number == e.nfc);
+        CHECK(p.params == cyplam_params(e.w1, e.n1, e.w2, e.n2, e.nfc));
+    }
+    // by hand: 5*5*1*16+16 + 5*5*16*32+32 + 49*32*640+640 + 2*640+2
+    CHECK(s.points[108].params == 416 + 12832 + 1004160 + 1282);
+    CHECK(s.points[108].params == 1018690);
+    CHECK(s.points[108].name == "model-108");
+
+    // the settings every trainer gets
+    const grid_point& p = s.points[108];
+    CHECK(p.data.input == std::vector<int>{28, 28, 1});
+    CHECK(p.data.target == data_config::target_kind::regression);
+    CHECK(p.data.outputs == 2);
+    CHECK(p.train.optimizer == "adam");
+    CHECK(p.train.optimizer_settings.at("lr") == doctest::Approx(1e-5));
+    CHECK(p.train.loss == "mse_half");
+    CHECK(p.train.batch == 128);
+    CHECK(p.train.steps == 400000);
+    CHECK(p.train.checkpoints == 200);
+    REQUIRE(p.metrics.size() == 2);
+    CHECK(p.metrics[0].kind == "within");
+    CHECK(p.metrics[0].name == "acc20");
+    CHECK(p.metrics[0].param == doctest::Approx(0.2));
+    CHECK(p.select.maximize);
+    CHECK(p.select.metric == "acc20");
+    CHECK(s.slurm.partition == "thinnodes");
+    CHECK(s.slurm.cpus == 12);
+    CHECK(s.slurm.mem == "4G");
+    CHECK(s.slurm.time == "10:00:00");
+    CHECK(s.slurm.throttle == 64);
+}
+
+TEST_CASE("the follow-up examples: 12 chosen models x 4") {
+    for (const char* name : {"cyplam_activation", "cyplam_penalty"}) {
+        CAPTURE(name);
+        auto c = check_text(test::read_text(std::string(HPS_SOURCE_DIR "/examples/") + name + ".hps"));
+        REQUIRE_MESSAGE(c.result, c.messages());
+        CHECK(c.diags.empty());
+        CHECK(c.result->points.size() == 48);
+        CHECK(c.result->points.front().name == "model-00");
+        CHECK(c.result->points.back().name == "model-47");
+        std::set<std::string> models;
+        for (const auto& p : c.result->points) {
+            std::string key;
+            for (const char* a : {"w1", "n1", "w2", "n2", "nfc"}) key += value_of(*c.result, p, a).text + ",";
+            models.insert(key);
+            CHECK(p.params == cyplam_params(std::size_t(value_of(*c.result, p, "w1").number),
+                                            std::size_t(value_of(*c.result, p, "n1").number),
+                                            std::size_t(value_of(*c.result, p, "w2").number),
+                                            std::size_t(value_of(*c.result, p, "n2").number),
+                                            std::size_t(value_of(*c.result, p, "nfc").number)));
+        }
+        CHECK(models.size() == 12);
+    }
+}
+
+TEST_CASE("the activation follow-up switches every hidden layer together") {
+    auto c = check_text(test::read_text(HPS_SOURCE_DIR "/examples/cyplam_activation.hps"));
+    REQUIRE_MESSAGE(c.result, c.messages());
+    const study& s = *c.result;
+    CHECK(s.axes.back().name == "act");
+    const char* order[] = {"relu", "elu", "softplus", "sigmoid"};
+    for (const auto& p : s.points) {
+        const std::string& act = value_of(s, p, "act").text;
+        CHECK(act == order[p.id % 4]);  // declared last: varies fastest
+        for (const auto& l : p.layers) {
+            if (l.name == "conv2d1" || l.name == "conv2d2" || l.name == "dense1") CHECK(l.activation == act);
+            if (l.name == "dense2") CHECK(l.activation == "linear");
+        }
+    }
+}
+
+TEST_CASE("the penalty follow-up: L1 or L2 on dense1, alone or with conv2d2") {
+    auto c = check_text(test::read_text(HPS_SOURCE_DIR "/examples/cyplam_penalty.hps"));
+    REQUIRE_MESSAGE(c.result, c.messages());
+    std::set<std::string> settings;
+    for (const auto& p : c.result->points) {
+        const layer *conv2 = nullptr, *dense1 = nullptr;
+        for (const auto& l : p.layers) {
+            if (l.name == "conv2d2") conv2 = &l;
+            if (l.name == "dense1") dense1 = &l;
+        }
+        REQUIRE(conv2);
+        REQUIRE(dense1);
+        CHECK(((dense1->l1 > 0) != (dense1->l2 > 0)));
+        CHECK(((conv2->l1 == 0 && conv2->l2 == 0) || (conv2->l1 == dense1->l1 && conv2->l2 == dense1->l2)));
+        settings.insert(format_number(dense1->l1) + "/" + format_number(dense1->l2) + "/" + format_number(conv2->l1) +
+                        "/" + format_number(conv2->l2));
+    }
+    CHECK(settings.size() == 4);
+}
+
+TEST_CASE("axes come in order of first appearance; a let declares its axis where it is written") {
+    // lets written after the network: the inline set comes first
+    auto text = spec_with("  dense units {4, 8} activation act\n  dense units 1\n", "3",
+                          "let b = {16, 32, 64}\nlet act = {relu, tanh}\n");
+    text.replace(text.find("steps 100"), 9, "steps 100\n  batch b");
+    auto c = check_text(text);
+    REQUIRE_MESSAGE(c.result, c.messages());
+    const study& s = *c.result;
+    CHECK(names(s) == std::vector<std::string>{"dense1.units", "b", "act"});
+    CHECK(s.points.size() == 12);
+    // row-major, the last axis fastest
+    CHECK(value_of(s, s.points[0], "act").text == "relu");
+    CHECK(value_of(s, s.points[1], "act").text == "tanh");
+    CHECK(value_of(s, s.points[1], "b").text == "16");
+    CHECK(value_of(s, s.points[2], "b").text == "32");
+    CHECK(value_of(s, s.points[6], "dense1.units").text == "8");
+    CHECK(s.points[7].train.batch == 16);
+    CHECK(s.points[7].layers[0].units == 8);
+    CHECK(s.points[7].layers[0].activation == "tanh");
+
+    // a let written first comes first, though used last
+    std::string first = "study t\nlet seeds = {1, 2}\n" +
+                        spec_with("  dense units {1, 2}\n  dense units 1\n", "3").substr(std::string("study t\n").size());
+    first.replace(first.find("steps 100"), 9, "steps 100\n  seed seeds");
+    auto d = check_text(first);
+    REQUIRE_MESSAGE(d.result, d.messages());
+    CHECK(names(*d.result) == std::vector<std::string>{"seeds", "dense1.units"});
+    CHECK(d.result->points[1].train.seed == 1);
+    CHECK(d.result->points[2].train.seed == 2);
+
+    // an unused let is no axis, and a warning
+    auto e = check_text(spec_with("  dense units {1, 2}\n  dense units 1\n", "3", "let spare = {1, 2}\n"));
+    REQUIRE_MESSAGE(e.result, e.messages());
+    CHECK(names(*e.result) == std::vector<std::string>{"dense1.units"});
+    CHECK(e.messages().find("warning: axis 'spare' is never used") != std::string::npos);
+}
+
+TEST_CASE("a named axis used by several layers is one axis") {
+    auto c = check_text(spec_with("  dense units width activation act\n  dense units width activation act\n"
+                                  "  dense units 1\n",
+                                  "5", "let width = {2, 3}\nlet act = {relu, elu, selu}\n"));
+    REQUIRE_MESSAGE(c.result, c.messages());
+    const study& s = *c.result;
+    CHECK(names(s) == std::vector<std::string>{"width", "act"});
+    CHECK(s.points.size() == 6);
+    for (const auto& p : s.points) {
+        CHECK(p.layers[0].units == p.layers[1].units);
+        CHECK(p.layers[0].activation == p.layers[1].activation);
+    }
+    // width 3, selu: 5*3+3 + 3*3+3 + 3*1+1
+    CHECK(s.points[5].layers[1].activation == "selu");
+    CHECK(s.points[5].params == 18 + 12 + 4);
+}
+
+TEST_CASE("where and tuples prune; survivors are renumbered from 0 in grid order") {
+    auto text = spec_with("  dense units a\n  dense units 1\n", "3",
+                          "let a = {1, 2, 3}\nlet b = {10, 20}\nwhere a != 2\n");
+    text.replace(text.find("steps 100"), 9, "steps 100\n  batch b");
+    auto c = check_text(text);
+    REQUIRE_MESSAGE(c.result, c.messages());
+    const study& s = *c.result;
+    CHECK(s.full_size == 6);
+    REQUIRE(s.points.size() == 4);
+    std::vector<std::size_t> full;
+    for (const auto& p : s.points) full.push_back(p.full_id);
+    CHECK(full == std::vector<std::size_t>{0, 1, 4, 5});
+    CHECK(s.points[2].id == 2);
+    CHECK(s.points[2].name == "model-2");
+    CHECK(value_of(s, s.points[2], "a").text == "3");
+    CHECK(value_of(s, s.points[2], "b").text == "10");
+
+    // tuples: only the listed combinations, in grid order whatever the row order
+    auto t = spec_with("  dense units a\n  dense units 1\n", "3",
+                       "let a = {1, 2, 3}\nlet b = {10, 20}\ntuples (b, a) {\n  (20, 3)\n  (10, 2)\n  (20, 1)\n}\n");
+    t.replace(t.find("steps 100"), 9, "steps 100\n  batch b");
+    auto d = check_text(t);
+    REQUIRE_MESSAGE(d.result, d.messages());
+    REQUIRE(d.result->points.size() == 3);
+    CHECK(d.result->full_size == 6);
+    std::vector<std::size_t> ids;
+    for (const auto& p : d.result->points) ids.push_back(p.full_id);
+    CHECK(ids == std::vector<std::size_t>{1, 2, 5});  // (1,20) (2,10) (3,20)
+
+    // where and tuples together, with arithmetic and names
+    auto w = spec_with("  dense units a activation act\n  dense units 1\n", "3",
+                       "let a = {1, 2, 3, 4}\nlet act = {relu, tanh}\n"
+                       "where a % 2 == 0 and not (act == tanh and a > 2)\n");
+    auto e = check_text(w);
+    REQUIRE_MESSAGE(e.result, e.messages());
+    std::vector<std::string> kept;
+    for (const auto& p : e.result->points)
+        kept.push_back(value_of(*e.result, p, "a").text + value_of(*e.result, p, "act").text);
+    CHECK(kept == std::vector<std::string>{"2relu", "2tanh", "4relu"});
+}
+
+TEST_CASE("where and tuples may name anonymous axes by their dotted names") {
+    auto c = check_text(spec_with("  conv2d filters {4, 8, 16} kernel {3, 5} padding same\n  dense units 1\n",
+                                  "8 x 8 x 1",
+                                  "where conv2d1.filters * conv2d1.kernel <= 40\n"
+                                  "tuples (conv2d1.kernel) {\n  (5)\n}\n"));
+    REQUIRE_MESSAGE(c.result, c.messages());
+    REQUIRE(c.result->points.size() == 2);
+    CHECK(value_of(*c.result, c.result->points[1], "conv2d1.filters").text == "8");
+}
+
+TEST_CASE("point names are padded to the width of the largest id") {
+    CHECK(point_name(0, 1) == "model-0");
+    CHECK(point_name(9, 10) == "model-9");
+    CHECK(point_name(0, 11) == "model-00");
+    CHECK(point_name(108, 192) == "model-108");
+    CHECK(point_name(7, 1000) == "model-007");
+    CHECK(point_name(7, 1001) == "model-0007");
+    auto c = check_text(spec_with("  dense units 1..10 step 1\n  dense units 1\n", "3"));
+    REQUIRE_MESSAGE(c.result, c.messages());
+    CHECK(c.result->points.size() == 10);
+    CHECK(c.result->points.back().name == "model-9");
+}
+
+TEST_CASE("linear and log ranges") {
+    auto lin = linear_values(128, 1024, 128);
+    REQUIRE(lin);
+    CHECK(lin->size() == 8);
+    CHECK_FALSE(linear_values(128, 1000, 128));
+    CHECK_FALSE(linear_values(10, 1, 1));
+    auto tenths = linear_values(0.1, 0.5, 0.1);
+    REQUIRE(tenths);
+    CHECK(*tenths == std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.5});
+
+    std::string text = spec_with("  dense units 1\n", "3");
+    text.replace(text.find("steps 100"), 9, "steps 100\n  optimizer adam lr 1e-5..1e-2 log 4");
+    auto d = check_text(text);
+    REQUIRE_MESSAGE(d.result, d.messages());
+    REQUIRE(d.result->axes.size() == 1);
+    CHECK(d.result->axes[0].name == "train.lr");
+    CHECK(texts(d.result->axes[0]) == std::vector<std::string>{"1e-5", "0.0001", "0.001", "1e-2"});
+    CHECK(d.result->points[1].train.optimizer_settings.at("lr") == doctest::Approx(1e-4));
+
+    text = spec_with("  dense units 1\n", "3");
+    text.replace(text.find("steps 100"), 9, "steps 100\n  optimizer adam lr 1e-5..1e-3 log 4");
+    auto e = check_text(text);
+    REQUIRE_MESSAGE(e.result, e.messages());
+    CHECK(texts(e.result->axes[0]) == std::vector<std::string>{"1e-5", "4.64159e-05", "0.000215443", "1e-3"});
+    // what a trainer uses is what list prints
+    CHECK(e.result->points[1].train.optimizer_settings.at("lr") == 4.64159e-05);
+
+    auto lv = log_values(1, 1000, 4);
+    CHECK(lv == std::vector<double>{1, 10, 100, 1000});
+}
+
+TEST_CASE("inline ranges in train and data name their axes by block") {
+    std::string text = spec_with("  dropout {0, 0.5}\n  dense units 1\n", "3");
+    text.replace(text.find("steps 100"), 9, "steps {100, 200}\n  batch 16..64 step 16\n  optimizer {sgd, adam}");
+    text.replace(text.find("input 3"), 7, "input 3\n  scale {1, 1/255}");
+    auto c = check_text(text);
+    REQUIRE_MESSAGE(c.result, c.messages());
+    CHECK(names(*c.result) ==
+          std::vector<std::string>{"data.scale", "dropout1.rate", "train.steps", "train.batch", "train.optimizer"});
+    CHECK(c.result->points.size() == 2 * 2 * 2 * 4 * 2);
+    const grid_point& last = c.result->points.back();
+    CHECK(last.data.scale == doctest::Approx(1.0 / 255));
+    CHECK(last.train.optimizer == "adam");
+    CHECK(last.train.optimizer_settings.at("lr") == doctest::Approx(0.001));
+    CHECK(c.result->points[0].train.optimizer == "sgd");
+    CHECK(c.result->points[0].train.optimizer_settings.at("lr") == doctest::Approx(0.01));
+    CHECK(c.result->points[0].train.optimizer_settings.count("beta1") == 0);
+}
+
+TEST_CASE("defaults: metrics, selection, optimizer, checkpoints") {
+    auto c = check_text(spec_with("  dense units 3\n", "4", "", "classes 3"));
+    REQUIRE_MESSAGE(c.result, c.messages());
+    const grid_point& p = c.result->points.at(0);
+    CHECK(p.name == "model-0");
+    REQUIRE(p.metrics.size() == 1);
+    CHECK(p.metrics[0].kind == "accuracy");
+    CHECK(p.select.metric == "accuracy");
+    CHECK(p.select.maximize);
+    CHECK(p.train.optimizer == "adam");
+    CHECK(p.train.optimizer_settings.at("beta2") == doctest::Approx(0.999));
+    CHECK(p.train.checkpoints == 10);
+    CHECK(p.train.batch == 32);
+    CHECK(p.data.x_name == "x");
+    CHECK(p.data.outputs == 3);
+    CHECK(p.params == 4 * 3 + 3);
+}
+
+}  // TEST_SUITE

@@ -1,0 +1,198 @@
+"""Runs the hpsgen binary on the examples and on broken specs.
+
+usage: cli_test.py HPSGEN SOURCE_DIR CASE    (CASE: a function name below without test_)
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HPSGEN, ROOT = sys.argv[1], sys.argv[2]
+CYPLAM = os.path.join(ROOT, "examples", "cyplam.hps")
+GOLDEN = os.path.join(ROOT, "tests", "golden", "check")
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([HPSGEN, *args], capture_output=True, text=True, input=stdin, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(condition, message, out="", err=""):
+    if not condition:
+        raise AssertionError(f"{message}\n--- stdout\n{out}\n--- stderr\n{err}")
+
+
+def test_check():
+    rc, out, err = run("check", CYPLAM)
+    expect(rc == 0, f"check exits {rc}", out, err)
+    expect(err == "", "check of a valid spec prints nothing to stderr", out, err)
+    expect("study cyplam" in out, "summary names the study", out)
+    expect("grid: 192 points" in out, "summary gives 192 points", out)
+    expect("203,506" in out and "3,266,434" in out, "summary gives the parameter range", out)
+    expect("(model-000)" in out and "(model-191)" in out, "summary names the extreme points", out)
+    for axis in ["conv2d1.filters", "conv2d1.kernel", "conv2d2.filters", "conv2d2.kernel", "dense1.units"]:
+        expect(axis in out, f"summary lists axis {axis}", out)
+    expect("128, 256, 384, 512, 640, 768, 896, 1024" in out, "summary lists the values of dense1.units", out)
+    for example in ["cyplam_activation.hps", "cyplam_penalty.hps"]:
+        rc, out, err = run("check", os.path.join(ROOT, "examples", example))
+        expect(rc == 0 and "grid: 48 points (of " in out, f"check {example}", out, err)
+    rc, out, err = run("check", "--reference")
+    expect(rc == 0 and "conv2d" in out and "select" in out, "check --reference prints the language", out, err)
+
+
+def test_list_tsv():
+    rc, out, err = run("list", "--format", "tsv", CYPLAM)
+    expect(rc == 0, f"list exits {rc}", out, err)
+    lines = out.splitlines()
+    expect(len(lines) == 193, f"193 lines (a header and 192 rows), got {len(lines)}", out)
+    expect(lines[0].split("\t") == ["id", "name", "conv2d1.filters", "conv2d1.kernel", "conv2d2.filters",
+                                    "conv2d2.kernel", "dense1.units", "params"], "the header", out)
+    rows = {line.split("\t")[1]: line.split("\t") for line in lines[1:]}
+    expect(rows["model-108"] == ["108", "model-108", "16", "5", "32", "5", "640", "1018690"], "model-108", out)
+    expect(rows["model-040"][2:] == ["8", "5", "32", "5", "128", "207730"], "model-040", out)
+    expect(rows["model-189"][2:] == ["32", "5", "64", "5", "768", "2462850"], "model-189", out)
+    params = [int(r[-1]) for r in rows.values()]
+    expect(min(params) == 203506 and max(params) == 3266434, "parameter range", out)
+    rc2, out2, _ = run("list", "--format=tsv", CYPLAM)
+    expect(rc2 == 0 and out2 == out, "--format=tsv is --format tsv")
+
+
+def test_list_json():
+    rc, out, err = run("list", "-f", "json", CYPLAM)
+    expect(rc == 0, f"list exits {rc}", out, err)
+    points = json.loads(out)
+    expect(isinstance(points, list) and len(points) == 192, "an array of 192 objects", out)
+    p = points[108]
+    expect(p == {"id": 108, "name": "model-108", "conv2d1.filters": 16, "conv2d1.kernel": 5,
+                 "conv2d2.filters": 32, "conv2d2.kernel": 5, "dense1.units": 640, "params": 1018690},
+           f"model-108 as JSON: {p}")
+    rc, out, err = run("list", "--format", "json", os.path.join(ROOT, "examples", "cyplam_activation.hps"))
+    points = json.loads(out)
+    expect(len(points) == 48 and points[1]["act"] == "elu", "names are JSON strings", out, err)
+
+
+def test_list_table():
+    rc, out, err = run("list", CYPLAM)
+    expect(rc == 0, f"list exits {rc}", out, err)
+    lines = out.splitlines()
+    expect(len(lines) == 193, f"193 lines, got {len(lines)}", out)
+    expect(re.search(r"^\s*108\s+model-108\s+16\s+5\s+32\s+5\s+640\s+1,018,690$", out, re.M), "row 108", out)
+
+
+def test_invalid_spec():
+    spec = os.path.join(GOLDEN, "pool_indivisible.hps")
+    for command in (["check"], ["list"], ["list", "--format", "json"]):
+        rc, out, err = run(*command, spec)
+        expect(rc == 1, f"{command} of an invalid spec exits 1, not {rc}", out, err)
+        expect(out == "", "nothing on stdout", out, err)
+        expect(re.search(r"pool_indivisible\.hps:14:3: error: maxpool2: .* at 96 of 192 grid points", err),
+               "a located message on stderr", out, err)
+        expect("\n    maxpool 2\n    ^~~~~~~\n" in err, "the source line and a caret", out, err)
+        expect(err.rstrip().endswith("1 error"), "an error count", out, err)
+    # several errors, in source order
+    rc, out, err = run("check", os.path.join(GOLDEN, "wrong_kind.hps"))
+    lines = [int(m) for m in re.findall(r"^[^:\n]+\.hps:(\d+):\d+: error", err, re.M)]
+    expect(rc == 1 and len(lines) >= 5 and lines == sorted(lines), "errors in source order", out, err)
+    # warnings alone do not fail
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "warn.hps")
+        with open(CYPLAM) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text + "\nlet spare = {1, 2}\n")
+        rc, out, err = run("check", path)
+        expect(rc == 0 and "warning: axis 'spare' is never used" in err and "grid: 192 points" in out,
+               "a warning is printed and the check passes", out, err)
+
+
+def test_syntax_error():
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "broken.hps")
+        with open(path, "w") as f:
+            f.write("study broken\n\nnetwork {\n  dense units 2 kernel\n}\n")
+        for command in ("check", "list", "fmt"):
+            rc, out, err = run(command, path)
+            expect(rc == 1 and out == "", f"{command}: a syntax error exits 1 with nothing on stdout", out, err)
+            expect(re.search(r"broken\.hps:4:\d+: error: ", err), f"{command}: a located syntax error", out, err)
+
+
+def test_help():
+    for command in ("check", "list", "fmt"):
+        for flag in ("--help", "-h"):
+            rc, out, err = run(command, flag)
+            expect(rc == 0, f"{command} {flag} exits {rc}", out, err)
+            expect(out.startswith(f"usage: hpsgen {command}"), f"{command} {flag} starts with its usage", out, err)
+            expect("SPEC" in out and "--help" in out, f"{command} {flag} describes its arguments", out)
+            expect(err == "", f"{command} {flag} prints nothing on stderr", out, err)
+    rc, out, _ = run("list", "--help")
+    expect("table|tsv|json" in out, "list --help gives the formats", out)
+    rc, out, _ = run("fmt", "--help")
+    expect("--check" in out, "fmt --help gives --check", out)
+    rc, out, err = run("--help")
+    expect(rc == 0 and all(c in out for c in ("check", "list", "fmt")), "hpsgen --help lists the commands", out, err)
+
+
+def test_missing_file():
+    for command in ("check", "list", "fmt"):
+        rc, out, err = run(command, "no-such-spec.hps")
+        expect(rc == 1 and out == "", f"{command} of a missing file exits 1 with nothing on stdout", out, err)
+        expect("cannot read 'no-such-spec.hps': No such file or directory" in err, f"{command}: the reason", out, err)
+    rc, out, err = run("check", ROOT)
+    expect(rc == 1 and "Is a directory" in err, "a directory is not a spec", out, err)
+
+
+def test_bad_arguments():
+    cases = [
+        (["check", "--bogus", CYPLAM], "unknown option '--bogus'"),
+        (["list", "--format", "csv", CYPLAM], "--format must be table, tsv or json; found 'csv'"),
+        (["list", CYPLAM, "--format"], "option --format needs a value"),
+        (["list"], "missing SPEC"),
+        (["check"], "missing SPEC"),
+        (["fmt", CYPLAM, CYPLAM], "unexpected argument"),
+        (["fmt", "--check=yes", CYPLAM], "option --check takes no value"),
+    ]
+    for args, message in cases:
+        rc, out, err = run(*args)
+        expect(rc == 2, f"{args} exits 2, not {rc}", out, err)
+        expect(message in err, f"{args}: '{message}'", out, err)
+        expect("usage: hpsgen" in err, f"{args}: the usage", out, err)
+        expect(out == "", f"{args}: nothing on stdout", out, err)
+    rc, out, err = run("frobnicate")
+    expect(rc == 2 and "unknown command" in err, "an unknown command", out, err)
+    rc, out, err = run()
+    expect(rc == 2 and "usage: hpsgen" in err, "no command", out, err)
+
+
+def test_fmt():
+    with tempfile.TemporaryDirectory() as d:
+        for example in ("cyplam.hps", "cyplam_activation.hps", "cyplam_penalty.hps"):
+            spec = os.path.join(ROOT, "examples", example)
+            rc, canonical, err = run("fmt", spec)
+            expect(rc == 0 and canonical.startswith("study "), f"fmt {example}", canonical, err)
+            path = os.path.join(d, example)
+            with open(path, "w") as f:
+                f.write(canonical)
+            rc, out, err = run("fmt", "--check", path)
+            expect(rc == 0 and out == "" and err == "", f"the canonical form of {example} is canonical", out, err)
+            rc, again, err = run("fmt", path)
+            expect(again == canonical, f"fmt is idempotent on {example}", again)
+            # the canonical form means the same: the same grid
+            _, grid_before, _ = run("list", "--format", "tsv", spec)
+            _, grid_after, _ = run("list", "--format", "tsv", path)
+            expect(grid_before == grid_after and grid_before, f"fmt keeps the grid of {example}", grid_after)
+        path = os.path.join(d, "messy.hps")
+        with open(path, "w") as f:
+            f.write("study   messy\n\ndata {\n  train \"t.npz\"\n}\n")
+        rc, out, err = run("fmt", "--check", path)
+        expect(rc == 1 and out == "" and "not in canonical form" in err, "fmt --check of a messy file", out, err)
+        rc, out, err = run("fmt", path)
+        expect(rc == 0 and out.startswith("study messy\n"), "fmt of a file with semantic errors still works",
+               out, err)
+
+
+if __name__ == "__main__":
+    case = sys.argv[3]
+    globals()["test_" + case]()
+    print(f"cli.{case}: ok")
