@@ -17,8 +17,8 @@ using net = hps::network<hps::shape<28, 28, 1>,
                          hps::dropout<0.25>,
                          hps::dense<10>>;
 
-// A wrong shape is a compile-time error: e.g. hps::maxpool2d<3, 3> after the first pool
-// (14 x 14 is not divisible by 3) fails with a static_assert that says so.
+// A wrong shape is a compile-time error: e.g. hps::maxpool2d<16, 16> after the first pool
+// (a 16 x 16 window on a 14 x 14 input) fails with a static_assert that says so.
 static_assert(net::instance<32>::num_params == (25 * 8 + 8) + (9 * 8 * 16 + 16) + (7 * 7 * 16 * 64 + 64) + (64 * 10 + 10));
 
 int main(int argc, char** argv) {

@@ -72,6 +72,9 @@ using buffer = std::vector<float, Eigen::aligned_allocator<float>>;
 // (Rows, Cols) column-major views over preallocated buffers. Fixed sizes let Eigen pick
 // its kernels at compile time; a Map never allocates, whatever its size.
 // (A 1 x C matrix must be declared row-major in Eigen; its memory is the same.)
+// Products and long element-wise passes over large buffers need runtime-sized maps
+// instead: Eigen packs fixed-size product operands on the stack and overflows its int
+// size enums past 2^31 (hps/layers/common.hpp has the details and the views).
 template <int Rows, int Cols>
 using matrix = Eigen::Matrix<float, Rows, Cols, (Rows == 1 && Cols != 1) ? Eigen::RowMajor : Eigen::ColMajor>;
 template <int Rows, int Cols>

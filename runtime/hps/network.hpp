@@ -1,8 +1,8 @@
 // hps::network: a sequence of layer specs made into one fixed-shape network.
 //
 //     using net = hps::network<hps::shape<28, 28, 1>,
-//                              hps::conv2d<16, 5, hps::same, hps::relu>, hps::maxpool<2>,
-//                              hps::dense<640, hps::relu>, hps::dropout<25>, hps::dense<2>>;
+//                              hps::conv2d<16, 5, 5, hps::same, hps::relu>, hps::maxpool2d<2>,
+//                              hps::dense<640, hps::relu>, hps::dropout<0.25>, hps::dense<2>>;
 //     net::instance<128> model;          // batch 128: every buffer allocated here, once
 //
 // Each spec is instantiated for the shape the previous layer produces (core.hpp states
@@ -191,6 +191,15 @@ struct network {
             }
         }
 
+        // whether some layer below I is not a view, so that layer I's dx is needed
+        template <std::size_t I>
+        static constexpr bool computes_below() {
+            if constexpr (I == 0)
+                return false;
+            else
+                return !layer_t<I - 1>::is_view || computes_below<I - 1>();
+        }
+
         template <std::size_t I>
         void backward_from(const float* dy, context& ctx) {
             using L = layer_t<I>;
@@ -198,8 +207,8 @@ struct network {
             if constexpr (L::is_view) {
                 if constexpr (I > 0) backward_from<I - 1>(dy, ctx);
             } else {
-                float* dx = nullptr;
-                if constexpr (I > 0) dx = (dy == delta_a_.data()) ? delta_b_.data() : delta_a_.data();
+                float* dx = nullptr;  // nullptr: nothing below uses it (only views, or the input)
+                if constexpr (computes_below<I>()) dx = (dy == delta_a_.data()) ? delta_b_.data() : delta_a_.data();
                 std::get<I>(layers_).backward(x, out_[I], dy, dx, ctx);
                 if constexpr (I > 0) backward_from<I - 1>(dx, ctx);
             }

@@ -1,0 +1,19 @@
+// Everything a generated trainer needs to declare and train a network, in one include:
+// the core and network composition, every layer, activations, losses, penalties and
+// optimizers. docs/runtime.md lists the layer specs and their PyTorch equivalents.
+#pragma once
+
+#include "hps/core.hpp"
+#include "hps/network.hpp"
+
+#include "hps/activations.hpp"
+#include "hps/losses.hpp"
+#include "hps/optimizers.hpp"
+#include "hps/penalties.hpp"
+
+#include "hps/layers/avgpool2d.hpp"
+#include "hps/layers/conv2d.hpp"
+#include "hps/layers/dense.hpp"
+#include "hps/layers/dropout.hpp"
+#include "hps/layers/flatten.hpp"
+#include "hps/layers/maxpool2d.hpp"

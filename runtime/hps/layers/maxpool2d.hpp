@@ -1,0 +1,119 @@
+// maxpool2d<PH, PW, SH, SW>: the maximum over each PH x PW window, per channel, VALID.
+//
+//   x (H*W*C, B), one sample (H, W, C); y (Ho*Wo*C, B), Ho = (H - PH)/SH + 1 (floored:
+//   as PyTorch's default ceil_mode=False and TensorFlow's VALID, trailing rows or columns
+//   that no whole window covers are ignored, not an error)
+//   forward   y = max over the window; the first maximum in row-major window order wins
+//             (PyTorch's rule); a NaN wins over any number (it propagates)
+//   backward  dx = 0, then dx[argmax] += dy (overlapping windows add)
+//
+// Scratch: the argmax of every output, as the flat index in the sample stored in a float
+// (exact: the sample has fewer than 2^24 floats).
+// PyTorch: nn.MaxPool2d((PH, PW), stride=(SH, SW)).
+#pragma once
+
+#include "hps/core.hpp"
+#include "hps/layers/common.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace hps {
+
+template <class In, int PH, int PW, int SH, int SW, int B>
+class maxpool2d_layer {
+    static_assert(In::rank == 3, "maxpool2d: the input must be a (height, width, channels) image, e.g. hps::shape<28, 28, 1>");
+
+public:
+    static constexpr int input_height = In::dims[0];
+    static constexpr int input_width = In::dims[In::rank > 1 ? 1 : 0];
+    static constexpr int channels = In::dims[In::rank > 2 ? 2 : 0];
+    static constexpr int window_height = PH;
+    static constexpr int window_width = PW;
+    static_assert(window_height <= input_height,
+                  "maxpool2d: the window is taller than the input (window height <= input height; g++'s note below has the values)");
+    static_assert(window_width <= input_width,
+                  "maxpool2d: the window is wider than the input (window width <= input width; g++'s note below has the values)");
+    static_assert(In::size < (1 << 24), "maxpool2d: a sample must have fewer than 2^24 values (argmax indices are kept in floats)");
+
+    static constexpr int out_height = (input_height - PH) / SH + 1;
+    static constexpr int out_width = (input_width - PW) / SW + 1;
+    static constexpr int out_sample = out_height * out_width * channels;
+
+    using in_shape = In;
+    using out_shape = shape<out_height, out_width, channels>;
+    static constexpr std::size_t num_params = 0;
+    static constexpr std::size_t num_weights = 0;
+    static constexpr std::size_t num_state = 0;
+    static constexpr std::size_t scratch_size = std::size_t(out_sample) * B;  // argmax (Out, B)
+    static constexpr bool is_view = false;
+    static constexpr int torch_param_module = -1;
+
+    void bind(float*, float*, float*, float* scratch) { argmax_ = scratch; }
+    void init(rng&) {}
+
+    void forward(const float* x, float* y, context&) {
+        HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536))
+        for (int bo = 0; bo < B * out_height; ++bo) {
+            const int b = bo / out_height, oh = bo % out_height;
+            const float* xb = x + std::size_t(b) * In::size;
+            for (int ow = 0; ow < out_width; ++ow) {
+                const std::size_t o = std::size_t(b) * out_sample + (std::size_t(oh) * out_width + ow) * channels;
+                float* ym = y + o;
+                float* am = argmax_ + o;
+                const int first = (oh * SH * input_width + ow * SW) * channels;
+                for (int c = 0; c < channels; ++c) {
+                    ym[c] = xb[first + c];
+                    am[c] = float(first + c);
+                }
+                for (int kh = 0; kh < PH; ++kh) {
+                    for (int kw = 0; kw < PW; ++kw) {
+                        if (kh == 0 && kw == 0) continue;
+                        const int at = ((oh * SH + kh) * input_width + ow * SW + kw) * channels;
+                        for (int c = 0; c < channels; ++c) {
+                            const float v = xb[at + c];
+                            if (v > ym[c] || std::isnan(v)) {  // PyTorch's test, NaN included
+                                ym[c] = v;
+                                am[c] = float(at + c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    void backward(const float*, const float*, const float* dy, float* dx, context&) {
+        if (!dx) return;
+        HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536))
+        for (int b = 0; b < B; ++b) {
+            float* dxb = dx + std::size_t(b) * In::size;
+            std::fill(dxb, dxb + In::size, 0.0f);
+            const float* dyb = dy + std::size_t(b) * out_sample;
+            const float* ab = argmax_ + std::size_t(b) * out_sample;
+            for (int o = 0; o < out_sample; ++o) dxb[int(ab[o])] += dyb[o];
+        }
+    }
+
+    template <class Sink>
+    void export_params(Sink&, const std::string&) const {}
+    static void torch_modules(std::vector<std::string>& out) {
+        out.push_back("nn.MaxPool2d(" + detail::python_pair(PH, PW) + ", stride=" + detail::python_pair(SH, SW) + ")");
+    }
+
+private:
+    float* argmax_ = nullptr;
+};
+
+// maxpool2d<2> is the usual 2 x 2 window with stride 2.
+template <int PH, int PW = PH, int SH = PH, int SW = PW>
+struct maxpool2d {
+    static_assert(PH > 0 && PW > 0, "maxpool2d: the window's height and width must be > 0");
+    static_assert(SH > 0 && SW > 0, "maxpool2d: the strides must be > 0");
+    template <class In, int B>
+    using impl = maxpool2d_layer<In, PH, PW, SH, SW, B>;
+};
+
+}  // namespace hps

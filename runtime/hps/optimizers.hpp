@@ -1,0 +1,270 @@
+// Optimizers: one flat loop over every parameter (llm.c), configured at run time by name
+// and settings, each step the same arithmetic as PyTorch 1.13's torch.optim (its
+// single-tensor code path, in float, scalars rounded to float as torch does):
+//
+//   sgd       p -= lr g                              (with momentum > 0: as "momentum")
+//   momentum  buf = momentum buf + g  (buf = g at the first step)
+//             p -= lr (nesterov ? g + momentum buf : buf)       torch SGD, dampening 0
+//   adam      m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+//             p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)            torch Adam
+//   rmsprop   s = rho s + (1-rho) g^2;  [centered: a = rho a + (1-rho) g; s' = s - a^2]
+//             d = g / (sqrt(s') + eps); momentum > 0: buf = momentum buf + d, p -= lr buf;
+//             else p -= lr d                                             torch RMSprop
+//   adadelta  s = rho s + (1-rho) g^2;  d = sqrt(u + eps) / sqrt(s + eps) g
+//             u = rho u + (1-rho) d^2;  p -= lr d                        torch Adadelta
+// with g = grad + weight_decay * p when weight_decay > 0 (torch's L2 convention).
+//
+// Settings (defaults = torch's; unknown names or out-of-range values throw
+// std::invalid_argument naming them):
+//   sgd       lr 0.01, momentum 0, nesterov 0, weight_decay 0
+//   momentum  lr 0.01, momentum 0.9, nesterov 0, weight_decay 0
+//   adam      lr 0.001, beta1 0.9, beta2 0.999, eps 1e-8, weight_decay 0
+//   rmsprop   lr 0.01, rho (or alpha) 0.99, eps 1e-8, momentum 0, centered 0, weight_decay 0
+//   adadelta  lr 1.0, rho 0.9, eps 1e-6, weight_decay 0
+//
+// State for checkpoints: state() is one flat buffer, slots of n floats in the order
+// state_slots() names them (torch's state_dict names):
+//   sgd/momentum [momentum_buffer] (empty without momentum); adam [exp_avg, exp_avg_sq];
+//   rmsprop [square_avg, grad_avg if centered, momentum_buffer if momentum > 0];
+//   adadelta [square_avg, acc_delta]
+// plus steps_taken() (Adam's t). Restoring both resumes the exact trajectory.
+#pragma once
+
+#include "hps/layers/common.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hps {
+
+class optimizer {
+public:
+    optimizer(std::string name, const std::map<std::string, double>& settings, std::size_t n) : name_(std::move(name)), n_(n) {
+        std::map<std::string, double> s;
+        if (name_ == "sgd") {
+            kind_ = kind::sgd;
+            s = {{"lr", 0.01}, {"momentum", 0.0}, {"nesterov", 0.0}, {"weight_decay", 0.0}};
+        } else if (name_ == "momentum") {
+            kind_ = kind::sgd;
+            s = {{"lr", 0.01}, {"momentum", 0.9}, {"nesterov", 0.0}, {"weight_decay", 0.0}};
+        } else if (name_ == "adam") {
+            kind_ = kind::adam;
+            s = {{"lr", 0.001}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0.0}};
+        } else if (name_ == "rmsprop") {
+            kind_ = kind::rmsprop;
+            s = {{"lr", 0.01}, {"rho", 0.99}, {"eps", 1e-8}, {"momentum", 0.0}, {"centered", 0.0}, {"weight_decay", 0.0}};
+        } else if (name_ == "adadelta") {
+            kind_ = kind::adadelta;
+            s = {{"lr", 1.0}, {"rho", 0.9}, {"eps", 1e-6}, {"weight_decay", 0.0}};
+        } else {
+            throw std::invalid_argument("unknown optimizer '" + name_ + "'; the optimizers are sgd, momentum, adam, rmsprop, adadelta");
+        }
+        for (const auto& [key, value] : settings) {
+            std::string k = key;
+            if (kind_ == kind::rmsprop && k == "alpha") k = "rho";  // torch's name for it
+            if (!s.count(k)) {
+                std::string known;
+                for (const auto& kv : s) known += (known.empty() ? "" : ", ") + kv.first;
+                throw std::invalid_argument("optimizer " + name_ + ": unknown setting '" + key + "'; its settings are " + known);
+            }
+            if (!std::isfinite(value))
+                throw std::invalid_argument("optimizer " + name_ + ": setting '" + key + "' is not a finite number");
+            s[k] = value;
+        }
+        lr_ = s["lr"];
+        weight_decay_ = s["weight_decay"];
+        require(lr_ >= 0, "lr must be >= 0");
+        require(weight_decay_ >= 0, "weight_decay must be >= 0");
+        switch (kind_) {
+            case kind::sgd:
+                momentum_ = s["momentum"];
+                nesterov_ = flag(s, "nesterov");
+                require(momentum_ >= 0, "momentum must be >= 0");
+                require(!nesterov_ || momentum_ > 0, "nesterov needs momentum > 0");
+                if (momentum_ > 0) slots_ = {"momentum_buffer"};
+                break;
+            case kind::adam:
+                beta1_ = s["beta1"];
+                beta2_ = s["beta2"];
+                eps_ = s["eps"];
+                require(beta1_ >= 0 && beta1_ < 1, "beta1 must be in [0, 1)");
+                require(beta2_ >= 0 && beta2_ < 1, "beta2 must be in [0, 1)");
+                require(eps_ >= 0, "eps must be >= 0");
+                slots_ = {"exp_avg", "exp_avg_sq"};
+                break;
+            case kind::rmsprop:
+                rho_ = s["rho"];
+                eps_ = s["eps"];
+                momentum_ = s["momentum"];
+                centered_ = flag(s, "centered");
+                require(rho_ >= 0, "rho (alpha) must be >= 0");
+                require(eps_ >= 0, "eps must be >= 0");
+                require(momentum_ >= 0, "momentum must be >= 0");
+                slots_ = {"square_avg"};
+                if (centered_) slots_.push_back("grad_avg");
+                if (momentum_ > 0) slots_.push_back("momentum_buffer");
+                break;
+            case kind::adadelta:
+                rho_ = s["rho"];
+                eps_ = s["eps"];
+                require(rho_ >= 0 && rho_ <= 1, "rho must be in [0, 1]");
+                require(eps_ >= 0, "eps must be >= 0");
+                slots_ = {"square_avg", "acc_delta"};
+                break;
+        }
+        state_.assign(slots_.size() * n_, 0.0f);
+        settings_ = s;
+    }
+
+    // params -= update(grads): n floats each, one pass.
+    void step(float* params, const float* grads) {
+        if (state_.size() != slots_.size() * n_)
+            throw std::invalid_argument("optimizer " + name_ + ": its state has " + std::to_string(state_.size()) +
+                                        " floats, it needs " + std::to_string(slots_.size() * n_) +
+                                        " (restored from a checkpoint of another network or optimizer?)");
+        ++steps_;
+        switch (kind_) {
+            case kind::sgd: step_sgd(params, grads); break;
+            case kind::adam: step_adam(params, grads); break;
+            case kind::rmsprop: step_rmsprop(params, grads); break;
+            case kind::adadelta: step_adadelta(params, grads); break;
+        }
+    }
+
+    const std::string& name() const { return name_; }
+    std::size_t size() const { return n_; }
+    double lr() const { return lr_; }
+    void set_lr(double lr) {
+        require(lr >= 0 && std::isfinite(lr), "lr must be a finite number >= 0");
+        lr_ = lr;
+        settings_["lr"] = lr;
+    }
+    // every setting with its value in force (defaults included)
+    const std::map<std::string, double>& settings() const { return settings_; }
+
+    // The flat state buffer (slots of size() floats, named by state_slots()), for
+    // checkpoints: write it out, or overwrite it in place when resuming.
+    std::vector<float>& state() { return state_; }
+    const std::vector<float>& state() const { return state_; }
+    const std::vector<std::string>& state_slots() const { return slots_; }
+    long steps_taken() const { return steps_; }
+    void set_steps_taken(long steps) {
+        require(steps >= 0, "steps_taken must be >= 0");
+        steps_ = steps;
+    }
+
+private:
+    enum class kind { sgd, adam, rmsprop, adadelta };
+
+    void require(bool ok, const std::string& what) const {
+        if (!ok) throw std::invalid_argument("optimizer " + name_ + ": " + what);
+    }
+    bool flag(const std::map<std::string, double>& s, const std::string& key) const {
+        const double v = s.at(key);
+        require(v == 0 || v == 1, key + " must be 0 or 1");
+        return v == 1;
+    }
+    float* slot(std::size_t i) { return state_.data() + i * n_; }
+
+    // torch: grad.add(param, alpha=weight_decay)
+    float decayed(float g, float p, float wd) const { return wd != 0 ? g + wd * p : g; }
+
+    void step_sgd(float* p, const float* grads) {
+        const float lr = float(lr_), wd = float(weight_decay_), mom = float(momentum_);
+        const std::ptrdiff_t n = std::ptrdiff_t(n_);
+        if (momentum_ == 0) {
+            HPS_OMP(omp parallel for simd schedule(static) if (n >= 65536))
+            for (std::ptrdiff_t i = 0; i < n; ++i) p[i] += -lr * decayed(grads[i], p[i], wd);
+            return;
+        }
+        float* buf = slot(0);  // zero at the start: the first step makes it g, as torch's clone
+        const bool nesterov = nesterov_;
+        HPS_OMP(omp parallel for simd schedule(static) if (n >= 65536))
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            const float g = decayed(grads[i], p[i], wd);
+            buf[i] = buf[i] * mom + g;
+            const float d = nesterov ? g + mom * buf[i] : buf[i];
+            p[i] += -lr * d;
+        }
+    }
+
+    void step_adam(float* p, const float* grads) {
+        // torch computes the bias corrections in Python floats (double)
+        const double t = double(steps_);
+        const double bias1 = 1.0 - std::pow(beta1_, t), bias2 = 1.0 - std::pow(beta2_, t);
+        const float neg_step = float(-(lr_ / bias1)), bias2_sqrt = float(std::sqrt(bias2));
+        const float b1 = float(beta1_), b2 = float(beta2_), c1 = float(1.0 - beta1_), c2 = float(1.0 - beta2_);
+        const float eps = float(eps_), wd = float(weight_decay_);
+        float* m = slot(0);
+        float* v = slot(1);
+        const std::ptrdiff_t n = std::ptrdiff_t(n_);
+        HPS_OMP(omp parallel for simd schedule(static) if (n >= 65536))
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            const float g = decayed(grads[i], p[i], wd);
+            m[i] = m[i] * b1 + c1 * g;
+            v[i] = v[i] * b2 + c2 * g * g;
+            const float denom = std::sqrt(v[i]) / bias2_sqrt + eps;
+            p[i] = p[i] + neg_step * (m[i] / denom);
+        }
+    }
+
+    void step_rmsprop(float* p, const float* grads) {
+        const float lr = float(lr_), wd = float(weight_decay_), rho = float(rho_), c = float(1.0 - rho_);
+        const float eps = float(eps_), mom = float(momentum_);
+        float* sq = slot(0);
+        float* ga = centered_ ? slot(1) : nullptr;
+        float* buf = momentum_ > 0 ? slot(centered_ ? 2 : 1) : nullptr;
+        const std::ptrdiff_t n = std::ptrdiff_t(n_);
+        HPS_OMP(omp parallel for schedule(static) if (n >= 65536))
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            const float g = decayed(grads[i], p[i], wd);
+            sq[i] = sq[i] * rho + c * g * g;
+            float avg;
+            if (ga) {
+                ga[i] = ga[i] * rho + c * g;
+                avg = std::sqrt(sq[i] + -1.0f * ga[i] * ga[i]) + eps;
+            } else {
+                avg = std::sqrt(sq[i]) + eps;
+            }
+            if (buf) {
+                buf[i] = buf[i] * mom + g / avg;
+                p[i] = p[i] + -lr * buf[i];
+            } else {
+                p[i] = p[i] + -lr * (g / avg);
+            }
+        }
+    }
+
+    void step_adadelta(float* p, const float* grads) {
+        const float lr = float(lr_), wd = float(weight_decay_), rho = float(rho_), c = float(1.0 - rho_);
+        const float eps = float(eps_);
+        float* sq = slot(0);
+        float* acc = slot(1);
+        const std::ptrdiff_t n = std::ptrdiff_t(n_);
+        HPS_OMP(omp parallel for simd schedule(static) if (n >= 65536))
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            const float g = decayed(grads[i], p[i], wd);
+            sq[i] = sq[i] * rho + c * g * g;
+            const float std_dev = std::sqrt(sq[i] + eps);
+            const float delta = std::sqrt(acc[i] + eps) / std_dev * g;
+            acc[i] = acc[i] * rho + c * delta * delta;
+            p[i] = p[i] + -lr * delta;
+        }
+    }
+
+    std::string name_;
+    kind kind_ = kind::sgd;
+    std::size_t n_ = 0;
+    double lr_ = 0, weight_decay_ = 0, momentum_ = 0, beta1_ = 0, beta2_ = 0, eps_ = 0, rho_ = 0;
+    bool nesterov_ = false, centered_ = false;
+    long steps_ = 0;
+    std::vector<float> state_;
+    std::vector<std::string> slots_;
+    std::map<std::string, double> settings_;
+};
+
+}  // namespace hps

@@ -1,0 +1,157 @@
+// Layers composed by hps::network: gradients of a loss through a whole small CNN (every
+// parameter), the torch module list and export names, layer spans for penalties, a
+// workload-sized network (no stack-allocated products), and a few training steps.
+#include "test_support.hpp"
+
+#include <memory>
+
+using namespace hps;
+
+namespace {
+
+// conv same (asymmetric, stride 2) -> avgpool -> conv valid -> flatten -> dropout -> dense
+// -> standalone activation -> dense; smooth activations so no kink is near.
+using small_cnn = network<shape<7, 6, 2>, conv2d<3, 2, 2, same, hps::tanh, 2, 1>, avgpool2d<2, 2, 1, 1>,
+                          conv2d<4, 2, 3, valid, softplus>, flatten, dropout<0.3>, dense<5, sigmoid>,
+                          activation<elu>, dense<3>>;
+
+template <class Net, int B>
+void check_network_gradients(loss_kind loss, std::uint64_t seed) {
+    using inst_t = typename Net::template instance<B>;
+    inst_t net;
+    rng gen(seed);
+    net.init(gen);
+    for (std::size_t i = 0; i < inst_t::num_params; ++i) net.params()[i] += float(0.1 * gen.normal());
+    const auto x = hps_test::normal_vector(std::size_t(inst_t::in_size) * B, gen);
+    constexpr int out = inst_t::out_size;
+    const int rows = loss_target_rows<out>(loss);
+    std::vector<float> t(static_cast<std::size_t>(rows) * B);
+    for (auto& v : t) v = loss == loss_kind::softmax_ce ? float(gen.below(out)) : float(gen.normal());
+    rng drop_gen(seed + 1);
+    const auto drop_state = drop_gen.save();
+    context ctx;
+    ctx.gen = &drop_gen;
+    auto f = [&](float* dy) {
+        drop_gen.restore(drop_state);
+        const float* y = net.forward(x.data(), ctx);
+        return compute_loss<out, B>(loss, y, t.data(), dy, B - 1);
+    };
+    std::vector<float> dy(static_cast<std::size_t>(out) * B);
+    f(dy.data());
+    net.zero_grads();
+    net.backward(dy.data(), ctx);
+    const std::vector<float> grads(net.grads(), net.grads() + inst_t::num_params);
+    std::vector<double> ana, num;
+    for (std::size_t i : hps_test::pick_coords(inst_t::num_params, 300)) {
+        const float keep = net.params()[i];
+        net.params()[i] = keep + 1e-2f;
+        const double fp = f(nullptr);
+        net.params()[i] = keep - 1e-2f;
+        const double fm = f(nullptr);
+        net.params()[i] = keep;
+        num.push_back((fp - fm) / double((keep + 1e-2f) - (keep - 1e-2f)));
+        ana.push_back(grads[i]);
+    }
+    hps_test::compare_derivatives(loss_name(loss), ana, num, {});
+}
+
+// flatten first: the dense layer's dx is not computed (nothing below uses it)
+using flat_first = network<shape<3, 2, 2>, flatten, dense<4, hps::tanh>, dense<2>>;
+
+}  // namespace
+
+TEST_CASE("network: central-difference gradients of each loss through a small CNN") {
+    check_network_gradients<flat_first, 2>(loss_kind::mae, 90);
+    check_network_gradients<small_cnn, 3>(loss_kind::mse, 91);
+    check_network_gradients<small_cnn, 3>(loss_kind::mse_half, 92);
+    check_network_gradients<small_cnn, 3>(loss_kind::softmax_ce, 93);
+    check_network_gradients<small_cnn, 2>(loss_kind::bce, 94);
+}
+
+TEST_CASE("network: torch modules, export names and layer spans") {
+    using inst = small_cnn::instance<2>;
+    const std::vector<std::string> expected{"nn.ZeroPad2d((0, 1, 0, 1))",
+                                            "nn.Conv2d(2, 3, (2, 2), stride=(2, 1))",
+                                            "nn.Tanh()",
+                                            "nn.AvgPool2d((2, 2), stride=(1, 1))",
+                                            "nn.Conv2d(3, 4, (2, 3), stride=(1, 1))",
+                                            "nn.Softplus()",
+                                            "nn.Flatten()",
+                                            "nn.Dropout(p=0.3)",
+                                            "nn.Linear(24, 5)",
+                                            "nn.Sigmoid()",
+                                            "nn.ELU()",
+                                            "nn.Linear(5, 3)"};
+    CHECK(inst::torch_modules() == expected);
+    inst net;
+    rng gen(1);
+    net.init(gen);
+    tensor_list tl;
+    net.export_params(tl);
+    std::vector<std::string> names;
+    for (const auto& t : tl.tensors) names.push_back(t.name);
+    CHECK(names == std::vector<std::string>{"1.weight", "1.bias", "4.weight", "4.bias", "8.weight", "8.bias",
+                                            "11.weight", "11.bias"});
+    // 7x6 -> conv 2x2 same stride (2, 1): 4x6x3 -> avgpool 2, stride 1: 3x5x3 -> conv 2x3 valid: 2x3x4
+    CHECK(std::is_same_v<inst::layer_t<0>::out_shape, shape<4, 6, 3>>);
+    CHECK(std::is_same_v<inst::layer_t<2>::out_shape, shape<2, 3, 4>>);
+    CHECK(net.layer_span(0).weights == 2 * 2 * 2 * 3);
+    CHECK(net.layer_span(0).params == 2 * 2 * 2 * 3 + 3);
+    CHECK(net.layer_span(2).offset == 27);
+    CHECK(net.layer_span(5).weights == 24 * 5);
+    CHECK(net.layer_span(3).params == 0);
+}
+
+TEST_CASE("network: a CyPLAM-sized network runs (products on the heap, not the stack)") {
+    // the workload-1 skeleton at its largest: 3,266,434 parameters
+    using cyplam = network<shape<28, 28, 1>, conv2d<32, 5, 5, same, relu>, maxpool2d<2>,
+                           conv2d<64, 5, 5, same, relu>, maxpool2d<2>, dense<1024, relu>, dropout<0.25>, dense<2>>;
+    using inst = cyplam::instance<8>;
+    CHECK(inst::num_params == 5 * 5 * 32 + 32 + 5 * 5 * 32 * 64 + 64 + 49 * 64 * 1024 + 1024 + 2 * 1024 + 2);
+    auto net = std::make_unique<inst>();
+    rng gen(3);
+    net->init(gen);
+    const auto x = hps_test::normal_vector(28 * 28 * 8, gen);
+    context ctx;
+    ctx.gen = &gen;
+    const float* y = net->forward(x.data(), ctx);
+    std::vector<float> t(16, 0.5f), dy(16);
+    const double l = mse_half::compute<2, 8>(y, t.data(), dy.data(), 8);
+    CHECK(std::isfinite(l));
+    net->zero_grads();
+    net->backward(dy.data(), ctx);
+    double g2 = 0;
+    for (std::size_t i = 0; i < inst::num_params; ++i) g2 += double(net->grads()[i]) * net->grads()[i];
+    CHECK(std::isfinite(g2));
+    CHECK(g2 > 0);
+}
+
+TEST_CASE("network: training a few steps lowers the loss") {
+    // learn y = (sum x, x0 - x1) on 4x4x1 inputs with adam
+    using net_t = network<shape<4, 4, 1>, conv2d<4, 3, 3, same, relu>, maxpool2d<2>, dense<16, hps::tanh>, dense<2>>;
+    net_t::instance<16> net;
+    rng gen(5);
+    net.init(gen);
+    optimizer opt("adam", {{"lr", 0.01}}, net_t::instance<16>::num_params);
+    context ctx;
+    ctx.gen = &gen;
+    std::vector<float> x(16 * 16), t(2 * 16), dy(2 * 16);
+    double first = 0, last = 0;
+    for (int step = 0; step < 300; ++step) {
+        for (int b = 0; b < 16; ++b) {
+            float sum = 0;
+            for (int i = 0; i < 16; ++i) sum += (x[std::size_t(b * 16 + i)] = float(gen.uniform()));
+            t[std::size_t(2 * b)] = sum / 4;
+            t[std::size_t(2 * b + 1)] = x[std::size_t(b * 16)] - x[std::size_t(b * 16 + 1)];
+        }
+        const float* y = net.forward(x.data(), ctx);
+        const double l = mse::compute<2, 16>(y, t.data(), dy.data(), 16);
+        if (step < 10) first += l / 10;
+        if (step >= 290) last += l / 10;
+        net.zero_grads();
+        net.backward(dy.data(), ctx);
+        opt.step(net.params(), net.grads());
+    }
+    INFO("mean loss of the first 10 steps " << first << ", of the last 10 " << last);
+    CHECK(last < 0.2 * first);
+}

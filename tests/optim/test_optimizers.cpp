@@ -1,0 +1,202 @@
+// hps::optimizer: hand-computed first steps, errors for unknown names and settings, exact
+// resume from the saved state, and several steps of every optimizer against torch.optim.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+#include <hps/core.hpp>
+#include <hps/optimizers.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using hps::optimizer;
+namespace fs = std::filesystem;
+
+namespace {
+
+// p = 1, g = 0.5, one step from each optimizer
+float one_step(const std::string& name, const std::map<std::string, double>& settings, int steps = 1) {
+    optimizer opt(name, settings, 1);
+    float p = 1.0f;
+    const float g = 0.5f;
+    for (int i = 0; i < steps; ++i) opt.step(&p, &g);
+    return p;
+}
+
+// float32 .npy, C order
+void write_npy(const fs::path& path, const std::vector<int>& shape, const float* data) {
+    std::string dims;
+    std::size_t n = 1;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        dims += (i ? ", " : "") + std::to_string(shape[i]);
+        n *= std::size_t(shape[i]);
+    }
+    if (shape.size() == 1) dims += ",";
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+    header += '\n';
+    std::ofstream out(path, std::ios::binary);
+    REQUIRE_MESSAGE(out, "cannot write " << path);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const char len[2] = {char(header.size() & 0xff), char(header.size() >> 8)};
+    out.write(len, 2);
+    out << header;
+    out.write(reinterpret_cast<const char*>(data), std::streamsize(n * sizeof(float)));
+}
+
+}  // namespace
+
+TEST_CASE("optimizers: hand-computed steps") {
+    // sgd: 1 - 0.1 * 0.5
+    CHECK(one_step("sgd", {{"lr", 0.1}}) == doctest::Approx(0.95));
+    // weight decay adds wd * p to g: 1 - 0.1 * (0.5 + 0.2)
+    CHECK(one_step("sgd", {{"lr", 0.1}, {"weight_decay", 0.2}}) == doctest::Approx(0.93));
+    // momentum 0.9: buf = 0.5, p = 0.95; buf = 0.9 * 0.5 + 0.5 = 0.95, p = 0.95 - 0.095 = 0.855
+    CHECK(one_step("momentum", {{"lr", 0.1}}, 2) == doctest::Approx(0.855));
+    // nesterov: d = g + 0.9 buf: step 1 d = 0.5 + 0.45 = 0.95, p = 0.905
+    CHECK(one_step("momentum", {{"lr", 0.1}, {"nesterov", 1}}) == doctest::Approx(0.905));
+    // adam, first step: m = 0.05, v = 0.00025; m/(1-0.9) = g, sqrt(v/(1-0.999)) = |g|: p = 1 - lr
+    CHECK(one_step("adam", {{"lr", 0.01}}) == doctest::Approx(0.99));
+    // rmsprop: s = 0.01 * 0.25, sqrt(s) = 0.05: p = 1 - 0.01 * 0.5 / 0.05 = 0.9
+    CHECK(one_step("rmsprop", {{"lr", 0.01}}) == doctest::Approx(0.9));
+    // adadelta: s = 0.1 * 0.25 = 0.025; d = sqrt(1e-6) / sqrt(0.025 + 1e-6) * 0.5 = 0.0031622151
+    CHECK(one_step("adadelta", {}) == doctest::Approx(1 - 0.0031622151));
+}
+
+TEST_CASE("optimizers: clear errors for unknown names, settings and bad values") {
+    CHECK_THROWS_WITH_AS(optimizer("adamw", {}, 3),
+                         "unknown optimizer 'adamw'; the optimizers are sgd, momentum, adam, rmsprop, adadelta",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(optimizer("adam", {{"rho", 0.9}}, 3),
+                         "optimizer adam: unknown setting 'rho'; its settings are beta1, beta2, eps, lr, weight_decay",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(optimizer("sgd", {{"lr", -1}}, 3), "optimizer sgd: lr must be >= 0", std::invalid_argument);
+    CHECK_THROWS_AS(optimizer("adam", {{"beta1", 1.0}}, 3), std::invalid_argument);
+    CHECK_THROWS_AS(optimizer("sgd", {{"nesterov", 1}}, 3), std::invalid_argument);  // needs momentum
+    CHECK_THROWS_AS(optimizer("momentum", {{"nesterov", 0.5}}, 3), std::invalid_argument);
+    CHECK_THROWS_AS(optimizer("rmsprop", {{"eps", NAN}}, 3), std::invalid_argument);
+    // torch's name for RMSprop's rho is accepted too
+    CHECK(optimizer("rmsprop", {{"alpha", 0.9}}, 3).settings().at("rho") == 0.9);
+}
+
+TEST_CASE("optimizers: state layout and exact resume") {
+    CHECK(optimizer("sgd", {}, 4).state().empty());
+    CHECK(optimizer("momentum", {}, 4).state_slots() == std::vector<std::string>{"momentum_buffer"});
+    CHECK(optimizer("adam", {}, 4).state().size() == 8);
+    CHECK(optimizer("rmsprop", {{"centered", 1}, {"momentum", 0.5}}, 4).state_slots() ==
+          std::vector<std::string>{"square_avg", "grad_avg", "momentum_buffer"});
+    CHECK(optimizer("adadelta", {}, 4).state_slots() == std::vector<std::string>{"square_avg", "acc_delta"});
+
+    const std::vector<std::pair<std::string, std::map<std::string, double>>> configs{
+        {"momentum", {{"nesterov", 1}}}, {"adam", {{"lr", 0.01}}}, {"rmsprop", {{"centered", 1}, {"momentum", 0.3}}},
+        {"adadelta", {}}};
+    for (const auto& [name, settings] : configs) {
+        constexpr std::size_t n = 50;
+        hps::rng gen(7);
+        std::vector<std::vector<float>> grads(6, std::vector<float>(n));
+        for (auto& g : grads)
+            for (auto& v : g) v = float(gen.normal());
+        std::vector<float> straight(n, 0.5f), resumed(n, 0.5f);
+        optimizer a(name, settings, n);
+        for (const auto& g : grads) a.step(straight.data(), g.data());
+
+        optimizer b(name, settings, n);
+        for (int s = 0; s < 3; ++s) b.step(resumed.data(), grads[std::size_t(s)].data());
+        const std::vector<float> saved = b.state();
+        const long steps = b.steps_taken();
+        optimizer c(name, settings, n);  // a fresh process
+        c.state() = saved;
+        c.set_steps_taken(steps);
+        for (int s = 3; s < 6; ++s) c.step(resumed.data(), grads[std::size_t(s)].data());
+        INFO(name);
+        CHECK(std::memcmp(straight.data(), resumed.data(), n * sizeof(float)) == 0);
+        CHECK(c.steps_taken() == 6);
+    }
+    // a state of the wrong size (another network's checkpoint) is refused
+    optimizer wrong("adam", {}, 4);
+    wrong.state().resize(3);
+    float p[4] = {}, g[4] = {};
+    CHECK_THROWS_AS(wrong.step(p, g), std::invalid_argument);
+}
+
+TEST_CASE("optimizers: set_lr changes the next steps") {
+    optimizer opt("sgd", {{"lr", 0.1}}, 1);
+    float p = 1.0f;
+    const float g = 1.0f;
+    opt.step(&p, &g);
+    opt.set_lr(0.01);
+    opt.step(&p, &g);
+    CHECK(p == doctest::Approx(0.89));
+    CHECK(opt.lr() == 0.01);
+}
+
+TEST_CASE("optimizers: several steps match torch.optim") {
+    const fs::path root = HPS_OPTIM_PARITY_DIR;
+    fs::remove_all(root);
+    const std::vector<std::pair<std::string, std::map<std::string, double>>> configs{
+        {"sgd", {{"lr", 0.1}}},
+        {"sgd", {{"lr", 0.05}, {"weight_decay", 0.01}}},
+        {"momentum", {{"lr", 0.01}, {"momentum", 0.9}}},
+        {"momentum", {{"lr", 0.01}, {"momentum", 0.8}, {"nesterov", 1}, {"weight_decay", 0.1}}},
+        {"adam", {}},
+        {"adam", {{"lr", 1e-2}, {"beta1", 0.8}, {"beta2", 0.99}, {"eps", 1e-6}, {"weight_decay", 0.1}}},
+        {"adam", {{"lr", 1e-5}}},
+        {"rmsprop", {}},
+        {"rmsprop", {{"lr", 1e-3}, {"rho", 0.9}, {"momentum", 0.5}, {"centered", 1}, {"weight_decay", 0.01}}},
+        {"rmsprop", {{"lr", 1e-3}, {"momentum", 0.9}}},
+        {"adadelta", {}},
+        {"adadelta", {{"lr", 0.5}, {"rho", 0.95}, {"eps", 1e-5}, {"weight_decay", 0.01}}},
+    };
+    constexpr int n = 37, steps = 8;
+    for (std::size_t k = 0; k < configs.size(); ++k) {
+        const auto& [name, settings] = configs[k];
+        const fs::path dir = root / (std::to_string(k) + "_" + name);
+        fs::create_directories(dir);
+        hps::rng gen(100 + k);
+        std::vector<float> p(n), grads(std::size_t(n) * steps);
+        for (auto& v : p) v = float(gen.normal());
+        for (auto& v : grads) v = float(gen.normal());
+        // small gradients too: Adam's eps and RMSprop's sqrt matter there
+        for (int i = 0; i < n; i += 5) grads[std::size_t(i)] *= 1e-4f;
+        write_npy(dir / "init.npy", {n}, p.data());
+        write_npy(dir / "grads.npy", {steps, n}, grads.data());
+        optimizer opt(name, settings, n);
+        for (int s = 0; s < steps; ++s) opt.step(p.data(), grads.data() + std::size_t(s) * n);
+        write_npy(dir / "final.npy", {n}, p.data());
+        for (std::size_t s = 0; s < opt.state_slots().size(); ++s)
+            write_npy(dir / ("state_" + opt.state_slots()[s] + ".npy"), {n}, opt.state().data() + s * n);
+        std::ofstream meta(dir / "settings.txt");
+        meta.precision(17);
+        meta << "name " << name << "\n";
+        for (const auto& [key, value] : opt.settings()) meta << key << " " << value << "\n";
+    }
+    const std::string cmd = std::string(HPS_TEST_PYTHON) + " " + HPS_OPTIM_PARITY_SCRIPT + " " + root.string();
+    INFO("ran: " << cmd);
+    CHECK(std::system(cmd.c_str()) == 0);
+}
+
+int main(int argc, char** argv) {
+    // --torch-or-skip: exit 77 (ctest: skipped) when HPS_TEST_PYTHON has no torch
+    std::vector<char*> args;
+    bool torch_or_skip = false;
+    for (int i = 0; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--torch-or-skip") == 0)
+            torch_or_skip = true;
+        else
+            args.push_back(argv[i]);
+    }
+    if (torch_or_skip) {
+        const std::string probe = std::string(HPS_TEST_PYTHON) + " -c \"import torch, numpy\" > /dev/null 2>&1";
+        if (std::system(probe.c_str()) != 0) {
+            std::printf("skipped: %s has no torch/numpy\n", HPS_TEST_PYTHON);
+            return 77;
+        }
+    }
+    doctest::Context context(int(args.size()), args.data());
+    return context.run();
+}
