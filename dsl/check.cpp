@@ -75,13 +75,13 @@ std::string quoted(const std::string& s) {
 }
 
 std::string text(const ast::scalar& s) {
-    if (auto* n = as<ast::number>(s)) return n->text.empty() ? format_number(n->value) : n->text;
+    if (auto* n = as<ast::number>(s)) return n->text.empty() ? format_significant(n->value) : n->text;
     if (auto* n = as<ast::identifier>(s)) return n->name;
     if (auto* n = as<ast::string_lit>(s)) return quoted(n->text);
     return "?";
 }
 
-std::string text(const ast::number& n) { return n.text.empty() ? format_number(n.value) : n.text; }
+std::string text(const ast::number& n) { return n.text.empty() ? format_significant(n.value) : n.text; }
 
 std::string text(const ast::value& v) {
     if (auto* s = as<ast::scalar>(v)) return text(*s);
@@ -155,7 +155,7 @@ param_value number_value(double v) {
     p.type = param_value::kind::number;
     p.number = v;
     p.is_integer = v == std::floor(v) && std::fabs(v) < 1e15;
-    p.text = format_number(v);
+    p.text = format_significant(v);
     return p;
 }
 
@@ -476,7 +476,7 @@ bool checker::linear_range_values(const ast::linear_range& r, std::vector<param_
     }
     double n = std::floor((hi - lo) / step + 1e-9);
     if (n + 1 > double(max_range_values)) {
-        rep_.error(r, "the range " + written + " gives " + format_number(n + 1) + " values; hpsgen expands at most " +
+        rep_.error(r, "the range " + written + " gives " + format_significant(n + 1) + " values; hpsgen expands at most " +
                           group_digits(max_range_values) + " values per range");
         return false;
     }
@@ -484,17 +484,17 @@ bool checker::linear_range_values(const ast::linear_range& r, std::vector<param_
     if (!vs) {
         // the steps overshoot hi: say what the range would give, and how to fix it
         std::vector<std::string> seen;
-        for (double i = 0; i <= n; ++i) seen.push_back(format_number(lo + i * step, 12));
+        for (double i = 0; i <= n; ++i) seen.push_back(format_significant(lo + i * step, 12));
         std::string gives;
         if (seen.size() <= 5) {
             gives = sc::join(seen);
         } else {
             gives = seen[0] + ", " + seen[1] + ", " + seen[2] + ", ..., " + seen.back();
         }
-        std::string below = format_number(lo + n * step, 12), above = format_number(lo + (n + 1) * step, 12);
+        std::string below = format_significant(lo + n * step, 12), above = format_significant(lo + (n + 1) * step, 12);
         rep_.error(r, "the range " + written + " never reaches " + text(r.hi) + ": it gives " + gives + "; end it at " +
                           below + " or " + above + ", or choose a step that divides " +
-                          format_number(hi - lo, 12));
+                          format_significant(hi - lo, 12));
         return false;
     }
     bool integral = r.lo.value == std::floor(r.lo.value) && step == std::floor(step);
@@ -545,7 +545,7 @@ bool checker::log_range_values(const ast::log_range& r, std::vector<param_value>
         if (i + 1 == vs.size()) p.text = text(r.hi);
         if (i > 0 && vs[i] <= vs[i - 1]) {
             rep_.error(r, "the range " + written + " gives repeated values once rounded to 6 digits (" +
-                              format_number(vs[i]) + "); use fewer points");
+                              format_significant(vs[i]) + "); use fewer points");
             return false;
         }
         values.push_back(std::move(p));
@@ -560,7 +560,7 @@ bool checker::log_range_values(const ast::log_range& r, std::vector<param_value>
 std::optional<std::string> checker::mismatch(const param_value& v, const sc::value_spec& spec) const {
     using vk = sc::value_kind;
     using pk = param_value::kind;
-    auto bound_text = [](double x) { return format_number(x, 12); };
+    auto bound_text = [](double x) { return format_significant(x, 12); };
     switch (spec.kind) {
     case vk::integer:
     case vk::real: {
@@ -637,7 +637,7 @@ std::optional<bound_value> checker::bind(const ast::value& v, const sc::value_sp
         for (const auto* n : sizes) {
             if (n->value != std::floor(n->value) || n->value < 1 || n->value > *spec.max) {
                 rep_.error(first_tagged({n, &v}), what + " sizes must be whole numbers in 1.." +
-                                                      format_number(*spec.max) + "; found " + text(*n));
+                                                      format_significant(*spec.max) + "; found " + text(*n));
                 ok = false;
             } else {
                 b.dims.push_back(int(n->value));
@@ -1259,6 +1259,9 @@ void checker::check_cross() {
                 rep_.error(*l->positional->node, "loss " + loss + " is for " + wants + " targets, but the target is " +
                                                      target_.words + "; use " + fix);
             }
+            if (auto pw = l->option_nodes.find("pos_weight"); pw != l->option_nodes.end() && loss != "bce")
+                rep_.error(first_tagged({&pw->second->key, pw->second}),
+                           "loss option 'pos_weight' applies to bce only; the loss here is " + loss);
         }
         // optimizer options that no value of the optimizer takes
         if (const stmt_rec* o = train.find("optimizer"); o && !o->name.empty()) {
@@ -1362,15 +1365,15 @@ void checker::layout() {
     const stmt_rec* input = dit->second.find("input");
     if (!input || !input->positional) return;
     const auto& dims = input->positional->dims;
-    if (dims.size() == 2 || dims.size() > 3) {
+    if (dims.size() > 4) {
         rep_.error(*input->positional->node,
-                   dims.size() == 2 ? "input " + dims_text(dims) + " has two sizes; write " + dims_text(dims) +
-                                          " x 1 for one-channel images (channels last)"
-                                    : "input " + dims_text(dims) + " has " + std::to_string(dims.size()) +
-                                          " sizes; hpsgen supports a vector (30) or an image (28 x 28 x 1)");
+                   "input " + dims_text(dims) + " has " + std::to_string(dims.size()) +
+                       " sizes; hpsgen supports a vector (30), a sequence (15 x 1: steps x channels), an image "
+                       "(28 x 28 x 1) or a volume (32 x 32 x 32 x 1)");
         return;
     }
-    bool spatial = dims.size() == 3;
+    bool spatial = dims.size() >= 2;  // a sequence (L x C), an image (H x W x C) or a volume (D x H x W x C)
+    bool volume = dims.size() == 4;  // maxpool and avgpool on a volume are maxpool3d and avgpool3d
     int flattens = 0;
     for (const auto& s : nit->second.stmts) {
         if (s.name.empty()) return;  // a statement with errors
@@ -1380,9 +1383,13 @@ void checker::layout() {
         if (kind == "flatten") {
             slots_.push_back({&s, kind, "flatten" + std::to_string(++flattens), &s});
         } else {
-            slots_.push_back({&s, kind, s.name, &s});
+            const bool pool3d = volume && (kind == "maxpool" || kind == "avgpool");
+            slots_.push_back({&s, pool3d ? kind + "3d" : kind, s.name, &s});
         }
-        if (kind == "dense" || kind == "flatten") spatial = false;
+        if (kind == "dense" || kind == "flatten" || kind == "globalavgpool" || kind == "lstm") volume = false;
+        if (kind == "dense" || kind == "flatten" || kind == "globalavgpool") spatial = false;
+        if (kind == "lstm")  // return_sequences is a constant (not rangeable)
+            spatial = s.has("return_sequences") && s.options.at("return_sequences").constant.text == "true";
     }
 }
 
@@ -1484,15 +1491,48 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
         l.implicit = slot.stmt == nullptr;
         const stmt_rec* s = slot.stmt;
         const tag& node = first_tagged({&slot.anchor->node->head, slot.anchor->node});
-        auto need_image = [&] {
-            if (shape.size() == 3) return true;
-            bool from_data = &slot == &slots_.front() || p.data.input.size() == 1;
-            point_issue(severity::error, node, l.name + " needs an H x W x C input, but it gets " + dims_text(shape),
-                        from_data ? "the data's input is a vector: convolutions and pools need an image such as "
-                                    "input 28 x 28 x 1"
-                                  : "put it before the first dense layer");
+        // A layer that needs a sequence (L x C) and/or an image (H x W x C): says what it
+        // got and how to fix that.
+        auto need_input = [&](bool sequence_ok, bool image_ok) {
+            if ((sequence_ok && shape.size() == 2) || (image_ok && shape.size() == 3)) return true;
+            const std::string wants = sequence_ok && image_ok ? "an H x W x C image or an L x C sequence"
+                                      : image_ok             ? "an H x W x C input"
+                                                             : "an L x C sequence (steps x channels)";
+            std::string fix;
+            if (p.data.input.size() == 1) {
+                fix = image_ok ? "the data's input is a vector: convolutions and pools need an image such as "
+                                 "input 28 x 28 x 1"
+                               : "the data's input is a vector: write input " + dims_text(p.data.input) +
+                                     " x 1 for a sequence of one value per step";
+                if (image_ok && sequence_ok) fix += " or a sequence such as input 30 x 1";
+            } else if (shape.size() == 1) {
+                // the layer before that made a vector of its input
+                const layer* flat = nullptr;
+                for (const auto& before : p.layers)
+                    if (before.in_shape.size() > 1 && before.out_shape.size() == 1) flat = &before;
+                if (flat && flat->kind == "lstm")
+                    fix = "put it before " + flat->name + ", or give " + flat->name + " return_sequences true";
+                else if (flat && flat->kind == "globalavgpool")
+                    fix = "put it before " + flat->name;
+                else
+                    fix = "put it before the first dense layer";
+            } else if (shape.size() == 2) {
+                fix = &slot == &slots_.front() ? "the data's input is a sequence (steps x channels): write input " +
+                                                     dims_text(shape) + " x 1 for a one-channel image, or use conv1d"
+                                               : "its input is a sequence here: use conv1d";
+            } else if (shape.size() == 3) {
+                fix = "it takes sequences, not images: " +
+                      std::string(l.kind == "conv1d"      ? "use conv2d on an image, or "
+                                  : l.kind == "maxpool1d" ? "use maxpool on an image, or "
+                                                          : "") +
+                      "give the data a sequence input such as 15 x 1";
+            } else {
+                fix = "no layer of this kind takes a " + dims_text(shape) + " input";
+            }
+            point_issue(severity::error, node, l.name + " needs " + wants + ", but it gets " + dims_text(shape), fix);
             return false;
         };
+        auto need_image = [&] { return need_input(false, true); };
         double params = 0;
         if (!shapes_ok) {
             p.layers.push_back(std::move(l));
@@ -1529,12 +1569,37 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
                 params = double(k) * k * shape[2] * l.filters + l.filters;
                 shape = {h, w, l.filters};
             }
-        } else if (l.kind == "maxpool") {
+        } else if ((l.kind == "maxpool" || l.kind == "avgpool" || l.kind == "maxpool1d") && shape.size() != 3) {
+            // on a sequence (L x C): one window and stride per sample
+            int k = int(val(*s->positional).number);
+            int stride = int(opt_num(*s, "stride", k));
+            l.pool = {k};
+            l.stride = {stride};
+            if (!need_input(true, l.kind != "maxpool1d")) {
+                shapes_ok = false;
+            } else if (k > shape[0]) {
+                point_issue(severity::error, *s->positional->node,
+                            l.name + ": window " + std::to_string(k) + " is longer than its " +
+                                std::to_string(shape[0]) + "-step input",
+                            "use a smaller window, or remove the pool");
+                shapes_ok = false;
+            } else if ((shape[0] - k) % stride != 0) {
+                std::string msg = l.name + ": its " + std::to_string(shape[0]) +
+                                  "-step input does not divide into windows of " + std::to_string(k);
+                msg += stride == k ? "" : " with stride " + std::to_string(stride);
+                point_issue(severity::error, node, msg,
+                            "pools do not pad, so the last steps would be lost: change the window, or the sizes "
+                            "before it (padding same keeps them)");
+                shapes_ok = false;
+            } else {
+                shape = {(shape[0] - k) / stride + 1, shape[1]};
+            }
+        } else if (l.kind == "maxpool" || l.kind == "avgpool" || l.kind == "maxpool1d") {
             int k = int(val(*s->positional).number);
             int stride = int(opt_num(*s, "stride", k));
             l.pool = {k, k};
             l.stride = {stride, stride};
-            if (!need_image()) {
+            if (l.kind == "maxpool1d" ? !need_input(true, false) : !need_image()) {
                 shapes_ok = false;
             } else if (k > shape[0] || k > shape[1]) {
                 point_issue(severity::error, *s->positional->node,
@@ -1552,6 +1617,47 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
                 shapes_ok = false;
             } else {
                 shape = {(shape[0] - k) / stride + 1, (shape[1] - k) / stride + 1, shape[2]};
+            }
+        } else if (l.kind == "conv1d") {
+            l.filters = int(val(s->options.at("filters")).number);
+            int k = int(val(s->options.at("kernel")).number);
+            int stride = int(opt_num(*s, "stride", 1));
+            l.kernel = {k};
+            l.stride = {stride};
+            l.padding = opt_word(*s, "padding", "valid");
+            l.activation = opt_word(*s, "activation", "linear");
+            l.l1 = opt_num(*s, "l1", 0);
+            l.l2 = opt_num(*s, "l2", 0);
+            if (!need_input(true, false)) {
+                shapes_ok = false;
+            } else if (k > shape[0]) {
+                point_issue(severity::error, *s->options.at("kernel").node,
+                            l.name + ": kernel " + std::to_string(k) + " is longer than its " +
+                                std::to_string(shape[0]) + "-step input",
+                            "use a smaller kernel, or fewer or smaller pools before it");
+                shapes_ok = false;
+            } else {
+                int n = l.padding == "same" ? (shape[0] + stride - 1) / stride : (shape[0] - k) / stride + 1;
+                params = double(k) * shape[1] * l.filters + l.filters;
+                shape = {n, l.filters};
+            }
+        } else if (l.kind == "lstm") {
+            l.units = int(val(s->options.at("units")).number);
+            l.sequences = opt_word(*s, "return_sequences", "false") == "true";
+            l.l1 = opt_num(*s, "l1", 0);
+            l.l2 = opt_num(*s, "l2", 0);
+            if (!need_input(true, false)) {
+                shapes_ok = false;
+            } else {
+                // torch's count: W_ih (4U, F), W_hh (4U, U), b_ih and b_hh (4U each)
+                params = 4.0 * l.units * (double(shape[1]) + l.units) + 8.0 * l.units;
+                shape = l.sequences ? std::vector<int>{shape[0], l.units} : std::vector<int>{l.units};
+            }
+        } else if (l.kind == "globalavgpool") {
+            if (shape.size() < 2 && !need_input(true, true)) {
+                shapes_ok = false;
+            } else {
+                shape = {shape.back()};
             }
         } else if (l.kind == "dense") {
             l.units = int(val(s->options.at("units")).number);
@@ -1571,15 +1677,63 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
             double n = 1;
             for (int d : shape) n *= d;
             if (n > 2147483647.0) {
-                point_issue(severity::error, node, l.name + " would give " + format_number(n, 3) + " values",
+                point_issue(severity::error, node, l.name + " would give " + format_significant(n, 3) + " values",
                             "hpsgen flattens at most 2147483647; reduce the sizes before it");
                 shapes_ok = false;
             } else {
                 shape = {int(n)};
             }
         }
+        // volumes (D x H x W x C) and batchnorm; maxpool/avgpool on a volume come as maxpool3d/avgpool3d
+        if (l.kind == "conv3d" || l.kind == "maxpool3d" || l.kind == "avgpool3d") {
+            const bool conv = l.kind == "conv3d";
+            const int k = int(conv ? val(s->options.at("kernel")).number : val(*s->positional).number);
+            const int stride = int(opt_num(*s, "stride", conv ? 1 : k));
+            (conv ? l.kernel : l.pool) = {k, k, k};
+            l.stride = {stride, stride, stride};
+            if (conv) {
+                l.filters = int(val(s->options.at("filters")).number);
+                l.padding = opt_word(*s, "padding", "valid");
+                l.activation = opt_word(*s, "activation", "linear");
+                l.l1 = opt_num(*s, "l1", 0);
+                l.l2 = opt_num(*s, "l2", 0);
+            }
+            const tag& k_node = conv ? *s->options.at("kernel").node : *s->positional->node;
+            if (shape.size() != 4) {
+                const bool from_data = &slot == &slots_.front() || p.data.input.size() != 4;
+                point_issue(severity::error, node, l.name + " needs a D x H x W x C input, but it gets " + dims_text(shape),
+                            from_data ? "3-D layers need a volume such as input 32 x 32 x 32 x 1"
+                                      : "put it before the first dense layer");
+                shapes_ok = false;
+            } else if (k > shape[0] || k > shape[1] || k > shape[2]) {
+                point_issue(severity::error, k_node,
+                            l.name + ": " + (conv ? "kernel " : "window ") + std::to_string(k) + " is larger than its " +
+                                dims_text({shape[0], shape[1], shape[2]}) + " input",
+                            conv ? "use a smaller kernel, or fewer or smaller pools before it"
+                                 : "use a smaller window, or remove the pool");
+                shapes_ok = false;
+            } else if (!conv && ((shape[0] - k) % stride || (shape[1] - k) % stride || (shape[2] - k) % stride)) {
+                point_issue(severity::error, node,
+                            l.name + ": its " + dims_text({shape[0], shape[1], shape[2]}) +
+                                " input does not divide into windows of " + std::to_string(k) +
+                                (stride == k ? "" : " with stride " + std::to_string(stride)),
+                            "pools do not pad, so the last planes would be lost: change the window, or the sizes "
+                            "before it (padding same keeps them)");
+                shapes_ok = false;
+            } else {
+                std::vector<int> out(4);
+                for (int i = 0; i < 3; ++i)
+                    out[std::size_t(i)] = conv && l.padding == "same" ? (shape[std::size_t(i)] + stride - 1) / stride
+                                                                      : (shape[std::size_t(i)] - k) / stride + 1;
+                out[3] = conv ? l.filters : shape[3];
+                if (conv) params = double(k) * k * k * shape[3] * l.filters + l.filters;
+                shape = out;
+            }
+        } else if (l.kind == "batchnorm") {
+            params = 2.0 * shape.back();  // gamma and beta per channel (per feature when flat)
+        }
         if (params > 1e11) {
-            point_issue(severity::error, node, l.name + " would have " + format_number(params, 3) +
+            point_issue(severity::error, node, l.name + " would have " + format_significant(params, 3) +
                                                    " parameters; hpsgen trains at most 1e11 per layer");
             shapes_ok = false;
             params = 0;
@@ -1632,7 +1786,10 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
             p.train.optimizer_settings[opt.key] = v;
         }
     }
-    if (const stmt_rec* s = setting("loss")) p.train.loss = s->positional->constant.text;
+    if (const stmt_rec* s = setting("loss")) {
+        p.train.loss = s->positional->constant.text;
+        p.train.pos_weight = opt_num(*s, "pos_weight", 1);
+    }
     if (const stmt_rec* s = setting("batch")) p.train.batch = int(val(*s->positional).number);
     if (const stmt_rec* s = setting("steps")) p.train.steps = long(val(*s->positional).number);
     if (const stmt_rec* s = setting("epochs")) p.train.epochs = long(val(*s->positional).number);
@@ -1650,6 +1807,52 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     }
     if (const stmt_rec* s = setting("seed")) p.train.seed = (unsigned long)val(*s->positional).number;
     if (const stmt_rec* s = setting("patience")) p.train.patience = int(val(*s->positional).number);
+
+    // batchnorm trains on batch statistics: a flat input needs two samples per batch
+    for (std::size_t i = 0; i < p.layers.size() && i < slots_.size(); ++i) {
+        const layer& l = p.layers[i];
+        if (l.kind == "batchnorm" && l.in_shape.size() == 1 && p.train.batch < 2)
+            point_issue(severity::error, first_tagged({&slots_[i].anchor->node->head, slots_[i].anchor->node}),
+                        l.name + " normalises each feature over the batch, but batch is " +
+                            std::to_string(p.train.batch),
+                        "use batch 2 or more");
+    }
+
+    // augment: transforms of the training samples, checked against the input's shape
+    if (auto it = blocks_.find("augment"); it != blocks_.end()) {
+        const block_rec& aug = it->second;
+        const std::vector<int>& in = p.data.input;
+        const std::size_t spatial = in.size() >= 2 ? in.size() - 1 : 0;  // every dimension but the channels
+        if (const stmt_rec* s = aug.find("brightness"); s && s->positional) p.augment.brightness = val(*s->positional).number;
+        if (const stmt_rec* s = aug.find("contrast"); s && s->positional) p.augment.contrast = val(*s->positional).number;
+        if (const stmt_rec* s = aug.find("flip"); s && s->positional) {
+            const std::string& f = val(*s->positional).text;
+            p.augment.flip_horizontal = f == "horizontal" || f == "both";
+            p.augment.flip_vertical = f == "vertical" || f == "both";
+            if (p.augment.flip_vertical && spatial < 2)
+                point_issue(severity::error, *s->positional->node,
+                            "flip " + f + " mirrors the height, but the input " + dims_text(in) + " has none",
+                            spatial == 1 ? "use flip horizontal on a sequence (it reverses the steps)"
+                                         : "flips need an image or a volume, such as input 32 x 32 x 1");
+            else if (p.augment.flip_horizontal && spatial < 1)
+                point_issue(severity::error, *s->positional->node,
+                            "flip " + f + " needs spatial dimensions, but the input " + dims_text(in) + " is a vector",
+                            "remove it, or give the input its shape, such as input 32 x 32 x 1");
+        }
+        if (const stmt_rec* s = aug.find("translate"); s && s->positional) {
+            p.augment.translate = int(val(*s->positional).number);
+            const int smallest = spatial ? *std::min_element(in.begin(), in.end() - 1) : 0;
+            if (p.augment.translate > 0 && spatial == 0)
+                point_issue(severity::error, *s->positional->node,
+                            "translate needs spatial dimensions, but the input " + dims_text(in) + " is a vector",
+                            "remove it, or give the input its shape, such as input 32 x 32 x 1");
+            else if (p.augment.translate >= smallest && spatial > 0)
+                point_issue(severity::error, *s->positional->node,
+                            "translate " + std::to_string(p.augment.translate) + " would shift a sample of " +
+                                dims_text(in) + " out of itself",
+                            "use at most " + std::to_string(smallest - 1));
+        }
+    }
 
     // a final activation before a loss that applies its own
     if (!p.layers.empty() && (p.train.loss == "bce" || p.train.loss == "softmax_ce")) {
@@ -1690,7 +1893,7 @@ std::optional<study> checker::expand() {
     if (!full) {
         double n = 1;
         for (auto k : sizes) n *= double(k);
-        std::string count = n < 1e18 ? group_digits(std::size_t(n)) : format_number(n, 3);
+        std::string count = n < 1e18 ? group_digits(std::size_t(n)) : format_significant(n, 3);
         rep_.error(study_node, "the grid has " + count + " points before tuples and where; hpsgen "
                                "expands at most " + group_digits(max_full_grid) + ": use fewer values per axis");
         return std::nullopt;

@@ -47,7 +47,7 @@ std::optional<std::vector<double>> linear_values(double lo, double hi, double st
     out.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
         double v = lo + double(i) * step;
-        if (!integral) v = std::strtod(format_number(v, 12).c_str(), nullptr);  // 0.30000000000000004 -> 0.3
+        if (!integral) v = std::strtod(format_significant(v, 12).c_str(), nullptr);  // 0.30000000000000004 -> 0.3
         out.push_back(v);
     }
     out.back() = hi;
@@ -65,13 +65,13 @@ std::vector<double> log_values(double lo, double hi, std::size_t count) {
             out.push_back(hi);
         } else {
             double v = std::pow(10.0, a + (b - a) * double(i) / double(count - 1));
-            out.push_back(std::strtod(format_number(v, 6).c_str(), nullptr));
+            out.push_back(std::strtod(format_significant(v, 6).c_str(), nullptr));
         }
     }
     return out;
 }
 
-std::string format_number(double v, int significant) {
+std::string format_significant(double v, int significant) {
     if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.0f", v);

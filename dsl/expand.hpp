@@ -46,7 +46,7 @@ std::vector<double> log_values(double lo, double hi, std::size_t count);
 
 // A number as hpsgen prints it: integral values as integers ("640", "400000"), others
 // with up to `significant` digits, shortest form ("0.25", "1e-05", "4.64159e-05").
-std::string format_number(double v, int significant = 6);
+std::string format_significant(double v, int significant = 6);
 
 // 1018690 -> "1,018,690"
 std::string group_digits(std::size_t n);

@@ -118,7 +118,7 @@ head_spec layer(std::string name, std::vector<option_spec> options, std::string 
     return h;
 }
 
-head_spec unsupported_layer(std::string name) {
+[[maybe_unused]] head_spec unsupported_layer(std::string name) {  // none at the moment
     head_spec h;
     h.name = std::move(name);
     h.repeatable = true;
@@ -204,7 +204,8 @@ std::vector<block_spec> make_blocks() {
                                 "2-D convolution over an H x W x C input"));
         {
             head_spec h = layer("maxpool", {opt("stride", integer(1, 4096, ranged), "window", "step of the window")},
-                                "2-D max pooling, no padding: (H - window) must be a multiple of stride");
+                                "max pooling, no padding, 2-D on an image, 1-D on a sequence, 3-D on a volume: "
+                                "(H - window) must be a multiple of stride");
             h.positional = integer(1, 4096, ranged);
             h.positional_name = "window";
             h.positional_required = true;
@@ -224,9 +225,62 @@ std::vector<block_spec> make_blocks() {
             b.heads.push_back(std::move(h));
         }
         b.heads.push_back(layer("flatten", {}, "H x W x C -> H*W*C (implicit before a dense layer)"));
-        for (const char* n : {"conv1d", "conv3d", "lstm", "avgpool", "batchnorm", "maxpool1d", "maxpool3d",
-                              "globalavgpool"})
-            b.heads.push_back(unsupported_layer(n));
+        // sequences (steps x features, channels last) and pooling beyond maxpool
+        b.heads.push_back(layer("conv1d",
+                                {required_opt("filters", integer(1, 1 << 20, ranged), "output channels"),
+                                 required_opt("kernel", integer(1, 4096, ranged), "k: a window of k steps"),
+                                 opt("stride", integer(1, 4096, ranged), "1", "step of the window"),
+                                 opt("padding", choice({"same", "valid"}, ranged), "valid",
+                                     "same: output ceil(L/stride); valid: ceil((L-k+1)/stride)"),
+                                 activation_opt(), l1_opt(), l2_opt()},
+                                "1-D convolution over an L x C sequence"));
+        for (const char* pool : {"maxpool1d", "avgpool"}) {
+            const bool avg = pool[0] == 'a';
+            head_spec h = layer(pool, {opt("stride", integer(1, 4096, ranged), "window", "step of the window")},
+                                avg ? "average pooling, no padding, 2-D on an image, 1-D on a sequence, 3-D on a volume: "
+                                      "(H - window) must be a multiple of stride"
+                                    : "1-D max pooling over an L x C sequence, no padding (maxpool does the same "
+                                      "on a sequence)");
+            h.positional = integer(1, 4096, ranged);
+            h.positional_name = "window";
+            h.positional_required = true;
+            h.usage = std::string(pool) + " 2 [stride 2]";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(layer("globalavgpool", {},
+                                "the mean of each channel over every position: L x C or H x W x C -> C"));
+        b.heads.push_back(layer("lstm",
+                                {required_opt("units", integer(1, 1 << 16, ranged), "hidden state size"),
+                                 opt("return_sequences", choice({"false", "true"}), "false",
+                                     "true: every step's hidden state (steps x units), for a further lstm or "
+                                     "conv1d; false: the last step's (units)"),
+                                 l1_opt(), l2_opt()},
+                                "long short-term memory over a steps x features sequence (PyTorch's LSTM: "
+                                "4*units*(features + units) + 8*units parameters)"));
+        // volumes (D x H x W x C, channels last) and batch normalisation
+        b.heads.push_back(layer("conv3d",
+                                {required_opt("filters", integer(1, 1 << 20, ranged), "output channels"),
+                                 required_opt("kernel", integer(1, 4096, ranged), "k: a k x k x k window"),
+                                 opt("stride", integer(1, 4096, ranged), "1", "step of the window"),
+                                 opt("padding", choice({"same", "valid"}, ranged), "valid",
+                                     "same: output ceil(D/stride); valid: ceil((D-k+1)/stride), per dimension"),
+                                 activation_opt(), l1_opt(), l2_opt()},
+                                "3-D convolution over a D x H x W x C volume"));
+        for (const char* pool : {"maxpool3d", "avgpool3d"}) {
+            head_spec h = layer(pool, {opt("stride", integer(1, 4096, ranged), "window", "step of the window")},
+                                std::string(pool[0] == 'm' ? "max" : "average") +
+                                    " pooling over k x k x k windows of a D x H x W x C volume, no padding (maxpool "
+                                    "and avgpool do the same on a volume)");
+            h.positional = integer(1, 4096, ranged);
+            h.positional_name = "window";
+            h.positional_required = true;
+            h.usage = std::string(pool) + " 2 [stride 2]";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(layer("batchnorm", {},
+                                "batch normalisation of each channel (the last dimension; each feature of a flat "
+                                "input): batch statistics in training, running ones (momentum 0.1) after; "
+                                "2*C parameters"));
         out.push_back(std::move(b));
     }
 
@@ -264,20 +318,45 @@ std::vector<block_spec> make_blocks() {
             h.help = "the update rule and its settings (defaults as in Keras)";
             b.heads.push_back(std::move(h));
         }
-        b.heads.push_back(setting("loss", choice({"mse", "mse_half", "mae", "bce", "softmax_ce"}), "",
+        {
+            head_spec h = setting("loss", choice({"mse", "mse_half", "mae", "bce", "softmax_ce"}), "",
                                   "mse, mse_half (1/2m sum of squares), mae (regression); bce on logits "
                                   "(binary); softmax_ce on logits (classes)",
-                                  true));
+                                  true);
+            auto pos_weight = opt("pos_weight", real(0.0, true, std::nullopt, false, ranged), "1",
+                                  "weight of the positive samples' loss, for imbalanced data (torch's pos_weight; "
+                                  "about negatives / positives)");
+            pos_weight.only_with = {"bce"};
+            h.options = {pos_weight};
+            b.heads.push_back(std::move(h));
+        }
         b.heads.push_back(setting("batch", integer(1, 1 << 20, ranged), "32", "samples per step"));
         b.heads.push_back(setting("steps", integer(1, 1e15, ranged), "", "optimizer steps (instead of epochs)"));
         b.heads.push_back(setting("epochs", integer(1, 1e9, ranged), "", "passes over train (instead of steps)"));
         b.heads.push_back(setting("checkpoints", integer(1, 1e9), "10 (with epochs: one per epoch)",
                                   "validation evaluations, evenly spaced; the best one is kept"));
         b.heads.push_back(setting("seed", integer(0, 4294967295.0, ranged), "1",
-                                  "seeds initialisation, shuffling and dropout"));
+                                  "seeds initialisation, shuffling, dropout and augmentation"));
         b.heads.push_back(setting("patience", integer(0, 1e9, ranged), "0",
                                   "stop after this many checkpoints without improvement (0: never)"));
         b.one_of = {{"steps", "epochs"}};
+        out.push_back(std::move(b));
+    }
+
+    // augment ---------------------------------------------------------------------
+    {
+        block_spec b;
+        b.name = "augment";
+        b.help = "random changes to each training sample, drawn anew every step (never to validation or test)";
+        b.heads.push_back(setting("brightness", real(0.0, false, 1.0, false, ranged), "0",
+                                  "add U(-b, b) times the training inputs' range (max - min) to a sample"));
+        b.heads.push_back(setting("contrast", real(0.0, false, 1.0, false, ranged), "0",
+                                  "scale a sample's deviations from its mean by 1 + U(-c, c)"));
+        b.heads.push_back(setting("flip", choice({"horizontal", "vertical", "both", "none"}, ranged), "none",
+                                  "mirror the width (horizontal), the height (vertical) or each, each with "
+                                  "probability 1/2"));
+        b.heads.push_back(setting("translate", integer(0, 4096, ranged), "0",
+                                  "shift every spatial dimension by up to this many positions, filling with 0"));
         out.push_back(std::move(b));
     }
 

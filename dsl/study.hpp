@@ -30,10 +30,10 @@ struct axis {
     std::vector<param_value> values;
 };
 
-// Layer kinds the runtime has; the grammar also accepts conv1d, conv3d, lstm, avgpool,
-// batchnorm, which the checker rejects as "not supported yet" until the runtime has them.
+// Layer kinds the runtime has; the grammar also accepts a few more (schema.cpp's
+// unsupported_layer), which the checker rejects as "not supported yet".
 struct layer {
-    std::string kind;  // conv2d maxpool dense dropout flatten (conv1d maxpool1d ... later)
+    std::string kind;  // conv2d maxpool dense dropout flatten conv1d maxpool1d avgpool globalavgpool lstm ...
     std::string name;  // kind + 1-based index among layers of that kind: conv2d1, dense2
     int filters = 0;  // conv
     std::vector<int> kernel;  // conv, per spatial dim
@@ -41,6 +41,7 @@ struct layer {
     std::vector<int> pool;  // pool window, per spatial dim
     std::string padding = "valid";  // conv: same | valid
     int units = 0;  // dense, lstm
+    bool sequences = false;  // lstm: every step's hidden state (return_sequences true), not the last
     std::string activation = "linear";  // relu elu selu softplus sigmoid tanh linear
     double rate = 0;  // dropout: probability of dropping a unit
     double l1 = 0, l2 = 0;  // penalties on the layer's weights (not biases)
@@ -59,6 +60,14 @@ struct data_config {
     double scale = 1;  // multiply inputs by this after loading (1/255 for bytes)
 };
 
+// The augment block: what happens to each training sample (runtime/hps/augment.hpp).
+struct augment_settings {
+    double brightness = 0;  // add U(-b, b) * the training inputs' range
+    double contrast = 0;  // scale deviations from the sample's mean by 1 + U(-c, c)
+    bool flip_horizontal = false, flip_vertical = false;  // each with probability 1/2
+    int translate = 0;  // shift each spatial dimension by up to this many positions
+};
+
 struct train_config {
     std::string optimizer = "adam";  // sgd momentum adam rmsprop adadelta
     std::map<std::string, double> optimizer_settings;  // lr, beta1, beta2, eps, momentum, rho ...
@@ -69,6 +78,7 @@ struct train_config {
     int checkpoints = 10;  // validation evaluations, evenly spaced
     unsigned long seed = 1;
     int patience = 0;  // 0: no early stopping; else checkpoints without improvement
+    double pos_weight = 1;  // bce: weight of the positive samples' loss
 };
 
 struct metric {
@@ -100,6 +110,7 @@ struct grid_point {
     std::vector<layer> layers;
     data_config data;
     train_config train;
+    augment_settings augment;
     std::vector<metric> metrics;
     selection select;
     std::size_t params = 0;  // sum of layers' params

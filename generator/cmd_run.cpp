@@ -1,5 +1,6 @@
 // hpsgen run DIR: build the study's trainers and train every unfinished point here,
 // a few at a time, with one overall progress line. The local twin of the Slurm array.
+#include "generator/build.hpp"
 #include "generator/commands.hpp"
 #include "generator/study_dir.hpp"
 
@@ -9,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -34,7 +34,8 @@ constexpr const char* run_help =
     "the running trainers save a checkpoint; the next `hpsgen run` resumes them.\n\n"
     "options:\n"
     "  -j, --jobs N        trainers side by side (default: one per core, at most the points left)\n"
-    "  --threads T         threads per trainer (default: cores / jobs, at least 1)\n"
+    "  --threads T         threads per trainer (default: cores / jobs, at least 1); for a grid,\n"
+    "                      one single-threaded trainer per core trains the most models per hour\n"
     "  --steps N           train each point N steps instead of the spec's (a quick look)\n"
     "  --checkpoints N     evaluate N times instead of the spec's\n"
     "  --build-only        build, do not train\n"
@@ -58,51 +59,6 @@ bool parse_count(const std::string& text, long& out) {
     char* end = nullptr;
     out = std::strtol(text.c_str(), &end, 10);
     return !text.empty() && *end == '\0' && out > 0;
-}
-
-// Runs a command with its output appended to `log`; shows make's "[ 42%]" as progress.
-int run_logged(const std::string& command, const std::string& log, const char* what) {
-    std::string full = command + " 2>&1";
-    std::FILE* pipe = ::popen(full.c_str(), "r");
-    if (!pipe) return -1;
-    std::FILE* out = std::fopen(log.c_str(), "a");
-    const bool tty = ::isatty(1);
-    char line[4096];
-    int last_percent = -1;
-    while (std::fgets(line, sizeof line, pipe)) {
-        if (out) std::fputs(line, out);
-        if (line[0] == '[' && std::strchr(line, '%')) {
-            int percent = std::atoi(line + 1);
-            if (percent != last_percent && (tty || percent / 25 != last_percent / 25)) {
-                std::printf(tty ? "\r%s: %3d%%" : "%s: %d%%\n", what, percent);
-                std::fflush(stdout);
-                last_percent = percent;
-            }
-        }
-    }
-    if (out) std::fclose(out);
-    int status = ::pclose(pipe);
-    if (tty && last_percent >= 0) std::printf("\n");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-void print_tail(const std::string& path, int lines) {
-    std::FILE* f = std::fopen(path.c_str(), "r");
-    if (!f) return;
-    std::deque<std::string> tail;
-    char line[4096];
-    while (std::fgets(line, sizeof line, f)) {
-        tail.push_back(line);
-        if (int(tail.size()) > lines) tail.pop_front();
-    }
-    std::fclose(f);
-    for (const auto& l : tail) std::fputs(l.c_str(), stderr);
-}
-
-std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
 }
 
 }  // namespace
@@ -149,24 +105,11 @@ int run(const args& a) {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
 
     if (!no_build) {
-        const std::string build = dir + "/build";
-        fs::create_directories(build);
-        const std::string log = build + "/build.log";
-        std::remove(log.c_str());
-        std::printf("building %zu trainer%s in %s (log: %s)\n", s.points.size(), s.points.size() == 1 ? "" : "s",
-                    build.c_str(), log.c_str());
-        std::fflush(stdout);
-        int rc = 0;
-        if (!fs::exists(build + "/CMakeCache.txt"))
-            rc = run_logged("cmake -S " + shell_quote(dir) + " -B " + shell_quote(build) + " -DCMAKE_BUILD_TYPE=Release",
-                            log, "configure");
-        if (rc == 0)
-            rc = run_logged("cmake --build " + shell_quote(build) + " -j " + std::to_string(cores), log, "build");
-        if (rc != 0) {
-            std::fprintf(stderr, "hpsgen run: the build failed; the end of %s:\n", log.c_str());
-            print_tail(log, 30);
-            return 1;
-        }
+        build_request r;
+        r.dir = dir;
+        r.trainers = s.points.size();
+        r.jobs = cores;
+        if (!build_trainers(r)) return 1;
     }
     if (build_only) return 0;
 
@@ -239,6 +182,9 @@ int run(const args& a) {
                     ::dup2(fd, 2);
                     ::close(fd);
                 }
+                // OpenMP threads that spin while they wait take cores from the other trainers
+                // (and from anyone else on the machine): sleep instead, unless told otherwise
+                if (threads > 1) ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
                 std::vector<std::string> argv_s = {"build/bin/" + name, "--run-dir", run_dir, "--threads",
                                                    std::to_string(threads), "--progress", "60"};
                 if (steps > 0) argv_s.insert(argv_s.end(), {"--steps", std::to_string(steps)});
@@ -277,7 +223,10 @@ int run(const args& a) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (tty) std::printf("\n");
-    std::printf("[hpsgen run] %d done, %d failed, %d interrupted, in %s\n", done, failed, stopped, duration(elapsed()).c_str());
+    const double wall = elapsed();
+    std::printf("[hpsgen run] %d done, %d failed, %d interrupted, in %s", done, failed, stopped, duration(wall).c_str());
+    if (done > 0 && wall > 0) std::printf(" (%.1f models per hour)", 3600.0 * done / wall);
+    std::printf("\n");
     for (const auto& f : failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
     if (interrupted) {
         std::printf("interrupted: run `hpsgen run %s` again to resume\n", dir.c_str());

@@ -16,5 +16,7 @@ int fmt(const args& a);
 int generate(const args& a);
 int run(const args& a);
 int report(const args& a);
+int submit(const args& a);
+int status(const args& a);
 
 }  // namespace hps::cli

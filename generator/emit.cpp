@@ -1,6 +1,7 @@
 #include "generator/emit.hpp"
 
 #include "generator/embedded.hpp"
+#include "generator/expand.hpp"
 
 #include <hps/io.hpp>
 
@@ -42,17 +43,9 @@ std::string number_text(double v) {
     return s;
 }
 
-void json_value(json_writer& w, const param_value& v) {
+void write_value(json_writer& w, const param_value& v) {
     if (v.type == param_value::kind::number) w.value(v.number);
     else w.value(v.text);
-}
-
-// A value in a TSV cell: tabs and newlines cannot appear in one.
-std::string tsv_cell(const std::string& s) {
-    std::string out = s;
-    for (auto& c : out)
-        if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-    return out;
 }
 
 std::string data_path(const std::string& path, const emit_options& opt) {
@@ -103,6 +96,7 @@ std::string config_lines(const study& s, const grid_point& p, const emit_options
     o << "    config.checkpoints = " << p.train.checkpoints << ";\n";
     o << "    config.seed = " << p.train.seed << ";\n";
     if (p.train.patience > 0) o << "    config.patience = " << p.train.patience << ";\n";
+    if (p.train.pos_weight != 1) o << "    config.pos_weight = " << number_text(p.train.pos_weight) << ";\n";
     for (const auto& m : p.metrics)
         o << "    config.metrics.push_back({" << cpp_string(m.kind) << ", " << cpp_string(m.name) << ", "
           << number_text(m.param) << "});\n";
@@ -117,22 +111,17 @@ std::string config_lines(const study& s, const grid_point& p, const emit_options
     for (std::size_t i = 0; i < s.axes.size(); ++i)
         o << "    config.axes.push_back({" << cpp_string(s.axes[i].name) << ", " << cpp_string(p.axis_values[i].text)
           << "});\n";
+    // augmentation of the training batches; nothing when the spec has none
+    const augment_settings& aug = p.augment;
+    if (aug.brightness > 0) o << "    config.augment.brightness = " << number_text(aug.brightness) << ";\n";
+    if (aug.contrast > 0) o << "    config.augment.contrast = " << number_text(aug.contrast) << ";\n";
+    if (aug.flip_horizontal) o << "    config.augment.flip_horizontal = true;\n";
+    if (aug.flip_vertical) o << "    config.augment.flip_vertical = true;\n";
+    if (aug.translate > 0) o << "    config.augment.translate = " << aug.translate << ";\n";
     o << "    config.params = " << p.params << ";\n";
     std::string text = o.str();
     if (!text.empty() && text.back() == '\n') text.pop_back();
     return text;
-}
-
-std::string grid_tsv(const study& s) {
-    std::string out = "id\tname";
-    for (const auto& a : s.axes) out += "\t" + tsv_cell(a.name);
-    out += "\tparams\n";
-    for (const auto& p : s.points) {
-        out += std::to_string(p.id) + "\t" + p.name;
-        for (const auto& v : p.axis_values) out += "\t" + tsv_cell(v.text);
-        out += "\t" + std::to_string(p.params) + "\n";
-    }
-    return out;
 }
 
 std::string study_json(const study& s, const emit_options& opt) {
@@ -147,7 +136,7 @@ std::string study_json(const study& s, const emit_options& opt) {
     w.key("axes").begin_array();
     for (const auto& a : s.axes) {
         w.begin_object().member("name", a.name).member("named", a.named).key("values").begin_array();
-        for (const auto& v : a.values) json_value(w, v);
+        for (const auto& v : a.values) write_value(w, v);
         w.end_array().end_object();
     }
     w.end_array();
@@ -157,7 +146,7 @@ std::string study_json(const study& s, const emit_options& opt) {
         w.key("axes").begin_object();
         for (std::size_t k = 0; k < s.axes.size(); ++k) {
             w.key(s.axes[k].name);
-            json_value(w, p.axis_values[k]);
+            write_value(w, p.axis_values[k]);
         }
         w.end_object().key("layers").begin_array();
         for (const auto& l : p.layers) {
@@ -239,8 +228,30 @@ std::string layer_type(const layer& l) {
                (l.padding == "same" ? "same" : "valid") + ", " + activation_type(l.activation) + ", " +
                join(l.stride, ", ") + ">";
     }
+    // sequences: one window and stride (the checker gives pools on an L x C input one of each)
+    if ((l.kind == "maxpool" || l.kind == "maxpool1d" || l.kind == "avgpool") && l.pool.size() == 1)
+        return std::string(l.kind == "avgpool" ? "hps::avgpool1d<" : "hps::maxpool1d<") + join(l.pool, ", ") + ", " +
+               join(l.stride, ", ") + ">";
     if (l.kind == "maxpool" || l.kind == "maxpool2d")
         return "hps::maxpool2d<" + join(l.pool, ", ") + ", " + join(l.stride, ", ") + ">";
+    if (l.kind == "avgpool" && l.pool.size() == 2)
+        return "hps::avgpool2d<" + join(l.pool, ", ") + ", " + join(l.stride, ", ") + ">";
+    if (l.kind == "conv1d") {
+        return "hps::conv1d<" + std::to_string(l.filters) + ", " + join(l.kernel, ", ") + ", hps::" +
+               (l.padding == "same" ? "same" : "valid") + ", " + activation_type(l.activation) + ", " +
+               join(l.stride, ", ") + ">";
+    }
+    if (l.kind == "lstm") return "hps::lstm<" + std::to_string(l.units) + (l.sequences ? ", true>" : ">");
+    if (l.kind == "globalavgpool") return "hps::globalavgpool";
+    // volumes: a cubic kernel or window and one stride (the checker gives each dimension the same)
+    if (l.kind == "conv3d") {
+        return "hps::conv3d<" + std::to_string(l.filters) + ", " + std::to_string(l.kernel.at(0)) + ", hps::" +
+               (l.padding == "same" ? "same" : "valid") + ", " + activation_type(l.activation) + ", " +
+               std::to_string(l.stride.at(0)) + ">";
+    }
+    if (l.kind == "maxpool3d" || l.kind == "avgpool3d")
+        return "hps::" + l.kind + "<" + std::to_string(l.pool.at(0)) + ", " + std::to_string(l.stride.at(0)) + ">";
+    if (l.kind == "batchnorm") return "hps::batchnorm";
     if (l.kind == "dense") return "hps::dense<" + std::to_string(l.units) + ", " + activation_type(l.activation) + ">";
     if (l.kind == "dropout") return "hps::dropout<" + number_text(l.rate) + ">";
     if (l.kind == "flatten") return "hps::flatten";
@@ -283,6 +294,7 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
                                          {"study", s.name},
                                          {"trainers", trainers}}));
     sink.write("grid.tsv", grid_tsv(s));
+    emit_slurm(s, opt, sink);
     sink.write("study.json", study_json(s, opt));
     if (!opt.canonical_spec.empty()) sink.write("study.hps", opt.canonical_spec);
     if (opt.include_runtime) {

@@ -45,6 +45,10 @@ struct emit_options {
 // Emits every file of the study folder into `sink`.
 void emit_study(const study& s, const emit_options& opt, output_sink& sink);
 
+// The Slurm side of the study folder: submit.sbatch (and whatever else Slurm needs),
+// generator/emit_slurm.cpp.
+void emit_slurm(const study& s, const emit_options& opt, output_sink& sink);
+
 // The C++ source of one trainer (exposed for tests).
 std::string emit_trainer(const study& s, const grid_point& p, const emit_options& opt);
 

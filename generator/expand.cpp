@@ -1,5 +1,7 @@
 #include "generator/expand.hpp"
 
+#include <hps/io.hpp>
+
 #include "dsl/expand.hpp"
 
 #include <algorithm>
@@ -66,32 +68,10 @@ std::string pad(std::string s, std::size_t width, bool right = false) {
 
 }  // namespace
 
-std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if ((unsigned char)c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", unsigned((unsigned char)c));
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out + "\"";
-}
-
 std::string json_value(const param_value& v) {
-    if (v.type != param_value::kind::number) return json_string(v.text);
+    if (v.type != param_value::kind::number) return json_quote(v.text);
     if (is_json_number(v.text)) return v.text;
-    return format_number(v.number, 17);
+    return format_significant(v.number, 17);
 }
 
 std::string format_grid(const study& s, grid_format format) {
@@ -123,9 +103,9 @@ std::string format_grid(const study& s, grid_format format) {
         for (std::size_t i = 0; i < s.points.size(); ++i) {
             const grid_point& p = s.points[i];
             out += i ? ",\n  {" : "\n  {";
-            out += "\"id\": " + std::to_string(p.id) + ", \"name\": " + json_string(p.name);
+            out += "\"id\": " + std::to_string(p.id) + ", \"name\": " + json_quote(p.name);
             for (std::size_t k = 0; k < s.axes.size(); ++k)
-                out += ", " + json_string(s.axes[k].name) + ": " + json_value(p.axis_values[k]);
+                out += ", " + json_quote(s.axes[k].name) + ": " + json_value(p.axis_values[k]);
             out += ", \"params\": " + std::to_string(p.params) + "}";
         }
         out += s.points.empty() ? "]\n" : "\n]\n";
@@ -205,10 +185,11 @@ std::string study_summary(const study& s) {
 
     const grid_point& p = s.points[0];
     out += "layers of " + p.name + ":\n";
-    std::size_t w = 0;
+    std::size_t w = 0, dw = 13;  // shape columns: 13 wide, wider for volumes (32 x 32 x 32 x 8)
     for (const auto& l : p.layers) w = std::max(w, l.name.size());
+    for (const auto& l : p.layers) dw = std::max({dw, dims(l.in_shape).size(), dims(l.out_shape).size()});
     for (const auto& l : p.layers) {
-        std::string line = "  " + pad(l.name, w) + "  " + pad(dims(l.in_shape), 13) + " -> " + pad(dims(l.out_shape), 13);
+        std::string line = "  " + pad(l.name, w) + "  " + pad(dims(l.in_shape), dw) + " -> " + pad(dims(l.out_shape), dw);
         if (l.params) line += "  " + pad(group_digits(l.params), 10, true) + " params";
         if (l.implicit) line += "  (implicit)";
         while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -217,7 +198,7 @@ std::string study_summary(const study& s) {
     const train_config& t = p.train;
     out += "train: " + t.optimizer;
     if (auto lr = t.optimizer_settings.find("lr"); lr != t.optimizer_settings.end())
-        out += " lr " + format_number(lr->second);
+        out += " lr " + format_significant(lr->second);
     out += ", loss " + t.loss + ", batch " + std::to_string(t.batch) + ", ";
     out += t.steps > 0 ? std::to_string(t.steps) + " steps" : std::to_string(t.epochs) + " epochs";
     out += ", " + std::to_string(t.checkpoints) + " checkpoints";

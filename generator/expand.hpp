@@ -27,9 +27,6 @@ inline std::string grid_tsv(const study& s) { return format_grid(s, grid_format:
 // point, and the training settings.
 std::string study_summary(const study& s);
 
-// A JSON string literal for arbitrary text ("a\"b" for a"b; control characters escaped).
-std::string json_string(std::string_view text);
-
 // An axis value as JSON: a number as written when that is valid JSON, else as a string.
 std::string json_value(const param_value& v);
 

@@ -19,6 +19,8 @@ constexpr command commands[] = {
     {"fmt", hps::cli::fmt, "print a study in canonical form"},
     {"generate", hps::cli::generate, "write a study folder: one trainer per grid point, CMake, Slurm array"},
     {"run", hps::cli::run, "build and train a study folder's points on this machine"},
+    {"submit", hps::cli::submit, "build a study folder's trainers and submit them to Slurm as job arrays"},
+    {"status", hps::cli::status, "where each point of a submitted study stands (Slurm and run folders)"},
     {"report", hps::cli::report, "rank a study's trained points by its selection metric"},
 };
 

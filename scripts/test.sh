@@ -18,7 +18,8 @@ ctest --test-dir build/release --output-on-failure -j"$jobs"
 
 if [[ "${HPS_SKIP_ASAN:-0}" != 1 ]]; then
     echo "== build (AddressSanitizer + UBSan)"
-    cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPS_SANITIZE=ON -DHPS_BUILD_BENCHMARKS=OFF >/dev/null
+    cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DHPS_SANITIZE=ON \
+        -DHPS_BUILD_BENCHMARKS=OFF >/dev/null
     cmake --build build/asan -j"$jobs"
     echo "== tests (AddressSanitizer + UBSan)"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -156,8 +156,8 @@ TEST_CASE("the penalty follow-up: L1 or L2 on dense1, alone or with conv2d2") {
         REQUIRE(dense1);
         CHECK(((dense1->l1 > 0) != (dense1->l2 > 0)));
         CHECK(((conv2->l1 == 0 && conv2->l2 == 0) || (conv2->l1 == dense1->l1 && conv2->l2 == dense1->l2)));
-        settings.insert(format_number(dense1->l1) + "/" + format_number(dense1->l2) + "/" + format_number(conv2->l1) +
-                        "/" + format_number(conv2->l2));
+        settings.insert(format_significant(dense1->l1) + "/" + format_significant(dense1->l2) + "/" + format_significant(conv2->l1) +
+                        "/" + format_significant(conv2->l2));
     }
     CHECK(settings.size() == 4);
 }

@@ -1,0 +1,33 @@
+// Building a study folder's trainers with CMake: the step `hpsgen run` and `hpsgen submit`
+// share. It configures DIR/build once (cmake -S DIR -B DIR/build), then builds every
+// trainer, appending the whole output to DIR/build/build.log and showing make's
+// percentage as progress; on failure it prints the end of the log.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hps {
+
+struct build_request {
+    std::string dir;  // the study folder
+    std::size_t trainers = 0;  // how many (for the message)
+    unsigned jobs = 1;  // parallel compilations
+    std::vector<std::string> configure_args;  // extra -D... for the first configuration
+    std::string command = "hpsgen run";  // who asks, for messages ("hpsgen run: the build failed")
+};
+
+// True when every trainer is built; otherwise the reason and the log's tail are printed.
+bool build_trainers(const build_request& r);
+
+// Runs a shell command with its output appended to `log`; shows make's "[ 42%]" as
+// progress on stdout, prefixed by `what`. Returns the command's exit status.
+int run_logged(const std::string& command, const std::string& log, const char* what);
+
+// Prints the last `lines` lines of a file to stderr.
+void print_tail(const std::string& path, int lines);
+
+// A word for /bin/sh: 'text', with ' escaped.
+std::string shell_quote(const std::string& s);
+
+}  // namespace hps

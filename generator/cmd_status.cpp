@@ -1,0 +1,243 @@
+// hpsgen status DIR: where each point of a study stands, from Slurm (squeue, and sacct
+// where accounting is on) for the jobs recorded in DIR/slurm/jobs.tsv, and from the run
+// folders and the task logs otherwise. One summary line first, then a row per point.
+#include "generator/cli_util.hpp"
+#include "generator/commands.hpp"
+#include "generator/slurm.hpp"
+#include "generator/slurm_jobs.hpp"
+#include "generator/study_dir.hpp"
+
+#include <hps/io.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+namespace hps::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct row {
+    std::string name, state, detail, job, log;
+};
+
+std::string number(double v) {
+    if (std::isnan(v)) return "nan";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
+
+// The last checkpoint's step in metrics.csv, or -1.
+long last_step(const std::string& dir, const std::string& name) {
+    std::ifstream in(fs::path(dir) / "runs" / name / "metrics.csv");
+    std::string line, last;
+    while (std::getline(in, line))
+        if (!line.empty()) last = line;
+    if (last.empty() || !std::isdigit(static_cast<unsigned char>(last[0]))) return -1;
+    return std::atol(last.c_str());
+}
+
+// What the batch shell wrote about a point in a task log: its last exit line and the
+// trainer's last error line before it.
+struct log_verdict {
+    int rc = -1;
+    std::string error;
+};
+
+log_verdict read_log(const std::string& log, const std::string& name) {
+    log_verdict v;
+    std::ifstream in(log);
+    std::string line, error;
+    const std::string start = "[hps] " + name + ": start", exit = "[hps] " + name + ": exit ";
+    while (std::getline(in, line)) {
+        if (line.rfind(start, 0) == 0) {
+            error.clear();
+            v.rc = -1;
+        } else if (line.rfind(exit, 0) == 0) {
+            v.rc = std::atoi(line.c_str() + exit.size());
+            v.error = error;
+        } else if (line.find("error:") != std::string::npos) {
+            error = line;
+        }
+    }
+    return v;
+}
+
+std::string tsv_cell(std::string s) {
+    for (auto& c : s)
+        if (c == '\t' || c == '\n') c = ' ';
+    return s;
+}
+
+}  // namespace
+
+int status(const args& a) {
+    std::string dir, format = "table";
+    bool failed_only = false;
+    arg_parser p("status",
+                 "Says where each point of the study folder DIR stands: done (with its selection\n"
+                 "metric), running, pending (queued), failed (with the reason and the task's log),\n"
+                 "interrupted (resumable), or not submitted. Asks squeue (and sacct where accounting\n"
+                 "is on) about the jobs `hpsgen submit` recorded in DIR/slurm/jobs.tsv, and reads the\n"
+                 "run folders and task logs for the rest; without Slurm, the run folders alone.");
+    p.positional("DIR", "the study folder", dir);
+    p.option("format", "FORMAT", "table for people, or tsv: point, state, detail, job, log", format, {"table", "tsv"}, 'f');
+    p.flag("failed", 0, "list only the points that failed or were interrupted", failed_only);
+    p.epilog("examples:\n  hpsgen status out/cyplam\n  hpsgen status out/cyplam --failed\n\n"
+             "next: hpsgen submit --retry DIR (failed and interrupted points), hpsgen report DIR");
+    if (auto st = p.parse(a)) return *st;
+
+    study_dir s;
+    std::vector<slurm::job_record> jobs;
+    try {
+        s = load_study_dir(dir);
+        jobs = read_jobs(dir);
+    } catch (const std::exception& e) {
+        std::cerr << "hpsgen status: " << e.what() << "\n";
+        return 1;
+    }
+    std::vector<std::string> ids;
+    for (const auto& j : jobs)
+        if (std::find(ids.begin(), ids.end(), j.job) == ids.end()) ids.push_back(j.job);
+
+    std::string note;
+    slurm::queue_view queue, accounting;
+    if (!ids.empty()) {
+        std::string error;
+        if (auto q = slurm::squeue(ids, error)) queue = *q;
+        else note = "Slurm does not answer (" + error + "): states from the run folders and logs only";
+        accounting = slurm::sacct(ids);
+    }
+    const auto by_point = latest_jobs(jobs, s.points.size());
+
+    std::vector<row> rows;
+    std::map<std::string, std::size_t> counts;
+    std::map<std::string, bool> chunk_running;  // a running chunk task trains its first unfinished point
+    for (const auto& pt : s.points) {
+        row r;
+        r.name = pt.name;
+        const auto st = read_point_state(dir, pt.name);
+        const point_job* pj = nullptr;
+        if (auto it = by_point.find(pt.id); it != by_point.end()) pj = &it->second;
+        const slurm::task_state* q = nullptr;
+        if (pj) {
+            r.job = pj->key();
+            r.log = task_log(dir, pj->job, pj->task);
+            if (auto it = queue.find(pj->key()); it != queue.end()) q = &it->second;
+        }
+        if (st.finished()) {
+            r.state = st.status == "diverged" ? "diverged" : "done";
+            if (auto v = st.best_value(s.select_metric))
+                r.detail = s.select_metric + " " + number(*v) + " at step " + std::to_string(st.best_step);
+            if (st.status == "early_stopped") r.detail += " (early stop)";
+            if (st.status == "diverged") r.detail = st.message;
+        } else if (q && active_state(q->state)) {
+            const bool on_node = q->state == "RUNNING" || q->state == "COMPLETING" || q->state == "CONFIGURING";
+            if (on_node && !chunk_running[r.job]) {
+                chunk_running[r.job] = true;
+                r.state = "running";
+                r.detail = q->state == "COMPLETING" ? "ending on " + q->node : "on " + q->node + " for " + q->elapsed;
+                if (long step = last_step(dir, pt.name); step >= 0) r.detail += ", checkpoint at step " + std::to_string(step);
+            } else {
+                r.state = "pending";
+                if (on_node) r.detail = "after the points before it in task " + r.job;
+                else if (q->reason == "BeginTime") r.detail = "requeued; restarts shortly";
+                else if (q->state == "PENDING") r.detail = "queued (" + q->reason + ")";
+                else r.detail = q->state;
+            }
+        } else if (st.status == "failed") {
+            r.state = "failed";
+            r.detail = st.message.empty() ? "the trainer failed" : st.message;
+        } else if (st.status == "stale") {
+            r.state = "stale";
+            r.detail = st.message + "; move runs/" + pt.name + " aside to train it again";
+        } else if (pj) {
+            // its task has ended without a result: why?
+            auto v = r.log.empty() ? log_verdict{} : read_log(r.log, pt.name);
+            const slurm::task_state* acct = nullptr;
+            if (auto it = accounting.find(pj->key()); it != accounting.end()) acct = &it->second;
+            else if (q) acct = q;
+            if (st.status == "interrupted" || v.rc == 75) {
+                r.state = "interrupted";
+                r.detail = "resume.bin saved";
+                if (acct) r.detail += "; its task ended " + acct->state;
+                r.detail += "; resume with hpsgen submit --retry";
+            } else {
+                r.state = "failed";
+                if (v.rc >= 0) r.detail = "exit " + std::to_string(v.rc) + " (" + slurm::exit_meaning(v.rc) + ")";
+                if (!v.error.empty()) r.detail += (r.detail.empty() ? "" : ": ") + v.error;
+                if (acct && (r.detail.empty() || acct->state != "FAILED"))
+                    r.detail += (r.detail.empty() ? "" : "; ") + std::string("task ") + acct->state +
+                                (acct->exit_code.empty() ? "" : " (exit " + acct->exit_code + ")");
+                if (r.detail.empty()) r.detail = "its task ended without a result" + std::string(r.log.empty() ? " and without a log (is logs/ writable?)" : "");
+            }
+        } else {
+            r.state = st.status == "interrupted" ? "interrupted" : "not submitted";
+            if (st.status == "interrupted") r.detail = "resume.bin saved; resume with hpsgen submit";
+        }
+        ++counts[r.state];
+        rows.push_back(std::move(r));
+    }
+
+    // the summary line
+    std::string summary = "study " + s.study + ", " + std::to_string(s.points.size()) + " point" +
+                          (s.points.size() == 1 ? "" : "s") + ": " + std::to_string(counts["done"]) + " done, " +
+                          std::to_string(counts["running"]) + " running, " + std::to_string(counts["pending"]) +
+                          " pending, " + std::to_string(counts["failed"]) + " failed";
+    for (const char* k : {"diverged", "interrupted", "stale", "not submitted"})
+        if (counts[k]) summary += ", " + std::to_string(counts[k]) + " " + k;
+    std::string report_line;
+    for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {
+        if (it->kind != "report") continue;
+        std::string state = "ended";
+        if (auto q = queue.find(it->job); q != queue.end()) state = q->second.state == "PENDING" ? "pending (" + q->second.reason + ")" : q->second.state;
+        else if (auto c = accounting.find(it->job); c != accounting.end()) state = c->second.state;
+        state = state == "COMPLETED" ? "done" : state;
+        for (auto& ch : state) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        report_line = "report: job " + it->job + " " + state;
+        if (fs::exists(fs::path(dir) / "report.md")) report_line += "; " + dir + "/report.md";
+        break;
+    }
+
+    if (format == "tsv") {
+        std::cout << "point\tstate\tdetail\tjob\tlog\n";
+        for (const auto& r : rows)
+            if (!failed_only || r.state == "failed" || r.state == "interrupted")
+                std::cout << r.name << "\t" << r.state << "\t" << tsv_cell(r.detail) << "\t" << r.job << "\t" << r.log << "\n";
+        return 0;
+    }
+    std::cout << summary << "\n";
+    if (!report_line.empty()) std::cout << report_line << "\n";
+    if (!note.empty()) std::cout << "note: " << note << "\n";
+    std::size_t w_name = 5, w_state = 5, w_job = 3;
+    for (const auto& r : rows) {
+        w_name = std::max(w_name, r.name.size());
+        w_state = std::max(w_state, r.state.size());
+        w_job = std::max(w_job, r.job.size());
+    }
+    bool header = false;
+    for (const auto& r : rows) {
+        if (failed_only && r.state != "failed" && r.state != "interrupted") continue;
+        if (!header) {
+            std::printf("\n%-*s  %-*s  %-*s  %s\n", int(w_name), "point", int(w_state), "state", int(w_job), "job", "detail");
+            header = true;
+        }
+        std::string detail = r.detail;
+        if ((r.state == "failed" || r.state == "interrupted") && !r.log.empty()) detail += " (log: " + r.log + ")";
+        std::printf("%-*s  %-*s  %-*s  %s\n", int(w_name), r.name.c_str(), int(w_state), r.state.c_str(), int(w_job),
+                    r.job.empty() ? "-" : r.job.c_str(), detail.c_str());
+    }
+    if (counts["failed"] || counts["interrupted"]) std::cout << "\nnext: hpsgen submit --retry " << dir << "\n";
+    else if (counts["done"] + counts["diverged"] == s.points.size() && report_line.empty())
+        std::cout << "\nnext: hpsgen report " << dir << "\n";
+    return 0;
+}
+
+}  // namespace hps::cli

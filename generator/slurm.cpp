@@ -1,0 +1,386 @@
+#include "generator/slurm.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace hps::slurm {
+
+namespace {
+
+std::vector<std::string> split(std::string_view text, char sep) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (true) {
+        auto at = text.find(sep, start);
+        out.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+        if (at == std::string_view::npos) break;
+        start = at + 1;
+    }
+    return out;
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::size_t to_size(std::string_view s) {
+    if (!all_digits(s) || s.size() > 18) throw std::invalid_argument("not a whole number: '" + std::string(s) + "'");
+    return std::stoull(std::string(s));
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+    std::size_t i = 0;
+    while (i < s.size() && s[i] == ' ') ++i;
+    return s.substr(i);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------ time limits
+
+std::optional<long> parse_time(std::string_view text) {
+    long days = 0;
+    std::string_view rest = text;
+    bool has_days = false;
+    if (auto dash = text.find('-'); dash != std::string_view::npos) {
+        if (!all_digits(text.substr(0, dash))) return std::nullopt;
+        days = std::stol(std::string(text.substr(0, dash)));
+        rest = text.substr(dash + 1);
+        has_days = true;
+    }
+    auto parts = split(rest, ':');
+    if (parts.empty() || parts.size() > 3) return std::nullopt;
+    std::vector<long> v;
+    for (const auto& p : parts) {
+        if (!all_digits(p) || p.size() > 9) return std::nullopt;
+        v.push_back(std::stol(p));
+    }
+    long s = 0;
+    if (has_days) {  // D-HH, D-HH:MM, D-HH:MM:SS
+        s = v[0] * 3600 + (v.size() > 1 ? v[1] * 60 : 0) + (v.size() > 2 ? v[2] : 0);
+    } else if (v.size() == 1) {  // minutes
+        s = v[0] * 60;
+    } else if (v.size() == 2) {  // MM:SS
+        s = v[0] * 60 + v[1];
+    } else {  // HH:MM:SS
+        s = v[0] * 3600 + v[1] * 60 + v[2];
+    }
+    return days * 86400 + s;
+}
+
+std::string format_time(long seconds) {
+    char buf[48];
+    const long d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60, s = seconds % 60;
+    if (d > 0) std::snprintf(buf, sizeof buf, "%ld-%02ld:%02ld:%02ld", d, h, m, s);
+    else std::snprintf(buf, sizeof buf, "%02ld:%02ld:%02ld", h, m, s);
+    return buf;
+}
+
+int warning_seconds(const std::string& time_limit) {
+    auto t = parse_time(time_limit);
+    if (!t || *t <= 0) return 300;
+    return int(std::clamp(*t / 10, 30L, 300L));
+}
+
+// ------------------------------------------------------------------------ index lists
+
+std::string index_list(const std::vector<std::size_t>& sorted) {
+    std::string out;
+    for (std::size_t i = 0; i < sorted.size();) {
+        std::size_t j = i;
+        while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
+        if (!out.empty()) out += ",";
+        out += std::to_string(sorted[i]);
+        if (j > i) {
+            out += '-';
+            out += std::to_string(sorted[j]);
+        }
+        i = j + 1;
+    }
+    return out;
+}
+
+std::vector<std::size_t> parse_index_list(std::string_view text) {
+    if (auto pct = text.find('%'); pct != std::string_view::npos) text = text.substr(0, pct);
+    std::vector<std::size_t> out;
+    if (text.empty()) return out;
+    for (const auto& item : split(text, ',')) {
+        auto dash = item.find('-');
+        if (dash == std::string::npos) {
+            out.push_back(to_size(item));
+        } else {
+            std::size_t lo = to_size(item.substr(0, dash)), hi = to_size(item.substr(dash + 1));
+            if (hi < lo || hi - lo > 10000000) throw std::invalid_argument("bad range '" + item + "'");
+            for (std::size_t k = lo; k <= hi; ++k) out.push_back(k);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+// ------------------------------------------------------------------------ arrays
+
+std::vector<std::size_t> task_points(std::size_t first, std::size_t chunk, std::size_t task, std::size_t count) {
+    std::vector<std::size_t> out;
+    for (std::size_t k = 0; k < chunk; ++k) {
+        std::size_t p = first + task * chunk + k;
+        if (p >= count) break;
+        out.push_back(p);
+    }
+    return out;
+}
+
+std::vector<array_part> plan_arrays(const std::vector<std::size_t>& points, std::size_t count, std::size_t chunk,
+                                    std::size_t max_array_size) {
+    if (chunk == 0 || max_array_size == 0) throw std::invalid_argument("plan_arrays: chunk and MaxArraySize must be >= 1");
+    std::map<std::size_t, array_part> parts;  // by array number
+    std::size_t last_task = std::size_t(-1);
+    for (std::size_t p : points) {
+        const std::size_t t = p / chunk;
+        if (t == last_task) continue;
+        last_task = t;
+        const std::size_t g = t / max_array_size;
+        auto& part = parts[g];
+        part.first = g * max_array_size * chunk;
+        part.chunk = chunk;
+        part.tasks.push_back(t - g * max_array_size);
+        for (std::size_t q : task_points(part.first, chunk, t - g * max_array_size, count)) part.points.push_back(q);
+    }
+    std::vector<array_part> out;
+    for (auto& [g, part] : parts) out.push_back(std::move(part));
+    return out;
+}
+
+// ------------------------------------------------------------------------ jobs.tsv
+
+std::string jobs_tsv(const std::vector<job_record>& jobs) {
+    std::string out = "submission\tjob\tkind\tfirst\tchunk\ttasks\tbuild\n";
+    for (const auto& j : jobs) {
+        out += std::to_string(j.submission) + "\t" + j.job + "\t" + j.kind + "\t";
+        if (j.kind == "array")
+            out += std::to_string(j.first) + "\t" + std::to_string(j.chunk) + "\t" + index_list(j.tasks) + "\t" + j.build;
+        else
+            out += "-\t-\t-\t-";
+        out += "\n";
+    }
+    return out;
+}
+
+std::vector<job_record> parse_jobs_tsv(const std::string& text) {
+    std::vector<job_record> out;
+    std::istringstream in(text);
+    std::string line;
+    bool header = true;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (header) {
+            header = false;
+            if (line.rfind("submission\tjob\tkind", 0) != 0) throw std::runtime_error("unexpected header");
+            continue;
+        }
+        if (line.empty()) continue;
+        auto c = split(line, '\t');
+        if (c.size() != 7) throw std::runtime_error("line " + std::to_string(number) + " has " + std::to_string(c.size()) + " cells, not 7");
+        try {
+            job_record j;
+            j.submission = int(to_size(c[0]));
+            j.job = c[1];
+            j.kind = c[2];
+            if (j.kind == "array") {
+                j.first = to_size(c[3]);
+                j.chunk = to_size(c[4]);
+                j.tasks = parse_index_list(c[5]);
+                j.build = c[6];
+            } else if (j.kind != "report") {
+                throw std::invalid_argument("unknown kind '" + j.kind + "'");
+            }
+            out.push_back(std::move(j));
+        } catch (const std::invalid_argument& e) {
+            throw std::runtime_error("line " + std::to_string(number) + ": " + e.what());
+        }
+    }
+    return out;
+}
+
+// ------------------------------------------------------------------------ the cluster
+
+command_result run_command(const std::vector<std::string>& argv) {
+    command_result r;
+    int out_pipe[2], err_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) return r;
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+        ::close(out_pipe[0]);
+        ::close(out_pipe[1]);
+        return r;
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_pipe[1], 2);
+        int devnull = ::open("/dev/null", O_RDONLY);
+        if (devnull >= 0) ::dup2(devnull, 0);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        _exit(127);
+    }
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    if (pid < 0) {
+        ::close(out_pipe[0]);
+        ::close(err_pipe[0]);
+        r.err = std::strerror(errno);
+        return r;
+    }
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    int open_fds = 2;
+    char buf[4096];
+    while (open_fds > 0) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                (i == 0 ? r.out : r.err).append(buf, std::size_t(n));
+            } else if (n == 0 || errno != EINTR) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+            }
+        }
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+bool on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    if (!path) return false;
+    for (const auto& dir : split(path, ':')) {
+        const std::string p = (dir.empty() ? "." : dir) + "/" + program;
+        if (::access(p.c_str(), X_OK) == 0) return true;
+    }
+    return false;
+}
+
+std::optional<std::size_t> max_array_size() {
+    if (!on_path("scontrol")) return std::nullopt;
+    auto r = run_command({"scontrol", "show", "config"});
+    if (r.rc != 0) return std::nullopt;
+    std::istringstream in(r.out);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("MaxArraySize", 0) != 0) continue;
+        auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        std::string v = trim(line.substr(eq + 1));
+        if (all_digits(v)) return std::stoull(v);
+    }
+    return std::nullopt;
+}
+
+queue_view parse_squeue(const std::string& text) {
+    queue_view out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto c = split(trim(line), '|');
+        if (c.size() < 2 || c[0].empty()) continue;
+        task_state s;
+        s.state = c[1];
+        if (c.size() > 2) s.reason = c[2];
+        if (c.size() > 3) s.elapsed = c[3];
+        if (c.size() > 4) s.node = c[4];
+        out[c[0]] = s;
+    }
+    return out;
+}
+
+queue_view parse_sacct(const std::string& text) {
+    queue_view out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto c = split(trim(line), '|');
+        if (c.size() < 3 || c[0].empty() || c[0].find('.') != std::string::npos) continue;  // no job steps
+        task_state s;
+        s.state = c[1].substr(0, c[1].find(' '));  // "CANCELLED by 0" -> CANCELLED
+        s.exit_code = c[2];
+        out[c[0]] = s;
+    }
+    return out;
+}
+
+std::optional<queue_view> squeue(const std::vector<std::string>& jobs, std::string& error) {
+    if (jobs.empty()) return queue_view{};
+    if (!on_path("squeue")) {
+        error = "squeue not found (install slurm-client)";
+        return std::nullopt;
+    }
+    std::string list;
+    for (const auto& j : jobs) list += (list.empty() ? "" : ",") + j;
+    auto r = run_command({"squeue", "-h", "-r", "-t", "all", "-j", list, "-o", "%i|%T|%r|%M|%N"});
+    if (r.rc != 0) {
+        // every job has left squeue's memory (MinJobAge): nothing is queued
+        if (r.err.find("Invalid job id") != std::string::npos) return queue_view{};
+        error = "squeue failed: " + trim(r.err.empty() ? r.out : r.err);
+        return std::nullopt;
+    }
+    return parse_squeue(r.out);
+}
+
+queue_view sacct(const std::vector<std::string>& jobs) {
+    if (jobs.empty() || !on_path("sacct")) return {};
+    std::string list;
+    for (const auto& j : jobs) list += (list.empty() ? "" : ",") + j;
+    auto r = run_command({"sacct", "-n", "-P", "-X", "-j", list, "-o", "JobID,State,ExitCode"});
+    if (r.rc != 0) return {};
+    return parse_sacct(r.out);
+}
+
+std::string exit_meaning(int rc) {
+    switch (rc) {
+        case 0: return "done";
+        case 1: return "error";
+        case 2: return "bad command line";
+        case 3: return "diverged";
+        case 4: return "bad data";
+        case 5: return "cannot write";
+        case 6: return "run folder in use by another trainer";
+        case 75: return "interrupted, resumable";
+        case 126: return "trainer not executable";
+        case 127: return "trainer not found";
+        case 132: return "illegal instruction: built for another CPU; submit with --build node";
+        case 134: return "aborted";
+        case 135: return "bus error";
+        case 137: return "killed (SIGKILL: out of memory, or the time limit)";
+        case 139: return "segmentation fault";
+        case 143: return "terminated (SIGTERM)";
+    }
+    if (rc > 128) return "killed by signal " + std::to_string(rc - 128);
+    return "exit " + std::to_string(rc);
+}
+
+}  // namespace hps::slurm

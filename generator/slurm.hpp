@@ -1,0 +1,120 @@
+// The Slurm side of hpsgen, shared by `generate` (the sbatch scripts), `submit` and
+// `status`: time limits, array index lists, how a grid is cut into arrays that fit the
+// cluster's MaxArraySize, the job table of a submitted study (slurm/jobs.tsv), and
+// what squeue / sacct / scontrol say.
+//
+// The array script (templates/submit.sbatch.in) maps array task t of an array whose
+// first point is F to the points F + t*K ... F + t*K + K-1 (K points per task, "chunk"),
+// looked up by id in grid.tsv. A grid of more tasks than MaxArraySize allows (task
+// indices must be < MaxArraySize) becomes several arrays, each with its own F.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hps::slurm {
+
+// --------------------------------------------------------------------- time limits
+
+// A Slurm time ("30" minutes, "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM", "D-HH:MM:SS") in
+// seconds, or nullopt when the text is not one.
+std::optional<long> parse_time(std::string_view text);
+
+// "HH:MM:SS" or "D-HH:MM:SS".
+std::string format_time(long seconds);
+
+// How long before the time limit the batch shell is warned (--signal=B:USR1@N): enough
+// for a trainer to finish its step and save, never so much that a task is warned as it
+// starts. 300 s, or a tenth of a shorter limit (at least 30 s).
+int warning_seconds(const std::string& time_limit);
+
+// --------------------------------------------------------------------- index lists
+
+// Sorted, distinct indices as Slurm's --array list: {0,1,2,3,7,9,10} -> "0-3,7,9-10".
+std::string index_list(const std::vector<std::size_t>& sorted);
+
+// The inverse ("0-3,7,9-10%2" -> {0,1,2,3,7,9,10}; a "%N" suffix is ignored). Throws
+// std::invalid_argument on malformed text.
+std::vector<std::size_t> parse_index_list(std::string_view text);
+
+// --------------------------------------------------------------------- arrays
+
+struct array_part {
+    std::size_t first = 0;  // the point of task 0 (HPS_FIRST)
+    std::size_t chunk = 1;  // points per task (HPS_CHUNK)
+    std::vector<std::size_t> tasks;  // array indices, sorted, each < MaxArraySize
+    std::vector<std::size_t> points;  // the points these tasks cover, sorted
+};
+
+// Cuts the points to train (sorted, < count) into arrays: task t = point / chunk, array
+// g = t / max_array_size holds tasks g*max .. g*max + max-1 as indices 0..max-1. A task
+// covering any point to train is submitted whole (the others in its chunk are skipped by
+// their trainers when finished). max_array_size >= 1, chunk >= 1.
+std::vector<array_part> plan_arrays(const std::vector<std::size_t>& points, std::size_t count, std::size_t chunk,
+                                    std::size_t max_array_size);
+
+// The points task `task` of an array covers (those < count).
+std::vector<std::size_t> task_points(std::size_t first, std::size_t chunk, std::size_t task, std::size_t count);
+
+// --------------------------------------------------------------------- jobs.tsv
+
+// One submitted job: an array part, or the report job.
+struct job_record {
+    int submission = 0;  // 1, 2, ...: one `hpsgen submit`
+    std::string job;  // Slurm's job id
+    std::string kind;  // "array" or "report"
+    std::size_t first = 0, chunk = 1;  // arrays
+    std::vector<std::size_t> tasks;  // arrays: the submitted indices
+    std::string build = "before";  // arrays: before | node
+};
+
+// DIR/slurm/jobs.tsv: the header line and one row per job, in submission order.
+std::string jobs_tsv(const std::vector<job_record>& jobs);
+std::vector<job_record> parse_jobs_tsv(const std::string& text);  // throws std::runtime_error
+
+// --------------------------------------------------------------------- the cluster
+
+// A program's exit status and outputs (stdout and stderr apart). rc 127: not found.
+struct command_result {
+    int rc = -1;
+    std::string out, err;
+};
+command_result run_command(const std::vector<std::string>& argv);
+
+// Whether a program is on PATH.
+bool on_path(const std::string& program);
+
+// MaxArraySize from `scontrol show config`, or nullopt when Slurm does not answer.
+std::optional<std::size_t> max_array_size();
+
+// A job or array task as squeue (or sacct) sees it.
+struct task_state {
+    std::string state;  // PENDING RUNNING COMPLETING REQUEUED COMPLETED FAILED TIMEOUT CANCELLED ...
+    std::string reason;  // squeue's %r (Dependency, Resources, BeginTime, NonZeroExitCode, ...)
+    std::string elapsed;  // squeue's %M
+    std::string node;  // squeue's %N
+    std::string exit_code;  // sacct's ExitCode ("4:0"), where known
+};
+
+// Key: "JOB" for a plain job, "JOB_TASK" for an array task.
+using queue_view = std::map<std::string, task_state>;
+
+// Every task of `jobs` that squeue still knows (pending, running, and for a few minutes
+// after the end, finished). nullopt with `error` set when squeue cannot be asked.
+std::optional<queue_view> squeue(const std::vector<std::string>& jobs, std::string& error);
+
+// What sacct knows of `jobs`; empty when accounting is off or sacct is missing.
+queue_view sacct(const std::vector<std::string>& jobs);
+
+// Parsers of squeue's "%i|%T|%r|%M|%N" and sacct's "JobID|State|ExitCode" (exposed for tests).
+queue_view parse_squeue(const std::string& text);
+queue_view parse_sacct(const std::string& text);
+
+// What a trainer's (or the batch shell's) exit status means, in a few words.
+std::string exit_meaning(int rc);
+
+}  // namespace hps::slurm

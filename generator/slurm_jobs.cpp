@@ -1,0 +1,98 @@
+#include "generator/slurm_jobs.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace hps {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::optional<std::string> slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+slurm_settings read_slurm_settings(const std::string& dir) {
+    const fs::path script = fs::path(dir) / "submit.sbatch";
+    auto text = slurp(script);
+    if (!text)
+        throw std::runtime_error(script.string() + " is missing; regenerate the study with `hpsgen generate SPEC -o " + dir + "`");
+    const std::string key = "# hpsgen submit reads: ";
+    auto at = text->find(key);
+    if (at == std::string::npos)
+        throw std::runtime_error(script.string() + " was not written by this hpsgen (no settings line); regenerate the study with `hpsgen generate`");
+    std::istringstream line(text->substr(at + key.size(), text->find('\n', at) - at - key.size()));
+    slurm_settings s;
+    std::string item;
+    while (line >> item) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos) continue;
+        const std::string k = item.substr(0, eq), v = item.substr(eq + 1);
+        try {
+            if (k == "chunk") s.chunk = std::max<std::size_t>(1, std::stoul(v));
+            else if (k == "build") s.build = v == "node" ? "node" : "before";
+            else if (k == "report") s.report = v != "no";
+            else if (k == "throttle") s.throttle = std::stoi(v);
+        } catch (const std::exception&) {
+            throw std::runtime_error(script.string() + ": unreadable setting '" + item + "'; regenerate the study");
+        }
+    }
+    return s;
+}
+
+std::string jobs_path(const std::string& dir) { return (fs::path(dir) / "slurm" / "jobs.tsv").string(); }
+
+std::vector<slurm::job_record> read_jobs(const std::string& dir) {
+    const std::string path = jobs_path(dir);
+    if (!fs::exists(path)) return {};
+    auto text = slurp(path);
+    if (!text) throw std::runtime_error("cannot read " + path);
+    try {
+        return slurm::parse_jobs_tsv(*text);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(path + " is damaged (" + e.what() + "); move it aside to start the record afresh");
+    }
+}
+
+std::map<std::size_t, point_job> latest_jobs(const std::vector<slurm::job_record>& jobs, std::size_t count) {
+    std::map<std::size_t, point_job> out;
+    for (const auto& j : jobs) {
+        if (j.kind != "array") continue;
+        for (std::size_t t : j.tasks)
+            for (std::size_t p : slurm::task_points(j.first, j.chunk, t, count)) out[p] = {j.job, t, j.submission};
+    }
+    return out;
+}
+
+bool active_state(const std::string& state) {
+    static const std::set<std::string> ended = {"COMPLETED", "FAILED",   "TIMEOUT",  "CANCELLED", "NODE_FAIL",
+                                                "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "PREEMPTED", "REVOKED"};
+    return !state.empty() && !ended.count(state);
+}
+
+std::string task_log(const std::string& dir, const std::string& job, std::size_t task) {
+    const fs::path logs = fs::path(dir) / "logs";
+    const std::string suffix = "-" + job + "_" + std::to_string(task) + ".out";
+    std::error_code ec;
+    if (!fs::is_directory(logs, ec)) return {};
+    std::string found;
+    for (const auto& e : fs::directory_iterator(logs, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            if (found.empty() || name < fs::path(found).filename().string()) found = e.path().string();
+        }
+    }
+    return found;
+}
+
+}  // namespace hps

@@ -1,0 +1,48 @@
+// What `submit` and `status` both need to know of a study folder on a Slurm cluster:
+// the settings `generate` wrote into submit.sbatch, the jobs recorded in
+// slurm/jobs.tsv, and which point each job covers.
+#pragma once
+
+#include "generator/slurm.hpp"
+#include "generator/study_dir.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hps {
+
+// The spec's slurm settings, as submit.sbatch records them ("# hpsgen submit reads: ...").
+struct slurm_settings {
+    std::size_t chunk = 1;
+    std::string build = "before";
+    bool report = true;
+    int throttle = 0;
+};
+
+// Reads DIR/submit.sbatch; throws std::runtime_error saying how to fix a missing or
+// foreign script ("regenerate the study").
+slurm_settings read_slurm_settings(const std::string& dir);
+
+// DIR/slurm/jobs.tsv, or no jobs when it does not exist; throws std::runtime_error when
+// it cannot be read.
+std::vector<slurm::job_record> read_jobs(const std::string& dir);
+std::string jobs_path(const std::string& dir);
+
+// The latest job that covers a point: its array job and task ("12" and 3 -> "12_3").
+struct point_job {
+    std::string job;
+    std::size_t task = 0;
+    int submission = 0;
+    std::string key() const { return job + "_" + std::to_string(task); }
+};
+std::map<std::size_t, point_job> latest_jobs(const std::vector<slurm::job_record>& jobs, std::size_t count);
+
+// Whether a squeue/sacct state is one a job leaves only by ending (PENDING, RUNNING,
+// REQUEUED, COMPLETING, SUSPENDED, ...), as opposed to COMPLETED, FAILED, TIMEOUT, ...
+bool active_state(const std::string& state);
+
+// The Slurm log of an array task (DIR/logs/<job name>-JOB_TASK.out), or "" when none is there.
+std::string task_log(const std::string& dir, const std::string& job, std::size_t task);
+
+}  // namespace hps

@@ -1,0 +1,187 @@
+// maxpool1d<P, S> and avgpool1d<P, S>: the maximum or the mean over each window of P
+// steps, per channel, VALID, on channels-last sequences.
+//
+//   x (L*C, B), one sample (L, C); y (Lo*C, B), Lo = (L - P)/S + 1 (floored: as PyTorch's
+//   default ceil_mode=False and TensorFlow's VALID, trailing steps that no whole window
+//   covers are ignored; the checker refuses such sizes in a spec)
+//   maxpool1d  y = max over the window; the first maximum wins (PyTorch's rule), a NaN wins
+//              over any number; backward dx = 0, then dx[argmax] += dy
+//   avgpool1d  y = sum over the window / P; backward dx = 0, then dx[window] += dy / P
+//   (overlapping windows add)
+//
+// Scratch (maxpool1d): the argmax of every output, the flat index in the sample stored in
+// a float (exact below 2^24 values per sample). avgpool1d: none.
+// PyTorch: nn.MaxPool1d(P, stride=S), nn.AvgPool1d(P, stride=S), on (N, C, L).
+#pragma once
+
+#include "hps/core.hpp"
+#include "hps/layers/common.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace hps {
+
+template <class In, int P, int S, int B>
+class maxpool1d_layer {
+    static_assert(In::rank == 2, "maxpool1d: the input must be a (length, channels) sequence, e.g. hps::shape<1024, 1>");
+
+public:
+    static constexpr int input_length = In::dims[0];
+    static constexpr int channels = In::dims[In::rank > 1 ? 1 : 0];
+    static constexpr int window = P;
+    static_assert(window <= input_length,
+                  "maxpool1d: the window is longer than the input (window <= input_length fails: the values are in the note below)");
+    static_assert(In::size < (1 << 24), "maxpool1d: a sample must have fewer than 2^24 values (argmax indices are kept in floats)");
+
+    static constexpr int out_length = (input_length - P) / S + 1;
+    static constexpr int out_sample = out_length * channels;
+
+    using in_shape = In;
+    using out_shape = shape<out_length, channels>;
+    static constexpr std::size_t num_params = 0;
+    static constexpr std::size_t num_weights = 0;
+    static constexpr std::size_t num_state = 0;
+    static constexpr std::size_t scratch_size = std::size_t(out_sample) * B;  // argmax (Out, B)
+    static constexpr bool is_view = false;
+    static constexpr int torch_param_module = -1;
+
+    void bind(float*, float*, float*, float* scratch) { argmax_ = scratch; }
+    void init(rng&) {}
+
+    void forward(const float* x, float* y, context&) {
+        HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536))
+        for (int b = 0; b < B; ++b) {
+            const float* xb = x + std::size_t(b) * In::size;
+            for (int ol = 0; ol < out_length; ++ol) {
+                const std::size_t o = std::size_t(b) * out_sample + std::size_t(ol) * channels;
+                float* ym = y + o;
+                float* am = argmax_ + o;
+                const int first = ol * S * channels;
+                for (int c = 0; c < channels; ++c) {
+                    ym[c] = xb[first + c];
+                    am[c] = float(first + c);
+                }
+                for (int k = 1; k < P; ++k) {
+                    const int at = first + k * channels;
+                    for (int c = 0; c < channels; ++c) {
+                        const float v = xb[at + c];
+                        if (v > ym[c] || std::isnan(v)) {  // PyTorch's test, NaN included
+                            ym[c] = v;
+                            am[c] = float(at + c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    void backward(const float*, const float*, const float* dy, float* dx, context&) {
+        if (!dx) return;
+        HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536))
+        for (int b = 0; b < B; ++b) {
+            float* dxb = dx + std::size_t(b) * In::size;
+            std::fill(dxb, dxb + In::size, 0.0f);
+            const float* dyb = dy + std::size_t(b) * out_sample;
+            const float* ab = argmax_ + std::size_t(b) * out_sample;
+            for (int o = 0; o < out_sample; ++o) dxb[int(ab[o])] += dyb[o];
+        }
+    }
+
+    template <class Sink>
+    void export_params(Sink&, const std::string&) const {}
+    static void torch_modules(std::vector<std::string>& out) {
+        out.push_back("nn.MaxPool1d(" + std::to_string(P) + ", stride=" + std::to_string(S) + ")");
+    }
+
+private:
+    float* argmax_ = nullptr;
+};
+
+template <class In, int P, int S, int B>
+class avgpool1d_layer {
+    static_assert(In::rank == 2, "avgpool1d: the input must be a (length, channels) sequence, e.g. hps::shape<1024, 1>");
+
+public:
+    static constexpr int input_length = In::dims[0];
+    static constexpr int channels = In::dims[In::rank > 1 ? 1 : 0];
+    static constexpr int window = P;
+    static_assert(window <= input_length,
+                  "avgpool1d: the window is longer than the input (window <= input_length fails: the values are in the note below)");
+
+    static constexpr int out_length = (input_length - P) / S + 1;
+    static constexpr int out_sample = out_length * channels;
+
+    using in_shape = In;
+    using out_shape = shape<out_length, channels>;
+    static constexpr std::size_t num_params = 0;
+    static constexpr std::size_t num_weights = 0;
+    static constexpr std::size_t num_state = 0;
+    static constexpr std::size_t scratch_size = 0;
+    static constexpr bool is_view = false;
+    static constexpr int torch_param_module = -1;
+
+    void bind(float*, float*, float*, float*) {}
+    void init(rng&) {}
+
+    void forward(const float* x, float* y, context&) {
+        constexpr float scale = 1.0f / float(P);
+        HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536))
+        for (int b = 0; b < B; ++b) {
+            const float* xb = x + std::size_t(b) * In::size;
+            for (int ol = 0; ol < out_length; ++ol) {
+                float* ym = y + std::size_t(b) * out_sample + std::size_t(ol) * channels;
+                std::fill(ym, ym + channels, 0.0f);
+                for (int k = 0; k < P; ++k) {
+                    const float* src = xb + std::size_t(ol * S + k) * channels;
+                    for (int c = 0; c < channels; ++c) ym[c] += src[c];
+                }
+                for (int c = 0; c < channels; ++c) ym[c] *= scale;
+            }
+        }
+    }
+
+    void backward(const float*, const float*, const float* dy, float* dx, context&) {
+        if (!dx) return;
+        constexpr float scale = 1.0f / float(P);
+        HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536))
+        for (int b = 0; b < B; ++b) {
+            float* dxb = dx + std::size_t(b) * In::size;
+            std::fill(dxb, dxb + In::size, 0.0f);
+            for (int ol = 0; ol < out_length; ++ol) {
+                const float* g = dy + std::size_t(b) * out_sample + std::size_t(ol) * channels;
+                for (int k = 0; k < P; ++k) {
+                    float* dst = dxb + std::size_t(ol * S + k) * channels;
+                    for (int c = 0; c < channels; ++c) dst[c] += g[c] * scale;
+                }
+            }
+        }
+    }
+
+    template <class Sink>
+    void export_params(Sink&, const std::string&) const {}
+    static void torch_modules(std::vector<std::string>& out) {
+        out.push_back("nn.AvgPool1d(" + std::to_string(P) + ", stride=" + std::to_string(S) + ")");
+    }
+};
+
+// maxpool1d<2> is the usual window of 2 with stride 2.
+template <int P, int S = P>
+struct maxpool1d {
+    static_assert(P > 0, "maxpool1d: the window must be > 0");
+    static_assert(S > 0, "maxpool1d: the stride must be > 0");
+    template <class In, int B>
+    using impl = maxpool1d_layer<In, P, S, B>;
+};
+
+template <int P, int S = P>
+struct avgpool1d {
+    static_assert(P > 0, "avgpool1d: the window must be > 0");
+    static_assert(S > 0, "avgpool1d: the stride must be > 0");
+    template <class In, int B>
+    using impl = avgpool1d_layer<In, P, S, B>;
+};
+
+}  // namespace hps

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Every figure of README's "Performance" section, in one command:
+#   scripts/bench.sh [--quick]
+# builds hps_bench and hpsgen (Release) in build-bench/ (HPS_BENCH_BUILD to change it),
+# then prints: the machine; the per-layer breakdown and the SGEMM roof (hps_bench, 1
+# thread); hpsgen against PyTorch for Model-040/108/189 at 1 and 2 threads
+# (benchmarks/compare_torch.py, interleaved repeats, medians); the CyPLAM grid's build
+# cost and throughput for two packings, one single-threaded trainer per core and one
+# trainer with every core (benchmarks/grid_throughput.py, 12-point subset).
+# --quick: fewer repeats and steps (a check that everything runs, not figures).
+#
+# OpenBLAS is the second SGEMM roof and PyTorch's BLAS for "torch+openblas": the system's
+# (Debian libopenblas0-pthread) when installed, else Debian's package unpacked into the
+# build folder with `apt-get download` (nothing is installed: the system's libblas.so.3,
+# which numpy and torch use, stays as it is); without either, those columns are left out.
+# PyTorch is Debian's python3-torch under /usr/bin/python3.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${HPS_BENCH_BUILD:-$root/build-bench}
+repeats=5 steps=20 grid_steps=300
+if [[ ${1:-} == --quick ]]; then
+    repeats=1 steps=5 grid_steps=50
+fi
+
+echo "== building hps_bench and hpsgen in $build"
+mkdir -p "$build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DHPS_BUILD_TESTS=OFF >"$build/configure.log" 2>&1 || {
+    cat "$build/configure.log"
+    exit 1
+}
+cmake --build "$build" --target hps_bench hpsgen -j "$(nproc)" >"$build/build.log" 2>&1 || {
+    tail -30 "$build/build.log"
+    exit 1
+}
+[[ -x $build/benchmarks/hps_bench ]] || {
+    echo "bench: hps_bench was not built: Google Benchmark is missing (scripts/install-deps.sh --test)" >&2
+    exit 1
+}
+
+openblas=""
+for d in /usr/lib/x86_64-linux-gnu/openblas-pthread /usr/lib/x86_64-linux-gnu/openblas-openmp "$build/openblas"; do
+    if [[ -e $d/libopenblas.so.0 ]]; then
+        openblas=$d
+        break
+    fi
+done
+if [[ -z $openblas ]] && command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
+    tmp=$(mktemp -d)
+    if (cd "$tmp" && apt-get download libopenblas0-pthread >/dev/null 2>&1); then
+        dpkg-deb -x "$tmp"/libopenblas0-pthread_*.deb "$tmp/root"
+        mkdir -p "$build/openblas"
+        cp -a "$tmp"/root/usr/lib/x86_64-linux-gnu/openblas-pthread/. "$build/openblas/"
+        openblas=$build/openblas
+    fi
+    rm -rf "$tmp"
+fi
+[[ -n $openblas ]] && export HPS_OPENBLAS=$openblas/libopenblas.so.0
+
+echo
+echo "== machine"
+lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|L2 cache|L3 cache):' || true
+echo "SIMD flags: $(grep -m1 -o -w -E 'avx2|fma|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure; ratios are taken within one run)"
+echo "OpenBLAS: ${openblas:-not found}"
+
+echo
+echo "== where a training step's time goes: layers, Adam, and the SGEMM roof (1 thread)"
+OMP_WAIT_POLICY=PASSIVE "$build/benchmarks/hps_bench" --threads=1 \
+    --benchmark_filter='^layer/|^optimizer/|^sgemm/|^peak/|^train/' --benchmark_min_time=0.5
+
+echo
+echo "== hpsgen against PyTorch, 1 and 2 threads"
+/usr/bin/python3 "$root/benchmarks/compare_torch.py" --bench "$build/benchmarks/hps_bench" \
+    --openblas "${openblas:-none}" --repeats "$repeats" --steps "$steps" --json "$build/compare_torch.json"
+
+echo
+echo "== the CyPLAM grid: build cost and models per hour (12-point subset)"
+/usr/bin/python3 "$root/benchmarks/grid_throughput.py" --hpsgen "$build/generator/hpsgen" --subset \
+    --steps "$grid_steps" --packings "$(nproc)x1,1x$(nproc)" --work "$build/grid"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The demo, end to end on this machine (as root on a fresh Debian 12): installs what is
+# missing, builds hpsgen, and runs the Fashion-MNIST study examples/fashion.hps:
+# check -> generate -> build + train every grid point -> ranked report.
+#   scripts/demo.sh [SPEC]      (default examples/fashion.hps; results under demo/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+spec=${1:-examples/fashion.hps}
+name=$(basename "$spec" .hps)
+
+scripts/install-deps.sh
+echo "== building hpsgen"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j"$(nproc)" --target hpsgen
+hpsgen=build/release/generator/hpsgen
+
+echo "== hpsgen check $spec"
+$hpsgen check "$spec"
+echo "== hpsgen generate $spec -o demo/$name"
+$hpsgen generate "$spec" -o "demo/$name"
+echo "== hpsgen run demo/$name"
+$hpsgen run "demo/$name"
+echo "== hpsgen report demo/$name"
+$hpsgen report "demo/$name"
