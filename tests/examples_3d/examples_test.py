@@ -142,7 +142,7 @@ def gradation(a):
     check("config.augment" not in plain, "jitter 0: the trainer augments nothing")
     check("config.augment.brightness = 0.25;" in jittered and "config.augment.contrast = 0.25;" in jittered,
           "jitter 0.25: the trainer's config has brightness and contrast 0.25")
-    steps = 240
+    steps = 480
     r = run([a.hpsgen, "run", "out", "--steps", str(steps), "--checkpoints", "4"], cwd=work, timeout=900)
     check(r.returncode == 0, "hpsgen run builds and trains both points")
     results, metrics = {}, {}
