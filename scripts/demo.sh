@@ -10,9 +10,9 @@ name=$(basename "$spec" .hps)
 
 scripts/install-deps.sh
 echo "== building hpsgen"
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release -j"$(nproc)" --target hpsgen
-hpsgen=build/release/generator/hpsgen
+cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release -DHPS_BUILD_TESTS=OFF -DHPS_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build/demo -j"$(nproc)" --target hpsgen
+hpsgen=build/demo/generator/hpsgen
 
 echo "== hpsgen check $spec"
 $hpsgen check "$spec"
