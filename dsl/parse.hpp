@@ -16,5 +16,7 @@ bool parse(source& src, ast::study_file& out, diagnostics& diags);
 // The canonical .hps text of an AST (dsl/printer.cpp): `hpsgen fmt`, golden tests.
 // parse(print(ast)) gives back the same AST, positions aside.
 std::string print(const ast::study_file& file);
+// The same, with the comments of the source `file` was parsed from put back (`hpsgen fmt`).
+std::string print(const ast::study_file& file, const source& src);
 
 }  // namespace hps

@@ -15,13 +15,22 @@
 //     where n2 >= 2 * n1 and not (w1 == 5 and w2 == 5)
 //
 // Numbers print as written, strings re-escaped, where expressions with exactly the
-// parentheses that re-parsing needs to give back the same tree. Comments are not in
-// the AST, so they are not printed.
+// parentheses that re-parsing needs to give back the same tree.
+//
+// Comments are not in the AST; print(file, src) puts them back from the source text by
+// position: a comment on a line of its own goes before the next item or statement (at
+// its indentation, with a blank line after it when the source had one before that item),
+// a comment after code goes at the end of that code's printed line ("  # ..."), and so
+// does a comment inside a multi-line value or expression; a printed line that has one
+// already is followed by the others on lines of their own. None is dropped or merged,
+// whatever the layout, and fmt of fmt's output changes nothing (tests/parser).
 #include "dsl/parse.hpp"
 
 #include <boost/variant/get.hpp>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace hps {
 
@@ -29,60 +38,231 @@ namespace {
 
 // Everything appends to one output string (no temporaries, and none of GCC 12's
 // -Wrestrict false positives on "literal" + std::string).
+// The comments of a source text: [begin, end) of each, from '#' to the end of its line
+// (as the grammar's skipper reads them: not inside strings).
+struct comment {
+    std::size_t begin, end;
+    bool own_line;  // nothing but blanks before it on its line
+};
+
+bool is_newline(char c) { return c == '\n' || c == '\r'; }
+
+std::vector<comment> find_comments(const std::string& text) {
+    std::vector<comment> out;
+    bool code_on_line = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char const c = text[i];
+        if (is_newline(c)) {
+            code_on_line = false;
+        } else if (c == '"') {
+            code_on_line = true;
+            for (++i; i < text.size() && text[i] != '"' && !is_newline(text[i]); ++i)
+                if (text[i] == '\\' && i + 1 < text.size()) ++i;
+            if (i < text.size() && is_newline(text[i])) --i;  // an unterminated string ends at the line
+        } else if (c == '#') {
+            std::size_t end = i;
+            while (end < text.size() && !is_newline(text[end])) ++end;
+            std::size_t trimmed = end;
+            while (trimmed > i && (text[trimmed - 1] == ' ' || text[trimmed - 1] == '\t')) --trimmed;
+            out.push_back({i, trimmed, !code_on_line});
+            i = end - 1;
+        } else if (c != ' ' && c != '\t') {
+            code_on_line = true;
+        }
+    }
+    return out;
+}
+
 class printer {
 public:
     std::string out;
 
+    explicit printer(const source* src = nullptr) : src_(src) {
+        if (src_) comments_ = find_comments(src_->text());
+    }
+
     void file(const ast::study_file& f) {
+        flush_before(where(f.name).first, "", true);
         out += "study ";
         out += f.name.name;
         if (f.description) {
             out += ' ';
             quoted(f.description->text);
         }
-        out += '\n';
+        trailing(f.description ? where(*f.description).second : where(f.name).second);
+        newline("");
         for (const auto& i : f.items) {
             out += '\n';
             item(i);
         }
+        flush_before(std::string::npos, "");
     }
 
 private:
     void item(const ast::item& i) {
         if (auto* let = boost::get<ast::let_axis>(&i.get())) {
+            flush_before(where(*let).first, "", true);
             out += "let ";
             out += let->name.name;
             out += " = ";
             value(let->val);
-            out += '\n';
+            trailing(content_end(where(*let).second));
+            newline("");
         } else if (auto* b = boost::get<ast::block>(&i.get())) {
+            auto const [first, last] = where(*b);
+            flush_before(first, "", true);
             out += b->name.name;
-            out += " {\n";
+            out += " {";
+            trailing(src_ ? src_->text().find('{', where(b->name).second) : npos);
+            newline("  ");
             for (const auto& st : b->statements) {
+                auto const [sfirst, slast] = where(st);
+                flush_before(sfirst, "  ");
                 out += "  ";
                 statement(st);
-                out += '\n';
+                trailing(content_end(slast));
+                newline("  ");
             }
-            out += "}\n";
+            close(last);
         } else if (auto* t = boost::get<ast::tuples>(&i.get())) {
+            auto const [first, last] = where(*t);
+            flush_before(first, "", true);
             out += "tuples (";
             for (std::size_t k = 0; k < t->axes.size(); ++k) {
                 if (k) out += ", ";
                 out += t->axes[k].name;
             }
-            out += ") {\n";
+            out += ") {";
+            if (src_ && !t->axes.empty())
+                trailing(src_->text().find('{', where(t->axes.back()).second),
+                         t->rows.empty() ? npos : where(t->rows.front()).first);
+            newline("  ");
             for (const auto& row : t->rows) {
+                auto const [rfirst, rlast] = where(row);
+                flush_before(rfirst, "  ");
                 out += "  (";
                 scalars(row.items);
-                out += ")\n";
+                out += ')';
+                trailing(rlast);
+                newline("  ");
             }
-            out += "}\n";
+            close(last);
         } else {
+            auto const& w = boost::get<ast::where_clause>(i.get());
+            flush_before(where(w).first, "", true);
             out += "where ";
-            expr(boost::get<ast::where_clause>(i.get()).condition);
-            out += '\n';
+            expr(w.condition);
+            trailing(content_end(where(w).second));
+            newline("");
         }
     }
+
+    ///////////////////////////////////////////////////////////////////////////
+    // Comments, by source position (nothing to do without a source).
+    ///////////////////////////////////////////////////////////////////////////
+    static constexpr std::size_t npos = std::string::npos;
+
+    // [first, last) of a tagged node in the source text; npos when it has no position.
+    std::pair<std::size_t, std::size_t> where(const x3::position_tagged& node) const {
+        if (!src_ || node.id_first < 0) return {npos, npos};
+        auto const range = src_->positions().position_of(node);
+        return {std::size_t(range.begin() - src_->begin()), std::size_t(range.end() - src_->begin())};
+    }
+
+    bool in_comment(std::size_t pos) const {
+        return std::any_of(comments_.begin(), comments_.end(),
+                           [&](const comment& c) { return c.begin <= pos && pos < c.end + 1; });
+    }
+
+    // The end of the code of a node whose range runs on over its line's end (and over
+    // the comment before it).
+    std::size_t content_end(std::size_t last) const {
+        if (last == npos) return npos;
+        const std::string& text = src_->text();
+        while (last > 0) {
+            char const c = text[last - 1];
+            if (c == ' ' || c == '\t' || is_newline(c) || in_comment(last - 1))
+                --last;
+            else
+                break;
+        }
+        return last;
+    }
+
+    // Before a node at `pos`: the comments before it, each on its own line.
+    void flush_before(std::size_t pos, const char* indent, bool top_level = false) {
+        if (!src_) return;
+        const std::string& text = src_->text();
+        std::size_t emitted_end = npos;
+        while (next_ < comments_.size() && comments_[next_].begin < pos) {
+            const comment& c = comments_[next_++];
+            out += indent;
+            out.append(text, c.begin, c.end - c.begin);
+            out += '\n';
+            emitted_end = c.end;
+        }
+        // a blank line between the last comment and a top-level item stays
+        if (top_level && emitted_end != npos && pos != npos && blank_line_between(emitted_end, pos)) out += '\n';
+    }
+
+    // After code that ends at `pos` (whose line is being printed): the comments up to the
+    // end of pos's line (and before `stop`), joined at the end of the printed line.
+    void trailing(std::size_t pos, std::size_t stop = npos) {
+        if (!src_ || pos == npos) return;
+        const std::string& text = src_->text();
+        std::size_t limit = pos;
+        while (limit < text.size() && limit < stop && !is_newline(text[limit])) ++limit;
+        while (next_ < comments_.size() && comments_[next_].begin < limit) {
+            const comment& c = comments_[next_++];
+            if (pending_.empty() && !line_has_comment_) {
+                out += "  ";
+                out.append(text, c.begin, c.end - c.begin);
+                line_has_comment_ = true;
+            } else {
+                pending_.push_back(c);  // a comment runs to the end of the line: one per line
+            }
+        }
+    }
+
+    // Ends the printed line; comments that did not fit on it follow on lines of their own.
+    void newline(const char* indent) {
+        out += '\n';
+        line_has_comment_ = false;
+        for (const comment& c : pending_) {
+            out += indent;
+            out.append(src_->text(), c.begin, c.end - c.begin);
+            out += '\n';
+        }
+        pending_.clear();
+    }
+
+    // The closing brace of a block or tuples item that ends at `last`.
+    void close(std::size_t last) {
+        std::size_t const brace = content_end(last) == npos ? npos : content_end(last) - 1;
+        flush_before(brace, "  ");
+        out += '}';
+        trailing(brace);
+        newline("");
+    }
+
+    bool blank_line_between(std::size_t from, std::size_t to) const {
+        const std::string& text = src_->text();
+        int newlines = 0;
+        for (std::size_t i = from; i < to && i < text.size(); ++i) {
+            if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n')))
+                ++newlines;
+            else if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r')
+                newlines = 0;
+            if (newlines >= 2) return true;
+        }
+        return false;
+    }
+
+    const source* src_ = nullptr;
+    std::vector<comment> comments_;
+    std::size_t next_ = 0;  // the first comment not printed yet
+    std::vector<comment> pending_;  // trailing comments beyond the first of the line being printed
+    bool line_has_comment_ = false;
 
     void statement(const ast::statement& st) {
         out += st.head.name;
@@ -231,6 +411,12 @@ private:
 
 std::string print(const ast::study_file& file) {
     printer p;
+    p.file(file);
+    return std::move(p.out);
+}
+
+std::string print(const ast::study_file& file, const source& src) {
+    printer p(&src);
     p.file(file);
     return std::move(p.out);
 }

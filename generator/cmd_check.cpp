@@ -61,7 +61,7 @@ int fmt(const args& a) {
     if (auto status = p.parse(a)) return *status;
     auto parsed = parse_spec(spec, std::cerr);
     if (!parsed) return 1;
-    std::string canonical = print(parsed->file);
+    std::string canonical = print(parsed->file, *parsed->src);
     if (check_only) {
         if (canonical == parsed->src->text()) return 0;
         std::cerr << spec << ": not in canonical form; 'hpsgen fmt " << spec << "' prints it\n";

@@ -170,7 +170,12 @@ def test_fmt():
         for example in ("cyplam.hps", "cyplam_activation.hps", "cyplam_penalty.hps"):
             spec = os.path.join(ROOT, "examples", example)
             rc, canonical, err = run("fmt", spec)
-            expect(rc == 0 and canonical.startswith("study "), f"fmt {example}", canonical, err)
+            expect(rc == 0 and "\nstudy " in canonical, f"fmt {example}", canonical, err)
+            comments = lambda text: [l[l.index("#"):].rstrip() for l in text.splitlines()
+                                     if "#" in l and '"' not in l]
+            with open(spec) as f:
+                expect(comments(canonical) == comments(f.read()) and comments(canonical),
+                       f"fmt keeps the comments of {example}", canonical)
             path = os.path.join(d, example)
             with open(path, "w") as f:
                 f.write(canonical)

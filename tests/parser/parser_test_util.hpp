@@ -37,6 +37,33 @@ inline parsed parse_text(std::string text, std::string path = "test.hps") {
     return p;
 }
 
+// The comments of a .hps text, '#' to the end of the line, outside strings, trailing
+// blanks dropped: a second reading, independent of hps::print's, for "fmt keeps every
+// comment, in order".
+inline std::vector<std::string> comments_of(const std::string& text) {
+    std::vector<std::string> out;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char const c = text[i];
+        if (c == '\n' || c == '\r') {
+            in_string = false;
+        } else if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '#') {
+            std::size_t end = text.find_first_of("\r\n", i);
+            if (end == std::string::npos) end = text.size();
+            std::string comment = text.substr(i, end - i);
+            while (!comment.empty() && (comment.back() == ' ' || comment.back() == '\t')) comment.pop_back();
+            out.push_back(comment);
+            i = end - 1;
+        }
+    }
+    return out;
+}
+
 // S-expression dump
 inline std::string dump(const ast::number& n) {
     std::ostringstream out;

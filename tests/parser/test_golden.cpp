@@ -49,14 +49,34 @@ TEST_CASE("fmt: canonical print of accepted specs, and parse(print(x)) is the sa
         auto p = parse_text(read_file(path), path.filename().string());
         REQUIRE_MESSAGE(p.ok, p.errors());
         CHECK(p.diags.empty());
-        std::string printed = hps::print(p.file);
+        std::string printed = hps::print(p.file, *p.src);  // what hpsgen fmt prints
         compare_golden(fs::path(path).replace_extension(".expected"), printed);
 
         auto again = parse_text(printed, "printed.hps");
         REQUIRE_MESSAGE(again.ok, again.errors() << "the canonical print does not parse:\n" << printed);
         CHECK(dump(again.file) == dump(p.file));
-        CHECK(hps::print(again.file) == printed);
+        CHECK(hps::print(again.file, *again.src) == printed);  // fmt of fmt changes nothing
+        CHECK(comments_of(printed) == comments_of(p.src->text()));  // every comment kept, in order
+        CHECK(comments_of(hps::print(p.file)).empty());  // without the source: none
     }
+}
+
+TEST_CASE("fmt keeps comments where they were: own lines before their statement, trailing at its end") {
+    auto p = parse_text("# header\n\nstudy s \"d\"  # after the header\n\n# about the data\n"
+                        "data {   # open\n  # first\n  input 4   # the input\n\n  target binary\n"
+                        "  # before the close\n}  # closed\n"
+                        "tuples (a,\n b) { # rows\n  (1, 2) # one\n  (3, 4)\n}\n"
+                        "where a > 1 # cond\n# at the end\n");
+    REQUIRE_MESSAGE(p.ok, p.errors());
+    CHECK(hps::print(p.file, *p.src) ==
+          "# header\n\nstudy s \"d\"  # after the header\n\n# about the data\n"
+          "data {  # open\n  # first\n  input 4  # the input\n  target binary\n  # before the close\n"
+          "}  # closed\n\ntuples (a, b) {  # rows\n  (1, 2)  # one\n  (3, 4)\n}\n\nwhere a > 1  # cond\n"
+          "# at the end\n");
+    // a comment inside a multi-line set joins the end of its statement's line
+    auto q = parse_text("study s\nnetwork {\n  dense units {8,  # small\n 16}\n}\n");
+    REQUIRE_MESSAGE(q.ok, q.errors());
+    CHECK(hps::print(q.file, *q.src) == "study s\n\nnetwork {\n  dense units {8, 16}  # small\n}\n");
 }
 
 TEST_CASE("syntax: each malformed spec gets its exact diagnostic") {
@@ -91,10 +111,12 @@ TEST_CASE("the specs in examples/ parse and round-trip") {
         CAPTURE(entry.path().string());
         auto p = parse_text(read_file(entry.path()), entry.path().filename().string());
         REQUIRE_MESSAGE(p.ok, p.errors());
-        std::string printed = hps::print(p.file);
+        std::string printed = hps::print(p.file, *p.src);
         auto again = parse_text(printed, "printed.hps");
         REQUIRE_MESSAGE(again.ok, again.errors());
         CHECK(dump(again.file) == dump(p.file));
+        CHECK(comments_of(printed) == comments_of(p.src->text()));
+        CHECK(hps::print(again.file, *again.src) == printed);
     }
 }
 

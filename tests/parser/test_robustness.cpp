@@ -63,6 +63,18 @@ struct fuzz_run {
                 problem("its print does not parse (" + again.errors() + ")", input);
             else if (dump(again.file) != dump(p.file) || hps::print(again.file) != printed)
                 problem("its print parses to another AST", input);
+            // with its comments (hpsgen fmt): the same AST again, no comment lost, and
+            // formatting the result changes nothing
+            std::string with_comments = hps::print(p.file, *p.src);
+            auto commented = parse_text(with_comments, "printed.hps");
+            if (!commented.ok)
+                problem("its print with comments does not parse (" + commented.errors() + ")", input);
+            else if (dump(commented.file) != dump(p.file))
+                problem("its print with comments parses to another AST", input);
+            else if (comments_of(with_comments) != comments_of(input))
+                problem("its print loses or reorders comments", input);
+            else if (hps::print(commented.file, *commented.src) != with_comments)
+                problem("its print with comments is not a fixed point of fmt", input);
             return;
         }
         ++rejected;
