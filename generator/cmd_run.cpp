@@ -55,6 +55,27 @@ std::string duration(double s) {
     return buf;
 }
 
+// How far a running trainer is, from the last "step N/M" of its log (a trainer prints one
+// at every checkpoint and progress line); -1 when it has printed none yet.
+double trainer_fraction(const std::string& log) {
+    std::FILE* f = std::fopen(log.c_str(), "rb");
+    if (!f) return -1;
+    char buf[4096];
+    long size = 0;
+    if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
+    std::fseek(f, size > long(sizeof buf) - 1 ? size - long(sizeof buf - 1) : 0, SEEK_SET);
+    std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    double fraction = -1;
+    for (const char* p = buf; (p = std::strstr(p, "step ")) != nullptr; p += 5) {
+        long step = 0, total = 0;
+        if (std::sscanf(p, "step %ld/%ld", &step, &total) == 2 && total > 0 && step >= 0 && step <= total)
+            fraction = double(step) / double(total);
+    }
+    return fraction;
+}
+
 bool parse_count(const std::string& text, long& out) {
     char* end = nullptr;
     out = std::strtol(text.c_str(), &end, 10);
@@ -146,17 +167,33 @@ int run(const args& a) {
     double last_line = -1e9;
     bool forwarded = false;
 
+    // The ETA counts work in points: a finished point is 1, a running one its trainer's
+    // share of steps (from its log), less where it stood when this run started it (a
+    // resumed point), so the rate is what this run trains per second with its parallelism.
+    std::map<std::string, double> start_fraction, fraction_now;
+    double finished_work = 0;  // of the points that ended in this run: 1 - their start fraction
     auto progress = [&](bool force) {
         const double t = elapsed();
         if (!force && t - last_line < (tty ? 1.0 : 30.0)) return;
         last_line = t;
-        const int finished = done + failed;
+        double work = finished_work, left = double(todo.size() - next);
+        std::string shares;
+        for (const auto& [pid, name] : running) {
+            double f = trainer_fraction(dir + "/runs/" + name + "/train.log");
+            if (f < 0) f = 0;
+            auto [it, fresh] = start_fraction.emplace(name, f);
+            if (!fresh) f = std::max(f, it->second);
+            fraction_now[name] = f;
+            work += f - it->second;
+            left += 1 - f;
+            if (running.size() <= 4) shares += (shares.empty() ? " (" : ", ") + name + " " + std::to_string(int(100 * f)) + "%";
+        }
+        if (!shares.empty()) shares += ')';
         std::string eta = "?";
-        if (finished > 0)  // wall time per point so far already reflects the parallelism
-            eta = duration(t / finished * double(todo.size() - std::size_t(finished)));
-        std::printf(tty ? "\r[hpsgen run] %d/%zu done, %zu running, %d failed | %s elapsed | ETA %s   "
-                        : "[hpsgen run] %d/%zu done, %zu running, %d failed | %s elapsed | ETA %s\n",
-                    done, todo.size(), running.size(), failed, duration(t).c_str(), eta.c_str());
+        if (work > 0.005 && t > 2) eta = duration(t / work * left);
+        std::printf(tty ? "\r[hpsgen run] %d/%zu done, %zu running%s, %d failed | %s elapsed | ETA %s   "
+                        : "[hpsgen run] %d/%zu done, %zu running%s, %d failed | %s elapsed | ETA %s\n",
+                    done, todo.size(), running.size(), shares.c_str(), failed, duration(t).c_str(), eta.c_str());
         std::fflush(stdout);
     };
 
@@ -210,6 +247,13 @@ int run(const args& a) {
             const std::string name = running[pid];
             running.erase(pid);
             const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            {
+                auto it = start_fraction.find(name);
+                const double f0 = it == start_fraction.end() ? 0.0 : it->second;
+                // a point that ended early (early stop, divergence, failure) is done with all
+                // the same; only an interrupted one has just the work it did
+                finished_work += rc == 75 ? std::max(0.0, fraction_now[name] - f0) : 1 - f0;
+            }
             if (rc == 0 || rc == 3) ++done;  // 3: diverged, a result all the same
             else if (rc == 75) ++stopped;
             else {

@@ -166,6 +166,12 @@ def main():
     r = run([hpsgen, "run", "out/tiny", "-j", "2"], cwd=work, timeout=800)
     print(r.stdout[-3000:], r.stderr[-3000:])
     check(r.returncode == 0, "hpsgen run trains every point")
+    import re
+    check(re.search(r"^\[hpsgen run\] [1-4]/4 done, [0-2] running( \((model-\d \d+%(, )?)+\))?, 0 failed \| "
+                    r"\d+[ms].* elapsed \| ETA (\?|\d+[hms])", r.stdout, re.M),
+          "hpsgen run's progress line: points done, each running point's share of its steps, an ETA")
+    check(re.search(r"^\[hpsgen run\] 4 done, 0 failed, 0 interrupted, in .* models per hour", r.stdout, re.M),
+          "hpsgen run's last line: the counts and models per hour")
     for name in ["model-0", "model-1", "model-2", "model-3"]:
         run_dir = os.path.join(study, "runs", name)
         for f in ["metrics.csv", "result.json", "best.npz", "model.py", "train.log"]:
