@@ -2064,6 +2064,7 @@ std::optional<study> checker::expand() {
             if (h == "throttle") s.slurm.throttle = int(v.number);
             if (h == "extra") s.slurm.extra.push_back(v.text);
             if (h == "chunk") s.slurm.chunk = int(v.number);
+            if (h == "packing") s.slurm.packing = v.text;
             if (h == "build") s.slurm.build = v.text;
             if (h == "report") s.slurm.report = v.text != "no";
         }

@@ -411,7 +411,10 @@ std::vector<block_spec> make_blocks() {
         b.heads.push_back(setting("mem", string(string_format::slurm_mem), "", "--mem, e.g. \"4G\""));
         b.heads.push_back(setting("time", string(string_format::slurm_time), "", "--time, e.g. \"10:00:00\""));
         b.heads.push_back(setting("throttle", integer(1, 1e6), "", "at most this many tasks at once (--array=...%N)"));
-        b.heads.push_back(setting("chunk", integer(1, 1e6), "1", "grid points per array task, trained one after another"));
+        b.heads.push_back(setting("chunk", integer(1, 1e6), "1", "grid points per array task (see packing)"));
+        b.heads.push_back(setting("packing", choice({"sequential", "side_by_side"}), "sequential",
+                                  "a chunk's points one after another with every cpu of the task, or side by side "
+                                  "sharing them (at least one thread each)"));
         b.heads.push_back(setting("build", choice({"before", "node"}), "before",
                                   "where trainers are built: before submitting (hpsgen submit), or in each task on its "
                                   "node (-march=native there)"));

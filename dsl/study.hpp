@@ -97,7 +97,8 @@ struct slurm_config {
     int cpus = 1;
     int throttle = 0;  // 0: no %N limit
     std::vector<std::string> extra;  // extra `#SBATCH` lines, as written
-    int chunk = 1;  // points per array task, trained one after another
+    int chunk = 1;  // points per array task
+    std::string packing = "sequential";  // a chunk's points: sequential | side_by_side (sharing the task's cpus)
     std::string build = "before";  // where trainers are built: before (hpsgen submit) | node (in each task)
     bool report = true;  // a report job after the arrays (--dependency=afterany)
 };

@@ -64,7 +64,7 @@ std::string plural(std::size_t n, const char* word) {
 }  // namespace
 
 int submit(const args& a) {
-    std::string dir, chunk_text, build_where, max_text, steps, checkpoints, jobs_text;
+    std::string dir, chunk_text, packing, build_where, max_text, steps, checkpoints, jobs_text;
     bool retry = false, no_report = false, no_build = false, dry_run = false;
     arg_parser p("submit",
                  "Submits the study folder DIR to Slurm: builds the trainers (cmake, in DIR/build, as\n"
@@ -76,8 +76,11 @@ int submit(const args& a) {
                  "never submitted again; points that failed only with --retry.");
     p.positional("DIR", "the study folder (hpsgen generate)", dir);
     p.flag("retry", 0, "also resubmit the points that failed (their reasons: hpsgen status DIR)", retry);
-    p.option("chunk", "K", "points per array task, trained one after another (default: the spec's `chunk`, else 1)",
-             chunk_text);
+    p.option("chunk", "K", "points per array task (default: the spec's `chunk`, else 1)", chunk_text);
+    p.option("packing", "HOW",
+             "a chunk's points: sequential (one after another, every cpu each; default, or the spec's `packing`) "
+             "or side_by_side (all at once, sharing the task's cpus)",
+             packing, {"sequential", "side_by_side"});
     p.option("build", "WHERE",
              "before: build here first (default, or the spec's `build`); node: each task builds its trainer on "
              "its node (-march=native there)",
@@ -92,6 +95,7 @@ int submit(const args& a) {
     p.epilog("examples:\n"
              "  hpsgen submit out/cyplam\n"
              "  hpsgen submit out/cyplam --chunk 4 --build node\n"
+             "  hpsgen submit out/cyplam --chunk 4 --packing side_by_side   # 4 single-thread trainers per 4-cpu task\n"
              "  hpsgen submit out/cyplam --retry      # failed and unfinished points only\n\n"
              "next: hpsgen status DIR; when every point has finished, hpsgen report DIR");
     if (auto status = p.parse(a)) return *status;
@@ -129,6 +133,7 @@ int submit(const args& a) {
     }
     if (chunk == 0) chunk = settings.chunk;
     if (build_where.empty()) build_where = settings.build;
+    if (packing.empty()) packing = settings.packing;
     const bool report = settings.report && !no_report;
 
     if (!dry_run && !slurm::on_path("sbatch")) {
@@ -248,7 +253,7 @@ int submit(const args& a) {
 
     std::cout << (dry_run ? "would submit " : "submitting ") << plural(todo.size(), "point") << " as "
               << plural(parts.size(), "array") << " (MaxArraySize " << max_array << ", " << plural(chunk, "point")
-              << " per task, trainers built " << (build_where == "node" ? "on the nodes" : "before") << "):\n";
+              << " per task" << (chunk > 1 && packing == "side_by_side" ? " side by side" : "") << ", trainers built " << (build_where == "node" ? "on the nodes" : "before") << "):\n";
     std::vector<std::string> submitted;
     for (const auto& part : parts) {
         std::vector<std::string> argv = {"sbatch",
@@ -256,7 +261,8 @@ int submit(const args& a) {
                                          "--chdir=" + abs_dir,
                                          "--array=" + slurm::index_list(part.tasks) + throttle,
                                          "--export=ALL,HPS_FIRST=" + std::to_string(part.first) +
-                                             ",HPS_CHUNK=" + std::to_string(part.chunk) + ",HPS_BUILD=" + build_where,
+                                             ",HPS_CHUNK=" + std::to_string(part.chunk) + ",HPS_PACKING=" + packing +
+                                             ",HPS_BUILD=" + build_where,
                                          abs_dir + "/submit.sbatch"};
         argv.insert(argv.end(), trainer_args.begin(), trainer_args.end());
         const std::string what = (part.points.size() == 1 ? "point " : "points ") + slurm::index_list(part.points);

@@ -115,6 +115,7 @@ void emit_slurm(const study& s, const emit_options& opt, output_sink& sink) {
                                         {"warning", std::to_string(warning)},
                                         {"sbatch", chomp(lines)},
                                         {"chunk", std::to_string(chunk)},
+                                        {"packing", c.packing == "side_by_side" ? "side_by_side" : "sequential"},
                                         {"build", c.build == "node" ? "node" : "before"},
                                         {"report", c.report ? "yes" : "no"},
                                         {"throttle", std::to_string(std::max(0, c.throttle))}}));

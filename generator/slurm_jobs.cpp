@@ -41,6 +41,7 @@ slurm_settings read_slurm_settings(const std::string& dir) {
         try {
             if (k == "chunk") s.chunk = std::max<std::size_t>(1, std::stoul(v));
             else if (k == "build") s.build = v == "node" ? "node" : "before";
+            else if (k == "packing") s.packing = v == "side_by_side" ? "side_by_side" : "sequential";
             else if (k == "report") s.report = v != "no";
             else if (k == "throttle") s.throttle = std::stoi(v);
         } catch (const std::exception&) {

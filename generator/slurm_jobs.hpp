@@ -15,6 +15,7 @@ namespace hps {
 // The spec's slurm settings, as submit.sbatch records them ("# hpsgen submit reads: ...").
 struct slurm_settings {
     std::size_t chunk = 1;
+    std::string packing = "sequential";
     std::string build = "before";
     bool report = true;
     int throttle = 0;

@@ -11,7 +11,9 @@ Checks:
   - SIGUSR1 to the batch shell reaches the trainer; the trainer's exit 75 makes the task
     requeue itself (scontrol requeue $SLURM_JOB_ID) and the rest of its chunk waits;
   - SIGTERM reaches the trainer too, and the task ends with 75 without requeueing itself;
-  - a failing point does not stop the chunk; the task exits with the first failure's code.
+  - a failing point does not stop the chunk; the task exits with the first failure's code;
+  - side by side (HPS_PACKING=side_by_side): the chunk's trainers start together, each with
+    its share of SLURM_CPUS_PER_TASK; a signal reaches every one; the task requeues once.
 """
 import argparse
 import os
@@ -106,7 +108,7 @@ def main():
                  "#SBATCH --open-mode=append", "#SBATCH --signal=B:USR1@300", "#SBATCH --requeue",
                  "#SBATCH --constraint=avx2", "#SBATCH --exclusive"]:
         check(want in sbatch, "submit.sbatch has " + want)
-    check("chunk=2 build=before report=yes throttle=2" in script, "the settings line hpsgen submit reads")
+    check("chunk=2 packing=sequential build=before report=yes throttle=2" in script, "the settings line hpsgen submit reads")
     check(work not in script, "no absolute path in submit.sbatch")
     report = read(os.path.join(study, "report.sbatch"))
     check("#SBATCH --dependency" not in report and '"$hpsgen" report .' in report, "report.sbatch runs hpsgen report")
@@ -127,7 +129,7 @@ def main():
     open(os.path.join(tools, "scontrol"), "w").write(FAKE_SCONTROL)
     os.chmod(os.path.join(tools, "scontrol"), 0o755)
 
-    def task(task_id, extra_env=None, signal_after=None, sig=None, first=0):
+    def task(task_id, extra_env=None, signal_after=None, sig=None, first=0, also_started=None):
         for f in os.listdir(work):
             if f in ("trained", "signals", "scontrol") or f.startswith("started-"):
                 os.remove(os.path.join(work, f))
@@ -140,7 +142,7 @@ def main():
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if sig is not None:
             start = time.time()
-            while not os.path.exists(os.path.join(work, "started-" + signal_after)):
+            while not all(os.path.exists(os.path.join(work, "started-" + n)) for n in filter(None, [signal_after, also_started])):
                 if time.time() - start > 20:
                     p.kill()
                     check(False, signal_after + " never started")
@@ -185,6 +187,26 @@ def main():
     check("[hps] model-0: exit 4 (failed" in out and "[hps] model-1: exit 0 (done)" in out,
           "model-1 still trained after model-0 failed")
     check(read(os.path.join(work, "scontrol")) == "", "no requeue for a failure")
+
+    # side by side: the chunk's trainers all at once, the task's 3 cpus shared (1 thread each)
+    rc, out = task(1, {"HPS_PACKING": "side_by_side"})
+    check(rc == 0 and sorted(read(os.path.join(work, "trained")).splitlines()) ==
+          ["model-2 --run-dir runs/model-2 --threads 1 --steps 7", "model-3 --run-dir runs/model-3 --threads 1 --steps 7"],
+          "side by side: model-2 and model-3 with --threads 1 each (3 cpus / 2), the script's arguments after")
+    check("side by side: model-2 model-3 (1 thread each of 3 cpus)" in out and
+          "[hps] model-2: exit 0 (done)" in out and "[hps] model-3: exit 0 (done)" in out, "the log says so")
+    # ... really at once: both have started before the signal; SIGUSR1 reaches both, one requeue
+    rc, out = task(1, {"HPS_PACKING": "side_by_side", "SLEEP_STEPS": "300"}, signal_after="model-3",
+                   sig=signal.SIGUSR1, also_started="model-2")
+    check(sorted(read(os.path.join(work, "signals")).split("\n")[:2]) == ["model-2 got USR1", "model-3 got USR1"],
+          "side by side: both running trainers got the SIGUSR1")
+    check(read(os.path.join(work, "scontrol")).strip() == "scontrol requeue 1234" and rc == 0,
+          "and the task requeued itself once")
+    check("exit 75 (interrupted by SIGUSR1" in out and "to resume model-2 model-3" in out, "naming both points")
+    # a failure beside a success: the task exits with the failure's code, the other is done
+    rc, out = task(1, {"HPS_PACKING": "side_by_side", "FAIL_model_2": "4"})
+    check(rc == 4 and "[hps] model-2: exit 4 (failed" in out and "[hps] model-3: exit 0 (done)" in out,
+          "side by side: model-2 fails, model-3 is done, the task exits 4")
 
     # outside the study folder, or outside an array: a clear refusal
     env = dict(os.environ, SLURM_ARRAY_TASK_ID="0")

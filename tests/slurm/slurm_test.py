@@ -429,6 +429,23 @@ def case_chunk(ctx):
     check("model-5: building build/bin/model-5" in out1 and os.path.exists(missing),
           "task 1 built the missing trainer model-5 before training it")
 
+    # side by side: chunks of 3 trained at once, the task's cpus shared
+    fresh_runs(ctx)
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--chunk", "3", "--packing", "side_by_side", "--no-build",
+                  "--no-report", "--steps", "200"], check_rc=0)
+    check("3 points per task side by side" in r.stdout, "--chunk 3 --packing side_by_side")
+    jobs = read_jobs(ctx)
+    check(len(jobs) == 1 and jobs[0]["tasks"] == "0-1", "one array of 2 tasks")
+    wait_for_jobs(ctx, [jobs[0]["job"]])
+    for name in POINTS:
+        check(result(ctx, name)["status"] == "done", f"{name}: done")
+    out0 = open(task_log(ctx, jobs[0]["job"], 0)).read()
+    check(re.search(r"side by side: model-0 model-1 model-2 \(1 thread each of \d+ cpus?\)", out0),
+          "task 0 started points 0-2 together, one thread each")
+    first_exit = out0.find(": exit ")
+    check(first_exit > 0 and all(0 <= out0.find(f"[model-{i}] data:") < first_exit for i in range(3)),
+          "all three were training before the first of them ended")
+
 
 def main():
     ap = argparse.ArgumentParser()

@@ -152,6 +152,7 @@ TEST_CASE("emit_slurm: the array line fits MaxArraySize; the comment shows every
 TEST_CASE("emit_slurm: chunked; spec text cannot break out of its #SBATCH line") {
     auto s = fake_study(10);
     s.slurm.chunk = 4;
+    s.slurm.packing = "side_by_side";
     s.slurm.build = "node";
     s.slurm.report = false;
     s.slurm.partition = "a\nrm -rf /";
@@ -159,7 +160,8 @@ TEST_CASE("emit_slurm: chunked; spec text cannot break out of its #SBATCH line")
     hps::emit_slurm(s, hps::emit_options{}, sink);
     const auto& text = sink.files.at("submit.sbatch");
     CHECK(text.find("#SBATCH --array=0-2\n") != std::string::npos);
-    CHECK(text.find("chunk=4 build=node report=no throttle=0") != std::string::npos);
+    CHECK(text.find("chunk=4 packing=side_by_side build=node report=no throttle=0") != std::string::npos);
+    CHECK(text.find(": \"${HPS_PACKING:=side_by_side}\"") != std::string::npos);
     CHECK(text.find("#SBATCH --partition=a rm -rf /\n") != std::string::npos);
     CHECK(text.find("\nrm -rf") == std::string::npos);
 }
