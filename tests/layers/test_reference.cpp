@@ -1,0 +1,156 @@
+// conv2d and dense against plain reference loops (in double), forward and backward, at
+// the shapes whose kernels differ: filters that fill whole vector packets or not (3, 6,
+// 8, 16, 20, 32), one or several input channels, strides, the batch sizes of the
+// examples. Called as a network calls them (backward on the forward's own output, dx
+// skipped for a first layer). Built twice (tests/layers/CMakeLists.txt): with the
+// project's flags and with -march=native, as generated trainers are, because a
+// compiler's vectoriser can break code that the central-difference tests, compiled
+// otherwise, never see (GCC 12 -O3 with AVX-512 did, in conv2d's padded-filter path).
+#include "test_support.hpp"
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+using namespace hps;
+using hps_test::bound_layer;
+
+namespace {
+
+double relative_error(const std::vector<double>& ref, const float* got) {
+    double diff = 0, scale = 0;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+        diff = std::max(diff, std::fabs(ref[i] - double(got[i])));
+        scale = std::max(scale, std::fabs(ref[i]));
+    }
+    return diff / (scale + 1e-30);
+}
+
+template <class Act>
+double act_value(double z) {
+    return double(Act::value(float(z)));
+}
+
+// conv2d<F, K, K, Pad, Act, S, S> on In (H, W, C), batch B, against loops over every index
+template <class In, int F, int K, class Pad, class Act, int S, int B>
+void check_conv(bool first_layer) {
+    using L = typename conv2d<F, K, K, Pad, Act, S, S>::template impl<In, B>;
+    constexpr int H = In::dims[0], W = In::dims[1], C = In::dims[2];
+    constexpr int Ho = L::out_height, Wo = L::out_width, Kp = K * K * C;
+    auto bl = std::make_unique<bound_layer<L>>();
+    rng gen(17);
+    bl->layer.init(gen);
+    for (std::size_t i = L::num_weights; i < L::num_params; ++i) bl->params[i] = float(0.2 * gen.normal());
+    const auto x = hps_test::normal_vector(std::size_t(In::size) * B, gen);
+    const auto dy = hps_test::normal_vector(std::size_t(L::out_shape::size) * B, gen);
+    std::vector<float> y(dy.size()), dx(x.size(), 12345.0f);
+    context ctx;
+    bl->layer.forward(x.data(), y.data(), ctx);
+    std::fill(bl->grads.begin(), bl->grads.end(), 0.0f);
+    bl->layer.backward(x.data(), y.data(), dy.data(), first_layer ? nullptr : dx.data(), ctx);
+
+    const float* w = bl->params.data();  // (F, K) column-major, k = (kh*K + kw)*C + c
+    const float* b = w + L::num_weights;
+    std::vector<double> ry(y.size()), rdw(L::num_weights, 0.0), rdb(F, 0.0), rdx(x.size(), 0.0);
+    auto in_at = [&](int s, int ih, int iw, int c) { return (std::size_t(s) * H * W + std::size_t(ih) * W + iw) * C + c; };
+    for (int s = 0; s < B; ++s)
+        for (int oh = 0; oh < Ho; ++oh)
+            for (int ow = 0; ow < Wo; ++ow)
+                for (int f = 0; f < F; ++f) {
+                    double z = b[f];
+                    for (int kh = 0; kh < K; ++kh)
+                        for (int kw = 0; kw < K; ++kw)
+                            for (int c = 0; c < C; ++c) {
+                                const int ih = oh * S - L::pad_top + kh, iw = ow * S - L::pad_left + kw;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                z += double(w[std::size_t((kh * K + kw) * C + c) * F + f]) * x[in_at(s, ih, iw, c)];
+                            }
+                    const std::size_t o = ((std::size_t(s) * Ho + oh) * Wo + ow) * F + f;
+                    ry[o] = act_value<Act>(z);
+                    // backward from the layer's own output, as the contract says
+                    const double dz = double(dy[o]) * double(Act::derivative_from_output(y[o]));
+                    rdb[f] += dz;
+                    for (int kh = 0; kh < K; ++kh)
+                        for (int kw = 0; kw < K; ++kw)
+                            for (int c = 0; c < C; ++c) {
+                                const int ih = oh * S - L::pad_top + kh, iw = ow * S - L::pad_left + kw;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                const std::size_t k = std::size_t((kh * K + kw) * C + c);
+                                rdw[k * F + f] += dz * x[in_at(s, ih, iw, c)];
+                                rdx[in_at(s, ih, iw, c)] += dz * w[k * F + f];
+                            }
+                }
+    INFO("conv2d<" << F << ", " << K << "> on " << H << "x" << W << "x" << C << ", stride " << S << ", batch " << B
+                   << (first_layer ? ", first layer" : ""));
+    CHECK(relative_error(ry, y.data()) < 1e-5);
+    CHECK(relative_error(rdw, bl->grads.data()) < 1e-4);
+    CHECK(relative_error(rdb, bl->grads.data() + L::num_weights) < 1e-4);
+    if (!first_layer) CHECK(relative_error(rdx, dx.data()) < 1e-4);
+    (void)Kp;
+}
+
+// dense<Out, Act> on In inputs, batch B
+template <int In, int Out, class Act, int B>
+void check_dense() {
+    using L = typename dense<Out, Act>::template impl<shape<In>, B>;
+    auto bl = std::make_unique<bound_layer<L>>();
+    rng gen(23);
+    bl->layer.init(gen);
+    for (std::size_t i = L::num_weights; i < L::num_params; ++i) bl->params[i] = float(0.2 * gen.normal());
+    const auto x = hps_test::normal_vector(std::size_t(In) * B, gen);
+    const auto dy = hps_test::normal_vector(std::size_t(Out) * B, gen);
+    std::vector<float> y(dy.size()), dx(x.size(), 12345.0f);
+    context ctx;
+    bl->layer.forward(x.data(), y.data(), ctx);
+    std::fill(bl->grads.begin(), bl->grads.end(), 0.0f);
+    bl->layer.backward(x.data(), y.data(), dy.data(), dx.data(), ctx);
+    const float* w = bl->params.data();  // (Out, In) column-major
+    std::vector<double> ry(y.size()), rdw(L::num_weights, 0.0), rdb(Out, 0.0), rdx(x.size(), 0.0);
+    for (int s = 0; s < B; ++s)
+        for (int o = 0; o < Out; ++o) {
+            double z = w[L::num_weights + o];
+            for (int i = 0; i < In; ++i) z += double(w[std::size_t(i) * Out + o]) * x[std::size_t(s) * In + i];
+            ry[std::size_t(s) * Out + o] = act_value<Act>(z);
+            const double dz = double(dy[std::size_t(s) * Out + o]) * double(Act::derivative_from_output(y[std::size_t(s) * Out + o]));
+            rdb[o] += dz;
+            for (int i = 0; i < In; ++i) {
+                rdw[std::size_t(i) * Out + o] += dz * x[std::size_t(s) * In + i];
+                rdx[std::size_t(s) * In + i] += dz * w[std::size_t(i) * Out + o];
+            }
+        }
+    INFO("dense<" << Out << "> on " << In << ", batch " << B);
+    CHECK(relative_error(ry, y.data()) < 1e-5);
+    CHECK(relative_error(rdw, bl->grads.data()) < 1e-4);
+    CHECK(relative_error(rdb, bl->grads.data() + L::num_weights) < 1e-4);
+    CHECK(relative_error(rdx, dx.data()) < 1e-4);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: forward and backward equal reference loops") {
+    // the gradation example's layers (workload 4), first layer with 6 filters
+    check_conv<shape<32, 32, 1>, 6, 5, same, relu, 1, 16>(true);
+    check_conv<shape<16, 16, 6>, 16, 5, same, relu, 1, 16>(false);
+    check_conv<shape<8, 8, 16>, 32, 3, same, relu, 1, 16>(false);
+    // CyPLAM's (workload 1), a smaller batch
+    check_conv<shape<28, 28, 1>, 16, 5, same, relu, 1, 4>(true);
+    check_conv<shape<14, 14, 16>, 32, 5, same, relu, 1, 4>(false);
+    check_conv<shape<14, 14, 8>, 64, 3, same, relu, 1, 2>(false);
+    // filters that do not fill packets, strides, valid padding, other activations
+    check_conv<shape<5, 5, 1>, 3, 3, same, relu, 1, 2>(true);
+    check_conv<shape<9, 11, 3>, 20, 3, valid, hps::tanh, 2, 3>(false);
+    check_conv<shape<10, 10, 2>, 8, 4, same, sigmoid, 2, 5>(false);
+    check_conv<shape<7, 12, 5>, 24, 5, same, linear, 1, 1>(false);
+    check_conv<shape<6, 6, 3>, 6, 3, same, elu, 1, 16>(true);
+}
+
+TEST_CASE("dense: forward and backward equal reference loops") {
+    check_dense<512, 128, relu, 16>();  // the gradation example's
+    check_dense<128, 64, relu, 16>();
+    check_dense<64, 32, relu, 16>();
+    check_dense<32, 5, linear, 16>();
+    check_dense<1568, 640, relu, 4>();  // CyPLAM's, a smaller batch
+    check_dense<640, 2, linear, 4>();
+    check_dense<37, 48, hps::tanh, 13>();
+    check_dense<9, 16, sigmoid, 1>();
+}
