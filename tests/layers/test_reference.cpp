@@ -6,6 +6,11 @@
 // project's flags and with -march=native, as generated trainers are, because a
 // compiler's vectoriser can break code that the central-difference tests, compiled
 // otherwise, never see (GCC 12 -O3 with AVX-512 did, in conv2d's padded-filter path).
+//
+// Also: maxpool2d against loops (its vector path takes packets of channels, the rest go
+// one by one, ties to the first maximum), and repeated use: a layer that has already run
+// other batches gives bit for bit what a fresh one gives, and a second backward without
+// zeroing doubles the gradients (a training step's calls, which single calls never test).
 #include "test_support.hpp"
 
 #include <cmath>
@@ -125,6 +130,94 @@ void check_dense() {
     CHECK(relative_error(rdx, dx.data()) < 1e-4);
 }
 
+// maxpool2d<P, P, S, S> on In (H, W, C), batch B, against loops: the first maximum in
+// row-major window order wins (PyTorch's rule); `ties`: ReLU-like inputs, many equal zeros
+template <class In, int P, int S, int B>
+void check_maxpool(bool ties) {
+    using L = typename maxpool2d<P, P, S, S>::template impl<In, B>;
+    constexpr int H = In::dims[0], W = In::dims[1], C = In::dims[2];
+    constexpr int Ho = L::out_height, Wo = L::out_width;
+    auto bl = std::make_unique<bound_layer<L>>();
+    rng gen(29);
+    auto x = hps_test::normal_vector(std::size_t(In::size) * B, gen);
+    if (ties)
+        for (auto& v : x) v = std::max(v, 0.0f);
+    const auto dy = hps_test::normal_vector(std::size_t(L::out_shape::size) * B, gen);
+    std::vector<float> y(dy.size()), dx(x.size(), 12345.0f);
+    context ctx;
+    bl->layer.forward(x.data(), y.data(), ctx);
+    bl->layer.backward(x.data(), y.data(), dy.data(), dx.data(), ctx);
+    std::vector<float> ry(y.size()), rdx(x.size(), 0.0f);
+    for (int s = 0; s < B; ++s)
+        for (int oh = 0; oh < Ho; ++oh)
+            for (int ow = 0; ow < Wo; ++ow)
+                for (int c = 0; c < C; ++c) {
+                    std::size_t best = 0;
+                    bool first = true;
+                    for (int kh = 0; kh < P; ++kh)
+                        for (int kw = 0; kw < P; ++kw) {
+                            const std::size_t at = ((std::size_t(s) * H + oh * S + kh) * W + ow * S + kw) * C + c;
+                            if (first || x[at] > x[best]) best = at;
+                            first = false;
+                        }
+                    const std::size_t o = ((std::size_t(s) * Ho + oh) * Wo + ow) * C + c;
+                    ry[o] = x[best];
+                    rdx[best] += dy[o];
+                }
+    INFO("maxpool2d<" << P << ", stride " << S << "> on " << H << "x" << W << "x" << C << ", batch " << B
+                      << (ties ? ", ties" : ""));
+    CHECK(y == ry);
+    CHECK(dx == rdx);  // each dy lands on its window's first maximum
+}
+
+// Repeated use, as training calls a layer: (1) after forward/backward on other batches,
+// forward/backward on (x, dy) with zeroed gradients gives bit for bit what a fresh layer
+// with the same parameters gives (no state left from earlier calls: scratch, padded
+// copies, accumulators); (2) a second forward/backward without zeroing doubles the
+// gradients (backward adds).
+template <class L, int B>
+void check_repeated(bool first_layer) {
+    constexpr std::size_t n_in = std::size_t(L::in_shape::size) * B, n_out = std::size_t(L::out_shape::size) * B;
+    auto used = std::make_unique<bound_layer<L>>();
+    auto fresh = std::make_unique<bound_layer<L>>();
+    rng gen(31);
+    used->layer.init(gen);
+    for (std::size_t i = L::num_weights; i < L::num_params; ++i) used->params[i] = float(0.2 * gen.normal());
+    std::copy(used->params.begin(), used->params.end(), fresh->params.begin());
+    // earlier batches: other inputs, gradients and scales, some negative (ReLU kinks move)
+    context ctx;
+    std::vector<float> y(n_out), dx(n_in);
+    for (int k = 0; k < 3; ++k) {
+        const auto xk = hps_test::normal_vector(n_in, gen, 1.0 + k);
+        const auto dyk = hps_test::normal_vector(n_out, gen, 3.0);
+        used->layer.forward(xk.data(), y.data(), ctx);
+        used->layer.backward(xk.data(), y.data(), dyk.data(), first_layer ? nullptr : dx.data(), ctx);
+    }
+    const auto x = hps_test::normal_vector(n_in, gen), dy = hps_test::normal_vector(n_out, gen);
+    auto pass = [&](bound_layer<L>& bl, std::vector<float>& yo, std::vector<float>& dxo) {
+        bl.layer.forward(x.data(), yo.data(), ctx);
+        bl.layer.backward(x.data(), yo.data(), dy.data(), first_layer ? nullptr : dxo.data(), ctx);
+    };
+    std::fill(used->grads.begin(), used->grads.end(), 0.0f);
+    std::vector<float> y_used(n_out), dx_used(n_in, 0.0f), y_fresh(n_out), dx_fresh(n_in, 0.0f);
+    pass(*used, y_used, dx_used);
+    pass(*fresh, y_fresh, dx_fresh);
+    CHECK(y_used == y_fresh);
+    CHECK(dx_used == dx_fresh);
+    CHECK(std::vector<float>(used->grads.begin(), used->grads.end()) ==
+          std::vector<float>(fresh->grads.begin(), fresh->grads.end()));
+    if constexpr (L::num_params > 0) {
+        const std::vector<float> once(fresh->grads.begin(), fresh->grads.end());
+        pass(*fresh, y_fresh, dx_fresh);
+        double worst = 0, scale = 0;
+        for (std::size_t i = 0; i < once.size(); ++i) {
+            worst = std::max(worst, std::fabs(double(fresh->grads[i]) - 2.0 * once[i]));
+            scale = std::max(scale, std::fabs(double(once[i])));
+        }
+        CHECK(worst <= 1e-6 * scale);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("conv2d: forward and backward equal reference loops") {
@@ -144,6 +237,28 @@ TEST_CASE("conv2d: forward and backward equal reference loops") {
     check_conv<shape<6, 6, 3>, 6, 3, same, elu, 1, 16>(true);
 }
 
+TEST_CASE("conv2d: the gradation shapes at other batch sizes, odd channel and filter counts") {
+    // gradation's three convolutions at batch 1, 3 and 128 (tails of the batch loops)
+    check_conv<shape<32, 32, 1>, 6, 5, same, relu, 1, 1>(true);
+    check_conv<shape<32, 32, 1>, 6, 5, same, relu, 1, 3>(false);
+    check_conv<shape<32, 32, 1>, 6, 5, same, relu, 1, 128>(true);
+    check_conv<shape<16, 16, 6>, 16, 5, same, relu, 1, 1>(false);
+    check_conv<shape<16, 16, 6>, 16, 5, same, relu, 1, 3>(false);
+    check_conv<shape<16, 16, 6>, 16, 5, same, relu, 1, 128>(false);
+    check_conv<shape<8, 8, 16>, 32, 3, same, relu, 1, 1>(false);
+    check_conv<shape<8, 8, 16>, 32, 3, same, relu, 1, 3>(false);
+    check_conv<shape<8, 8, 16>, 32, 3, same, relu, 1, 128>(false);
+    // 1, 3 and 6 channels and filters; k3 and k5; same and valid; strides 1 and 2
+    check_conv<shape<12, 12, 1>, 1, 3, same, relu, 1, 3>(false);
+    check_conv<shape<12, 12, 3>, 3, 5, same, relu, 1, 16>(false);
+    check_conv<shape<12, 12, 6>, 6, 3, same, relu, 1, 16>(false);
+    check_conv<shape<12, 12, 6>, 6, 5, valid, relu, 1, 3>(false);
+    check_conv<shape<13, 13, 3>, 6, 3, valid, relu, 2, 16>(false);
+    check_conv<shape<13, 11, 6>, 3, 5, same, relu, 2, 3>(false);
+    check_conv<shape<9, 9, 1>, 6, 5, valid, linear, 1, 16>(false);
+    check_conv<shape<10, 10, 6>, 16, 3, same, linear, 2, 1>(false);
+}
+
 TEST_CASE("dense: forward and backward equal reference loops") {
     check_dense<512, 128, relu, 16>();  // the gradation example's
     check_dense<128, 64, relu, 16>();
@@ -153,4 +268,48 @@ TEST_CASE("dense: forward and backward equal reference loops") {
     check_dense<640, 2, linear, 4>();
     check_dense<37, 48, hps::tanh, 13>();
     check_dense<9, 16, sigmoid, 1>();
+}
+
+TEST_CASE("dense: the gradation shapes at other batch sizes") {
+    check_dense<512, 128, relu, 1>();
+    check_dense<512, 128, relu, 3>();
+    check_dense<512, 128, relu, 128>();
+    check_dense<32, 5, linear, 1>();
+    check_dense<32, 5, linear, 3>();
+    check_dense<32, 5, linear, 128>();
+    check_dense<6, 6, relu, 16>();
+    check_dense<3, 1, linear, 3>();
+}
+
+TEST_CASE("maxpool2d: forward and backward equal reference loops") {
+    // gradation's pools (6, 16 and 32 channels), other channel counts, batch sizes
+    check_maxpool<shape<32, 32, 6>, 2, 2, 16>(false);
+    check_maxpool<shape<32, 32, 6>, 2, 2, 16>(true);
+    check_maxpool<shape<16, 16, 16>, 2, 2, 16>(true);
+    check_maxpool<shape<8, 8, 32>, 2, 2, 16>(true);
+    check_maxpool<shape<8, 8, 32>, 2, 2, 1>(false);
+    check_maxpool<shape<32, 32, 6>, 2, 2, 128>(true);
+    check_maxpool<shape<9, 9, 1>, 2, 2, 3>(true);
+    check_maxpool<shape<9, 9, 3>, 3, 2, 3>(true);
+    check_maxpool<shape<7, 7, 20>, 3, 1, 3>(false);
+    check_maxpool<shape<6, 6, 35>, 2, 2, 2>(true);
+}
+
+TEST_CASE("layers: used again, a layer gives what a fresh one gives; backward adds") {
+    // gradation's layers at batch 16 (the first conv without dx, as in a network)
+    check_repeated<conv2d<6, 5, 5, same, relu>::impl<shape<32, 32, 1>, 16>, 16>(true);
+    check_repeated<conv2d<6, 5, 5, same, relu>::impl<shape<32, 32, 1>, 16>, 16>(false);
+    check_repeated<maxpool2d<2>::impl<shape<32, 32, 6>, 16>, 16>(false);
+    check_repeated<conv2d<16, 5, 5, same, relu>::impl<shape<16, 16, 6>, 16>, 16>(false);
+    check_repeated<maxpool2d<2>::impl<shape<16, 16, 16>, 16>, 16>(false);
+    check_repeated<conv2d<32, 3, 3, same, relu>::impl<shape<8, 8, 16>, 16>, 16>(false);
+    check_repeated<maxpool2d<2>::impl<shape<8, 8, 32>, 16>, 16>(false);
+    check_repeated<dense<128, relu>::impl<shape<4, 4, 32>, 16>, 16>(false);
+    check_repeated<dense<64, relu>::impl<shape<128>, 16>, 16>(false);
+    check_repeated<dense<32, relu>::impl<shape<64>, 16>, 16>(false);
+    check_repeated<dense<5, linear>::impl<shape<32>, 16>, 16>(false);
+    // other paths: padded filters with a linear activation, valid + stride, gemm dense
+    check_repeated<conv2d<6, 3, 3, valid, linear, 2, 2>::impl<shape<11, 11, 3>, 3>, 3>(false);
+    check_repeated<dense<640, relu>::impl<shape<7, 7, 32>, 128>, 128>(false);
+    check_repeated<dense<37, hps::tanh>::impl<shape<50>, 3>, 3>(false);
 }
