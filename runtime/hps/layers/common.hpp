@@ -108,6 +108,17 @@ inline int thread_id() {
     return 0;
 #endif
 }
+// The threads of the current team. Inside a region that shares work out by thread number,
+// use this, not the count asked for: OpenMP may give fewer threads than num_threads(T)
+// asks (OMP_DYNAMIC on a busy machine, OMP_THREAD_LIMIT), and shares meant for threads
+// that do not exist would silently never be computed.
+inline int team_size() {
+#if defined(_OPENMP)
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
 
 // ---------------------------------------------------------------------------- gemm
 
@@ -160,8 +171,9 @@ public:
         }
         HPS_OMP(omp parallel num_threads(threads))
         {
-            const int t = thread_id();
-            run_part(a, b, c, part(t, threads), *blocking_[std::size_t(t)]);
+            // split among the threads OpenMP gave (at most `threads`: a buffer each)
+            const int t = thread_id(), nt = team_size();
+            run_part(a, b, c, part(t, nt), *blocking_[std::size_t(t)]);
         }
     }
 

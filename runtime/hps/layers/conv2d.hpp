@@ -211,7 +211,8 @@ public:
         const int threads = detail::usable_threads();
         HPS_OMP(omp parallel num_threads(threads) if (threads > 1))
         {
-            const int t = detail::thread_id(), nt = threads > 1 ? threads : 1;
+            // the team OpenMP gave, which may be smaller than `threads` (detail::team_size)
+            const int t = detail::thread_id(), nt = detail::team_size();
             const int first = dw_tiles * t / nt, last = dw_tiles * (t + 1) / nt;
             for (int b = 0; b < B; ++b)
                 for (int tile = first; tile < last; ++tile) weight_tile(tile, dz, b);
