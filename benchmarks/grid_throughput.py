@@ -15,7 +15,8 @@ frames as the published set, and a small validation set (2,048 frames; the publi
   3. train, once per packing (-j J --threads T, e.g. "2x1,1x2"): every point for --steps S
      with --checkpoints 1, from scratch, timed; reports models per hour, and the training
      speed (steps per second per trainer, from each trainer's own wall time in
-     result.json), which extrapolates to the published 400,000 steps.
+     result.json less its fixed cost, measured by a 1-step run first), which extrapolates
+     to the published 400,000 steps.
 
 usage: benchmarks/grid_throughput.py --hpsgen build/generator/hpsgen [--subset]
            [--steps 300] [--packings 2x1,1x2] [--work /tmp/hps-grid] [--skip-build]
@@ -23,7 +24,7 @@ usage: benchmarks/grid_throughput.py --hpsgen build/generator/hpsgen [--subset]
 import argparse
 import json
 import os
-import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -64,12 +65,18 @@ def write_spec(work, subset):
     return path
 
 
+def cpu_of_children():
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
 def run(cmd, **kw):
-    t = time.perf_counter()
+    """Runs cmd; returns (wall seconds, CPU seconds of it and its children, stdout)."""
+    t, c = time.perf_counter(), cpu_of_children()
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if r.returncode != 0:
         sys.exit(f"grid_throughput: {' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
-    return time.perf_counter() - t, r.stdout
+    return time.perf_counter() - t, cpu_of_children() - c, r.stdout
 
 
 def load():
@@ -95,53 +102,65 @@ def main():
     spec = write_spec(args.work, args.subset)
     study = os.path.join(args.work, "study_subset" if args.subset else "study")
     print(f"machine: {cores} cores, load average {load()}")
-    t_gen, _ = run([hpsgen, "generate", spec, "-o", study])
+    t_gen, _, _ = run([hpsgen, "generate", spec, "-o", study])
     grid = [l.split("\t") for l in open(os.path.join(study, "grid.tsv")).read().splitlines()]
     points = len(grid) - 1
     print(f"generate: {points} trainers in {t_gen:.1f} s")
 
     if not args.skip_build:
+        # wall times depend on what else runs on the machine; CPU times (compilers' user +
+        # system time) much less: both are given
         shutil.rmtree(os.path.join(study, "build"), ignore_errors=True)
-        t0 = time.perf_counter()
-        # configure + the shared part first, timed apart (hpsgen run builds everything at once)
-        run(["cmake", "-S", study, "-B", os.path.join(study, "build"), "-DCMAKE_BUILD_TYPE=Release"])
-        t_cfg = time.perf_counter() - t0
-        t_shared, _ = run(["cmake", "--build", os.path.join(study, "build"), "--target", "hps_shared", "-j", str(cores)])
-        t_all, _ = run([hpsgen, "run", study, "--build-only"])
-        total = time.perf_counter() - t0
-        print(f"build (-j {cores}, load {load()}): configure {t_cfg:.1f} s, shared part {t_shared:.1f} s, "
-              f"{points} trainers {t_all:.1f} s ({t_all * cores / points:.1f} s of one core per trainer); "
-              f"total {total / 60:.1f} min")
+        l0 = load()
+        t_cfg, c_cfg, _ = run(["cmake", "-S", study, "-B", os.path.join(study, "build"), "-DCMAKE_BUILD_TYPE=Release"])
+        # the shared part first, timed apart (hpsgen run would build everything at once)
+        t_shared, c_shared, _ = run(["cmake", "--build", os.path.join(study, "build"), "--target", "hps_shared",
+                                     "-j", str(cores)])
+        t_all, c_all, _ = run([hpsgen, "run", study, "--build-only"])
+        total = t_cfg + t_shared + t_all
+        print(f"build (-j {cores}; load {l0} -> {load()}):")
+        print(f"   configure {t_cfg:.1f} s; shared part (precompiled header, kernels) {t_shared:.1f} s wall, "
+              f"{c_shared:.1f} s CPU")
+        print(f"   {points} trainers: {t_all:.1f} s wall, {c_all:.1f} s CPU = {c_all / points:.1f} s CPU per trainer")
+        print(f"   total {total / 60:.1f} min wall; on {cores} idle cores it would take about "
+              f"{(c_cfg + c_shared + c_all / cores) / 60:.1f} min")
         one = grid[1][1]
         obj = os.path.join(study, "build", "CMakeFiles", f"{one}.dir", "trainers", one, "main.cpp.o")
         os.remove(obj)
-        t_one, _ = run(["cmake", "--build", os.path.join(study, "build"), "--target", one])
-        print(f"one trainer ({one}) rebuilt alone: {t_one:.1f} s")
+        t_one, c_one, _ = run(["cmake", "--build", os.path.join(study, "build"), "--target", one])
+        print(f"   one trainer ({one}) rebuilt alone: {t_one:.1f} s wall, {c_one:.1f} s CPU")
     if args.no_train:
         return
 
+    def train(jobs, threads, steps):
+        """Trains every point from scratch; returns the wall time and each point's own wall time."""
+        shutil.rmtree(os.path.join(study, "runs"), ignore_errors=True)
+        wall, _, _ = run([hpsgen, "run", study, "--no-build", "--steps", str(steps), "--checkpoints", "1",
+                          "-j", str(jobs), "--threads", str(threads)])
+        own = {row[1]: json.load(open(os.path.join(study, "runs", row[1], "result.json")))["wall_seconds"]
+               for row in grid[1:]}
+        return wall, own
+
+    # a point's fixed cost (loading the data, one evaluation, writing results): 1 step
+    _, fixed = train(cores, 1, 1)
     results = {}
     for packing in args.packings.split(","):
         jobs, threads = (int(v) for v in packing.split("x"))
-        shutil.rmtree(os.path.join(study, "runs"), ignore_errors=True)
         l0 = load()
-        wall, out = run([hpsgen, "run", study, "--no-build", "--steps", str(args.steps), "--checkpoints", "1",
-                         "-j", str(jobs), "--threads", str(threads)])
-        per_model = []
-        for row in grid[1:]:
-            res = json.load(open(os.path.join(study, "runs", row[1], "result.json")))
-            per_model.append((row[1], res.get("wall_seconds", float("nan"))))
+        wall, own = train(jobs, threads, args.steps)
         rate = 3600.0 * points / wall
-        steps_per_s = [args.steps / w for _, w in per_model if w and w > 0]
-        mean_model_s = sum(w for _, w in per_model) / len(per_model)
-        results[packing] = {"wall": wall, "models_per_hour": rate, "mean_model_seconds": mean_model_s}
+        # seconds per training step of each point, its fixed cost taken out
+        per_step = {p: max(own[p] - fixed[p], 1e-9) / (args.steps - 1) for p in own}
+        results[packing] = {"wall": wall, "models_per_hour": rate}
         print(f"train -j {jobs} --threads {threads}: {points} models x {args.steps} steps in {wall:.1f} s "
-              f"= {rate:.0f} models/hour (load {l0} -> {load()}); a trainer's own wall time: mean "
-              f"{mean_model_s:.1f} s, {min(steps_per_s):.1f} to {max(steps_per_s):.1f} steps/s")
-        # the published training: 400,000 steps per model; (jobs) trainers side by side
-        full_hours = sum(w / args.steps * 400000 for _, w in per_model) / jobs / 3600
+              f"= {rate:.0f} models/hour (load {l0} -> {load()})")
+        print(f"   a trainer's training speed: {min(1 / v for v in per_step.values()):.1f} to "
+              f"{max(1 / v for v in per_step.values()):.1f} steps/s (fixed cost per point, 1-step run: "
+              f"{sum(fixed.values()) / len(fixed):.1f} s)")
+        # the published training: 400,000 steps per model, `jobs` trainers side by side
+        full_hours = sum(v * 400000 for v in per_step.values()) / jobs / 3600
         print(f"   extrapolated to 400,000 steps per model (training only, no validation): "
-              f"{full_hours:.1f} h for these {points} models on {cores} cores")
+              f"{full_hours:.1f} h for these {points} models = {points / full_hours:.2f} models/hour")
     best = max(results, key=lambda k: results[k]["models_per_hour"])
     print(f"best packing: -j {best.split('x')[0]} --threads {best.split('x')[1]}")
 

@@ -32,12 +32,18 @@
 
 #include "hps/layers/common.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+// Eigen's packet types as template arguments (for_each_element): GCC notes that their
+// alignment attributes are not part of the type, which is harmless here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
 
 namespace hps {
 
@@ -173,6 +179,26 @@ private:
     // torch: grad.add(param, alpha=weight_decay)
     float decayed(float g, float p, float wd) const { return wd != 0 ? g + wd * p : g; }
 
+    // The updates with a square root, vectorised by hand: a scalar loop calling std::sqrt
+    // is not (sqrt may set errno), and Eigen's packet sqrt is an approximation under
+    // EIGEN_FAST_MATH. f.template operator()<T>(i) updates element i (T = float) or the
+    // packet at i (T = Eigen's packet), one IEEE operation at a time in the scalar
+    // formula's order, so packets round exactly as the scalar code does.
+    template <class F>
+    void for_each_element(F&& f) const {
+        using packet = Eigen::internal::packet_traits<float>::type;
+        constexpr std::ptrdiff_t lanes = Eigen::internal::unpacket_traits<packet>::size, chunk = 4096;
+        const std::ptrdiff_t n = std::ptrdiff_t(n_), chunks = (n + chunk - 1) / chunk;
+        HPS_OMP(omp parallel for schedule(static) if (n >= 65536 && detail::usable_threads() > 1))
+        for (std::ptrdiff_t k = 0; k < chunks; ++k) {
+            std::ptrdiff_t i = k * chunk;
+            const std::ptrdiff_t end = std::min(n, i + chunk);
+            if constexpr (lanes > 1)
+                for (; i + lanes <= end; i += lanes) f.template operator()<packet>(i);
+            for (; i < end; ++i) f.template operator()<float>(i);
+        }
+    }
+
     void step_sgd(float* p, const float* grads) {
         const float lr = float(lr_), wd = float(weight_decay_), mom = float(momentum_);
         const std::ptrdiff_t n = std::ptrdiff_t(n_);
@@ -201,15 +227,18 @@ private:
         const float eps = float(eps_), wd = float(weight_decay_);
         float* m = slot(0);
         float* v = slot(1);
-        const std::ptrdiff_t n = std::ptrdiff_t(n_);
-        HPS_OMP(omp parallel for simd schedule(static) if (n >= 65536))
-        for (std::ptrdiff_t i = 0; i < n; ++i) {
-            const float g = decayed(grads[i], p[i], wd);
-            m[i] = m[i] * b1 + c1 * g;
-            v[i] = v[i] * b2 + c2 * g * g;
-            const float denom = std::sqrt(v[i]) / bias2_sqrt + eps;
-            p[i] = p[i] + neg_step * (m[i] / denom);
-        }
+        namespace ei = Eigen::internal;
+        for_each_element([&]<class T>(std::ptrdiff_t i) {
+            T g = ei::ploadu<T>(grads + i);
+            if (wd != 0) g = ei::padd(g, ei::pmul(ei::pset1<T>(wd), ei::ploadu<T>(p + i)));
+            const T mi = ei::padd(ei::pmul(ei::ploadu<T>(m + i), ei::pset1<T>(b1)), ei::pmul(ei::pset1<T>(c1), g));
+            const T vi = ei::padd(ei::pmul(ei::ploadu<T>(v + i), ei::pset1<T>(b2)),
+                                  ei::pmul(ei::pmul(ei::pset1<T>(c2), g), g));
+            ei::pstoreu(m + i, mi);
+            ei::pstoreu(v + i, vi);
+            const T denom = ei::padd(ei::pdiv(detail::exact_sqrt(vi), ei::pset1<T>(bias2_sqrt)), ei::pset1<T>(eps));
+            ei::pstoreu(p + i, ei::padd(ei::ploadu<T>(p + i), ei::pmul(ei::pset1<T>(neg_step), ei::pdiv(mi, denom))));
+        });
     }
 
     void step_rmsprop(float* p, const float* grads) {
@@ -218,25 +247,28 @@ private:
         float* sq = slot(0);
         float* ga = centered_ ? slot(1) : nullptr;
         float* buf = momentum_ > 0 ? slot(centered_ ? 2 : 1) : nullptr;
-        const std::ptrdiff_t n = std::ptrdiff_t(n_);
-        HPS_OMP(omp parallel for schedule(static) if (n >= 65536))
-        for (std::ptrdiff_t i = 0; i < n; ++i) {
-            const float g = decayed(grads[i], p[i], wd);
-            sq[i] = sq[i] * rho + c * g * g;
-            float avg;
+        namespace ei = Eigen::internal;
+        for_each_element([&]<class T>(std::ptrdiff_t i) {
+            T g = ei::ploadu<T>(grads + i);
+            if (wd != 0) g = ei::padd(g, ei::pmul(ei::pset1<T>(wd), ei::ploadu<T>(p + i)));
+            const T s = ei::padd(ei::pmul(ei::ploadu<T>(sq + i), ei::pset1<T>(rho)), ei::pmul(ei::pmul(ei::pset1<T>(c), g), g));
+            ei::pstoreu(sq + i, s);
+            T avg;
             if (ga) {
-                ga[i] = ga[i] * rho + c * g;
-                avg = std::sqrt(sq[i] + -1.0f * ga[i] * ga[i]) + eps;
+                const T a = ei::padd(ei::pmul(ei::ploadu<T>(ga + i), ei::pset1<T>(rho)), ei::pmul(ei::pset1<T>(c), g));
+                ei::pstoreu(ga + i, a);
+                avg = ei::padd(detail::exact_sqrt(ei::padd(s, ei::pmul(ei::pmul(ei::pset1<T>(-1.0f), a), a))), ei::pset1<T>(eps));
             } else {
-                avg = std::sqrt(sq[i]) + eps;
+                avg = ei::padd(detail::exact_sqrt(s), ei::pset1<T>(eps));
             }
             if (buf) {
-                buf[i] = buf[i] * mom + g / avg;
-                p[i] = p[i] + -lr * buf[i];
+                const T b = ei::padd(ei::pmul(ei::ploadu<T>(buf + i), ei::pset1<T>(mom)), ei::pdiv(g, avg));
+                ei::pstoreu(buf + i, b);
+                ei::pstoreu(p + i, ei::padd(ei::ploadu<T>(p + i), ei::pmul(ei::pset1<T>(-lr), b)));
             } else {
-                p[i] = p[i] + -lr * (g / avg);
+                ei::pstoreu(p + i, ei::padd(ei::ploadu<T>(p + i), ei::pmul(ei::pset1<T>(-lr), ei::pdiv(g, avg))));
             }
-        }
+        });
     }
 
     void step_adadelta(float* p, const float* grads) {
@@ -244,16 +276,17 @@ private:
         const float eps = float(eps_);
         float* sq = slot(0);
         float* acc = slot(1);
-        const std::ptrdiff_t n = std::ptrdiff_t(n_);
-        HPS_OMP(omp parallel for simd schedule(static) if (n >= 65536))
-        for (std::ptrdiff_t i = 0; i < n; ++i) {
-            const float g = decayed(grads[i], p[i], wd);
-            sq[i] = sq[i] * rho + c * g * g;
-            const float std_dev = std::sqrt(sq[i] + eps);
-            const float delta = std::sqrt(acc[i] + eps) / std_dev * g;
-            acc[i] = acc[i] * rho + c * delta * delta;
-            p[i] = p[i] + -lr * delta;
-        }
+        namespace ei = Eigen::internal;
+        for_each_element([&]<class T>(std::ptrdiff_t i) {
+            T g = ei::ploadu<T>(grads + i);
+            if (wd != 0) g = ei::padd(g, ei::pmul(ei::pset1<T>(wd), ei::ploadu<T>(p + i)));
+            const T s = ei::padd(ei::pmul(ei::ploadu<T>(sq + i), ei::pset1<T>(rho)), ei::pmul(ei::pmul(ei::pset1<T>(c), g), g));
+            ei::pstoreu(sq + i, s);
+            const T std_dev = detail::exact_sqrt(ei::padd(s, ei::pset1<T>(eps)));
+            const T delta = ei::pmul(ei::pdiv(detail::exact_sqrt(ei::padd(ei::ploadu<T>(acc + i), ei::pset1<T>(eps))), std_dev), g);
+            ei::pstoreu(acc + i, ei::padd(ei::pmul(ei::ploadu<T>(acc + i), ei::pset1<T>(rho)), ei::pmul(ei::pmul(ei::pset1<T>(c), delta), delta)));
+            ei::pstoreu(p + i, ei::padd(ei::ploadu<T>(p + i), ei::pmul(ei::pset1<T>(-lr), delta)));
+        });
     }
 
     std::string name_;
@@ -268,3 +301,5 @@ private:
 };
 
 }  // namespace hps
+
+#pragma GCC diagnostic pop

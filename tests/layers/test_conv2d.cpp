@@ -1,4 +1,5 @@
-// conv2d<Filters, KH, KW, Padding, Act, SH, SW>: gradients over inputs 5x5x1 and 6x7x3,
+// conv2d<Filters, KH, KW, Padding, Act, SH, SW>: gradients over inputs 5x5x1 and 6x7x3 (and wider ones
+// for the register tiles of conv_kernels.hpp),
 // kernels 1, 3, 5 and uneven, same/valid, strides 1 and 2; hand-computed outputs;
 // TensorFlow's SAME padding split and the torch modules it needs.
 #include "test_support.hpp"
@@ -30,7 +31,13 @@ TEST_CASE_TEMPLATE("conv2d: central-difference gradients", T,
                    conv_case<shape<6, 7, 3>, 3, 5, 5, same, linear, 1, 1, 1>,
                    conv_case<shape<6, 7, 3>, 3, 5, 5, valid, relu, 1, 1, 2>,
                    conv_case<shape<6, 7, 3>, 3, 2, 3, same, hps::tanh, 2, 2, 2>,
-                   conv_case<shape<6, 7, 3>, 2, 4, 2, same, linear, 1, 2, 1>) {
+                   conv_case<shape<6, 7, 3>, 2, 4, 2, same, linear, 1, 2, 1>,
+                   // wide enough for conv_kernels.hpp's larger register tiles on every
+                   // target: several packets of filters (32), pixel tiles with a remainder
+                   // (30 wide), filters that do not fill whole packets (24, 20)
+                   conv_case<shape<7, 9, 16>, 32, 5, 5, same, hps::tanh, 1, 1, 2>,
+                   conv_case<shape<10, 30, 3>, 24, 3, 3, same, linear, 1, 1, 1>,
+                   conv_case<shape<11, 13, 6>, 20, 4, 3, valid, sigmoid, 2, 2, 2>) {
     hps_test::gradcheck_options opt;
     opt.guard_kinks = T::kinked;
     check_layer_gradients<typename T::layer, T::batch>(31, opt);

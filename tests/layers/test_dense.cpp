@@ -1,5 +1,6 @@
-// dense<Units, Act>: gradients over shapes and every activation, a hand-computed forward,
-// the torch export order of a flattened channels-last input.
+// dense<Units, Act>: gradients over shapes (small ones, and wider ones for the register-tile
+// kernels) and every activation, a hand-computed forward, the torch export order of a
+// flattened channels-last input.
 #include "test_support.hpp"
 
 using namespace hps;
@@ -22,7 +23,11 @@ TEST_CASE_TEMPLATE("dense: central-difference gradients over shapes", T,
                    dense_case<shape<3>, 5, linear, 4>, dense_case<shape<3>, 5, relu, 1>,
                    dense_case<shape<17>, 9, linear, 1>, dense_case<shape<17>, 9, relu, 4>,
                    dense_case<shape<17>, 9, sigmoid, 4>, dense_case<shape<2, 3, 2>, 4, hps::tanh, 3>,
-                   dense_case<shape<4, 3>, 6, linear, 2>) {
+                   dense_case<shape<4, 3>, 6, linear, 2>,
+                   // units that fill whole vector packets take conv_kernels.hpp's register
+                   // tiles: several packets, inputs and samples that leave remainders
+                   dense_case<shape<37>, 32, hps::tanh, 13>, dense_case<shape<3, 5, 2>, 64, linear, 7>,
+                   dense_case<shape<50>, 16, sigmoid, 30>) {
     hps_test::gradcheck_options opt;
     opt.guard_kinks = T::kinked;
     check_layer_gradients<typename T::layer, T::batch>(11, opt);

@@ -1,5 +1,7 @@
 // hps::optimizer: hand-computed first steps, errors for unknown names and settings, exact
-// resume from the saved state, and several steps of every optimizer against torch.optim.
+// resume from the saved state, and several steps of every optimizer against torch.optim
+// (small and large parameter counts; CMakeLists.txt builds it a second time with
+// -march=native, the flags of generated trainers, whose packets are wider).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <hps/core.hpp>
@@ -13,6 +15,10 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 using hps::optimizer;
 namespace fs = std::filesystem;
@@ -152,10 +158,16 @@ TEST_CASE("optimizers: several steps match torch.optim") {
         {"adadelta", {}},
         {"adadelta", {{"lr", 0.5}, {"rho", 0.95}, {"eps", 1e-5}, {"weight_decay", 0.01}}},
     };
-    constexpr int n = 37, steps = 8;
-    for (std::size_t k = 0; k < configs.size(); ++k) {
-        const auto& [name, settings] = configs[k];
-        const fs::path dir = root / (std::to_string(k) + "_" + name);
+    // 37 parameters: packets and a scalar tail; 70,001: several 4096-float chunks shared out
+    // between OpenMP threads (2 here), each with its own tail, as a network's parameters are
+    constexpr int steps = 8;
+#if defined(_OPENMP)
+    omp_set_num_threads(2);
+#endif
+    for (std::size_t k = 0; k < 2 * configs.size(); ++k) {
+        const auto& [name, settings] = configs[k % configs.size()];
+        const int n = k < configs.size() ? 37 : 70001;
+        const fs::path dir = root / (std::to_string(k) + "_" + name + "_" + std::to_string(n));
         fs::create_directories(dir);
         hps::rng gen(100 + k);
         std::vector<float> p(n), grads(std::size_t(n) * steps);
