@@ -5,16 +5,17 @@
 // Why not Eigen's product here: per time step the LSTM multiplies a (4U, U) weight
 // matrix by the batch's (U, B) hidden states (and back), some 20 MFLOP each at U = 128,
 // B = 150. Eigen repacks the weights for every such product and allocates its packing
-// buffers per call, and its AVX-512 kernel (48 x 4 register tile) reaches about 40% of a
-// Zen 5 core's FMA peak at these sizes; this kernel's 64 x 6 tile (24 accumulators)
-// reaches about twice that (benchmarks/lstm_vs_torch.py; docs in lstm.hpp).
+// buffers per call; on these shapes, alone and with hot caches, its AVX-512 kernel (48 x
+// 4 register tile) ran at 130 to 160 GFLOP/s on a Zen 5 core whose FMA peak is about 240,
+// and this one (64 x 6 tile, 24 accumulators, B read in place) at 170 to 225.
 //
-// The layout is the classic one (Goto's): A is packed into panels of MR rows, each panel
-// k-major ([k][MR], zero-padded past the last row), B into panels of NR columns ([k][NR],
-// zero-padded past the last column); the micro-kernel multiplies one A panel by one B
-// panel into an MR x NR tile of C held in registers. Loop order: K in blocks of at most
-// KC (an A block of M x KC stays in L2, a B panel of KC x NR in L1), then B panels, then
-// A panels. Edge tiles (M or N not a multiple of MR or NR) go through a small buffer, so
+// The layout is Goto's: A is packed into panels of MR rows, each panel k-major ([k][MR],
+// zero-padded past the last row), unless A is column-major with M a multiple of MR, when
+// its panels are read in place; B is read in place (any strides), but for a last panel of
+// fewer than NR columns, packed and zero-padded. The micro-kernel multiplies one A panel
+// by one B panel into an MR x NR tile of C held in registers. Loop order: K in blocks of
+// at most KC (an A block of M x KC stays in L2, a B panel in L1), then B panels, then A
+// panels. Edge tiles (M or N not a multiple of MR or NR) go through a small buffer, so
 // any M, N, K work; only full tiles are fast.
 //
 // Vector width by target: AVX-512 (16 floats, MR = 64), AVX2 + FMA (8 floats, MR = 16),
