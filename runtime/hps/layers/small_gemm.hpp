@@ -10,9 +10,10 @@
 // and this one (64 x 6 tile, 24 accumulators, B read in place) at 170 to 225.
 //
 // The layout is Goto's: A is packed into panels of MR rows, each panel k-major ([k][MR],
-// zero-padded past the last row), unless A is column-major with M a multiple of MR, when
-// its panels are read in place; B is read in place (any strides), but for a last panel of
-// fewer than NR columns, packed and zero-padded. The micro-kernel multiplies one A panel
+// zero-padded past the last row), unless A is column-major with M a multiple of MR (and
+// MR = 64, AVX-512), when its panels are read in place; B is read in place but for a last
+// panel of fewer than NR columns, and but for a B that is not column-major with MR < 64,
+// which is packed into panels of NR columns ([k][NR], zero-padded). The micro-kernel multiplies one A panel
 // by one B panel into an MR x NR tile of C held in registers. Loop order: K in blocks of
 // at most KC (an A block of M x KC stays in L2, a B panel in L1), then B panels, then A
 // panels. Edge tiles (M or N not a multiple of MR or NR) go through a small buffer, so
@@ -77,12 +78,12 @@ constexpr int KC = 384;     // depth of a block
 constexpr std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 
 // Floats of a packed A of (m, k) (whole depth: pack_a) and of the workspace gemm() needs
-// for (m, n, k): an A block of m x KC (unless A comes packed) and a B panel of KC x NR
-// (B is read in place but for a last, partial panel of columns).
+// for (m, n, k): an A block of m x KC (unless A comes packed) and a B block of KC x n
+// (for a B packed whole, with MR < 64; else a B panel of KC x NR for a last, partial one).
 constexpr std::size_t packed_a_size(std::size_t m, std::size_t k) { return round_up(m, MR) * k; }
 constexpr std::size_t workspace_size(std::size_t m, std::size_t n, std::size_t k, bool a_packed) {
     const std::size_t kc = std::min<std::size_t>(k, KC);
-    return (a_packed ? 0 : round_up(m, MR) * kc) + (n > 0 ? std::size_t(NR) * kc : 0);
+    return (a_packed ? 0 : round_up(m, MR) * kc) + (MR < 64 ? round_up(n, NR) : std::size_t(NR)) * kc;
 }
 
 // A general (rows, cols) operand: element (i, j) at p[i * rs + j * cs]. col(p, ld) is a
@@ -209,8 +210,10 @@ inline void gemm(int m, int n, int k, const operand& a, const float* a_packed, c
         if (a_packed) {
             apan = a_packed + std::size_t(k0) * MR;
             astride = std::size_t(k) * MR;
-        } else if (a.rs == 1 && m % MR == 0) {
-            // a column-major A of whole panels is read in place: no copy
+        } else if (MR >= 64 && a.rs == 1 && m % MR == 0) {
+            // a column-major A of whole panels is read in place: no copy (only for tiles
+            // of 4 cache lines or more a row: with AVX2's 16-row tiles, reading a panel's
+            // one line per column at A's stride thrashes L1, and packing is faster)
             apan = a.p + std::ptrdiff_t(k0) * a.cs;
             astride = MR;
             lda = a.cs;
@@ -219,13 +222,20 @@ inline void gemm(int m, int n, int k, const operand& a, const float* a_packed, c
             apan = ablock;
             astride = std::size_t(kc) * MR;
         }
-        // B is read in place, but for a last panel of fewer than NR columns (packed, padded)
-        const int full = n / NR * NR;
+        // A column-major B is read in place (each panel column a sequential stream), but
+        // for a last panel of fewer than NR columns (packed, padded). Any other B (a
+        // row-major one: each row of a panel on its own cache line) is packed whole with
+        // the narrower tiles (AVX2: 16 rows, so 6x less work per B line); with AVX-512's
+        // 64-row tiles reading it in place measured faster.
+        const bool pack_all = b.rs != 1 && MR < 64;
+        const int full = pack_all ? 0 : n / NR * NR;
         if (full < n) pack_b_block(operand{b.p + std::ptrdiff_t(full) * b.cs, b.rs, b.cs}, n - full, k0, kc, bblock);
         for (int q = 0; q < n; q += NR) {
             const int cols = std::min(NR, n - q);
-            const float* bpan = cols == NR ? b.p + std::ptrdiff_t(k0) * b.rs + std::ptrdiff_t(q) * b.cs : bblock;
-            const std::ptrdiff_t brs = cols == NR ? b.rs : NR, bcs = cols == NR ? b.cs : 1;
+            const bool in_place = q + NR <= full;
+            const float* bpan = in_place ? b.p + std::ptrdiff_t(k0) * b.rs + std::ptrdiff_t(q) * b.cs
+                                         : bblock + std::size_t((q - full) / NR) * kc * NR;
+            const std::ptrdiff_t brs = in_place ? b.rs : NR, bcs = in_place ? b.cs : 1;
             for (int p = 0; p < m; p += MR)
                 micro(kc, apan + std::size_t(p / MR) * astride, lda, bpan, brs, bcs, c + std::ptrdiff_t(q) * ldc + p,
                       ldc, std::min(MR, m - p), cols, !accumulate && k0 == 0);
