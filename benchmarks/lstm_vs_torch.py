@@ -21,9 +21,11 @@ random windows, one thread each:
     matrix products) many times slower than a PyTorch on MKL or OpenBLAS; this variant
     is the fair one. OpenBLAS picks its kernels by CPU model; one older than the CPU
     (Debian 12's 0.3.21 on Zen 5) falls back to AVX2 ("Haswell") kernels, so
-    --openblas-coretype SkylakeX adds "torch+openblas/SkylakeX" with its AVX-512 ones. OpenBLAS is looked for in Debian's folders and then in
-    build/openblas (scripts/bench.sh unpacks Debian's libopenblas0-pthread there with
-    `apt-get download` + `dpkg-deb -x`, nothing installed); --openblas DIR to give it.
+    --openblas-coretype SkylakeX adds "torch+openblas/SkylakeX" with its AVX-512 ones.
+    OpenBLAS is looked for in Debian's folders, then in build/openblas and
+    build-bench/openblas (scripts/bench.sh unpacks Debian's libopenblas0-pthread into
+    build-bench/openblas with `apt-get download` + `dpkg-deb -x`, nothing installed;
+    README shows the same by hand); --openblas DIR to give it.
 
 Every child runs with OMP_NUM_THREADS=1 and OMP_WAIT_POLICY=PASSIVE. The repeats are
 interleaved (hpsgen, torch, torch+openblas, then the reverse order the next repeat) so
@@ -224,7 +226,7 @@ def openblas_dir(choice, root):
         return None
     dirs = [choice] if choice != "auto" else [
         "/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu/openblas-openmp",
-        os.path.join(root, "build", "openblas")]
+        os.path.join(root, "build", "openblas"), os.path.join(root, "build-bench", "openblas")]
     for d in dirs:
         if os.path.exists(os.path.join(d, "libblas.so.3")):
             return os.path.abspath(d)

@@ -34,8 +34,8 @@
 //   after the loop: dW_hh += dZ[:, B:] H[:, :(T-1)B]^T, ONE product of depth (T-1)*B over
 //     all steps (kernel, dZ read in place) instead of T-1 thin ones.
 // Per training step at U = 128, B = 150, T = 15 that is 42 products of 20 MFLOP; inside
-// the layer the kernel runs them at about 190 GFLOP/s on a Zen 5 core (80% of its FMA
-// peak), where Eigen's products (W_hh repacked per step, strided step views, blocking
+// the layer the kernel runs them at 190 to 220 GFLOP/s on a Zen 5 core (80 to 90% of its
+// FMA peak), where Eigen's products (W_hh repacked per step, strided step views, blocking
 // buffers allocated per call) ran at 100 to 115.
 // Threads: with OpenMP and more than one thread, each product's columns and each fused
 // pass's sample columns are split between the threads (sizes permitting); at one thread
