@@ -3,31 +3,50 @@
 
 The model is workload 2's peak finder at its largest grid point: windows of 15 x 1 ->
 LSTM 128 units (last step) -> dense 128 relu -> dropout 0.1 -> dense 1 (a logit), loss
-BCE with logits (pos_weight 3), Adam lr 1e-3, batch 150. Both sides train the same number
-of steps on the same random windows, one thread each:
+BCE with logits (pos_weight 3), Adam lr 1e-3, batch 150. Every side trains on the same
+random windows, one thread each:
 
   * hpsgen: a one-point study is generated and built (Release, -march=native, as
-    `hpsgen run` builds), and its trainer runs with --threads 1 twice, for --steps and
-    for a few steps; the difference of the two runs is the training (data loading,
-    evaluation and file writing cancel out);
-  * PyTorch: the same nn.Sequential (nn.LSTM with batch_first, the last step, Linear,
-    ReLU, Dropout, Linear), torch.set_num_threads(1), timed after warm-up steps, batches
-    drawn from a per-epoch permutation as the trainer does.
+    `hpsgen run` builds), and its trainer runs with --threads 1 twice per repeat, for
+    --steps and for 10 steps; the difference of the two runs is the training (start-up,
+    data loading, evaluation and file writing cancel out); with --baseline-hpsgen, the
+    trainer of a second hpsgen (an earlier commit's, say) as well, as "baseline";
+  * "torch": Debian's python3-torch as installed, in a child /usr/bin/python3 with
+    torch.set_num_threads(1): the same nn.Sequential (nn.LSTM with batch_first, the last
+    step, Linear, ReLU, Dropout, Linear), timed after warm-up steps, batches drawn from a
+    per-epoch permutation as the trainer does;
+  * "torch+openblas": the same child with OpenBLAS's libblas.so.3 first on
+    LD_LIBRARY_PATH (OPENBLAS_NUM_THREADS=1). Debian's torch calls whatever libblas.so.3
+    resolves to, by default netlib's reference BLAS, which makes its LSTM (a sequence of
+    matrix products) many times slower than a PyTorch on MKL or OpenBLAS; this variant
+    is the fair one. OpenBLAS picks its kernels by CPU model; one older than the CPU
+    (Debian 12's 0.3.21 on Zen 5) falls back to AVX2 ("Haswell") kernels, so
+    --openblas-coretype SkylakeX adds "torch+openblas/SkylakeX" with its AVX-512 ones.
+    OpenBLAS is looked for in Debian's folders, then in build/openblas and
+    build-bench/openblas (scripts/bench.sh unpacks Debian's libopenblas0-pthread into
+    build-bench/openblas with `apt-get download` + `dpkg-deb -x`, nothing installed;
+    README shows the same by hand); --openblas DIR to give it.
 
-Prints samples per second (wall clock and CPU time: on a shared machine the CPU time is
-the steadier figure) and the ratio, with PyTorch's version and the BLAS it was built on:
-PyTorch's CPU LSTM training is a sequence of matrix products per step, so its speed
-depends mostly on that BLAS (Debian's python3-torch uses the reference BLAS; a PyPI or
-conda build uses MKL or OpenBLAS and is several times faster).
+Every child runs with OMP_NUM_THREADS=1 and OMP_WAIT_POLICY=PASSIVE. The repeats are
+interleaved (hpsgen, torch, torch+openblas, then the reverse order the next repeat) so
+that a change of the machine's load touches every side alike; the figures are medians
+over the repeats, and the ratios medians of the per-repeat ratios. Samples per second are
+given per wall-clock second and per CPU second (on a shared machine the CPU figure is the
+steadier one). Each torch child reports the BLAS library it actually loaded (from
+/proc/self/maps) and, for OpenBLAS, the kernel set it chose.
 
-usage: benchmarks/lstm_vs_torch.py [--hpsgen build/generator/hpsgen] [--steps 200]
-                                   [--work /tmp/hps-lstm-bench] [--units 128]
+usage: benchmarks/lstm_vs_torch.py [--hpsgen build/generator/hpsgen] [--baseline-hpsgen PATH] [--steps 300]
+                                   [--torch-steps 40] [--ref-steps 10] [--repeats 3]
+                                   [--openblas auto|none|DIR] [--openblas-coretype SkylakeX]
+                                   [--work build/lstm-bench] [--units 128] [--json FILE]
 """
 import argparse
+import json
 import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -35,6 +54,7 @@ import time
 import numpy as np
 
 BATCH = 150
+TORCH_PYTHON = "/usr/bin/python3"  # Debian's python3-torch
 SPEC = """study lstm_bench "peak finder LSTM, speed against PyTorch"
 data {{
   train "data/train.npz"
@@ -70,11 +90,18 @@ def make_data(n, seed):
     return x, y
 
 
-def run_child(cmd, cwd):
+def child_env(blas_dir=None):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
+    if blas_dir:
+        env["LD_LIBRARY_PATH"] = blas_dir + ":" + env.get("LD_LIBRARY_PATH", "")
+    return env
+
+
+def run_child(cmd, cwd, env):
     """Runs cmd; returns (wall seconds, CPU seconds of the child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
@@ -83,40 +110,58 @@ def run_child(cmd, cwd):
     return wall, cpu
 
 
-def bench_hpsgen(a, x, y):
-    work = os.path.abspath(a.work)
+# ---------------------------------------------------------------- the hpsgen side
+def build_hpsgen(a, x, y, hpsgen, work):
+    work = os.path.abspath(work)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(os.path.join(work, "data"))
     np.savez(os.path.join(work, "data/train.npz"), x=x, y=y)
     np.savez(os.path.join(work, "data/validation.npz"), x=x[:BATCH], y=y[:BATCH])
     with open(os.path.join(work, "bench.hps"), "w") as f:
         f.write(SPEC.format(units=a.units, batch=BATCH, steps=a.steps))
-    hpsgen = os.path.abspath(a.hpsgen)
-    r = subprocess.run([hpsgen, "generate", "bench.hps", "-o", "study"], cwd=work, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"hpsgen generate failed:\n{r.stdout}{r.stderr}")
-    r = subprocess.run([hpsgen, "run", "study", "--build-only"], cwd=work, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"hpsgen run --build-only failed:\n{r.stdout}{r.stderr}")
+    hpsgen = os.path.abspath(hpsgen)
+    for cmd in ([hpsgen, "generate", "bench.hps", "-o", "study"], [hpsgen, "run", "study", "--build-only"]):
+        r = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"{' '.join(cmd[:2])} failed:\n{r.stdout}{r.stderr}")
     study = os.path.join(work, "study")
     bins = sorted(os.listdir(os.path.join(study, "build", "bin")))
     if len(bins) != 1:
         sys.exit(f"expected one trainer in {study}/build/bin, found {bins}")
-    binary = os.path.join(study, "build", "bin", bins[0])
+    return study, os.path.join(study, "build", "bin", bins[0])
+
+
+def run_hpsgen(a, study, binary, r):
     few = 10
     base = ["--threads", "1", "--quiet", "--checkpoints", "1"]
-    w0, c0 = run_child([binary, "--run-dir", "runs/few", "--steps", str(few)] + base, study)
-    w1, c1 = run_child([binary, "--run-dir", "runs/all", "--steps", str(a.steps)] + base, study)
+    env = child_env()
+    w0, c0 = run_child([binary, "--run-dir", f"runs/few{r}", "--steps", str(few)] + base, study, env)
+    w1, c1 = run_child([binary, "--run-dir", f"runs/all{r}", "--steps", str(a.steps)] + base, study, env)
     n = (a.steps - few) * BATCH
-    return n / (w1 - w0), n / (c1 - c0)
+    return {"wall": n / (w1 - w0), "cpu": n / (c1 - c0)}
 
 
-def bench_torch(a, x, y):
+# ---------------------------------------------------------------- the PyTorch side
+def loaded_blas():
+    """The BLAS shared objects this process has mapped."""
+    libs = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            p = line.split()[-1]
+            if re.search(r"/lib(open)?blas[^/]*\.so", p):
+                libs.add(os.path.realpath(p))
+    return sorted(libs)
+
+
+def torch_worker(a):
+    import ctypes
+
     import torch
     from torch import nn
 
     torch.set_num_threads(1)
     torch.manual_seed(1)
+    x, y = make_data(BATCH * 40, 1)
 
     class LastStep(nn.LSTM):
         def forward(self, inp):
@@ -142,35 +187,138 @@ def bench_torch(a, x, y):
         loss.backward()
         opt.step()
 
-    warm = 5
-    for i in range(warm):
+    for i in range(5):  # warm-up (and the first BLAS call, which loads the library)
         step(i)
-    steps = a.torch_steps or a.steps
     t, c = time.perf_counter(), time.process_time()
-    for i in range(warm, warm + steps):
+    for i in range(5, 5 + a.torch_steps):
         step(i)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    blas = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
-    return steps * BATCH / wall, steps * BATCH / cpu, torch.__version__, blas.group(1) if blas else "?"
+    blas_info = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    libs = loaded_blas()
+    core = None
+    for lib in libs:
+        if "openblas" in lib:
+            try:
+                h = ctypes.CDLL(lib)
+                h.openblas_get_corename.restype = ctypes.c_char_p
+                core = h.openblas_get_corename().decode()
+            except (OSError, AttributeError):
+                pass
+    json.dump({"wall": a.torch_steps * BATCH / wall, "cpu": a.torch_steps * BATCH / cpu, "torch": torch.__version__,
+               "blas_info": blas_info.group(1) if blas_info else "?", "libs": libs, "openblas_core": core},
+              sys.stdout)
+
+
+def run_torch(a, blas_dir, steps, coretype):
+    cmd = [TORCH_PYTHON, os.path.abspath(__file__), "--torch-worker", "--torch-steps", str(steps),
+           "--units", str(a.units)]
+    env = child_env(blas_dir)
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"lstm_vs_torch: the PyTorch child failed:\n{r.stderr}")
+    return json.loads(r.stdout)
+
+
+def openblas_dir(choice, root):
+    if choice == "none":
+        return None
+    dirs = [choice] if choice != "auto" else [
+        "/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu/openblas-openmp",
+        os.path.join(root, "build", "openblas"), os.path.join(root, "build-bench", "openblas")]
+    for d in dirs:
+        if os.path.exists(os.path.join(d, "libblas.so.3")):
+            return os.path.abspath(d)
+    if choice != "auto":
+        sys.exit(f"lstm_vs_torch: {choice} has no libblas.so.3 (OpenBLAS's folder)")
+    return None
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hpsgen", default=os.path.join(root, "build", "generator", "hpsgen"))
-    ap.add_argument("--steps", type=int, default=200, help="training steps of the hpsgen trainer (default 200)")
-    ap.add_argument("--torch-steps", type=int, default=0, help="PyTorch's steps (default: --steps)")
+    ap.add_argument("--baseline-hpsgen", help="a second hpsgen (e.g. built from an earlier commit) whose trainer "
+                    "is measured too, interleaved, as \"baseline\"")
+    ap.add_argument("--steps", type=int, default=300, help="training steps of the hpsgen trainer (default 300)")
+    ap.add_argument("--torch-steps", type=int, default=40, help="timed steps of torch+openblas (default 40)")
+    ap.add_argument("--ref-steps", type=int, default=10,
+                    help="timed steps of torch on the reference BLAS (default 10; it is ~15x slower)")
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--units", type=int, default=128)
-    ap.add_argument("--work", default="/tmp/hps-lstm-bench")
+    ap.add_argument("--openblas", default="auto", help="auto, none, or OpenBLAS's folder (with libblas.so.3)")
+    ap.add_argument("--openblas-coretype", default="",
+                    help="also measure torch+openblas with OPENBLAS_CORETYPE set to this kernel set (e.g. SkylakeX, "
+                    "OpenBLAS's AVX-512 kernels, which an OpenBLAS older than the CPU does not pick itself)")
+    ap.add_argument("--work", default=os.path.join(root, "build", "lstm-bench"),
+                    help="scratch folder for the generated study (default build/lstm-bench)")
+    ap.add_argument("--json", help="write every measurement here")
+    ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.torch_worker:
+        torch_worker(a)
+        return
+
+    blas_dir = openblas_dir(a.openblas, root)
+    variants = [("torch", None, a.ref_steps, "")]
+    if blas_dir:
+        variants.append(("torch+openblas", blas_dir, a.torch_steps, ""))
+        if a.openblas_coretype:
+            variants.append((f"torch+openblas/{a.openblas_coretype}", blas_dir, a.torch_steps, a.openblas_coretype))
     x, y = make_data(BATCH * 40, 1)
-    print(f"LSTM {a.units} -> dense 128 -> dense 1, windows 15 x 1, batch {BATCH}, Adam, 1 thread", flush=True)
-    hw, hc = bench_hpsgen(a, x, y)
-    print(f"hpsgen trainer: {hw:9.0f} samples/s wall, {hc:9.0f} samples/s CPU ({a.steps} steps)", flush=True)
-    tw, tc, version, blas = bench_torch(a, x, y)
-    print(f"PyTorch {version} (BLAS {blas}): {tw:9.0f} samples/s wall, {tc:9.0f} samples/s CPU "
-          f"({a.torch_steps or a.steps} steps)")
-    print(f"ratio hpsgen / PyTorch: {hw / tw:.1f}x wall, {hc / tc:.1f}x CPU")
+    print(f"LSTM {a.units} -> dense 128 -> dense 1, windows 15 x 1, batch {BATCH}, Adam, 1 thread each", flush=True)
+    print(f"hpsgen {a.steps} steps (less a 10-step run), torch {a.ref_steps} steps, torch+openblas "
+          f"{a.torch_steps} steps; {a.repeats} interleaved repeats", flush=True)
+    print(f"OpenBLAS for torch+openblas: {blas_dir or 'not found (torch+openblas left out)'}", flush=True)
+    trainers = {"hpsgen": build_hpsgen(a, x, y, a.hpsgen, a.work)}
+    if a.baseline_hpsgen:
+        trainers["baseline"] = build_hpsgen(a, x, y, a.baseline_hpsgen, a.work + "-baseline")
+    loads = [load()]
+    records = []
+    for r in range(a.repeats):
+        rec = {"load": load()}
+        order = list(trainers) + [v[0] for v in variants]
+        if r % 2:
+            order.reverse()
+        for who in order:
+            if who in trainers:
+                rec[who] = run_hpsgen(a, *trainers[who], r)
+            else:
+                _, d, steps, core = next(v for v in variants if v[0] == who)
+                rec[who] = run_torch(a, d, steps, core)
+        records.append(rec)
+        print(f"  repeat {r + 1}/{a.repeats} (load {rec['load']}): " +
+              ", ".join(f"{w} {rec[w]['wall']:.0f} wall / {rec[w]['cpu']:.0f} CPU" for w in order), flush=True)
+        loads.append(load())
+
+    med = statistics.median
+    print(f"\nload average during the run: {', '.join(loads)}")
+    for v in [v[0] for v in variants]:
+        t = records[0][v]
+        core = f", OpenBLAS kernels {t['openblas_core']}" if t["openblas_core"] else ""
+        print(f"{v}: PyTorch {t['torch']} (built with BLAS_INFO={t['blas_info']}), "
+              f"loaded {', '.join(t['libs']) or '?'}{core}")
+    print(f"\n{'samples/s (median)':<28}{'wall':>10}{'CPU':>10}")
+    for who in list(trainers) + [v[0] for v in variants]:
+        print(f"{who:<28}{med(x[who]['wall'] for x in records):>10.0f}{med(x[who]['cpu'] for x in records):>10.0f}")
+    for v in (["baseline"] if a.baseline_hpsgen else []) + [v[0] for v in variants]:
+        rw = [x["hpsgen"]["wall"] / x[v]["wall"] for x in records]
+        rc = [x["hpsgen"]["cpu"] / x[v]["cpu"] for x in records]
+        print(f"{'hpsgen / ' + v:<28}{med(rw):>9.2f}x{med(rc):>9.2f}x   (per repeat, CPU: "
+              f"{', '.join(f'{q:.2f}' for q in rc)})")
+    goal = 3 * 7500
+    hc = med(x["hpsgen"]["cpu"] for x in records)
+    print(f"\nissue 6's goal, >= 3x PyTorch's ~7,500 samples/s = {goal:,}: hpsgen {hc:,.0f} per CPU second "
+          f"({'met' if hc >= goal else 'not met'})")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"load": loads, "records": records}, f, indent=1)
 
 
 if __name__ == "__main__":

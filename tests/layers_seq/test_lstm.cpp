@@ -26,6 +26,111 @@ TEST_CASE_TEMPLATE("lstm: central-difference gradients through time", T, lstm_ca
     check_layer_gradients<typename T::layer, T::batch>(51, {});
 }
 
+// Sizes that reach the product kernel's full register tiles and its edges: 4U and U
+// multiples of 16 and not, batches not a multiple of its 6 columns, several steps, every
+// step's state or the last one.
+TEST_CASE_TEMPLATE("lstm: gradients through time at kernel-tile sizes", T, lstm_case<shape<6, 2>, 16, true, 7>,
+                   lstm_case<shape<4, 3>, 16, false, 13>, lstm_case<shape<5, 1>, 20, false, 6>,
+                   lstm_case<shape<3, 5>, 32, true, 9>) {
+    check_layer_gradients<typename T::layer, T::batch>(52, {});
+}
+
+// Against a plain per-sample implementation in double (the formulas of lstm.hpp's header),
+// outputs and every gradient, at a size where the kernel's tiles are full and partial.
+template <int T, int F, int U, bool Seq, int B>
+void check_against_reference(std::uint64_t seed) {
+    using L = typename lstm<U, Seq>::template impl<shape<T, F>, B>;
+    bound_layer<L> l;
+    rng gen(seed);
+    l.layer.init(gen);
+    for (std::size_t i = L::num_weights; i < L::num_params; ++i) l.params[i] = float(0.3 * gen.normal());
+    const auto x = hps_test::normal_vector(std::size_t(T) * F * B, gen);
+    const auto dy = hps_test::normal_vector(std::size_t(L::out_shape::size) * B, gen);
+    std::vector<float> y(dy.size()), dx(x.size(), 7.0f);
+    context ctx;
+    std::fill(l.grads.begin(), l.grads.end(), 0.0f);
+    l.layer.forward(x.data(), y.data(), ctx);
+    l.layer.backward(x.data(), y.data(), dy.data(), dx.data(), ctx);
+
+    const float* wih = l.params.data();            // (4U, F) column-major
+    const float* whh = wih + 4 * U * F;            // (4U, U)
+    const float* bih = whh + 4 * U * U;
+    const float* bhh = bih + 4 * U;
+    auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
+    std::vector<double> gw(L::num_params, 0.0), gx(x.size(), 0.0);
+    double worst_y = 0, scale_y = 0;
+    for (int b = 0; b < B; ++b) {
+        const float* xb = x.data() + std::size_t(b) * T * F;
+        std::vector<std::vector<double>> gate(T, std::vector<double>(4 * U)), c(T + 1, std::vector<double>(U, 0.0)),
+            h(T + 1, std::vector<double>(U, 0.0));  // c[t + 1], h[t + 1] are step t's; index 0 the zero state
+        for (int t = 0; t < T; ++t) {
+            for (int r = 0; r < 4 * U; ++r) {
+                double z = double(bih[r]) + bhh[r];
+                for (int f = 0; f < F; ++f) z += double(wih[f * 4 * U + r]) * xb[t * F + f];
+                for (int u = 0; u < U; ++u) z += double(whh[u * 4 * U + r]) * h[t][u];
+                gate[t][r] = (r >= 2 * U && r < 3 * U) ? std::tanh(z) : sig(z);
+            }
+            for (int u = 0; u < U; ++u) {
+                c[t + 1][u] = gate[t][U + u] * c[t][u] + gate[t][u] * gate[t][2 * U + u];
+                h[t + 1][u] = gate[t][3 * U + u] * std::tanh(c[t + 1][u]);
+                if (Seq || t == T - 1) {
+                    const double got = y[std::size_t(b) * L::out_shape::size + (Seq ? t * U : 0) + u];
+                    worst_y = std::max(worst_y, std::fabs(got - h[t + 1][u]));
+                    scale_y = std::max(scale_y, std::fabs(h[t + 1][u]));
+                }
+            }
+        }
+        std::vector<double> dh(U, 0.0), dc(U, 0.0), dz(4 * U);
+        for (int t = T - 1; t >= 0; --t) {
+            for (int u = 0; u < U; ++u)
+                if (Seq || t == T - 1) dh[u] += dy[std::size_t(b) * L::out_shape::size + (Seq ? t * U : 0) + u];
+            for (int u = 0; u < U; ++u) {
+                const double i = gate[t][u], f = gate[t][U + u], g = gate[t][2 * U + u], o = gate[t][3 * U + u];
+                const double tc = std::tanh(c[t + 1][u]);
+                dz[3 * U + u] = dh[u] * tc * o * (1 - o);
+                dc[u] += dh[u] * o * (1 - tc * tc);
+                dz[u] = dc[u] * g * i * (1 - i);
+                dz[2 * U + u] = dc[u] * i * (1 - g * g);
+                dz[U + u] = dc[u] * c[t][u] * f * (1 - f);
+                dc[u] *= f;
+            }
+            for (int r = 0; r < 4 * U; ++r) {
+                for (int f = 0; f < F; ++f) {
+                    gw[std::size_t(f) * 4 * U + r] += dz[r] * xb[t * F + f];
+                    gx[std::size_t(b) * T * F + t * F + f] += double(wih[f * 4 * U + r]) * dz[r];
+                }
+                for (int u = 0; u < U; ++u) gw[std::size_t(4 * U * F) + u * 4 * U + r] += dz[r] * h[t][u];
+                gw[std::size_t(4 * U * (F + U)) + r] += dz[r];
+                gw[std::size_t(4 * U * (F + U + 1)) + r] += dz[r];
+            }
+            for (int u = 0; u < U; ++u) {
+                dh[u] = 0;
+                for (int r = 0; r < 4 * U; ++r) dh[u] += double(whh[u * 4 * U + r]) * dz[r];
+            }
+        }
+    }
+    CHECK(worst_y <= 1e-5 * std::max(1.0, scale_y));
+    auto rel = [](const std::vector<double>& want, const float* got) {
+        double num = 0, den = 0, worst = 0, scale = 0;
+        for (std::size_t i = 0; i < want.size(); ++i) {
+            num += (got[i] - want[i]) * (got[i] - want[i]);
+            den += want[i] * want[i];
+            scale = std::max(scale, std::fabs(want[i]));
+        }
+        for (std::size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(got[i] - want[i]) / scale);
+        return std::max(std::sqrt(num / std::max(den, 1e-30)), worst);
+    };
+    CHECK(rel(gw, l.grads.data()) < 1e-4);
+    CHECK(rel(gx, dx.data()) < 1e-4);
+}
+
+TEST_CASE("lstm: outputs and gradients against a plain double implementation") {
+    check_against_reference<7, 2, 32, false, 13>(61);  // 4U = 128 rows, batch 13 = 2 x 6 + 1
+    check_against_reference<5, 3, 24, true, 8>(62);    // U = 24: partial 16-row tiles
+    check_against_reference<15, 1, 128, false, 26>(63);  // the peak finder's layer, a smaller batch
+    check_against_reference<2, 1, 3, true, 1>(64);
+}
+
 TEST_CASE("lstm: hand-computed cell, one unit, three steps") {
     // U = F = 1; rows (i, f, g, o): W_ih = (1, 1, 1, 1), W_hh = (0.5, -0.5, 1, 0),
     // b_ih = (0, 1, 0, 0), b_hh = (0.1, 0, -0.2, 0.3); x = (1, -1, 0.5).

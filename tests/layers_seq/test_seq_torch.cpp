@@ -141,6 +141,9 @@ TEST_CASE("torch: sequence layers match PyTorch 1.13") {
     write_case<shape<5, 3>, 2, lstm<4, true>, dense<3, hps::tanh>>("lstm_sequence_dense", loss_kind::mse_half, 2, 203);
     // stacked: a sequence into a second lstm
     write_case<shape<7, 1>, 3, lstm<3, true>, lstm<4>, dense<2>>("lstm_stacked", loss_kind::softmax_ce, 3, 204);
+    // wider than the product kernel's register tile (4U = 64 rows, 16 units), a batch of 7
+    // (not a multiple of its 6 columns) and a partial one, a sequence into a second lstm
+    write_case<shape<9, 3>, 7, lstm<16, true>, lstm<20>, dense<2>>("lstm_stacked_wide", loss_kind::softmax_ce, 5, 209);
     // conv1d same (symmetric), maxpool1d, conv1d same stride 2 (asymmetric: ConstantPad1d),
     // overlapping avgpool1d, globalavgpool, dense
     write_case<shape<16, 2>, 3, conv1d<4, 3, same, relu>, maxpool1d<2>, conv1d<3, 4, same, elu, 2>,
