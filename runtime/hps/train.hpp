@@ -557,9 +557,13 @@ std::vector<long> trainer<Net, B>::checkpoint_steps() const {
 template <class Net, int B>
 void trainer<Net, B>::write_metrics_csv() {
     std::string header = "step,split";
-    for (const auto& col : csv_columns_) header += "," + csv_quote(col);
+    for (const auto& col : csv_columns_) {  // appended piecewise: GCC 12 warns wrongly on "," + string
+        header += ',';
+        header += csv_quote(col);
+    }
     header += ",elapsed_s\n";
-    write_file_atomic(path("metrics.csv"), header + history_);
+    header += history_;
+    write_file_atomic(path("metrics.csv"), header);
 }
 
 template <class Net, int B>

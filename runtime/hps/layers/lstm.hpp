@@ -75,6 +75,12 @@
 #include <omp.h>
 #endif
 
+// GCC 12 warns that Eigen's AVX-512 exp/tanh packets use an uninitialised register
+// (_mm512_undefined_ps, by design) once inlined into the gate passes: a false positive.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace hps {
 
 namespace detail {
@@ -429,3 +435,5 @@ inline std::string torch_helpers(const std::vector<std::string>& modules) {
 }
 
 }  // namespace hps
+
+#pragma GCC diagnostic pop
