@@ -25,6 +25,7 @@
 // already is followed by the others on lines of their own. None is dropped or merged,
 // whatever the layout, and fmt of fmt's output changes nothing (tests/parser).
 #include "dsl/parse.hpp"
+#include "grammar/chars.hpp"
 
 #include <boost/variant/get.hpp>
 
@@ -45,7 +46,8 @@ struct comment {
     bool own_line;  // nothing but blanks before it on its line
 };
 
-bool is_newline(char c) { return c == '\n' || c == '\r'; }
+using parser::is_blank;
+using parser::is_newline;
 
 std::vector<comment> find_comments(const std::string& text) {
     std::vector<comment> out;
@@ -63,10 +65,10 @@ std::vector<comment> find_comments(const std::string& text) {
             std::size_t end = i;
             while (end < text.size() && !is_newline(text[end])) ++end;
             std::size_t trimmed = end;
-            while (trimmed > i && (text[trimmed - 1] == ' ' || text[trimmed - 1] == '\t')) --trimmed;
+            while (trimmed > i && is_blank(text[trimmed - 1])) --trimmed;
             out.push_back({i, trimmed, !code_on_line});
             i = end - 1;
-        } else if (c != ' ' && c != '\t') {
+        } else if (!is_blank(c)) {
             code_on_line = true;
         }
     }
@@ -181,7 +183,7 @@ private:
         const std::string& text = src_->text();
         while (last > 0) {
             char const c = text[last - 1];
-            if (c == ' ' || c == '\t' || is_newline(c) || in_comment(last - 1))
+            if (is_blank(c) || is_newline(c) || in_comment(last - 1))
                 --last;
             else
                 break;
@@ -251,7 +253,7 @@ private:
         for (std::size_t i = from; i < to && i < text.size(); ++i) {
             if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n')))
                 ++newlines;
-            else if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r')
+            else if (!is_blank(text[i]) && text[i] != '\r')
                 newlines = 0;
             if (newlines >= 2) return true;
         }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "dsl/ast.hpp"
+#include "grammar/chars.hpp"
 
 #include <boost/spirit/home/x3.hpp>
 
@@ -25,14 +26,6 @@
 namespace hps::parser {
 
 namespace x3 = boost::spirit::x3;
-
-// Character classes on bytes.
-constexpr bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
-constexpr bool is_word_start(char c) { return is_alpha(c) || c == '_'; }
-constexpr bool is_word_char(char c) { return is_word_start(c) || is_digit(c); }
-constexpr bool is_blank(char c) { return c == ' ' || c == '\t'; }
-constexpr bool is_newline(char c) { return c == '\n' || c == '\r'; }
 
 // Reserved words: never identifiers, matched as whole words (`stepsize`, `logits`,
 // `xavier` and `notes` are identifiers).
