@@ -138,6 +138,9 @@ inline void print_help(const train_config& c, const char* argv0) {
         "  --quiet             no progress lines, only errors and the final line\n"
         "  --fresh             start over: the old run folder is kept as DIR.old-N\n"
         "  -h, --help          this text\n\n"
+        "With more than one thread, outside Slurm and unless OMP_WAIT_POLICY or GOMP_SPINCOUNT\n"
+        "is set, the trainer restarts itself with OMP_WAIT_POLICY=PASSIVE: waiting threads\n"
+        "then sleep instead of spinning on cores other work may need.\n\n"
         "exit status: 0 done, 2 bad command line, 3 diverged (NaN/Inf loss), 4 bad data,\n"
         "5 cannot write, 6 run folder in use, 75 interrupted (resumable)\n",
         argv0, c.point.c_str(), c.study.c_str(), c.point.c_str());
@@ -208,6 +211,28 @@ inline int choose_threads(int flag) {
     }
     unsigned n = std::thread::hardware_concurrency();
     return n > 0 ? int(n) : 1;
+}
+
+// OpenMP threads that spin while they wait for the rest of their team keep a core busy the
+// whole time: on a machine shared with other work (a workstation, a login node) a trainer
+// run by hand with --threads 2 was several times slower than with one. libgomp reads
+// OMP_WAIT_POLICY once, when it is loaded, so a trainer started outside Slurm with more
+// than one thread and no policy of the user's (OMP_WAIT_POLICY or GOMP_SPINCOUNT) starts
+// itself again with OMP_WAIT_POLICY=PASSIVE, as `hpsgen run` starts it. Under Slurm a
+// task's cores are its own, and libgomp's default (spin a while, then sleep) is faster.
+// Returns only when no restart is wanted or the exec failed (no /proc: the default stays).
+inline void prefer_passive_wait(int threads, char** argv) {
+#if defined(_OPENMP) && defined(__linux__)
+    if (threads <= 1 || std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") ||
+        std::getenv("SLURM_JOB_ID"))
+        return;
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::execv("/proc/self/exe", argv);
+    ::unsetenv("OMP_WAIT_POLICY");  // still this process: its OpenMP keeps the default
+#else
+    (void)threads;
+    (void)argv;
+#endif
 }
 
 inline std::string duration_text(double seconds) {
@@ -654,7 +679,9 @@ void trainer<Net, B>::write_result(const std::string& status, const std::string&
         write_metrics_csv();
     }
     const double wall = elapsed_before_ + clock_.seconds();
+    const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
     w.member("wall_seconds", wall).member("threads", threads_).member("batch", B);
+    w.member("omp_wait_policy", wait_policy ? wait_policy : "default");
     w.member("samples_per_second", wall > 0 ? double(step_) * B / wall : 0.0);
     w.end_object();
     write_file_atomic(path("result.json"), w.str());
@@ -896,6 +923,7 @@ int train_main(const train_config& config, int argc, char** argv) {
         train_detail::print_help(config, argv[0]);
         return 0;
     }
+    train_detail::prefer_passive_wait(train_detail::choose_threads(opt.threads), argv);
     try {
         trainer<Net, B> t(config, opt);
         return t.run();

@@ -229,6 +229,20 @@ def main():
     wb = np.load(os.path.join(study, "runs/cut/best.npz"))
     check(all(np.array_equal(wa[k], wb[k]) for k in wa.files), "and its best weights, bit for bit")
 
+    # --- OpenMP's wait policy: a trainer run by hand with 2 threads outside Slurm restarts
+    # itself with OMP_WAIT_POLICY=PASSIVE; under Slurm, or with the user's own policy, it
+    # keeps what it was given (result.json records the policy the run had)
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "SLURM_JOB_ID")}
+    for name, extra, threads, want in [("by-hand", {}, "2", "PASSIVE"), ("one-thread", {}, "1", "default"),
+                                       ("slurm", {"SLURM_JOB_ID": "7"}, "2", "default"),
+                                       ("own", {"OMP_WAIT_POLICY": "active"}, "2", "active")]:
+        r = run([binary, "--run-dir", f"runs/wait-{name}", "--steps", "20", "--threads", threads, "--quiet"],
+                cwd=study, env=dict(base, **extra))
+        res = json.load(open(os.path.join(study, f"runs/wait-{name}/result.json"))) if r.returncode == 0 else {}
+        check(res.get("omp_wait_policy") == want and res.get("threads") == int(threads),
+              f"wait policy {want} with {threads} thread(s), {extra or 'outside Slurm'}: {res.get('omp_wait_policy')} "
+              + r.stderr)
+
     # a real signal, from outside, mid-training
     p = subprocess.Popen([binary, "--run-dir", "runs/killed", "--steps", "200000", "--threads", "1",
                           "--progress", "0.2"], cwd=study, stdout=subprocess.PIPE, text=True)
