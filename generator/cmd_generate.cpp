@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -34,8 +35,11 @@ constexpr const char* generate_help =
     "next: hpsgen run DIR (locally), or hpsgen submit DIR / sbatch DIR/submit.sbatch\n";
 
 // Writes the emitted files into a folder: unchanged files are left alone (their
-// timestamps too, so make rebuilds only changed trainers), changed ones replaced
-// atomically, trainers of points no longer in the grid removed.
+// timestamps too, so make rebuilds only changed trainers), changed ones replaced, trainers
+// of points no longer in the grid removed. In two phases, so that a full disk or a file
+// size limit changes nothing: every changed file is first written beside its target and
+// flushed; only when all are on disk are they renamed over their targets (renames need
+// no space). On a failure the temporaries and the folders made for them are removed.
 class folder_sink : public output_sink {
 public:
     explicit folder_sink(fs::path root) : root_(std::move(root)) {}
@@ -47,21 +51,33 @@ public:
 
     counts commit() {
         counts c;
-        for (const auto& [rel, contents] : files_) {
-            const fs::path p = root_ / rel;
-            std::ifstream old(p, std::ios::binary);
-            if (old) {
-                std::ostringstream s;
-                s << old.rdbuf();
-                if (s.str() == contents) {
-                    ++c.unchanged;
-                    continue;
+        std::vector<std::unique_ptr<atomic_file>> staged;
+        std::vector<fs::path> made;  // folders created here, parents first
+        try {
+            for (const auto& [rel, contents] : files_) {
+                const fs::path p = root_ / rel;
+                std::ifstream old(p, std::ios::binary);
+                if (old) {
+                    std::ostringstream s;
+                    s << old.rdbuf();
+                    if (s.str() == contents) {
+                        ++c.unchanged;
+                        continue;
+                    }
                 }
+                make_folders(p.parent_path(), made);
+                staged.push_back(std::make_unique<atomic_file>(p.string()));
+                staged.back()->write(contents);
+                staged.back()->flush();
             }
-            fs::create_directories(p.parent_path());
-            write_file_atomic(p.string(), contents);
-            ++c.written;
+        } catch (...) {
+            staged.clear();  // unlinks the temporaries
+            std::error_code ec;
+            for (auto it = made.rbegin(); it != made.rend(); ++it) fs::remove(*it, ec);  // only if empty
+            throw;
         }
+        for (auto& f : staged) f->publish();
+        c.written = int(staged.size());
         const fs::path trainers = root_ / "trainers";
         if (fs::is_directory(trainers)) {
             std::vector<fs::path> stale;
@@ -76,6 +92,16 @@ public:
     }
 
 private:
+    // create_directories, remembering each folder it made
+    static void make_folders(const fs::path& dir, std::vector<fs::path>& made) {
+        if (dir.empty() || fs::is_directory(dir)) return;
+        make_folders(dir.parent_path(), made);
+        std::error_code ec;
+        if (!fs::create_directory(dir, ec) && !fs::is_directory(dir))
+            throw io_error(dir.string() + ": cannot create the folder (" + ec.message() + ")");
+        made.push_back(dir);
+    }
+
     fs::path root_;
     std::map<std::string, std::string> files_;
 };
@@ -157,6 +183,7 @@ int generate(const args& a) {
     opt.spec_display = fs::path(spec).lexically_normal().string();
     // data paths in the spec are relative to the spec's folder; trainers run in the study folder
     const fs::path spec_dir = fs::absolute(spec).parent_path();
+    const bool new_root = !fs::exists(root);
     fs::create_directories(root, ec);
     if (ec) {
         std::fprintf(stderr, "hpsgen generate: cannot create '%s': %s\n", out.c_str(), ec.message().c_str());
@@ -177,7 +204,11 @@ int generate(const args& a) {
                     "      hpsgen submit %s     (Slurm)\n",
                     out.c_str(), out.c_str());
     } catch (const std::exception& e) {
+        if (new_root) fs::remove_all(root, ec);
         std::fprintf(stderr, "hpsgen generate: %s\n", e.what());
+        std::fprintf(stderr, new_root ? "hpsgen generate: nothing was written (%s removed again)\n"
+                                      : "hpsgen generate: nothing in %s was changed\n",
+                     out.c_str());
         return 1;
     }
     return 0;

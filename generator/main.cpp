@@ -1,6 +1,7 @@
 // hpsgen: hyperparameter studies of neural networks as specialised C++ trainers.
 #include "generator/commands.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -37,6 +38,9 @@ void usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // past a file size limit (ulimit -f) a write fails with EFBIG and says so, as on a full
+    // disk, instead of SIGXFSZ killing hpsgen half-way through a folder
+    std::signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;

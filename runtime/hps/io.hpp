@@ -91,6 +91,14 @@ public:
 
     // fsync, close, rename over the target, fsync the folder. Throws io_error on failure.
     void commit() {
+        flush();
+        publish();
+    }
+
+    // The two halves of commit, for a writer of many files that wants every one of them
+    // on disk before any replaces its target (hpsgen generate): flush fails on a full
+    // disk, publish (a rename) does not need space.
+    void flush() {
         if (::fsync(fd_) != 0) {
             const int err = errno;
             fail("cannot flush", err);
@@ -101,6 +109,8 @@ public:
             const int err = errno;
             fail("cannot close", err);
         }
+    }
+    void publish() {
         if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
             const int err = errno;
             fail("cannot rename " + tmp_ + " onto it", err);
@@ -123,6 +133,7 @@ private:
         if (err == ENOENT) hint = "; create the folder first";
         else if (err == EACCES || err == EPERM || err == EROFS) hint = "; check the folder's permissions";
         else if (err == ENOSPC || err == EDQUOT) hint = "; free some space or write elsewhere";
+        else if (err == EFBIG) hint = "; the file size limit (ulimit -f) is too low for it";
         throw io_error(path_ + ": " + what + " (" + io_detail::errno_text(err) + ")" + hint);
     }
 

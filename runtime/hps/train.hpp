@@ -200,6 +200,9 @@ inline void install_signal_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGUSR1, &sa, nullptr);
+    // past a file size limit (ulimit -f) a write fails with EFBIG, reported like a full
+    // disk, instead of SIGXFSZ killing the trainer without a word
+    std::signal(SIGXFSZ, SIG_IGN);
 }
 
 // ------------------------------------------------------------------ helpers

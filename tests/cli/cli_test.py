@@ -5,6 +5,7 @@ usage: cli_test.py HPSGEN SOURCE_DIR CASE    (CASE: a function name below withou
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -195,6 +196,56 @@ def test_fmt():
         rc, out, err = run("fmt", path)
         expect(rc == 0 and out.startswith("study messy\n"), "fmt of a file with semantic errors still works",
                out, err)
+
+
+def test_generate_no_space():
+    """A write that fails half-way (here a file size limit, which fails as a full disk does)
+    leaves no half-written study folder: a new one is removed again, an existing one is
+    left exactly as it was, with no temporaries."""
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    def snapshot(folder):
+        files = {}
+        for d, _, names in os.walk(folder):
+            for n in names:
+                with open(os.path.join(d, n), "rb") as f:
+                    files[os.path.relpath(os.path.join(d, n), folder)] = f.read()
+        return files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = os.path.join(tmp, "fashion.hps")
+        with open(os.path.join(ROOT, "examples", "fashion.hps")) as f:
+            text = f.read()
+        with open(spec, "w") as f:
+            f.write(text)
+        out = os.path.join(tmp, "out")
+        p = subprocess.run([HPSGEN, "generate", spec, "-o", out], capture_output=True, text=True,
+                           preexec_fn=limited, timeout=120)
+        expect(p.returncode == 1 and "File too large" in p.stderr and "nothing was written" in p.stderr,
+               f"generate past the size limit fails and says why (exit {p.returncode})", p.stdout, p.stderr)
+        expect(not os.path.exists(out), "the new study folder is removed again", p.stdout, p.stderr)
+
+        rc, o, e = run("generate", spec, "-o", out)
+        expect(rc == 0, "generate without a limit", o, e)
+        before = snapshot(out)
+        expect(len(before) > 20, f"the study folder has its files ({len(before)})")
+        changed = text.replace("lr 1e-3", "lr 2e-3").replace("units {64, 128}", "units {64, 128, 256}")
+        expect(changed != text, "the spec was changed")
+        with open(spec, "w") as f:
+            f.write(changed)
+        p = subprocess.run([HPSGEN, "generate", spec, "-o", out], capture_output=True, text=True,
+                           preexec_fn=limited, timeout=120)
+        expect(p.returncode == 1 and "File too large" in p.stderr and "nothing in" in p.stderr,
+               f"regenerating past the size limit fails (exit {p.returncode})", p.stdout, p.stderr)
+        after = snapshot(out)
+        expect(after.keys() == before.keys(), f"no file added or left behind: {sorted(after.keys() ^ before.keys())}")
+        expect(after == before, "every file of the study folder is as it was")
+        expect(not os.path.exists(os.path.join(out, "trainers", "model-4")), "no folder of a new point is left")
+
+        rc, o, e = run("generate", spec, "-o", out)
+        expect(rc == 0 and "generated 6 trainers" in o, "without the limit the change is written", o, e)
+        expect(snapshot(out) != before, "and the folder changed")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -252,6 +253,18 @@ def main():
     p.send_signal(signal.SIGTERM)
     out = p.communicate(timeout=60)[0]
     check(p.returncode == 75 and "saved" in out, "an external SIGTERM saves a checkpoint and exits 75")
+
+    # --- a file that cannot be written whole (a file size limit fails as a full disk does):
+    # exit 5 naming the file and the cause, no half-written file; without the limit it trains
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    r = run([binary, "--run-dir", "runs/nospace", "--steps", "100", "--threads", "1"], cwd=study, preexec_fn=limited)
+    check(r.returncode == 5 and "best.npz" in r.stderr and "File too large" in r.stderr and "ulimit" in r.stderr,
+          f"past the file size limit: exit 5 naming the file and the cause ({r.returncode}): " + r.stderr)
+    left = sorted(os.listdir(os.path.join(study, "runs/nospace")))
+    check(not any(".tmp" in n for n in left) and "best.npz" not in left, f"no temporary or partial file left: {left}")
+    r = run([binary, "--run-dir", "runs/nospace", "--steps", "100", "--threads", "1"], cwd=study)
+    check(r.returncode == 0, "started again without the limit, it trains: " + r.stderr)
 
     # --- bad input: NaN in the data, divergence
     xn = x.copy()
