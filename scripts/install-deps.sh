@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's own packages, what hpsgen needs and is missing.
 #   scripts/install-deps.sh          build + run (compiler, cmake, Boost, Eigen, zlib, Fashion-MNIST)
-#   scripts/install-deps.sh --test   also the test suite's references (doctest, Google Benchmark,
+#   scripts/install-deps.sh --test   also the test suite's references and tools (doctest, Google Benchmark, Ninja,
 #                                    python3-numpy/-sklearn/-torch) and the Slurm test cluster
 #                                    (slurmctld, slurmd, slurm-client, munge)
 # Nothing is downloaded outside apt; nothing is installed that is already there.
@@ -9,7 +9,7 @@ set -euo pipefail
 
 want=(g++ cmake make libboost-dev libeigen3-dev zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
-    want+=(doctest-dev libbenchmark-dev python3-numpy python3-sklearn python3-torch)
+    want+=(doctest-dev libbenchmark-dev ninja-build python3-numpy python3-sklearn python3-torch)
     # a one-node Slurm cluster for tests/slurm: scripts/slurm-cluster.sh runs its own
     # daemons with every file under one folder; the system services are not used
     want+=(slurmctld slurmd slurm-client munge)

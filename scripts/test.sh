@@ -18,7 +18,12 @@ ctest --test-dir build/release --output-on-failure -j"$jobs"
 
 if [[ "${HPS_SKIP_ASAN:-0}" != 1 ]]; then
     echo "== build (AddressSanitizer + UBSan)"
-    cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DHPS_SANITIZE=ON \
+    # Ninja: it builds the listed targets side by side (CMake's Makefiles build the targets
+    # named on one command line one after another: the top level is .NOTPARALLEL)
+    if [[ -f build/asan/CMakeCache.txt ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' build/asan/CMakeCache.txt; then
+        rm -rf build/asan   # configured by an earlier version with another generator
+    fi
+    cmake -G Ninja -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DHPS_SANITIZE=ON \
         -DHPS_BUILD_BENCHMARKS=OFF >/dev/null
     # only what the tests labelled `sanitize` run: the executables among their commands, read
     # from the CTestTestfile.cmake files (ctest -N leaves out the command of a test whose
