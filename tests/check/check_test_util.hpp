@@ -3,6 +3,7 @@
 
 #include "dsl/check.hpp"
 #include "dsl/parse.hpp"
+#include "../support/files.hpp"
 
 #include <doctest/doctest.h>
 
@@ -31,13 +32,7 @@ inline checked check_text(const std::string& text, const std::string& path = "te
     return c;
 }
 
-inline std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in, "cannot read " << path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using hps_test::read_text;  // the whole file (tests/support/files.hpp)
 
 // A minimal valid spec around a network and extra items: regression with `outputs`.
 inline std::string spec_with(const std::string& network, const std::string& input = "8 x 8 x 1",

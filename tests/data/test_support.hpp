@@ -5,6 +5,8 @@
 // source folder, where its helper scripts are) come from the suite's CMakeLists.txt.
 #pragma once
 
+#include "../support/files.hpp"  // read_text
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -60,14 +62,6 @@ inline int python(const std::string& script, const std::vector<std::string>& arg
     const int rc = std::system(cmd.c_str());
     if (rc == -1) return -1;
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
-}
-
-inline std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot open");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 inline void write_text(const std::string& path, const std::string& text) {

@@ -1,5 +1,5 @@
-// Shared by the layer tests: a layer bound to its own buffers, the central-difference
-// gradient check, and a tiny .npy writer for the PyTorch comparisons.
+// Shared by the layer tests: a layer bound to its own buffers and the central-difference
+// gradient check (the PyTorch comparisons' harness: tests/support/torch_parity.hpp).
 #pragma once
 
 #include <doctest/doctest.h>
@@ -233,30 +233,5 @@ inline void away_from_zero(std::vector<float>& x, hps::rng& gen) {
 
 template <class Act>
 inline constexpr bool has_kink = std::is_same_v<Act, hps::relu> || std::is_same_v<Act, hps::selu> || std::is_same_v<Act, hps::elu>;
-
-// ---------------------------------------------------------------------------- .npy
-// float32, C order (NumPy format 1.0).
-inline void write_npy(const std::string& path, const std::vector<int>& shape, const float* data) {
-    std::string dims;
-    std::size_t n = 1;
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        dims += (i ? ", " : "") + std::to_string(shape[i]);
-        n *= std::size_t(shape[i]);
-    }
-    if (shape.size() == 1) dims += ",";  // (n,)
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-    const std::size_t total = 10 + header.size() + 1;
-    header.append((64 - total % 64) % 64, ' ');
-    header += '\n';
-    std::ofstream out(path, std::ios::binary);
-    REQUIRE_MESSAGE(out, "cannot write " << path);
-    const char magic[] = "\x93NUMPY\x01\x00";
-    out.write(magic, 8);
-    const std::uint16_t len = std::uint16_t(header.size());
-    const char len_bytes[2] = {char(len & 0xff), char(len >> 8)};
-    out.write(len_bytes, 2);
-    out << header;
-    out.write(reinterpret_cast<const char*>(data), std::streamsize(n * sizeof(float)));
-}
 
 }  // namespace hps_test

@@ -5,124 +5,22 @@
 // as nn.Sequential(*modules), loads the state_dict strictly and compares.
 // Exit code 77 (ctest: skipped) when HPS_TEST_PYTHON has no torch.
 #define DOCTEST_CONFIG_IMPLEMENT
-#include "test_support.hpp"
-
-#include <filesystem>
-#include <fstream>
+#include "torch_parity.hpp"
 
 using namespace hps;
-namespace fs = std::filesystem;
 
 namespace {
 
-// A test-only first layer y = x + p with one parameter per input value and sample, p = 0:
-// its gradient is dL/dx, which the network does not hand out for its input.
-struct input_probe {
-    template <class In, int B>
-    class impl {
-    public:
-        using in_shape = In;
-        using out_shape = In;
-        static constexpr std::size_t num_params = std::size_t(In::size) * B;
-        static constexpr std::size_t num_weights = 0;
-        static constexpr std::size_t num_state = 0;
-        static constexpr std::size_t scratch_size = 0;
-        static constexpr bool is_view = false;
-        static constexpr int torch_param_module = -1;
-        void bind(float* p, float* g, float*, float*) { p_ = p, g_ = g; }
-        void init(rng&) { std::fill(p_, p_ + num_params, 0.0f); }
-        void forward(const float* x, float* y, context&) {
-            for (std::size_t i = 0; i < num_params; ++i) y[i] = x[i] + p_[i];
-        }
-        void backward(const float*, const float*, const float* dy, float* dx, context&) {
-            for (std::size_t i = 0; i < num_params; ++i) g_[i] += dy[i];
-            if (dx) std::copy(dy, dy + num_params, dx);
-        }
-        template <class Sink>
-        void export_params(Sink&, const std::string&) const {}
-        static void torch_modules(std::vector<std::string>&) {}
-
-    private:
-        float* p_ = nullptr;
-        float* g_ = nullptr;
-    };
-};
-
-template <class S>
-std::vector<int> batch_shape(int b) {
-    std::vector<int> s{b};
-    for (int d : S::dims) s.push_back(d);
-    return s;
-}
-
-const fs::path root = HPS_TORCH_PARITY_DIR;
-
 template <class In, int B, class... Layers>
 void write_case(const std::string& name, loss_kind loss, int valid, std::uint64_t seed, double pos_weight = 1.0) {
-    using net_t = network<In, input_probe, Layers...>;
-    using inst_t = typename net_t::template instance<B>;
-    constexpr int out = inst_t::out_size;
-    const fs::path dir = root / name;
-    fs::create_directories(dir);
-
-    auto net = std::make_unique<inst_t>();
-    rng gen(seed);
-    net->init(gen);
-    // biases are 0 after init: give them values so that their export is checked too
-    for (int l = 1; l < inst_t::num_layers; ++l) {
-        const auto span = net->layer_span(l);
-        for (std::size_t i = span.offset + span.weights; i < span.offset + span.params; ++i)
-            net->params()[i] = float(0.2 * gen.normal());
-    }
-    const auto x = hps_test::normal_vector(std::size_t(In::size) * B, gen);
-    const int rows = loss_target_rows<out>(loss);
-    std::vector<float> t(static_cast<std::size_t>(rows) * B);
-    for (auto& v : t)
-        v = loss == loss_kind::softmax_ce ? float(gen.below(out))
-            : loss == loss_kind::bce     ? float(gen.below(2))
-                                         : float(gen.normal());
-
-    context ctx;
-    ctx.mode = phase::infer;  // dropout is the identity, as torch's eval()
-    ctx.gen = &gen;
-    const float* y = net->forward(x.data(), ctx);
-    std::vector<float> dy(static_cast<std::size_t>(out) * B);
-    const double l = compute_loss<out, B>(loss, y, t.data(), dy.data(), valid, pos_weight);
-    net->zero_grads();
-    net->backward(dy.data(), ctx);
-
-    std::ofstream mods(dir / "modules.txt");
-    for (const auto& m : inst_t::torch_modules()) mods << m << "\n";
-    tensor_list params;
-    net->export_params(params);
-    // the gradients in torch's layout: export an instance whose parameters are the gradients
-    auto grads_as_params = std::make_unique<inst_t>();
-    std::copy(net->grads(), net->grads() + inst_t::num_params, grads_as_params->params());
-    tensor_list grads;
-    grads_as_params->export_params(grads);
-    std::ofstream meta(dir / "meta.txt");
-    meta.precision(17);
-    meta << "loss " << loss_name(loss) << "\nvalid " << valid << "\npos_weight " << pos_weight << "\nloss_value " << l
-         << "\nnames";
-    for (std::size_t i = 0; i < params.tensors.size(); ++i) {
-        meta << " " << params.tensors[i].name;
-        hps_test::write_npy((dir / ("p_" + params.tensors[i].name + ".npy")).string(), params.tensors[i].shape,
-                            params.tensors[i].data.data());
-        hps_test::write_npy((dir / ("grad_" + grads.tensors[i].name + ".npy")).string(), grads.tensors[i].shape,
-                            grads.tensors[i].data.data());
-    }
-    meta << "\n";
-    hps_test::write_npy((dir / "x.npy").string(), batch_shape<In>(B), x.data());
-    hps_test::write_npy((dir / "y.npy").string(), batch_shape<typename inst_t::out_shape>(B), y);
-    hps_test::write_npy((dir / "target.npy").string(), {B, rows}, t.data());
-    // the probe's gradient: dL/dx, (B, In) channels-last
-    hps_test::write_npy((dir / "dx.npy").string(), batch_shape<In>(B), net->grads());
+    hps_test::write_parity_case<In, B, Layers...>(
+        name, {.loss = loss, .seed = seed, .valid = valid, .pos_weight = pos_weight});
 }
 
 }  // namespace
 
 TEST_CASE("torch: layers, activations and losses match PyTorch 1.13") {
-    fs::remove_all(root);
+    hps_test::clear_parity_dir();
     // conv same 3x3 (symmetric padding) + relu, maxpool 2, dense after a spatial layer (implicit flatten)
     write_case<shape<6, 7, 3>, 3, conv2d<4, 3, 3, same, relu>, maxpool2d<2>, dense<5, elu>, dense<2>>(
         "conv_same_pool_dense", loss_kind::mse, 3, 101);
@@ -151,17 +49,7 @@ TEST_CASE("torch: layers, activations and losses match PyTorch 1.13") {
     // one binary logit, one sample
     write_case<shape<1>, 1, dense<1>>("dense_1x1_bce", loss_kind::bce, 1, 109);
 
-    const std::string cmd = std::string(HPS_TEST_PYTHON) + " " + HPS_TORCH_PARITY_SCRIPT + " " + root.string();
-    INFO("ran: " << cmd);
-    CHECK(std::system(cmd.c_str()) == 0);
+    hps_test::check_parity_cases();
 }
 
-int main(int argc, char** argv) {
-    const std::string probe = std::string(HPS_TEST_PYTHON) + " -c \"import torch, numpy\" > /dev/null 2>&1";
-    if (std::system(probe.c_str()) != 0) {
-        std::printf("skipped: %s has no torch/numpy\n", HPS_TEST_PYTHON);
-        return 77;
-    }
-    doctest::Context context(argc, argv);
-    return context.run();
-}
+int main(int argc, char** argv) { return hps_test::parity_main(argc, argv); }

@@ -1,106 +1,18 @@
-"""Checks the cases that test_torch_parity.cpp wrote against PyTorch.
-
-Each case folder holds modules.txt (torch.nn modules as Python source, one a line),
-meta.txt (loss, valid, pos_weight, the C++ loss value, the state_dict names), p_<name>.npy
-(the exported state_dict), grad_<name>.npy (the C++ gradients in torch's layout), x.npy
-(the input, channels-last), y.npy (the C++ output), target.npy and dx.npy (dL/dx,
-channels-last). Usage: torch_parity.py DIR. Exit 1 on any mismatch.
+"""Checks the cases that test_torch_parity.cpp wrote against PyTorch: each case's model
+(nn.Sequential of its modules.txt, the exported state_dict loaded strictly) in eval mode;
+output, loss, dL/dx and every parameter's gradient compared. The case folders are described
+in tests/support/parity_common.py. Usage: torch_parity.py DIR. Exit 1 on any mismatch.
 """
 import os
 import sys
 
-import numpy as np
-import torch
-from torch import nn
-
-torch.set_default_dtype(torch.float32)
-
-
-def channels_first(a):
-    """(B, H, W, C) -> (B, C, H, W); (B, L, C) -> (B, C, L)."""
-    if a.ndim == 4:
-        return a.permute(0, 3, 1, 2)
-    if a.ndim == 3:
-        return a.permute(0, 2, 1)
-    return a
-
-
-def channels_last(a):
-    if a.ndim == 4:
-        return a.permute(0, 2, 3, 1)
-    if a.ndim == 3:
-        return a.permute(0, 2, 1)
-    return a
-
-
-def compare(case, what, ours, theirs, rtol, atol_rel):
-    ours = np.asarray(ours, dtype=np.float64)
-    theirs = np.asarray(theirs, dtype=np.float64)
-    if ours.shape != theirs.shape:
-        print(f"FAIL {case}: {what}: shape {ours.shape} here, {theirs.shape} in torch")
-        return False
-    scale = max(np.abs(theirs).max(initial=0.0), 1e-3)
-    err = np.abs(ours - theirs).max(initial=0.0)
-    ok = np.allclose(ours, theirs, rtol=rtol, atol=atol_rel * scale)
-    print(f"{'ok  ' if ok else 'FAIL'} {case}: {what}: max |diff| {err:.2e} (max |torch| {scale:.3g})")
-    return ok
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import parity_common
 
 
 def check_case(d):
-    case = os.path.basename(d)
-    load = lambda n: torch.from_numpy(np.load(os.path.join(d, n)))
-    with open(os.path.join(d, "modules.txt")) as f:
-        modules = [line.strip() for line in f if line.strip()]
-    meta = {}
-    with open(os.path.join(d, "meta.txt")) as f:
-        for line in f:
-            key, _, value = line.strip().partition(" ")
-            meta[key] = value
-    model = nn.Sequential(*[eval(m) for m in modules])
-    names = meta["names"].split()
-    model.load_state_dict({n: load(f"p_{n}.npy") for n in names}, strict=True)
-    model.eval()
-
-    x = channels_first(load("x.npy")).contiguous().requires_grad_(True)
-    out = model(x)
-    ok = compare(case, "output", channels_last(out).detach().numpy(), load("y.npy").numpy(), 1e-4, 1e-5)
-
-    batch = out.shape[0]
-    valid = int(meta["valid"])
-    flat = out.reshape(batch, -1)[:valid]
-    target = load("target.npy")[:valid]
-    kind = meta["loss"]
-    if kind == "mse":
-        loss = nn.MSELoss()(flat, target)
-    elif kind == "mse_half":
-        loss = 0.5 * ((flat - target) ** 2).sum(dim=1).mean()
-    elif kind == "mae":
-        loss = nn.L1Loss()(flat, target)
-    elif kind == "bce":
-        pos_weight = torch.full((flat.shape[1],), float(meta["pos_weight"]))
-        loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)(flat, target)
-    elif kind == "softmax_ce":
-        loss = nn.CrossEntropyLoss()(flat, target[:, 0].long())
-    else:
-        raise SystemExit(f"{case}: unknown loss {kind}")
-    loss.backward()
-    ok &= compare(case, f"{kind} loss", [float(meta["loss_value"])], [loss.item()], 1e-5, 1e-6)
-    ok &= compare(case, "dL/dx", load("dx.npy").numpy(), channels_last(x.grad).numpy(), 1e-3, 1e-4)
-    params = dict(model.named_parameters())
-    for n in names:
-        ok &= compare(case, f"dL/d{n}", load(f"grad_{n}.npy").numpy(), params[n].grad.numpy(), 1e-3, 1e-4)
-    return ok
-
-
-def main():
-    root = sys.argv[1]
-    cases = sorted(c for c in os.listdir(root) if os.path.isdir(os.path.join(root, c)))
-    if not cases:
-        raise SystemExit(f"{root}: no cases")
-    results = [check_case(os.path.join(root, c)) for c in cases]
-    print(f"{sum(results)} of {len(results)} cases match PyTorch")
-    sys.exit(0 if all(results) else 1)
+    return parity_common.check_pass(parity_common.Case(d))
 
 
 if __name__ == "__main__":
-    main()
+    parity_common.run_cases(check_case)

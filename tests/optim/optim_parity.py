@@ -11,6 +11,9 @@ import sys
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import parity_common
+
 
 def make(name, s, params):
     if name in ("sgd", "momentum"):
@@ -74,15 +77,5 @@ def check(d):
     return ok
 
 
-def main():
-    root = sys.argv[1]
-    cases = sorted(c for c in os.listdir(root) if os.path.isdir(os.path.join(root, c)))
-    if not cases:
-        raise SystemExit(f"{root}: no cases")
-    results = [check(os.path.join(root, c)) for c in cases]
-    print(f"{sum(results)} of {len(results)} optimizer runs match torch.optim")
-    sys.exit(0 if all(results) else 1)
-
-
 if __name__ == "__main__":
-    main()
+    parity_common.run_cases(check, "optimizer runs match torch.optim")

@@ -7,6 +7,8 @@
 #include <hps/core.hpp>
 #include <hps/optimizers.hpp>
 
+#include "npy_writer.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +23,7 @@
 #endif
 
 using hps::optimizer;
+using hps_test::write_npy;
 namespace fs = std::filesystem;
 
 namespace {
@@ -32,27 +35,6 @@ float one_step(const std::string& name, const std::map<std::string, double>& set
     const float g = 0.5f;
     for (int i = 0; i < steps; ++i) opt.step(&p, &g);
     return p;
-}
-
-// float32 .npy, C order
-void write_npy(const fs::path& path, const std::vector<int>& shape, const float* data) {
-    std::string dims;
-    std::size_t n = 1;
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        dims += (i ? ", " : "") + std::to_string(shape[i]);
-        n *= std::size_t(shape[i]);
-    }
-    if (shape.size() == 1) dims += ",";
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
-    header += '\n';
-    std::ofstream out(path, std::ios::binary);
-    REQUIRE_MESSAGE(out, "cannot write " << path);
-    out.write("\x93NUMPY\x01\x00", 8);
-    const char len[2] = {char(header.size() & 0xff), char(header.size() >> 8)};
-    out.write(len, 2);
-    out << header;
-    out.write(reinterpret_cast<const char*>(data), std::streamsize(n * sizeof(float)));
 }
 
 }  // namespace
