@@ -164,6 +164,35 @@ def median(v):
     return statistics.median(v) if v else float("nan")
 
 
+def print_scaling(records, thread_list, models, variants, summary):
+    """Speed-up over the fewest threads measured, per wall-clock second: the median over
+    repeats of each repeat's own ratio (the two rates of a ratio come from one repeat)."""
+    base = thread_list[0]
+    print(f"== scaling: speed-up over {base} thread{'s' if base > 1 else ''} (wall clock; medians of each "
+          f"repeat's ratio; efficiency = speed-up / (threads / {base}))")
+    for m in models:
+        head = f"   model-{m:<4}{'threads':>8}{'hpsgen/s':>10}{'speed-up':>10}{'effic.':>8}"
+        for v in variants:
+            head += f"{v + '/s':>17}{'speed-up':>10}"
+        print(head)
+        for t in thread_list:
+            pairs = [(x, y) for x in records if x["threads"] == t
+                     for y in records if y["threads"] == base and y["repeat"] == x["repeat"]]
+            entry = summary.setdefault(f"{t}/{m}/wall", {})
+            up = [y["hps"]["models"][m]["wall"] / x["hps"]["models"][m]["wall"] for x, y in pairs]
+            rate = [BATCH / x["hps"]["models"][m]["wall"] for x, _ in pairs]
+            entry["hps_speedup"] = median(up)
+            line = (f"   {'':<10}{t:>8}{median(rate):>10.0f}{median(up):>9.2f}x"
+                    f"{100 * median(up) * base / t:>7.0f}%")
+            for v in variants:
+                vu = [y[v]["models"][m]["wall"] / x[v]["models"][m]["wall"] for x, y in pairs]
+                vr = [BATCH / x[v]["models"][m]["wall"] for x, _ in pairs]
+                entry.setdefault(v, {})["speedup"] = median(vu)
+                line += f"{median(vr):>17.0f}{median(vu):>9.2f}x"
+            print(line)
+        print()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", default="build/benchmarks/hps_bench")
@@ -259,6 +288,8 @@ def main():
                 print(line)
                 summary[f"{t}/{m}/{c}"] = entry
         print()
+    if len(thread_list) > 1:
+        print_scaling(records, thread_list, args.model_list, [v for v, _ in variants], summary)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"records": records, "summary": summary, "loads": loads}, f, indent=1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of README's "Performance" section, in one command:
-#   scripts/bench.sh [--quick]
+#   scripts/bench.sh [--quick] [--scaling]
 # builds hps_bench and hpsgen (Release) in build-bench/ (HPS_BENCH_BUILD to change it),
 # then prints: the machine; the per-layer breakdown and the SGEMM roof (hps_bench, 1
 # thread); hpsgen against PyTorch for Model-040/108/189 at 1 and 2 threads
@@ -8,6 +8,9 @@
 # cost and throughput for two packings, one single-threaded trainer per core and one
 # trainer with every core (benchmarks/grid_throughput.py, 12-point subset).
 # --quick: fewer repeats and steps (a check that everything runs, not figures).
+# --scaling: instead, Model-108's training speed-up from 1 thread to every core (1, 2, 4, 8,
+#   12, 16, ... up to nproc) for hpsgen and PyTorch side by side, OpenMP's default wait
+#   policy (as under Slurm, where a task's cores are its own); meant for an idle machine.
 #
 # OpenBLAS is the second SGEMM roof and PyTorch's BLAS for "torch+openblas": the system's
 # (Debian libopenblas0-pthread) when installed, else Debian's package unpacked into the
@@ -18,10 +21,21 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${HPS_BENCH_BUILD:-$root/build-bench}
-repeats=5 steps=20 grid_steps=300
-if [[ ${1:-} == --quick ]]; then
-    repeats=1 steps=5 grid_steps=50
-fi
+repeats=5 steps=20 grid_steps=300 scaling=0
+for arg in "$@"; do
+    case $arg in
+        --quick) repeats=1 steps=5 grid_steps=50 ;;
+        --scaling) scaling=1 ;;
+        -h | --help)
+            sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *)
+            echo "bench: unknown option $arg (--quick, --scaling, --help)" >&2
+            exit 2
+            ;;
+    esac
+done
 
 echo "== building hps_bench and hpsgen in $build"
 mkdir -p "$build"
@@ -63,6 +77,19 @@ lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|L2 cache|L3 cache):'
 echo "SIMD flags: $(grep -m1 -o -w -E 'avx2|fma|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure; ratios are taken within one run)"
 echo "OpenBLAS: ${openblas:-not found}"
+
+if ((scaling)); then
+    cores=$(nproc)
+    list=""
+    for t in 1 2 4 8 12 16 24 32 48 64; do ((t <= cores)) && list+="${list:+,}$t"; done
+    [[ ,$list, == *,$cores,* ]] || list+=",$cores"
+    echo
+    echo "== Model-108, training step (batch 128, Adam): threads $list"
+    /usr/bin/python3 "$root/benchmarks/compare_torch.py" --bench "$build/benchmarks/hps_bench" \
+        --openblas "${openblas:-none}" --repeats "$repeats" --steps "$steps" --models 108 --threads "$list" \
+        --wait-policy unset --json "$build/scaling.json"
+    exit 0
+fi
 
 echo
 echo "== where a training step's time goes: layers, Adam, and the SGEMM roof (1 thread)"
