@@ -22,8 +22,9 @@
 // its indentation, with a blank line after it when the source had one before that item),
 // a comment after code goes at the end of that code's printed line ("  # ..."), and so
 // does a comment inside a multi-line value or expression; a printed line that has one
-// already is followed by the others on lines of their own. None is dropped or merged,
-// whatever the layout, and fmt of fmt's output changes nothing (tests/parser).
+// already is followed by the others on lines of their own. Trailing comments of
+// consecutive lines of one block start in one column (align_trailing). None is dropped
+// or merged, whatever the layout, and fmt of fmt's output changes nothing (tests/parser).
 #include "dsl/parse.hpp"
 #include "grammar/chars.hpp"
 
@@ -217,6 +218,7 @@ private:
         while (next_ < comments_.size() && comments_[next_].begin < limit) {
             const comment& c = comments_[next_++];
             if (pending_.empty() && !line_has_comment_) {
+                trailing_at_.push_back(out.size());
                 out += "  ";
                 out.append(text, c.begin, c.end - c.begin);
                 line_has_comment_ = true;
@@ -265,6 +267,42 @@ private:
     std::size_t next_ = 0;  // the first comment not printed yet
     std::vector<comment> pending_;  // trailing comments beyond the first of the line being printed
     bool line_has_comment_ = false;
+    std::vector<std::size_t> trailing_at_;  // where in `out` each trailing comment's line's code ends
+
+public:
+    // Trailing comments on consecutive lines of one block start in one column, two spaces
+    // after the longest code among those lines (as gofmt aligns them); a line without one,
+    // a blank line or another indentation (a block's opening line) ends the run. Widths
+    // count characters (UTF-8 code points), not bytes.
+    void align_trailing() {
+        struct mark {
+            std::size_t at, line, width, indent;
+        };
+        std::vector<mark> marks;
+        std::size_t line = 0, line_start = 0, scanned = 0;
+        for (std::size_t at : trailing_at_) {
+            for (; scanned < at; ++scanned)
+                if (out[scanned] == '\n') ++line, line_start = scanned + 1;
+            std::size_t width = 0, indent = 0;
+            for (std::size_t i = line_start; i < at; ++i) width += (static_cast<unsigned char>(out[i]) & 0xC0) != 0x80;
+            while (line_start + indent < at && out[line_start + indent] == ' ') ++indent;
+            marks.push_back({at, line, width, indent});
+        }
+        // from the last run backwards, so that the earlier positions stay valid
+        for (std::size_t end = marks.size(); end > 0;) {
+            std::size_t begin = end - 1;
+            while (begin > 0 && marks[begin - 1].line + 1 == marks[begin].line &&
+                   marks[begin - 1].indent == marks[begin].indent)
+                --begin;
+            std::size_t column = 0;
+            for (std::size_t i = begin; i < end; ++i) column = std::max(column, marks[i].width);
+            for (std::size_t i = end; i-- > begin;) out.insert(marks[i].at, column - marks[i].width, ' ');
+            end = begin;
+        }
+        trailing_at_.clear();
+    }
+
+private:
 
     void statement(const ast::statement& st) {
         out += st.head.name;
@@ -420,6 +458,7 @@ std::string print(const ast::study_file& file) {
 std::string print(const ast::study_file& file, const source& src) {
     printer p(&src);
     p.file(file);
+    p.align_trailing();
     return std::move(p.out);
 }
 

@@ -79,6 +79,28 @@ TEST_CASE("fmt keeps comments where they were: own lines before their statement,
     CHECK(hps::print(q.file, *q.src) == "study s\n\nnetwork {\n  dense units {8, 16}  # small\n}\n");
 }
 
+TEST_CASE("fmt aligns the trailing comments of consecutive lines of one block") {
+    // consecutive lines align; a line without a comment and the block's opening line
+    // (another indentation) each end a run; widths count characters, not UTF-8 bytes
+    // (fmt keeps no blank line inside a block, so none ends a run there)
+    auto p = parse_text("study s \"d\"  # the description\ndata { # open\n  train \"données.npz\" # a\n"
+                        "  target classes 10     # b\n  split 0.1\n  scale 1/255 # c\n  seed 1 # d\n}\n");
+    REQUIRE_MESSAGE(p.ok, p.errors());
+    std::string const printed = hps::print(p.file, *p.src);
+    CHECK(printed ==
+          "study s \"d\"  # the description\n\n"
+          "data {  # open\n"
+          "  train \"données.npz\"  # a\n"
+          "  target classes 10    # b\n"
+          "  split 0.1\n"
+          "  scale 1/255  # c\n"
+          "  seed 1       # d\n"
+          "}\n");
+    auto again = parse_text(printed, "printed.hps");
+    REQUIRE_MESSAGE(again.ok, again.errors());
+    CHECK(hps::print(again.file, *again.src) == printed);  // aligned input stays as it is
+}
+
 TEST_CASE("syntax: each malformed spec gets its exact diagnostic") {
     auto specs = golden_specs("syntax");
     CHECK(specs.size() >= 15);
