@@ -51,9 +51,9 @@ public:
                   "conv1d: the kernel is longer than the input under VALID padding "
                   "(kernel_size <= input_length fails: the values are in the note below); use padding same or a smaller kernel");
 
-    static constexpr int out_length = detail::conv_out_size(input_length, K, S, is_same);
-    static constexpr int pad_left = detail::conv_pad_total(input_length, K, S, is_same) / 2;
-    static constexpr int pad_right = detail::conv_pad_total(input_length, K, S, is_same) - pad_left;
+    static constexpr int out_length = detail::conv::out_size(input_length, K, S, is_same);
+    static constexpr int pad_left = detail::conv::pad_total(input_length, K, S, is_same) / 2;
+    static constexpr int pad_right = detail::conv::pad_total(input_length, K, S, is_same) - pad_left;
     static constexpr bool symmetric_padding = pad_left == pad_right;
 
     static constexpr int patch_size = K * channels;  // K*C

@@ -58,15 +58,15 @@ public:
                   "input_height and input_width fails: the values are in the note below); use padding same or a "
                   "smaller kernel");
 
-    static constexpr int out_depth = detail::conv_out_size(input_depth, K, S, is_same);
-    static constexpr int out_height = detail::conv_out_size(input_height, K, S, is_same);
-    static constexpr int out_width = detail::conv_out_size(input_width, K, S, is_same);
-    static constexpr int pad_front = detail::conv_pad_total(input_depth, K, S, is_same) / 2;
-    static constexpr int pad_back = detail::conv_pad_total(input_depth, K, S, is_same) - pad_front;
-    static constexpr int pad_top = detail::conv_pad_total(input_height, K, S, is_same) / 2;
-    static constexpr int pad_bottom = detail::conv_pad_total(input_height, K, S, is_same) - pad_top;
-    static constexpr int pad_left = detail::conv_pad_total(input_width, K, S, is_same) / 2;
-    static constexpr int pad_right = detail::conv_pad_total(input_width, K, S, is_same) - pad_left;
+    static constexpr int out_depth = detail::conv::out_size(input_depth, K, S, is_same);
+    static constexpr int out_height = detail::conv::out_size(input_height, K, S, is_same);
+    static constexpr int out_width = detail::conv::out_size(input_width, K, S, is_same);
+    static constexpr int pad_front = detail::conv::pad_total(input_depth, K, S, is_same) / 2;
+    static constexpr int pad_back = detail::conv::pad_total(input_depth, K, S, is_same) - pad_front;
+    static constexpr int pad_top = detail::conv::pad_total(input_height, K, S, is_same) / 2;
+    static constexpr int pad_bottom = detail::conv::pad_total(input_height, K, S, is_same) - pad_top;
+    static constexpr int pad_left = detail::conv::pad_total(input_width, K, S, is_same) / 2;
+    static constexpr int pad_right = detail::conv::pad_total(input_width, K, S, is_same) - pad_left;
     static constexpr bool symmetric_padding = pad_front == pad_back && pad_top == pad_bottom && pad_left == pad_right;
 
     static constexpr int patch_size = K * K * K * channels;                   // K3C
