@@ -48,6 +48,11 @@
 // the same note in its own headers).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
+// GCC 12 (-Wall, -O3 -march=native) warns that Eigen's AVX-512 pmax (the fused ReLU)
+// uses an uninitialised register (the undefined pass-through operand of its masked
+// intrinsic, by design) once inlined into the tiles: a false positive.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace hps::detail::conv {
 
