@@ -1,11 +1,21 @@
 // Nothing allocates in a training step (docs/runtime.md): Model-108 of workload 1 at batch
-// 128 (convolutions, pools, dense layers with detail::gemm, dropout, Adam), counted by
-// interposing malloc and its aligned forms (what Eigen and operator new call), with 1 and
-// 2 OpenMP threads. Not under AddressSanitizer, which interposes malloc itself.
+// 128 (convolutions, pools, dense layers with detail::gemm, dropout, Adam), the cluster
+// counter's 1-D CNN at batch 250 (conv1d, maxpool1d, globalavgpool, RMSprop, MAE) and the
+// printability 3-D CNN at batch 16 (conv3d, batchnorm, maxpool3d, dropout, Adam, BCE),
+// counted by interposing malloc and its aligned forms (what Eigen and operator new call),
+// with 1 and 2 OpenMP threads. Not under AddressSanitizer, which interposes malloc itself.
 #include "test_support.hpp"
+
+#include <hps/layers/batchnorm.hpp>
+#include <hps/layers/conv1d.hpp>
+#include <hps/layers/conv3d.hpp>
+#include <hps/layers/globalavgpool.hpp>
+#include <hps/layers/pool1d.hpp>
+#include <hps/layers/pool3d.hpp>
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -41,11 +51,13 @@ extern "C" void* aligned_alloc(std::size_t align, std::size_t n) {
 
 using namespace hps;
 
-TEST_CASE("a training step of Model-108 allocates nothing") {
 #if HPS_COUNT_ALLOCATIONS
-    using net = network<shape<28, 28, 1>, conv2d<16, 5, 5, same, relu>, maxpool2d<2>, conv2d<32, 5, 5, same, relu>,
-                        maxpool2d<2>, dense<640, relu>, dropout<0.25>, dense<2>>;
-    using model = net::instance<128>;
+// The allocations of 3 training steps of Net at batch B (loss Loss, optimizer `opt_name`)
+// after a first step, with 1 and 2 threads: each must be 0.
+template <class Net, int B, class Loss>
+void check_training_steps(const char* opt_name) {
+    using model = typename Net::template instance<B>;
+    constexpr int out = model::out_size;
     for (int threads : {1, 2}) {
 #if defined(_OPENMP)
         omp_set_num_threads(threads);
@@ -53,14 +65,14 @@ TEST_CASE("a training step of Model-108 allocates nothing") {
         auto m = std::make_unique<model>();
         rng init(1), drop(2);
         m->init(init);
-        optimizer opt("adam", {{"lr", 1e-5}}, model::num_params);
+        optimizer opt(opt_name, {{"lr", 1e-5}}, model::num_params);
         context ctx;
         ctx.gen = &drop;
-        buffer x(std::size_t(model::in_size) * 128, 0.5f), y(2 * 128, 1.0f), dy(2 * 128);
+        buffer x(std::size_t(model::in_size) * B, 0.5f), y(std::size_t(out) * B, 1.0f), dy(std::size_t(out) * B);
         auto step = [&] {
             m->zero_grads();
-            const float* out = m->forward(x.data(), ctx);
-            mse_half::compute<2, 128>(out, y.data(), dy.data(), 128);
+            const float* o = m->forward(x.data(), ctx);
+            Loss::template compute<out, B>(o, y.data(), dy.data(), B);
             m->backward(dy.data(), ctx);
             opt.step(m->params(), m->grads());
         };
@@ -75,6 +87,29 @@ TEST_CASE("a training step of Model-108 allocates nothing") {
 #if defined(_OPENMP)
     omp_set_num_threads(omp_get_num_procs());
 #endif
+}
+#endif
+
+TEST_CASE("a training step of Model-108 allocates nothing") {
+#if HPS_COUNT_ALLOCATIONS
+    using net = network<shape<28, 28, 1>, conv2d<16, 5, 5, same, relu>, maxpool2d<2>, conv2d<32, 5, 5, same, relu>,
+                        maxpool2d<2>, dense<640, relu>, dropout<0.25>, dense<2>>;
+    check_training_steps<net, 128, mse_half>("adam");
+#else
+    MESSAGE("skipped under AddressSanitizer");
+#endif
+}
+
+TEST_CASE("a training step of the cluster counter (conv1d) and the printability CNN (conv3d) allocates nothing") {
+#if HPS_COUNT_ALLOCATIONS
+    // examples/clustercount.hps (first grid point) and examples/printability.hps
+    using clustercount = network<shape<1024, 1>, conv1d<16, 5, same, relu>, maxpool1d<2>, conv1d<32, 3, same, relu>,
+                                 maxpool1d<2>, conv1d<32, 3, same, relu>, globalavgpool, dense<64, relu>, dense<1>>;
+    check_training_steps<clustercount, 250, mae>("rmsprop");
+    using printability = network<shape<32, 32, 32, 1>, conv3d<8, 3, same, relu>, batchnorm, maxpool3d<2>,
+                                 conv3d<16, 3, same, relu>, batchnorm, maxpool3d<2>, conv3d<32, 3, same, relu>, maxpool3d<2>,
+                                 dense<64, relu>, dropout<0.25>, dense<1>>;
+    check_training_steps<printability, 16, bce_logits>("adam");
 #else
     MESSAGE("skipped under AddressSanitizer");
 #endif

@@ -11,7 +11,7 @@
 // one by one, ties to the first maximum), and repeated use: a layer that has already run
 // other batches gives bit for bit what a fresh one gives, and a second backward without
 // zeroing doubles the gradients (a training step's calls, which single calls never test).
-#include "test_support.hpp"
+#include "reference_support.hpp"
 
 #include <cmath>
 #include <memory>
@@ -19,22 +19,11 @@
 
 using namespace hps;
 using hps_test::bound_layer;
+using hps_test::act_value;
+using hps_test::check_repeated;
+using hps_test::relative_error;
 
 namespace {
-
-double relative_error(const std::vector<double>& ref, const float* got) {
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < ref.size(); ++i) {
-        diff = std::max(diff, std::fabs(ref[i] - double(got[i])));
-        scale = std::max(scale, std::fabs(ref[i]));
-    }
-    return diff / (scale + 1e-30);
-}
-
-template <class Act>
-double act_value(double z) {
-    return double(Act::value(float(z)));
-}
 
 // conv2d<F, K, K, Pad, Act, S, S> on In (H, W, C), batch B, against loops over every index
 template <class In, int F, int K, class Pad, class Act, int S, int B>
@@ -42,20 +31,10 @@ void check_conv(bool first_layer) {
     using L = typename conv2d<F, K, K, Pad, Act, S, S>::template impl<In, B>;
     constexpr int H = In::dims[0], W = In::dims[1], C = In::dims[2];
     constexpr int Ho = L::out_height, Wo = L::out_width, Kp = K * K * C;
-    auto bl = std::make_unique<bound_layer<L>>();
-    rng gen(17);
-    bl->layer.init(gen);
-    for (std::size_t i = L::num_weights; i < L::num_params; ++i) bl->params[i] = float(0.2 * gen.normal());
-    const auto x = hps_test::normal_vector(std::size_t(In::size) * B, gen);
-    const auto dy = hps_test::normal_vector(std::size_t(L::out_shape::size) * B, gen);
-    std::vector<float> y(dy.size()), dx(x.size(), 12345.0f);
-    context ctx;
-    bl->layer.forward(x.data(), y.data(), ctx);
-    std::fill(bl->grads.begin(), bl->grads.end(), 0.0f);
-    bl->layer.backward(x.data(), y.data(), dy.data(), first_layer ? nullptr : dx.data(), ctx);
-
-    const float* w = bl->params.data();  // (F, K) column-major, k = (kh*K + kw)*C + c
-    const float* b = w + L::num_weights;
+    const hps_test::layer_pass<L, B> run(17, first_layer);
+    const auto &x = run.x, &dy = run.dy, &y = run.y, &dx = run.dx;
+    const float* w = run.weights();  // (F, K) column-major, k = (kh*K + kw)*C + c
+    const float* b = run.bias();
     std::vector<double> ry(y.size()), rdw(L::num_weights, 0.0), rdb(F, 0.0), rdx(x.size(), 0.0);
     auto in_at = [&](int s, int ih, int iw, int c) { return (std::size_t(s) * H * W + std::size_t(ih) * W + iw) * C + c; };
     for (int s = 0; s < B; ++s)
@@ -88,8 +67,8 @@ void check_conv(bool first_layer) {
     INFO("conv2d<" << F << ", " << K << "> on " << H << "x" << W << "x" << C << ", stride " << S << ", batch " << B
                    << (first_layer ? ", first layer" : ""));
     CHECK(relative_error(ry, y.data()) < 1e-5);
-    CHECK(relative_error(rdw, bl->grads.data()) < 1e-4);
-    CHECK(relative_error(rdb, bl->grads.data() + L::num_weights) < 1e-4);
+    CHECK(relative_error(rdw, run.weight_grads()) < 1e-4);
+    CHECK(relative_error(rdb, run.bias_grads()) < 1e-4);
     if (!first_layer) CHECK(relative_error(rdx, dx.data()) < 1e-4);
     (void)Kp;
 }
@@ -98,18 +77,9 @@ void check_conv(bool first_layer) {
 template <int In, int Out, class Act, int B>
 void check_dense() {
     using L = typename dense<Out, Act>::template impl<shape<In>, B>;
-    auto bl = std::make_unique<bound_layer<L>>();
-    rng gen(23);
-    bl->layer.init(gen);
-    for (std::size_t i = L::num_weights; i < L::num_params; ++i) bl->params[i] = float(0.2 * gen.normal());
-    const auto x = hps_test::normal_vector(std::size_t(In) * B, gen);
-    const auto dy = hps_test::normal_vector(std::size_t(Out) * B, gen);
-    std::vector<float> y(dy.size()), dx(x.size(), 12345.0f);
-    context ctx;
-    bl->layer.forward(x.data(), y.data(), ctx);
-    std::fill(bl->grads.begin(), bl->grads.end(), 0.0f);
-    bl->layer.backward(x.data(), y.data(), dy.data(), dx.data(), ctx);
-    const float* w = bl->params.data();  // (Out, In) column-major
+    const hps_test::layer_pass<L, B> run(23, false);
+    const auto &x = run.x, &dy = run.dy, &y = run.y, &dx = run.dx;
+    const float* w = run.weights();  // (Out, In) column-major
     std::vector<double> ry(y.size()), rdw(L::num_weights, 0.0), rdb(Out, 0.0), rdx(x.size(), 0.0);
     for (int s = 0; s < B; ++s)
         for (int o = 0; o < Out; ++o) {
@@ -125,8 +95,8 @@ void check_dense() {
         }
     INFO("dense<" << Out << "> on " << In << ", batch " << B);
     CHECK(relative_error(ry, y.data()) < 1e-5);
-    CHECK(relative_error(rdw, bl->grads.data()) < 1e-4);
-    CHECK(relative_error(rdb, bl->grads.data() + L::num_weights) < 1e-4);
+    CHECK(relative_error(rdw, run.weight_grads()) < 1e-4);
+    CHECK(relative_error(rdb, run.bias_grads()) < 1e-4);
     CHECK(relative_error(rdx, dx.data()) < 1e-4);
 }
 
@@ -168,54 +138,6 @@ void check_maxpool(bool ties) {
                       << (ties ? ", ties" : ""));
     CHECK(y == ry);
     CHECK(dx == rdx);  // each dy lands on its window's first maximum
-}
-
-// Repeated use, as training calls a layer: (1) after forward/backward on other batches,
-// forward/backward on (x, dy) with zeroed gradients gives bit for bit what a fresh layer
-// with the same parameters gives (no state left from earlier calls: scratch, padded
-// copies, accumulators); (2) a second forward/backward without zeroing doubles the
-// gradients (backward adds).
-template <class L, int B>
-void check_repeated(bool first_layer) {
-    constexpr std::size_t n_in = std::size_t(L::in_shape::size) * B, n_out = std::size_t(L::out_shape::size) * B;
-    auto used = std::make_unique<bound_layer<L>>();
-    auto fresh = std::make_unique<bound_layer<L>>();
-    rng gen(31);
-    used->layer.init(gen);
-    for (std::size_t i = L::num_weights; i < L::num_params; ++i) used->params[i] = float(0.2 * gen.normal());
-    std::copy(used->params.begin(), used->params.end(), fresh->params.begin());
-    // earlier batches: other inputs, gradients and scales, some negative (ReLU kinks move)
-    context ctx;
-    std::vector<float> y(n_out), dx(n_in);
-    for (int k = 0; k < 3; ++k) {
-        const auto xk = hps_test::normal_vector(n_in, gen, 1.0 + k);
-        const auto dyk = hps_test::normal_vector(n_out, gen, 3.0);
-        used->layer.forward(xk.data(), y.data(), ctx);
-        used->layer.backward(xk.data(), y.data(), dyk.data(), first_layer ? nullptr : dx.data(), ctx);
-    }
-    const auto x = hps_test::normal_vector(n_in, gen), dy = hps_test::normal_vector(n_out, gen);
-    auto pass = [&](bound_layer<L>& bl, std::vector<float>& yo, std::vector<float>& dxo) {
-        bl.layer.forward(x.data(), yo.data(), ctx);
-        bl.layer.backward(x.data(), yo.data(), dy.data(), first_layer ? nullptr : dxo.data(), ctx);
-    };
-    std::fill(used->grads.begin(), used->grads.end(), 0.0f);
-    std::vector<float> y_used(n_out), dx_used(n_in, 0.0f), y_fresh(n_out), dx_fresh(n_in, 0.0f);
-    pass(*used, y_used, dx_used);
-    pass(*fresh, y_fresh, dx_fresh);
-    CHECK(y_used == y_fresh);
-    CHECK(dx_used == dx_fresh);
-    CHECK(std::vector<float>(used->grads.begin(), used->grads.end()) ==
-          std::vector<float>(fresh->grads.begin(), fresh->grads.end()));
-    if constexpr (L::num_params > 0) {
-        const std::vector<float> once(fresh->grads.begin(), fresh->grads.end());
-        pass(*fresh, y_fresh, dx_fresh);
-        double worst = 0, scale = 0;
-        for (std::size_t i = 0; i < once.size(); ++i) {
-            worst = std::max(worst, std::fabs(double(fresh->grads[i]) - 2.0 * once[i]));
-            scale = std::max(scale, std::fabs(double(once[i])));
-        }
-        CHECK(worst <= 1e-6 * scale);
-    }
 }
 
 }  // namespace

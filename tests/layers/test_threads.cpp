@@ -1,11 +1,14 @@
-// The layers' OpenMP paths: conv2d (samples and dW tiles shared out between threads) and
-// dense (detail::gemm cuts C into blocks of rows or columns) give the same results with
-// 1 and 2 threads, at workload 1's and the gradation example's shapes, where those paths
-// are taken. CMakeLists.txt runs this suite twice: as it is, and under OMP_THREAD_LIMIT=1
+// The layers' OpenMP paths: conv2d, conv1d and conv3d (samples and dW tiles shared out
+// between threads) and dense (detail::gemm cuts C into blocks of rows or columns) give the
+// same results with 1 and 2 threads, at workload 1's, the gradation, cluster counter and
+// printability examples' shapes, where those paths are taken. CMakeLists.txt runs this suite twice: as it is, and under OMP_THREAD_LIMIT=1
 // (layers.threads_limited), where OpenMP gives every region fewer threads than
 // omp_get_max_threads() says (as OMP_DYNAMIC may on a busy machine): the layers must still
 // do every share of the work, so "2 threads" must still equal 1 thread.
 #include "test_support.hpp"
+
+#include <hps/layers/conv1d.hpp>
+#include <hps/layers/conv3d.hpp>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -113,4 +116,16 @@ TEST_CASE("threads: the gradation example's layers, 1 and 2 threads") {
     check_exact<dense<128, relu>::impl<shape<4, 4, 32>, 16>, 16>();
     check_close<dense<5, linear>::impl<shape<32>, 16>, 16>();
     check_close<dense<6, relu>::impl<shape<3000>, 128>, 128>();  // gemm forward and dW, split in columns
+}
+
+TEST_CASE("threads: the cluster counter's conv1d and the printability conv3d layers, 1 and 2 threads") {
+    // dW tiles are summed over the batch by one thread each, in a fixed order: identical
+    check_exact<conv1d<16, 5, same, relu>::impl<shape<1024, 1>, 250>, 250>();
+    check_exact<conv1d<32, 7, same, relu>::impl<shape<512, 16>, 250>, 250>();
+    check_exact<conv1d<32, 3, same, relu>::impl<shape<256, 32>, 250>, 250>();
+    check_exact<conv1d<5, 4, same, hps::tanh, 2>::impl<shape<13, 3>, 3>, 3>();
+    check_exact<conv3d<8, 3, same, relu>::impl<shape<32, 32, 32, 1>, 16>, 16>();
+    check_exact<conv3d<16, 3, same, relu>::impl<shape<16, 16, 16, 8>, 16>, 16>();
+    check_exact<conv3d<32, 3, same, relu>::impl<shape<8, 8, 8, 16>, 16>, 16>();
+    check_exact<conv3d<6, 2, same, linear, 2>::impl<shape<5, 6, 7, 3>, 3>, 3>();
 }

@@ -1,19 +1,23 @@
-// Direct-convolution kernels for conv2d, specialised on every size at compile time.
+// Direct-convolution kernels for conv1d, conv2d and conv3d, specialised on every size at
+// compile time, and the driver the three layers share (direct_conv, at the end).
 //
-// A generic GEMM sees conv2's products as thin ((32 x 400) x (400 x 25088) and its
-// transposes) and needs an im2col copy of the input 25 times its size; these kernels
-// read the zero-padded input sample in place and keep a register tile of the output
-// (or of dW) for the whole reduction:
+// A generic GEMM sees a convolution's products as thin ((32 x 400) x (400 x 25088) and its
+// transposes for conv2 of Model-108) and needs an im2col copy of the input 25 (or, for a
+// 3 x 3 x 3 kernel, 27) times its size; these kernels read the zero-padded input sample in
+// place and keep a register tile of the output (or of dW) for the whole reduction:
 //
-//   xpad   one sample (Hp, Wp, C), C fastest, with the padding as zeros around it;
-//          the patch of output pixel (oh, ow) for kernel row kh is the contiguous run
-//          xpad[((oh*SH + kh)*Wp + ow*SW)*C + r], r < R = KW*C
-//   fwd    y(:, pixel) = b + sum_{kh, r} W(:, kh*R + r) * xpad[...]: a tile of MR packets of
+//   xpad   one sample (Dp, Hp, Wp, C), C fastest, with the padding as zeros around it
+//          (Dp = 1 for conv2d, Dp = Hp = 1 for conv1d); the patch of output pixel
+//          (od, oh, ow) is KD*KH kernel rows q = kd*KH + kh, each the contiguous run
+//          xpad[(od*SD + kd)*Plane + (oh*SH + kh)*Row + ow*SW*C + r], r < R = KW*C
+//          (Row = Wp*C, Plane = Hp*Row)
+//   fwd    y(:, pixel) = b + sum_{q, r} W(:, q*R + r) * xpad[...]: a tile of MR packets of
 //          filters x NR pixels of one output row; W's columns are loaded, the input
 //          broadcast; bias in the accumulators' start, ReLU on them before the store
-//   dW     dW(:, kh*R + r) += sum_pixels dz(:, pixel) * xpad[...]: a tile of MR packets of
-//          filters x (KHT kernel rows x RT run positions), over every pixel of a sample
-//   dX     dxpad[((oh*SH + kh)*Wp + ow*SW)*C + r] += sum_f Wt_kh(r, f) dz(f, pixel): a tile
+//   dW     dW(:, q*R + r) += sum_pixels dz(:, pixel) * xpad[...]: a tile of MR packets of
+//          filters x (KDT kernel planes x KHT kernel rows x RT run positions), over every
+//          pixel of a sample
+//   dX     dxpad[row q of the pixel's patch + r] += sum_f Wt_q(r, f) dz(f, pixel): a tile
 //          of PB packets of the run x NR pixels, added to the padded gradient in pixel
 //          order (neighbouring runs overlap); Wt is W transposed per kernel row with the
 //          run padded to whole packets with zeros, so the padding lanes add exactly 0
@@ -21,9 +25,12 @@
 // Tiles are chosen at compile time by a small cost model (choose_*: FMAs and loads per
 // inner step, two of each per cycle, at least the FMA latency) for the register count
 // of the target (32 vector registers with AVX-512, else 16). Packets are Eigen's
-// (AVX-512, AVX2+FMA, SSE, or plain floats without vectorisation).
+// (AVX-512, AVX2+FMA, SSE, or plain floats without vectorisation). dense uses the forward
+// and dW tiles too (a dense layer is a 1 x 1 convolution over a batch of one pixel each).
 #pragma once
 
+#include "hps/activations.hpp"
+#include "hps/core.hpp"
 #include "hps/layers/common.hpp"
 
 #include <Eigen/Core>
@@ -31,13 +38,21 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 // Eigen's packet types (__m512 and kin) as template arguments: GCC notes that their
 // alignment attributes are not part of the type, which is harmless here (Eigen silences
 // the same note in its own headers).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
+// GCC 12 (-Wall, -O3 -march=native) warns that Eigen's AVX-512 pmax (the fused ReLU)
+// uses an uninitialised register (the undefined pass-through operand of its masked
+// intrinsic, by design) once inlined into the tiles: a false positive.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace hps::detail::conv {
 
@@ -68,7 +83,7 @@ constexpr double step_cycles(int fmas, int loads) {
 }
 
 struct tile_shape {
-    int a = 1, b = 1, c = 1;
+    int a = 1, b = 1, c = 1, d = 1;
 };
 
 // forward: MR packets (of mp) x NR pixels (of a row of wo)
@@ -87,24 +102,27 @@ constexpr tile_shape choose_fwd(int mp, int wo) {
     return best;
 }
 
-// dW: MR packets (of mp) x KHT kernel rows (of kh) x RT run positions (of r)
-constexpr tile_shape choose_dw(int mp, int kh, int r) {
+// dW: MR packets (of mp) x KDT kernel planes (of kd) x KHT kernel rows (of kh) x RT run
+// positions (of r); returned as {MR, KHT, RT, KDT}
+constexpr tile_shape choose_dw(int mp, int kh, int r, int kd = 1) {
     tile_shape best;
     double best_cost = 1e300;
     for (int mr = 1; mr <= std::min(mp, 4); ++mr) {
         if (mp % mr) continue;
-        for (int kht = 1; kht <= kh; ++kht) {
-            for (int rt = 1; rt <= r && mr * kht * rt + mr + 1 <= vector_registers; ++rt) {
-                double cost = 0;
-                for (int k0 = 0; k0 < kh; k0 += kht)
-                    for (int r0 = 0; r0 < r; r0 += rt) {
-                        const int n = std::min(kht, kh - k0) * std::min(rt, r - r0);
-                        cost += step_cycles(mr * n, mr + n) + 0.05 * mr * n;  // + the tile's store per sample
-                    }
-                cost *= mp / mr;
-                if (cost < best_cost - 1e-9) best_cost = cost, best = {mr, kht, rt};
+        for (int kdt = 1; kdt <= kd; ++kdt)
+            for (int kht = 1; kht <= kh; ++kht) {
+                for (int rt = 1; rt <= r && mr * kdt * kht * rt + mr + 1 <= vector_registers; ++rt) {
+                    double cost = 0;
+                    for (int d0 = 0; d0 < kd; d0 += kdt)
+                        for (int k0 = 0; k0 < kh; k0 += kht)
+                            for (int r0 = 0; r0 < r; r0 += rt) {
+                                const int n = std::min(kdt, kd - d0) * std::min(kht, kh - k0) * std::min(rt, r - r0);
+                                cost += step_cycles(mr * n, mr + n) + 0.05 * mr * n;  // + the tile's store per sample
+                            }
+                    cost *= mp / mr;
+                    if (cost < best_cost - 1e-9) best_cost = cost, best = {mr, kht, rt, kdt};
+                }
             }
-        }
     }
     return best;
 }
@@ -140,9 +158,10 @@ inline void store_lanes(float* dst, const P& v, int n) {
 }
 
 // ------------------------------------------------------------------ forward tile
-// y[j*ldy + m*L + i] = act(bias + sum_{kh<KH, r<R} w[(kh*R + r)*ldw + m*L + i] * x[kh*XRow + j*XPix + r])
+// y[j*ldy + m*L + i] = act(bias + sum_{kd<KD, kh<KH, r<R} w[((kd*KH + kh)*R + r)*ldw + m*L + i]
+//                                                      * x[kd*XPlane + kh*XRow + j*XPix + r])
 // for j < NR pixels, MR packets of filters; rows >= valid (the padded filters) are not stored.
-template <class P, int MR, int NR, int KH, int R, int XPix, int XRow, bool Relu>
+template <class P, int MR, int NR, int KH, int R, int XPix, int XRow, bool Relu, int KD = 1, int XPlane = 0>
 inline void fwd_tile(const float* __restrict w, int ldw, const float* __restrict bias, const float* __restrict x,
                      float* __restrict y, int ldy, int valid) {
     constexpr int L = lanes<P>;
@@ -153,9 +172,9 @@ inline void fwd_tile(const float* __restrict w, int ldw, const float* __restrict
 #pragma GCC unroll 32
         for (int j = 0; j < NR; ++j) acc[m][j] = b;
     }
-    for (int kh = 0; kh < KH; ++kh) {
-        const float* xr = x + kh * XRow;
-        const float* wr = w + std::size_t(kh) * R * ldw;
+    for (int q = 0; q < KD * KH; ++q) {  // kernel row q = kd*KH + kh
+        const float* xr = x + (q / KH) * XPlane + (q % KH) * XRow;
+        const float* wr = w + std::size_t(q) * R * ldw;
         for (int r = 0; r < R; ++r) {
             P a[MR];
 #pragma GCC unroll 8
@@ -181,28 +200,29 @@ inline void fwd_tile(const float* __restrict w, int ldw, const float* __restrict
 }
 
 // ------------------------------------------------------------------ dW tile
-// dw[(kh*R + r)*ldw + m*L + i] += sum over the pixels (oh < HO, ow < WO) of
-//   dz[(oh*WO + ow)*ldz + m*L + i] * x[oh*XOutRow + ow*XPix + kh*XRow + r]
-// for kh < KHT, r < RT, MR packets of filters; rows >= valid are not stored.
-template <class P, int MR, int KHT, int RT, int R, int HO, int WO, int XPix, int XRow, int XOutRow>
+// dw[((kd*KH + kh)*R + r)*ldw + m*L + i] += sum over the pixels (od < DO, oh < HO, ow < WO) of
+//   dz[((od*HO + oh)*WO + ow)*ldz + m*L + i] * x[od*XOutPlane + oh*XOutRow + ow*XPix + kd*XPlane + kh*XRow + r]
+// for kd < KDT, kh < KHT, r < RT, MR packets of filters; rows >= valid are not stored.
+template <class P, int MR, int KHT, int RT, int R, int HO, int WO, int XPix, int XRow, int XOutRow, int KDT = 1, int KH = KHT,
+          int DO = 1, int XPlane = 0, int XOutPlane = 0>
 inline void dw_tile(const float* __restrict dz, int ldz, const float* __restrict x, float* __restrict dw, int ldw, int valid) {
     constexpr int L = lanes<P>;
-    constexpr int N = KHT * RT;
+    constexpr int N = KDT * KHT * RT;
     P acc[MR][N];
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 32
         for (int n = 0; n < N; ++n) acc[m][n] = ei::pset1<P>(0.0f);
-    for (int oh = 0; oh < HO; ++oh) {
+    for (int o = 0; o < DO * HO; ++o) {  // output row o = od*HO + oh
         for (int ow = 0; ow < WO; ++ow) {
-            const float* d = dz + std::size_t(oh * WO + ow) * ldz;
-            const float* xp = x + oh * XOutRow + ow * XPix;
+            const float* d = dz + std::size_t(o * WO + ow) * ldz;
+            const float* xp = x + (o / HO) * XOutPlane + (o % HO) * XOutRow + ow * XPix;
             P a[MR];
 #pragma GCC unroll 8
             for (int m = 0; m < MR; ++m) a[m] = ei::ploadu<P>(d + m * L);
 #pragma GCC unroll 32
             for (int n = 0; n < N; ++n) {
-                const P v = ei::pset1<P>(xp[(n / RT) * XRow + n % RT]);
+                const P v = ei::pset1<P>(xp[n / (KHT * RT) * XPlane + (n / RT) % KHT * XRow + n % RT]);
 #pragma GCC unroll 8
                 for (int m = 0; m < MR; ++m) acc[m][n] = ei::pmadd(a[m], v, acc[m][n]);
             }
@@ -210,7 +230,7 @@ inline void dw_tile(const float* __restrict dz, int ldz, const float* __restrict
     }
 #pragma GCC unroll 32
     for (int n = 0; n < N; ++n) {
-        float* col = dw + std::size_t((n / RT) * R + n % RT) * ldw;
+        float* col = dw + std::size_t((n / (KHT * RT) * KH + (n / RT) % KHT) * R + n % RT) * ldw;
 #pragma GCC unroll 8
         for (int m = 0; m < MR; ++m) {
             if (valid >= MR * L) ei::pstoreu(col + m * L, ei::padd(ei::ploadu<P>(col + m * L), acc[m][n]));
@@ -249,6 +269,315 @@ inline void dx_tile(const float* __restrict wt, int ldwt, const float* __restric
             ei::pstoreu(d, ei::padd(ei::ploadu<P>(d), acc[p][j]));
         }
 }
+
+// ------------------------------------------------------------------ the layers' driver
+// Output size and total padding of one dimension: valid (floored: trailing positions a
+// window cannot reach are ignored) or same (ceil(in/stride), TensorFlow's padding).
+constexpr int out_size(int in, int kernel, int stride, bool is_same) {
+    return is_same ? (in + stride - 1) / stride : (in >= kernel ? (in - kernel) / stride + 1 : 0);
+}
+constexpr int pad_total(int in, int kernel, int stride, bool is_same) {
+    if (!is_same) return 0;
+    const int total = (out_size(in, kernel, stride, true) - 1) * stride + kernel - in;
+    return total > 0 ? total : 0;
+}
+
+// f(std::integral_constant<int, n>) with n = the extent of the block of `Block` (of Total)
+// that starts at `at`: Block, or the tail Total % Block for the last one
+template <int Block, int Total, class Fn>
+inline void with_block(int at, Fn&& f) {
+    if (at < Total / Block * Block) f(std::integral_constant<int, Block>{});
+    else if constexpr (Total % Block != 0) f(std::integral_constant<int, Total % Block>{});
+}
+
+// A convolution (cross-correlation) of Filters filters of KD x KH x KW over channels-last
+// samples (D, H, W, C), strides (SD, SH, SW), activation Act fused, batch B: conv3d as it
+// is, conv2d with D = KD = SD = 1 and conv1d with H = KH = SH = 1 too. The layers derive
+// from it and add their names, static checks, export and torch modules.
+//
+//   x (D*H*W*C, B); y (Do*Ho*Wo*F, B), one sample (Do, Ho, Wo, F)
+//   W the column-major (F, K), K = KD*KH*KW*C, row ((kd*KH + kh)*KW + kw)*C + c; then b (F)
+//   forward   y(:, pixel) = act(b + W patch(pixel)); backward dZ = dy * act'(y),
+//             dW += sum_pixels dZ patch^T, db += rowsum(dZ), dx = the patches' W^T dZ added
+//             back where they came from (skipped when dx == nullptr)
+//
+// Each sample is copied zero-padded to (Dp, Hp, Wp, C); a patch is then KD*KH kernel rows,
+// each a contiguous run of R = KW*C floats at (od*SD + kd)*plane + (oh*SH + kh)*row +
+// ow*SW*C, and the kernels above keep register tiles of y, dW or dx over the whole
+// reduction. Threads take samples (forward, dx) or dW tiles (each summed over the batch by
+// one thread in a fixed order): results do not depend on the thread count.
+//
+// Scratch: the padded samples (B, Dp, Hp, Wp, C) (backward writes dx's padded form over
+// them, so call it once per forward); dZ (F', Do*Ho*Wo*B) unless the activation is linear
+// and F fills whole packets (F' = F rounded up to packets); W transposed per kernel row
+// (KD*KH, F, R') for dx, the run padded to whole packets; W and b padded to F' rows when F
+// does not fill whole packets.
+template <class Dims, class Kernel, class Stride, int Filters, bool Same, class Act, int B>
+class direct_conv {
+    static constexpr int KD = Kernel::dims[0], KH = Kernel::dims[1], KW = Kernel::dims[2];
+    static constexpr int SD = Stride::dims[0], SH = Stride::dims[1], SW = Stride::dims[2];
+
+public:
+    static constexpr int input_depth = Dims::dims[0];
+    static constexpr int input_height = Dims::dims[1];
+    static constexpr int input_width = Dims::dims[2];
+    static constexpr int channels = Dims::dims[3];
+    static constexpr bool is_same = Same;
+
+    static constexpr int out_depth = out_size(input_depth, KD, SD, Same);
+    static constexpr int out_height = out_size(input_height, KH, SH, Same);
+    static constexpr int out_width = out_size(input_width, KW, SW, Same);
+    static constexpr int pad_front = pad_total(input_depth, KD, SD, Same) / 2;
+    static constexpr int pad_back = pad_total(input_depth, KD, SD, Same) - pad_front;
+    static constexpr int pad_top = pad_total(input_height, KH, SH, Same) / 2;
+    static constexpr int pad_bottom = pad_total(input_height, KH, SH, Same) - pad_top;
+    static constexpr int pad_left = pad_total(input_width, KW, SW, Same) / 2;
+    static constexpr int pad_right = pad_total(input_width, KW, SW, Same) - pad_left;
+    static constexpr bool symmetric_padding = pad_front == pad_back && pad_top == pad_bottom && pad_left == pad_right;
+
+    static constexpr int patch_size = KD * KH * KW * channels;  // K
+    static constexpr int out_pixels = out_depth * out_height * out_width;
+    static constexpr int columns = out_pixels * B;
+    static constexpr int in_sample = input_depth * input_height * input_width * channels;
+    static constexpr int out_sample = out_pixels * Filters;
+
+    // kernel geometry: padded sample (Dp, Hp, Wp, C), KD*KH kernel rows of R floats
+    static constexpr int padded_depth = input_depth + pad_front + pad_back;     // Dp
+    static constexpr int padded_height = input_height + pad_top + pad_bottom;  // Hp
+    static constexpr int padded_width = input_width + pad_left + pad_right;    // Wp
+    static constexpr int run = KW * channels;                                   // R
+    static constexpr int kernel_rows = KD * KH;
+    static constexpr int row_stride = padded_width * channels;       // floats from one padded row to the next
+    static constexpr int plane_stride = padded_height * row_stride;  // and from one plane to the next
+    using filter_packet = packet_for<Filters>;
+    using run_packet = packet_for<run>;
+    static constexpr int filter_lanes = lanes<filter_packet>;
+    static constexpr int run_lanes = lanes<run_packet>;
+    static constexpr int padded_filters = round_up(Filters, filter_lanes);  // F'
+    static constexpr int padded_run = round_up(run, run_lanes);
+    static constexpr bool pads_filters = padded_filters != Filters;
+    static constexpr bool keeps_dz = !Act::is_identity || pads_filters;
+    // one padded sample, plus the slack dx's padded run may overflow into, in 64-byte steps
+    static constexpr std::size_t xpad_size = std::size_t(padded_depth) * plane_stride;
+    static constexpr std::size_t xpad_stride = (xpad_size + (padded_run - run) + 15) / 16 * 16;
+
+    static constexpr std::size_t num_weights = std::size_t(Filters) * patch_size;
+    static constexpr std::size_t num_params = num_weights + Filters;
+    static constexpr std::size_t num_state = 0;
+    static constexpr std::size_t xpad_total = xpad_stride * B;                                        // (B, Dp, Hp, Wp, C)
+    static constexpr std::size_t dz_total = keeps_dz ? std::size_t(padded_filters) * columns : 0;      // (F', pixels*B)
+    static constexpr std::size_t wt_total = std::size_t(kernel_rows) * Filters * padded_run;          // (KD*KH, F, R')
+    static constexpr std::size_t wpad_total = pads_filters ? std::size_t(padded_filters) * (patch_size + 1) : 0;
+    static constexpr std::size_t scratch_size = xpad_total + dz_total + wt_total + wpad_total;
+    static constexpr bool is_view = false;
+    static constexpr int torch_param_module = symmetric_padding ? 0 : 1;
+
+    void bind(float* params, float* grads, float*, float* scratch) {
+        w_ = params;                // (F, K)
+        b_ = params + num_weights;  // (F)
+        dw_ = grads;
+        db_ = grads + num_weights;
+        xpad_ = scratch;           // (B, Dp, Hp, Wp, C)
+        dz_ = xpad_ + xpad_total;  // (F', pixels*B)
+        wt_ = dz_ + dz_total;      // (KD*KH, F, R')
+        wpad_ = wt_ + wt_total;    // (F', K + 1): W and b padded to F' rows
+    }
+
+    void init(rng& gen) {
+        // fan-in K, fan-out KD*KH*KW*F (as Keras and torch count a convolution's fans)
+        init_weights(w_, num_weights, patch_size, KD * KH * KW * Filters, Act::init, gen);
+        std::fill(b_, b_ + Filters, 0.0f);
+    }
+
+    void forward(const float* x, float* y, context&) {
+        const float* w = w_;
+        const float* bias = b_;
+        if constexpr (pads_filters) {
+            for (int k = 0; k <= patch_size; ++k) {  // column K is the bias
+                float* dst = wpad_ + std::size_t(k) * padded_filters;
+                const float* src = k < patch_size ? w_ + std::size_t(k) * Filters : b_;
+                std::copy(src, src + Filters, dst);
+                std::fill(dst + Filters, dst + padded_filters, 0.0f);
+            }
+            w = wpad_;
+            bias = wpad_ + std::size_t(patch_size) * padded_filters;
+        }
+        HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
+        for (int b = 0; b < B; ++b) {
+            float* xp = xpad_ + b * xpad_stride;
+            pad_sample(x + std::size_t(b) * in_sample, xp);
+            float* yb = y + std::size_t(b) * out_sample;
+            for (int o = 0; o < out_depth * out_height; ++o) {  // output row (od, oh)
+                const float* xr = xp + std::size_t(o / out_height) * SD * plane_stride + std::size_t(o % out_height) * SH * row_stride;
+                float* yr = yb + std::size_t(o) * out_width * Filters;
+                for (int ow = 0; ow < out_width; ow += fwd_tile.b)
+                    with_block<fwd_tile.b, out_width>(ow, [&](auto nr) {
+                        forward_tiles<nr()>(w, bias, xr + ow * SW * channels, yr + ow * Filters);
+                    });
+            }
+            if constexpr (!Act::is_identity && !std::is_same_v<Act, relu>) Act::forward(yb, out_sample);
+        }
+    }
+
+    void backward(const float*, const float* y, const float* dy, float* dx, context&) {
+        const float* dz = dy;
+        if constexpr (keeps_dz) {
+            HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
+            for (int b = 0; b < B; ++b) {
+                const std::size_t at = std::size_t(b) * out_sample;
+                float* dzb = dz_ + std::size_t(b) * out_pixels * padded_filters;
+                if constexpr (Act::is_identity) std::copy(dy + at, dy + at + out_sample, dzb);
+                else Act::backward(y + at, dy + at, dzb, out_sample);
+                if constexpr (pads_filters) {
+                    // spread the rows of F to rows of F' in place, from the last pixel down.
+                    // (Not Act::backward on F floats per pixel: GCC 12 -O3 with AVX-512
+                    // miscompiles that loop, Eigen's select on 3 floats inside it.)
+                    for (int n = out_pixels - 1; n >= 0; --n) {
+                        float* d = dzb + std::size_t(n) * padded_filters;
+                        std::memmove(d, dzb + std::size_t(n) * Filters, sizeof(float) * Filters);
+                        std::fill(d + Filters, d + padded_filters, 0.0f);
+                    }
+                }
+            }
+            dz = dz_;
+        }
+        const int threads = detail::usable_threads();
+        HPS_OMP(omp parallel num_threads(threads) if (threads > 1))
+        {
+            // the team OpenMP gave, which may be smaller than `threads` (detail::team_size)
+            const int t = detail::thread_id(), nt = detail::team_size();
+            const int first = dw_tiles * t / nt, last = dw_tiles * (t + 1) / nt;
+            for (int b = 0; b < B; ++b)
+                for (int tile = first; tile < last; ++tile) weight_tile(tile, dz, b);
+        }
+        using dz_matrix = Eigen::Map<const detail::dyn_matrix, 0, Eigen::OuterStride<>>;
+        detail::vec_view(db_, Filters) += dz_matrix(dz, Filters, columns, Eigen::OuterStride<>(padded_filters)).rowwise().sum();
+        if (!dx) return;
+        // Wt (KD*KH, F, R'): per kernel row, W transposed with the run padded by zeros
+        for (int q = 0; q < kernel_rows; ++q)
+            for (int f = 0; f < Filters; ++f) {
+                float* dst = wt_ + (std::size_t(q) * Filters + f) * padded_run;
+                for (int r = 0; r < run; ++r) dst[r] = w_[std::size_t(q * run + r) * Filters + f];
+                std::fill(dst + run, dst + padded_run, 0.0f);
+            }
+        HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
+        for (int b = 0; b < B; ++b) {
+            float* dxp = xpad_ + b * xpad_stride;  // the padded sample is no longer needed
+            std::fill(dxp, dxp + xpad_stride, 0.0f);
+            const float* dzb = dz + std::size_t(b) * out_pixels * padded_filters;
+            for (int o = 0; o < out_depth * out_height; ++o) {  // output row (od, oh)
+                const float* dzr = dzb + std::size_t(o) * out_width * padded_filters;
+                const int od = o / out_height, oh = o % out_height;
+                for (int q = 0; q < kernel_rows; ++q) {  // kernel row (kd, kh)
+                    float* dr = dxp + std::size_t(od * SD + q / KH) * plane_stride + std::size_t(oh * SH + q % KH) * row_stride;
+                    const float* wk = wt_ + std::size_t(q) * Filters * padded_run;
+                    for (int ow = 0; ow < out_width; ow += dx_tile.b)
+                        with_block<dx_tile.b, out_width>(ow, [&](auto nr) {
+                            input_tiles<nr()>(wk, dzr + ow * padded_filters, dr + ow * SW * channels);
+                        });
+                }
+            }
+            float* dxb = dx + std::size_t(b) * in_sample;
+            for (int i = 0; i < input_depth * input_height; ++i)  // input row (id, ih)
+                std::copy_n(dxp + padded_row(i), input_width * channels, dxb + std::size_t(i) * input_width * channels);
+        }
+    }
+
+    const float* weights() const { return w_; }
+    const float* bias() const { return b_; }
+
+protected:
+    // weight (F, C, <kernel>) and bias (F) as torch's ConvNd has them: <kernel> is (KW),
+    // (KH, KW) or (KD, KH, KW), the kernel positions k = (kd*KH + kh)*KW + kw in C order
+    template <class Sink>
+    void export_torch(Sink& sink, const std::string& prefix, std::vector<int> kernel) const {
+        constexpr int positions = KD * KH * KW;
+        std::vector<float> w(num_weights);
+        for (int f = 0; f < Filters; ++f)
+            for (int c = 0; c < channels; ++c)
+                for (int k = 0; k < positions; ++k)
+                    w[(std::size_t(f) * channels + c) * positions + k] = w_[std::size_t(k * channels + c) * Filters + f];
+        kernel.insert(kernel.begin(), {Filters, channels});
+        sink.put(prefix + "weight", std::move(kernel), std::move(w));
+        sink.put(prefix + "bias", {Filters}, std::vector<float>(b_, b_ + Filters));
+    }
+
+private:
+    // register tiles, chosen at compile time
+    static constexpr tile_shape fwd_tile = choose_fwd(padded_filters / filter_lanes, out_width);  // a: packets, b: pixels
+    static constexpr tile_shape dw_shape =
+        choose_dw(padded_filters / filter_lanes, KH, run, KD);  // a: packets, b: rows, c: run, d: planes
+    static constexpr tile_shape dx_tile = choose_dx(padded_run / run_lanes, out_width, Filters);  // a: packets, b: pixels
+    static constexpr int fwd_blocks = padded_filters / (fwd_tile.a * filter_lanes);
+    static constexpr int dw_blocks = padded_filters / (dw_shape.a * filter_lanes);
+    static constexpr int dw_plane_blocks = (KD + dw_shape.d - 1) / dw_shape.d;
+    static constexpr int dw_row_blocks = (KH + dw_shape.b - 1) / dw_shape.b;
+    static constexpr int dw_run_blocks = (run + dw_shape.c - 1) / dw_shape.c;
+    static constexpr int dw_tiles = dw_blocks * dw_plane_blocks * dw_row_blocks * dw_run_blocks;
+    static constexpr int dx_blocks = padded_run / (dx_tile.a * run_lanes);
+
+    // offset in the padded sample of input row i = id*H + ih, channel 0 of its first pixel
+    static constexpr std::size_t padded_row(int i) {
+        return std::size_t(i / input_height + pad_front) * plane_stride + std::size_t(i % input_height + pad_top) * row_stride +
+               pad_left * channels;
+    }
+
+    // x_b (D, H, W, C) -> xpad (Dp, Hp, Wp, C) with zeros around, and zeros in the slack
+    static void pad_sample(const float* xb, float* xp) {
+        std::fill(xp, xp + xpad_stride, 0.0f);
+        for (int i = 0; i < input_depth * input_height; ++i)
+            std::copy_n(xb + std::size_t(i) * input_width * channels, input_width * channels, xp + padded_row(i));
+    }
+
+    // every block of filters for NR pixels of one output row
+    template <int NR>
+    static void forward_tiles(const float* w, const float* bias, const float* xr, float* yr) {
+        constexpr bool fuse_relu = std::is_same_v<Act, relu>;
+        for (int m = 0; m < fwd_blocks; ++m) {
+            const int m0 = m * fwd_tile.a * filter_lanes;
+            conv::fwd_tile<filter_packet, fwd_tile.a, NR, KH, run, SW * channels, row_stride, fuse_relu, KD, plane_stride>(
+                w + m0, padded_filters, bias + m0, xr, yr + m0, Filters, Filters - m0);
+        }
+    }
+
+    // dW tile number `tile` (filter block, kernel-plane block, kernel-row block, run block),
+    // summed over sample b
+    void weight_tile(int tile, const float* dz, int b) {
+        const int rb = tile % dw_run_blocks, kb = tile / dw_run_blocks % dw_row_blocks;
+        const int db = tile / (dw_run_blocks * dw_row_blocks) % dw_plane_blocks, m = tile / (dw_run_blocks * dw_row_blocks * dw_plane_blocks);
+        const int m0 = m * dw_shape.a * filter_lanes, kd0 = db * dw_shape.d, kh0 = kb * dw_shape.b, r0 = rb * dw_shape.c;
+        const float* dzb = dz + std::size_t(b) * out_pixels * padded_filters + m0;
+        const float* xp = xpad_ + b * xpad_stride + std::size_t(kd0) * plane_stride + std::size_t(kh0) * row_stride + r0;
+        float* dw = dw_ + std::size_t((kd0 * KH + kh0) * run + r0) * Filters + m0;
+        with_block<dw_shape.d, KD>(kd0, [&](auto kdt) {
+            with_block<dw_shape.b, KH>(kh0, [&](auto kht) {
+                with_block<dw_shape.c, run>(r0, [&](auto rt) {
+                    conv::dw_tile<filter_packet, dw_shape.a, kht(), rt(), run, out_height, out_width, SW * channels, row_stride,
+                                  SH * row_stride, kdt(), KH, out_depth, plane_stride, SD * plane_stride>(
+                        dzb, padded_filters, xp, dw, Filters, Filters - m0);
+                });
+            });
+        });
+    }
+
+    // every block of the padded run for NR pixels of one output row and one kernel row
+    template <int NR>
+    static void input_tiles(const float* wk, const float* dz, float* dr) {
+        for (int p = 0; p < dx_blocks; ++p) {
+            const int p0 = p * dx_tile.a * run_lanes;
+            conv::dx_tile<run_packet, dx_tile.a, NR, Filters, SW * channels>(wk + p0, padded_run, dz, padded_filters, dr + p0);
+        }
+    }
+
+    float* w_ = nullptr;
+    float* b_ = nullptr;
+    float* dw_ = nullptr;
+    float* db_ = nullptr;
+    float* xpad_ = nullptr;
+    float* dz_ = nullptr;
+    float* wt_ = nullptr;
+    float* wpad_ = nullptr;
+};
 
 }  // namespace hps::detail::conv
 

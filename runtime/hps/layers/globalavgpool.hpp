@@ -51,9 +51,14 @@ public:
 
     void backward(const float*, const float*, const float* dy, float* dx, context&) {
         if (!dx) return;
+        // (plain loops: Eigen's DX.colwise() = dy * s evaluates dy * s into a temporary it
+        // allocates, once per sample)
+        const float scale = 1.0f / float(positions);
         for (int b = 0; b < B; ++b) {
-            detail::mat_view DX(dx + std::size_t(b) * In::size, channels, positions);
-            DX.colwise() = detail::const_vec_view(dy + std::size_t(b) * channels, channels) * (1.0f / float(positions));
+            const float* g = dy + std::size_t(b) * channels;
+            float* d = dx + std::size_t(b) * In::size;
+            for (int p = 0; p < positions; ++p)
+                for (int c = 0; c < channels; ++c) d[std::size_t(p) * channels + c] = g[c] * scale;
         }
     }
 
