@@ -43,8 +43,6 @@ usage: benchmarks/lstm_vs_torch.py [--hpsgen build/generator/hpsgen] [--baseline
 import argparse
 import json
 import os
-import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -53,8 +51,10 @@ import time
 
 import numpy as np
 
+from bench_common import (TORCH_PYTHON, blas_report, child_env, interleave, openblas_dir, run_child,
+                          run_torch_child, summarize)
+
 BATCH = 150
-TORCH_PYTHON = "/usr/bin/python3"  # Debian's python3-torch
 SPEC = """study lstm_bench "peak finder LSTM, speed against PyTorch"
 data {{
   train "data/train.npz"
@@ -90,26 +90,6 @@ def make_data(n, seed):
     return x, y
 
 
-def child_env(blas_dir=None):
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
-    if blas_dir:
-        env["LD_LIBRARY_PATH"] = blas_dir + ":" + env.get("LD_LIBRARY_PATH", "")
-    return env
-
-
-def run_child(cmd, cwd, env):
-    """Runs cmd; returns (wall seconds, CPU seconds of the child)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
-
-
 # ---------------------------------------------------------------- the hpsgen side
 def build_hpsgen(a, x, y, hpsgen, work):
     work = os.path.abspath(work)
@@ -142,20 +122,7 @@ def run_hpsgen(a, study, binary, r):
 
 
 # ---------------------------------------------------------------- the PyTorch side
-def loaded_blas():
-    """The BLAS shared objects this process has mapped."""
-    libs = set()
-    with open("/proc/self/maps") as f:
-        for line in f:
-            p = line.split()[-1]
-            if re.search(r"/lib(open)?blas[^/]*\.so", p):
-                libs.add(os.path.realpath(p))
-    return sorted(libs)
-
-
 def torch_worker(a):
-    import ctypes
-
     import torch
     from torch import nn
 
@@ -193,51 +160,14 @@ def torch_worker(a):
     for i in range(5, 5 + a.torch_steps):
         step(i)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    blas_info = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
-    libs = loaded_blas()
-    core = None
-    for lib in libs:
-        if "openblas" in lib:
-            try:
-                h = ctypes.CDLL(lib)
-                h.openblas_get_corename.restype = ctypes.c_char_p
-                core = h.openblas_get_corename().decode()
-            except (OSError, AttributeError):
-                pass
-    json.dump({"wall": a.torch_steps * BATCH / wall, "cpu": a.torch_steps * BATCH / cpu, "torch": torch.__version__,
-               "blas_info": blas_info.group(1) if blas_info else "?", "libs": libs, "openblas_core": core},
+    json.dump(dict(blas_report(torch), wall=a.torch_steps * BATCH / wall, cpu=a.torch_steps * BATCH / cpu),
               sys.stdout)
 
 
 def run_torch(a, blas_dir, steps, coretype):
     cmd = [TORCH_PYTHON, os.path.abspath(__file__), "--torch-worker", "--torch-steps", str(steps),
            "--units", str(a.units)]
-    env = child_env(blas_dir)
-    if coretype:
-        env["OPENBLAS_CORETYPE"] = coretype
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"lstm_vs_torch: the PyTorch child failed:\n{r.stderr}")
-    return json.loads(r.stdout)
-
-
-def openblas_dir(choice, root):
-    if choice == "none":
-        return None
-    dirs = [choice] if choice != "auto" else [
-        "/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu/openblas-openmp",
-        os.path.join(root, "build", "openblas"), os.path.join(root, "build-bench", "openblas")]
-    for d in dirs:
-        if os.path.exists(os.path.join(d, "libblas.so.3")):
-            return os.path.abspath(d)
-    if choice != "auto":
-        sys.exit(f"lstm_vs_torch: {choice} has no libblas.so.3 (OpenBLAS's folder)")
-    return None
-
-
-def load():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
+    return run_torch_child(cmd, child_env(blas_dir, coretype), "lstm_vs_torch")
 
 
 def main():
@@ -265,7 +195,7 @@ def main():
         torch_worker(a)
         return
 
-    blas_dir = openblas_dir(a.openblas, root)
+    blas_dir = openblas_dir(a.openblas, root, "lstm_vs_torch")
     variants = [("torch", None, a.ref_steps, "")]
     if blas_dir:
         variants.append(("torch+openblas", blas_dir, a.torch_steps, ""))
@@ -279,39 +209,12 @@ def main():
     trainers = {"hpsgen": build_hpsgen(a, x, y, a.hpsgen, a.work)}
     if a.baseline_hpsgen:
         trainers["baseline"] = build_hpsgen(a, x, y, a.baseline_hpsgen, a.work + "-baseline")
-    loads = [load()]
-    records = []
-    for r in range(a.repeats):
-        rec = {"load": load()}
-        order = list(trainers) + [v[0] for v in variants]
-        if r % 2:
-            order.reverse()
-        for who in order:
-            if who in trainers:
-                rec[who] = run_hpsgen(a, *trainers[who], r)
-            else:
-                _, d, steps, core = next(v for v in variants if v[0] == who)
-                rec[who] = run_torch(a, d, steps, core)
-        records.append(rec)
-        print(f"  repeat {r + 1}/{a.repeats} (load {rec['load']}): " +
-              ", ".join(f"{w} {rec[w]['wall']:.0f} wall / {rec[w]['cpu']:.0f} CPU" for w in order), flush=True)
-        loads.append(load())
-
+    sides = {who: (lambda r, t=t: run_hpsgen(a, *t, r)) for who, t in trainers.items()}
+    for v, d, steps, core in variants:
+        sides[v] = lambda r, d=d, steps=steps, core=core: run_torch(a, d, steps, core)
+    records, loads = interleave(a.repeats, sides)
+    summarize(records, loads, list(trainers), [v[0] for v in variants])
     med = statistics.median
-    print(f"\nload average during the run: {', '.join(loads)}")
-    for v in [v[0] for v in variants]:
-        t = records[0][v]
-        core = f", OpenBLAS kernels {t['openblas_core']}" if t["openblas_core"] else ""
-        print(f"{v}: PyTorch {t['torch']} (built with BLAS_INFO={t['blas_info']}), "
-              f"loaded {', '.join(t['libs']) or '?'}{core}")
-    print(f"\n{'samples/s (median)':<28}{'wall':>10}{'CPU':>10}")
-    for who in list(trainers) + [v[0] for v in variants]:
-        print(f"{who:<28}{med(x[who]['wall'] for x in records):>10.0f}{med(x[who]['cpu'] for x in records):>10.0f}")
-    for v in (["baseline"] if a.baseline_hpsgen else []) + [v[0] for v in variants]:
-        rw = [x["hpsgen"]["wall"] / x[v]["wall"] for x in records]
-        rc = [x["hpsgen"]["cpu"] / x[v]["cpu"] for x in records]
-        print(f"{'hpsgen / ' + v:<28}{med(rw):>9.2f}x{med(rc):>9.2f}x   (per repeat, CPU: "
-              f"{', '.join(f'{q:.2f}' for q in rc)})")
     goal = 3 * 7500
     hc = med(x["hpsgen"]["cpu"] for x in records)
     print(f"\nissue 6's goal, >= 3x PyTorch's ~7,500 samples/s = {goal:,}: hpsgen {hc:,.0f} per CPU second "
