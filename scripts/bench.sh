@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of README's "Performance" section, in one command:
-#   scripts/bench.sh [--quick] [--scaling]
+#   scripts/bench.sh [--quick] [--scaling | --examples]
 # builds hps_bench and hpsgen (Release) in build-bench/ (HPS_BENCH_BUILD to change it),
 # then prints: the machine; the per-layer breakdown and the SGEMM roof (hps_bench, 1
 # thread); hpsgen against PyTorch for Model-040/108/189 at 1 and 2 threads
@@ -11,6 +11,8 @@
 # --scaling: instead, Model-108's training speed-up from 1 thread to every core (1, 2, 4, 8,
 #   12, 16, ... up to nproc) for hpsgen and PyTorch side by side, OpenMP's default wait
 #   policy (as under Slurm, where a task's cores are its own); meant for an idle machine.
+# --examples: instead, one grid point of each example study against PyTorch, one thread
+#   each (benchmarks/point_vs_torch.py; the examples' data generated first when missing).
 #
 # OpenBLAS is the second SGEMM roof and PyTorch's BLAS for "torch+openblas": the system's
 # (Debian libopenblas0-pthread) when installed, else Debian's package unpacked into the
@@ -21,17 +23,18 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${HPS_BENCH_BUILD:-$root/build-bench}
-repeats=5 steps=20 grid_steps=300 scaling=0
+repeats=5 steps=20 grid_steps=300 scaling=0 examples=0
 for arg in "$@"; do
     case $arg in
         --quick) repeats=1 steps=5 grid_steps=50 ;;
         --scaling) scaling=1 ;;
+        --examples) examples=1 ;;
         -h | --help)
             sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
-            echo "bench: unknown option $arg (--quick, --scaling, --help)" >&2
+            echo "bench: unknown option $arg (--quick, --scaling, --examples, --help)" >&2
             exit 2
             ;;
     esac
@@ -77,6 +80,31 @@ lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|L2 cache|L3 cache):'
 echo "SIMD flags: $(grep -m1 -o -w -E 'avx2|fma|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure; ratios are taken within one run)"
 echo "OpenBLAS: ${openblas:-not found}"
+
+if ((examples)); then
+    data=$root/examples/data
+    [[ -e $data/printability/train.npz ]] || /usr/bin/python3 "$data/make_printability.py" "$data/printability"
+    [[ -e $data/gradation/train.npz ]] || /usr/bin/python3 "$data/make_gradation.py" "$data/gradation"
+    [[ -e $data/clustercount.npz ]] || /usr/bin/python3 "$data/make_clustercount.py"
+    scale=1
+    [[ $repeats == 1 ]] && scale=10 # --quick
+    # spec, point, steps of the trainer, torch+openblas, torch as installed
+    while read -r spec point s t r; do
+        echo
+        echo "== $spec $point"
+        /usr/bin/python3 "$root/benchmarks/point_vs_torch.py" "$root/examples/$spec" --point "$point" \
+            --hpsgen "$build/generator/hpsgen" --openblas "${openblas:-none}" --repeats "$repeats" \
+            --steps $((s / scale > 10 ? s / scale : 11)) --torch-steps $((t / scale > 0 ? t / scale : 1)) \
+            --ref-steps $((r / scale > 0 ? r / scale : 1)) --work "$build/point-${spec%.hps}" \
+            --json "$build/point-${spec%.hps}.json"
+    done <<'LIST'
+fashion.hps model-3 600 60 20
+gradation.hps model-0 2000 200 100
+printability.hps model-1 200 20 10
+clustercount.hps model-3 100 10 5
+LIST
+    exit 0
+fi
 
 if ((scaling)); then
     cores=$(nproc)
