@@ -219,9 +219,11 @@ int run(const args& a) {
                     ::dup2(fd, 2);
                     ::close(fd);
                 }
-                // OpenMP threads that spin while they wait take cores from the other trainers
-                // (and from anyone else on the machine): sleep instead, unless told otherwise
-                if (threads > 1) ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+                // OpenMP threads that spin long while they wait take cores from the other
+                // trainers (and from anyone else on the machine): a bounded spin, unless told
+                // otherwise (the trainer's own choice, train_detail::bound_omp_spinning,
+                // set here so that it need not start itself again)
+                if (threads > 1 && !std::getenv("OMP_WAIT_POLICY")) ::setenv("GOMP_SPINCOUNT", "30000", 0);
                 std::vector<std::string> argv_s = {"build/bin/" + name, "--run-dir", run_dir, "--threads",
                                                    std::to_string(threads), "--progress", "60"};
                 if (steps > 0) argv_s.insert(argv_s.end(), {"--steps", std::to_string(steps)});
