@@ -4,8 +4,8 @@ in PyTorch, one thread each.
 
   benchmarks/point_vs_torch.py examples/printability.hps --point model-1
 
-  * hpsgen: the study is generated into --work and the one point's trainer built (Release,
-    -march=native, as `hpsgen run` builds it); it trains on the spec's own data with
+  * hpsgen: the study is generated into --work and the one point's trainer built by
+    `hpsgen run --points P --build-only` (Release, -march=native); it trains on the spec's own data with
     --threads 1, twice per repeat, for --steps and for 10 steps, one evaluation each; the
     difference of the two runs is the training (start-up, data loading, evaluation and file
     writing cancel out), augmentation and penalties included;
@@ -53,13 +53,11 @@ def build_point(a):
     if not os.path.exists(main_cpp):
         points = sorted(os.listdir(os.path.join(study, "trainers")))
         sys.exit(f"point_vs_torch: the study has no point {a.point}; its points: {', '.join(points)}")
-    build = os.path.join(study, "build")
-    for cmd in (["cmake", "-S", study, "-B", build, "-DCMAKE_BUILD_TYPE=Release"],
-                ["cmake", "--build", build, "--target", a.point, "-j", str(os.cpu_count() or 1)]):
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            sys.exit(f"point_vs_torch: {' '.join(cmd[:2])} failed:\n{r.stdout[-3000:]}{r.stderr[-3000:]}")
-    return study, os.path.join(build, "bin", a.point), read_config(main_cpp)
+    r = subprocess.run([os.path.abspath(a.hpsgen), "run", study, "--points", a.point, "--build-only"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"point_vs_torch: hpsgen run --build-only failed:\n{r.stdout[-3000:]}{r.stderr[-3000:]}")
+    return study, os.path.join(study, "build", "bin", a.point), read_config(main_cpp)
 
 
 def read_config(main_cpp):

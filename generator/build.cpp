@@ -80,7 +80,12 @@ bool build_trainers(const build_request& r) {
         }
         rc = run_logged(configure, log, "configure");
     }
-    if (rc == 0) rc = run_logged("cmake --build " + shell_quote(build) + " -j " + std::to_string(r.jobs), log, "build");
+    std::string command = "cmake --build " + shell_quote(build) + " -j " + std::to_string(r.jobs);
+    if (!r.targets.empty()) {
+        command += " --target";
+        for (const auto& t : r.targets) command += " " + shell_quote(t);
+    }
+    if (rc == 0) rc = run_logged(command, log, "build");
     if (rc != 0) {
         std::fprintf(stderr, "%s: the build failed; the end of %s:\n", r.command.c_str(), log.c_str());
         print_tail(log, 30);

@@ -1,6 +1,6 @@
 // Building a study folder's trainers with CMake: the step `hpsgen run` and `hpsgen submit`
 // share. It configures DIR/build once (cmake -S DIR -B DIR/build), then builds every
-// trainer, appending the whole output to DIR/build/build.log and showing make's
+// trainer (or the ones asked for), appending the whole output to DIR/build/build.log and showing make's
 // percentage as progress; on failure it prints the end of the log.
 #pragma once
 
@@ -15,6 +15,7 @@ struct build_request {
     unsigned jobs = 1;  // parallel compilations
     std::vector<std::string> configure_args;  // extra -D... for the first configuration
     std::string command = "hpsgen run";  // who asks, for messages ("hpsgen run: the build failed")
+    std::vector<std::string> targets;  // only these trainers (their CMake targets); empty: all
 };
 
 // True when every trainer is built; otherwise the reason and the log's tail are printed.

@@ -38,6 +38,8 @@ constexpr const char* run_help =
     "                      one single-threaded trainer per core trains the most models per hour\n"
     "  --steps N           train each point N steps instead of the spec's (a quick look)\n"
     "  --checkpoints N     evaluate N times instead of the spec's\n"
+    "  --points LIST       only these points: names, ids or id ranges, e.g. model-3,5,10-12\n"
+    "                      (build and train; the others are left as they are)\n"
     "  --build-only        build, do not train\n"
     "  --no-build          train with the trainers already built\n"
     "  -h, --help          this text\n\n"
@@ -85,7 +87,8 @@ bool parse_count(const std::string& text, long& out) {
 }  // namespace
 
 int run(const args& a) {
-    std::string dir;
+    std::string dir, point_list;
+    bool some_points = false;
     long jobs = 0, threads = 0, steps = 0, checkpoints = 0;
     bool build_only = false, no_build = false;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -95,6 +98,14 @@ int run(const args& a) {
             return 0;
         } else if (x == "--build-only") build_only = true;
         else if (x == "--no-build") no_build = true;
+        else if (x == "--points" || x.rfind("--points=", 0) == 0) {
+            if (x == "--points" && i + 1 >= a.size()) {
+                std::fprintf(stderr, "hpsgen run: --points needs a list, e.g. --points model-3,5,10-12\n");
+                return 2;
+            }
+            point_list = x == "--points" ? a[++i] : x.substr(9);
+            some_points = true;
+        }
         else if (x == "-j" || x == "--jobs" || x == "--threads" || x == "--steps" || x == "--checkpoints") {
             long v = 0;
             if (i + 1 >= a.size() || !parse_count(a[i + 1], v)) {
@@ -123,26 +134,39 @@ int run(const args& a) {
         std::fprintf(stderr, "hpsgen run: %s\n", e.what());
         return 1;
     }
+    std::vector<point_row> points = s.points;
+    if (some_points) {
+        try {
+            points = select_points(s, point_list);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "hpsgen run: %s\n", e.what());
+            return 2;
+        }
+    }
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
 
     if (!no_build) {
         build_request r;
         r.dir = dir;
-        r.trainers = s.points.size();
+        r.trainers = points.size();
         r.jobs = cores;
+        if (some_points)
+            for (const auto& p : points) r.targets.push_back(p.name);
         if (!build_trainers(r)) return 1;
     }
     if (build_only) return 0;
 
     std::vector<std::string> todo;
     int already = 0;
-    for (const auto& p : s.points) {
+    for (const auto& p : points) {
         auto st = read_point_state(dir, p.name);
         if (st.finished()) ++already;
         else todo.push_back(p.name);
     }
     if (todo.empty()) {
-        std::printf("all %zu points have finished; see hpsgen report %s\n", s.points.size(), dir.c_str());
+        std::printf(some_points ? "the %zu point(s) chosen have finished; see hpsgen report %s\n"
+                                : "all %zu points have finished; see hpsgen report %s\n",
+                    points.size(), dir.c_str());
         return 0;
     }
     if (jobs <= 0) jobs = std::min<long>(long(cores), long(todo.size()));

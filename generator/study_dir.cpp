@@ -129,4 +129,46 @@ point_state read_point_state(const std::string& dir, const std::string& name) {
     return st;
 }
 
+std::vector<point_row> select_points(const study_dir& s, const std::string& list) {
+    const std::size_t n = s.points.size();
+    const std::string ids = n ? "0-" + std::to_string(n - 1) : "none";
+    auto as_id = [](const std::string& t, std::size_t& out) {
+        if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos || t.size() > 9) return false;
+        out = std::stoul(t);
+        return true;
+    };
+    std::vector<bool> chosen(n, false);
+    std::size_t from = 0;
+    while (from <= list.size()) {
+        std::size_t comma = list.find(',', from);
+        if (comma == std::string::npos) comma = list.size();
+        std::string item = list.substr(from, comma - from);
+        from = comma + 1;
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (item.empty()) continue;
+        // a name, an id, or a range of ids [a, b] (empty when the item is none of these)
+        std::size_t a = 1, b = 0, lo = 0, hi = 0;
+        const auto dash = item.find('-');
+        if (as_id(item, lo)) a = b = lo;
+        else if (dash != std::string::npos && as_id(item.substr(0, dash), lo) && as_id(item.substr(dash + 1), hi))
+            a = lo, b = hi;
+        bool any = false;
+        for (std::size_t i = 0; i < n; ++i) {
+            const point_row& p = s.points[i];
+            if (p.name == item || (a <= p.id && p.id <= b)) chosen[i] = any = true;
+        }
+        if (!any) {
+            throw std::runtime_error("'" + item + "' is not a point of study " + s.study + ": give names (" +
+                                     (n ? s.points.front().name : std::string("none")) + "), ids or id ranges within " +
+                                     ids + ", separated by commas");
+        }
+    }
+    std::vector<point_row> out;
+    for (std::size_t i = 0; i < n; ++i)
+        if (chosen[i]) out.push_back(s.points[i]);
+    if (out.empty()) throw std::runtime_error("no point chosen: give names, ids or id ranges within " + ids);
+    return out;
+}
+
 }  // namespace hps

@@ -29,6 +29,11 @@ struct study_dir {
 // says what is wrong ("out/x is not a study folder: no .hpsgen; run hpsgen generate").
 study_dir load_study_dir(const std::string& dir);
 
+// The points a list names, in grid order: comma-separated names (model-3), ids (3) and
+// id ranges (3-7, inclusive). Throws std::runtime_error naming what matches no point
+// and the study's range of ids.
+std::vector<point_row> select_points(const study_dir& s, const std::string& list);
+
 // What a point's run folder says.
 struct point_state {
     // pending: never started; interrupted: resume.bin, no result; done, early_stopped,

@@ -5,6 +5,7 @@ Checks, each an assertion that can fail:
   - generate writes the study folder (and refuses a folder it did not write);
   - `hpsgen run` builds and trains every point; the training loss falls; metrics.csv,
     result.json, best.npz and model.py are written; a second run skips finished points;
+    `--points` builds and trains only the points it names;
   - best.npz loads into the torch.nn model of model.py, which reproduces the trainer's
     validation accuracy and loss on the same data (an independent check of export,
     layouts and evaluation);
@@ -194,6 +195,21 @@ def main():
 
     r = run([hpsgen, "run", "out/tiny", "--no-build"], cwd=work)
     check(r.returncode == 0 and "all 4 points have finished" in r.stdout, "a second run skips finished points")
+
+    # --- some points only: built and trained, the others untouched; a bad list is refused
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/some"], cwd=work)
+    check(r.returncode == 0, "generate a second copy of the study")
+    r = run([hpsgen, "run", "out/some", "--points", "model-9"], cwd=work)
+    check(r.returncode == 2 and "'model-9' is not a point of study" in r.stderr and "0-3" in r.stderr,
+          "--points with an unknown point: exit 2, naming it and the ids there are: " + r.stderr)
+    check(not os.path.exists(os.path.join(work, "out/some/build")), "and nothing was built")
+    r = run([hpsgen, "run", "out/some", "--points", "model-1,3-3", "--steps", "30"], cwd=work, timeout=600)
+    some = os.path.join(work, "out/some")
+    check(r.returncode == 0 and "training 2 points" in r.stdout, "--points model-1,3-3 trains two points: " + r.stdout)
+    check(sorted(os.listdir(os.path.join(some, "build/bin"))) == ["model-1", "model-3"], "only their trainers are built")
+    check(sorted(os.listdir(os.path.join(some, "runs"))) == ["model-1", "model-3"]
+          and all(os.path.exists(os.path.join(some, "runs", p, "result.json")) for p in ("model-1", "model-3")),
+          "only they have run folders, each with its result")
 
     # --- the exported weights in PyTorch
     import torch
