@@ -153,6 +153,8 @@ std::vector<point_row> select_points(const study_dir& s, const std::string& list
         if (as_id(item, lo)) a = b = lo;
         else if (dash != std::string::npos && as_id(item.substr(0, dash), lo) && as_id(item.substr(dash + 1), hi))
             a = lo, b = hi;
+        if (a <= b && b >= n)  // refused whole, not clipped to the grid
+            throw std::runtime_error("'" + item + "' goes past the points of study " + s.study + ": its ids are " + ids);
         bool any = false;
         for (std::size_t i = 0; i < n; ++i) {
             const point_row& p = s.points[i];

@@ -202,6 +202,9 @@ def main():
     r = run([hpsgen, "run", "out/some", "--points", "model-9"], cwd=work)
     check(r.returncode == 2 and "'model-9' is not a point of study" in r.stderr and "0-3" in r.stderr,
           "--points with an unknown point: exit 2, naming it and the ids there are: " + r.stderr)
+    r = run([hpsgen, "run", "out/some", "--points", "2-9"], cwd=work)
+    check(r.returncode == 2 and "'2-9' goes past the points of study" in r.stderr and "0-3" in r.stderr,
+          "--points with a range past the grid: exit 2, not clipped: " + r.stderr)
     check(not os.path.exists(os.path.join(work, "out/some/build")), "and nothing was built")
     r = run([hpsgen, "run", "out/some", "--points", "model-1,3-3", "--steps", "30"], cwd=work, timeout=600)
     some = os.path.join(work, "out/some")
