@@ -37,6 +37,20 @@ def run_child(cmd, cwd, env):
     return wall, cpu
 
 
+FEW = 10  # steps of the short trainer run subtracted from the long one
+
+
+def time_trainer(binary, study, steps, batch, r):
+    """Samples/s of a trainer's training alone, one thread: a run of `steps` less a run of
+    FEW (start-up, data loading, the one evaluation and file writing cancel out)."""
+    base = ["--threads", "1", "--quiet", "--checkpoints", "1"]
+    env = child_env()
+    w0, c0 = run_child([binary, "--run-dir", f"runs/few{r}", "--steps", str(FEW)] + base, study, env)
+    w1, c1 = run_child([binary, "--run-dir", f"runs/all{r}", "--steps", str(steps)] + base, study, env)
+    n = (steps - FEW) * batch
+    return {"wall": n / (w1 - w0), "cpu": n / (c1 - c0)}
+
+
 def openblas_dir(choice, root, who):
     """OpenBLAS's folder (the one with its libblas.so.3): Debian's, else the one
     scripts/bench.sh unpacks under build-bench/; None when there is none."""

@@ -51,8 +51,8 @@ import time
 
 import numpy as np
 
-from bench_common import (TORCH_PYTHON, blas_report, child_env, interleave, openblas_dir, run_child,
-                          run_torch_child, summarize)
+from bench_common import (FEW, TORCH_PYTHON, blas_report, child_env, interleave, openblas_dir, run_torch_child,
+                          summarize, time_trainer)
 
 BATCH = 150
 SPEC = """study lstm_bench "peak finder LSTM, speed against PyTorch"
@@ -109,16 +109,6 @@ def build_hpsgen(a, x, y, hpsgen, work):
     if len(bins) != 1:
         sys.exit(f"expected one trainer in {study}/build/bin, found {bins}")
     return study, os.path.join(study, "build", "bin", bins[0])
-
-
-def run_hpsgen(a, study, binary, r):
-    few = 10
-    base = ["--threads", "1", "--quiet", "--checkpoints", "1"]
-    env = child_env()
-    w0, c0 = run_child([binary, "--run-dir", f"runs/few{r}", "--steps", str(few)] + base, study, env)
-    w1, c1 = run_child([binary, "--run-dir", f"runs/all{r}", "--steps", str(a.steps)] + base, study, env)
-    n = (a.steps - few) * BATCH
-    return {"wall": n / (w1 - w0), "cpu": n / (c1 - c0)}
 
 
 # ---------------------------------------------------------------- the PyTorch side
@@ -203,13 +193,14 @@ def main():
             variants.append((f"torch+openblas/{a.openblas_coretype}", blas_dir, a.torch_steps, a.openblas_coretype))
     x, y = make_data(BATCH * 40, 1)
     print(f"LSTM {a.units} -> dense 128 -> dense 1, windows 15 x 1, batch {BATCH}, Adam, 1 thread each", flush=True)
-    print(f"hpsgen {a.steps} steps (less a 10-step run), torch {a.ref_steps} steps, torch+openblas "
+    print(f"hpsgen {a.steps} steps (less a {FEW}-step run), torch {a.ref_steps} steps, torch+openblas "
           f"{a.torch_steps} steps; {a.repeats} interleaved repeats", flush=True)
     print(f"OpenBLAS for torch+openblas: {blas_dir or 'not found (torch+openblas left out)'}", flush=True)
     trainers = {"hpsgen": build_hpsgen(a, x, y, a.hpsgen, a.work)}
     if a.baseline_hpsgen:
         trainers["baseline"] = build_hpsgen(a, x, y, a.baseline_hpsgen, a.work + "-baseline")
-    sides = {who: (lambda r, t=t: run_hpsgen(a, *t, r)) for who, t in trainers.items()}
+    sides = {who: (lambda r, study=study, binary=binary: time_trainer(binary, study, a.steps, BATCH, r))
+             for who, (study, binary) in trainers.items()}
     for v, d, steps, core in variants:
         sides[v] = lambda r, d=d, steps=steps, core=core: run_torch(a, d, steps, core)
     records, loads = interleave(a.repeats, sides)

@@ -33,11 +33,8 @@ import subprocess
 import sys
 import time
 
-from bench_common import (TORCH_PYTHON, blas_report, child_env, interleave, openblas_dir, run_child,
-                          run_torch_child, summarize)
-
-FEW = 10  # steps of the short trainer run subtracted from the long one
-
+from bench_common import (FEW, TORCH_PYTHON, blas_report, child_env, interleave, openblas_dir, run_child,
+                          run_torch_child, summarize, time_trainer)
 
 # ---------------------------------------------------------------- the hpsgen side
 def build_point(a):
@@ -72,15 +69,6 @@ def read_config(main_cpp):
     pw = re.search(r"config\.pos_weight = ([^;]+);", text)
     cfg["pos_weight"] = float(pw.group(1)) if pw else 1.0
     return cfg
-
-
-def run_trainer(a, study, binary, cfg, r):
-    base = ["--threads", "1", "--quiet", "--checkpoints", "1"]
-    env = child_env()
-    w0, c0 = run_child([binary, "--run-dir", f"runs/few{r}", "--steps", str(FEW)] + base, study, env)
-    w1, c1 = run_child([binary, "--run-dir", f"runs/all{r}", "--steps", str(a.steps)] + base, study, env)
-    n = (a.steps - FEW) * cfg["batch"]
-    return {"wall": n / (w1 - w0), "cpu": n / (c1 - c0)}
 
 
 # ---------------------------------------------------------------- the PyTorch side
@@ -189,7 +177,7 @@ def main():
           f"{json.dumps(cfg['settings'])}; hpsgen {a.steps} steps (less a {FEW}-step run), torch {a.ref_steps} "
           f"steps, torch+openblas {a.torch_steps}; {a.repeats} interleaved repeats; OpenBLAS: {blas_dir or 'not found'}",
           flush=True)
-    sides = {"hpsgen": lambda r: run_trainer(a, study, binary, cfg, r)}
+    sides = {"hpsgen": lambda r: time_trainer(binary, study, a.steps, cfg["batch"], r)}
     for v, d, steps in variants:
         sides[v] = lambda r, d=d, steps=steps: run_torch(a, cfg, model_py, d, steps)
     records, loads = interleave(a.repeats, sides)
