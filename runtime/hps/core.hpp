@@ -18,7 +18,7 @@
 //   static constexpr std::size_t num_state;    // non-trainable floats kept with the weights
 //                                              //   (batchnorm running statistics)
 //   static constexpr std::size_t scratch_size; // floats kept between forward and backward
-//                                              //   (im2col patches, dropout masks, pool argmax)
+//                                              //   (padded inputs, dropout masks, pool argmax)
 //   static constexpr bool is_view;             // output aliases input (flatten): no copy
 //   void bind(float* params, float* grads, float* state, float* scratch);   // once
 //   void init(rng& gen);                       // params (and state) to their initial values
