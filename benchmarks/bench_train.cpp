@@ -21,7 +21,7 @@ void train_step(benchmark::State& state) {
     auto model = std::make_unique<model_type>();
     hps::rng init(1), dropout_rng(2);
     model->init(init);
-    hps::optimizer opt("adam", {{"lr", 1e-5}}, model_type::num_params);
+    hps::optimizer opt(hps::optimizer_config{hps::optimizer_kind::adam}.set(hps::optimizer_setting::lr, 1e-5), model_type::num_params);
     hps::context ctx;
     ctx.mode = hps::phase::train;
     ctx.gen = &dropout_rng;
@@ -51,7 +51,7 @@ void adam_step(benchmark::State& state) {
     hps::buffer p(n), g(n);
     fill_random(p.data(), n, 8);
     fill_random(g.data(), n, 9);
-    hps::optimizer opt("adam", {{"lr", 1e-5}}, n);
+    hps::optimizer opt(hps::optimizer_config{hps::optimizer_kind::adam}.set(hps::optimizer_setting::lr, 1e-5), n);
     opt.step(p.data(), g.data());
     for (auto _ : state) {
         opt.step(p.data(), g.data());

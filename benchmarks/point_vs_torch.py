@@ -58,17 +58,24 @@ def build_point(a):
 
 
 def read_config(main_cpp):
-    """The trainer's batch, loss and optimizer, from the generated main.cpp."""
+    """The trainer's batch, loss and target, from the generated main.cpp (the optimizer
+    comes from a run's result.json: read_optimizer)."""
     text = open(main_cpp).read()
     cfg = {"batch": int(re.search(r"constexpr int batch = (\d+);", text).group(1)),
-           "loss": re.search(r'config\.loss = "(\w+)";', text).group(1),
-           "optimizer": re.search(r'config\.optimizer = "(\w+)";', text).group(1),
-           "settings": {k: float(v) for k, v in re.findall(r'config\.optimizer_settings\["(\w+)"\] = ([^;]+);', text)},
-           "target": re.search(r'config\.target = "(\w+)";', text).group(1),
+           "loss": re.search(r"config\.loss = hps::loss_kind::(\w+);", text).group(1),
+           "target": re.search(r"config\.target = hps::target_kind::(\w+);", text).group(1),
            "outputs": int(re.search(r"config\.outputs = (\d+);", text).group(1))}
     pw = re.search(r"config\.pos_weight = ([^;]+);", text)
     cfg["pos_weight"] = float(pw.group(1)) if pw else 1.0
     return cfg
+
+
+def read_optimizer(cfg, result_json):
+    """The optimizer and every setting in force (the spec's and the runtime's defaults), as
+    the trainer's result.json records them."""
+    opt = dict(json.load(open(result_json))["optimizer"])
+    cfg["optimizer"] = opt.pop("kind")
+    cfg["settings"] = opt
 
 
 # ---------------------------------------------------------------- the PyTorch side
@@ -173,6 +180,7 @@ def main():
     # one short run writes the point's model.py, the network PyTorch trains
     run_child([binary, "--run-dir", "runs/model-py", "--steps", "1", "--threads", "1", "--quiet"], study, child_env())
     model_py = os.path.join(study, "runs", "model-py", "model.py")
+    read_optimizer(cfg, os.path.join(study, "runs", "model-py", "result.json"))
     print(f"{a.point}: batch {cfg['batch']}, loss {cfg['loss']}, optimizer {cfg['optimizer']} "
           f"{json.dumps(cfg['settings'])}; hpsgen {a.steps} steps (less a {FEW}-step run), torch {a.ref_steps} "
           f"steps, torch+openblas {a.torch_steps}; {a.repeats} interleaved repeats; OpenBLAS: {blas_dir or 'not found'}",

@@ -65,6 +65,12 @@ const tag& first_tagged(std::initializer_list<const tag*> nodes) {
     return **nodes.begin();
 }
 
+// "a", "a and b", "a, b and c" ("or" likewise)
+std::string words(const std::vector<std::string>& w, const std::string& conjunction) {
+    if (w.size() < 2) return w.empty() ? "" : w[0];
+    return schema::join({w.begin(), w.end() - 1}) + " " + conjunction + " " + w.back();
+}
+
 std::string quoted(const std::string& s) {
     std::string out = "\"";
     for (char c : s) {
@@ -277,21 +283,12 @@ struct layer_slot {
     const stmt_rec* anchor = nullptr;  // the statement to blame: stmt, or the dense after a flatten
 };
 
-struct target_info {
-    data_config::target_kind kind = data_config::target_kind::regression;
+struct target_rec {
+    hps::target_kind kind = hps::target_kind::regression;
     int outputs = 1;
     std::string words;  // "regression 2", "classes 10", "binary"
     bool ok = false;
 };
-
-std::string target_name(data_config::target_kind k) {
-    switch (k) {
-    case data_config::target_kind::regression: return "regression";
-    case data_config::target_kind::classes: return "classes";
-    case data_config::target_kind::binary: return "binary";
-    }
-    return "?";
-}
 
 class checker {
 public:
@@ -356,7 +353,7 @@ private:
     int next_seq_ = 0;
     std::map<std::string, block_rec> blocks_;
     std::vector<clause> clauses_;
-    target_info target_;
+    target_rec target_;
     std::vector<layer_slot> slots_;
 
     // grid-point problems, grouped by (node, message)
@@ -1227,15 +1224,15 @@ void checker::check_cross() {
         if (const stmt_rec* t = it->second.find("target"); t && !t->name.empty()) {
             target_.ok = true;
             if (t->positional) {
-                target_.kind = data_config::target_kind::binary;
+                target_.kind = hps::target_kind::binary;
                 target_.outputs = 1;
                 target_.words = "binary";
             } else if (t->has("regression")) {
-                target_.kind = data_config::target_kind::regression;
+                target_.kind = hps::target_kind::regression;
                 target_.outputs = int(t->options.at("regression").constant.number);
                 target_.words = "regression " + std::to_string(target_.outputs);
             } else if (t->has("classes")) {
-                target_.kind = data_config::target_kind::classes;
+                target_.kind = hps::target_kind::classes;
                 target_.outputs = int(t->options.at("classes").constant.number);
                 target_.words = "classes " + std::to_string(target_.outputs);
             } else {
@@ -1243,7 +1240,7 @@ void checker::check_cross() {
             }
         }
     }
-    const std::string target_kind = target_name(target_.kind);
+    const std::string target_kind(hps::name_of(target_.kind));
 
     // loss against the target
     std::string loss;
@@ -1251,11 +1248,13 @@ void checker::check_cross() {
         const block_rec& train = it->second;
         if (const stmt_rec* l = train.find("loss"); l && l->positional) {
             loss = l->positional->constant.text;
-            std::string wants = sc::loss_target(loss);
-            if (target_.ok && wants != target_kind) {
-                std::string fix = target_kind == "regression" ? "mse, mse_half or mae"
-                                  : target_kind == "classes"  ? "softmax_ce"
-                                                              : "bce";
+            const hps::loss_info& info = *hps::find_by_name(hps::loss_table, loss);  // a checked choice
+            std::string wants(hps::name_of(info.target));
+            if (target_.ok && info.target != target_.kind) {
+                std::vector<std::string> fits;
+                for (const auto& l : hps::loss_table)
+                    if (l.target == target_.kind) fits.emplace_back(l.name);
+                std::string fix = words(fits, "or");
                 rep_.error(*l->positional->node, "loss " + loss + " is for " + wants + " targets, but the target is " +
                                                      target_.words + "; use " + fix);
             }
@@ -1277,7 +1276,7 @@ void checker::check_cross() {
                     std::vector<std::string> names;
                     for (const auto& c : choices) names.push_back(c.text);
                     rep_.error(first_tagged({&node->key, node}),
-                               "optimizer option '" + key + "' applies to " + sc::join(os->only_with, " and ") +
+                               "optimizer option '" + key + "' applies to " + words(os->only_with, "and") +
                                    " only; the optimizer here is " + sc::join(names, " or "));
                 }
             }
@@ -1300,8 +1299,8 @@ void checker::check_cross() {
         for (const auto& s : m.stmts) {
             if (s.spec->metric && s.name.empty()) metric_errors = true;
             if (!s.spec->metric || s.name.empty()) continue;
-            const auto& targets = s.spec->metric->targets;
-            if (target_.ok && std::find(targets.begin(), targets.end(), target_kind) == targets.end())
+            const std::vector<std::string> targets = sc::metric_targets(*s.spec->metric);
+            if (target_.ok && !hps::metric_applies(s.spec->metric->kind, target_.kind))
                 rep_.error(first_tagged({&s.node->head, s.node}),
                            "metric " + s.spec->name + " needs a " + sc::join(targets, " or ") +
                                " target; the target is " + target_.words);
@@ -1330,7 +1329,7 @@ void checker::check_cross() {
                     hint = known.empty() ? "; the block defines no metrics" : "; the metrics are " + sc::join(known);
                 rep_.error(*b.node, "select names '" + name + "', which is not a metric of this block" + hint);
             } else {
-                const sc::metric_info& info = *found_metric->second->spec->metric;
+                const hps::metric_info& info = *found_metric->second->spec->metric;
                 if (!info.scalar) {
                     rep_.error(*b.node, "select cannot rank by '" + name + "': a " +
                                             found_metric->second->spec->name + " is not a single number");
@@ -1464,24 +1463,25 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     };
 
     // data
+    hps::train_config& c = p.config;
     const block_rec& data = blocks_.at("data");
     for (const auto& s : data.stmts) {
         const std::string& h = s.spec->name;
         if (!s.positional && h != "target") continue;
-        if (h == "train") p.data.train = s.positional->constant.text;
-        if (h == "validation") p.data.validation = s.positional->constant.text;
-        if (h == "test") p.data.test = s.positional->constant.text;
-        if (h == "split") p.data.split = s.positional->constant.number;
-        if (h == "input") p.data.input = s.positional->dims;
-        if (h == "scale") p.data.scale = val(*s.positional).number;
-        if (h == "x_array") p.data.x_name = s.positional->constant.text;
-        if (h == "y_array") p.data.y_name = s.positional->constant.text;
+        if (h == "train") c.train = s.positional->constant.text;
+        if (h == "validation") c.validation = s.positional->constant.text;
+        if (h == "test") c.test = s.positional->constant.text;
+        if (h == "split") c.split = s.positional->constant.number;
+        if (h == "input") p.input = s.positional->dims;
+        if (h == "scale") c.scale = val(*s.positional).number;
+        if (h == "x_array") c.x_name = s.positional->constant.text;
+        if (h == "y_array") c.y_name = s.positional->constant.text;
     }
-    p.data.target = target_.kind;
-    p.data.outputs = target_.outputs;
+    c.target = target_.kind;
+    c.outputs = target_.outputs;
 
     // layers, with shapes and parameter counts
-    std::vector<int> shape = p.data.input;
+    std::vector<int> shape = p.input;
     bool shapes_ok = true;
     for (const auto& slot : slots_) {
         layer l;
@@ -1499,10 +1499,10 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
                                       : image_ok             ? "an H x W x C input"
                                                              : "an L x C sequence (steps x channels)";
             std::string fix;
-            if (p.data.input.size() == 1) {
+            if (p.input.size() == 1) {
                 fix = image_ok ? "the data's input is a vector: convolutions and pools need an image such as "
                                  "input 28 x 28 x 1"
-                               : "the data's input is a vector: write input " + dims_text(p.data.input) +
+                               : "the data's input is a vector: write input " + dims_text(p.input) +
                                      " x 1 for a sequence of one value per step";
                 if (image_ok && sequence_ok) fix += " or a sequence such as input 30 x 1";
             } else if (shape.size() == 1) {
@@ -1700,7 +1700,7 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
             }
             const tag& k_node = conv ? *s->options.at("kernel").node : *s->positional->node;
             if (shape.size() != 4) {
-                const bool from_data = &slot == &slots_.front() || p.data.input.size() != 4;
+                const bool from_data = &slot == &slots_.front() || p.input.size() != 4;
                 point_issue(severity::error, node, l.name + " needs a D x H x W x C input, but it gets " + dims_text(shape),
                             from_data ? "3-D layers need a volume such as input 32 x 32 x 32 x 1"
                                       : "put it before the first dense layer");
@@ -1766,102 +1766,94 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     const block_rec& train = blocks_.at("train");
     auto setting = [&](const std::string& head) { return train.find(head); };
     {
+        // the optimizer and the settings the spec gives it; the others take the runtime's
+        // defaults (hps/config.hpp's optimizer_table), as in a hand-written trainer
         const stmt_rec* o = setting("optimizer");
-        p.train.optimizer = o && o->positional ? val(*o->positional).text : "adam";
-        const sc::head_spec& os = *sc::find_head(*sc::find_block("train"), "optimizer");
-        for (const auto& opt : os.options) {
-            if (!opt.only_with.empty() &&
-                std::find(opt.only_with.begin(), opt.only_with.end(), p.train.optimizer) == opt.only_with.end())
-                continue;
-            double v;
-            if (o && o->has(opt.key)) {
-                const param_value& pv = val(o->options.at(opt.key));
-                v = pv.type == param_value::kind::number ? pv.number : pv.text == "true";
-            } else {
-                std::string d = opt.default_text;
-                for (const auto& [c, dv] : opt.default_with)
-                    if (c == p.train.optimizer) d = dv;
-                v = d == "true" ? 1 : d == "false" ? 0 : std::strtod(d.c_str(), nullptr);
+        if (o && o->positional) c.optimizer.kind = hps::find_by_name(hps::optimizer_table, val(*o->positional).text)->kind;
+        if (o)
+            for (const auto& [key, b] : o->options) {
+                const hps::optimizer_setting_info& si = *hps::find_by_name(hps::optimizer_setting_table, key);
+                if (!c.optimizer.takes(si.key)) continue;  // given for another optimizer of the axis
+                const param_value& pv = val(b);
+                c.optimizer.set(si.key, pv.type == param_value::kind::number ? pv.number : double(pv.text == "true"));
             }
-            p.train.optimizer_settings[opt.key] = v;
-        }
     }
     if (const stmt_rec* s = setting("loss")) {
-        p.train.loss = s->positional->constant.text;
-        p.train.pos_weight = opt_num(*s, "pos_weight", 1);
+        c.loss = hps::find_by_name(hps::loss_table, s->positional->constant.text)->kind;
+        c.pos_weight = opt_num(*s, "pos_weight", 1);
     }
-    if (const stmt_rec* s = setting("batch")) p.train.batch = int(val(*s->positional).number);
-    if (const stmt_rec* s = setting("steps")) p.train.steps = long(val(*s->positional).number);
-    if (const stmt_rec* s = setting("epochs")) p.train.epochs = long(val(*s->positional).number);
+    if (const stmt_rec* s = setting("batch")) p.batch = int(val(*s->positional).number);
+    if (const stmt_rec* s = setting("steps")) c.steps = long(val(*s->positional).number);
+    if (const stmt_rec* s = setting("epochs")) c.epochs = long(val(*s->positional).number);
     if (const stmt_rec* s = setting("checkpoints")) {
-        p.train.checkpoints = int(s->positional->constant.number);
-        if (p.train.steps > 0 && p.train.checkpoints > p.train.steps)
+        c.checkpoints = int(s->positional->constant.number);
+        if (c.steps > 0 && c.checkpoints > c.steps)
             point_issue(severity::error, *s->positional->node,
                         "checkpoints " + s->positional->constant.text + " is more than the " +
-                            std::to_string(p.train.steps) + " steps",
+                            std::to_string(c.steps) + " steps",
                         "at most one checkpoint per step");
-    } else if (p.train.epochs > 0) {
-        p.train.checkpoints = int(std::min<long>(p.train.epochs, 1'000'000'000));
-    } else if (p.train.steps > 0 && p.train.steps < p.train.checkpoints) {
-        p.train.checkpoints = int(p.train.steps);
+    } else if (c.epochs > 0) {
+        c.checkpoints = int(std::min<long>(c.epochs, 1'000'000'000));
+    } else if (c.steps > 0 && c.steps < c.checkpoints) {
+        c.checkpoints = int(c.steps);
     }
-    if (const stmt_rec* s = setting("seed")) p.train.seed = (unsigned long)val(*s->positional).number;
-    if (const stmt_rec* s = setting("patience")) p.train.patience = int(val(*s->positional).number);
+    if (const stmt_rec* s = setting("seed")) c.seed = (unsigned long)val(*s->positional).number;
+    if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
 
     // batchnorm trains on batch statistics: a flat input needs two samples per batch
     for (std::size_t i = 0; i < p.layers.size() && i < slots_.size(); ++i) {
         const layer& l = p.layers[i];
-        if (l.kind == "batchnorm" && l.in_shape.size() == 1 && p.train.batch < 2)
+        if (l.kind == "batchnorm" && l.in_shape.size() == 1 && p.batch < 2)
             point_issue(severity::error, first_tagged({&slots_[i].anchor->node->head, slots_[i].anchor->node}),
                         l.name + " normalises each feature over the batch, but batch is " +
-                            std::to_string(p.train.batch),
+                            std::to_string(p.batch),
                         "use batch 2 or more");
     }
 
     // augment: transforms of the training samples, checked against the input's shape
     if (auto it = blocks_.find("augment"); it != blocks_.end()) {
         const block_rec& aug = it->second;
-        const std::vector<int>& in = p.data.input;
+        const std::vector<int>& in = p.input;
         const std::size_t spatial = in.size() >= 2 ? in.size() - 1 : 0;  // every dimension but the channels
-        if (const stmt_rec* s = aug.find("brightness"); s && s->positional) p.augment.brightness = val(*s->positional).number;
-        if (const stmt_rec* s = aug.find("contrast"); s && s->positional) p.augment.contrast = val(*s->positional).number;
+        if (const stmt_rec* s = aug.find("brightness"); s && s->positional) c.augment.brightness = val(*s->positional).number;
+        if (const stmt_rec* s = aug.find("contrast"); s && s->positional) c.augment.contrast = val(*s->positional).number;
         if (const stmt_rec* s = aug.find("flip"); s && s->positional) {
             const std::string& f = val(*s->positional).text;
-            p.augment.flip_horizontal = f == "horizontal" || f == "both";
-            p.augment.flip_vertical = f == "vertical" || f == "both";
-            if (p.augment.flip_vertical && spatial < 2)
+            c.augment.flip_horizontal = f == "horizontal" || f == "both";
+            c.augment.flip_vertical = f == "vertical" || f == "both";
+            if (c.augment.flip_vertical && spatial < 2)
                 point_issue(severity::error, *s->positional->node,
                             "flip " + f + " mirrors the height, but the input " + dims_text(in) + " has none",
                             spatial == 1 ? "use flip horizontal on a sequence (it reverses the steps)"
                                          : "flips need an image or a volume, such as input 32 x 32 x 1");
-            else if (p.augment.flip_horizontal && spatial < 1)
+            else if (c.augment.flip_horizontal && spatial < 1)
                 point_issue(severity::error, *s->positional->node,
                             "flip " + f + " needs spatial dimensions, but the input " + dims_text(in) + " is a vector",
                             "remove it, or give the input its shape, such as input 32 x 32 x 1");
         }
         if (const stmt_rec* s = aug.find("translate"); s && s->positional) {
-            p.augment.translate = int(val(*s->positional).number);
+            c.augment.translate = int(val(*s->positional).number);
             const int smallest = spatial ? *std::min_element(in.begin(), in.end() - 1) : 0;
-            if (p.augment.translate > 0 && spatial == 0)
+            if (c.augment.translate > 0 && spatial == 0)
                 point_issue(severity::error, *s->positional->node,
                             "translate needs spatial dimensions, but the input " + dims_text(in) + " is a vector",
                             "remove it, or give the input its shape, such as input 32 x 32 x 1");
-            else if (p.augment.translate >= smallest && spatial > 0)
+            else if (c.augment.translate >= smallest && spatial > 0)
                 point_issue(severity::error, *s->positional->node,
-                            "translate " + std::to_string(p.augment.translate) + " would shift a sample of " +
+                            "translate " + std::to_string(c.augment.translate) + " would shift a sample of " +
                                 dims_text(in) + " out of itself",
                             "use at most " + std::to_string(smallest - 1));
         }
     }
 
     // a final activation before a loss that applies its own
-    if (!p.layers.empty() && (p.train.loss == "bce" || p.train.loss == "softmax_ce")) {
+    if (!p.layers.empty() && (c.loss == hps::loss_kind::bce || c.loss == hps::loss_kind::softmax_ce)) {
         const layer& last = p.layers.back();
         const stmt_rec* s = slots_.back().stmt;
         if (s && last.activation != "linear" && s->has("activation")) {
-            std::string applied = p.train.loss == "bce" ? "the sigmoid" : "the softmax";
+            std::string applied = c.loss == hps::loss_kind::bce ? "the sigmoid" : "the softmax";
             point_issue(severity::warning, *s->options.at("activation").node,
-                        last.name + " ends with activation " + last.activation + ", but loss " + p.train.loss +
+                        last.name + " ends with activation " + last.activation + ", but loss " + std::string(hps::name_of(c.loss)) +
                             " works on logits and applies " + applied + " itself",
                         "remove the activation");
         }
@@ -2008,47 +2000,37 @@ std::optional<study> checker::expand() {
     bool errors = std::any_of(issues_.begin(), issues_.end(), [](const issue& i) { return i.level == severity::error; });
     if (errors) return std::nullopt;
 
-    // settings that are the same at every point
-    auto metrics_block = blocks_.find("metrics");
-    bool has_metrics = metrics_block != blocks_.end() &&
-                       std::any_of(metrics_block->second.stmts.begin(), metrics_block->second.stmts.end(),
-                                   [](const stmt_rec& st) { return st.spec->metric.has_value(); });
-    if (has_metrics) {
-        auto it = metrics_block;
-        std::optional<selection> sel;
+    // settings that are the same at every point: the metrics and the selection rule
+    std::vector<hps::metric_spec> metrics;
+    std::optional<std::pair<bool, std::string>> sel;  // maximise?, the metric's name
+    if (auto it = blocks_.find("metrics"); it != blocks_.end()) {
         for (const auto& st : it->second.stmts) {
             if (st.spec->metric) {
-                metric m;
-                m.kind = st.spec->name;
-                m.name = st.has("as") ? st.options.at("as").constant.text : m.kind;
-                if (m.kind == "within") m.param = st.positional->constant.number;
-                if (st.spec->name == "precision" || st.spec->name == "recall" || st.spec->name == "f1")
+                const hps::metric_info& info = *st.spec->metric;
+                hps::metric_spec m;
+                m.kind = info.kind;
+                m.name = st.has("as") ? st.options.at("as").constant.text : st.spec->name;
+                if (info.param == hps::metric_param::tolerance) m.param = st.positional->constant.number;
+                if (info.param == hps::metric_param::threshold)
                     m.param = st.has("threshold") ? st.options.at("threshold").constant.number : 0.5;
-                for (auto& p : s.points) p.metrics.push_back(m);
-            } else if (st.spec->name == "select") {
-                selection x;
-                x.maximize = st.has("max");
-                x.metric = st.options.at(x.maximize ? "max" : "min").constant.text;
-                sel = x;
+                metrics.push_back(m);
+                if (!sel && info.scalar) sel = {info.higher_is_better, m.name};  // the first scalar metric
             }
         }
-        if (!sel) {
-            for (const auto& st : it->second.stmts) {
-                if (st.spec->metric && st.spec->metric->scalar) {
-                    sel = selection{st.spec->metric->higher_is_better,
-                                    st.has("as") ? st.options.at("as").constant.text : st.spec->name};
-                    break;
-                }
-            }
-        }
-        if (sel)
-            for (auto& p : s.points) p.select = *sel;
-    } else {
-        metric m;
-        m.kind = m.name = target_.kind == data_config::target_kind::regression ? "mse" : "accuracy";
-        for (auto& p : s.points) {
-            p.metrics = {m};
-            p.select = selection{m.kind != "mse", m.kind};
+        if (const stmt_rec* st = it->second.find("select"))
+            sel = {st->has("max"), st->options.at(st->has("max") ? "max" : "min").constant.text};
+    }
+    if (metrics.empty()) {
+        const hps::metric_kind k = target_.kind == hps::target_kind::regression ? hps::metric_kind::mse
+                                                                                : hps::metric_kind::accuracy;
+        metrics = {{k, std::string(hps::name_of(k)), 0}};
+        sel = {hps::info(k).higher_is_better, metrics[0].name};
+    }
+    for (auto& p : s.points) {
+        p.config.metrics = metrics;
+        if (sel) {
+            p.config.select_max = sel->first;
+            p.config.select_metric = sel->second;
         }
     }
     if (auto it = blocks_.find("slurm"); it != blocks_.end()) {

@@ -1,98 +1,16 @@
 #include "dsl/schema.hpp"
+#include "dsl/schema_rows.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <map>
 
 namespace hps::schema {
 
 namespace {
 
-// ---------------------------------------------------------------------------------
-// Value kinds, in the words the table uses
-// ---------------------------------------------------------------------------------
-
-value_spec integer(double min, double max = 2147483647.0, bool rangeable = false) {
-    value_spec v;
-    v.kind = value_kind::integer;
-    v.min = min;
-    v.max = max;
-    v.rangeable = rangeable;
-    return v;
-}
-
-value_spec real(std::optional<double> min, bool min_open, std::optional<double> max, bool max_open,
-                bool rangeable = false) {
-    value_spec v;
-    v.kind = value_kind::real;
-    v.min = min;
-    v.min_open = min_open;
-    v.max = max;
-    v.max_open = max_open;
-    v.rangeable = rangeable;
-    return v;
-}
-
-value_spec choice(std::vector<std::string> choices, bool rangeable = false) {
-    value_spec v;
-    v.kind = value_kind::choice;
-    v.choices = std::move(choices);
-    v.rangeable = rangeable;
-    return v;
-}
-
-value_spec string(string_format format = string_format::nonempty) {
-    value_spec v;
-    v.kind = value_kind::string;
-    v.format = format;
-    return v;
-}
-
-value_spec dims() {
-    value_spec v;
-    v.kind = value_kind::dims;
-    v.min = 1;
-    v.max = 65536;
-    return v;
-}
-
-value_spec name() {
-    value_spec v;
-    v.kind = value_kind::name;
-    return v;
-}
-
-constexpr bool ranged = true;
-
-const std::vector<std::string> activation_names = {"relu", "elu",    "selu",  "softplus",
-                                                   "sigmoid", "tanh", "linear"};
-
-option_spec opt(std::string key, value_spec value, std::string default_text, std::string help) {
-    option_spec o;
-    o.key = std::move(key);
-    o.value = std::move(value);
-    o.default_text = std::move(default_text);
-    o.help = std::move(help);
-    return o;
-}
-
-option_spec required_opt(std::string key, value_spec value, std::string help) {
-    option_spec o = opt(std::move(key), std::move(value), "", std::move(help));
-    o.required = true;
-    return o;
-}
-
-option_spec activation_opt() {
-    return opt("activation", choice(activation_names, ranged), "linear", "applied to the layer's output");
-}
-option_spec l1_opt() {
-    return opt("l1", real(0.0, false, std::nullopt, false, ranged), "0",
-               "L1 penalty lambda * sum |w| on the weights (not the biases)");
-}
-option_spec l2_opt() {
-    return opt("l2", real(0.0, false, std::nullopt, false, ranged), "0",
-               "L2 penalty lambda * sum w^2 on the weights (not the biases)");
-}
 option_spec as_opt() { return opt("as", name(), "", "the metric's name in reports (default: its kind)"); }
 
 // A statement whose only content is its positional value: `batch 128`, `train "x.npz"`.
@@ -109,40 +27,68 @@ head_spec setting(std::string name, value_spec value, std::string default_text, 
     return h;
 }
 
-head_spec layer(std::string name, std::vector<option_spec> options, std::string help) {
+// A metric statement from the runtime's row: `within 0.2 [as acc20]`, `f1 [threshold 0.3] [as f]`.
+head_spec metric(const hps::metric_info& m) {
     head_spec h;
-    h.name = std::move(name);
-    h.options = std::move(options);
-    h.repeatable = true;
-    h.help = std::move(help);
-    return h;
-}
-
-[[maybe_unused]] head_spec unsupported_layer(std::string name) {  // none at the moment
-    head_spec h;
-    h.name = std::move(name);
-    h.repeatable = true;
-    h.unsupported = true;
-    h.help = "accepted by the grammar; not supported by the runtime yet";
-    return h;
-}
-
-head_spec metric(std::string name, std::vector<std::string> targets, bool higher_is_better, std::string help,
-                 bool scalar = true) {
-    head_spec h;
-    h.name = std::move(name);
+    h.name = std::string(m.name);
     h.options = {as_opt()};
     h.repeatable = true;
-    h.metric = metric_info{std::move(targets), higher_is_better, scalar};
-    h.help = std::move(help);
+    h.metric = &m;
+    h.help = std::string(m.help);
+    if (m.param == hps::metric_param::tolerance) {
+        h.positional = real(0.0, true, std::nullopt, false);
+        h.positional_name = "tolerance";
+        h.positional_required = true;
+        h.usage = h.name + " 0.20 [as acc20]";
+    } else if (m.param == hps::metric_param::threshold) {
+        h.options.insert(h.options.begin(), opt("threshold", real(0.0, true, 1.0, true), "0.5",
+                                                "a sample is positive when sigmoid(logit) >= threshold"));
+    }
     return h;
 }
 
-head_spec threshold_metric(std::string name, std::string help) {
-    head_spec h = metric(std::move(name), {"binary"}, true, std::move(help));
-    h.options.insert(h.options.begin(),
-                     opt("threshold", real(0.0, true, 1.0, true), "0.5",
-                         "a sample is positive when sigmoid(logit) >= threshold"));
+std::string number_text(double v);
+
+// The optimizer statement from the runtime's tables: every optimizer, every setting with its
+// bounds, the optimizers that take it and its default for each.
+head_spec optimizer_head() {
+    head_spec h;
+    h.name = "optimizer";
+    h.positional = choice(names_of(hps::optimizer_table), ranged);
+    h.positional_name = "optimizer";
+    h.positional_required = true;
+    h.positional_default = "adam";
+    for (const auto& s : hps::optimizer_setting_table) {
+        value_spec v;
+        if (s.flag) {
+            v = choice({"true", "false"});
+        } else {
+            v = real(s.min, s.min_open, s.max == hps::unbounded ? std::nullopt : std::optional<double>(s.max), s.max_open,
+                     ranged);
+        }
+        option_spec o = opt(std::string(s.name), v, "", std::string(s.help));
+        // the default most optimizers give it is the option's; others are named per optimizer
+        std::vector<std::pair<std::string, double>> defaults;
+        for (const auto& op : hps::optimizer_table) {
+            const double d = op.defaults[std::size_t(s.key)];
+            if (std::isnan(d)) continue;
+            o.only_with.emplace_back(op.name);
+            defaults.emplace_back(op.name, d);
+        }
+        auto text = [&](double d) { return s.flag ? std::string(d != 0 ? "true" : "false") : number_text(d); };
+        std::map<double, int> votes;
+        for (const auto& [_, d] : defaults) ++votes[d];
+        double common = defaults.front().second;
+        for (const auto& [d, n] : votes)
+            if (n > votes[common]) common = d;
+        o.default_text = text(common);
+        for (const auto& [name, d] : defaults)
+            if (d != common) o.default_with.emplace_back(name, text(d));
+        if (o.only_with.size() == hps::optimizer_table.size()) o.only_with.clear();
+        h.options.push_back(std::move(o));
+    }
+    h.usage = "optimizer adam lr 1e-3";
+    h.help = "the update rule and its settings (defaults as in Keras)";
     return h;
 }
 
@@ -290,36 +236,9 @@ std::vector<block_spec> make_blocks() {
         b.name = "train";
         b.required = true;
         b.help = "the optimisation";
+        b.heads.push_back(optimizer_head());
         {
-            head_spec h;
-            h.name = "optimizer";
-            h.positional = choice({"sgd", "momentum", "adam", "rmsprop", "adadelta"}, ranged);
-            h.positional_name = "optimizer";
-            h.positional_required = true;
-            h.positional_default = "adam";
-            auto lr = opt("lr", real(0.0, true, std::nullopt, false, ranged), "0.001", "learning rate");
-            lr.default_with = {{"sgd", "0.01"}, {"momentum", "0.01"}, {"adadelta", "1"}};
-            auto momentum = opt("momentum", real(0.0, false, 1.0, true, ranged), "0.9", "momentum coefficient");
-            momentum.only_with = {"momentum"};
-            auto nesterov = opt("nesterov", choice({"true", "false"}), "false", "Nesterov momentum");
-            nesterov.only_with = {"momentum"};
-            auto beta1 = opt("beta1", real(0.0, false, 1.0, true, ranged), "0.9", "first moment decay");
-            beta1.only_with = {"adam"};
-            auto beta2 = opt("beta2", real(0.0, false, 1.0, true, ranged), "0.999", "second moment decay");
-            beta2.only_with = {"adam"};
-            auto eps = opt("eps", real(0.0, true, std::nullopt, false), "1e-8", "added to the denominator");
-            eps.only_with = {"adam", "rmsprop", "adadelta"};
-            eps.default_with = {{"rmsprop", "1e-7"}, {"adadelta", "1e-7"}};
-            auto rho = opt("rho", real(0.0, false, 1.0, true, ranged), "0.9", "decay of the squared-gradient average");
-            rho.only_with = {"rmsprop", "adadelta"};
-            rho.default_with = {{"adadelta", "0.95"}};
-            h.options = {lr, momentum, nesterov, beta1, beta2, eps, rho};
-            h.usage = "optimizer adam lr 1e-3";
-            h.help = "the update rule and its settings (defaults as in Keras)";
-            b.heads.push_back(std::move(h));
-        }
-        {
-            head_spec h = setting("loss", choice({"mse", "mse_half", "mae", "bce", "softmax_ce"}), "",
+            head_spec h = setting("loss", choice(names_of(hps::loss_table)), "",
                                   "mse, mse_half (1/2m sum of squares), mae (regression); bce on logits "
                                   "(binary); softmax_ce on logits (classes)",
                                   true);
@@ -366,26 +285,7 @@ std::vector<block_spec> make_blocks() {
         b.name = "metrics";
         b.help = "what is measured at each checkpoint and which checkpoint is best "
                  "(default: mse for regression, accuracy otherwise)";
-        {
-            head_spec h = metric("within", {"regression"}, true,
-                                 "share of samples whose largest relative error max_j (y_j/h_j - 1) is below TOL");
-            h.positional = real(0.0, true, std::nullopt, false);
-            h.positional_name = "tolerance";
-            h.positional_required = true;
-            h.usage = "within 0.20 [as acc20]";
-            b.heads.push_back(std::move(h));
-        }
-        b.heads.push_back(metric("mse", {"regression"}, false, "mean squared error"));
-        b.heads.push_back(metric("mae", {"regression"}, false, "mean absolute error"));
-        b.heads.push_back(metric("rmse", {"regression"}, false, "root mean squared error"));
-        b.heads.push_back(metric("accuracy", {"classes", "binary"}, true, "share of samples classified right"));
-        b.heads.push_back(threshold_metric("precision", "true positives / predicted positives"));
-        b.heads.push_back(threshold_metric("recall", "true positives / actual positives"));
-        b.heads.push_back(threshold_metric("f1", "harmonic mean of precision and recall"));
-        b.heads.push_back(metric("roc_auc", {"binary"}, true, "area under the ROC curve"));
-        b.heads.push_back(metric("eff_pur", {"binary"}, true, "efficiency x purity: recall x precision"));
-        b.heads.push_back(metric("confusion", {"classes", "binary"}, true, "the confusion matrix (reported, not ranked)",
-                                 false));
+        for (const auto& m : hps::metric_table) b.heads.push_back(metric(m));
         {
             head_spec h;
             h.name = "select";
@@ -502,12 +402,11 @@ std::vector<std::string> option_keys(const head_spec& head) {
     return out;
 }
 
-const std::vector<std::string>& activations() { return activation_names; }
-
-std::string loss_target(std::string_view loss) {
-    if (loss == "bce") return "binary";
-    if (loss == "softmax_ce") return "classes";
-    return "regression";
+std::vector<std::string> metric_targets(const hps::metric_info& m) {
+    std::vector<std::string> out;
+    for (const auto& t : hps::target_table)
+        if (hps::metric_applies(m.kind, t.kind)) out.emplace_back(t.name);
+    return out;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -4,8 +4,8 @@
 // The grammar (grammar/) knows only the *form* of a statement, `head [positional]
 // {key value}`; this table gives it meaning. The checker (dsl/check.cpp) validates an
 // AST against it, the "did you mean" suggestions search it, and `hpsgen check
-// --reference` prints it. Adding a layer, an option or a metric is one row here (plus,
-// for a layer, its shape rule in check.cpp and its runtime type).
+// --reference` prints it. Losses, optimizers and their settings, metrics, activations and
+// target kinds come from the runtime's tables (hps/config.hpp), not from here.
 //
 //   block_spec   data, network, train, metrics, slurm
 //     head_spec  a statement head: a layer (conv2d), a setting (batch), a metric (within)
@@ -14,6 +14,8 @@
 //         value_spec the accepted kind (integer, real, choice, string, dims, name),
 //                    its bounds, and whether a set, range or `let` axis may stand there
 #pragma once
+
+#include <hps/config.hpp>
 
 #include <optional>
 #include <string>
@@ -64,12 +66,6 @@ struct option_spec {
     std::string help;
 };
 
-// What a metric head means to the rest of the study.
-struct metric_info {
-    std::vector<std::string> targets;  // target kinds it applies to: regression classes binary
-    bool higher_is_better = true;
-    bool scalar = true;  // may be selected by `select` (a confusion matrix is not)
-};
 
 struct head_spec {
     std::string name;
@@ -85,7 +81,7 @@ struct head_spec {
     bool required = false;  // the block must contain this statement
     bool repeatable = false;  // may appear several times (layers, metrics, slurm extra)
     bool unsupported = false;  // the grammar accepts it; the checker says "not supported yet"
-    std::optional<metric_info> metric;
+    const hps::metric_info* metric = nullptr;  // a metric head: the runtime's row for it
     std::string usage;  // "target regression N | target classes K | target binary"
     std::string help;
 };
@@ -111,11 +107,16 @@ std::vector<std::string> block_names();
 std::vector<std::string> head_names(const block_spec& block, bool include_unsupported = false);
 std::vector<std::string> option_keys(const head_spec& head);
 
-// The activations every layer accepts.
-const std::vector<std::string>& activations();
+// The names of a table's rows (hps/config.hpp): the activations, losses, ... in order.
+template <class Table>
+std::vector<std::string> names_of(const Table& table) {
+    std::vector<std::string> out;
+    for (const auto& row : table) out.emplace_back(row.name);
+    return out;
+}
 
-// The target kind a loss is meant for: "regression", "classes" or "binary".
-std::string loss_target(std::string_view loss);
+// The target kinds a metric applies to, as words: {"classes", "binary"}.
+std::vector<std::string> metric_targets(const hps::metric_info& m);
 
 // Optimal string alignment distance (Levenshtein with adjacent transpositions):
 // "filtres" is 1 away from "filters".

@@ -2,9 +2,12 @@
 //
 // A study is its axes (every ranged value, named by `let` or anonymous) and the grid
 // points they span after `tuples` and `where` pruning. A grid point is the whole study
-// with every axis fixed: layers with their shapes and parameter counts, data, training,
-// metrics; the generator needs nothing else to emit a trainer.
+// with every axis fixed: layers with their shapes and parameter counts, and the runtime's
+// own train_config (data, training, metrics); the generator needs nothing else to emit a
+// trainer.
 #pragma once
+
+#include <hps/config.hpp>
 
 #include <cstddef>
 #include <map>
@@ -50,48 +53,6 @@ struct layer {
     bool implicit = false;  // inserted by the checker (the flatten before a dense layer)
 };
 
-struct data_config {
-    std::string train, validation, test;  // paths as written (relative to the spec's folder)
-    double split = 0;  // > 0: validation is this fraction of train (seeded), validation unset
-    std::string x_name = "x", y_name = "y";  // array names in .npz files
-    std::vector<int> input;  // (H, W, C) or (N)
-    enum class target_kind { regression, classes, binary } target = target_kind::regression;
-    int outputs = 1;  // regression: outputs; classes: K; binary: 1
-    double scale = 1;  // multiply inputs by this after loading (1/255 for bytes)
-};
-
-// The augment block: what happens to each training sample (runtime/hps/augment.hpp).
-struct augment_settings {
-    double brightness = 0;  // add U(-b, b) * the training inputs' range
-    double contrast = 0;  // scale deviations from the sample's mean by 1 + U(-c, c)
-    bool flip_horizontal = false, flip_vertical = false;  // each with probability 1/2
-    int translate = 0;  // shift each spatial dimension by up to this many positions
-};
-
-struct train_config {
-    std::string optimizer = "adam";  // sgd momentum adam rmsprop adadelta
-    std::map<std::string, double> optimizer_settings;  // lr, beta1, beta2, eps, momentum, rho ...
-    std::string loss = "mse";  // mse mse_half mae bce softmax_ce
-    int batch = 32;
-    long steps = 0;  // one of steps or epochs is set
-    long epochs = 0;
-    int checkpoints = 10;  // validation evaluations, evenly spaced
-    unsigned long seed = 1;
-    int patience = 0;  // 0: no early stopping; else checkpoints without improvement
-    double pos_weight = 1;  // bce: weight of the positive samples' loss
-};
-
-struct metric {
-    std::string kind;  // within mse mae rmse accuracy precision recall f1 roc_auc eff_pur confusion
-    std::string name;  // as reported (the `as` name, else the kind)
-    double param = 0;  // within: tolerance; precision/recall/f1: threshold
-};
-
-struct selection {
-    bool maximize = true;
-    std::string metric;  // a metric's name
-};
-
 struct slurm_config {
     std::string partition, account, qos, mem, time;
     int cpus = 1;
@@ -109,11 +70,12 @@ struct grid_point {
     std::string name;  // model-NNN, zero-padded to the width of the grid size
     std::vector<param_value> axis_values;  // one per study::axes, same order
     std::vector<layer> layers;
-    data_config data;
-    train_config train;
-    augment_settings augment;
-    std::vector<metric> metrics;
-    selection select;
+    std::vector<int> input;  // one sample's shape, channels last: (H, W, C), (L, C) or (N)
+    int batch = 32;  // samples per step (compiled into the trainer)
+    // everything else the trainer takes, typed as the runtime takes it (hps/config.hpp):
+    // data paths as written in the spec, target, loss, optimizer, steps, metrics, selection,
+    // augmentation. The generator adds the bookkeeping (study, point, axes, penalties).
+    hps::train_config config;
     std::size_t params = 0;  // sum of layers' params
 };
 

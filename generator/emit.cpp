@@ -31,9 +31,14 @@ std::string join(const std::vector<int>& v, const char* sep) {
 }
 
 std::string activation_type(const std::string& act) {
-    static const std::set<std::string> known = {"relu", "elu", "selu", "softplus", "sigmoid", "tanh", "linear"};
-    if (!known.count(act)) throw std::logic_error("hpsgen: no runtime activation for '" + act + "'");
-    return "hps::" + act;
+    if (!find_by_name(activation_table, act)) throw std::logic_error("hpsgen: no runtime activation for '" + act + "'");
+    return "hps::" + act;  // each activation is the runtime type of its name
+}
+
+// An enum value as C++: hps::loss_kind::softmax_ce (each kind's enumerator is its table name)
+template <class Kind>
+std::string enum_text(const char* type, Kind k) {
+    return std::string("hps::") + type + "::" + std::string(name_of(k));
 }
 
 // A double as a C++ literal of type double: the shortest text that reads back the same.
@@ -53,15 +58,6 @@ std::string data_path(const std::string& path, const emit_options& opt) {
     return opt.data_prefix + path;
 }
 
-std::string target_name(data_config::target_kind k) {
-    switch (k) {
-        case data_config::target_kind::regression: return "regression";
-        case data_config::target_kind::classes: return "classes";
-        case data_config::target_kind::binary: return "binary";
-    }
-    return "regression";
-}
-
 std::string axes_comment(const study& s, const grid_point& p) {
     std::string out;
     for (std::size_t i = 0; i < s.axes.size(); ++i)
@@ -78,30 +74,33 @@ std::string config_lines(const study& s, const grid_point& p, const emit_options
     str("point", p.name);
     o << "    config.point_id = " << p.id << ";\n";
     o << "    config.num_points = " << s.points.size() << ";\n";
-    str("train", data_path(p.data.train, opt));
-    str("validation", data_path(p.data.validation, opt));
-    str("test", data_path(p.data.test, opt));
-    if (p.data.split > 0) o << "    config.split = " << number_text(p.data.split) << ";\n";
-    if (p.data.x_name != "x") str("x_name", p.data.x_name);
-    if (p.data.y_name != "y") str("y_name", p.data.y_name);
-    str("target", target_name(p.data.target));
-    o << "    config.outputs = " << p.data.outputs << ";\n";
-    if (p.data.scale != 1) o << "    config.scale = " << number_text(p.data.scale) << ";\n";
-    str("loss", p.train.loss);
-    str("optimizer", p.train.optimizer);
-    for (const auto& [k, v] : p.train.optimizer_settings)
-        o << "    config.optimizer_settings[" << cpp_string(k) << "] = " << number_text(v) << ";\n";
-    if (p.train.steps > 0) o << "    config.steps = " << p.train.steps << ";\n";
-    if (p.train.epochs > 0) o << "    config.epochs = " << p.train.epochs << ";\n";
-    o << "    config.checkpoints = " << p.train.checkpoints << ";\n";
-    o << "    config.seed = " << p.train.seed << ";\n";
-    if (p.train.patience > 0) o << "    config.patience = " << p.train.patience << ";\n";
-    if (p.train.pos_weight != 1) o << "    config.pos_weight = " << number_text(p.train.pos_weight) << ";\n";
-    for (const auto& m : p.metrics)
-        o << "    config.metrics.push_back({" << cpp_string(m.kind) << ", " << cpp_string(m.name) << ", "
+    const hps::train_config& c = p.config;
+    str("train", data_path(c.train, opt));
+    str("validation", data_path(c.validation, opt));
+    str("test", data_path(c.test, opt));
+    if (c.split > 0) o << "    config.split = " << number_text(c.split) << ";\n";
+    if (c.x_name != "x") str("x_name", c.x_name);
+    if (c.y_name != "y") str("y_name", c.y_name);
+    o << "    config.target = " << enum_text("target_kind", c.target) << ";\n";
+    o << "    config.outputs = " << c.outputs << ";\n";
+    if (c.scale != 1) o << "    config.scale = " << number_text(c.scale) << ";\n";
+    o << "    config.loss = " << enum_text("loss_kind", c.loss) << ";\n";
+    o << "    config.optimizer.kind = " << enum_text("optimizer_kind", c.optimizer.kind) << ";\n";
+    for (const auto& si : optimizer_setting_table)  // the settings the spec gives; the rest are the runtime's defaults
+        if (c.optimizer.has(si.key))
+            o << "    config.optimizer.set(" << enum_text("optimizer_setting", si.key) << ", "
+              << number_text(c.optimizer[si.key]) << ");\n";
+    if (c.steps > 0) o << "    config.steps = " << c.steps << ";\n";
+    if (c.epochs > 0) o << "    config.epochs = " << c.epochs << ";\n";
+    o << "    config.checkpoints = " << c.checkpoints << ";\n";
+    o << "    config.seed = " << c.seed << ";\n";
+    if (c.patience > 0) o << "    config.patience = " << c.patience << ";\n";
+    if (c.pos_weight != 1) o << "    config.pos_weight = " << number_text(c.pos_weight) << ";\n";
+    for (const auto& m : c.metrics)
+        o << "    config.metrics.push_back({" << enum_text("metric_kind", m.kind) << ", " << cpp_string(m.name) << ", "
           << number_text(m.param) << "});\n";
-    o << "    config.select_max = " << (p.select.maximize ? "true" : "false") << ";\n";
-    str("select_metric", p.select.metric);
+    o << "    config.select_max = " << (c.select_max ? "true" : "false") << ";\n";
+    str("select_metric", c.select_metric);
     for (std::size_t i = 0; i < p.layers.size(); ++i) {
         const auto& l = p.layers[i];
         if (l.l1 != 0 || l.l2 != 0)
@@ -112,7 +111,7 @@ std::string config_lines(const study& s, const grid_point& p, const emit_options
         o << "    config.axes.push_back({" << cpp_string(s.axes[i].name) << ", " << cpp_string(p.axis_values[i].text)
           << "});\n";
     // augmentation of the training batches; nothing when the spec has none
-    const augment_settings& aug = p.augment;
+    const hps::augment_config& aug = c.augment;
     if (aug.brightness > 0) o << "    config.augment.brightness = " << number_text(aug.brightness) << ";\n";
     if (aug.contrast > 0) o << "    config.augment.contrast = " << number_text(aug.contrast) << ";\n";
     if (aug.flip_horizontal) o << "    config.augment.flip_horizontal = true;\n";
@@ -130,8 +129,8 @@ std::string study_json(const study& s, const emit_options& opt) {
     w.member("study", s.name).member("description", s.description).member("spec", opt.spec_display);
     w.member("grid_size", s.points.size()).member("full_size", s.full_size);
     if (!s.points.empty()) {
-        const auto& sel = s.points.front().select;
-        w.key("select").begin_object().member("metric", sel.metric).member("goal", sel.maximize ? "max" : "min").end_object();
+        const hps::train_config& c = s.points.front().config;
+        w.key("select").begin_object().member("metric", c.select_metric).member("goal", c.select_max ? "max" : "min").end_object();
     }
     w.key("axes").begin_array();
     for (const auto& a : s.axes) {
@@ -268,9 +267,9 @@ std::string emit_trainer(const study& s, const grid_point& p, const emit_options
         {"count", std::to_string(s.points.size())},
         {"name", p.name},
         {"axes", axes_comment(s, p)},
-        {"input", "hps::shape<" + join(p.data.input, ", ") + ">"},
+        {"input", "hps::shape<" + join(p.input, ", ") + ">"},
         {"layers", layers},
-        {"batch", std::to_string(p.train.batch)},
+        {"batch", std::to_string(p.batch)},
         {"params", std::to_string(p.params)},
         {"config", config_lines(s, p, opt)},
     };

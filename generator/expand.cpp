@@ -195,18 +195,17 @@ std::string study_summary(const study& s) {
         while (!line.empty() && line.back() == ' ') line.pop_back();
         out += line + "\n";
     }
-    const train_config& t = p.train;
-    out += "train: " + t.optimizer;
-    if (auto lr = t.optimizer_settings.find("lr"); lr != t.optimizer_settings.end())
-        out += " lr " + format_significant(lr->second);
-    out += ", loss " + t.loss + ", batch " + std::to_string(t.batch) + ", ";
+    const hps::train_config& t = p.config;
+    out += "train: " + std::string(name_of(t.optimizer.kind));
+    out += " lr " + format_significant(t.optimizer[optimizer_setting::lr]);  // every optimizer takes one
+    out += ", loss " + std::string(name_of(t.loss)) + ", batch " + std::to_string(p.batch) + ", ";
     out += t.steps > 0 ? std::to_string(t.steps) + " steps" : std::to_string(t.epochs) + " epochs";
     out += ", " + std::to_string(t.checkpoints) + " checkpoints";
     if (s.axes.size() > 0) out += " (at " + p.name + ")";
     out += "\n";
     std::string metrics;
-    for (const auto& m : p.metrics) metrics += (metrics.empty() ? "" : ", ") + m.name;
-    out += "metrics: " + metrics + "; best checkpoint by " + (p.select.maximize ? "max " : "min ") + p.select.metric +
+    for (const auto& m : p.config.metrics) metrics += (metrics.empty() ? "" : ", ") + m.name;
+    out += "metrics: " + metrics + "; best checkpoint by " + (p.config.select_max ? "max " : "min ") + p.config.select_metric +
            "\n";
     return out;
 }

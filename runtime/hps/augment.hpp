@@ -20,6 +20,7 @@
 // needs saving in resume.bin.
 #pragma once
 
+#include "hps/config.hpp"
 #include "hps/core.hpp"
 
 #include <algorithm>
@@ -31,15 +32,7 @@
 namespace hps {
 
 // What to do to each training sample; all off by default. Generated code sets the fields.
-struct augment_config {
-    double brightness = 0;  // >= 0: add U(-b, b) * the training data's range
-    double contrast = 0;    // in [0, 1]: scale deviations from the mean by 1 + U(-c, c)
-    bool flip_horizontal = false;  // reverse the width with probability 1/2
-    bool flip_vertical = false;    // reverse the height with probability 1/2
-    int translate = 0;      // >= 0: shift each spatial dimension by up to this many positions
-
-    bool active() const { return brightness > 0 || contrast > 0 || flip_horizontal || flip_vertical || translate > 0; }
-};
+// augment_config: hps/config.hpp
 
 class augmenter {
 public:

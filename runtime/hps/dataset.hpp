@@ -42,13 +42,12 @@
 
 #include <hps/core.hpp>
 #include <hps/idx.hpp>
+#include <hps/config.hpp>
 #include <hps/io.hpp>
 #include <hps/npy.hpp>
 #include <hps/npz.hpp>
 
 namespace hps {
-
-enum class target_kind { regression, classes, binary };
 
 struct data_spec {
     std::vector<int> input;  // per-sample shape, channels last: {28, 28, 1}, {15, 1}, {30}

@@ -22,9 +22,11 @@
 // (m = valid). Sums are taken in double. A class index outside [0, Out) or not a whole
 // number throws std::invalid_argument.
 //
-// loss_kind and compute_loss pick a loss by name at run time ("mse", "mse_half", "mae",
-// "bce", "softmax_ce").
+// compute_loss picks a loss by its loss_kind at run time (the kinds, their names and
+// target kinds: hps/config.hpp's loss_table).
 #pragma once
+
+#include "hps/config.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -176,30 +178,8 @@ struct softmax_ce {
     }
 };
 
-// ---------------------------------------------------------------------------- by name
-enum class loss_kind { mse, mse_half, mae, bce, softmax_ce };
-
-inline const char* loss_name(loss_kind k) {
-    switch (k) {
-        case loss_kind::mse: return "mse";
-        case loss_kind::mse_half: return "mse_half";
-        case loss_kind::mae: return "mae";
-        case loss_kind::bce: return "bce";
-        case loss_kind::softmax_ce: return "softmax_ce";
-    }
-    return "?";
-}
-
-// "mse", "mse_half", "mae", "bce" (or "bce_logits"), "softmax_ce" (or "cross_entropy").
-inline loss_kind loss_from_name(std::string_view name) {
-    if (name == "mse") return loss_kind::mse;
-    if (name == "mse_half") return loss_kind::mse_half;
-    if (name == "mae") return loss_kind::mae;
-    if (name == "bce" || name == "bce_logits") return loss_kind::bce;
-    if (name == "softmax_ce" || name == "cross_entropy") return loss_kind::softmax_ce;
-    throw std::invalid_argument("unknown loss '" + std::string(name) +
-                                "'; the losses are mse, mse_half, mae, bce, softmax_ce");
-}
+// ---------------------------------------------------------------------------- by kind
+// loss_kind and its names: hps/config.hpp
 
 template <int Out>
 constexpr int loss_target_rows(loss_kind k) {

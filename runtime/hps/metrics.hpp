@@ -45,64 +45,13 @@
 #include <utility>
 #include <vector>
 
+#include <hps/config.hpp>
 #include <hps/dataset.hpp>
 
 namespace hps {
 
-enum class metric_kind { mse, mse_half, mae, rmse, within, accuracy, confusion, precision, recall, f1, eff_pur, roc_auc };
-
-inline const char* metric_kind_name(metric_kind k) {
-    switch (k) {
-    case metric_kind::mse: return "mse";
-    case metric_kind::mse_half: return "mse_half";
-    case metric_kind::mae: return "mae";
-    case metric_kind::rmse: return "rmse";
-    case metric_kind::within: return "within";
-    case metric_kind::accuracy: return "accuracy";
-    case metric_kind::confusion: return "confusion";
-    case metric_kind::precision: return "precision";
-    case metric_kind::recall: return "recall";
-    case metric_kind::f1: return "f1";
-    case metric_kind::eff_pur: return "eff_pur";
-    case metric_kind::roc_auc: return "roc_auc";
-    }
-    return "?";
-}
-
-inline metric_kind parse_metric_kind(std::string_view name) {
-    for (int k = 0; k <= int(metric_kind::roc_auc); ++k)
-        if (name == metric_kind_name(metric_kind(k))) return metric_kind(k);
-    throw std::invalid_argument("unknown metric '" + std::string(name) +
-                                "'; metrics are mse mse_half mae rmse within accuracy confusion precision recall f1 "
-                                "eff_pur roc_auc");
-}
-
-// For selecting the best checkpoint: errors are better low, scores high.
-inline bool higher_is_better(metric_kind k) {
-    return !(k == metric_kind::mse || k == metric_kind::mse_half || k == metric_kind::mae || k == metric_kind::rmse);
-}
-
-// confusion is a matrix, every other metric a number.
-inline bool is_scalar(metric_kind k) { return k != metric_kind::confusion; }
-
-inline bool metric_applies(metric_kind k, target_kind t) {
-    switch (k) {
-    case metric_kind::mse:
-    case metric_kind::mse_half:
-    case metric_kind::mae:
-    case metric_kind::rmse:
-    case metric_kind::within: return t == target_kind::regression;
-    case metric_kind::accuracy:
-    case metric_kind::confusion: return t != target_kind::regression;
-    default: return t == target_kind::binary;
-    }
-}
-
-struct metric_spec {
-    metric_kind kind = metric_kind::mse;
-    std::string name;  // as reported; empty: the kind's name
-    double param = 0;  // within: the tolerance; binary metrics: the threshold (0: 0.5)
-};
+// metric_kind, metric_spec and the kinds' table (direction, target kinds, scalar or
+// matrix): hps/config.hpp.
 
 // What a binary output is: a logit (the default) or a probability in [0, 1].
 enum class binary_scores { logits, probabilities };
@@ -118,11 +67,11 @@ public:
             throw std::invalid_argument("evaluator: " + std::to_string(outputs) + " outputs do not fit the target kind");
         for (std::size_t i = 0; i < metrics_.size(); ++i) {
             metric_spec& m = metrics_[i];
-            if (m.name.empty()) m.name = metric_kind_name(m.kind);
+            if (m.name.empty()) m.name = std::string(name_of(m.kind));
             for (std::size_t j = 0; j < i; ++j)
                 if (metrics_[j].name == m.name) throw std::invalid_argument("evaluator: two metrics named '" + m.name + "'");
             if (!metric_applies(m.kind, task))
-                throw std::invalid_argument("evaluator: metric '" + m.name + "' (" + metric_kind_name(m.kind) +
+                throw std::invalid_argument("evaluator: metric '" + m.name + "' (" + std::string(name_of(m.kind)) +
                                             ") does not apply to a " + task_name(task) + " target");
             slot_.push_back(-1);
             if (m.kind == metric_kind::within) {
@@ -175,7 +124,7 @@ public:
     double value(std::string_view name) const {
         for (std::size_t i = 0; i < metrics_.size(); ++i)
             if (metrics_[i].name == name) {
-                if (!is_scalar(metrics_[i].kind))
+                if (!info(metrics_[i].kind).scalar)
                     throw std::invalid_argument("evaluator: '" + metrics_[i].name + "' is a matrix; use confusion()");
                 return compute(i);
             }
@@ -186,7 +135,7 @@ public:
     std::vector<std::pair<std::string, double>> values() const {
         std::vector<std::pair<std::string, double>> out;
         for (std::size_t i = 0; i < metrics_.size(); ++i)
-            if (is_scalar(metrics_[i].kind)) out.emplace_back(metrics_[i].name, compute(i));
+            if (info(metrics_[i].kind).scalar) out.emplace_back(metrics_[i].name, compute(i));
         return out;
     }
 

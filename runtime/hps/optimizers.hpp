@@ -14,13 +14,10 @@
 //             u = rho u + (1-rho) d^2;  p -= lr d                        torch Adadelta
 // with g = grad + weight_decay * p when weight_decay > 0 (torch's L2 convention).
 //
-// Settings (defaults = torch's; unknown names or out-of-range values throw
-// std::invalid_argument naming them):
-//   sgd       lr 0.01, momentum 0, nesterov 0, weight_decay 0
-//   momentum  lr 0.01, momentum 0.9, nesterov 0, weight_decay 0
-//   adam      lr 0.001, beta1 0.9, beta2 0.999, eps 1e-8, weight_decay 0
-//   rmsprop   lr 0.01, rho (or alpha) 0.99, eps 1e-8, momentum 0, centered 0, weight_decay 0
-//   adadelta  lr 1.0, rho 0.9, eps 1e-6, weight_decay 0
+// Configured by an optimizer_config (hps/config.hpp): its kind and the settings given;
+// the others take optimizer_table's defaults there, the one set hpsgen's language and
+// docs/runtime.md state. A setting the optimizer does not take, or out of its bounds,
+// throws std::invalid_argument naming it.
 //
 // State for checkpoints: state() is one flat buffer, slots of n floats in the order
 // state_slots() names them (torch's state_dict names):
@@ -30,6 +27,7 @@
 // plus steps_taken() (Adam's t). Restoring both resumes the exact trajectory.
 #pragma once
 
+#include "hps/config.hpp"
 #include "hps/layers/common.hpp"
 
 #include <algorithm>
@@ -49,81 +47,70 @@ namespace hps {
 
 class optimizer {
 public:
-    optimizer(std::string name, const std::map<std::string, double>& settings, std::size_t n) : name_(std::move(name)), n_(n) {
-        std::map<std::string, double> s;
-        if (name_ == "sgd") {
-            kind_ = kind::sgd;
-            s = {{"lr", 0.01}, {"momentum", 0.0}, {"nesterov", 0.0}, {"weight_decay", 0.0}};
-        } else if (name_ == "momentum") {
-            kind_ = kind::sgd;
-            s = {{"lr", 0.01}, {"momentum", 0.9}, {"nesterov", 0.0}, {"weight_decay", 0.0}};
-        } else if (name_ == "adam") {
-            kind_ = kind::adam;
-            s = {{"lr", 0.001}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0.0}};
-        } else if (name_ == "rmsprop") {
-            kind_ = kind::rmsprop;
-            s = {{"lr", 0.01}, {"rho", 0.99}, {"eps", 1e-8}, {"momentum", 0.0}, {"centered", 0.0}, {"weight_decay", 0.0}};
-        } else if (name_ == "adadelta") {
-            kind_ = kind::adadelta;
-            s = {{"lr", 1.0}, {"rho", 0.9}, {"eps", 1e-6}, {"weight_decay", 0.0}};
-        } else {
-            throw std::invalid_argument("unknown optimizer '" + name_ + "'; the optimizers are sgd, momentum, adam, rmsprop, adadelta");
-        }
-        for (const auto& [key, value] : settings) {
-            std::string k = key;
-            if (kind_ == kind::rmsprop && k == "alpha") k = "rho";  // torch's name for it
-            if (!s.count(k)) {
-                std::string known;
-                for (const auto& kv : s) known += (known.empty() ? "" : ", ") + kv.first;
-                throw std::invalid_argument("optimizer " + name_ + ": unknown setting '" + key + "'; its settings are " + known);
+    // The settings not given take optimizer_table's defaults (hps/config.hpp); a setting the
+    // optimizer does not take, or a value outside its bounds, throws std::invalid_argument.
+    optimizer(const optimizer_config& config, std::size_t n) : name_(name_of(config.kind)), n_(n) {
+        kind_ = config.kind == optimizer_kind::momentum ? optimizer_kind::sgd : config.kind;
+        for (const auto& s : optimizer_setting_table) {
+            const double value = config[s.key];
+            if (!config.takes(s.key)) {
+                if (config.has(s.key)) {
+                    std::string known;
+                    for (const auto& t : optimizer_setting_table)
+                        if (config.takes(t.key)) known += (known.empty() ? "" : ", ") + std::string(t.name);
+                    throw std::invalid_argument("optimizer " + name_ + " takes no setting '" + std::string(s.name) +
+                                                "'; its settings are " + known);
+                }
+                continue;
             }
             if (!std::isfinite(value))
-                throw std::invalid_argument("optimizer " + name_ + ": setting '" + key + "' is not a finite number");
-            s[k] = value;
+                throw std::invalid_argument("optimizer " + name_ + ": " + std::string(s.name) + " is not a finite number");
+            require(setting_in_bounds(s, value), std::string(s.name) + " must be " + bounds_text(s));
+            settings_[std::string(s.name)] = value;
         }
-        lr_ = s["lr"];
-        weight_decay_ = s["weight_decay"];
-        require(lr_ >= 0, "lr must be >= 0");
-        require(weight_decay_ >= 0, "weight_decay must be >= 0");
+        auto get = [&](optimizer_setting k) { return config.takes(k) ? config[k] : 0.0; };
+        lr_ = get(optimizer_setting::lr);
+        weight_decay_ = get(optimizer_setting::weight_decay);
+        momentum_ = get(optimizer_setting::momentum);
+        nesterov_ = get(optimizer_setting::nesterov) == 1;
+        beta1_ = get(optimizer_setting::beta1);
+        beta2_ = get(optimizer_setting::beta2);
+        eps_ = get(optimizer_setting::eps);
+        rho_ = get(optimizer_setting::rho);
+        centered_ = get(optimizer_setting::centered) == 1;
         switch (kind_) {
-            case kind::sgd:
-                momentum_ = s["momentum"];
-                nesterov_ = flag(s, "nesterov");
-                require(momentum_ >= 0, "momentum must be >= 0");
+            case optimizer_kind::sgd:
+            case optimizer_kind::momentum:
                 require(!nesterov_ || momentum_ > 0, "nesterov needs momentum > 0");
                 if (momentum_ > 0) slots_ = {"momentum_buffer"};
                 break;
-            case kind::adam:
-                beta1_ = s["beta1"];
-                beta2_ = s["beta2"];
-                eps_ = s["eps"];
-                require(beta1_ >= 0 && beta1_ < 1, "beta1 must be in [0, 1)");
-                require(beta2_ >= 0 && beta2_ < 1, "beta2 must be in [0, 1)");
-                require(eps_ >= 0, "eps must be >= 0");
-                slots_ = {"exp_avg", "exp_avg_sq"};
-                break;
-            case kind::rmsprop:
-                rho_ = s["rho"];
-                eps_ = s["eps"];
-                momentum_ = s["momentum"];
-                centered_ = flag(s, "centered");
-                require(rho_ >= 0, "rho (alpha) must be >= 0");
-                require(eps_ >= 0, "eps must be >= 0");
-                require(momentum_ >= 0, "momentum must be >= 0");
+            case optimizer_kind::adam: slots_ = {"exp_avg", "exp_avg_sq"}; break;
+            case optimizer_kind::rmsprop:
                 slots_ = {"square_avg"};
                 if (centered_) slots_.push_back("grad_avg");
                 if (momentum_ > 0) slots_.push_back("momentum_buffer");
                 break;
-            case kind::adadelta:
-                rho_ = s["rho"];
-                eps_ = s["eps"];
-                require(rho_ >= 0 && rho_ <= 1, "rho must be in [0, 1]");
-                require(eps_ >= 0, "eps must be >= 0");
-                slots_ = {"square_avg", "acc_delta"};
-                break;
+            case optimizer_kind::adadelta: slots_ = {"square_avg", "acc_delta"}; break;
         }
         state_.assign(slots_.size() * n_, 0.0f);
-        settings_ = s;
+    }
+
+    // Whether a value lies within a setting's bounds (a flag: 0 or 1).
+    static bool setting_in_bounds(const optimizer_setting_info& s, double v) {
+        if (s.flag) return v == 0 || v == 1;
+        return (s.min_open ? v > s.min : v >= s.min) && (s.max_open ? v < s.max : v <= s.max);
+    }
+    // "0 or 1", "> 0", "in [0, 1)"
+    static std::string bounds_text(const optimizer_setting_info& s) {
+        auto num = [](double v) {
+            std::string t = std::to_string(v);
+            t.erase(t.find_last_not_of('0') + 1);
+            if (t.back() == '.') t.pop_back();
+            return t;
+        };
+        if (s.flag) return "0 or 1";
+        if (s.max == unbounded) return (s.min_open ? "> " : ">= ") + num(s.min);
+        return "in " + std::string(s.min_open ? "(" : "[") + num(s.min) + ", " + num(s.max) + (s.max_open ? ")" : "]");
     }
 
     // params -= update(grads): n floats each, one pass.
@@ -134,10 +121,11 @@ public:
                                         " (restored from a checkpoint of another network or optimizer?)");
         ++steps_;
         switch (kind_) {
-            case kind::sgd: step_sgd(params, grads); break;
-            case kind::adam: step_adam(params, grads); break;
-            case kind::rmsprop: step_rmsprop(params, grads); break;
-            case kind::adadelta: step_adadelta(params, grads); break;
+            case optimizer_kind::sgd:
+            case optimizer_kind::momentum: step_sgd(params, grads); break;
+            case optimizer_kind::adam: step_adam(params, grads); break;
+            case optimizer_kind::rmsprop: step_rmsprop(params, grads); break;
+            case optimizer_kind::adadelta: step_adadelta(params, grads); break;
         }
     }
 
@@ -164,15 +152,8 @@ public:
     }
 
 private:
-    enum class kind { sgd, adam, rmsprop, adadelta };
-
     void require(bool ok, const std::string& what) const {
         if (!ok) throw std::invalid_argument("optimizer " + name_ + ": " + what);
-    }
-    bool flag(const std::map<std::string, double>& s, const std::string& key) const {
-        const double v = s.at(key);
-        require(v == 0 || v == 1, key + " must be 0 or 1");
-        return v == 1;
     }
     float* slot(std::size_t i) { return state_.data() + i * n_; }
 
@@ -290,7 +271,7 @@ private:
     }
 
     std::string name_;
-    kind kind_ = kind::sgd;
+    optimizer_kind kind_ = optimizer_kind::sgd;
     std::size_t n_ = 0;
     double lr_ = 0, weight_decay_ = 0, momentum_ = 0, beta1_ = 0, beta2_ = 0, eps_ = 0, rho_ = 0;
     bool nesterov_ = false, centered_ = false;

@@ -21,6 +21,7 @@
 
 #include "hps/augment.hpp"
 #include "hps/checkpoint.hpp"
+#include "hps/config.hpp"
 #include "hps/dataset.hpp"
 #include "hps/io.hpp"
 #include "hps/layers.hpp"
@@ -61,52 +62,7 @@
 
 namespace hps {
 
-// A metric as the spec names it; metrics.hpp's metric_spec once parsed.
-struct metric_setting {
-    std::string kind;  // within mse mae rmse accuracy precision recall f1 roc_auc eff_pur confusion
-    std::string name;  // as reported
-    double param = 0;  // within: tolerance; precision/recall/f1/eff_pur: threshold
-};
-
-struct penalty_spec {
-    int layer = 0;  // index in the network's layer list
-    double l1 = 0, l2 = 0;
-};
-
-struct axis_setting {
-    std::string name, value;
-};
-
-// Everything a trainer needs besides its network type. Generated code fills it field by
-// field; paths are relative to the folder the trainer runs in (the study folder).
-struct train_config {
-    std::string study = "study", point = "model", fingerprint;
-    std::size_t point_id = 0, num_points = 1;
-    // data
-    std::string train, validation, test;
-    double split = 0;  // > 0 and no validation: hold out this fraction of train
-    std::string x_name = "x", y_name = "y";
-    std::string target = "regression";  // regression | classes | binary
-    int outputs = 1;
-    double scale = 1;
-    // training
-    std::string loss = "mse", optimizer = "adam";
-    std::map<std::string, double> optimizer_settings;
-    long steps = 0, epochs = 0;
-    int checkpoints = 10;
-    unsigned long seed = 1;
-    int patience = 0;  // evaluations without improvement before stopping; 0: never
-    double pos_weight = 1;  // bce: weight of the positive samples' loss (torch's pos_weight)
-    // evaluation
-    std::vector<metric_setting> metrics;
-    bool select_max = true;
-    std::string select_metric;  // a metric name, or "loss"; empty: validation loss, min
-    std::vector<penalty_spec> penalties;
-    augment_config augment;  // applied to training batches only (hps/augment.hpp)
-    // for the record
-    std::vector<axis_setting> axes;
-    std::size_t params = 0;
-};
+// train_config, the typed settings of a trainer: hps/config.hpp.
 
 namespace train_detail {
 
@@ -467,16 +423,14 @@ void trainer<Net, B>::load_data() {
     spec.x_name = c_.x_name;
     spec.y_name = c_.y_name;
     spec.scale = c_.scale;
-    if (c_.target != "classes" && c_.target != "binary" && c_.target != "regression")
-        throw data_error("unknown target kind '" + c_.target + "' (regression, classes or binary)");
-    if (c_.target == "classes") {
+    if (c_.target == target_kind::classes) {
         spec.target = target_kind::classes;
         spec.outputs = c_.outputs;
         target_rows_ = 1;
         if (out_size != c_.outputs)
             throw data_error("the network has " + std::to_string(out_size) + " outputs but the spec has " +
                              std::to_string(c_.outputs) + " classes");
-    } else if (c_.target == "binary") {
+    } else if (c_.target == target_kind::binary) {
         spec.target = target_kind::binary;
         spec.outputs = 1;
         target_rows_ = 1;
@@ -641,12 +595,18 @@ void trainer<Net, B>::write_result(const std::string& status, const std::string&
     w.member("metric", c_.select_metric.empty() ? std::string("loss") : c_.select_metric);
     w.member("goal", c_.select_metric.empty() || !c_.select_max ? "min" : "max");
     w.end_object();
-    if (c_.target == "binary") {
+    if (opt_) {  // the optimizer and every setting in force, defaults included
+        w.key("optimizer").begin_object().member("kind", opt_->name());
+        for (const auto& [k, v] : opt_->settings()) w.member(k, v);
+        w.end_object();
+    }
+    if (c_.target == target_kind::binary) {
         // the decision threshold of the binary metrics: positive when sigmoid(logit) > T;
         // "thresholds" by metric name when the spec gives them different ones
         std::vector<std::pair<std::string, double>> cuts;
         for (const auto& m : c_.metrics)
-            if (m.kind != "roc_auc") cuts.emplace_back(m.name.empty() ? m.kind : m.name, m.param > 0 ? m.param : 0.5);
+            if (m.kind != metric_kind::roc_auc)
+                cuts.emplace_back(m.name.empty() ? std::string(name_of(m.kind)) : m.name, m.param > 0 ? m.param : 0.5);
         const bool one = std::all_of(cuts.begin(), cuts.end(), [&](const auto& c) { return c.second == cuts[0].second; });
         if (one) {
             w.member("threshold", cuts.empty() ? 0.5 : cuts[0].second);
@@ -788,15 +748,16 @@ int trainer<Net, B>::run() {
     train_detail::install_signal_handlers();
 
     model_ = std::make_unique<model_type>();
-    opt_ = std::make_unique<optimizer>(c_.optimizer, c_.optimizer_settings, model_type::num_params);
-    loss_ = loss_from_name(c_.loss);
+    opt_ = std::make_unique<optimizer>(c_.optimizer, model_type::num_params);
+    loss_ = c_.loss;
     best_params_.assign(model_type::num_params, 0.0f);
     best_state_.assign(model_type::num_state, 0.0f);
     csv_columns_ = {"loss"};
     for (const auto& m : c_.metrics) {
-        metric_specs_.push_back({parse_metric_kind(m.kind), m.name, m.param});
-        if (m.kind == "confusion") has_confusion_ = true;
-        else csv_columns_.push_back(m.name);
+        metric_specs_.push_back(m);
+        if (m.name.empty()) metric_specs_.back().name = name_of(m.kind);
+        if (m.kind == metric_kind::confusion) has_confusion_ = true;
+        else csv_columns_.push_back(metric_specs_.back().name);
     }
 
     write_file_atomic(path("model.py"), torch_model_source<model_type>(c_.study, c_.point));

@@ -80,21 +80,21 @@ TEST_CASE("the CyPLAM grid: 192 points, the published numbering and parameter co
 
     // the settings every trainer gets
     const grid_point& p = s.points[108];
-    CHECK(p.data.input == std::vector<int>{28, 28, 1});
-    CHECK(p.data.target == data_config::target_kind::regression);
-    CHECK(p.data.outputs == 2);
-    CHECK(p.train.optimizer == "adam");
-    CHECK(p.train.optimizer_settings.at("lr") == doctest::Approx(1e-5));
-    CHECK(p.train.loss == "mse_half");
-    CHECK(p.train.batch == 128);
-    CHECK(p.train.steps == 400000);
-    CHECK(p.train.checkpoints == 200);
-    REQUIRE(p.metrics.size() == 2);
-    CHECK(p.metrics[0].kind == "within");
-    CHECK(p.metrics[0].name == "acc20");
-    CHECK(p.metrics[0].param == doctest::Approx(0.2));
-    CHECK(p.select.maximize);
-    CHECK(p.select.metric == "acc20");
+    CHECK(p.input == std::vector<int>{28, 28, 1});
+    CHECK(p.config.target == hps::target_kind::regression);
+    CHECK(p.config.outputs == 2);
+    CHECK(p.config.optimizer.kind == hps::optimizer_kind::adam);
+    CHECK(p.config.optimizer[hps::optimizer_setting::lr] == doctest::Approx(1e-5));
+    CHECK(p.config.loss == hps::loss_kind::mse_half);
+    CHECK(p.batch == 128);
+    CHECK(p.config.steps == 400000);
+    CHECK(p.config.checkpoints == 200);
+    REQUIRE(p.config.metrics.size() == 2);
+    CHECK(p.config.metrics[0].kind == hps::metric_kind::within);
+    CHECK(p.config.metrics[0].name == "acc20");
+    CHECK(p.config.metrics[0].param == doctest::Approx(0.2));
+    CHECK(p.config.select_max);
+    CHECK(p.config.select_metric == "acc20");
     CHECK(s.slurm.partition == "thinnodes");
     CHECK(s.slurm.cpus == 12);
     CHECK(s.slurm.mem == "4G");
@@ -178,7 +178,7 @@ TEST_CASE("axes come in order of first appearance; a let declares its axis where
     CHECK(value_of(s, s.points[1], "b").text == "16");
     CHECK(value_of(s, s.points[2], "b").text == "32");
     CHECK(value_of(s, s.points[6], "dense1.units").text == "8");
-    CHECK(s.points[7].train.batch == 16);
+    CHECK(s.points[7].batch == 16);
     CHECK(s.points[7].layers[0].units == 8);
     CHECK(s.points[7].layers[0].activation == "tanh");
 
@@ -189,8 +189,8 @@ TEST_CASE("axes come in order of first appearance; a let declares its axis where
     auto d = check_text(first);
     REQUIRE_MESSAGE(d.result, d.messages());
     CHECK(names(*d.result) == std::vector<std::string>{"seeds", "dense1.units"});
-    CHECK(d.result->points[1].train.seed == 1);
-    CHECK(d.result->points[2].train.seed == 2);
+    CHECK(d.result->points[1].config.seed == 1);
+    CHECK(d.result->points[2].config.seed == 2);
 
     // an unused let is no axis, and a warning
     auto e = check_text(spec_with("  dense units {1, 2}\n  dense units 1\n", "3", "let spare = {1, 2}\n"));
@@ -297,7 +297,7 @@ TEST_CASE("linear and log ranges") {
     REQUIRE(d.result->axes.size() == 1);
     CHECK(d.result->axes[0].name == "train.lr");
     CHECK(texts(d.result->axes[0]) == std::vector<std::string>{"1e-5", "0.0001", "0.001", "1e-2"});
-    CHECK(d.result->points[1].train.optimizer_settings.at("lr") == doctest::Approx(1e-4));
+    CHECK(d.result->points[1].config.optimizer[hps::optimizer_setting::lr] == doctest::Approx(1e-4));
 
     text = spec_with("  dense units 1\n", "3");
     text.replace(text.find("steps 100"), 9, "steps 100\n  optimizer adam lr 1e-5..1e-3 log 4");
@@ -305,7 +305,7 @@ TEST_CASE("linear and log ranges") {
     REQUIRE_MESSAGE(e.result, e.messages());
     CHECK(texts(e.result->axes[0]) == std::vector<std::string>{"1e-5", "4.64159e-05", "0.000215443", "1e-3"});
     // what a trainer uses is what list prints
-    CHECK(e.result->points[1].train.optimizer_settings.at("lr") == 4.64159e-05);
+    CHECK(e.result->points[1].config.optimizer[hps::optimizer_setting::lr] == 4.64159e-05);
 
     auto lv = log_values(1, 1000, 4);
     CHECK(lv == std::vector<double>{1, 10, 100, 1000});
@@ -321,12 +321,12 @@ TEST_CASE("inline ranges in train and data name their axes by block") {
           std::vector<std::string>{"data.scale", "dropout1.rate", "train.steps", "train.batch", "train.optimizer"});
     CHECK(c.result->points.size() == 2 * 2 * 2 * 4 * 2);
     const grid_point& last = c.result->points.back();
-    CHECK(last.data.scale == doctest::Approx(1.0 / 255));
-    CHECK(last.train.optimizer == "adam");
-    CHECK(last.train.optimizer_settings.at("lr") == doctest::Approx(0.001));
-    CHECK(c.result->points[0].train.optimizer == "sgd");
-    CHECK(c.result->points[0].train.optimizer_settings.at("lr") == doctest::Approx(0.01));
-    CHECK(c.result->points[0].train.optimizer_settings.count("beta1") == 0);
+    CHECK(last.config.scale == doctest::Approx(1.0 / 255));
+    CHECK(last.config.optimizer.kind == hps::optimizer_kind::adam);
+    CHECK(last.config.optimizer[hps::optimizer_setting::lr] == doctest::Approx(0.001));
+    CHECK(c.result->points[0].config.optimizer.kind == hps::optimizer_kind::sgd);
+    CHECK(c.result->points[0].config.optimizer[hps::optimizer_setting::lr] == doctest::Approx(0.01));
+    CHECK_FALSE(c.result->points[0].config.optimizer.takes(hps::optimizer_setting::beta1));
 }
 
 TEST_CASE("defaults: metrics, selection, optimizer, checkpoints") {
@@ -334,16 +334,16 @@ TEST_CASE("defaults: metrics, selection, optimizer, checkpoints") {
     REQUIRE_MESSAGE(c.result, c.messages());
     const grid_point& p = c.result->points.at(0);
     CHECK(p.name == "model-0");
-    REQUIRE(p.metrics.size() == 1);
-    CHECK(p.metrics[0].kind == "accuracy");
-    CHECK(p.select.metric == "accuracy");
-    CHECK(p.select.maximize);
-    CHECK(p.train.optimizer == "adam");
-    CHECK(p.train.optimizer_settings.at("beta2") == doctest::Approx(0.999));
-    CHECK(p.train.checkpoints == 10);
-    CHECK(p.train.batch == 32);
-    CHECK(p.data.x_name == "x");
-    CHECK(p.data.outputs == 3);
+    REQUIRE(p.config.metrics.size() == 1);
+    CHECK(p.config.metrics[0].kind == hps::metric_kind::accuracy);
+    CHECK(p.config.select_metric == "accuracy");
+    CHECK(p.config.select_max);
+    CHECK(p.config.optimizer.kind == hps::optimizer_kind::adam);
+    CHECK(p.config.optimizer[hps::optimizer_setting::beta2] == doctest::Approx(0.999));
+    CHECK(p.config.checkpoints == 10);
+    CHECK(p.batch == 32);
+    CHECK(p.config.x_name == "x");
+    CHECK(p.config.outputs == 3);
     CHECK(p.params == 4 * 3 + 3);
 }
 

@@ -1,4 +1,6 @@
 // The schema table: lookups, suggestions, descriptions, the generated reference.
+#include <algorithm>
+#include <cmath>
 #include "check_test_util.hpp"
 
 #include "dsl/schema.hpp"
@@ -24,7 +26,7 @@ TEST_CASE("suggestions come from the table") {
     CHECK(sc::did_you_mean("filtres", sc::option_keys(*conv)) == "; did you mean 'filters'?");
     CHECK(sc::did_you_mean("banana", sc::option_keys(*conv)).empty());
     CHECK(sc::closest("trian", sc::block_names()) == "train");
-    CHECK(sc::closest("rleu", sc::activations()) == "relu");
+    CHECK(sc::closest("rleu", sc::names_of(hps::activation_table)) == "relu");
 }
 
 TEST_CASE("every head and option is described") {
@@ -62,10 +64,41 @@ TEST_CASE("slurm strings are checked") {
     CHECK_FALSE(sc::string_ok(sc::string_format::slurm_mem, "4 GB", why));
 }
 
-TEST_CASE("losses and targets") {
-    CHECK(sc::loss_target("mse_half") == "regression");
-    CHECK(sc::loss_target("bce") == "binary");
-    CHECK(sc::loss_target("softmax_ce") == "classes");
+TEST_CASE("losses, metrics and optimizers are the runtime's tables") {
+    const sc::block_spec& train = *sc::find_block("train");
+    CHECK(sc::find_head(train, "loss")->positional->choices == sc::names_of(hps::loss_table));
+    const sc::head_spec& opt = *sc::find_head(train, "optimizer");
+    CHECK(opt.positional->choices == sc::names_of(hps::optimizer_table));
+    // every setting of every optimizer, with the runtime's default for each optimizer
+    for (const auto& o : hps::optimizer_table) {
+        for (const auto& si : hps::optimizer_setting_table) {
+            CAPTURE(o.name);
+            CAPTURE(si.name);
+            const sc::option_spec* os = sc::find_option(opt, si.name);
+            REQUIRE(os);
+            const double d = o.defaults[std::size_t(si.key)];
+            const bool takes = os->only_with.empty() || std::find(os->only_with.begin(), os->only_with.end(),
+                                                                  std::string(o.name)) != os->only_with.end();
+            CHECK(takes == !std::isnan(d));
+            if (!takes) continue;
+            std::string text = os->default_text;
+            for (const auto& [c, dv] : os->default_with)
+                if (c == o.name) text = dv;
+            const double shown = text == "true" ? 1 : text == "false" ? 0 : std::stod(text);
+            CHECK(shown == doctest::Approx(d));
+        }
+    }
+    // RMSprop's defaults as the reference prints them: one set, the runtime's
+    const std::string ref = sc::reference();
+    CHECK(ref.find("rho: a number in [0, 1) * (default 0.9; adadelta: 0.95) [rmsprop, adadelta only]") !=
+          std::string::npos);
+    const sc::block_spec& metrics = *sc::find_block("metrics");
+    for (const auto& m : hps::metric_table) {
+        const sc::head_spec* h = sc::find_head(metrics, m.name);
+        REQUIRE(h);
+        CHECK(h->metric == &m);
+    }
+    CHECK(sc::metric_targets(hps::info(hps::metric_kind::accuracy)) == std::vector<std::string>{"classes", "binary"});
 }
 
 }  // TEST_SUITE

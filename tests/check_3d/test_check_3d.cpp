@@ -81,13 +81,13 @@ TEST_CASE("augment: settings per grid point, emitted into the trainer's config")
     auto c = test::check_text(test::spec_with("  conv2d filters 2 kernel 3\n  dense units 1\n", "8 x 8 x 1", augment));
     const study& s = ok(c);
     REQUIRE(s.points.size() == 4);  // j x flip, flip fastest
-    const auto& a0 = s.points[0].augment;
+    const auto& a0 = s.points[0].config.augment;
     CHECK(a0.brightness == 0);
     CHECK(a0.contrast == 0);
     CHECK(a0.flip_horizontal);
     CHECK(!a0.flip_vertical);
     CHECK(a0.translate == 2);
-    const auto& a3 = s.points[3].augment;
+    const auto& a3 = s.points[3].config.augment;
     CHECK(a3.brightness == 0.25);
     CHECK(a3.contrast == 0.25);
     CHECK(a3.flip_horizontal);
@@ -109,5 +109,5 @@ TEST_CASE("augment: settings per grid point, emitted into the trainer's config")
     CHECK(emit_trainer(ps, ps.points[0], opt).find("augment") == std::string::npos);
     // brightness and contrast apply to any input, a flat vector included
     auto flat = test::check_text(test::spec_with("  dense units 1\n", "30", "augment {\n  brightness 0.1\n}\n"));
-    CHECK(ok(flat).points[0].augment.brightness == 0.1);
+    CHECK(ok(flat).points[0].config.augment.brightness == 0.1);
 }

@@ -8,6 +8,11 @@
 #include "dsl/parse.hpp"
 #include "generator/emit.hpp"
 
+#include <hps/optimizers.hpp>
+
+#include <algorithm>
+#include <cmath>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -103,4 +108,42 @@ TEST_CASE("fingerprints differ when the trainer differs") {
     CHECK(hps::fingerprint("a") != hps::fingerprint("b"));
     CHECK(hps::fingerprint("abc") == hps::fingerprint("abc"));
     CHECK(hps::fingerprint("").size() == 16);
+}
+
+// One set of optimizer defaults: a generated trainer writes only the settings its spec
+// gives, and the optimizer it builds has the same settings in force as the one a
+// hand-written trainer gets from the same optimizer_config.
+TEST_CASE("a generated and a hand-written trainer get the same optimizer settings") {
+    const std::string head = "study t\ndata {\n  train \"t.npz\"\n  validation \"v.npz\"\n  input 3\n  target regression 1\n}\n"
+                             "network {\n  dense units 1\n}\ntrain {\n  loss mse\n  steps 10\n";
+    for (const auto& o : hps::optimizer_table) {
+        CAPTURE(o.name);
+        for (const std::string given : {"", " rho 0.8", " lr 0.05"}) {
+            if (given == " rho 0.8" && std::isnan(o.defaults[std::size_t(hps::optimizer_setting::rho)])) continue;
+            CAPTURE(given);
+            hps::source src("t.hps", head + "  optimizer " + std::string(o.name) + given + "\n}\n");
+            hps::diagnostics diags;
+            hps::ast::study_file file;
+            REQUIRE_MESSAGE(hps::parse(src, file, diags), hps::format(diags));
+            auto s = hps::check(src, file, diags);
+            REQUIRE_MESSAGE(s.has_value(), hps::format(diags));
+            const hps::optimizer_config& generated = s->points.at(0).config.optimizer;
+            // by hand: the kind, and the one setting written
+            hps::optimizer_config by_hand{o.kind};
+            if (given == " rho 0.8") by_hand.set(hps::optimizer_setting::rho, 0.8);
+            if (given == " lr 0.05") by_hand.set(hps::optimizer_setting::lr, 0.05);
+            CHECK(hps::optimizer(generated, 1).settings() == hps::optimizer(by_hand, 1).settings());
+            // and the trainer's source sets exactly the settings given
+            hps::emit_options opt;
+            opt.spec_display = "t.hps";
+            const std::string text = hps::emit_trainer(*s, s->points.at(0), opt);
+            std::size_t set_calls = 0;
+            for (std::size_t at = text.find("config.optimizer.set("); at != std::string::npos;
+                 at = text.find("config.optimizer.set(", at + 1))
+                ++set_calls;
+            CHECK(set_calls == (given.empty() ? 0u : 1u));
+            CHECK(text.find("config.optimizer.kind = hps::optimizer_kind::" + std::string(o.name) + ";") !=
+                  std::string::npos);
+        }
+    }
 }

@@ -52,10 +52,10 @@ extern "C" void* aligned_alloc(std::size_t align, std::size_t n) {
 using namespace hps;
 
 #if HPS_COUNT_ALLOCATIONS
-// The allocations of 3 training steps of Net at batch B (loss Loss, optimizer `opt_name`)
+// The allocations of 3 training steps of Net at batch B (loss Loss, optimizer `opt_kind`)
 // after a first step, with 1 and 2 threads: each must be 0.
 template <class Net, int B, class Loss>
-void check_training_steps(const char* opt_name) {
+void check_training_steps(hps::optimizer_kind opt_kind) {
     using model = typename Net::template instance<B>;
     constexpr int out = model::out_size;
     for (int threads : {1, 2}) {
@@ -65,7 +65,7 @@ void check_training_steps(const char* opt_name) {
         auto m = std::make_unique<model>();
         rng init(1), drop(2);
         m->init(init);
-        optimizer opt(opt_name, {{"lr", 1e-5}}, model::num_params);
+        optimizer opt(optimizer_config{opt_kind}.set(optimizer_setting::lr, 1e-5), model::num_params);
         context ctx;
         ctx.gen = &drop;
         buffer x(std::size_t(model::in_size) * B, 0.5f), y(std::size_t(out) * B, 1.0f), dy(std::size_t(out) * B);
@@ -94,7 +94,7 @@ TEST_CASE("a training step of Model-108 allocates nothing") {
 #if HPS_COUNT_ALLOCATIONS
     using net = network<shape<28, 28, 1>, conv2d<16, 5, 5, same, relu>, maxpool2d<2>, conv2d<32, 5, 5, same, relu>,
                         maxpool2d<2>, dense<640, relu>, dropout<0.25>, dense<2>>;
-    check_training_steps<net, 128, mse_half>("adam");
+    check_training_steps<net, 128, mse_half>(hps::optimizer_kind::adam);
 #else
     MESSAGE("skipped under AddressSanitizer");
 #endif
@@ -105,11 +105,11 @@ TEST_CASE("a training step of the cluster counter (conv1d) and the printability 
     // examples/clustercount.hps (first grid point) and examples/printability.hps
     using clustercount = network<shape<1024, 1>, conv1d<16, 5, same, relu>, maxpool1d<2>, conv1d<32, 3, same, relu>,
                                  maxpool1d<2>, conv1d<32, 3, same, relu>, globalavgpool, dense<64, relu>, dense<1>>;
-    check_training_steps<clustercount, 250, mae>("rmsprop");
+    check_training_steps<clustercount, 250, mae>(hps::optimizer_kind::rmsprop);
     using printability = network<shape<32, 32, 32, 1>, conv3d<8, 3, same, relu>, batchnorm, maxpool3d<2>,
                                  conv3d<16, 3, same, relu>, batchnorm, maxpool3d<2>, conv3d<32, 3, same, relu>, maxpool3d<2>,
                                  dense<64, relu>, dropout<0.25>, dense<1>>;
-    check_training_steps<printability, 16, bce_logits>("adam");
+    check_training_steps<printability, 16, bce_logits>(hps::optimizer_kind::adam);
 #else
     MESSAGE("skipped under AddressSanitizer");
 #endif

@@ -52,7 +52,7 @@ void check_network_gradients(loss_kind loss, std::uint64_t seed) {
         num.push_back((fp - fm) / double((keep + 1e-2f) - (keep - 1e-2f)));
         ana.push_back(grads[i]);
     }
-    hps_test::compare_derivatives(loss_name(loss), ana, num, {});
+    hps_test::compare_derivatives(std::string(name_of(loss)), ana, num, {});
 }
 
 // flatten first: the dense layer's dx is not computed (nothing below uses it)
@@ -132,7 +132,7 @@ TEST_CASE("network: training a few steps lowers the loss") {
     net_t::instance<16> net;
     rng gen(5);
     net.init(gen);
-    optimizer opt("adam", {{"lr", 0.01}}, net_t::instance<16>::num_params);
+    optimizer opt(optimizer_config{optimizer_kind::adam}.set(optimizer_setting::lr, 0.01), net_t::instance<16>::num_params);
     context ctx;
     ctx.gen = &gen;
     std::vector<float> x(16 * 16), t(2 * 16), dy(2 * 16);

@@ -158,7 +158,7 @@ TEST_CASE("binary metrics match scikit-learn at several thresholds, roc_auc with
             const double T = std::stod(t);
             for (const metric_kind k : {metric_kind::precision, metric_kind::recall, metric_kind::f1, metric_kind::eff_pur,
                                         metric_kind::accuracy})
-                specs.push_back({k, std::string(hps::metric_kind_name(k)) + "@" + t, T});
+                specs.push_back({k, std::string(hps::name_of(k)) + "@" + t, T});
         }
         specs.push_back({metric_kind::roc_auc, "", 0});
         specs.push_back({metric_kind::confusion, "cm", 0.3});
@@ -228,12 +228,15 @@ TEST_CASE("evaluator set-up errors and selection direction") {
     hps::evaluator ev(target_kind::regression, 1, {{metric_kind::mse, "", 0}});
     CHECK_THROWS_AS(ev.value("mae"), std::invalid_argument);
 
-    CHECK(hps::parse_metric_kind("within") == metric_kind::within);
-    CHECK(hps::parse_metric_kind("eff_pur") == metric_kind::eff_pur);
-    CHECK_THROWS_AS(hps::parse_metric_kind("auc"), std::invalid_argument);
+    CHECK(hps::find_by_name(hps::metric_table, "within")->kind == metric_kind::within);
+    CHECK(hps::find_by_name(hps::metric_table, "eff_pur")->kind == metric_kind::eff_pur);
+    CHECK(hps::find_by_name(hps::metric_table, "auc") == nullptr);
     for (const metric_kind k : {metric_kind::mse, metric_kind::mae, metric_kind::rmse, metric_kind::mse_half})
-        CHECK_FALSE(hps::higher_is_better(k));
+        CHECK_FALSE(hps::info(k).higher_is_better);
     for (const metric_kind k : {metric_kind::within, metric_kind::accuracy, metric_kind::precision, metric_kind::recall,
                                 metric_kind::f1, metric_kind::eff_pur, metric_kind::roc_auc})
-        CHECK(hps::higher_is_better(k));
+        CHECK(hps::info(k).higher_is_better);
+    CHECK_FALSE(hps::info(metric_kind::confusion).scalar);
+    // every kind has one row, under its own name
+    for (const auto& row : hps::metric_table) CHECK(hps::find_by_name(hps::metric_table, row.name) == &hps::info(row.kind));
 }

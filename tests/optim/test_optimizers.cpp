@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -28,9 +29,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// An optimizer_config from the language's names for the optimizer and its settings, looked
+// up in hps/config.hpp's tables as hpsgen's checker does
+hps::optimizer_config config(const std::string& name, const std::map<std::string, double>& settings) {
+    const auto* o = hps::find_by_name(hps::optimizer_table, name);
+    REQUIRE_MESSAGE(o != nullptr, "no optimizer " << name);
+    hps::optimizer_config c{o->kind};
+    for (const auto& [key, value] : settings) {
+        const auto* s = hps::find_by_name(hps::optimizer_setting_table, key);
+        REQUIRE_MESSAGE(s != nullptr, "no optimizer setting " << key);
+        c.set(s->key, value);
+    }
+    return c;
+}
+
 // p = 1, g = 0.5, one step from each optimizer
 float one_step(const std::string& name, const std::map<std::string, double>& settings, int steps = 1) {
-    optimizer opt(name, settings, 1);
+    optimizer opt(config(name, settings), 1);
     float p = 1.0f;
     const float g = 0.5f;
     for (int i = 0; i < steps; ++i) opt.step(&p, &g);
@@ -51,34 +66,48 @@ TEST_CASE("optimizers: hand-computed steps") {
     // adam, first step: m = 0.05, v = 0.00025; m/(1-0.9) = g, sqrt(v/(1-0.999)) = |g|: p = 1 - lr
     CHECK(one_step("adam", {{"lr", 0.01}}) == doctest::Approx(0.99));
     // rmsprop: s = 0.01 * 0.25, sqrt(s) = 0.05: p = 1 - 0.01 * 0.5 / 0.05 = 0.9
-    CHECK(one_step("rmsprop", {{"lr", 0.01}}) == doctest::Approx(0.9));
+    CHECK(one_step("rmsprop", {{"lr", 0.01}, {"rho", 0.99}}) == doctest::Approx(0.9));
     // adadelta: s = 0.1 * 0.25 = 0.025; d = sqrt(1e-6) / sqrt(0.025 + 1e-6) * 0.5 = 0.0031622151
-    CHECK(one_step("adadelta", {}) == doctest::Approx(1 - 0.0031622151));
+    CHECK(one_step("adadelta", {{"rho", 0.9}, {"eps", 1e-6}}) == doctest::Approx(1 - 0.0031622151));
+    // with its defaults (rho 0.95, eps 1e-7): s = 0.0125; d = sqrt(1e-7) / sqrt(0.0125 + 1e-7) * 0.5
+    CHECK(one_step("adadelta", {}) == doctest::Approx(1 - std::sqrt(1e-7) / std::sqrt(0.0125 + 1e-7) * 0.5));
 }
 
-TEST_CASE("optimizers: clear errors for unknown names, settings and bad values") {
-    CHECK_THROWS_WITH_AS(optimizer("adamw", {}, 3),
-                         "unknown optimizer 'adamw'; the optimizers are sgd, momentum, adam, rmsprop, adadelta",
+TEST_CASE("optimizers: clear errors for settings an optimizer does not take and bad values") {
+    CHECK(hps::find_by_name(hps::optimizer_table, "adamw") == nullptr);
+    CHECK_THROWS_WITH_AS(optimizer(config("adam", {{"rho", 0.9}}), 3),
+                         "optimizer adam takes no setting 'rho'; its settings are lr, beta1, beta2, eps, weight_decay",
                          std::invalid_argument);
-    CHECK_THROWS_WITH_AS(optimizer("adam", {{"rho", 0.9}}, 3),
-                         "optimizer adam: unknown setting 'rho'; its settings are beta1, beta2, eps, lr, weight_decay",
-                         std::invalid_argument);
-    CHECK_THROWS_WITH_AS(optimizer("sgd", {{"lr", -1}}, 3), "optimizer sgd: lr must be >= 0", std::invalid_argument);
-    CHECK_THROWS_AS(optimizer("adam", {{"beta1", 1.0}}, 3), std::invalid_argument);
-    CHECK_THROWS_AS(optimizer("sgd", {{"nesterov", 1}}, 3), std::invalid_argument);  // needs momentum
-    CHECK_THROWS_AS(optimizer("momentum", {{"nesterov", 0.5}}, 3), std::invalid_argument);
-    CHECK_THROWS_AS(optimizer("rmsprop", {{"eps", NAN}}, 3), std::invalid_argument);
-    // torch's name for RMSprop's rho is accepted too
-    CHECK(optimizer("rmsprop", {{"alpha", 0.9}}, 3).settings().at("rho") == 0.9);
+    CHECK_THROWS_WITH_AS(optimizer(config("sgd", {{"lr", -1}}), 3), "optimizer sgd: lr must be > 0", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(optimizer(config("sgd", {{"lr", 0}}), 3), "optimizer sgd: lr must be > 0", std::invalid_argument);
+    CHECK_THROWS_AS(optimizer(config("adam", {{"beta1", 1.0}}), 3), std::invalid_argument);
+    CHECK_THROWS_AS(optimizer(config("sgd", {{"nesterov", 1}}), 3), std::invalid_argument);  // needs momentum
+    CHECK_THROWS_AS(optimizer(config("momentum", {{"nesterov", 0.5}}), 3), std::invalid_argument);
+    CHECK_THROWS_AS(optimizer(config("rmsprop", {{"eps", NAN}}), 3), std::invalid_argument);
+}
+
+TEST_CASE("optimizers: one set of defaults, hps/config.hpp's, in force when a setting is not given") {
+    // the language's documented defaults (Keras's where torch's differ)
+    const auto rms = optimizer(config("rmsprop", {}), 1).settings();
+    CHECK(rms == std::map<std::string, double>{{"lr", 0.001}, {"momentum", 0}, {"eps", 1e-7}, {"rho", 0.9},
+                                               {"centered", 0}, {"weight_decay", 0}});
+    const auto ada = optimizer(config("adadelta", {}), 1).settings();
+    CHECK(ada == std::map<std::string, double>{{"lr", 1}, {"eps", 1e-7}, {"rho", 0.95}, {"weight_decay", 0}});
+    CHECK(optimizer(config("adam", {}), 1).settings() ==
+          std::map<std::string, double>{{"lr", 0.001}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0}});
+    CHECK(optimizer(config("momentum", {}), 1).settings().at("momentum") == 0.9);
+    CHECK(optimizer(config("sgd", {}), 1).settings().at("lr") == 0.01);
+    // a given setting wins over its default
+    CHECK(optimizer(config("rmsprop", {{"rho", 0.5}}), 1).settings().at("rho") == 0.5);
 }
 
 TEST_CASE("optimizers: state layout and exact resume") {
-    CHECK(optimizer("sgd", {}, 4).state().empty());
-    CHECK(optimizer("momentum", {}, 4).state_slots() == std::vector<std::string>{"momentum_buffer"});
-    CHECK(optimizer("adam", {}, 4).state().size() == 8);
-    CHECK(optimizer("rmsprop", {{"centered", 1}, {"momentum", 0.5}}, 4).state_slots() ==
+    CHECK(optimizer(config("sgd", {}), 4).state().empty());
+    CHECK(optimizer(config("momentum", {}), 4).state_slots() == std::vector<std::string>{"momentum_buffer"});
+    CHECK(optimizer(config("adam", {}), 4).state().size() == 8);
+    CHECK(optimizer(config("rmsprop", {{"centered", 1}, {"momentum", 0.5}}), 4).state_slots() ==
           std::vector<std::string>{"square_avg", "grad_avg", "momentum_buffer"});
-    CHECK(optimizer("adadelta", {}, 4).state_slots() == std::vector<std::string>{"square_avg", "acc_delta"});
+    CHECK(optimizer(config("adadelta", {}), 4).state_slots() == std::vector<std::string>{"square_avg", "acc_delta"});
 
     const std::vector<std::pair<std::string, std::map<std::string, double>>> configs{
         {"momentum", {{"nesterov", 1}}}, {"adam", {{"lr", 0.01}}}, {"rmsprop", {{"centered", 1}, {"momentum", 0.3}}},
@@ -90,14 +119,14 @@ TEST_CASE("optimizers: state layout and exact resume") {
         for (auto& g : grads)
             for (auto& v : g) v = float(gen.normal());
         std::vector<float> straight(n, 0.5f), resumed(n, 0.5f);
-        optimizer a(name, settings, n);
+        optimizer a(config(name, settings), n);
         for (const auto& g : grads) a.step(straight.data(), g.data());
 
-        optimizer b(name, settings, n);
+        optimizer b(config(name, settings), n);
         for (int s = 0; s < 3; ++s) b.step(resumed.data(), grads[std::size_t(s)].data());
         const std::vector<float> saved = b.state();
         const long steps = b.steps_taken();
-        optimizer c(name, settings, n);  // a fresh process
+        optimizer c(config(name, settings), n);  // a fresh process
         c.state() = saved;
         c.set_steps_taken(steps);
         for (int s = 3; s < 6; ++s) c.step(resumed.data(), grads[std::size_t(s)].data());
@@ -106,14 +135,14 @@ TEST_CASE("optimizers: state layout and exact resume") {
         CHECK(c.steps_taken() == 6);
     }
     // a state of the wrong size (another network's checkpoint) is refused
-    optimizer wrong("adam", {}, 4);
+    optimizer wrong(config("adam", {}), 4);
     wrong.state().resize(3);
     float p[4] = {}, g[4] = {};
     CHECK_THROWS_AS(wrong.step(p, g), std::invalid_argument);
 }
 
 TEST_CASE("optimizers: set_lr changes the next steps") {
-    optimizer opt("sgd", {{"lr", 0.1}}, 1);
+    optimizer opt(config("sgd", {{"lr", 0.1}}), 1);
     float p = 1.0f;
     const float g = 1.0f;
     opt.step(&p, &g);
@@ -159,7 +188,7 @@ TEST_CASE("optimizers: several steps match torch.optim") {
         for (int i = 0; i < n; i += 5) grads[std::size_t(i)] *= 1e-4f;
         write_npy(dir / "init.npy", {n}, p.data());
         write_npy(dir / "grads.npy", {steps, n}, grads.data());
-        optimizer opt(name, settings, n);
+        optimizer opt(config(name, settings), n);
         for (int s = 0; s < steps; ++s) opt.step(p.data(), grads.data() + std::size_t(s) * n);
         write_npy(dir / "final.npy", {n}, p.data());
         for (std::size_t s = 0; s < opt.state_slots().size(); ++s)

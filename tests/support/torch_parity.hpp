@@ -152,7 +152,7 @@ void write_parity_case(const std::string& name, const parity_case& c) {
     for (const auto& m : modules) mods << m << "\n";
     std::ofstream meta(dir / "meta.txt");
     meta.precision(17);
-    meta << "loss " << loss_name(c.loss) << "\nmode " << (c.mode == phase::train ? "train" : "infer") << "\nvalid "
+    meta << "loss " << name_of(c.loss) << "\nmode " << (c.mode == phase::train ? "train" : "infer") << "\nvalid "
          << valid << "\npos_weight " << c.pos_weight << "\nloss_value " << l << "\nnames";
     write_tensors(dir, "p_", before, &meta);
     meta << "\n";

@@ -23,20 +23,19 @@ int main(int argc, char** argv) {
     config.num_points = 4;
     config.train = "data/train.npz";
     config.validation = "data/validation.npz";
-    config.target = "classes";
+    config.target = hps::target_kind::classes;
     config.outputs = 4;
     config.scale = 0.00392156862745098;
-    config.loss = "softmax_ce";
-    config.optimizer = "momentum";
-    config.optimizer_settings["lr"] = 0.01;
-    config.optimizer_settings["momentum"] = 0.9;
-    config.optimizer_settings["nesterov"] = 0.0;
+    config.loss = hps::loss_kind::softmax_ce;
+    config.optimizer.kind = hps::optimizer_kind::momentum;
+    config.optimizer.set(hps::optimizer_setting::lr, 0.01);
+    config.optimizer.set(hps::optimizer_setting::momentum, 0.9);
     config.epochs = 3;
     config.checkpoints = 3;
     config.seed = 5;
     config.patience = 2;
-    config.metrics.push_back({"accuracy", "accuracy", 0.0});
-    config.metrics.push_back({"confusion", "confusion", 0.0});
+    config.metrics.push_back({hps::metric_kind::accuracy, "accuracy", 0.0});
+    config.metrics.push_back({hps::metric_kind::confusion, "confusion", 0.0});
     config.select_max = true;
     config.select_metric = "accuracy";
     config.penalties.push_back({2, 0.0, 0.01});  // conv2d2
@@ -44,6 +43,6 @@ int main(int argc, char** argv) {
     config.axes.push_back({"act", "tanh"});
     config.axes.push_back({"conv2d1.filters", "4"});
     config.params = 2504;
-    config.fingerprint = "0ce2007b262e1956";
+    config.fingerprint = "ed4805544f2a6aba";
     return hps::train_main<net, batch>(config, argc, argv);
 }

@@ -1,0 +1,278 @@
+// The contract between hpsgen and the runtime: the kinds of target, loss, optimizer,
+// metric and activation as enums, one table each of their names, defaults and
+// properties, and the typed train_config a trainer runs on.
+//
+// Written once, here. The runtime reads the tables (an optimizer's defaults, a metric's
+// direction); the language (dsl/schema.cpp) builds its statements, choices, defaults and
+// `hpsgen check --reference` from the same tables; the generator fills train_config with
+// enum values, so a trainer never parses a name the generator gave it. A hand-written
+// trainer fills the same struct and gets the same defaults as a generated one.
+//
+// Light on purpose (no Eigen): the front end includes it.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hps {
+
+// ------------------------------------------------------------------ targets
+enum class target_kind { regression, classes, binary };
+
+struct target_info {
+    target_kind kind;
+    std::string_view name;
+};
+inline constexpr std::array<target_info, 3> target_table{{
+    {target_kind::regression, "regression"},
+    {target_kind::classes, "classes"},
+    {target_kind::binary, "binary"},
+}};
+
+// ------------------------------------------------------------------ activations
+// The activation functions fused into conv and dense layers; each is the runtime type
+// hps::<name> (hps/activations.hpp).
+enum class activation_kind { relu, elu, selu, softplus, sigmoid, tanh, linear };
+
+struct activation_info {
+    activation_kind kind;
+    std::string_view name;
+};
+inline constexpr std::array<activation_info, 7> activation_table{{
+    {activation_kind::relu, "relu"},
+    {activation_kind::elu, "elu"},
+    {activation_kind::selu, "selu"},
+    {activation_kind::softplus, "softplus"},
+    {activation_kind::sigmoid, "sigmoid"},
+    {activation_kind::tanh, "tanh"},
+    {activation_kind::linear, "linear"},
+}};
+
+// ------------------------------------------------------------------ losses
+enum class loss_kind { mse, mse_half, mae, bce, softmax_ce };
+
+struct loss_info {
+    loss_kind kind;
+    std::string_view name;
+    target_kind target;  // the target kind it is meant for
+    std::string_view help;
+};
+inline constexpr std::array<loss_info, 5> loss_table{{
+    {loss_kind::mse, "mse", target_kind::regression, "mean squared error"},
+    {loss_kind::mse_half, "mse_half", target_kind::regression, "1/2m sum of squares (CyPLAM's)"},
+    {loss_kind::mae, "mae", target_kind::regression, "mean absolute error"},
+    {loss_kind::bce, "bce", target_kind::binary, "binary cross-entropy on logits"},
+    {loss_kind::softmax_ce, "softmax_ce", target_kind::classes, "softmax cross-entropy on logits"},
+}};
+
+// ------------------------------------------------------------------ metrics
+enum class metric_kind { mse, mse_half, mae, rmse, within, accuracy, confusion, precision, recall, f1, eff_pur, roc_auc };
+
+// What a metric's number (metric_spec::param) means, if it takes one.
+enum class metric_param { none, tolerance, threshold };
+
+struct metric_info {
+    metric_kind kind;
+    std::string_view name;
+    bool regression, classes, binary;  // the target kinds it applies to
+    bool higher_is_better;
+    bool scalar;  // a number (may rank checkpoints), not a matrix
+    metric_param param;
+    std::string_view help;
+};
+inline constexpr std::array<metric_info, 12> metric_table{{
+    {metric_kind::within, "within", true, false, false, true, true, metric_param::tolerance,
+     "share of samples whose largest relative error max_j (y_j/h_j - 1) is below TOL"},
+    {metric_kind::mse, "mse", true, false, false, false, true, metric_param::none, "mean squared error"},
+    {metric_kind::mse_half, "mse_half", true, false, false, false, true, metric_param::none,
+     "sum of squared errors over outputs / 2, averaged over samples"},
+    {metric_kind::mae, "mae", true, false, false, false, true, metric_param::none, "mean absolute error"},
+    {metric_kind::rmse, "rmse", true, false, false, false, true, metric_param::none, "root mean squared error"},
+    {metric_kind::accuracy, "accuracy", false, true, true, true, true, metric_param::none,
+     "share of samples classified right"},
+    {metric_kind::precision, "precision", false, false, true, true, true, metric_param::threshold,
+     "true positives / predicted positives"},
+    {metric_kind::recall, "recall", false, false, true, true, true, metric_param::threshold,
+     "true positives / actual positives"},
+    {metric_kind::f1, "f1", false, false, true, true, true, metric_param::threshold,
+     "harmonic mean of precision and recall"},
+    {metric_kind::roc_auc, "roc_auc", false, false, true, true, true, metric_param::none, "area under the ROC curve"},
+    {metric_kind::eff_pur, "eff_pur", false, false, true, true, true, metric_param::none,
+     "efficiency x purity: recall x precision"},
+    {metric_kind::confusion, "confusion", false, true, true, true, false, metric_param::none,
+     "the confusion matrix (reported, not ranked)"},
+}};
+
+// A metric as a trainer computes it.
+struct metric_spec {
+    metric_kind kind = metric_kind::mse;
+    std::string name;  // as reported; empty: the kind's name
+    double param = 0;  // within: the tolerance; binary metrics: the threshold (0: 0.5)
+};
+
+// ------------------------------------------------------------------ optimizers
+enum class optimizer_kind { sgd, momentum, adam, rmsprop, adadelta };
+
+// Every setting any optimizer takes. A flag (nesterov, centered) is 0 or 1.
+enum class optimizer_setting { lr, momentum, nesterov, beta1, beta2, eps, rho, centered, weight_decay };
+inline constexpr std::size_t optimizer_setting_count = 9;
+
+struct optimizer_setting_info {
+    optimizer_setting key;
+    std::string_view name;
+    double min, max;  // bounds; an open bound excludes its value
+    bool min_open, max_open;
+    bool flag;  // true or false (1 or 0)
+    std::string_view help;
+};
+inline constexpr double unbounded = std::numeric_limits<double>::infinity();
+inline constexpr std::array<optimizer_setting_info, optimizer_setting_count> optimizer_setting_table{{
+    {optimizer_setting::lr, "lr", 0, unbounded, true, false, false, "learning rate"},
+    {optimizer_setting::momentum, "momentum", 0, 1, false, true, false, "momentum coefficient"},
+    {optimizer_setting::nesterov, "nesterov", 0, 1, false, false, true, "Nesterov momentum"},
+    {optimizer_setting::beta1, "beta1", 0, 1, false, true, false, "first moment decay"},
+    {optimizer_setting::beta2, "beta2", 0, 1, false, true, false, "second moment decay"},
+    {optimizer_setting::eps, "eps", 0, unbounded, true, false, false, "added to the denominator"},
+    {optimizer_setting::rho, "rho", 0, 1, false, true, false, "decay of the squared-gradient average"},
+    {optimizer_setting::centered, "centered", 0, 1, false, false, true,
+     "divide by the gradient's estimated variance, not its second moment"},
+    {optimizer_setting::weight_decay, "weight_decay", 0, unbounded, false, false, false,
+     "adds weight_decay * w to every gradient (L2, torch's convention)"},
+}};
+
+inline constexpr double not_taken = std::numeric_limits<double>::quiet_NaN();
+
+struct optimizer_info {
+    optimizer_kind kind;
+    std::string_view name;
+    // the default of every setting, by optimizer_setting; NaN: this optimizer does not take it
+    std::array<double, optimizer_setting_count> defaults;
+    std::string_view help;
+};
+// The one set of defaults (Keras's where torch's differ: RMSprop lr 0.001, rho 0.9,
+// eps 1e-7; Adadelta rho 0.95, eps 1e-7), for generated and hand-written trainers alike.
+//                                        lr     momentum nesterov beta1 beta2  eps    rho   centered weight_decay
+inline constexpr std::array<optimizer_info, 5> optimizer_table{{
+    {optimizer_kind::sgd, "sgd", {0.01, 0, 0, not_taken, not_taken, not_taken, not_taken, not_taken, 0},
+     "p -= lr g (with momentum > 0: as momentum)"},
+    {optimizer_kind::momentum, "momentum", {0.01, 0.9, 0, not_taken, not_taken, not_taken, not_taken, not_taken, 0},
+     "SGD with (optionally Nesterov) momentum"},
+    {optimizer_kind::adam, "adam", {0.001, not_taken, not_taken, 0.9, 0.999, 1e-8, not_taken, not_taken, 0}, "Adam"},
+    {optimizer_kind::rmsprop, "rmsprop", {0.001, 0, not_taken, not_taken, not_taken, 1e-7, 0.9, 0, 0}, "RMSprop"},
+    {optimizer_kind::adadelta, "adadelta", {1.0, not_taken, not_taken, not_taken, not_taken, 1e-7, 0.95, not_taken, 0},
+     "Adadelta"},
+}};
+
+// ------------------------------------------------------------------ lookups
+template <class Table, class Kind>
+constexpr const auto& info_of(const Table& table, Kind kind) {
+    for (const auto& row : table)
+        if (row.kind == kind) return row;
+    throw std::logic_error("hps: a kind missing from its table");
+}
+template <class Table>
+constexpr const auto* find_by_name(const Table& table, std::string_view name) {
+    for (const auto& row : table)
+        if (row.name == name) return &row;
+    return static_cast<decltype(&table[0])>(nullptr);
+}
+
+constexpr const target_info& info(target_kind k) { return info_of(target_table, k); }
+constexpr const activation_info& info(activation_kind k) { return info_of(activation_table, k); }
+constexpr const loss_info& info(loss_kind k) { return info_of(loss_table, k); }
+constexpr const metric_info& info(metric_kind k) { return info_of(metric_table, k); }
+constexpr const optimizer_info& info(optimizer_kind k) { return info_of(optimizer_table, k); }
+constexpr const optimizer_setting_info& info(optimizer_setting k) { return optimizer_setting_table[std::size_t(k)]; }
+
+template <class Kind>
+constexpr std::string_view name_of(Kind k) {
+    return info(k).name;
+}
+
+constexpr bool metric_applies(metric_kind k, target_kind t) {
+    const metric_info& m = info(k);
+    return t == target_kind::regression ? m.regression : t == target_kind::classes ? m.classes : m.binary;
+}
+
+// ------------------------------------------------------------------ optimizer settings
+// An optimizer and the settings given to it; every other setting takes the table's
+// default. Settings the optimizer does not take are refused when the optimizer is built.
+struct optimizer_config {
+    optimizer_kind kind = optimizer_kind::adam;
+    std::array<double, optimizer_setting_count> given{};  // by optimizer_setting, where is_given
+    std::array<bool, optimizer_setting_count> is_given{};
+
+    optimizer_config& set(optimizer_setting k, double v) {
+        given[std::size_t(k)] = v;
+        is_given[std::size_t(k)] = true;
+        return *this;
+    }
+    bool takes(optimizer_setting k) const { return !std::isnan(info(kind).defaults[std::size_t(k)]); }
+    bool has(optimizer_setting k) const { return is_given[std::size_t(k)]; }
+    // the value in force: given, else the default (NaN when the optimizer does not take it)
+    double operator[](optimizer_setting k) const {
+        return has(k) ? given[std::size_t(k)] : info(kind).defaults[std::size_t(k)];
+    }
+};
+
+// ------------------------------------------------------------------ augmentation
+struct augment_config {
+    double brightness = 0;  // >= 0: add U(-b, b) * the training data's range
+    double contrast = 0;    // in [0, 1]: scale deviations from the mean by 1 + U(-c, c)
+    bool flip_horizontal = false;  // reverse the width with probability 1/2
+    bool flip_vertical = false;    // reverse the height with probability 1/2
+    int translate = 0;      // >= 0: shift each spatial dimension by up to this many positions
+
+    bool active() const { return brightness > 0 || contrast > 0 || flip_horizontal || flip_vertical || translate > 0; }
+};
+
+// ------------------------------------------------------------------ the trainer's config
+struct penalty_spec {
+    int layer = 0;  // index in the network's layer list
+    double l1 = 0, l2 = 0;
+};
+
+struct axis_setting {
+    std::string name, value;
+};
+
+// Everything a trainer needs besides its network type and batch size. hpsgen fills it
+// for a grid point; a hand-written trainer fills it by hand. Paths are relative to the
+// folder the trainer runs in (the study folder).
+struct train_config {
+    std::string study = "study", point = "model", fingerprint;
+    std::size_t point_id = 0, num_points = 1;
+    // data
+    std::string train, validation, test;
+    double split = 0;  // > 0 and no validation: hold out this fraction of train
+    std::string x_name = "x", y_name = "y";  // array names in .npz files
+    target_kind target = target_kind::regression;
+    int outputs = 1;  // regression: outputs; classes: K; binary: 1
+    double scale = 1;  // multiply inputs by this after loading (1/255 for bytes)
+    // training
+    loss_kind loss = loss_kind::mse;
+    optimizer_config optimizer;
+    long steps = 0, epochs = 0;  // one of them > 0
+    int checkpoints = 10;  // validation evaluations, evenly spaced
+    unsigned long seed = 1;
+    int patience = 0;  // evaluations without improvement before stopping; 0: never
+    double pos_weight = 1;  // bce: weight of the positive samples' loss (torch's pos_weight)
+    // evaluation
+    std::vector<metric_spec> metrics;
+    bool select_max = true;
+    std::string select_metric;  // a metric's name; empty: validation loss, min
+    std::vector<penalty_spec> penalties;
+    augment_config augment;  // applied to training batches only (hps/augment.hpp)
+    // for the record
+    std::vector<axis_setting> axes;
+    std::size_t params = 0;
+};
+
+}  // namespace hps
