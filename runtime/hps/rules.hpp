@@ -6,6 +6,7 @@
 // This header holds the vocabulary only (no Eigen): dims, fault, outcome. Each rule lives
 // in the header of the layer it describes, in namespace hps::rules:
 //   conv (conv1d, conv2d, conv3d)   hps/layers/conv_kernels.hpp
+//   pool (max and avg, 1-3 dims)    hps/layers/pool_rule.hpp
 //   dense                           hps/layers/dense.hpp
 //   lstm                            hps/layers/lstm.hpp
 //   batchnorm                       hps/layers/batchnorm.hpp
