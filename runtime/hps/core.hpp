@@ -40,6 +40,8 @@
 // forward/backward allocates.
 #pragma once
 
+#include "hps/rules.hpp"
+
 #include <Eigen/Core>
 
 #include <array>
@@ -65,6 +67,54 @@ template <class S>
 inline constexpr bool is_shape = false;
 template <int... D>
 inline constexpr bool is_shape<shape<D...>> = true;
+
+// A shape's dims for the layers' rules (hps/rules.hpp): rules::dims has room for the four
+// dimensions of a volume (D, H, W, C).
+template <class S>
+constexpr rules::dims dims_of() {
+    static_assert(S::rank <= 4, "hps::shape: a layer takes at most 4 dimensions (depth, height, width, channels)");
+    rules::dims d;
+    d.rank = S::rank;
+    for (int i = 0; i < S::rank && i < 4; ++i) d.d[std::size_t(i)] = S::dims[std::size_t(i)];
+    return d;
+}
+
+namespace detail {
+// (by rank, from ints: GCC 12 crashes on a class-type template argument used directly in
+// an alias template's expression; one level of struct avoids it)
+template <int Rank, int D0, int D1, int D2, int D3>
+struct shape_of_rank {
+    using type = shape<1>;
+};
+template <int D0, int D1, int D2, int D3>
+struct shape_of_rank<1, D0, D1, D2, D3> {
+    using type = shape<D0>;
+};
+template <int D0, int D1, int D2, int D3>
+struct shape_of_rank<2, D0, D1, D2, D3> {
+    using type = shape<D0, D1>;
+};
+template <int D0, int D1, int D2, int D3>
+struct shape_of_rank<3, D0, D1, D2, D3> {
+    using type = shape<D0, D1, D2>;
+};
+template <int D0, int D1, int D2, int D3>
+struct shape_of_rank<4, D0, D1, D2, D3> {
+    using type = shape<D0, D1, D2, D3>;
+};
+constexpr int at_least_1(int v) { return v > 0 ? v : 1; }
+template <rules::dims D>
+struct shape_from_dims {
+    using type = typename shape_of_rank<D.rank, at_least_1(D.d[0]), at_least_1(D.d[1]), at_least_1(D.d[2]),
+                                        at_least_1(D.d[3])>::type;
+};
+}  // namespace detail
+
+// The shape<...> of a rule's output dims. A refused outcome (rank 0, no dimensions) gives
+// shape<1>, and a dimension of 0 gives 1: the layer's static_assert on the fault is then
+// the one message, not followed by shape's own about dimensions of 0.
+template <rules::dims D>
+using shape_from = typename detail::shape_from_dims<D>::type;
 
 // ---------------------------------------------------------------------------- buffers
 using buffer = std::vector<float, Eigen::aligned_allocator<float>>;

@@ -26,6 +26,13 @@ using net = hps::network<hps::shape<28, 28>, hps::conv2d<4, 3, 3, hps::same>>;
 #elif SHAPE_ERROR == 4
 // expect: dropout<Rate>: Rate is the share of units dropped, in [0, 1)
 using net = hps::network<hps::shape<10>, hps::dropout<0.75 * 2>>;
+#elif SHAPE_ERROR == 5
+// expect: maxpool2d: the window does not divide the input (5 - 2 is odd: the last row and
+// column would be lost; the spec checker refuses the same sizes)
+using net = hps::network<hps::shape<5, 5, 1>, hps::maxpool2d<2>>;
+#elif SHAPE_ERROR == 6
+// expect: avgpool2d: the window does not divide the input ((8 - 3) % 2 in the width)
+using net = hps::network<hps::shape<7, 8, 2>, hps::avgpool2d<3, 3, 2, 2>>;
 #endif
 
 int main() {

@@ -1,5 +1,6 @@
 // maxpool2d and avgpool2d: gradients (maxpool on distinct inputs, so no window's maximum
-// changes within the step), hand-computed outputs, floor on sizes a window cannot fill.
+// changes within the step), hand-computed outputs, sizes (those a window does not divide
+// are refused: tests/layers/test_rules.cpp).
 #include "test_support.hpp"
 
 using namespace hps;
@@ -16,7 +17,7 @@ struct pool_case {
 }  // namespace
 
 TEST_CASE_TEMPLATE("pool: central-difference gradients", T, pool_case<shape<4, 4, 1>, 2, 2, 2, 2, 2>,
-                   pool_case<shape<5, 5, 2>, 2, 2, 2, 2, 3>, pool_case<shape<7, 7, 3>, 3, 3, 2, 2, 2>,
+                   pool_case<shape<6, 6, 2>, 2, 2, 2, 2, 3>, pool_case<shape<7, 7, 3>, 3, 3, 2, 2, 2>,
                    pool_case<shape<6, 6, 1>, 3, 3, 3, 3, 1>, pool_case<shape<5, 6, 2>, 3, 3, 1, 1, 2>,
                    pool_case<shape<5, 7, 2>, 2, 3, 1, 2, 2>) {
     hps_test::gradcheck_options opt;
@@ -71,13 +72,13 @@ TEST_CASE("pool: hand-computed outputs") {
     CHECK(std::vector<float>(dx, dx + 4) == std::vector<float>{1, 0, 0, 0});
 }
 
-TEST_CASE("pool: channels are pooled separately; sizes a window cannot fill are floored") {
-    using P = maxpool2d<2>::impl<shape<5, 5, 2>, 1>;
+TEST_CASE("pool: channels are pooled separately; sizes") {
+    using P = maxpool2d<3, 3, 2, 2>::impl<shape<5, 5, 2>, 1>;  // (5-3)/2+1 = 2
     CHECK(P::out_height == 2);
     CHECK(P::out_width == 2);
-    using Q = maxpool2d<3, 3, 2, 2>::impl<shape<7, 8, 1>, 1>;  // (7-3)/2+1 = 3, (8-3)/2+1 = 3
+    using Q = maxpool2d<3, 3, 2, 2>::impl<shape<7, 9, 1>, 1>;  // (7-3)/2+1 = 3, (9-3)/2+1 = 4
     CHECK(Q::out_height == 3);
-    CHECK(Q::out_width == 3);
+    CHECK(Q::out_width == 4);
     // channel 0 = +i, channel 1 = -i: the max of channel 1 is its first pixel
     float x[50];
     for (int i = 0; i < 25; ++i) x[2 * i] = float(i), x[2 * i + 1] = -float(i);
@@ -85,12 +86,12 @@ TEST_CASE("pool: channels are pooled separately; sizes a window cannot fill are 
     float y[8];
     context ctx;
     p.layer.forward(x, y, ctx);
-    CHECK(y[0] == 6.0f);   // (1, 1) of channel 0
+    CHECK(y[0] == 12.0f);  // window (0, 0): pixel (2, 2) of channel 0
     CHECK(y[1] == 0.0f);   // (0, 0) of channel 1
-    CHECK(y[6] == 18.0f);  // window (1, 1): pixel (3, 3) = 18
-    CHECK(y[7] == -12.0f);
+    CHECK(y[6] == 24.0f);  // window (1, 1): pixel (4, 4) = 24
+    CHECK(y[7] == -12.0f); // its first pixel (2, 2) of channel 1
     std::vector<std::string> m;
     Q::torch_modules(m);
-    avgpool2d<2, 3, 1, 2>::impl<shape<4, 4, 1>, 1>::torch_modules(m);
+    avgpool2d<2, 3, 1, 2>::impl<shape<4, 5, 1>, 1>::torch_modules(m);
     CHECK(m == std::vector<std::string>{"nn.MaxPool2d((3, 3), stride=(2, 2))", "nn.AvgPool2d((2, 3), stride=(1, 2))"});
 }

@@ -22,7 +22,7 @@ void write_case(const std::string& name, loss_kind loss, int valid, std::uint64_
 TEST_CASE("torch: layers, activations and losses match PyTorch 1.13") {
     hps_test::clear_parity_dir();
     // conv same 3x3 (symmetric padding) + relu, maxpool 2, dense after a spatial layer (implicit flatten)
-    write_case<shape<6, 7, 3>, 3, conv2d<4, 3, 3, same, relu>, maxpool2d<2>, dense<5, elu>, dense<2>>(
+    write_case<shape<6, 8, 3>, 3, conv2d<4, 3, 3, same, relu>, maxpool2d<2>, dense<5, elu>, dense<2>>(
         "conv_same_pool_dense", loss_kind::mse, 3, 101);
     // conv valid 5x5 stride 2 + sigmoid, avgpool stride 1, explicit flatten, dense tanh
     write_case<shape<9, 8, 2>, 3, conv2d<3, 5, 5, valid, sigmoid, 2, 2>, avgpool2d<2, 2, 1, 1>, flatten,

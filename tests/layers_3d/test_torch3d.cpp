@@ -29,7 +29,7 @@ void write_case(const std::string& name, loss_kind loss, phase mode, int warmup,
 TEST_CASE("torch: conv3d, pool3d, dense after a volume and batchnorm match PyTorch 1.13") {
     hps_test::clear_parity_dir();
     // conv3d SAME 3 (symmetric) + relu, maxpool3d 2, dense on the volume (implicit flatten)
-    write_case<shape<4, 6, 5, 2>, 3, conv3d<3, 3, same, relu>, maxpool3d<2>, dense<4, elu>, dense<2>>(
+    write_case<shape<4, 6, 8, 2>, 3, conv3d<3, 3, same, relu>, maxpool3d<2>, dense<4, elu>, dense<2>>(
         "conv3d_same_maxpool_dense", loss_kind::mse, phase::infer, 0, 201);
     // VALID stride 2 + sigmoid, overlapping avgpool3d (2, stride 1), explicit flatten, dense tanh
     write_case<shape<7, 6, 7, 1>, 2, conv3d<3, 3, valid, sigmoid, 2>, avgpool3d<2, 1>, flatten, dense<3, hps::tanh>>(

@@ -39,9 +39,20 @@
 
 namespace hps {
 
+namespace rules {
+// batchnorm: the shape kept; parameters gamma and beta per channel (the last dimension:
+// per feature when flat).
+constexpr outcome batchnorm(dims in) {
+    if (in.rank < 1) return refuse(fault::wrong_rank);
+    return accept(in, 2 * std::size_t(in.channels()));
+}
+}  // namespace rules
+
 template <class In, int B>
 class batchnorm_layer {
 public:
+    static constexpr rules::outcome rule = rules::batchnorm(dims_of<In>());
+    static_assert(rule.out == dims_of<In>());  // out_shape is In itself: a flat_shape keeps its origin
     static constexpr int channels = In::dims[In::rank - 1];  // C (the feature count when flat)
     static constexpr int positions = In::size / channels;     // values per channel and sample
     static constexpr std::size_t per_channel = std::size_t(positions) * B;  // N
@@ -50,7 +61,7 @@ public:
 
     using in_shape = In;
     using out_shape = In;
-    static constexpr std::size_t num_params = 2 * std::size_t(channels);  // gamma, beta
+    static constexpr std::size_t num_params = rule.params;  // gamma, beta
     static constexpr std::size_t num_weights = 0;
     static constexpr std::size_t num_state = 2 * std::size_t(channels) + 1;
     static constexpr std::size_t scratch_size = 2 * std::size_t(channels);  // mean, inv_std

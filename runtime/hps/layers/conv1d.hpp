@@ -54,22 +54,25 @@ using conv1d_engine = conv::direct_conv<shape<1, 1, In::dims[0], In::dims[In::ra
 template <class In, int Filters, int K, class Padding, class Act, int S, int B>
 class conv1d_layer : public detail::conv1d_engine<In, Filters, K, Padding, Act, S, B> {
     using engine = detail::conv1d_engine<In, Filters, K, Padding, Act, S, B>;
-    static_assert(In::rank == 2,
-                  "conv1d: the input must be a (length, channels) sequence, e.g. hps::shape<1024, 1>; "
-                  "give a single-channel sequence a channel dimension of 1");
 
 public:
+    // the shape rule (rules::conv, conv_kernels.hpp) and its refusals as readable messages
+    static constexpr rules::outcome rule = rules::conv(dims_of<In>(), 1, Filters, {K, 1, 1}, {S, 1, 1}, Padding::is_same);
+    static_assert(rule.why != rules::fault::wrong_rank,
+                  "conv1d: the input must be a (length, channels) sequence, e.g. hps::shape<1024, 1>; "
+                  "give a single-channel sequence a channel dimension of 1");
+    static_assert(rule.why != rules::fault::kernel_too_large,
+                  "conv1d: the kernel is longer than the input under VALID padding "
+                  "(kernel size <= input length; the layer's template arguments above have the values); "
+                  "use padding same or a smaller kernel");
+
     static constexpr int input_length = engine::input_width;
     static constexpr int kernel_size = K;
-
-    static_assert(engine::is_same || kernel_size <= input_length,
-                  "conv1d: the kernel is longer than the input under VALID padding "
-                  "(kernel_size <= input_length fails: the values are in the note below); use padding same or a smaller kernel");
-
-    static constexpr int out_length = engine::out_width;
+    static constexpr int out_length = rule.out[0];
 
     using in_shape = In;
-    using out_shape = shape<out_length, Filters>;
+    using out_shape = shape_from<rule.out>;  // (Lo, F)
+    static constexpr std::size_t num_params = rule.params;
 
     // torch.nn.Conv1d: weight (F, C, K), bias (F).
     template <class Sink>

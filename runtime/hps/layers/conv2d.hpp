@@ -63,27 +63,28 @@ using conv2d_engine = conv::direct_conv<shape<1, In::dims[0], In::dims[In::rank 
 template <class In, int Filters, int KH, int KW, class Padding, class Act, int SH, int SW, int B>
 class conv2d_layer : public detail::conv2d_engine<In, Filters, KH, KW, Padding, Act, SH, SW, B> {
     using engine = detail::conv2d_engine<In, Filters, KH, KW, Padding, Act, SH, SW, B>;
-    static_assert(In::rank == 3,
-                  "conv2d: the input must be a (height, width, channels) image, e.g. hps::shape<28, 28, 1>; "
-                  "give a single-channel image a channel dimension of 1");
 
 public:
+    // the shape rule (rules::conv, conv_kernels.hpp) and its refusals as readable messages
+    static constexpr rules::outcome rule = rules::conv(dims_of<In>(), 2, Filters, {KH, KW, 1}, {SH, SW, 1}, Padding::is_same);
+    static_assert(rule.why != rules::fault::wrong_rank,
+                  "conv2d: the input must be a (height, width, channels) image, e.g. hps::shape<28, 28, 1>; "
+                  "give a single-channel image a channel dimension of 1");
+    static_assert(rule.why != rules::fault::kernel_too_large || rule.dim != 0,
+                  "conv2d: the kernel is taller than the input under VALID padding "
+                  "(kernel height <= input height; the layer's template arguments above have the values); "
+                  "use padding same or a smaller kernel");
+    static_assert(rule.why != rules::fault::kernel_too_large || rule.dim != 1,
+                  "conv2d: the kernel is wider than the input under VALID padding "
+                  "(kernel width <= input width; the layer's template arguments above have the values); "
+                  "use padding same or a smaller kernel");
+
     static constexpr int kernel_height = KH;
     static constexpr int kernel_width = KW;
 
-    // the kernel must fit the input under VALID padding (SAME pads it): the values of this
-    // comparison appear in g++'s note under the message
-    static constexpr int valid_kernel_height = engine::is_same ? 1 : KH;
-    static constexpr int valid_kernel_width = engine::is_same ? 1 : KW;
-    static_assert(valid_kernel_height <= engine::input_height,
-                  "conv2d: the kernel is taller than the input under VALID padding "
-                  "(kernel height <= input height; g++'s note below has the values); use padding same or a smaller kernel");
-    static_assert(valid_kernel_width <= engine::input_width,
-                  "conv2d: the kernel is wider than the input under VALID padding "
-                  "(kernel width <= input width; g++'s note below has the values); use padding same or a smaller kernel");
-
     using in_shape = In;
-    using out_shape = shape<engine::out_height, engine::out_width, Filters>;
+    using out_shape = shape_from<rule.out>;  // (Ho, Wo, F)
+    static constexpr std::size_t num_params = rule.params;
 
     // torch.nn.Conv2d: weight (F, C, KH, KW), bias (F).
     template <class Sink>

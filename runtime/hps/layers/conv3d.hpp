@@ -59,21 +59,23 @@ using conv3d_engine = conv::direct_conv<shape<In::dims[0], In::dims[In::rank > 1
 template <class In, int Filters, int K, class Padding, class Act, int S, int B>
 class conv3d_layer : public detail::conv3d_engine<In, Filters, K, Padding, Act, S, B> {
     using engine = detail::conv3d_engine<In, Filters, K, Padding, Act, S, B>;
-    static_assert(In::rank == 4,
-                  "conv3d: the input must be a (depth, height, width, channels) volume, e.g. hps::shape<32, 32, 32, 1>; "
-                  "give a single-channel volume a channel dimension of 1");
 
 public:
-    static constexpr int kernel_size = K;
-
-    static_assert(engine::is_same || (kernel_size <= engine::input_depth && kernel_size <= engine::input_height &&
-                                      kernel_size <= engine::input_width),
-                  "conv3d: the kernel is larger than the input under VALID padding (kernel_size <= input_depth, "
-                  "input_height and input_width fails: the values are in the note below); use padding same or a "
+    // the shape rule (rules::conv, conv_kernels.hpp) and its refusals as readable messages
+    static constexpr rules::outcome rule = rules::conv(dims_of<In>(), 3, Filters, {K, K, K}, {S, S, S}, Padding::is_same);
+    static_assert(rule.why != rules::fault::wrong_rank,
+                  "conv3d: the input must be a (depth, height, width, channels) volume, e.g. hps::shape<32, 32, 32, 1>; "
+                  "give a single-channel volume a channel dimension of 1");
+    static_assert(rule.why != rules::fault::kernel_too_large,
+                  "conv3d: the kernel is larger than the input under VALID padding (kernel size <= input depth, "
+                  "height and width; the layer's template arguments above have the values); use padding same or a "
                   "smaller kernel");
 
+    static constexpr int kernel_size = K;
+
     using in_shape = In;
-    using out_shape = shape<engine::out_depth, engine::out_height, engine::out_width, Filters>;
+    using out_shape = shape_from<rule.out>;  // (Do, Ho, Wo, F)
+    static constexpr std::size_t num_params = rule.params;
 
     // torch.nn.Conv3d: weight (F, C, KD, KH, KW), bias (F).
     template <class Sink>

@@ -32,10 +32,12 @@
 #include "hps/activations.hpp"
 #include "hps/core.hpp"
 #include "hps/layers/common.hpp"
+#include "hps/rules.hpp"
 
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -53,6 +55,31 @@
 // intrinsic, by design) once inlined into the tiles: a false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace hps::rules {
+
+// The rule of conv1d, conv2d and conv3d (hps/rules.hpp): `filters` filters over the first
+// `spatial` (1, 2 or 3) dimensions of a channels-last input of rank spatial + 1, with a
+// kernel and a stride per spatial dimension, in the input's order (entries past `spatial`
+// are not read). Per dimension, same: ceil(in/stride) (TensorFlow's SAME, any kernel);
+// valid: (in - kernel)/stride + 1, floored (positions no whole window reaches are
+// ignored), once kernel <= in (else kernel_too_large at that dimension). Parameters: the
+// kernel, prod(kernel) * channels * filters, then one bias per filter.
+constexpr outcome conv(dims in, int spatial, int filters, std::array<int, 3> kernel, std::array<int, 3> stride, bool same) {
+    if (spatial < 1 || spatial > 3 || in.rank != spatial + 1) return refuse(fault::wrong_rank);
+    dims out{in.rank, {}};
+    std::size_t taps = 1;
+    for (int i = 0; i < spatial; ++i) {
+        const int n = in[i], k = kernel[std::size_t(i)], s = stride[std::size_t(i)];
+        if (!same && k > n) return refuse(fault::kernel_too_large, i);
+        out.d[std::size_t(i)] = same ? (n + s - 1) / s : (n - k) / s + 1;
+        taps *= std::size_t(k);
+    }
+    out.d[std::size_t(spatial)] = filters;
+    return accept(out, taps * std::size_t(in.channels()) * std::size_t(filters) + std::size_t(filters));
+}
+
+}  // namespace hps::rules
 
 namespace hps::detail::conv {
 
@@ -271,14 +298,11 @@ inline void dx_tile(const float* __restrict wt, int ldwt, const float* __restric
 }
 
 // ------------------------------------------------------------------ the layers' driver
-// Output size and total padding of one dimension: valid (floored: trailing positions a
-// window cannot reach are ignored) or same (ceil(in/stride), TensorFlow's padding).
-constexpr int out_size(int in, int kernel, int stride, bool is_same) {
-    return is_same ? (in + stride - 1) / stride : (in >= kernel ? (in - kernel) / stride + 1 : 0);
-}
-constexpr int pad_total(int in, int kernel, int stride, bool is_same) {
+// Total padding of one dimension of `out` outputs (rules::conv's): none under valid; under
+// same, what (out - 1) windows' strides and one kernel need beyond the input (TensorFlow's).
+constexpr int pad_total(int in, int out, int kernel, int stride, bool is_same) {
     if (!is_same) return 0;
-    const int total = (out_size(in, kernel, stride, true) - 1) * stride + kernel - in;
+    const int total = (out - 1) * stride + kernel - in;
     return total > 0 ? total : 0;
 }
 
@@ -324,15 +348,18 @@ public:
     static constexpr int channels = Dims::dims[3];
     static constexpr bool is_same = Same;
 
-    static constexpr int out_depth = out_size(input_depth, KD, SD, Same);
-    static constexpr int out_height = out_size(input_height, KH, SH, Same);
-    static constexpr int out_width = out_size(input_width, KW, SW, Same);
-    static constexpr int pad_front = pad_total(input_depth, KD, SD, Same) / 2;
-    static constexpr int pad_back = pad_total(input_depth, KD, SD, Same) - pad_front;
-    static constexpr int pad_top = pad_total(input_height, KH, SH, Same) / 2;
-    static constexpr int pad_bottom = pad_total(input_height, KH, SH, Same) - pad_top;
-    static constexpr int pad_left = pad_total(input_width, KW, SW, Same) / 2;
-    static constexpr int pad_right = pad_total(input_width, KW, SW, Same) - pad_left;
+    // the sizes: rules::conv over the three dimensions (the layers check their own call of
+    // it, over their own rank, for their messages); a refused one gives 0s here
+    static constexpr rules::outcome rule = rules::conv(dims_of<Dims>(), 3, Filters, {KD, KH, KW}, {SD, SH, SW}, Same);
+    static constexpr int out_depth = rule.out[0];
+    static constexpr int out_height = rule.out[1];
+    static constexpr int out_width = rule.out[2];
+    static constexpr int pad_front = pad_total(input_depth, out_depth, KD, SD, Same) / 2;
+    static constexpr int pad_back = pad_total(input_depth, out_depth, KD, SD, Same) - pad_front;
+    static constexpr int pad_top = pad_total(input_height, out_height, KH, SH, Same) / 2;
+    static constexpr int pad_bottom = pad_total(input_height, out_height, KH, SH, Same) - pad_top;
+    static constexpr int pad_left = pad_total(input_width, out_width, KW, SW, Same) / 2;
+    static constexpr int pad_right = pad_total(input_width, out_width, KW, SW, Same) - pad_left;
     static constexpr bool symmetric_padding = pad_front == pad_back && pad_top == pad_bottom && pad_left == pad_right;
 
     static constexpr int patch_size = KD * KH * KW * channels;  // K
@@ -361,8 +388,8 @@ public:
     static constexpr std::size_t xpad_size = std::size_t(padded_depth) * plane_stride;
     static constexpr std::size_t xpad_stride = (xpad_size + (padded_run - run) + 15) / 16 * 16;
 
-    static constexpr std::size_t num_weights = std::size_t(Filters) * patch_size;
-    static constexpr std::size_t num_params = num_weights + Filters;
+    static constexpr std::size_t num_params = rule.params;                         // the kernel, then F biases
+    static constexpr std::size_t num_weights = rule.ok() ? num_params - Filters : 0;  // (F, K)
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t xpad_total = xpad_stride * B;                                        // (B, Dp, Hp, Wp, C)
     static constexpr std::size_t dz_total = keeps_dz ? std::size_t(padded_filters) * columns : 0;      // (F', pixels*B)

@@ -38,15 +38,25 @@
 
 namespace hps {
 
+namespace rules {
+// dense: a flat input (N) to `units` outputs (the layer takes an input of any rank flat:
+// dims (In::size)); parameters N * units weights, then units biases.
+constexpr outcome dense(dims in, int units) {
+    if (in.rank != 1) return refuse(fault::wrong_rank);
+    return accept(make(units), std::size_t(in[0]) * std::size_t(units) + std::size_t(units));
+}
+}  // namespace rules
+
 template <class In, int Units, class Act, int B>
 class dense_layer {
 public:
+    static constexpr rules::outcome rule = rules::dense(rules::make(In::size), Units);
     static constexpr int in_size = In::size;
     static constexpr int out_size = Units;
     using in_shape = In;
-    using out_shape = shape<Units>;
-    static constexpr std::size_t num_weights = std::size_t(out_size) * in_size;
-    static constexpr std::size_t num_params = num_weights + out_size;
+    using out_shape = shape_from<rule.out>;  // (Units)
+    static constexpr std::size_t num_params = rule.params;
+    static constexpr std::size_t num_weights = num_params - out_size;  // (Out, In), then the biases
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t scratch_size = Act::is_identity ? 0 : std::size_t(out_size) * B;  // dz (Out, B)
     static constexpr bool is_view = false;

@@ -18,13 +18,23 @@
 
 namespace hps {
 
+namespace rules {
+// dropout: the shape kept, no parameters.
+constexpr outcome dropout(dims in) {
+    if (in.rank < 1) return refuse(fault::wrong_rank);
+    return accept(in);
+}
+}  // namespace rules
+
 template <class In, double Rate, int B>
 class dropout_layer {
 public:
+    static constexpr rules::outcome rule = rules::dropout(dims_of<In>());
+    static_assert(rule.out == dims_of<In>());  // out_shape is In itself: a flat_shape keeps its origin
     using in_shape = In;
     using out_shape = In;
     static constexpr std::size_t n = std::size_t(In::size) * B;
-    static constexpr std::size_t num_params = 0;
+    static constexpr std::size_t num_params = rule.params;  // 0
     static constexpr std::size_t num_weights = 0;
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t scratch_size = n;  // mask (In, B)

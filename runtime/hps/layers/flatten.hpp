@@ -15,8 +15,18 @@
 
 namespace hps {
 
+namespace rules {
+// flatten: every value of the sample in one dimension, refused past 2^31 - 1 values (an
+// int counts them everywhere); no parameters.
+constexpr outcome flatten(dims in) {
+    if (in.rank < 1) return refuse(fault::wrong_rank);
+    if (in.size() > 2147483647) return refuse(fault::too_large);
+    return accept(make(int(in.size())));
+}
+}  // namespace rules
+
 template <class Origin>
-struct flat_shape : shape<Origin::size> {
+struct flat_shape : shape_from<rules::flatten(dims_of<Origin>()).out> {
     using origin = Origin;
 };
 
@@ -37,9 +47,10 @@ struct flatten {
     template <class In, int B>
     class impl {
     public:
+        static constexpr rules::outcome rule = rules::flatten(dims_of<In>());
         using in_shape = In;
-        using out_shape = flat_shape<In>;
-        static constexpr std::size_t num_params = 0;
+        using out_shape = flat_shape<In>;  // shape_from<rule.out>, with its origin
+        static constexpr std::size_t num_params = rule.params;  // 0
         static constexpr std::size_t num_weights = 0;
         static constexpr std::size_t num_state = 0;
         static constexpr std::size_t scratch_size = 0;

@@ -19,19 +19,29 @@
 
 namespace hps {
 
+namespace rules {
+// globalavgpool: a sequence (L, C), an image (H, W, C) or a volume (D, H, W, C) to its
+// channels (C); no parameters.
+constexpr outcome globalavgpool(dims in) {
+    if (in.rank < 2 || in.rank > 4) return refuse(fault::wrong_rank);
+    return accept(make(in.channels()));
+}
+}  // namespace rules
+
 template <class In, int B>
 class globalavgpool_layer {
-    static_assert(In::rank >= 2 && In::rank <= 4,
+public:
+    static constexpr rules::outcome rule = rules::globalavgpool(dims_of<In>());
+    static_assert(rule.why != rules::fault::wrong_rank,
                   "globalavgpool: the input must be a sequence (L, C), an image (H, W, C) or a volume (D, H, W, C), "
                   "channels last");
 
-public:
     static constexpr int channels = In::dims[In::rank - 1];
     static constexpr int positions = In::size / channels;
 
     using in_shape = In;
-    using out_shape = shape<channels>;
-    static constexpr std::size_t num_params = 0;
+    using out_shape = shape_from<rule.out>;  // (C)
+    static constexpr std::size_t num_params = rule.params;  // 0
     static constexpr std::size_t num_weights = 0;
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t scratch_size = 0;

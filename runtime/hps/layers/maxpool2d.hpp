@@ -1,8 +1,8 @@
 // maxpool2d<PH, PW, SH, SW>: the maximum over each PH x PW window, per channel, VALID.
 //
-//   x (H*W*C, B), one sample (H, W, C); y (Ho*Wo*C, B), Ho = (H - PH)/SH + 1 (floored:
-//   as PyTorch's default ceil_mode=False and TensorFlow's VALID, trailing rows or columns
-//   that no whole window covers are ignored, not an error)
+//   x (H*W*C, B), one sample (H, W, C); y (Ho*Wo*C, B), Ho = (H - PH)/SH + 1 (rules::pool,
+//   pool_rule.hpp: sizes that leave trailing rows or columns no whole window covers are
+//   refused at compile time, as the spec checker refuses them, not floored)
 //   forward   y = max over the window; the first maximum in row-major window order wins
 //             (PyTorch's rule); a NaN wins over any number (it propagates)
 //   backward  dx = 0, then dx[argmax] += dy (overlapping windows add)
@@ -14,6 +14,7 @@
 
 #include "hps/core.hpp"
 #include "hps/layers/common.hpp"
+#include "hps/layers/pool_rule.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -30,27 +31,26 @@ namespace hps {
 
 template <class In, int PH, int PW, int SH, int SW, int B>
 class maxpool2d_layer {
-    static_assert(In::rank == 3, "maxpool2d: the input must be a (height, width, channels) image, e.g. hps::shape<28, 28, 1>");
-
 public:
+    // the shape rule (rules::pool, pool_rule.hpp) and its refusals as readable messages
+    static constexpr rules::outcome rule = rules::pool(dims_of<In>(), 2, {PH, PW, 1}, {SH, SW, 1});
+    HPS_POOL_RULE_CHECKS("maxpool2d", "a (height, width, channels) image, e.g. hps::shape<28, 28, 1>",
+                         "taller than the input (window height <= input height",
+                         "wider than the input (window width <= input width", "rows or columns");
+    static_assert(In::size < (1 << 24), "maxpool2d: a sample must have fewer than 2^24 values (argmax indices are kept in floats)");
+
     static constexpr int input_height = In::dims[0];
     static constexpr int input_width = In::dims[In::rank > 1 ? 1 : 0];
     static constexpr int channels = In::dims[In::rank > 2 ? 2 : 0];
     static constexpr int window_height = PH;
     static constexpr int window_width = PW;
-    static_assert(window_height <= input_height,
-                  "maxpool2d: the window is taller than the input (window height <= input height; g++'s note below has the values)");
-    static_assert(window_width <= input_width,
-                  "maxpool2d: the window is wider than the input (window width <= input width; g++'s note below has the values)");
-    static_assert(In::size < (1 << 24), "maxpool2d: a sample must have fewer than 2^24 values (argmax indices are kept in floats)");
-
-    static constexpr int out_height = (input_height - PH) / SH + 1;
-    static constexpr int out_width = (input_width - PW) / SW + 1;
+    static constexpr int out_height = rule.out[0];
+    static constexpr int out_width = rule.out[1];
     static constexpr int out_sample = out_height * out_width * channels;
 
     using in_shape = In;
-    using out_shape = shape<out_height, out_width, channels>;
-    static constexpr std::size_t num_params = 0;
+    using out_shape = shape_from<rule.out>;  // (Ho, Wo, C)
+    static constexpr std::size_t num_params = rule.params;  // 0
     static constexpr std::size_t num_weights = 0;
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t scratch_size = std::size_t(out_sample) * B;  // argmax (Out, B)

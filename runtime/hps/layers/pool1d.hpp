@@ -1,9 +1,9 @@
 // maxpool1d<P, S> and avgpool1d<P, S>: the maximum or the mean over each window of P
 // steps, per channel, VALID, on channels-last sequences.
 //
-//   x (L*C, B), one sample (L, C); y (Lo*C, B), Lo = (L - P)/S + 1 (floored: as PyTorch's
-//   default ceil_mode=False and TensorFlow's VALID, trailing steps that no whole window
-//   covers are ignored; the checker refuses such sizes in a spec)
+//   x (L*C, B), one sample (L, C); y (Lo*C, B), Lo = (L - P)/S + 1 (rules::pool,
+//   pool_rule.hpp: sizes that leave trailing steps no whole window covers are refused at
+//   compile time, as the spec checker refuses them)
 //   maxpool1d  y = max over the window; the first maximum wins (PyTorch's rule), a NaN wins
 //              over any number; backward dx = 0, then dx[argmax] += dy
 //   avgpool1d  y = sum over the window / P; backward dx = 0, then dx[window] += dy / P
@@ -16,6 +16,7 @@
 
 #include "hps/core.hpp"
 #include "hps/layers/common.hpp"
+#include "hps/layers/pool_rule.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -26,22 +27,23 @@ namespace hps {
 
 template <class In, int P, int S, int B>
 class maxpool1d_layer {
-    static_assert(In::rank == 2, "maxpool1d: the input must be a (length, channels) sequence, e.g. hps::shape<1024, 1>");
-
 public:
+    // the shape rule (rules::pool, pool_rule.hpp) and its refusals as readable messages
+    static constexpr rules::outcome rule = rules::pool(dims_of<In>(), 1, {P, 1, 1}, {S, 1, 1});
+    HPS_POOL_RULE_CHECKS("maxpool1d", "a (length, channels) sequence, e.g. hps::shape<1024, 1>",
+                         "longer than the input (window <= input length", "longer than the input (window <= input length",
+                         "steps");
+    static_assert(In::size < (1 << 24), "maxpool1d: a sample must have fewer than 2^24 values (argmax indices are kept in floats)");
+
     static constexpr int input_length = In::dims[0];
     static constexpr int channels = In::dims[In::rank > 1 ? 1 : 0];
     static constexpr int window = P;
-    static_assert(window <= input_length,
-                  "maxpool1d: the window is longer than the input (window <= input_length fails: the values are in the note below)");
-    static_assert(In::size < (1 << 24), "maxpool1d: a sample must have fewer than 2^24 values (argmax indices are kept in floats)");
-
-    static constexpr int out_length = (input_length - P) / S + 1;
+    static constexpr int out_length = rule.out[0];
     static constexpr int out_sample = out_length * channels;
 
     using in_shape = In;
-    using out_shape = shape<out_length, channels>;
-    static constexpr std::size_t num_params = 0;
+    using out_shape = shape_from<rule.out>;  // (Lo, C)
+    static constexpr std::size_t num_params = rule.params;  // 0
     static constexpr std::size_t num_weights = 0;
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t scratch_size = std::size_t(out_sample) * B;  // argmax (Out, B)
@@ -102,21 +104,22 @@ private:
 
 template <class In, int P, int S, int B>
 class avgpool1d_layer {
-    static_assert(In::rank == 2, "avgpool1d: the input must be a (length, channels) sequence, e.g. hps::shape<1024, 1>");
-
 public:
+    // the shape rule (rules::pool, pool_rule.hpp) and its refusals as readable messages
+    static constexpr rules::outcome rule = rules::pool(dims_of<In>(), 1, {P, 1, 1}, {S, 1, 1});
+    HPS_POOL_RULE_CHECKS("avgpool1d", "a (length, channels) sequence, e.g. hps::shape<1024, 1>",
+                         "longer than the input (window <= input length", "longer than the input (window <= input length",
+                         "steps");
+
     static constexpr int input_length = In::dims[0];
     static constexpr int channels = In::dims[In::rank > 1 ? 1 : 0];
     static constexpr int window = P;
-    static_assert(window <= input_length,
-                  "avgpool1d: the window is longer than the input (window <= input_length fails: the values are in the note below)");
-
-    static constexpr int out_length = (input_length - P) / S + 1;
+    static constexpr int out_length = rule.out[0];
     static constexpr int out_sample = out_length * channels;
 
     using in_shape = In;
-    using out_shape = shape<out_length, channels>;
-    static constexpr std::size_t num_params = 0;
+    using out_shape = shape_from<rule.out>;  // (Lo, C)
+    static constexpr std::size_t num_params = rule.params;  // 0
     static constexpr std::size_t num_weights = 0;
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t scratch_size = 0;

@@ -2,8 +2,8 @@
 // per channel, VALID; maxpool2d and avgpool2d one dimension up.
 //
 //   x (D*H*W*C, B), one sample (D, H, W, C); y (Do*Ho*Wo*C, B), Do = (D - P)/S + 1
-//   (floored, as PyTorch's default ceil_mode=False; the checker rejects sizes a window
-//   cannot tile)
+//   (rules::pool, pool_rule.hpp: sizes a window cannot tile are refused at compile time, as
+//   the spec checker refuses them)
 //   maxpool3d  forward   y = max over the window; the first maximum in (d, h, w) order wins
 //                        (PyTorch's rule); a NaN wins over any number
 //              backward  dx = 0, then dx[argmax] += dy (overlapping windows add)
@@ -17,6 +17,7 @@
 
 #include "hps/core.hpp"
 #include "hps/layers/common.hpp"
+#include "hps/layers/pool_rule.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -30,24 +31,23 @@ namespace detail {
 // What maxpool3d and avgpool3d share: the sizes, their checks and the torch text.
 template <class In, int P, int S, int B>
 struct pool3d_shape {
-    static_assert(In::rank == 4,
-                  "pool3d: the input must be a (depth, height, width, channels) volume, e.g. hps::shape<32, 32, 32, 1>");
+    // the shape rule (rules::pool, pool_rule.hpp) and its refusals as readable messages
+    static constexpr rules::outcome rule = rules::pool(dims_of<In>(), 3, {P, P, P}, {S, S, S});
+    HPS_POOL_RULE_CHECKS("pool3d", "a (depth, height, width, channels) volume, e.g. hps::shape<32, 32, 32, 1>",
+                         "larger than the input (window <= input depth, height and width",
+                         "larger than the input (window <= input depth, height and width", "planes");
     static constexpr int input_depth = In::dims[0];
     static constexpr int input_height = In::dims[In::rank > 1 ? 1 : 0];
     static constexpr int input_width = In::dims[In::rank > 2 ? 2 : 0];
     static constexpr int channels = In::dims[In::rank > 3 ? 3 : 0];
     static constexpr int window = P;
-    static_assert(window <= input_depth && window <= input_height && window <= input_width,
-                  "pool3d: the window is larger than the input (window <= input_depth, input_height and "
-                  "input_width fails: the values are in the note below)");
-
-    static constexpr int out_depth = (input_depth - P) / S + 1;
-    static constexpr int out_height = (input_height - P) / S + 1;
-    static constexpr int out_width = (input_width - P) / S + 1;
+    static constexpr int out_depth = rule.out[0];
+    static constexpr int out_height = rule.out[1];
+    static constexpr int out_width = rule.out[2];
     static constexpr int out_sample = out_depth * out_height * out_width * channels;
     static constexpr int out_rows = B * out_depth * out_height;  // (b, od, oh): the parallel loop
 
-    using out_shape = shape<out_depth, out_height, out_width, channels>;
+    using out_shape = shape_from<rule.out>;  // (Do, Ho, Wo, C)
 
     // offset in a sample of voxel (d, h, w), channel 0
     static constexpr int at(int d, int h, int w) { return ((d * input_height + h) * input_width + w) * channels; }
@@ -68,7 +68,7 @@ class maxpool3d_layer : public detail::pool3d_shape<In, P, S, B> {
 public:
     using in_shape = In;
     using out_shape = typename geo::out_shape;
-    static constexpr std::size_t num_params = 0;
+    static constexpr std::size_t num_params = geo::rule.params;  // 0
     static constexpr std::size_t num_weights = 0;
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t scratch_size = std::size_t(geo::out_sample) * B;  // argmax (Out, B)
@@ -138,7 +138,7 @@ class avgpool3d_layer : public detail::pool3d_shape<In, P, S, B> {
 public:
     using in_shape = In;
     using out_shape = typename geo::out_shape;
-    static constexpr std::size_t num_params = 0;
+    static constexpr std::size_t num_params = geo::rule.params;  // 0
     static constexpr std::size_t num_weights = 0;
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t scratch_size = 0;
