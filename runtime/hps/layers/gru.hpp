@@ -62,7 +62,7 @@
 
 #include "hps/core.hpp"
 #include "hps/layers/common.hpp"
-#include "hps/layers/lstm.hpp"  // detail::lstm_gemm, lstm_parallel, seg, strided views
+#include "hps/layers/lstm.hpp"  // detail::lstm_gemm, lstm_parallel, seg, const_seg
 #include "hps/layers/small_gemm.hpp"
 #include "hps/layers/torch_rnn.hpp"
 
@@ -189,8 +189,8 @@ public:
                                   sg::col(gates_ + std::size_t(t + 1) * B * gate_rows, gate_rows), dh_, Units, work_,
                                   false);
             cell_backward(t, dy);
-            // da_t is in cache: the input-side products of this step, dW_ih += da_t x_t^T and
-            // dx_t = W_ih^T da_t (x_t^T: sample b's step t at x + (b*T + t)*F, a (B, F) operand)
+            // da_t is in cache: the input-side products of this step, dW_ih's sum += da_t x_t^T
+            // and dx_t = W_ih^T da_t (x_t^T: sample b's step t at x + (b*T + t)*F, a (B, F) operand)
             const std::ptrdiff_t xstride = std::ptrdiff_t(features) * steps;
             detail::lstm_gemm(gate_rows, features, B, sg::col(step_, gate_rows), nullptr,
                               sg::operand{x + std::size_t(t) * features, xstride, 1}, dwih_sum_, gate_rows, work_,
