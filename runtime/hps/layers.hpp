@@ -20,6 +20,7 @@
 #include "hps/layers/dropout.hpp"
 #include "hps/layers/flatten.hpp"
 #include "hps/layers/globalavgpool.hpp"
+#include "hps/layers/gru.hpp"
 #include "hps/layers/lstm.hpp"
 #include "hps/layers/maxpool2d.hpp"
 #include "hps/layers/pool1d.hpp"

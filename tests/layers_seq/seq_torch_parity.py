@@ -1,8 +1,9 @@
 """Checks the cases that test_seq_torch.cpp wrote against PyTorch: each case's model
 (nn.Sequential of its modules.txt, with the classes of its helpers.py, from
 hps::torch_helpers, the exported state_dict loaded strictly) in eval mode; output, loss,
-dL/dx and every parameter's gradient compared, and each LSTM's parameters loaded into a
-plain nn.LSTM too. The case folders are described in tests/support/parity_common.py.
+dL/dx and every parameter's gradient compared, and each LSTM's and GRU's parameters loaded
+into a plain nn.LSTM / nn.GRU too. The case folders are described in
+tests/support/parity_common.py.
 Usage: seq_torch_parity.py DIR. Exit 1 on any mismatch.
 """
 import os
@@ -15,12 +16,19 @@ from torch import nn
 
 def check_case(d):
     case = parity_common.Case(d)
-    # the LSTM parameters load into a plain nn.LSTM(F, U, batch_first=True) too
+    # the LSTM and GRU parameters load into a plain nn.LSTM / nn.GRU(F, U, batch_first=True) too
+    ok = True
     for i, m in enumerate(case.model):
-        if isinstance(m, nn.LSTM):
-            plain = nn.LSTM(m.input_size, m.hidden_size, batch_first=True)
-            plain.load_state_dict({k: case.load(f"p_{i}.{k}.npy") for k in plain.state_dict()}, strict=True)
-    return parity_common.check_pass(case)
+        for kind in (nn.LSTM, nn.GRU):
+            if isinstance(m, kind):
+                plain = kind(m.input_size, m.hidden_size, batch_first=True)
+                plain.load_state_dict({k: case.load(f"p_{i}.{k}.npy") for k in plain.state_dict()}, strict=True)
+        # a module named GRU... must be a torch GRU (and LSTM... an LSTM): the gate layout differs
+        for prefix, kind in (("GRU", nn.GRU), ("LSTM", nn.LSTM)):
+            if type(m).__name__.startswith(prefix) and not isinstance(m, kind):
+                print(f"FAIL {case.name}: module {i} ({type(m).__name__}) is not an nn.{prefix}")
+                ok = False
+    return parity_common.check_pass(case) and ok
 
 
 if __name__ == "__main__":

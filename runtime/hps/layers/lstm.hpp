@@ -53,8 +53,8 @@
 //
 // PyTorch: torch.nn.LSTM(F, U, batch_first=True) has these parameters under the same
 // names (weight_ih_l0 (4U, F), weight_hh_l0 (4U, U), bias_ih_l0, bias_hh_l0). The model
-// uses the subclasses LSTMLastStep / LSTMAllSteps (torch_helpers() below, written into
-// model.py), which take the channels-first (N, F, T) tensor that the rest of the model
+// uses the subclasses LSTMLastStep / LSTMAllSteps (torch_helpers() in torch_rnn.hpp, written
+// into model.py), which take the channels-first (N, F, T) tensor that the rest of the model
 // passes around and return h_{T-1} (N, U) or every step channels-first (N, U, T), so that
 // a dense or conv1d after them sees torch's usual layout.
 #pragma once
@@ -62,6 +62,7 @@
 #include "hps/core.hpp"
 #include "hps/layers/common.hpp"
 #include "hps/layers/small_gemm.hpp"
+#include "hps/layers/torch_rnn.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -423,30 +424,6 @@ struct lstm {
     template <class In, int B>
     using impl = lstm_layer<In, Units, ReturnSequences, B>;
 };
-
-// The Python classes that model.py needs for the modules of `modules` ("" when none):
-// LSTMLastStep / LSTMAllSteps, nn.LSTM subclasses (so that their state_dict names are
-// nn.LSTM's) over the channels-first tensors the rest of the model passes around.
-inline std::string torch_helpers(const std::vector<std::string>& modules) {
-    const bool needed = std::any_of(modules.begin(), modules.end(), [](const std::string& m) {
-        return m.rfind("LSTMLastStep(", 0) == 0 || m.rfind("LSTMAllSteps(", 0) == 0;
-    });
-    if (!needed) return "";
-    return "class LSTMLastStep(nn.LSTM):\n"
-           "    \"\"\"nn.LSTM(input_size, hidden_size, batch_first=True) on a channels-first batch\n"
-           "    (N, features, steps); returns the last step's hidden state, (N, hidden).\"\"\"\n\n"
-           "    def __init__(self, input_size, hidden_size):\n"
-           "        super().__init__(input_size, hidden_size, batch_first=True)\n\n"
-           "    def forward(self, x):\n"
-           "        return super().forward(x.transpose(1, 2))[0][:, -1]\n\n\n"
-           "class LSTMAllSteps(nn.LSTM):\n"
-           "    \"\"\"As LSTMLastStep, but returns every step's hidden state channels-first,\n"
-           "    (N, hidden, steps).\"\"\"\n\n"
-           "    def __init__(self, input_size, hidden_size):\n"
-           "        super().__init__(input_size, hidden_size, batch_first=True)\n\n"
-           "    def forward(self, x):\n"
-           "        return super().forward(x.transpose(1, 2))[0].transpose(1, 2)\n\n\n";
-}
 
 }  // namespace hps
 
