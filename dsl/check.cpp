@@ -14,6 +14,7 @@
 #include "dsl/check.hpp"
 
 #include "dsl/expand.hpp"
+#include "dsl/layer_kind.hpp"
 #include "dsl/schema.hpp"
 
 #include <algorithm>
@@ -279,7 +280,8 @@ struct clause {
 // One slot of the layer list after the layout pass: a statement or an implicit flatten.
 struct layer_slot {
     const stmt_rec* stmt = nullptr;  // nullptr: implicit flatten
-    std::string kind, name;
+    const layer_kind* kind = nullptr;  // its descriptor (dsl/layers/), resolved for the input's rank
+    std::string name;
     const stmt_rec* anchor = nullptr;  // the statement to blame: stmt, or the dense after a flatten
 };
 
@@ -325,6 +327,27 @@ private:
     void layout();
     std::optional<study> expand();
     void materialise(grid_point& p, const std::vector<std::size_t>& idx);
+    // A layer statement's values at a grid point, as its descriptor reads them; an absent
+    // option is its schema default (a default naming the positional, a pool's stride
+    // "window", is the positional's value).
+    class point_values final : public layer_values {
+    public:
+        point_values(const checker& c, const stmt_rec* s, const std::vector<std::size_t>& idx) : c_(c), s_(s), idx_(idx) {}
+        double number(std::string_view key) const override { return value(key).number; }
+        std::string word(std::string_view key) const override { return value(key).text; }
+
+    private:
+        param_value value(std::string_view key) const;
+        const checker& c_;
+        const stmt_rec* s_;
+        const std::vector<std::size_t>& idx_;
+    };
+    // message and fix for a layer given an input of a rank it does not take
+    std::pair<std::string, std::string> wrong_input(const grid_point& p, const layer_slot& slot, const std::string& name,
+                                                    const std::vector<int>& shape) const;
+    // message and fix for a size its rule refuses
+    static std::pair<std::string, std::string> fault_text(const layer_kind& kind, const layer& l,
+                                                          const std::vector<int>& shape, const rules::outcome& r);
     // `fix` follows the grid points in the message: "<message> at 3 of 8 grid points, e.g. ...; <fix>"
     void point_issue(severity level, const tag& node, std::string message, std::string fix = "");
     struct eval_result {
@@ -1371,24 +1394,23 @@ void checker::layout() {
                        "(28 x 28 x 1) or a volume (32 x 32 x 32 x 1)");
         return;
     }
-    bool spatial = dims.size() >= 2;  // a sequence (L x C), an image (H x W x C) or a volume (D x H x W x C)
-    bool volume = dims.size() == 4;  // maxpool and avgpool on a volume are maxpool3d and avgpool3d
-    int flattens = 0;
+    // each kind says what rank it makes of its input's (a sequence, an image, a vector)
+    const layer_kind& flatten = *find_layer_kind("flatten");
+    const std::vector<std::size_t> first_point(axes_.size(), 0);  // ranks do not depend on axes
+    int rank = int(dims.size());
+    int flattens = 0;  // implicit and written flattens share their numbering
     for (const auto& s : nit->second.stmts) {
         if (s.name.empty()) return;  // a statement with errors
-        const std::string& kind = s.spec->name;
-        if (kind == "dense" && spatial)
-            slots_.push_back({nullptr, "flatten", "flatten" + std::to_string(++flattens), &s});
-        if (kind == "flatten") {
-            slots_.push_back({&s, kind, "flatten" + std::to_string(++flattens), &s});
-        } else {
-            const bool pool3d = volume && (kind == "maxpool" || kind == "avgpool");
-            slots_.push_back({&s, pool3d ? kind + "3d" : kind, s.name, &s});
+        const layer_kind* kind = find_layer_kind(s.spec->name);
+        if (kind->flattens_input && rank > 1) {
+            slots_.push_back({nullptr, &flatten, "flatten" + std::to_string(++flattens), &s});
+            rank = 1;
         }
-        if (kind == "dense" || kind == "flatten" || kind == "globalavgpool" || kind == "lstm") volume = false;
-        if (kind == "dense" || kind == "flatten" || kind == "globalavgpool") spatial = false;
-        if (kind == "lstm")  // return_sequences is a constant (not rangeable)
-            spatial = s.has("return_sequences") && s.options.at("return_sequences").constant.text == "true";
+        if (kind == &flatten)
+            slots_.push_back({&s, kind, "flatten" + std::to_string(++flattens), &s});
+        else
+            slots_.push_back({&s, kind->on_rank ? kind->on_rank(rank) : kind, s.name, &s});
+        if (kind->out_rank) rank = kind->out_rank(rank, point_values(*this, &s, first_point));
     }
 }
 
@@ -1451,15 +1473,97 @@ void checker::point_issue(severity level, const tag& node, std::string message, 
     }
 }
 
+param_value checker::point_values::value(std::string_view key) const {
+    const sc::head_spec* spec = s_ ? s_->spec : nullptr;
+    if (s_ && s_->positional && (key.empty() || key == spec->positional_name)) return c_.value_at(*s_->positional, idx_);
+    if (s_)
+        if (auto it = s_->options.find(std::string(key)); it != s_->options.end()) return c_.value_at(it->second, idx_);
+    const sc::option_spec* o = spec ? sc::find_option(*spec, key) : nullptr;
+    if (!o) throw std::logic_error("hpsgen: layer option '" + std::string(key) + "' has no value and no default");
+    if (o->default_text == spec->positional_name && s_->positional) return c_.value_at(*s_->positional, idx_);
+    char* end = nullptr;
+    const double v = std::strtod(o->default_text.c_str(), &end);
+    return end != o->default_text.c_str() && *end == '\0' ? number_value(v) : word_value(o->default_text);
+}
+
+std::pair<std::string, std::string> checker::wrong_input(const grid_point& p, const layer_slot& slot,
+                                                         const std::string& name, const std::vector<int>& shape) const {
+    const layer_kind& kind = *slot.kind;
+    if (kind.accepts == rank_bit(4)) {  // the 3-D layers
+        const bool from_data = &slot == &slots_.front() || p.input.size() != 4;
+        return {name + " needs a D x H x W x C input, but it gets " + dims_text(shape),
+                from_data ? "3-D layers need a volume such as input 32 x 32 x 32 x 1" : "put it before the first dense layer"};
+    }
+    const bool sequence_ok = kind.accepts & rank_bit(2), image_ok = kind.accepts & rank_bit(3);
+    const std::string wants = sequence_ok && image_ok ? "an H x W x C image or an L x C sequence"
+                              : image_ok             ? "an H x W x C input"
+                                                     : "an L x C sequence (steps x channels)";
+    std::string fix;
+    if (p.input.size() == 1) {
+        fix = image_ok ? "the data's input is a vector: convolutions and pools need an image such as input 28 x 28 x 1"
+                       : "the data's input is a vector: write input " + dims_text(p.input) +
+                             " x 1 for a sequence of one value per step";
+        if (image_ok && sequence_ok) fix += " or a sequence such as input 30 x 1";
+    } else if (shape.size() == 1) {
+        // the layer before that made a vector of its input, and what it suggests
+        const layer* flat = nullptr;
+        for (const auto& before : p.layers)
+            if (before.in_shape.size() > 1 && before.out_shape.size() == 1) flat = &before;
+        const layer_kind* flat_kind = flat ? find_layer_kind(flat->kind) : nullptr;
+        fix = flat_kind && !flat_kind->flat_fix.empty() ? std::string(flat_kind->flat_fix)
+                                                         : "put it before the first dense layer";
+        for (std::size_t at = fix.find("{name}"); at != std::string::npos; at = fix.find("{name}"))
+            fix.replace(at, 6, flat->name);
+    } else if (shape.size() == 2) {
+        fix = &slot == &slots_.front() ? "the data's input is a sequence (steps x channels): write input " +
+                                             dims_text(shape) + " x 1 for a one-channel image, or use conv1d"
+                                       : "its input is a sequence here: use conv1d";
+    } else if (shape.size() == 3) {
+        fix = "it takes sequences, not images: " + std::string(kind.image_hint) +
+              "give the data a sequence input such as 15 x 1";
+    } else {
+        fix = "no layer of this kind takes a " + dims_text(shape) + " input";
+    }
+    return {name + " needs " + wants + ", but it gets " + dims_text(shape), fix};
+}
+
+std::pair<std::string, std::string> checker::fault_text(const layer_kind& kind, const layer& l,
+                                                        const std::vector<int>& shape, const rules::outcome& r) {
+    const std::size_t spatial = shape.size() - 1;  // every dimension but the channels
+    const std::vector<int> space(shape.begin(), shape.end() - 1);
+    const std::string input = spatial == 1 ? std::to_string(shape[0]) + "-step input" : dims_text(space) + " input";
+    switch (r.why) {
+    case rules::fault::kernel_too_large:
+    case rules::fault::window_too_large: {
+        const bool conv = r.why == rules::fault::kernel_too_large;
+        const int k = conv ? l.kernel.at(0) : l.pool.at(0);
+        const char* than = spatial == 1 ? " is longer than its " : spatial == 2 ? " is wider than its " : " is larger than its ";
+        return {l.name + ": " + (conv ? "kernel " : "window ") + std::to_string(k) + than + input,
+                conv ? "use a smaller kernel, or fewer or smaller pools before it" : "use a smaller window, or remove the pool"};
+    }
+    case rules::fault::window_does_not_divide: {
+        const int k = l.pool.at(0), stride = l.stride.at(0);
+        const char* lost = spatial == 1 ? "steps" : spatial == 2 ? "rows and columns" : "planes";
+        return {l.name + ": its " + input + " does not divide into windows of " + std::to_string(k) +
+                    (stride == k ? "" : " with stride " + std::to_string(stride)),
+                std::string("pools do not pad, so the last ") + lost +
+                    " would be lost: change the window, or the sizes before it (padding same keeps them)"};
+    }
+    case rules::fault::too_large: {
+        double n = 1;
+        for (int d : shape) n *= d;
+        return {l.name + " would give " + format_significant(n, 3) + " values",
+                "hpsgen flattens at most 2147483647; reduce the sizes before it"};
+    }
+    default: return {"internal: " + std::string(kind.name) + " refuses its " + dims_text(shape) + " input", ""};
+    }
+}
+
 void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     auto val = [&](const bound_value& b) -> const param_value& { return value_at(b, idx); };
     auto opt_num = [&](const stmt_rec& s, const std::string& key, double fallback) {
         auto it = s.options.find(key);
         return it == s.options.end() ? fallback : val(it->second).number;
-    };
-    auto opt_word = [&](const stmt_rec& s, const std::string& key, std::string fallback) {
-        auto it = s.options.find(key);
-        return it == s.options.end() ? fallback : val(it->second).text;
     };
 
     // data
@@ -1480,265 +1584,52 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     c.target = target_.kind;
     c.outputs = target_.outputs;
 
-    // layers, with shapes and parameter counts
+    // layers, with shapes and parameter counts: each kind's descriptor reads its values and
+    // applies the runtime's rule (hps/rules.hpp); a refusal is said in the spec's words
     std::vector<int> shape = p.input;
     bool shapes_ok = true;
     for (const auto& slot : slots_) {
         layer l;
-        l.kind = slot.kind;
+        l.kind = std::string(slot.kind->name);
         l.name = slot.name;
         l.in_shape = shape;
         l.implicit = slot.stmt == nullptr;
-        const stmt_rec* s = slot.stmt;
         const tag& node = first_tagged({&slot.anchor->node->head, slot.anchor->node});
-        // A layer that needs a sequence (L x C) and/or an image (H x W x C): says what it
-        // got and how to fix that.
-        auto need_input = [&](bool sequence_ok, bool image_ok) {
-            if ((sequence_ok && shape.size() == 2) || (image_ok && shape.size() == 3)) return true;
-            const std::string wants = sequence_ok && image_ok ? "an H x W x C image or an L x C sequence"
-                                      : image_ok             ? "an H x W x C input"
-                                                             : "an L x C sequence (steps x channels)";
-            std::string fix;
-            if (p.input.size() == 1) {
-                fix = image_ok ? "the data's input is a vector: convolutions and pools need an image such as "
-                                 "input 28 x 28 x 1"
-                               : "the data's input is a vector: write input " + dims_text(p.input) +
-                                     " x 1 for a sequence of one value per step";
-                if (image_ok && sequence_ok) fix += " or a sequence such as input 30 x 1";
-            } else if (shape.size() == 1) {
-                // the layer before that made a vector of its input
-                const layer* flat = nullptr;
-                for (const auto& before : p.layers)
-                    if (before.in_shape.size() > 1 && before.out_shape.size() == 1) flat = &before;
-                if (flat && flat->kind == "lstm")
-                    fix = "put it before " + flat->name + ", or give " + flat->name + " return_sequences true";
-                else if (flat && flat->kind == "globalavgpool")
-                    fix = "put it before " + flat->name;
-                else
-                    fix = "put it before the first dense layer";
-            } else if (shape.size() == 2) {
-                fix = &slot == &slots_.front() ? "the data's input is a sequence (steps x channels): write input " +
-                                                     dims_text(shape) + " x 1 for a one-channel image, or use conv1d"
-                                               : "its input is a sequence here: use conv1d";
-            } else if (shape.size() == 3) {
-                fix = "it takes sequences, not images: " +
-                      std::string(l.kind == "conv1d"      ? "use conv2d on an image, or "
-                                  : l.kind == "maxpool1d" ? "use maxpool on an image, or "
-                                                          : "") +
-                      "give the data a sequence input such as 15 x 1";
-            } else {
-                fix = "no layer of this kind takes a " + dims_text(shape) + " input";
-            }
-            point_issue(severity::error, node, l.name + " needs " + wants + ", but it gets " + dims_text(shape), fix);
-            return false;
-        };
-        auto need_image = [&] { return need_input(false, true); };
-        double params = 0;
         if (!shapes_ok) {
             p.layers.push_back(std::move(l));
             continue;
         }
-        if (l.kind == "conv2d") {
-            l.filters = int(val(s->options.at("filters")).number);
-            int k = int(val(s->options.at("kernel")).number);
-            int stride = int(opt_num(*s, "stride", 1));
-            l.kernel = {k, k};
-            l.stride = {stride, stride};
-            l.padding = opt_word(*s, "padding", "valid");
-            l.activation = opt_word(*s, "activation", "linear");
-            l.l1 = opt_num(*s, "l1", 0);
-            l.l2 = opt_num(*s, "l2", 0);
-            if (!need_image()) {
-                shapes_ok = false;
-            } else if (k > shape[0] || k > shape[1]) {
-                const auto& kn = *s->options.at("kernel").node;
-                point_issue(severity::error, kn,
-                            l.name + ": kernel " + std::to_string(k) + " is wider than its " +
-                                std::to_string(shape[0]) + " x " + std::to_string(shape[1]) + " input",
-                            "use a smaller kernel, or fewer or smaller pools before it");
-                shapes_ok = false;
-            } else {
-                int h, w;
-                if (l.padding == "same") {
-                    h = (shape[0] + stride - 1) / stride;
-                    w = (shape[1] + stride - 1) / stride;
-                } else {
-                    h = (shape[0] - k) / stride + 1;
-                    w = (shape[1] - k) / stride + 1;
-                }
-                params = double(k) * k * shape[2] * l.filters + l.filters;
-                shape = {h, w, l.filters};
-            }
-        } else if ((l.kind == "maxpool" || l.kind == "avgpool" || l.kind == "maxpool1d") && shape.size() != 3) {
-            // on a sequence (L x C): one window and stride per sample
-            int k = int(val(*s->positional).number);
-            int stride = int(opt_num(*s, "stride", k));
-            l.pool = {k};
-            l.stride = {stride};
-            if (!need_input(true, l.kind != "maxpool1d")) {
-                shapes_ok = false;
-            } else if (k > shape[0]) {
-                point_issue(severity::error, *s->positional->node,
-                            l.name + ": window " + std::to_string(k) + " is longer than its " +
-                                std::to_string(shape[0]) + "-step input",
-                            "use a smaller window, or remove the pool");
-                shapes_ok = false;
-            } else if ((shape[0] - k) % stride != 0) {
-                std::string msg = l.name + ": its " + std::to_string(shape[0]) +
-                                  "-step input does not divide into windows of " + std::to_string(k);
-                msg += stride == k ? "" : " with stride " + std::to_string(stride);
-                point_issue(severity::error, node, msg,
-                            "pools do not pad, so the last steps would be lost: change the window, or the sizes "
-                            "before it (padding same keeps them)");
-                shapes_ok = false;
-            } else {
-                shape = {(shape[0] - k) / stride + 1, shape[1]};
-            }
-        } else if (l.kind == "maxpool" || l.kind == "avgpool" || l.kind == "maxpool1d") {
-            int k = int(val(*s->positional).number);
-            int stride = int(opt_num(*s, "stride", k));
-            l.pool = {k, k};
-            l.stride = {stride, stride};
-            if (l.kind == "maxpool1d" ? !need_input(true, false) : !need_image()) {
-                shapes_ok = false;
-            } else if (k > shape[0] || k > shape[1]) {
-                point_issue(severity::error, *s->positional->node,
-                            l.name + ": window " + std::to_string(k) + " is wider than its " +
-                                std::to_string(shape[0]) + " x " + std::to_string(shape[1]) + " input",
-                            "use a smaller window, or remove the pool");
-                shapes_ok = false;
-            } else if ((shape[0] - k) % stride != 0 || (shape[1] - k) % stride != 0) {
-                std::string msg = l.name + ": its " + std::to_string(shape[0]) + " x " + std::to_string(shape[1]) +
-                                  " input does not divide into windows of " + std::to_string(k);
-                msg += stride == k ? "" : " with stride " + std::to_string(stride);
-                point_issue(severity::error, node, msg,
-                            "pools do not pad, so the last rows and columns would be lost: change the window, or "
-                            "the sizes before it (padding same keeps them)");
-                shapes_ok = false;
-            } else {
-                shape = {(shape[0] - k) / stride + 1, (shape[1] - k) / stride + 1, shape[2]};
-            }
-        } else if (l.kind == "conv1d") {
-            l.filters = int(val(s->options.at("filters")).number);
-            int k = int(val(s->options.at("kernel")).number);
-            int stride = int(opt_num(*s, "stride", 1));
-            l.kernel = {k};
-            l.stride = {stride};
-            l.padding = opt_word(*s, "padding", "valid");
-            l.activation = opt_word(*s, "activation", "linear");
-            l.l1 = opt_num(*s, "l1", 0);
-            l.l2 = opt_num(*s, "l2", 0);
-            if (!need_input(true, false)) {
-                shapes_ok = false;
-            } else if (k > shape[0]) {
-                point_issue(severity::error, *s->options.at("kernel").node,
-                            l.name + ": kernel " + std::to_string(k) + " is longer than its " +
-                                std::to_string(shape[0]) + "-step input",
-                            "use a smaller kernel, or fewer or smaller pools before it");
-                shapes_ok = false;
-            } else {
-                int n = l.padding == "same" ? (shape[0] + stride - 1) / stride : (shape[0] - k) / stride + 1;
-                params = double(k) * shape[1] * l.filters + l.filters;
-                shape = {n, l.filters};
-            }
-        } else if (l.kind == "lstm") {
-            l.units = int(val(s->options.at("units")).number);
-            l.sequences = opt_word(*s, "return_sequences", "false") == "true";
-            l.l1 = opt_num(*s, "l1", 0);
-            l.l2 = opt_num(*s, "l2", 0);
-            if (!need_input(true, false)) {
-                shapes_ok = false;
-            } else {
-                // torch's count: W_ih (4U, F), W_hh (4U, U), b_ih and b_hh (4U each)
-                params = 4.0 * l.units * (double(shape[1]) + l.units) + 8.0 * l.units;
-                shape = l.sequences ? std::vector<int>{shape[0], l.units} : std::vector<int>{l.units};
-            }
-        } else if (l.kind == "globalavgpool") {
-            if (shape.size() < 2 && !need_input(true, true)) {
-                shapes_ok = false;
-            } else {
-                shape = {shape.back()};
-            }
-        } else if (l.kind == "dense") {
-            l.units = int(val(s->options.at("units")).number);
-            l.activation = opt_word(*s, "activation", "linear");
-            l.l1 = opt_num(*s, "l1", 0);
-            l.l2 = opt_num(*s, "l2", 0);
-            if (shape.size() != 1) {
-                point_issue(severity::error, node, "internal: dense without flatten");
-                shapes_ok = false;
-            } else {
-                params = double(shape[0]) * l.units + l.units;
-                shape = {l.units};
-            }
-        } else if (l.kind == "dropout") {
-            l.rate = val(*s->positional).number;
-        } else if (l.kind == "flatten") {
-            double n = 1;
-            for (int d : shape) n *= d;
-            if (n > 2147483647.0) {
-                point_issue(severity::error, node, l.name + " would give " + format_significant(n, 3) + " values",
-                            "hpsgen flattens at most 2147483647; reduce the sizes before it");
-                shapes_ok = false;
-            } else {
-                shape = {int(n)};
+        const layer_kind& kind = *slot.kind;
+        const point_values values(*this, slot.stmt, idx);
+        rules::outcome r;
+        if (!(kind.accepts & rank_bit(int(shape.size())))) {
+            auto [message, fix] = wrong_input(p, slot, l.name, shape);
+            point_issue(severity::error, node, message, fix);
+            r = rules::refuse(rules::fault::wrong_rank);
+        } else {
+            rules::dims in{int(shape.size()), {}};
+            for (std::size_t i = 0; i < shape.size(); ++i) in.d[i] = shape[i];
+            r = kind.infer(l, values, in);
+            if (!r.ok()) {
+                auto [message, fix] = fault_text(kind, l, shape, r);
+                const stmt_rec* s = slot.stmt;
+                const bool blame_size = r.why == rules::fault::kernel_too_large || r.why == rules::fault::window_too_large;
+                const tag* size_node = !blame_size || !s ? &node
+                                       : kind.size_key.empty() ? s->positional->node
+                                                               : s->options.at(std::string(kind.size_key)).node;
+                point_issue(severity::error, *size_node, message, fix);
+            } else if (double(r.params) > 1e11) {
+                point_issue(severity::error, node, l.name + " would have " + format_significant(double(r.params), 3) +
+                                                       " parameters; hpsgen trains at most 1e11 per layer");
+                r = rules::refuse(rules::fault::too_large);
             }
         }
-        // volumes (D x H x W x C) and batchnorm; maxpool/avgpool on a volume come as maxpool3d/avgpool3d
-        if (l.kind == "conv3d" || l.kind == "maxpool3d" || l.kind == "avgpool3d") {
-            const bool conv = l.kind == "conv3d";
-            const int k = int(conv ? val(s->options.at("kernel")).number : val(*s->positional).number);
-            const int stride = int(opt_num(*s, "stride", conv ? 1 : k));
-            (conv ? l.kernel : l.pool) = {k, k, k};
-            l.stride = {stride, stride, stride};
-            if (conv) {
-                l.filters = int(val(s->options.at("filters")).number);
-                l.padding = opt_word(*s, "padding", "valid");
-                l.activation = opt_word(*s, "activation", "linear");
-                l.l1 = opt_num(*s, "l1", 0);
-                l.l2 = opt_num(*s, "l2", 0);
-            }
-            const tag& k_node = conv ? *s->options.at("kernel").node : *s->positional->node;
-            if (shape.size() != 4) {
-                const bool from_data = &slot == &slots_.front() || p.input.size() != 4;
-                point_issue(severity::error, node, l.name + " needs a D x H x W x C input, but it gets " + dims_text(shape),
-                            from_data ? "3-D layers need a volume such as input 32 x 32 x 32 x 1"
-                                      : "put it before the first dense layer");
-                shapes_ok = false;
-            } else if (k > shape[0] || k > shape[1] || k > shape[2]) {
-                point_issue(severity::error, k_node,
-                            l.name + ": " + (conv ? "kernel " : "window ") + std::to_string(k) + " is larger than its " +
-                                dims_text({shape[0], shape[1], shape[2]}) + " input",
-                            conv ? "use a smaller kernel, or fewer or smaller pools before it"
-                                 : "use a smaller window, or remove the pool");
-                shapes_ok = false;
-            } else if (!conv && ((shape[0] - k) % stride || (shape[1] - k) % stride || (shape[2] - k) % stride)) {
-                point_issue(severity::error, node,
-                            l.name + ": its " + dims_text({shape[0], shape[1], shape[2]}) +
-                                " input does not divide into windows of " + std::to_string(k) +
-                                (stride == k ? "" : " with stride " + std::to_string(stride)),
-                            "pools do not pad, so the last planes would be lost: change the window, or the sizes "
-                            "before it (padding same keeps them)");
-                shapes_ok = false;
-            } else {
-                std::vector<int> out(4);
-                for (int i = 0; i < 3; ++i)
-                    out[std::size_t(i)] = conv && l.padding == "same" ? (shape[std::size_t(i)] + stride - 1) / stride
-                                                                      : (shape[std::size_t(i)] - k) / stride + 1;
-                out[3] = conv ? l.filters : shape[3];
-                if (conv) params = double(k) * k * k * shape[3] * l.filters + l.filters;
-                shape = out;
-            }
-        } else if (l.kind == "batchnorm") {
-            params = 2.0 * shape.back();  // gamma and beta per channel (per feature when flat)
-        }
-        if (params > 1e11) {
-            point_issue(severity::error, node, l.name + " would have " + format_significant(params, 3) +
-                                                   " parameters; hpsgen trains at most 1e11 per layer");
+        if (!r.ok()) {
             shapes_ok = false;
-            params = 0;
+        } else {
+            shape.assign(r.out.d.begin(), r.out.d.begin() + r.out.rank);
+            l.params = r.params;
         }
-        l.params = std::size_t(params);
         l.out_shape = shape;
         p.params += l.params;
         p.layers.push_back(std::move(l));

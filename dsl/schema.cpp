@@ -1,4 +1,5 @@
 #include "dsl/schema.hpp"
+#include "dsl/layer_kind.hpp"
 #include "dsl/schema_rows.hpp"
 
 #include <algorithm>
@@ -140,93 +141,7 @@ std::vector<block_spec> make_blocks() {
         b.name = "network";
         b.required = true;
         b.help = "the layers, input to output; a dense layer after a spatial one flattens it first";
-        b.heads.push_back(layer("conv2d",
-                                {required_opt("filters", integer(1, 1 << 20, ranged), "output channels"),
-                                 required_opt("kernel", integer(1, 4096, ranged), "k: a k x k window"),
-                                 opt("stride", integer(1, 4096, ranged), "1", "step of the window"),
-                                 opt("padding", choice({"same", "valid"}, ranged), "valid",
-                                     "same: output ceil(H/stride); valid: ceil((H-k+1)/stride)"),
-                                 activation_opt(), l1_opt(), l2_opt()},
-                                "2-D convolution over an H x W x C input"));
-        {
-            head_spec h = layer("maxpool", {opt("stride", integer(1, 4096, ranged), "window", "step of the window")},
-                                "max pooling, no padding, 2-D on an image, 1-D on a sequence, 3-D on a volume: "
-                                "(H - window) must be a multiple of stride");
-            h.positional = integer(1, 4096, ranged);
-            h.positional_name = "window";
-            h.positional_required = true;
-            h.usage = "maxpool 2 [stride 2]";
-            b.heads.push_back(std::move(h));
-        }
-        b.heads.push_back(layer("dense",
-                                {required_opt("units", integer(1, 1 << 20, ranged), "outputs"), activation_opt(),
-                                 l1_opt(), l2_opt()},
-                                "fully connected; flattens its input"));
-        {
-            head_spec h = layer("dropout", {}, "drops each unit with probability rate while training");
-            h.positional = real(0.0, false, 1.0, true, ranged);
-            h.positional_name = "rate";
-            h.positional_required = true;
-            h.usage = "dropout 0.25";
-            b.heads.push_back(std::move(h));
-        }
-        b.heads.push_back(layer("flatten", {}, "H x W x C -> H*W*C (implicit before a dense layer)"));
-        // sequences (steps x features, channels last) and pooling beyond maxpool
-        b.heads.push_back(layer("conv1d",
-                                {required_opt("filters", integer(1, 1 << 20, ranged), "output channels"),
-                                 required_opt("kernel", integer(1, 4096, ranged), "k: a window of k steps"),
-                                 opt("stride", integer(1, 4096, ranged), "1", "step of the window"),
-                                 opt("padding", choice({"same", "valid"}, ranged), "valid",
-                                     "same: output ceil(L/stride); valid: ceil((L-k+1)/stride)"),
-                                 activation_opt(), l1_opt(), l2_opt()},
-                                "1-D convolution over an L x C sequence"));
-        for (const char* pool : {"maxpool1d", "avgpool"}) {
-            const bool avg = pool[0] == 'a';
-            head_spec h = layer(pool, {opt("stride", integer(1, 4096, ranged), "window", "step of the window")},
-                                avg ? "average pooling, no padding, 2-D on an image, 1-D on a sequence, 3-D on a volume: "
-                                      "(H - window) must be a multiple of stride"
-                                    : "1-D max pooling over an L x C sequence, no padding (maxpool does the same "
-                                      "on a sequence)");
-            h.positional = integer(1, 4096, ranged);
-            h.positional_name = "window";
-            h.positional_required = true;
-            h.usage = std::string(pool) + " 2 [stride 2]";
-            b.heads.push_back(std::move(h));
-        }
-        b.heads.push_back(layer("globalavgpool", {},
-                                "the mean of each channel over every position: L x C or H x W x C -> C"));
-        b.heads.push_back(layer("lstm",
-                                {required_opt("units", integer(1, 1 << 16, ranged), "hidden state size"),
-                                 opt("return_sequences", choice({"false", "true"}), "false",
-                                     "true: every step's hidden state (steps x units), for a further lstm or "
-                                     "conv1d; false: the last step's (units)"),
-                                 l1_opt(), l2_opt()},
-                                "long short-term memory over a steps x features sequence (PyTorch's LSTM: "
-                                "4*units*(features + units) + 8*units parameters)"));
-        // volumes (D x H x W x C, channels last) and batch normalisation
-        b.heads.push_back(layer("conv3d",
-                                {required_opt("filters", integer(1, 1 << 20, ranged), "output channels"),
-                                 required_opt("kernel", integer(1, 4096, ranged), "k: a k x k x k window"),
-                                 opt("stride", integer(1, 4096, ranged), "1", "step of the window"),
-                                 opt("padding", choice({"same", "valid"}, ranged), "valid",
-                                     "same: output ceil(D/stride); valid: ceil((D-k+1)/stride), per dimension"),
-                                 activation_opt(), l1_opt(), l2_opt()},
-                                "3-D convolution over a D x H x W x C volume"));
-        for (const char* pool : {"maxpool3d", "avgpool3d"}) {
-            head_spec h = layer(pool, {opt("stride", integer(1, 4096, ranged), "window", "step of the window")},
-                                std::string(pool[0] == 'm' ? "max" : "average") +
-                                    " pooling over k x k x k windows of a D x H x W x C volume, no padding (maxpool "
-                                    "and avgpool do the same on a volume)");
-            h.positional = integer(1, 4096, ranged);
-            h.positional_name = "window";
-            h.positional_required = true;
-            h.usage = std::string(pool) + " 2 [stride 2]";
-            b.heads.push_back(std::move(h));
-        }
-        b.heads.push_back(layer("batchnorm", {},
-                                "batch normalisation of each channel (the last dimension; each feature of a flat "
-                                "input): batch statistics in training, running ones (momentum 0.1) after; "
-                                "2*C parameters"));
+        for (const layer_kind* k : layer_kinds()) b.heads.push_back(k->statement());  // dsl/layers/
         out.push_back(std::move(b));
     }
 

@@ -3,6 +3,8 @@
 #include "generator/embedded.hpp"
 #include "generator/expand.hpp"
 
+#include "dsl/layer_kind.hpp"
+
 #include <hps/io.hpp>
 
 #include <cstdint>
@@ -24,17 +26,6 @@ const std::string& template_text(const char* path) {
     return cache.emplace(path, std::string(f->contents)).first->second;
 }
 
-std::string join(const std::vector<int>& v, const char* sep) {
-    std::string out;
-    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + std::to_string(v[i]);
-    return out;
-}
-
-std::string activation_type(const std::string& act) {
-    if (!find_by_name(activation_table, act)) throw std::logic_error("hpsgen: no runtime activation for '" + act + "'");
-    return "hps::" + act;  // each activation is the runtime type of its name
-}
-
 // An enum value as C++: hps::loss_kind::softmax_ce (each kind's enumerator is its table name)
 template <class Kind>
 std::string enum_text(const char* type, Kind k) {
@@ -42,11 +33,7 @@ std::string enum_text(const char* type, Kind k) {
 }
 
 // A double as a C++ literal of type double: the shortest text that reads back the same.
-std::string number_text(double v) {
-    std::string s = format_number(v);
-    if (s.find_first_of(".e") == std::string::npos) s += ".0";
-    return s;
-}
+std::string number_text(double v) { return layer_text::number(v); }
 
 void write_value(json_writer& w, const param_value& v) {
     if (v.type == param_value::kind::number) w.value(v.number);
@@ -222,39 +209,9 @@ std::string fingerprint(std::string_view text) {
 }
 
 std::string layer_type(const layer& l) {
-    if (l.kind == "conv2d") {
-        return "hps::conv2d<" + std::to_string(l.filters) + ", " + join(l.kernel, ", ") + ", hps::" +
-               (l.padding == "same" ? "same" : "valid") + ", " + activation_type(l.activation) + ", " +
-               join(l.stride, ", ") + ">";
-    }
-    // sequences: one window and stride (the checker gives pools on an L x C input one of each)
-    if ((l.kind == "maxpool" || l.kind == "maxpool1d" || l.kind == "avgpool") && l.pool.size() == 1)
-        return std::string(l.kind == "avgpool" ? "hps::avgpool1d<" : "hps::maxpool1d<") + join(l.pool, ", ") + ", " +
-               join(l.stride, ", ") + ">";
-    if (l.kind == "maxpool" || l.kind == "maxpool2d")
-        return "hps::maxpool2d<" + join(l.pool, ", ") + ", " + join(l.stride, ", ") + ">";
-    if (l.kind == "avgpool" && l.pool.size() == 2)
-        return "hps::avgpool2d<" + join(l.pool, ", ") + ", " + join(l.stride, ", ") + ">";
-    if (l.kind == "conv1d") {
-        return "hps::conv1d<" + std::to_string(l.filters) + ", " + join(l.kernel, ", ") + ", hps::" +
-               (l.padding == "same" ? "same" : "valid") + ", " + activation_type(l.activation) + ", " +
-               join(l.stride, ", ") + ">";
-    }
-    if (l.kind == "lstm") return "hps::lstm<" + std::to_string(l.units) + (l.sequences ? ", true>" : ">");
-    if (l.kind == "globalavgpool") return "hps::globalavgpool";
-    // volumes: a cubic kernel or window and one stride (the checker gives each dimension the same)
-    if (l.kind == "conv3d") {
-        return "hps::conv3d<" + std::to_string(l.filters) + ", " + std::to_string(l.kernel.at(0)) + ", hps::" +
-               (l.padding == "same" ? "same" : "valid") + ", " + activation_type(l.activation) + ", " +
-               std::to_string(l.stride.at(0)) + ">";
-    }
-    if (l.kind == "maxpool3d" || l.kind == "avgpool3d")
-        return "hps::" + l.kind + "<" + std::to_string(l.pool.at(0)) + ", " + std::to_string(l.stride.at(0)) + ">";
-    if (l.kind == "batchnorm") return "hps::batchnorm";
-    if (l.kind == "dense") return "hps::dense<" + std::to_string(l.units) + ", " + activation_type(l.activation) + ">";
-    if (l.kind == "dropout") return "hps::dropout<" + number_text(l.rate) + ">";
-    if (l.kind == "flatten") return "hps::flatten";
-    throw std::logic_error("hpsgen: the generator has no runtime layer for '" + l.kind + "'");
+    const layer_kind* kind = find_layer_kind(l.kind);
+    if (!kind) throw std::logic_error("hpsgen: the generator has no runtime layer for '" + l.kind + "'");
+    return kind->cpp_type(l);  // the kind's descriptor, dsl/layers/
 }
 
 std::string emit_trainer(const study& s, const grid_point& p, const emit_options& opt) {
@@ -267,7 +224,7 @@ std::string emit_trainer(const study& s, const grid_point& p, const emit_options
         {"count", std::to_string(s.points.size())},
         {"name", p.name},
         {"axes", axes_comment(s, p)},
-        {"input", "hps::shape<" + join(p.input, ", ") + ">"},
+        {"input", "hps::shape<" + layer_text::join(p.input) + ">"},
         {"layers", layers},
         {"batch", std::to_string(p.batch)},
         {"params", std::to_string(p.params)},

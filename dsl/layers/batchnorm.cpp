@@ -1,0 +1,21 @@
+// batchnorm: per channel (the last dimension; per feature of a flat input) (runtime:
+// hps/layers/batchnorm.hpp, rules::batchnorm).
+#include "dsl/layer_kind.hpp"
+#include "dsl/schema_rows.hpp"
+
+#include <hps/layers/batchnorm.hpp>
+
+namespace hps {
+
+extern const layer_kind batchnorm_kind{
+    .name = "batchnorm",
+    .statement = [] {
+        return schema::layer("batchnorm", {},
+                             "batch normalisation of each channel (the last dimension; each feature of a flat input): "
+                             "batch statistics in training, running ones (momentum 0.1) after; 2*C parameters");
+    },
+    .infer = [](layer&, const layer_values&, const rules::dims& in) { return rules::batchnorm(in); },
+    .cpp_type = [](const layer&) { return std::string("hps::batchnorm"); },
+};
+
+}  // namespace hps

@@ -1,0 +1,34 @@
+// dense: fully connected (runtime: hps/layers/dense.hpp, rules::dense). A spatial input
+// is flattened first by an implicit flatten.
+#include "dsl/layer_kind.hpp"
+#include "dsl/schema_rows.hpp"
+
+#include <hps/layers/dense.hpp>
+
+namespace hps {
+
+extern const layer_kind dense_kind{
+    .name = "dense",
+    .statement = [] {
+        namespace sc = schema;
+        return sc::layer("dense",
+                         {sc::required_opt("units", sc::integer(1, 1 << 20, sc::ranged), "outputs"), sc::activation_opt(),
+                          sc::l1_opt(), sc::l2_opt()},
+                         "fully connected; flattens its input");
+    },
+    .accepts = rank_bit(1),
+    .flattens_input = true,
+    .out_rank = [](int, const layer_values&) { return 1; },
+    .infer = [](layer& l, const layer_values& v, const rules::dims& in) {
+        l.units = int(v.number("units"));
+        l.activation = v.word("activation");
+        l.l1 = v.number("l1");
+        l.l2 = v.number("l2");
+        return rules::dense(in, l.units);
+    },
+    .cpp_type = [](const layer& l) {
+        return "hps::dense<" + std::to_string(l.units) + ", " + layer_text::activation_type(l.activation) + ">";
+    },
+};
+
+}  // namespace hps

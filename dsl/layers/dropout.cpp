@@ -1,0 +1,27 @@
+// dropout (runtime: hps/layers/dropout.hpp, rules::dropout): the rate is compiled in.
+#include "dsl/layer_kind.hpp"
+#include "dsl/schema_rows.hpp"
+
+#include <hps/layers/dropout.hpp>
+
+namespace hps {
+
+extern const layer_kind dropout_kind{
+    .name = "dropout",
+    .statement = [] {
+        namespace sc = schema;
+        sc::head_spec h = sc::layer("dropout", {}, "drops each unit with probability rate while training");
+        h.positional = sc::real(0.0, false, 1.0, true, sc::ranged);
+        h.positional_name = "rate";
+        h.positional_required = true;
+        h.usage = "dropout 0.25";
+        return h;
+    },
+    .infer = [](layer& l, const layer_values& v, const rules::dims& in) {
+        l.rate = v.number("rate");
+        return rules::dropout(in);
+    },
+    .cpp_type = [](const layer& l) { return "hps::dropout<" + layer_text::number(l.rate) + ">"; },
+};
+
+}  // namespace hps
