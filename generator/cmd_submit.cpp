@@ -4,6 +4,7 @@
 #include "generator/build.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/process.hpp"
 #include "generator/slurm.hpp"
 #include "generator/slurm_jobs.hpp"
 #include "generator/study_dir.hpp"
@@ -245,11 +246,6 @@ int submit(const args& a) {
         recorded.push_back(j);
         write_file_atomic(jobs_path(dir), slurm::jobs_tsv(recorded));
     };
-    auto show = [](const std::vector<std::string>& argv) {
-        std::string line;
-        for (const auto& x : argv) line += (line.empty() ? "" : " ") + (x.find_first_of(" '\"$") == std::string::npos ? x : shell_quote(x));
-        return line;
-    };
 
     std::cout << (dry_run ? "would submit " : "submitting ") << plural(todo.size(), "point") << " as "
               << plural(parts.size(), "array") << " (MaxArraySize " << max_array << ", " << plural(chunk, "point")
@@ -267,10 +263,10 @@ int submit(const args& a) {
         argv.insert(argv.end(), trainer_args.begin(), trainer_args.end());
         const std::string what = (part.points.size() == 1 ? "point " : "points ") + slurm::index_list(part.points);
         if (dry_run) {
-            std::cout << "  " << show(argv) << "    # " << what << "\n";
+            std::cout << "  " << process::command_line(argv) << "    # " << what << "\n";
             continue;
         }
-        auto r = slurm::run_command(argv);
+        auto r = process::capture(argv);
         const std::string job = trim(r.out.substr(0, r.out.find(';')));
         if (r.rc != 0 || job.empty() || job.find_first_not_of("0123456789") != std::string::npos) {
             std::cerr << "hpsgen submit: sbatch refused the array of " << what << ":\n"
@@ -309,9 +305,9 @@ int submit(const args& a) {
         std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir, "--dependency=" + dependency,
                                          abs_dir + "/report.sbatch", hpsgen.empty() ? "hpsgen" : hpsgen};
         if (dry_run) {
-            std::cout << "  " << show(argv) << "    # the report\n";
+            std::cout << "  " << process::command_line(argv) << "    # the report\n";
         } else {
-            auto r = slurm::run_command(argv);
+            auto r = process::capture(argv);
             const std::string job = trim(r.out.substr(0, r.out.find(';')));
             if (r.rc != 0 || job.empty()) {
                 std::cerr << "hpsgen submit: the arrays are submitted, but sbatch refused the report job:\n"
