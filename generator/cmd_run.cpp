@@ -2,6 +2,7 @@
 // a few at a time, with one overall progress line. The local twin of the Slurm array.
 #include "generator/build.hpp"
 #include "generator/commands.hpp"
+#include "generator/process.hpp"
 #include "generator/study_dir.hpp"
 
 #include <algorithm>
@@ -16,8 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace hps::cli {
@@ -181,7 +180,11 @@ int run(const args& a) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 
-    std::map<pid_t, std::string> running;
+    struct trainer {
+        process::child proc;
+        std::string name;
+    };
+    std::vector<trainer> running;
     std::size_t next = 0;
     int done = 0, failed = 0, stopped = 0;
     std::vector<std::string> failures;
@@ -202,7 +205,7 @@ int run(const args& a) {
         last_line = t;
         double work = finished_work, left = double(todo.size() - next);
         std::string shares;
-        for (const auto& [pid, name] : running) {
+        for (const auto& [proc, name] : running) {
             double f = trainer_fraction(dir + "/runs/" + name + "/train.log");
             if (f < 0) f = 0;
             auto [it, fresh] = start_fraction.emplace(name, f);
@@ -223,7 +226,7 @@ int run(const args& a) {
 
     while (next < todo.size() || !running.empty()) {
         if (interrupted && !forwarded) {
-            for (const auto& [pid, name] : running) ::kill(pid, SIGTERM);
+            for (const auto& t : running) t.proc.signal(SIGTERM);
             forwarded = true;
             std::printf("%s[hpsgen run] interrupted: asking %zu trainer%s to save a checkpoint\n", tty ? "\n" : "",
                         running.size(), running.size() == 1 ? "" : "s");
@@ -233,46 +236,42 @@ int run(const args& a) {
             const std::string& name = todo[next++];
             const std::string run_dir = "runs/" + name;
             fs::create_directories(fs::path(dir) / run_dir);
-            pid_t pid = ::fork();
-            if (pid == 0) {
-                ::setpgid(0, 0);  // Ctrl-C reaches hpsgen, which forwards SIGTERM
-                if (::chdir(dir.c_str()) != 0) _exit(127);
-                int fd = ::open((run_dir + "/train.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-                if (fd >= 0) {
-                    ::dup2(fd, 1);
-                    ::dup2(fd, 2);
-                    ::close(fd);
-                }
-                // OpenMP threads that spin long while they wait take cores from the other
-                // trainers (and from anyone else on the machine): a bounded spin, unless told
-                // otherwise (the trainer's own choice, train_detail::bound_omp_spinning,
-                // set here so that it need not start itself again)
-                if (threads > 1 && !std::getenv("OMP_WAIT_POLICY")) ::setenv("GOMP_SPINCOUNT", "30000", 0);
-                std::vector<std::string> argv_s = {"build/bin/" + name, "--run-dir", run_dir, "--threads",
-                                                   std::to_string(threads), "--progress", "60"};
-                if (steps > 0) argv_s.insert(argv_s.end(), {"--steps", std::to_string(steps)});
-                if (checkpoints > 0) argv_s.insert(argv_s.end(), {"--checkpoints", std::to_string(checkpoints)});
-                std::vector<char*> argv_c;
-                for (auto& x : argv_s) argv_c.push_back(x.data());
-                argv_c.push_back(nullptr);
-                ::execv(argv_c[0], argv_c.data());
-                std::fprintf(stderr, "hpsgen run: cannot start %s/%s: %s (build it with hpsgen run without --no-build)\n",
-                             dir.c_str(), argv_c[0], std::strerror(errno));
-                _exit(127);
-            }
-            if (pid < 0) {
-                std::fprintf(stderr, "hpsgen run: cannot start a trainer: %s\n", std::strerror(errno));
+            process::options o;
+            o.argv = {"build/bin/" + name, "--run-dir", run_dir, "--threads", std::to_string(threads), "--progress", "60"};
+            if (steps > 0) o.argv.insert(o.argv.end(), {"--steps", std::to_string(steps)});
+            if (checkpoints > 0) o.argv.insert(o.argv.end(), {"--checkpoints", std::to_string(checkpoints)});
+            o.dir = dir;
+            o.out = process::output::append;
+            o.err = process::output::merge;
+            o.file = run_dir + "/train.log";
+            o.own_group = true;  // Ctrl-C reaches hpsgen, which forwards SIGTERM
+            // OpenMP threads that spin long while they wait take cores from the other
+            // trainers (and from anyone else on the machine): a bounded spin, unless told
+            // otherwise (the trainer's own choice, train_detail::bound_omp_spinning,
+            // set here so that it need not start itself again)
+            if (threads > 1 && !std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT"))
+                o.env.emplace_back("GOMP_SPINCOUNT", "30000");
+            o.start_error = "hpsgen run: cannot start " + dir + "/" + o.argv[0] +
+                            " (build it with hpsgen run without --no-build)";
+            std::string error;
+            auto child = process::spawn(o, error);
+            if (!child) {
+                std::fprintf(stderr, "hpsgen run: cannot start a trainer: %s\n", error.c_str());
                 interrupted = SIGTERM;
                 break;
             }
-            running[pid] = name;
+            running.push_back({std::move(*child), name});
         }
-        int status = 0;
-        pid_t pid = ::waitpid(-1, &status, WNOHANG);
-        if (pid > 0 && running.count(pid)) {
-            const std::string name = running[pid];
-            running.erase(pid);
-            const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        auto ended = running.end();
+        int rc = 0;
+        for (auto it = running.begin(); it != running.end() && ended == running.end(); ++it)
+            if (auto status = it->proc.try_wait()) {
+                ended = it;
+                rc = *status;
+            }
+        if (ended != running.end()) {
+            const std::string name = ended->name;
+            running.erase(ended);
             {
                 auto it = start_fraction.find(name);
                 const double f0 = it == start_fraction.end() ? 0.0 : it->second;
