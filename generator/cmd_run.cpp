@@ -224,7 +224,7 @@ int run(const args& a) {
         std::fflush(stdout);
     };
 
-    while (next < todo.size() || !running.empty()) {
+    while ((next < todo.size() && !interrupted) || !running.empty()) {
         if (interrupted && !forwarded) {
             for (const auto& t : running) t.proc.signal(SIGTERM);
             forwarded = true;
