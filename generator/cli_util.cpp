@@ -1,7 +1,7 @@
 #include "generator/cli_util.hpp"
 
 #include "dsl/check.hpp"
-#include "dsl/parse.hpp"
+#include "grammar/parse.hpp"
 
 #include <cerrno>
 #include <cstdio>

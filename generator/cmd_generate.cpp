@@ -4,7 +4,8 @@
 #include "generator/emit.hpp"
 
 #include "dsl/check.hpp"
-#include "dsl/parse.hpp"
+#include "dsl/printer.hpp"
+#include "grammar/parse.hpp"
 
 #include <hps/io.hpp>
 
