@@ -25,8 +25,9 @@
 // already is followed by the others on lines of their own. Trailing comments of
 // consecutive lines of one block start in one column (align_trailing). None is dropped
 // or merged, whatever the layout, and fmt of fmt's output changes nothing (tests/parser).
-#include "dsl/parse.hpp"
-#include "grammar/chars.hpp"
+#include "dsl/printer.hpp"
+
+#include "dsl/chars.hpp"
 
 #include <boost/variant/get.hpp>
 
@@ -47,8 +48,8 @@ struct comment {
     bool own_line;  // nothing but blanks before it on its line
 };
 
-using parser::is_blank;
-using parser::is_newline;
+using chars::is_blank;
+using chars::is_newline;
 
 std::vector<comment> find_comments(const std::string& text) {
     std::vector<comment> out;

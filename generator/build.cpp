@@ -1,42 +1,52 @@
 #include "generator/build.hpp"
 
+#include "generator/process.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <filesystem>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace hps {
 
 namespace fs = std::filesystem;
 
-int run_logged(const std::string& command, const std::string& log, const char* what) {
-    std::string full = command + " 2>&1";
-    std::fflush(stdout);
-    std::FILE* pipe = ::popen(full.c_str(), "r");
-    if (!pipe) return -1;
+int run_logged(const std::vector<std::string>& argv, const std::string& log, const char* what,
+               const std::string& who) {
     std::FILE* out = std::fopen(log.c_str(), "a");
     const bool tty = ::isatty(1);
-    char line[4096];
     int last_percent = -1;
-    while (std::fgets(line, sizeof line, pipe)) {
-        if (out) std::fputs(line, out);
-        if (line[0] == '[' && std::strchr(line, '%')) {
-            int percent = std::atoi(line + 1);
+    std::string line;  // make's output, one line at a time: "[ 42%] Building ..."
+    auto show_progress = [&] {
+        if (line[0] == '[' && line.find('%') != std::string::npos) {
+            int percent = std::atoi(line.c_str() + 1);
             if (percent != last_percent && (tty || percent / 25 != last_percent / 25)) {
                 std::printf(tty ? "\r%s: %3d%%" : "%s: %d%%\n", what, percent);
                 std::fflush(stdout);
                 last_percent = percent;
             }
         }
-    }
+        line.clear();
+    };
+    process::options o;
+    o.argv = argv;
+    o.out = process::output::pipe;
+    o.err = process::output::merge;
+    o.start_error = who + ": cannot start " + argv[0];
+    auto r = process::run(o, [&](int, std::string_view bytes) {
+        if (out) std::fwrite(bytes.data(), 1, bytes.size(), out);
+        for (char c : bytes) {
+            line += c;
+            if (c == '\n') show_progress();
+        }
+    });
+    if (!line.empty()) show_progress();
+    if (r.rc < 0 && out) std::fprintf(out, "%s: cannot start %s: %s\n", who.c_str(), argv[0].c_str(), r.err.c_str());
     if (out) std::fclose(out);
-    int status = ::pclose(pipe);
     if (tty && last_percent >= 0) std::printf("\n");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    return r.rc;
 }
 
 void print_tail(const std::string& path, int lines) {
@@ -50,12 +60,6 @@ void print_tail(const std::string& path, int lines) {
     }
     std::fclose(f);
     for (const auto& l : tail) std::fputs(l.c_str(), stderr);
-}
-
-std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
 }
 
 bool build_trainers(const build_request& r) {
@@ -73,19 +77,16 @@ bool build_trainers(const build_request& r) {
     std::fflush(stdout);
     int rc = 0;
     if (!fs::exists(build + "/CMakeCache.txt")) {
-        std::string configure = "cmake -S " + shell_quote(r.dir) + " -B " + shell_quote(build) + " -DCMAKE_BUILD_TYPE=Release";
-        for (const auto& a : r.configure_args) {
-            configure += ' ';
-            configure += shell_quote(a);
-        }
-        rc = run_logged(configure, log, "configure");
+        std::vector<std::string> configure = {"cmake", "-S", r.dir, "-B", build, "-DCMAKE_BUILD_TYPE=Release"};
+        configure.insert(configure.end(), r.configure_args.begin(), r.configure_args.end());
+        rc = run_logged(configure, log, "configure", r.command);
     }
-    std::string command = "cmake --build " + shell_quote(build) + " -j " + std::to_string(r.jobs);
+    std::vector<std::string> command = {"cmake", "--build", build, "-j", std::to_string(r.jobs)};
     if (!r.targets.empty()) {
-        command += " --target";
-        for (const auto& t : r.targets) command += " " + shell_quote(t);
+        command.push_back("--target");
+        command.insert(command.end(), r.targets.begin(), r.targets.end());
     }
-    if (rc == 0) rc = run_logged(command, log, "build");
+    if (rc == 0) rc = run_logged(command, log, "build", r.command);
     if (rc != 0) {
         std::fprintf(stderr, "%s: the build failed; the end of %s:\n", r.command.c_str(), log.c_str());
         print_tail(log, 30);

@@ -21,14 +21,12 @@ struct build_request {
 // True when every trainer is built; otherwise the reason and the log's tail are printed.
 bool build_trainers(const build_request& r);
 
-// Runs a shell command with its output appended to `log`; shows make's "[ 42%]" as
-// progress on stdout, prefixed by `what`. Returns the command's exit status.
-int run_logged(const std::string& command, const std::string& log, const char* what);
+// Runs argv (no shell) with its output and errors appended to `log`; shows make's
+// "[ 42%]" as progress on stdout, prefixed by `what`. Returns the exit status (127: not
+// found, with "WHO: cannot start cmake: ..." in the log; -1: no process could be made).
+int run_logged(const std::vector<std::string>& argv, const std::string& log, const char* what, const std::string& who);
 
 // Prints the last `lines` lines of a file to stderr.
 void print_tail(const std::string& path, int lines);
-
-// A word for /bin/sh: 'text', with ' escaped.
-std::string shell_quote(const std::string& s);
 
 }  // namespace hps

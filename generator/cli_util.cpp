@@ -1,7 +1,7 @@
 #include "generator/cli_util.hpp"
 
 #include "dsl/check.hpp"
-#include "dsl/parse.hpp"
+#include "grammar/parse.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -74,7 +74,7 @@ std::optional<study> read_spec(const std::string& path, std::ostream& err) {
 
 arg_parser::arg_parser(std::string command, std::string summary)
     : command_(std::move(command)), summary_(std::move(summary)) {
-    options_.push_back({"help", "", "print this help and exit", 'h', nullptr, nullptr, {}});
+    options_.push_back({"help", "", "print this help and exit", 'h', {}, {}});
 }
 
 void arg_parser::positional(std::string name, std::string help, std::string& target, bool required) {
@@ -82,13 +82,21 @@ void arg_parser::positional(std::string name, std::string help, std::string& tar
 }
 
 void arg_parser::flag(std::string name, char short_name, std::string help, bool& target) {
-    options_.push_back({std::move(name), "", std::move(help), short_name, &target, nullptr, {}});
+    options_.push_back({std::move(name), "", std::move(help), short_name, &target, {}});
 }
 
 void arg_parser::option(std::string name, std::string metavar, std::string help, std::string& target,
                         std::vector<std::string> choices, char short_name) {
-    options_.push_back(
-        {std::move(name), std::move(metavar), std::move(help), short_name, nullptr, &target, std::move(choices)});
+    options_.push_back({std::move(name), std::move(metavar), std::move(help), short_name, &target, std::move(choices)});
+}
+
+void arg_parser::option(std::string name, std::string metavar, std::string help, std::optional<std::string>& target,
+                        char short_name) {
+    options_.push_back({std::move(name), std::move(metavar), std::move(help), short_name, &target, {}});
+}
+
+void arg_parser::count(std::string name, std::string metavar, std::string help, std::size_t& target, char short_name) {
+    options_.push_back({std::move(name), std::move(metavar), std::move(help), short_name, &target, {}});
 }
 
 const arg_parser::option_arg* arg_parser::find_long(const std::string& name) const {
@@ -112,7 +120,9 @@ std::string arg_parser::usage() const {
 
 std::string arg_parser::help() const {
     std::string out = usage() + "\n\n" + summary_ + "\n";
-    auto row = [](std::string left, const std::string& right) {
+    auto row = [](std::string left, std::string right) {
+        for (std::size_t at = 0; (at = right.find('\n', at)) != std::string::npos; at += 25)
+            right.insert(at + 1, std::string(24, ' '));
         left = "  " + left;
         if (left.size() < 24) return left + std::string(24 - left.size(), ' ') + right + "\n";
         return left + "\n" + std::string(24, ' ') + right + "\n";
@@ -124,7 +134,7 @@ std::string arg_parser::help() const {
     out += "\noptions:\n";
     for (const auto& o : options_) {
         std::string left = o.short_name ? std::string("-") + o.short_name + ", --" + o.name : "    --" + o.name;
-        if (o.value_target) left += " " + o.metavar;
+        if (o.takes_value()) left += " " + o.metavar;
         std::string right = o.help;
         if (!o.choices.empty()) {
             std::string all;
@@ -160,7 +170,16 @@ std::optional<int> arg_parser::parse(const args& a, std::ostream& out, std::ostr
                 return usage_error(err, "--" + o.name + " must be " + all + "; found '" + value + "'");
             }
         }
-        *o.value_target = value;
+        if (auto* n = std::get_if<std::size_t*>(&o.target)) {
+            if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos ||
+                std::stoul(value) == 0)
+                return usage_error(err, "--" + o.name + " needs a positive whole number, not '" + value + "'");
+            **n = std::stoul(value);
+        } else if (auto* v = std::get_if<std::string*>(&o.target)) {
+            **v = value;
+        } else {
+            **std::get_if<std::optional<std::string>*>(&o.target) = value;
+        }
         return std::nullopt;
     };
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -185,13 +204,13 @@ std::optional<int> arg_parser::parse(const args& a, std::ostream& out, std::ostr
                 o = find_short(arg[1]);
             }
             if (!o) return usage_error(err, "unknown option '" + shown + "'");
-            if (o->name == "help") {
+            if (o->target.index() == 0) {
                 out << help();
                 return 0;
             }
-            if (o->flag_target) {
+            if (auto* flag = std::get_if<bool*>(&o->target)) {
                 if (inline_value) return usage_error(err, "option --" + o->name + " takes no value");
-                *o->flag_target = true;
+                **flag = true;
                 continue;
             }
             if (!inline_value) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace hps::cli {
@@ -49,7 +50,8 @@ std::optional<study> read_spec(const std::string& path, std::ostream& err, std::
 //     p.option("format", "FORMAT", "table, tsv or json", format, {"table", "tsv", "json"});
 //     if (auto status = p.parse(a)) return *status;   // --help printed, or a usage error
 //
-// Options accept `--name value` and `--name=value`; `--` ends the options.
+// Options accept `--name value` and `--name=value`; `--` ends the options. Help texts
+// may run over several lines ("\n"); --help indents them under the first.
 class arg_parser {
 public:
     arg_parser(std::string command, std::string summary);
@@ -58,6 +60,12 @@ public:
     void flag(std::string name, char short_name, std::string help, bool& target);
     void option(std::string name, std::string metavar, std::string help, std::string& target,
                 std::vector<std::string> choices = {}, char short_name = 0);
+    // The same, where an empty value differs from none given: nullopt unless given.
+    void option(std::string name, std::string metavar, std::string help, std::optional<std::string>& target,
+                char short_name = 0);
+    // An option whose value is a positive whole number ("--jobs 4"); `target` keeps its
+    // value unless given; anything but digits, zero or a number past 999999999 is a usage error.
+    void count(std::string name, std::string metavar, std::string help, std::size_t& target, char short_name = 0);
     // Free text after the options in --help (examples, notes).
     void epilog(std::string text) { epilog_ = std::move(text); }
 
@@ -78,9 +86,10 @@ private:
     struct option_arg {
         std::string name, metavar, help;
         char short_name;
-        bool* flag_target;  // a flag ...
-        std::string* value_target;  // ... or an option with a value
+        // a flag, an option with a value, one that may be absent, a count; none: --help
+        std::variant<std::monostate, bool*, std::string*, std::optional<std::string>*, std::size_t*> target;
         std::vector<std::string> choices;
+        bool takes_value() const { return target.index() > 1; }
     };
     int usage_error(std::ostream& err, const std::string& message) const;
     const option_arg* find_long(const std::string& name) const;

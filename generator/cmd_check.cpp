@@ -1,5 +1,5 @@
 // hpsgen check, list and fmt: the commands that read a spec and write nothing to disk.
-#include "dsl/parse.hpp"
+#include "dsl/printer.hpp"
 #include "dsl/schema.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"

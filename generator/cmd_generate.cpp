@@ -1,9 +1,11 @@
 // hpsgen generate SPEC [-o DIR]: a checked study -> a study folder of trainers.
+#include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/emit.hpp"
 
 #include "dsl/check.hpp"
-#include "dsl/parse.hpp"
+#include "dsl/printer.hpp"
+#include "grammar/parse.hpp"
 
 #include <hps/io.hpp>
 
@@ -19,20 +21,6 @@ namespace hps::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* generate_help =
-    "usage: hpsgen generate SPEC [-o DIR]\n\n"
-    "Checks SPEC and writes its study folder: one specialised trainer per grid point\n"
-    "(trainers/model-NNN/main.cpp), a CMakeLists.txt that builds them all, grid.tsv,\n"
-    "study.json, submit.sbatch (the Slurm job array) and a copy of the hps runtime.\n"
-    "Nothing is written when the spec has an error.\n\n"
-    "options:\n"
-    "  -o, --output DIR   the study folder (default: out/<study name>)\n"
-    "  -h, --help         this text\n\n"
-    "Generating again into the same folder rewrites only what changed, so only the\n"
-    "changed trainers rebuild; run folders (runs/) are never touched. A folder that\n"
-    "hpsgen did not write is refused.\n\n"
-    "next: hpsgen run DIR (locally), or hpsgen submit DIR / sbatch DIR/submit.sbatch\n";
 
 // Writes the emitted files into a folder: unchanged files are left alone (their
 // timestamps too, so make rebuilds only changed trainers), changed ones replaced, trainers
@@ -106,52 +94,30 @@ private:
     std::map<std::string, std::string> files_;
 };
 
-std::string read_file(const std::string& path, std::string& error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        error = "cannot read '" + path + "': " + std::strerror(errno);
-        return {};
-    }
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 }  // namespace
 
 int generate(const args& a) {
     std::string spec, out;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a[i] == "-h" || a[i] == "--help") {
-            std::fputs(generate_help, stdout);
-            return 0;
-        } else if (a[i] == "-o" || a[i] == "--output") {
-            if (i + 1 >= a.size()) {
-                std::fprintf(stderr, "hpsgen generate: %s needs a folder\n", a[i].c_str());
-                return 2;
-            }
-            out = a[++i];
-        } else if (!a[i].empty() && a[i][0] == '-') {
-            std::fprintf(stderr, "hpsgen generate: unknown option '%s' (see hpsgen generate --help)\n", a[i].c_str());
-            return 2;
-        } else if (spec.empty()) {
-            spec = a[i];
-        } else {
-            std::fprintf(stderr, "hpsgen generate: one spec at a time ('%s' and '%s')\n", spec.c_str(), a[i].c_str());
-            return 2;
-        }
-    }
-    if (spec.empty()) {
-        std::fprintf(stderr, "hpsgen generate: which spec? usage: hpsgen generate SPEC [-o DIR]\n");
-        return 2;
-    }
+    arg_parser p("generate",
+                 "Checks SPEC and writes its study folder: one specialised trainer per grid point\n"
+                 "(trainers/model-NNN/main.cpp), a CMakeLists.txt that builds them all, grid.tsv,\n"
+                 "study.json, submit.sbatch (the Slurm job array) and a copy of the hps runtime.\n"
+                 "Nothing is written when the spec has an error.");
+    p.positional("SPEC", "the .hps file", spec);
+    p.option("output", "DIR", "the study folder (default: out/<study name>)", out, {}, 'o');
+    p.epilog("Generating again into the same folder rewrites only what changed, so only the\n"
+             "changed trainers rebuild; run folders (runs/) are never touched. A folder that\n"
+             "hpsgen did not write is refused.\n\n"
+             "examples:\n  hpsgen generate examples/cyplam.hps\n  hpsgen generate examples/cyplam.hps -o out/c\n\n"
+             "next: hpsgen run DIR (locally), or hpsgen submit DIR / sbatch DIR/submit.sbatch");
+    if (auto status = p.parse(a)) return *status;
     std::string error;
-    std::string text = read_file(spec, error);
-    if (!error.empty()) {
+    auto text = read_file(spec, error);
+    if (!text) {
         std::fprintf(stderr, "hpsgen generate: %s\n", error.c_str());
         return 1;
     }
-    source src(spec, std::move(text));
+    source src(spec, std::move(*text));
     diagnostics diags;
     ast::study_file file;
     std::optional<study> checked;

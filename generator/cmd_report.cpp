@@ -1,4 +1,5 @@
 // hpsgen report DIR: rank the points of a study by its selection metric.
+#include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/study_dir.hpp"
 
@@ -14,16 +15,6 @@
 namespace hps::cli {
 
 namespace {
-
-constexpr const char* report_help =
-    "usage: hpsgen report DIR [--top N]\n\n"
-    "Ranks the points of the study folder DIR by the spec's selection metric (each\n"
-    "point at its best checkpoint) and prints the top N as a table: axis values, free\n"
-    "parameters, best step, metrics, test metrics where the spec has a test set, wall\n"
-    "time. Writes every point, ranked, to DIR/report.csv and DIR/report.md.\n\n"
-    "options:\n"
-    "  --top N      rows in the terminal table (default 10; the files have all)\n"
-    "  -h, --help   this text\n";
 
 struct ranked {
     const point_row* row;
@@ -57,31 +48,16 @@ std::string thousands(std::size_t n) {
 
 int report(const args& a) {
     std::string dir;
-    long top = 10;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a[i] == "-h" || a[i] == "--help") {
-            std::fputs(report_help, stdout);
-            return 0;
-        } else if (a[i] == "--top") {
-            char* end = nullptr;
-            if (i + 1 >= a.size() || (top = std::strtol(a[i + 1].c_str(), &end, 10)) <= 0 || *end) {
-                std::fprintf(stderr, "hpsgen report: --top needs a positive whole number\n");
-                return 2;
-            }
-            ++i;
-        } else if (!a[i].empty() && a[i][0] == '-') {
-            std::fprintf(stderr, "hpsgen report: unknown option '%s' (see hpsgen report --help)\n", a[i].c_str());
-            return 2;
-        } else if (dir.empty()) dir = a[i];
-        else {
-            std::fprintf(stderr, "hpsgen report: one study folder at a time\n");
-            return 2;
-        }
-    }
-    if (dir.empty()) {
-        std::fprintf(stderr, "hpsgen report: which study folder? usage: hpsgen report DIR\n");
-        return 2;
-    }
+    std::size_t top = 10;
+    arg_parser p("report",
+                 "Ranks the points of the study folder DIR by the spec's selection metric (each\n"
+                 "point at its best checkpoint) and prints the top N as a table: axis values, free\n"
+                 "parameters, best step, metrics, test metrics where the spec has a test set, wall\n"
+                 "time. Writes every point, ranked, to DIR/report.csv and DIR/report.md.");
+    p.positional("DIR", "the study folder", dir);
+    p.count("top", "N", "rows in the terminal table (default 10; the files have all)", top);
+    p.epilog("examples:\n  hpsgen report out/cyplam\n  hpsgen report out/cyplam --top 3");
+    if (auto status = p.parse(a)) return *status;
     study_dir s;
     try {
         s = load_study_dir(dir);
@@ -187,7 +163,7 @@ int report(const args& a) {
     // the terminal table: the top rows, columns padded
     std::vector<std::size_t> width(header.size());
     for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-    const std::size_t shown = std::min<std::size_t>(std::size_t(top), table.size());
+    const std::size_t shown = std::min(top, table.size());
     for (std::size_t r = 0; r < shown; ++r)
         for (std::size_t c = 0; c < header.size(); ++c) width[c] = std::max(width[c], table[r][c].size());
     std::printf("study %s: %zu points ranked by %s %s%s\n", s.study.c_str(), s.points.size(),

@@ -1,7 +1,9 @@
 // hpsgen run DIR: build the study's trainers and train every unfinished point here,
 // a few at a time, with one overall progress line. The local twin of the Slurm array.
 #include "generator/build.hpp"
+#include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/process.hpp"
 #include "generator/study_dir.hpp"
 
 #include <algorithm>
@@ -12,12 +14,11 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace hps::cli {
@@ -25,25 +26,6 @@ namespace hps::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* run_help =
-    "usage: hpsgen run DIR [options]\n\n"
-    "Builds the trainers of the study folder DIR (cmake, in DIR/build) and trains every\n"
-    "point that has not finished, N at a time, sharing the machine's cores between them.\n"
-    "Each trainer's output goes to DIR/runs/<point>/train.log. Interrupted (Ctrl-C, kill),\n"
-    "the running trainers save a checkpoint; the next `hpsgen run` resumes them.\n\n"
-    "options:\n"
-    "  -j, --jobs N        trainers side by side (default: one per core, at most the points left)\n"
-    "  --threads T         threads per trainer (default: cores / jobs, at least 1); for a grid,\n"
-    "                      one single-threaded trainer per core trains the most models per hour\n"
-    "  --steps N           train each point N steps instead of the spec's (a quick look)\n"
-    "  --checkpoints N     evaluate N times instead of the spec's\n"
-    "  --points LIST       only these points: names, ids or id ranges, e.g. model-3,5,10-12\n"
-    "                      (build and train; the others are left as they are)\n"
-    "  --build-only        build, do not train\n"
-    "  --no-build          train with the trainers already built\n"
-    "  -h, --help          this text\n\n"
-    "next: hpsgen report DIR\n";
 
 volatile std::sig_atomic_t interrupted = 0;
 extern "C" void on_interrupt(int sig) { interrupted = sig; }
@@ -78,55 +60,36 @@ double trainer_fraction(const std::string& log) {
     return fraction;
 }
 
-bool parse_count(const std::string& text, long& out) {
-    char* end = nullptr;
-    out = std::strtol(text.c_str(), &end, 10);
-    return !text.empty() && *end == '\0' && out > 0;
-}
-
 }  // namespace
 
 int run(const args& a) {
-    std::string dir, point_list;
-    bool some_points = false;
-    long jobs = 0, threads = 0, steps = 0, checkpoints = 0;
+    std::string dir;
+    std::optional<std::string> point_list;
+    std::size_t jobs = 0, threads = 0, steps = 0, checkpoints = 0;
     bool build_only = false, no_build = false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const std::string& x = a[i];
-        if (x == "-h" || x == "--help") {
-            std::fputs(run_help, stdout);
-            return 0;
-        } else if (x == "--build-only") build_only = true;
-        else if (x == "--no-build") no_build = true;
-        else if (x == "--points" || x.rfind("--points=", 0) == 0) {
-            if (x == "--points" && i + 1 >= a.size()) {
-                std::fprintf(stderr, "hpsgen run: --points needs a list, e.g. --points model-3,5,10-12\n");
-                return 2;
-            }
-            point_list = x == "--points" ? a[++i] : x.substr(9);
-            some_points = true;
-        }
-        else if (x == "-j" || x == "--jobs" || x == "--threads" || x == "--steps" || x == "--checkpoints") {
-            long v = 0;
-            if (i + 1 >= a.size() || !parse_count(a[i + 1], v)) {
-                std::fprintf(stderr, "hpsgen run: %s needs a positive whole number\n", x.c_str());
-                return 2;
-            }
-            ++i;
-            (x == "-j" || x == "--jobs" ? jobs : x == "--threads" ? threads : x == "--steps" ? steps : checkpoints) = v;
-        } else if (!x.empty() && x[0] == '-') {
-            std::fprintf(stderr, "hpsgen run: unknown option '%s' (see hpsgen run --help)\n", x.c_str());
-            return 2;
-        } else if (dir.empty()) dir = x;
-        else {
-            std::fprintf(stderr, "hpsgen run: one study folder at a time\n");
-            return 2;
-        }
-    }
-    if (dir.empty()) {
-        std::fprintf(stderr, "hpsgen run: which study folder? usage: hpsgen run DIR\n");
-        return 2;
-    }
+    arg_parser p("run",
+                 "Builds the trainers of the study folder DIR (cmake, in DIR/build) and trains every\n"
+                 "point that has not finished, N at a time, sharing the machine's cores between them.\n"
+                 "Each trainer's output goes to DIR/runs/<point>/train.log. Interrupted (Ctrl-C, kill),\n"
+                 "the running trainers save a checkpoint; the next `hpsgen run` resumes them.");
+    p.positional("DIR", "the study folder (hpsgen generate)", dir);
+    p.count("jobs", "N", "trainers side by side (default: one per core, at most the points left)", jobs, 'j');
+    p.count("threads", "T",
+            "threads per trainer (default: cores / jobs, at least 1); for a grid,\n"
+            "one single-threaded trainer per core trains the most models per hour",
+            threads);
+    p.count("steps", "N", "train each point N steps instead of the spec's (a quick look)", steps);
+    p.count("checkpoints", "N", "evaluate N times instead of the spec's", checkpoints);
+    p.option("points", "LIST",
+             "only these points: names, ids or id ranges, e.g. model-3,5,10-12\n"
+             "(build and train; the others are left as they are)",
+             point_list);
+    p.flag("build-only", 0, "build, do not train", build_only);
+    p.flag("no-build", 0, "train with the trainers already built", no_build);
+    p.epilog("examples:\n  hpsgen run out/cyplam\n  hpsgen run out/cyplam --points model-3 --steps 100\n\n"
+             "next: hpsgen report DIR");
+    if (auto status = p.parse(a)) return *status;
+    const bool some_points = point_list.has_value();
     study_dir s;
     try {
         s = load_study_dir(dir);
@@ -137,7 +100,7 @@ int run(const args& a) {
     std::vector<point_row> points = s.points;
     if (some_points) {
         try {
-            points = select_points(s, point_list);
+            points = select_points(s, *point_list);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "hpsgen run: %s\n", e.what());
             return 2;
@@ -169,9 +132,9 @@ int run(const args& a) {
                     points.size(), dir.c_str());
         return 0;
     }
-    if (jobs <= 0) jobs = std::min<long>(long(cores), long(todo.size()));
-    if (threads <= 0) threads = std::max<long>(1, long(cores) / jobs);
-    std::printf("training %zu point%s (%d finished before), %ld at a time, %ld thread%s each\n", todo.size(),
+    if (jobs == 0) jobs = std::min<std::size_t>(cores, todo.size());
+    if (threads == 0) threads = std::max<std::size_t>(1, cores / jobs);
+    std::printf("training %zu point%s (%d finished before), %zu at a time, %zu thread%s each\n", todo.size(),
                 todo.size() == 1 ? "" : "s", already, jobs, threads, threads == 1 ? "" : "s");
     std::fflush(stdout);
 
@@ -181,7 +144,11 @@ int run(const args& a) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 
-    std::map<pid_t, std::string> running;
+    struct trainer {
+        process::child proc;
+        std::string name;
+    };
+    std::vector<trainer> running;
     std::size_t next = 0;
     int done = 0, failed = 0, stopped = 0;
     std::vector<std::string> failures;
@@ -202,7 +169,7 @@ int run(const args& a) {
         last_line = t;
         double work = finished_work, left = double(todo.size() - next);
         std::string shares;
-        for (const auto& [pid, name] : running) {
+        for (const auto& [proc, name] : running) {
             double f = trainer_fraction(dir + "/runs/" + name + "/train.log");
             if (f < 0) f = 0;
             auto [it, fresh] = start_fraction.emplace(name, f);
@@ -221,58 +188,54 @@ int run(const args& a) {
         std::fflush(stdout);
     };
 
-    while (next < todo.size() || !running.empty()) {
+    while ((next < todo.size() && !interrupted) || !running.empty()) {
         if (interrupted && !forwarded) {
-            for (const auto& [pid, name] : running) ::kill(pid, SIGTERM);
+            for (const auto& t : running) t.proc.signal(SIGTERM);
             forwarded = true;
             std::printf("%s[hpsgen run] interrupted: asking %zu trainer%s to save a checkpoint\n", tty ? "\n" : "",
                         running.size(), running.size() == 1 ? "" : "s");
             std::fflush(stdout);
         }
-        while (!interrupted && next < todo.size() && long(running.size()) < jobs) {
+        while (!interrupted && next < todo.size() && running.size() < jobs) {
             const std::string& name = todo[next++];
             const std::string run_dir = "runs/" + name;
             fs::create_directories(fs::path(dir) / run_dir);
-            pid_t pid = ::fork();
-            if (pid == 0) {
-                ::setpgid(0, 0);  // Ctrl-C reaches hpsgen, which forwards SIGTERM
-                if (::chdir(dir.c_str()) != 0) _exit(127);
-                int fd = ::open((run_dir + "/train.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-                if (fd >= 0) {
-                    ::dup2(fd, 1);
-                    ::dup2(fd, 2);
-                    ::close(fd);
-                }
-                // OpenMP threads that spin long while they wait take cores from the other
-                // trainers (and from anyone else on the machine): a bounded spin, unless told
-                // otherwise (the trainer's own choice, train_detail::bound_omp_spinning,
-                // set here so that it need not start itself again)
-                if (threads > 1 && !std::getenv("OMP_WAIT_POLICY")) ::setenv("GOMP_SPINCOUNT", "30000", 0);
-                std::vector<std::string> argv_s = {"build/bin/" + name, "--run-dir", run_dir, "--threads",
-                                                   std::to_string(threads), "--progress", "60"};
-                if (steps > 0) argv_s.insert(argv_s.end(), {"--steps", std::to_string(steps)});
-                if (checkpoints > 0) argv_s.insert(argv_s.end(), {"--checkpoints", std::to_string(checkpoints)});
-                std::vector<char*> argv_c;
-                for (auto& x : argv_s) argv_c.push_back(x.data());
-                argv_c.push_back(nullptr);
-                ::execv(argv_c[0], argv_c.data());
-                std::fprintf(stderr, "hpsgen run: cannot start %s/%s: %s (build it with hpsgen run without --no-build)\n",
-                             dir.c_str(), argv_c[0], std::strerror(errno));
-                _exit(127);
-            }
-            if (pid < 0) {
-                std::fprintf(stderr, "hpsgen run: cannot start a trainer: %s\n", std::strerror(errno));
+            process::options o;
+            o.argv = {"build/bin/" + name, "--run-dir", run_dir, "--threads", std::to_string(threads), "--progress", "60"};
+            if (steps > 0) o.argv.insert(o.argv.end(), {"--steps", std::to_string(steps)});
+            if (checkpoints > 0) o.argv.insert(o.argv.end(), {"--checkpoints", std::to_string(checkpoints)});
+            o.dir = dir;
+            o.out = process::output::append;
+            o.err = process::output::merge;
+            o.file = run_dir + "/train.log";
+            o.own_group = true;  // Ctrl-C reaches hpsgen, which forwards SIGTERM
+            // OpenMP threads that spin long while they wait take cores from the other
+            // trainers (and from anyone else on the machine): a bounded spin, unless told
+            // otherwise (the trainer's own choice, train_detail::bound_omp_spinning,
+            // set here so that it need not start itself again)
+            if (threads > 1 && !std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT"))
+                o.env.emplace_back("GOMP_SPINCOUNT", "30000");
+            o.start_error = "hpsgen run: cannot start " + dir + "/" + o.argv[0] +
+                            " (build it with hpsgen run without --no-build)";
+            std::string error;
+            auto child = process::spawn(o, error);
+            if (!child) {
+                std::fprintf(stderr, "hpsgen run: cannot start a trainer: %s\n", error.c_str());
                 interrupted = SIGTERM;
                 break;
             }
-            running[pid] = name;
+            running.push_back({std::move(*child), name});
         }
-        int status = 0;
-        pid_t pid = ::waitpid(-1, &status, WNOHANG);
-        if (pid > 0 && running.count(pid)) {
-            const std::string name = running[pid];
-            running.erase(pid);
-            const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        auto ended = running.end();
+        int rc = 0;
+        for (auto it = running.begin(); it != running.end() && ended == running.end(); ++it)
+            if (auto status = it->proc.try_wait()) {
+                ended = it;
+                rc = *status;
+            }
+        if (ended != running.end()) {
+            const std::string name = ended->name;
+            running.erase(ended);
             {
                 auto it = start_fraction.find(name);
                 const double f0 = it == start_fraction.end() ? 0.0 : it->second;

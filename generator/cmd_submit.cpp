@@ -4,6 +4,7 @@
 #include "generator/build.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/process.hpp"
 #include "generator/slurm.hpp"
 #include "generator/slurm_jobs.hpp"
 #include "generator/study_dir.hpp"
@@ -25,12 +26,6 @@ namespace hps::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool parse_positive(const std::string& text, std::size_t& out) {
-    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return false;
-    out = std::stoul(text);
-    return out > 0;
-}
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
@@ -64,7 +59,8 @@ std::string plural(std::size_t n, const char* word) {
 }  // namespace
 
 int submit(const args& a) {
-    std::string dir, chunk_text, packing, build_where, max_text, steps, checkpoints, jobs_text;
+    std::string dir, packing, build_where;
+    std::size_t chunk = 0, max_array = 0, jobs_n = 0, steps = 0, checkpoints = 0;
     bool retry = false, no_report = false, no_build = false, dry_run = false;
     arg_parser p("submit",
                  "Submits the study folder DIR to Slurm: builds the trainers (cmake, in DIR/build, as\n"
@@ -76,7 +72,7 @@ int submit(const args& a) {
                  "never submitted again; points that failed only with --retry.");
     p.positional("DIR", "the study folder (hpsgen generate)", dir);
     p.flag("retry", 0, "also resubmit the points that failed (their reasons: hpsgen status DIR)", retry);
-    p.option("chunk", "K", "points per array task (default: the spec's `chunk`, else 1)", chunk_text);
+    p.count("chunk", "K", "points per array task (default: the spec's `chunk`, else 1)", chunk);
     p.option("packing", "HOW",
              "a chunk's points: sequential (one after another, every cpu each; default, or the spec's `packing`) "
              "or side_by_side (all at once, sharing the task's cpus)",
@@ -85,12 +81,12 @@ int submit(const args& a) {
              "before: build here first (default, or the spec's `build`); node: each task builds its trainer on "
              "its node (-march=native there)",
              build_where, {"before", "node"});
-    p.option("max-array-size", "N", "the cluster's MaxArraySize (default: scontrol show config, else 1001)", max_text);
+    p.count("max-array-size", "N", "the cluster's MaxArraySize (default: scontrol show config, else 1001)", max_array);
     p.flag("no-report", 0, "no report job", no_report);
     p.flag("no-build", 0, "do not build first (the trainers are built, or the tasks build what is missing)", no_build);
-    p.option("steps", "N", "train each point N steps instead of the spec's (a quick look)", steps);
-    p.option("checkpoints", "N", "evaluate N times instead of the spec's", checkpoints);
-    p.option("jobs", "N", "parallel compilations when building (default: every core)", jobs_text, {}, 'j');
+    p.count("steps", "N", "train each point N steps instead of the spec's (a quick look)", steps);
+    p.count("checkpoints", "N", "evaluate N times instead of the spec's", checkpoints);
+    p.count("jobs", "N", "parallel compilations when building (default: every core)", jobs_n, 'j');
     p.flag("dry-run", 'n', "print the sbatch commands instead of running them", dry_run);
     p.epilog("examples:\n"
              "  hpsgen submit out/cyplam\n"
@@ -99,26 +95,6 @@ int submit(const args& a) {
              "  hpsgen submit out/cyplam --retry      # failed and unfinished points only\n\n"
              "next: hpsgen status DIR; when every point has finished, hpsgen report DIR");
     if (auto status = p.parse(a)) return *status;
-
-    std::size_t chunk = 0, max_array = 0, jobs_n = 0, number = 0;
-    if (!chunk_text.empty() && !parse_positive(chunk_text, chunk)) {
-        std::cerr << "hpsgen submit: --chunk needs a positive whole number, not '" << chunk_text << "'\n";
-        return 2;
-    }
-    if (!max_text.empty() && !parse_positive(max_text, max_array)) {
-        std::cerr << "hpsgen submit: --max-array-size needs a positive whole number, not '" << max_text << "'\n";
-        return 2;
-    }
-    if (!jobs_text.empty() && !parse_positive(jobs_text, jobs_n)) {
-        std::cerr << "hpsgen submit: --jobs needs a positive whole number, not '" << jobs_text << "'\n";
-        return 2;
-    }
-    for (const auto* t : {&steps, &checkpoints})
-        if (!t->empty() && !parse_positive(*t, number)) {
-            std::cerr << "hpsgen submit: --" << (t == &steps ? "steps" : "checkpoints") << " needs a positive whole number, not '"
-                      << *t << "'\n";
-            return 2;
-        }
 
     study_dir s;
     slurm_settings settings;
@@ -233,8 +209,8 @@ int submit(const args& a) {
         return 1;
     }
     std::vector<std::string> trainer_args;
-    if (!steps.empty()) trainer_args.insert(trainer_args.end(), {"--steps", steps});
-    if (!checkpoints.empty()) trainer_args.insert(trainer_args.end(), {"--checkpoints", checkpoints});
+    if (steps) trainer_args.insert(trainer_args.end(), {"--steps", std::to_string(steps)});
+    if (checkpoints) trainer_args.insert(trainer_args.end(), {"--checkpoints", std::to_string(checkpoints)});
 
     int submission = 1;
     for (const auto& j : recorded) submission = std::max(submission, j.submission + 1);
@@ -244,11 +220,6 @@ int submit(const args& a) {
     auto record = [&](const slurm::job_record& j) {
         recorded.push_back(j);
         write_file_atomic(jobs_path(dir), slurm::jobs_tsv(recorded));
-    };
-    auto show = [](const std::vector<std::string>& argv) {
-        std::string line;
-        for (const auto& x : argv) line += (line.empty() ? "" : " ") + (x.find_first_of(" '\"$") == std::string::npos ? x : shell_quote(x));
-        return line;
     };
 
     std::cout << (dry_run ? "would submit " : "submitting ") << plural(todo.size(), "point") << " as "
@@ -267,10 +238,10 @@ int submit(const args& a) {
         argv.insert(argv.end(), trainer_args.begin(), trainer_args.end());
         const std::string what = (part.points.size() == 1 ? "point " : "points ") + slurm::index_list(part.points);
         if (dry_run) {
-            std::cout << "  " << show(argv) << "    # " << what << "\n";
+            std::cout << "  " << process::command_line(argv) << "    # " << what << "\n";
             continue;
         }
-        auto r = slurm::run_command(argv);
+        auto r = process::capture(argv);
         const std::string job = trim(r.out.substr(0, r.out.find(';')));
         if (r.rc != 0 || job.empty() || job.find_first_not_of("0123456789") != std::string::npos) {
             std::cerr << "hpsgen submit: sbatch refused the array of " << what << ":\n"
@@ -309,9 +280,9 @@ int submit(const args& a) {
         std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir, "--dependency=" + dependency,
                                          abs_dir + "/report.sbatch", hpsgen.empty() ? "hpsgen" : hpsgen};
         if (dry_run) {
-            std::cout << "  " << show(argv) << "    # the report\n";
+            std::cout << "  " << process::command_line(argv) << "    # the report\n";
         } else {
-            auto r = slurm::run_command(argv);
+            auto r = process::capture(argv);
             const std::string job = trim(r.out.substr(0, r.out.find(';')));
             if (r.rc != 0 || job.empty()) {
                 std::cerr << "hpsgen submit: the arrays are submitted, but sbatch refused the report job:\n"

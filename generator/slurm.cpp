@@ -1,16 +1,13 @@
 #include "generator/slurm.hpp"
 
+#include "generator/process.hpp"
+
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace hps::slurm {
@@ -217,64 +214,6 @@ std::vector<job_record> parse_jobs_tsv(const std::string& text) {
 
 // ------------------------------------------------------------------------ the cluster
 
-command_result run_command(const std::vector<std::string>& argv) {
-    command_result r;
-    int out_pipe[2], err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) return r;
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-        ::close(out_pipe[0]);
-        ::close(out_pipe[1]);
-        return r;
-    }
-    std::fflush(stdout);
-    std::fflush(stderr);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(out_pipe[1], 1);
-        ::dup2(err_pipe[1], 2);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) ::dup2(devnull, 0);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        _exit(127);
-    }
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    if (pid < 0) {
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        r.err = std::strerror(errno);
-        return r;
-    }
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    int open_fds = 2;
-    char buf[4096];
-    while (open_fds > 0) {
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) {
-                (i == 0 ? r.out : r.err).append(buf, std::size_t(n));
-            } else if (n == 0 || errno != EINTR) {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
-
 bool on_path(const std::string& program) {
     const char* path = std::getenv("PATH");
     if (!path) return false;
@@ -287,7 +226,7 @@ bool on_path(const std::string& program) {
 
 std::optional<std::size_t> max_array_size() {
     if (!on_path("scontrol")) return std::nullopt;
-    auto r = run_command({"scontrol", "show", "config"});
+    auto r = process::capture({"scontrol", "show", "config"});
     if (r.rc != 0) return std::nullopt;
     std::istringstream in(r.out);
     std::string line;
@@ -341,7 +280,7 @@ std::optional<queue_view> squeue(const std::vector<std::string>& jobs, std::stri
     }
     std::string list;
     for (const auto& j : jobs) list += (list.empty() ? "" : ",") + j;
-    auto r = run_command({"squeue", "-h", "-r", "-t", "all", "-j", list, "-o", "%i|%T|%r|%M|%N"});
+    auto r = process::capture({"squeue", "-h", "-r", "-t", "all", "-j", list, "-o", "%i|%T|%r|%M|%N"});
     if (r.rc != 0) {
         // every job has left squeue's memory (MinJobAge): nothing is queued
         if (r.err.find("Invalid job id") != std::string::npos) return queue_view{};
@@ -355,7 +294,7 @@ queue_view sacct(const std::vector<std::string>& jobs) {
     if (jobs.empty() || !on_path("sacct")) return {};
     std::string list;
     for (const auto& j : jobs) list += (list.empty() ? "" : ",") + j;
-    auto r = run_command({"sacct", "-n", "-P", "-X", "-j", list, "-o", "JobID,State,ExitCode"});
+    auto r = process::capture({"sacct", "-n", "-P", "-X", "-j", list, "-o", "JobID,State,ExitCode"});
     if (r.rc != 0) return {};
     return parse_sacct(r.out);
 }

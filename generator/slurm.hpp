@@ -78,12 +78,7 @@ std::vector<job_record> parse_jobs_tsv(const std::string& text);  // throws std:
 
 // --------------------------------------------------------------------- the cluster
 
-// A program's exit status and outputs (stdout and stderr apart). rc 127: not found.
-struct command_result {
-    int rc = -1;
-    std::string out, err;
-};
-command_result run_command(const std::vector<std::string>& argv);
+// (sbatch, squeue, sacct and scontrol run through process::capture, generator/process.hpp.)
 
 // Whether a program is on PATH.
 bool on_path(const std::string& program);

@@ -14,7 +14,7 @@
 #pragma once
 
 #include "dsl/ast.hpp"
-#include "grammar/chars.hpp"
+#include "dsl/chars.hpp"
 
 #include <boost/spirit/home/x3.hpp>
 
@@ -26,6 +26,12 @@
 namespace hps::parser {
 
 namespace x3 = boost::spirit::x3;
+
+using chars::is_blank;
+using chars::is_digit;
+using chars::is_newline;
+using chars::is_word_char;
+using chars::is_word_start;
 
 // Reserved words: never identifiers, matched as whole words (`stepsize`, `logits`,
 // `xavier` and `notes` are identifiers).

@@ -1,6 +1,6 @@
 // The .hps grammar as its clients see it: the top rule, declared here, defined in
 // grammar/hps_def.hpp and instantiated once in grammar/hps.cpp. Most code wants
-// hps::parse (dsl/parse.hpp) instead, which also reports errors.
+// hps::parse (grammar/parse.hpp) instead, which also reports errors.
 #pragma once
 
 #include "dsl/ast.hpp"

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "dsl/check.hpp"
-#include "dsl/parse.hpp"
+#include "grammar/parse.hpp"
 #include "../support/files.hpp"
 
 #include <doctest/doctest.h>

@@ -5,7 +5,8 @@
 #include <doctest/doctest.h>
 
 #include "dsl/check.hpp"
-#include "dsl/parse.hpp"
+#include "dsl/printer.hpp"
+#include "grammar/parse.hpp"
 #include "generator/emit.hpp"
 
 #include <hps/optimizers.hpp>

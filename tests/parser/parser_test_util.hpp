@@ -5,7 +5,8 @@
 
 #include "dsl/ast.hpp"
 #include "dsl/diagnostics.hpp"
-#include "dsl/parse.hpp"
+#include "dsl/printer.hpp"
+#include "grammar/parse.hpp"
 
 #include <boost/variant/apply_visitor.hpp>
 #include <boost/variant/get.hpp>

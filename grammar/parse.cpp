@@ -1,5 +1,5 @@
 // hps::parse: the .hps grammar (grammar/) run over a source, errors as diagnostics.
-#include "dsl/parse.hpp"
+#include "grammar/parse.hpp"
 
 #include "grammar/config.hpp"
 #include "grammar/hps.hpp"
