@@ -123,4 +123,27 @@ TEST_CASE("the last layer must give the target's outputs") {
                             "(dense1.units=2); write units 1") != std::string::npos);
 }
 
+
+TEST_CASE("gru: every step's hidden state or the last, torch's parameter count") {
+    auto c = check_text(spec_with("  conv1d filters 4 kernel 3\n"
+                                  "  gru units 8 return_sequences true\n"
+                                  "  gru units 5\n"
+                                  "  dense units 1\n",
+                                  "15 x 2"));
+    REQUIRE_MESSAGE(c.result, c.messages());
+    const grid_point& p = c.result->points.at(0);
+    REQUIRE(p.layers.size() == 4);  // no flatten: the second gru's output is a vector
+    const layer& g1 = find(p, "gru1");
+    CHECK(g1.kind == "gru");
+    CHECK(g1.in_shape == shape{13, 4});
+    CHECK(g1.out_shape == shape{13, 8});
+    CHECK(g1.sequences);
+    CHECK(g1.params == 3 * 8 * (4 + 8) + 6 * 8);  // W_ih (3U, F), W_hh (3U, U), b_ih, b_hh
+    const layer& g2 = find(p, "gru2");
+    CHECK(g2.out_shape == shape{5});
+    CHECK_FALSE(g2.sequences);
+    CHECK(g2.params == 3 * 5 * (8 + 5) + 6 * 5);
+    CHECK(p.params == (3 * 2 * 4 + 4) + 336 + 225 + 6);
+}
+
 }  // TEST_SUITE

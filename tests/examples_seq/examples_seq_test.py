@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The sequence examples end to end: examples/peakfinder.hps and examples/clustercount.hps.
+"""The sequence examples end to end: examples/peakfinder.hps, its GRU variant
+examples/peakfinder_gru.hps and examples/clustercount.hps.
 
 For the example named by --example, each check an assertion that can fail:
   - its data generator (examples/data/make_<example>.py --small) writes a file of the
@@ -65,8 +66,9 @@ def roc_auc(scores, labels):
     return (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def peakfinder_params(units):
-    return 4 * units * (1 + units) + 8 * units + (units * 128 + 128) + (128 + 1)
+def peakfinder_params(units, gates=4):
+    # torch's count for an LSTM (4 gates) or a GRU (3): W_ih (G U, 1), W_hh (G U, U), b_ih, b_hh
+    return gates * units * (1 + units) + 2 * gates * units + (units * 128 + 128) + (128 + 1)
 
 
 def clustercount_params(f1, k2):
@@ -78,22 +80,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hpsgen", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--example", required=True, choices=["peakfinder", "clustercount"])
+    ap.add_argument("--example", required=True, choices=["peakfinder", "peakfinder_gru", "clustercount"])
     ap.add_argument("--steps", type=int, default=0)
     a = ap.parse_args()
     hpsgen = os.path.abspath(a.hpsgen)
     work = os.path.abspath(a.work)
     name = a.example
+    rnn = "gru" if name == "peakfinder_gru" else "lstm"
+    data_name = "peakfinder" if name == "peakfinder_gru" else name  # the GRU variant reads the same data
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(os.path.join(work, "data"))
 
     # --- data
-    npz = os.path.join(work, "data", name + ".npz")
-    r = run([sys.executable, os.path.join(ROOT, "examples", "data", f"make_{name}.py"), "--small", "--out", npz])
-    check(r.returncode == 0, f"make_{name}.py --small runs: {r.stdout}{r.stderr}")
+    npz = os.path.join(work, "data", data_name + ".npz")
+    r = run([sys.executable, os.path.join(ROOT, "examples", "data", f"make_{data_name}.py"), "--small", "--out", npz])
+    check(r.returncode == 0, f"make_{data_name}.py --small runs: {r.stdout}{r.stderr}")
     with np.load(npz) as f:
         x, y = f["x"], f["y"]
-    if name == "peakfinder":
+    if data_name == "peakfinder":
         check(x.shape == (3000, 15, 1) and x.dtype == np.float32, f"x is (3000, 15, 1) float32: {x.shape} {x.dtype}")
         check(y.shape == (3000,) and set(np.unique(y)) == {0, 1}, "y is (3000,) of 0/1")
         share = y.mean()
@@ -106,7 +110,7 @@ def main():
     # --- the published grid: check and generate
     spec_path = os.path.join(ROOT, "examples", name + ".hps")
     r = run([hpsgen, "check", spec_path])
-    want_points = 54 if name == "peakfinder" else 4
+    want_points = 54 if data_name == "peakfinder" else 4
     check(r.returncode == 0 and f"grid: {want_points} points" in r.stdout,
           f"hpsgen check accepts examples/{name}.hps, {want_points} points: {r.stdout}{r.stderr}")
     spec = open(spec_path).read()
@@ -118,15 +122,15 @@ def main():
     bad = []
     for p in sj["points"]:
         ax = p["axes"]
-        want = (peakfinder_params(int(ax["lstm1.units"])) if name == "peakfinder"
+        want = (peakfinder_params(int(ax[rnn + "1.units"]), 3 if rnn == "gru" else 4) if data_name == "peakfinder"
                 else clustercount_params(int(ax["conv1d1.filters"]), int(ax["conv1d2.kernel"])))
         if p["params"] != want:
             bad.append((p["name"], p["params"], want))
     check(len(sj["points"]) == want_points and not bad, f"every point's parameter count ({bad[:3]})")
-    if name == "peakfinder":
+    if data_name == "peakfinder":
         main37 = open(os.path.join(work, "full", "trainers", "model-37", "main.cpp")).read()
-        check("hps::lstm<128>" in main37 and "config.pos_weight = 3.0;" in main37,
-              "model-37 is an lstm<128> trainer with pos_weight 3")
+        check(f"hps::{rnn}<128>" in main37 and "config.pos_weight = 3.0;" in main37,
+              f"model-37's trainer is {rnn}<128>, with pos_weight 3")
 
     # --- one point, built and trained a few steps
     one = pin_sets(spec, {"adam", "relu"})
@@ -135,7 +139,7 @@ def main():
         f.write(one)
     r = run([hpsgen, "generate", "one.hps", "-o", "one"], cwd=work)
     check(r.returncode == 0 and "generated 1 trainer" in r.stdout, "generate one point: " + r.stdout + r.stderr)
-    steps = a.steps or (150 if name == "peakfinder" else 60)
+    steps = a.steps or (150 if data_name == "peakfinder" else 60)
     r = run([hpsgen, "run", "one", "-j", "1", "--steps", str(steps), "--checkpoints", "3"], cwd=work, timeout=1200)
     print(r.stdout[-2000:], r.stderr[-2000:])
     check(r.returncode == 0, "hpsgen run builds and trains the point")
@@ -157,14 +161,16 @@ def main():
         out = net(torch.from_numpy(x).permute(0, 2, 1)).numpy()[:, 0]
     check(np.all(np.isfinite(out)), "best.npz loads into model.py's torch model; finite outputs")
 
-    if name == "peakfinder":
+    if data_name == "peakfinder":
+        source = open(os.path.join(run_dir, "model.py")).read()
+        check(f"{rnn.upper()}LastStep(1, 32)" in source, f"model.py's network reads the sequence with torch's nn.{rnn.upper()}")
         for k in ["precision", "recall", "f1", "roc_auc", "eff_pur"]:
             check(k in best and 0 <= best[k] <= 1, f"{k} = {best.get(k)} in [0, 1]")
         check(res.get("threshold") == 0.5, "result.json states the decision threshold 0.5")
         check(abs(best["eff_pur"] - best["precision"] * best["recall"]) < 1e-9, "eff_pur = precision x recall")
         f1 = 2 * best["precision"] * best["recall"] / (best["precision"] + best["recall"])
         check(abs(best["f1"] - f1) < 1e-9, "f1 is the harmonic mean of precision and recall")
-        check(best["roc_auc"] > 0.75, f"the LSTM learns: validation roc_auc {best['roc_auc']:.3f} > 0.75")
+        check(best["roc_auc"] > 0.75, f"the {rnn} learns: validation roc_auc {best['roc_auc']:.3f} > 0.75")
         auc = roc_auc(out, y)
         check(abs(auc - best["roc_auc"]) < 0.05,
               f"torch's roc_auc on the whole file ({auc:.3f}) is close to the trainer's validation figure")

@@ -261,6 +261,11 @@ TEST_CASE("gru: shapes, parameter count, init, torch modules and export") {
     CHECK(L::num_params == 3 * 3 * (2 + 3) + 6 * 3);  // torch's count: two bias vectors
     CHECK(L::num_weights == 3 * 3 * (2 + 3));
     CHECK(gru<128>::impl<shape<15, 1>, 150>::num_params == 50304);  // 3*128*(1 + 128) + 6*128
+    // the rule the template and the spec checker share (rules::gru)
+    static_assert(rules::gru(rules::make(15, 2), 3, false).out == rules::make(3));
+    static_assert(rules::gru(rules::make(15, 2), 3, true).out == rules::make(15, 3));
+    static_assert(rules::gru(rules::make(15, 2), 3, false).params == L::num_params);
+    static_assert(rules::gru(rules::make(28, 28, 1), 3, false).why == rules::fault::wrong_rank);
 
     bound_layer<L> l;
     rng gen(3);

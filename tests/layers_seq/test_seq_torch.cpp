@@ -53,7 +53,7 @@ TEST_CASE("torch: sequence layers match PyTorch 1.13") {
     write_case<shape<4, 11>, 3, gru<6, true>, dense<2>>("gru_wide_input", loss_kind::mae, 3, 216);
     // both recurrent kinds in one model: model.py's helpers hold both pairs of classes
     write_case<shape<6, 2>, 2, lstm<4, true>, gru<3>, dense<1>>("lstm_gru", loss_kind::bce, 2, 217);
-    write_case<shape<12, 1>, 2, conv1d<3, 5, valid, hps::tanh>, maxpool1d<3, 2>, gru<4, true>,
+    write_case<shape<13, 1>, 2, conv1d<3, 5, valid, hps::tanh>, maxpool1d<3, 2>, gru<4, true>,
                conv1d<2, 2, valid, sigmoid>, flatten, dense<1>>("conv1d_gru_conv1d", loss_kind::bce, 2, 218);
     // conv1d same (symmetric), maxpool1d, conv1d same stride 2 (asymmetric: ConstantPad1d),
     // overlapping avgpool1d, globalavgpool, dense

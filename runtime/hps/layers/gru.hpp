@@ -81,13 +81,26 @@
 
 namespace hps {
 
+namespace rules {
+// gru: a sequence (T, F) to its last hidden state (units) or, return_sequences, every
+// step's (T, units); parameters torch's count: W_ih (3U, F), W_hh (3U, U), b_ih and b_hh
+// (3U each), 3U(F + U) + 6U.
+constexpr outcome gru(dims in, int units, bool return_sequences) {
+    if (in.rank != 2) return refuse(fault::wrong_rank);
+    const std::size_t u = std::size_t(units), f = std::size_t(in[1]);
+    return accept(return_sequences ? make(in[0], units) : make(units), 3 * u * (f + u) + 6 * u);
+}
+}  // namespace rules
+
 template <class In, int Units, bool ReturnSequences, int B>
 class gru_layer {
-    static_assert(In::rank == 2,
+public:
+    // the shape rule (rules::gru, above)
+    static constexpr rules::outcome rule = rules::gru(dims_of<In>(), Units, ReturnSequences);
+    static_assert(rule.why != rules::fault::wrong_rank,
                   "gru: the input must be a (time steps, features) sequence, e.g. hps::shape<15, 1>; "
                   "give a sequence of single values a feature dimension of 1");
 
-public:
     static constexpr int steps = In::dims[0];
     static constexpr int features = In::dims[In::rank > 1 ? 1 : 0];
     static constexpr int units = Units;
@@ -99,11 +112,11 @@ public:
     static constexpr bool fuse_input = features <= 8;
 
     using in_shape = In;
-    using out_shape = std::conditional_t<ReturnSequences, shape<steps, Units>, shape<Units>>;
+    using out_shape = shape_from<rule.out>;  // (T, U) or (U)
     static constexpr std::size_t ih_size = std::size_t(gate_rows) * features;
     static constexpr std::size_t hh_size = std::size_t(gate_rows) * Units;
-    static constexpr std::size_t num_weights = ih_size + hh_size;
-    static constexpr std::size_t num_params = num_weights + 2 * std::size_t(gate_rows);
+    static constexpr std::size_t num_params = rule.params;
+    static constexpr std::size_t num_weights = num_params - 2 * std::size_t(gate_rows);  // W_ih, W_hh; then b_ih, b_hh
     static constexpr std::size_t num_state = 0;
     static constexpr std::size_t gates_size = std::size_t(gate_rows) * columns;
     static constexpr std::size_t states_size = std::size_t(Units) * columns;

@@ -87,8 +87,7 @@ namespace hps {
 namespace rules {
 // lstm: a sequence (T, F) to its last hidden state (units) or, return_sequences, every
 // step's (T, units); parameters torch's count: W_ih (4U, F), W_hh (4U, U), b_ih and b_hh
-// (4U each), 4U(F + U) + 8U. (A recurrent layer with G gates follows the same rule with
-// G for 4: a GRU's is 3U(F + U) + 6U.)
+// (4U each), 4U(F + U) + 8U (gru.hpp's rules::gru is the same with 3 gates).
 constexpr outcome lstm(dims in, int units, bool return_sequences) {
     if (in.rank != 2) return refuse(fault::wrong_rank);
     const std::size_t u = std::size_t(units), f = std::size_t(in[1]);
