@@ -89,6 +89,15 @@ private:
     void save_best_files();
     void save_resume();
     bool try_resume();
+    // resume.bin's float arrays, in their order: parameters, state, optimizer state, best
+    // parameters, best state
+    template <class F> void for_each_array(F&& f) {
+        f(model_->params(), std::size_t(model_type::num_params));
+        f(model_->state(), std::size_t(model_type::num_state));
+        f(opt_->state().data(), opt_->state().size());
+        f(best_params_.data(), best_params_.size());
+        f(best_state_.data(), best_state_.size());
+    }
     void write_metrics_csv() const { train_detail::write_metrics_csv(path("metrics.csv"), csv_columns_, history_); }
     void write_result(const std::string& status, const std::string& message);
     void fill_batch(long step, float* x, float* y);
@@ -338,11 +347,7 @@ void trainer<Net, B>::save_resume() {
     auto st = dropout_rng_.save();
     for (auto word : st) out.u64(word);
     out.i64(opt_->steps_taken());
-    out.floats(model_->params(), model_type::num_params);
-    out.floats(model_->state(), model_type::num_state);
-    out.floats(opt_->state().data(), opt_->state().size());
-    out.floats(best_params_.data(), best_params_.size());
-    out.floats(best_state_.data(), best_state_.size());
+    for_each_array([&](float* p, std::size_t n) { out.floats(p, n); });
     out.commit();
 }
 
@@ -367,11 +372,7 @@ bool trainer<Net, B>::try_resume() {
     for (auto& word : st) word = in.u64();
     dropout_rng_.restore(st);
     opt_->set_steps_taken(in.i64());
-    in.floats(model_->params(), model_type::num_params);
-    in.floats(model_->state(), model_type::num_state);
-    in.floats(opt_->state().data(), opt_->state().size());
-    in.floats(best_params_.data(), best_params_.size());
-    in.floats(best_state_.data(), best_state_.size());
+    for_each_array([&](float* p, std::size_t n) { in.floats(p, n); });
     in.finish();
     return true;
 }
