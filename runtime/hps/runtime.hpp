@@ -8,6 +8,7 @@
 //   hps/dataset.hpp   .npy/.npz/IDX loading, checks, seeded splits
 //   hps/metrics.hpp   validation metrics, streamed over batches
 //   hps/train.hpp     train_main: the trainer's life from argv to result.json
+//                     (its parts: hps/train/cli, run_dir, results, torch_export, trainer)
 #pragma once
 
 #include "hps/train.hpp"

@@ -3,12 +3,13 @@
 // named NAME.hps. check() must return no study for any of them.
 //
 //   HPS_REFRESH_GOLDEN=1 ctest -R check.golden     rewrite the .expected files
+// (the comparison is tests/support/golden.hpp's)
 #include "check_test_util.hpp"
 
+#include "../support/golden.hpp"
+
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 namespace fs = std::filesystem;
 using namespace hps;
@@ -17,8 +18,6 @@ TEST_SUITE("golden") {
 
 TEST_CASE("semantic diagnostics match tests/golden/check") {
     const fs::path dir = fs::path(HPS_GOLDEN_DIR) / "check";
-    const char* refresh_env = std::getenv("HPS_REFRESH_GOLDEN");
-    const bool refresh = refresh_env && std::string(refresh_env) == "1";
     std::vector<fs::path> specs;
     for (const auto& e : fs::directory_iterator(dir))
         if (e.path().extension() == ".hps") specs.push_back(e.path());
@@ -32,22 +31,9 @@ TEST_CASE("semantic diagnostics match tests/golden/check") {
         REQUIRE_MESSAGE(c.parsed, name << " must parse (it tests the checker):\n" << c.messages());
         CHECK_MESSAGE(!c.result, name << " must not check");
         CHECK_MESSAGE(c.diags.has_errors(), name << " gives no error");
-        const std::string actual = c.messages();
         fs::path expected_path = spec;
         expected_path.replace_extension(".expected");
-        if (refresh) {
-            std::ofstream(expected_path, std::ios::binary) << actual;
-            continue;
-        }
-        REQUIRE_MESSAGE(fs::exists(expected_path), expected_path << " is missing; create it with:\n"
-                                                                 << "  HPS_REFRESH_GOLDEN=1 ctest -R check.golden");
-        const std::string expected = test::read_text(expected_path.string());
-        CHECK_MESSAGE(actual == expected, expected_path.filename().string()
-                                              << " differs.\n--- expected\n"
-                                              << expected << "--- actual\n"
-                                              << actual
-                                              << "--- if the new output is right, refresh the golden files with:\n"
-                                              << "  HPS_REFRESH_GOLDEN=1 ctest -R check.golden");
+        hps_test::golden::check_file(expected_path, c.messages(), "check.golden");
     }
 }
 

@@ -1,6 +1,6 @@
 // Generation: every emitted file of the golden studies equals the stored one
-// (HPS_REFRESH_GOLDEN=1 rewrites them), emission is deterministic, and the template and
-// escaping rules hold.
+// (HPS_REFRESH_GOLDEN=1 rewrites them; tests/support/golden.hpp compares), emission is
+// deterministic, and the template and escaping rules hold.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -9,12 +9,12 @@
 #include "grammar/parse.hpp"
 #include "generator/emit.hpp"
 
+#include "../support/golden.hpp"
+
 #include <hps/optimizers.hpp>
 
 #include <algorithm>
 #include <cmath>
-
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -49,33 +49,13 @@ hps::memory_sink emit(const fs::path& spec) {
 }  // namespace
 
 TEST_CASE("generated files match the golden files") {
-    const bool refresh = std::getenv("HPS_REFRESH_GOLDEN") && std::string(std::getenv("HPS_REFRESH_GOLDEN")) == "1";
     int studies = 0;
     for (const auto& entry : fs::directory_iterator(HPS_GOLDEN_DIR)) {
         if (entry.path().extension() != ".hps") continue;
         ++studies;
-        const fs::path expected_dir = fs::path(HPS_GOLDEN_DIR) / entry.path().stem();
-        auto sink = emit(entry.path());
-        if (refresh) {
-            fs::remove_all(expected_dir);
-            for (const auto& [rel, contents] : sink.files) {
-                fs::create_directories((expected_dir / rel).parent_path());
-                std::ofstream(expected_dir / rel, std::ios::binary) << contents;
-            }
-            continue;
-        }
-        INFO("study ", entry.path().filename().string(),
-             "; if the change is intended, refresh with: HPS_REFRESH_GOLDEN=1 ctest -R '^generate$'");
-        std::set<std::string> stored;
-        for (const auto& f : fs::recursive_directory_iterator(expected_dir))
-            if (f.is_regular_file()) stored.insert(fs::relative(f.path(), expected_dir).generic_string());
-        std::set<std::string> emitted;
-        for (const auto& [rel, contents] : sink.files) emitted.insert(rel);
-        CHECK(emitted == stored);
-        for (const auto& [rel, contents] : sink.files) {
-            INFO("file ", rel);
-            CHECK(contents == slurp(expected_dir / rel));
-        }
+        INFO("study ", entry.path().filename().string());
+        hps_test::golden::check_folder(fs::path(HPS_GOLDEN_DIR) / entry.path().stem(), emit(entry.path()).files,
+                                       "generate");
     }
     CHECK(studies >= 1);
 }

@@ -1,6 +1,6 @@
 // Helpers shared by the parser tests: parse a string, dump an AST as an S-expression
-// (every field but positions, so two dumps are equal exactly when the ASTs are), read
-// and write golden files.
+// (every field but positions, so two dumps are equal exactly when the ASTs are), list
+// and read golden files (tests/support/golden.hpp compares them).
 #pragma once
 
 #include "dsl/ast.hpp"
@@ -148,21 +148,11 @@ inline std::string dump(const ast::study_file& f) {
 // golden files
 inline std::filesystem::path golden_dir() { return std::filesystem::path(HPS_GOLDEN_DIR); }
 
-inline bool refresh_golden() {
-    const char* v = std::getenv("HPS_REFRESH_GOLDEN");
-    return v && std::string(v) == "1";
-}
-
 inline std::string read_file(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-inline void write_file(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream out(p, std::ios::binary);
-    out << text;
 }
 
 // NAME.hps files of a golden folder, sorted.

@@ -2,42 +2,15 @@
 //   tests/golden/fmt/NAME.hps     accepted specs; NAME.expected is their canonical print
 //   tests/golden/syntax/NAME.hps  malformed specs; NAME.expected is the exact diagnostic
 // HPS_REFRESH_GOLDEN=1 rewrites the .expected files from the current output (review the
-// diff before committing it).
+// diff before committing it); the comparison is tests/support/golden.hpp's.
 #include "parser_test_util.hpp"
 
 #include <doctest/doctest.h>
 
+#include "../support/golden.hpp"
+
 namespace fs = std::filesystem;
 using namespace hps::test;
-
-namespace {
-
-const std::string refresh_hint =
-    "if the new output is right, refresh with: HPS_REFRESH_GOLDEN=1 ctest -R parser.golden "
-    "(then review the diff of tests/golden/)";
-
-// Compares, or rewrites when refreshing. Returns true when they agree.
-bool compare_golden(const fs::path& expected_path, const std::string& actual) {
-    if (refresh_golden()) {
-        write_file(expected_path, actual);
-        return true;
-    }
-    if (!fs::exists(expected_path)) {
-        FAIL_CHECK(expected_path.string() << " is missing; " << refresh_hint);
-        return false;
-    }
-    std::string expected = read_file(expected_path);
-    if (expected != actual) {
-        FAIL_CHECK(expected_path.string() << " differs.\n--- expected\n"
-                                          << expected << "--- actual\n"
-                                          << actual << "---\n"
-                                          << refresh_hint);
-        return false;
-    }
-    return true;
-}
-
-}  // namespace
 
 TEST_SUITE("golden") {
 
@@ -50,7 +23,7 @@ TEST_CASE("fmt: canonical print of accepted specs, and parse(print(x)) is the sa
         REQUIRE_MESSAGE(p.ok, p.errors());
         CHECK(p.diags.empty());
         std::string printed = hps::print(p.file, *p.src);  // what hpsgen fmt prints
-        compare_golden(fs::path(path).replace_extension(".expected"), printed);
+        hps_test::golden::check_file(fs::path(path).replace_extension(".expected"), printed, "parser.golden");
 
         auto again = parse_text(printed, "printed.hps");
         REQUIRE_MESSAGE(again.ok, again.errors() << "the canonical print does not parse:\n" << printed);
@@ -109,7 +82,8 @@ TEST_CASE("syntax: each malformed spec gets its exact diagnostic") {
         auto p = parse_text(read_file(path), path.filename().string());
         CHECK_FALSE(p.ok);
         CHECK(p.diags.error_count() == 1);
-        compare_golden(fs::path(path).replace_extension(".expected"), hps::format(p.diags));
+        hps_test::golden::check_file(fs::path(path).replace_extension(".expected"), hps::format(p.diags),
+                                     "parser.golden");
     }
 }
 

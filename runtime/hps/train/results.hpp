@@ -1,0 +1,159 @@
+// What a trainer reports in its run folder, as text built from plain values:
+//   metrics.csv   a header (step, split, loss, every metric, elapsed_s) and one row per
+//                 training interval, validation and test evaluation
+//   result.json   status, axes, parameters, selection, optimizer, thresholds, the best
+//                 evaluation, the test evaluation, wall time and threads
+// The trainer (hps/train/trainer.hpp) keeps the rows and the run's progress and calls
+// these; every file is written atomically (write_file_atomic, hps/io.hpp).
+#pragma once
+
+#include "hps/config.hpp"
+#include "hps/io.hpp"
+#include "hps/optimizers.hpp"
+#include "hps/train/cli.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hps::train_detail {
+
+// A named set of metric values, in the order the spec lists them.
+using metric_values = std::vector<std::pair<std::string, double>>;
+using confusion_matrix = std::vector<std::vector<long>>;
+
+inline double find_metric(const metric_values& v, const std::string& name) {
+    for (const auto& [k, x] : v)
+        if (k == name) return x;
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+// One pass of the network over a data set.
+struct evaluation {
+    double loss = 0;
+    metric_values values;  // loss first, then the spec's metrics
+    confusion_matrix confusion;
+};
+
+// ------------------------------------------------------------------ metrics.csv
+// The row of a training interval: its mean loss, no metrics. columns: the loss and the
+// metrics' columns; history rows end in a newline.
+inline std::string train_row(long step, double loss, std::size_t columns, double elapsed) {
+    std::string row = csv_row().field(step).field("train").field(loss).str();
+    row.pop_back();
+    for (std::size_t k = 1; k < columns; ++k) row += ",";
+    row += "," + format_number(elapsed) + "\n";
+    return row;
+}
+
+// The row of an evaluation ("validation" or "test"): the loss and every metric's column.
+inline std::string evaluation_row(long step, const char* split, const std::vector<std::string>& columns,
+                                  const metric_values& values, double elapsed) {
+    std::string row = csv_row().field(step).field(split).str();
+    row.pop_back();
+    for (const auto& col : columns) row += "," + format_number(find_metric(values, col));
+    row += "," + format_number(elapsed) + "\n";
+    return row;
+}
+
+inline void write_metrics_csv(const std::string& file, const std::vector<std::string>& columns,
+                              const std::string& history) {
+    std::string header = "step,split";
+    for (const auto& col : columns) {  // appended piecewise: GCC 12 warns wrongly on "," + string
+        header += ',';
+        header += csv_quote(col);
+    }
+    header += ",elapsed_s\n";
+    header += history;
+    write_file_atomic(file, header);
+}
+
+// ------------------------------------------------------------------ result.json
+// What result.json reports besides the configuration.
+struct run_report {
+    std::string status, message;
+    std::size_t params = 0;
+    const optimizer* opt = nullptr;  // null: no optimizer section
+    long steps = 0, total_steps = 0;
+    long best_step = -1;  // -1: no evaluation yet ("best": null)
+    metric_values best_values;
+    confusion_matrix best_confusion;
+    std::optional<evaluation> test;  // the test set at the best parameters, when evaluated
+    double wall_seconds = 0;
+    int threads = 1, batch = 1;
+};
+
+inline void write_confusion(json_writer& w, const confusion_matrix& confusion) {
+    if (confusion.empty()) return;
+    w.key("confusion").begin_array();
+    for (const auto& row : confusion) {
+        w.begin_array();
+        for (long v : row) w.value(v);
+        w.end_array();
+    }
+    w.end_array();
+}
+
+inline std::string result_json(const train_config& c, const run_report& r) {
+    json_writer w;
+    w.begin_object();
+    w.member("study", c.study).member("point", c.point).member("id", c.point_id);
+    w.member("fingerprint", c.fingerprint).member("status", r.status);
+    if (!r.message.empty()) w.member("message", r.message);
+    w.key("axes").begin_object();
+    for (const auto& a : c.axes) w.member(a.name, a.value);
+    w.end_object();
+    w.member("params", r.params);
+    w.key("select").begin_object();
+    w.member("metric", c.select_metric.empty() ? std::string("loss") : c.select_metric);
+    w.member("goal", c.select_metric.empty() || !c.select_max ? "min" : "max");
+    w.end_object();
+    if (r.opt) {  // the optimizer and every setting in force, defaults included
+        w.key("optimizer").begin_object().member("kind", r.opt->name());
+        for (const auto& [k, v] : r.opt->settings()) w.member(k, v);
+        w.end_object();
+    }
+    if (c.target == target_kind::binary) {
+        // the decision threshold of the binary metrics: positive when sigmoid(logit) > T;
+        // "thresholds" by metric name when the spec gives them different ones
+        std::vector<std::pair<std::string, double>> cuts;
+        for (const auto& m : c.metrics)
+            if (m.kind != metric_kind::roc_auc)
+                cuts.emplace_back(m.name.empty() ? std::string(name_of(m.kind)) : m.name, m.param > 0 ? m.param : 0.5);
+        const bool one = std::all_of(cuts.begin(), cuts.end(), [&](const auto& cut) { return cut.second == cuts[0].second; });
+        if (one) {
+            w.member("threshold", cuts.empty() ? 0.5 : cuts[0].second);
+        } else {
+            w.key("thresholds").begin_object();
+            for (const auto& [name, cut] : cuts) w.member(name, cut);
+            w.end_object();
+        }
+    }
+    w.member("steps", r.steps).member("total_steps", r.total_steps);
+    if (r.best_step >= 0) {
+        w.key("best").begin_object().member("step", r.best_step);
+        for (const auto& [k, v] : r.best_values) w.member(k, v);
+        write_confusion(w, r.best_confusion);
+        w.end_object();
+    } else {
+        w.key("best").null();
+    }
+    if (r.test) {
+        w.key("test").begin_object();
+        for (const auto& [k, v] : r.test->values) w.member(k, v);
+        write_confusion(w, r.test->confusion);
+        w.end_object();
+    }
+    const double wall = r.wall_seconds;
+    w.member("wall_seconds", wall).member("threads", r.threads).member("batch", r.batch);
+    w.member("omp_wait", omp_wait_setting());
+    w.member("samples_per_second", wall > 0 ? double(r.steps) * r.batch / wall : 0.0);
+    w.end_object();
+    return w.str();
+}
+
+}  // namespace hps::train_detail

@@ -1,0 +1,545 @@
+// hps::trainer<Net, B>: one training run of a network, from its run folder to result.json
+// (train_main, hps/train.hpp, makes one from the command line and runs it).
+//   - locks the run folder; a finished run of this configuration is not trained again
+//     (hps/train/run_dir.hpp);
+//   - loads the data once (npz/npy/IDX) and checks it against the network's shapes;
+//   - trains for the configured steps (or epochs), evaluating the validation set at
+//     `checkpoints` evenly spaced steps, keeping the best parameters by the selection
+//     metric (best.npz), stopping early after `patience` evaluations without improvement;
+//   - writes metrics.csv and result.json (hps/train/results.hpp) and model.py
+//     (hps/train/torch_export.hpp);
+//   - saves resume.bin every minute and on a stop signal, and resumes from it.
+#pragma once
+
+#include "hps/augment.hpp"
+#include "hps/checkpoint.hpp"
+#include "hps/config.hpp"
+#include "hps/dataset.hpp"
+#include "hps/io.hpp"
+#include "hps/layers.hpp"
+#include "hps/losses.hpp"
+#include "hps/metrics.hpp"
+#include "hps/network.hpp"
+#include "hps/npz.hpp"
+#include "hps/optimizers.hpp"
+#include "hps/penalties.hpp"
+#include "hps/train/cli.hpp"
+#include "hps/train/results.hpp"
+#include "hps/train/run_dir.hpp"
+#include "hps/train/torch_export.hpp"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdarg>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace hps {
+
+namespace train_detail {
+
+struct clock_type {
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    double seconds() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+};
+
+}  // namespace train_detail
+
+template <class Net, int B>
+class trainer {
+public:
+    using model_type = typename Net::template instance<B>;
+    static constexpr int in_size = model_type::in_size;
+    static constexpr int out_size = model_type::out_size;
+
+    trainer(const train_config& config, const train_detail::options& opt) : c_(config), o_(opt) {}
+
+    int run();
+
+private:
+    using evaluation = train_detail::evaluation;
+
+    void say(const char* fmt, ...) const __attribute__((format(printf, 2, 3)));
+    void load_data();
+    evaluation evaluate(const dataset& data);
+    double selection_value(const evaluation& e) const;
+    bool better(double candidate, double best) const;
+    void save_best_files();
+    void save_resume();
+    bool try_resume();
+    // resume.bin's float arrays, in their order: parameters, state, optimizer state, best
+    // parameters, best state
+    template <class F> void for_each_array(F&& f) {
+        f(model_->params(), std::size_t(model_type::num_params));
+        f(model_->state(), std::size_t(model_type::num_state));
+        f(opt_->state().data(), opt_->state().size());
+        f(best_params_.data(), best_params_.size());
+        f(best_state_.data(), best_state_.size());
+    }
+    void write_metrics_csv() const { train_detail::write_metrics_csv(path("metrics.csv"), csv_columns_, history_); }
+    void write_result(const std::string& status, const std::string& message);
+    void fill_batch(long step, float* x, float* y);
+    std::vector<long> checkpoint_steps() const;
+
+    std::string path(const std::string& name) const { return run_dir_ + "/" + name; }
+
+    train_config c_;
+    train_detail::options o_;
+    std::string run_dir_;
+    int lock_fd_ = -1;
+    int threads_ = 1;
+    dataset train_, validation_, test_;
+    target_kind task_ = target_kind::regression;
+    std::vector<metric_spec> metric_specs_;
+    bool has_confusion_ = false;
+    bool has_test_ = false;
+    int target_rows_ = 1;
+    long total_steps_ = 0, steps_per_epoch_ = 0;
+
+    std::unique_ptr<model_type> model_;
+    std::unique_ptr<optimizer> opt_;
+    loss_kind loss_ = loss_kind::mse;
+    rng dropout_rng_{1};
+    augmenter augment_;  // the training batches' augmentation, set up once the data is loaded
+    context ctx_;
+
+    // progress of the run: what resume.bin holds
+    long step_ = 0;
+    double elapsed_before_ = 0;  // seconds trained before this process
+    double train_loss_sum_ = 0;
+    long train_loss_count_ = 0;
+    long best_step_ = -1;
+    double best_value_ = 0;
+    int stale_ = 0;  // evaluations since the best
+    train_detail::metric_values best_values_;
+    train_detail::confusion_matrix best_confusion_;
+    std::string history_;  // metrics.csv rows after the header
+    buffer best_params_, best_state_;
+
+    train_detail::clock_type clock_;
+    std::vector<std::string> csv_columns_;
+    std::vector<int> perm_;  // this epoch's order of the training samples
+    long perm_epoch_ = -1;
+};
+
+template <class Net, int B>
+void trainer<Net, B>::say(const char* fmt, ...) const {
+    va_list args;
+    va_start(args, fmt);
+    train_detail::vsay(c_.point, fmt, args);
+    va_end(args);
+}
+
+template <class Net, int B>
+void trainer<Net, B>::load_data() {
+    data_spec spec;
+    for (int d : Net::in_shape::dims) spec.input.push_back(d);
+    spec.x_name = c_.x_name;
+    spec.y_name = c_.y_name;
+    spec.scale = c_.scale;
+    if (c_.target == target_kind::classes) {
+        spec.target = target_kind::classes;
+        spec.outputs = c_.outputs;
+        target_rows_ = 1;
+        if (out_size != c_.outputs)
+            throw data_error("the network has " + std::to_string(out_size) + " outputs but the spec has " +
+                             std::to_string(c_.outputs) + " classes");
+    } else if (c_.target == target_kind::binary) {
+        spec.target = target_kind::binary;
+        spec.outputs = 1;
+        target_rows_ = 1;
+    } else {
+        spec.target = target_kind::regression;
+        spec.outputs = c_.outputs;
+        target_rows_ = c_.outputs;
+        if (out_size != c_.outputs)
+            throw data_error("the network has " + std::to_string(out_size) + " outputs but the spec's target has " +
+                             std::to_string(c_.outputs));
+    }
+    task_ = spec.target;
+    const std::string train_path = o_.train.empty() ? c_.train : o_.train;
+    const std::string validation_path = o_.validation.empty() ? c_.validation : o_.validation;
+    const std::string test_path = o_.test.empty() ? c_.test : o_.test;
+    if (train_path.empty()) throw data_error("no training data: the spec names none and --train was not given");
+    train_ = load_dataset(train_path, spec);
+    if (!validation_path.empty()) {
+        validation_ = load_dataset(validation_path, spec);
+    } else if (c_.split > 0) {
+        auto [tr, va] = split(train_, c_.split, c_.seed);
+        train_ = std::move(tr);
+        validation_ = std::move(va);
+    } else {
+        throw data_error("no validation data: name a validation file or a `split` fraction in the spec");
+    }
+    if (!test_path.empty()) {
+        test_ = load_dataset(test_path, spec);
+        has_test_ = true;
+    }
+    if (train_.n < B)
+        throw data_error(train_path + ": " + std::to_string(train_.n) + " training samples, fewer than one batch of " +
+                         std::to_string(B) + "; lower `batch` or add data");
+    if (validation_.n < 1) throw data_error("the validation set is empty");
+    augment_.setup(c_.augment, spec.input, augmenter::data_range(train_.x.data(), train_.x.size()));
+    steps_per_epoch_ = train_.n / B;  // the last partial batch of an epoch is dropped
+    total_steps_ = c_.steps > 0 ? c_.steps : c_.epochs * steps_per_epoch_;
+    if (o_.steps > 0) total_steps_ = o_.steps;
+    if (total_steps_ <= 0) throw data_error("nothing to train: the spec gives no steps or epochs");
+    say("data: %d training, %d validation%s samples; %ld steps of %d (%.2f epochs)", train_.n, validation_.n,
+        has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, B,
+        double(total_steps_) / double(steps_per_epoch_));
+}
+
+// Batches follow a permutation of the training set per epoch, drawn from (seed, epoch)
+// alone: a resumed run draws the same batches without storing any permutation.
+template <class Net, int B>
+void trainer<Net, B>::fill_batch(long step, float* x, float* y) {
+    const long epoch = step / steps_per_epoch_;
+    if (epoch != perm_epoch_) {
+        perm_.resize(std::size_t(train_.n));
+        std::iota(perm_.begin(), perm_.end(), 0);
+        rng shuffle(c_.seed * 0x9E3779B97F4A7C15ull + std::uint64_t(epoch) + 1);
+        for (std::size_t i = perm_.size() - 1; i > 0; --i) std::swap(perm_[i], perm_[shuffle.below(i + 1)]);
+        perm_epoch_ = epoch;
+    }
+    const long first = (step % steps_per_epoch_) * B;
+    for (int b = 0; b < B; ++b) {
+        const int s = perm_[std::size_t(first + b)];
+        std::copy_n(train_.x.data() + std::size_t(s) * in_size, in_size, x + std::size_t(b) * in_size);
+        std::copy_n(train_.y.data() + std::size_t(s) * target_rows_, target_rows_, y + std::size_t(b) * target_rows_);
+    }
+    augment_.apply(x, B, c_.seed, step);  // training batches only; draws from (seed, step) alone
+}
+
+template <class Net, int B>
+typename trainer<Net, B>::evaluation trainer<Net, B>::evaluate(const dataset& data) {
+    context ctx;
+    ctx.mode = phase::infer;
+    ctx.gen = nullptr;
+    evaluator ev(task_, out_size, metric_specs_, std::size_t(data.n));
+    buffer x(std::size_t(in_size) * B, 0.0f), y(std::size_t(target_rows_) * B, 0.0f);
+    double loss_sum = 0;
+    for (int first = 0; first < data.n; first += B) {
+        const int valid = std::min(B, data.n - first);
+        std::copy_n(data.x.data() + std::size_t(first) * in_size, std::size_t(valid) * in_size, x.data());
+        std::copy_n(data.y.data() + std::size_t(first) * target_rows_, std::size_t(valid) * target_rows_, y.data());
+        const float* out = model_->forward(x.data(), ctx);
+        loss_sum += compute_loss<out_size, B>(loss_, out, y.data(), nullptr, valid, c_.pos_weight) * valid;
+        ev.add(out, y.data(), valid);
+    }
+    evaluation e;
+    e.loss = loss_sum / data.n;
+    e.values.push_back({"loss", e.loss});
+    for (const auto& [name, value] : ev.values()) e.values.push_back({name, value});
+    const int k = ev.confusion_classes();
+    if (k > 0 && has_confusion_) {
+        const auto flat = ev.confusion();
+        e.confusion.assign(std::size_t(k), std::vector<long>(std::size_t(k)));
+        for (int t = 0; t < k; ++t)
+            for (int p = 0; p < k; ++p) e.confusion[std::size_t(t)][std::size_t(p)] = long(flat[std::size_t(t * k + p)]);
+    }
+    return e;
+}
+
+template <class Net, int B>
+double trainer<Net, B>::selection_value(const evaluation& e) const {
+    if (c_.select_metric.empty()) return e.loss;
+    return train_detail::find_metric(e.values, c_.select_metric);
+}
+
+template <class Net, int B>
+bool trainer<Net, B>::better(double candidate, double best) const {
+    if (!std::isfinite(candidate)) return false;
+    if (best_step_ < 0) return true;
+    const bool maximize = c_.select_metric.empty() ? false : c_.select_max;
+    return maximize ? candidate > best : candidate < best;
+}
+
+template <class Net, int B>
+std::vector<long> trainer<Net, B>::checkpoint_steps() const {
+    int n = o_.checkpoints > 0 ? o_.checkpoints : c_.checkpoints;
+    n = int(std::max<long>(1, std::min<long>(n, total_steps_)));
+    std::vector<long> at;
+    for (int k = 1; k <= n; ++k) at.push_back((total_steps_ * k + n / 2) / n);
+    at.back() = total_steps_;
+    at.erase(std::unique(at.begin(), at.end()), at.end());
+    return at;
+}
+
+template <class Net, int B>
+void trainer<Net, B>::save_best_files() {
+    // best.npz: the best parameters under PyTorch's state_dict names and layouts
+    buffer current(model_->params(), model_->params() + model_type::num_params);
+    buffer current_state(model_->state(), model_->state() + model_type::num_state);
+    std::copy(best_params_.begin(), best_params_.end(), model_->params());
+    std::copy(best_state_.begin(), best_state_.end(), model_->state());
+    tensor_list tensors;
+    model_->export_params(tensors);
+    std::copy(current.begin(), current.end(), model_->params());
+    std::copy(current_state.begin(), current_state.end(), model_->state());
+    std::vector<npz_entry> entries;
+    for (const auto& t : tensors.tensors)
+        entries.emplace_back(t.name, std::vector<std::int64_t>(t.shape.begin(), t.shape.end()), t.data.data());
+    write_npz(path("best.npz"), entries);
+}
+
+template <class Net, int B>
+void trainer<Net, B>::write_result(const std::string& status, const std::string& message) {
+    train_detail::run_report r;
+    r.status = status;
+    r.message = message;
+    r.params = std::size_t(model_type::num_params);
+    r.opt = opt_.get();
+    r.steps = step_;
+    r.total_steps = total_steps_;
+    r.best_step = best_step_;
+    r.best_values = best_values_;
+    r.best_confusion = best_confusion_;
+    if (has_test_ && best_step_ >= 0 && (status == "done" || status == "early_stopped")) {
+        std::copy(best_params_.begin(), best_params_.end(), model_->params());
+        std::copy(best_state_.begin(), best_state_.end(), model_->state());
+        r.test = evaluate(test_);
+        history_ += train_detail::evaluation_row(best_step_, "test", csv_columns_, r.test->values,
+                                                 elapsed_before_ + clock_.seconds());
+        write_metrics_csv();
+    }
+    r.wall_seconds = elapsed_before_ + clock_.seconds();
+    r.threads = threads_;
+    r.batch = B;
+    write_file_atomic(path("result.json"), train_detail::result_json(c_, r));
+}
+
+template <class Net, int B>
+void trainer<Net, B>::save_resume() {
+    checkpoint_writer out(path("resume.bin"));
+    out.text(c_.fingerprint);
+    out.i64(step_);
+    out.f64(elapsed_before_ + clock_.seconds());
+    out.f64(train_loss_sum_);
+    out.i64(train_loss_count_);
+    out.i64(best_step_);
+    out.f64(best_value_);
+    out.i64(stale_);
+    out.text(history_);
+    out.values(best_values_);
+    out.matrix(best_confusion_);
+    auto st = dropout_rng_.save();
+    for (auto word : st) out.u64(word);
+    out.i64(opt_->steps_taken());
+    for_each_array([&](float* p, std::size_t n) { out.floats(p, n); });
+    out.commit();
+}
+
+template <class Net, int B>
+bool trainer<Net, B>::try_resume() {
+    if (!std::filesystem::exists(path("resume.bin"))) return false;
+    checkpoint_reader in(path("resume.bin"));
+    if (in.text() != c_.fingerprint)
+        throw io_error(path("resume.bin") + " belongs to another configuration of this point (the study was "
+                       "regenerated); start over with --fresh");
+    step_ = in.i64();
+    elapsed_before_ = in.f64();
+    train_loss_sum_ = in.f64();
+    train_loss_count_ = in.i64();
+    best_step_ = in.i64();
+    best_value_ = in.f64();
+    stale_ = int(in.i64());
+    history_ = in.text();
+    best_values_ = in.values();
+    best_confusion_ = in.matrix();
+    std::array<std::uint64_t, rng::state_words> st{};
+    for (auto& word : st) word = in.u64();
+    dropout_rng_.restore(st);
+    opt_->set_steps_taken(in.i64());
+    for_each_array([&](float* p, std::size_t n) { in.floats(p, n); });
+    in.finish();
+    return true;
+}
+
+template <class Net, int B>
+int trainer<Net, B>::run() {
+    threads_ = train_detail::choose_threads(o_.threads);
+    Eigen::setNbThreads(threads_);
+#if defined(__GLIBC__)
+    // Eigen's matrix products allocate their packing buffers per product (docs/runtime.md).
+    // glibc serves blocks over 128 KB with mmap and unmaps them on free, so every product
+    // would fault its pages in again: a quarter of an LSTM training step. Keep such blocks
+    // in the heap, and the heap's top untrimmed.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+#if defined(_OPENMP)
+    omp_set_num_threads(threads_);
+#endif
+    run_dir_ = o_.run_dir.empty() ? "runs/" + c_.point : o_.run_dir;
+    try {
+        lock_fd_ = train_detail::lock_run_dir(run_dir_, o_.fresh, c_.point);
+    } catch (const std::runtime_error& e) {
+        if (std::string(e.what()) == "run folder in use") {
+            std::fprintf(stderr, "[%s] error: %s is in use by another trainer of this point; wait for it to end\n",
+                         c_.point.c_str(), run_dir_.c_str());
+            return 6;
+        }
+        throw;
+    }
+    if (!o_.fresh && train_detail::finished_before(run_dir_, c_.fingerprint, c_.point)) return 0;
+    train_detail::install_signal_handlers();
+
+    model_ = std::make_unique<model_type>();
+    opt_ = std::make_unique<optimizer>(c_.optimizer, model_type::num_params);
+    loss_ = c_.loss;
+    best_params_.assign(model_type::num_params, 0.0f);
+    best_state_.assign(model_type::num_state, 0.0f);
+    csv_columns_ = {"loss"};
+    for (const auto& m : c_.metrics) {
+        metric_specs_.push_back(m);
+        if (m.name.empty()) metric_specs_.back().name = name_of(m.kind);
+        if (m.kind == metric_kind::confusion) has_confusion_ = true;
+        else csv_columns_.push_back(metric_specs_.back().name);
+    }
+
+    write_file_atomic(path("model.py"), torch_model_source<model_type>(c_.study, c_.point));
+    try {
+        load_data();
+    } catch (const data_error& e) {
+        std::fprintf(stderr, "[%s] error: %s\n", c_.point.c_str(), e.what());
+        write_result("failed", e.what());
+        return 4;
+    }
+
+    rng init_rng(c_.seed);
+    model_->init(init_rng);
+    dropout_rng_.reseed(c_.seed ^ 0xD1B54A32D192ED03ull);
+    if (try_resume())
+        say("resuming at step %ld of %ld (%s trained before)", step_, total_steps_,
+            train_detail::duration_text(elapsed_before_).c_str());
+    ctx_.mode = phase::train;
+    ctx_.gen = &dropout_rng_;
+
+    // HPS_STOP_AFTER_STEP=N sends this process SIGTERM after step N: the tests' way to
+    // interrupt a run at an exact step, through the same path as a real signal.
+    const char* stop_env = std::getenv("HPS_STOP_AFTER_STEP");
+    const long stop_after_step = stop_env ? std::atol(stop_env) : -1;
+    const auto at = checkpoint_steps();
+    const double interval = o_.progress_seconds >= 0 ? o_.progress_seconds : (::isatty(1) ? 10.0 : 60.0);
+    double last_print = 0, last_resume_save = 0;
+    long steps_at_last_print = step_;
+    buffer xb(std::size_t(in_size) * B), yb(std::size_t(target_rows_) * B), dy(std::size_t(out_size) * B);
+    std::string status = "done", message;
+
+    while (step_ < total_steps_) {
+        if (train_detail::stop_signal) {
+            save_resume();
+            say("stopped by signal %d at step %ld: saved %s; run again to resume", int(train_detail::stop_signal), step_,
+                path("resume.bin").c_str());
+            return 75;
+        }
+        fill_batch(step_, xb.data(), yb.data());
+        model_->zero_grads();
+        const float* out = model_->forward(xb.data(), ctx_);
+        double loss = compute_loss<out_size, B>(loss_, out, yb.data(), dy.data(), B, c_.pos_weight);
+        model_->backward(dy.data(), ctx_);
+        for (const auto& p : c_.penalties) {
+            auto span = model_->layer_span(p.layer);
+            loss += apply_penalty(model_->params() + span.offset, model_->grads() + span.offset, span.weights, p.l1, p.l2);
+        }
+        if (!std::isfinite(loss)) {
+            status = "diverged";
+            message = "the training loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
+                      std::to_string(step_ + 1) + "; lower the learning rate or check the data's scale";
+            std::fprintf(stderr, "[%s] error: %s\n", c_.point.c_str(), message.c_str());
+            break;
+        }
+        opt_->step(model_->params(), model_->grads());
+        ++step_;
+        if (step_ == stop_after_step) std::raise(SIGTERM);  // a test's stand-in for Slurm
+        train_loss_sum_ += loss;
+        ++train_loss_count_;
+
+        if (std::binary_search(at.begin(), at.end(), step_)) {
+            const double elapsed = elapsed_before_ + clock_.seconds();
+            history_ += train_detail::train_row(step_, train_loss_sum_ / std::max<long>(1, train_loss_count_),
+                                                csv_columns_.size(), elapsed);
+            train_loss_sum_ = 0;
+            train_loss_count_ = 0;
+            evaluation e = evaluate(validation_);
+            history_ += train_detail::evaluation_row(step_, "validation", csv_columns_, e.values, elapsed);
+            const double value = selection_value(e);
+            const bool improved = better(value, best_value_);
+            if (improved) {
+                best_step_ = step_;
+                best_value_ = value;
+                best_values_ = e.values;
+                best_confusion_ = e.confusion;
+                stale_ = 0;
+                std::copy(model_->params(), model_->params() + model_type::num_params, best_params_.begin());
+                std::copy(model_->state(), model_->state() + model_type::num_state, best_state_.begin());
+                save_best_files();
+            } else {
+                ++stale_;
+            }
+            write_metrics_csv();
+            if (!o_.quiet) {
+                std::string shown;
+                for (const auto& [k, v] : e.values) shown += " " + k + " " + format_number(std::round(v * 1e4) / 1e4);
+                say("step %ld/%ld validation:%s%s", step_, total_steps_, shown.c_str(), improved ? "  (best)" : "");
+            }
+            if (!std::isfinite(e.loss)) {
+                status = "diverged";
+                message = "the validation loss became non-finite at step " + std::to_string(step_);
+                break;
+            }
+            if (c_.patience > 0 && stale_ >= c_.patience) {
+                status = "early_stopped";
+                message = "no improvement in " + std::to_string(stale_) + " evaluations";
+                say("early stop at step %ld: %s", step_, message.c_str());
+                break;
+            }
+            if (step_ < total_steps_ && clock_.seconds() - last_resume_save >= 60) {
+                save_resume();
+                last_resume_save = clock_.seconds();
+            }
+        }
+        const double now = clock_.seconds();
+        if (!o_.quiet && now - last_print >= interval && step_ < total_steps_) {
+            const double rate = double(step_ - steps_at_last_print) * B / std::max(1e-9, now - last_print);
+            const double eta = double(total_steps_ - step_) * B / std::max(1e-9, rate);
+            say("step %ld/%ld (%.0f%%) loss %.4g  %.0f samples/s  ETA %s", step_, total_steps_,
+                100.0 * double(step_) / double(total_steps_), loss, rate, train_detail::duration_text(eta).c_str());
+            last_print = now;
+            steps_at_last_print = step_;
+        }
+    }
+    write_result(status, message);
+    std::error_code ec;
+    std::filesystem::remove(path("resume.bin"), ec);
+    std::string best = best_step_ >= 0 ? (c_.select_metric.empty() ? "loss" : c_.select_metric) + " " +
+                                             format_number(best_value_) + " at step " + std::to_string(best_step_)
+                                       : "none";
+    say("%s in %s: best %s", status.c_str(), train_detail::duration_text(elapsed_before_ + clock_.seconds()).c_str(),
+        best.c_str());
+    return status == "diverged" ? 3 : 0;
+}
+
+}  // namespace hps
