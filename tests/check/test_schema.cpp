@@ -1,9 +1,11 @@
 // The schema table: lookups, suggestions, descriptions, the generated reference.
-#include <algorithm>
-#include <cmath>
 #include "check_test_util.hpp"
 
+#include "dsl/layer_kind.hpp"
 #include "dsl/schema.hpp"
+
+#include <algorithm>
+#include <cmath>
 
 using namespace hps;
 namespace sc = hps::schema;
@@ -99,6 +101,28 @@ TEST_CASE("losses, metrics and optimizers are the runtime's tables") {
         CHECK(h->metric == &m);
     }
     CHECK(sc::metric_targets(hps::info(hps::metric_kind::accuracy)) == std::vector<std::string>{"classes", "binary"});
+}
+
+
+TEST_CASE("the network block's statements are the layer descriptors, in the registry's order") {
+    const sc::block_spec& network = *sc::find_block("network");
+    REQUIRE(network.heads.size() == hps::layer_kinds().size());
+    for (std::size_t i = 0; i < network.heads.size(); ++i) {
+        const hps::layer_kind& k = *hps::layer_kinds()[i];
+        CAPTURE(k.name);
+        CHECK(network.heads[i].name == k.name);  // the statement a descriptor writes is its own
+        CHECK(hps::find_layer_kind(k.name) == &k);
+        CHECK(bool(k.infer));
+        CHECK(bool(k.cpp_type));
+        CHECK(k.accepts != 0u);
+        CHECK(network.heads[i].repeatable);
+    }
+    CHECK(hps::find_layer_kind("softmax") == nullptr);
+    // a kind resolved by rank: maxpool on a volume is maxpool3d, on an image itself
+    const hps::layer_kind& maxpool = *hps::find_layer_kind("maxpool");
+    REQUIRE(bool(maxpool.on_rank));
+    CHECK(maxpool.on_rank(4) == hps::find_layer_kind("maxpool3d"));
+    CHECK(maxpool.on_rank(3) == &maxpool);
 }
 
 }  // TEST_SUITE
