@@ -2,10 +2,11 @@
 // takes, and which values each statement and option accepts.
 //
 // The grammar (grammar/) knows only the *form* of a statement, `head [positional]
-// {key value}`; this table gives it meaning. The checker (dsl/check.cpp) validates an
-// AST against it, the "did you mean" suggestions search it, and `hpsgen check
-// --reference` prints it. Losses, optimizers and their settings, metrics, activations and
-// target kinds come from the runtime's tables (hps/config.hpp), not from here.
+// {key value}`; this table gives it meaning. The checker (dsl/check/, its statements in
+// dsl/check/statements.cpp) validates an AST against it, the "did you mean" suggestions
+// search it, and `hpsgen check --reference` prints it. Losses, optimizers and their
+// settings, metrics, activations and target kinds come from the runtime's tables
+// (hps/config.hpp), not from here.
 //
 //   block_spec   data, network, train, metrics, slurm
 //     head_spec  a statement head: a layer (conv2d), a setting (batch), a metric (within)

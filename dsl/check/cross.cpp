@@ -1,0 +1,157 @@
+// Pass 3 of the checker (dsl/check/checker.hpp): checks across blocks (the target,
+// the loss, optimizer options, checkpoints, metrics and select). Tuples and where are
+// in dsl/check/constraints.cpp.
+#include "dsl/check/checker.hpp"
+
+#include <algorithm>
+
+namespace hps::check_detail {
+
+// ---------------------------------------------------------------------------------
+// Pass 3: checks across blocks
+// ---------------------------------------------------------------------------------
+
+void checker::check_cross() {
+    const tag& study_node = first_tagged({&file_.name, &file_});
+    for (const auto& spec : sc::blocks()) {
+        if (spec.required && !blocks_.count(spec.name) && !suggested_heads_.count(spec.name)) {
+            std::string example = spec.name == "data"      ? "data { train \"data/train.npz\" ... }"
+                                  : spec.name == "network" ? "network { dense units 1 }"
+                                                           : spec.name + " { ... }";
+            rep_.error(study_node, "the study has no " + spec.name + " block (" + spec.help + "); add one: " + example);
+        }
+    }
+
+    // the target
+    if (auto it = blocks_.find("data"); it != blocks_.end()) {
+        if (const stmt_rec* t = it->second.find("target"); t && !t->name.empty()) {
+            target_.ok = true;
+            if (t->positional) {
+                target_.kind = hps::target_kind::binary;
+                target_.outputs = 1;
+                target_.words = "binary";
+            } else if (t->has("regression")) {
+                target_.kind = hps::target_kind::regression;
+                target_.outputs = int(t->options.at("regression").constant.number);
+                target_.words = "regression " + std::to_string(target_.outputs);
+            } else if (t->has("classes")) {
+                target_.kind = hps::target_kind::classes;
+                target_.outputs = int(t->options.at("classes").constant.number);
+                target_.words = "classes " + std::to_string(target_.outputs);
+            } else {
+                target_.ok = false;
+            }
+        }
+    }
+    const std::string target_kind(hps::name_of(target_.kind));
+
+    // loss against the target
+    std::string loss;
+    if (auto it = blocks_.find("train"); it != blocks_.end()) {
+        const block_rec& train = it->second;
+        if (const stmt_rec* l = train.find("loss"); l && l->positional) {
+            loss = l->positional->constant.text;
+            const hps::loss_info& info = *hps::find_by_name(hps::loss_table, loss);  // a checked choice
+            std::string wants(hps::name_of(info.target));
+            if (target_.ok && info.target != target_.kind) {
+                std::vector<std::string> fits;
+                for (const auto& l : hps::loss_table)
+                    if (l.target == target_.kind) fits.emplace_back(l.name);
+                std::string fix = words(fits, "or");
+                rep_.error(*l->positional->node, "loss " + loss + " is for " + wants + " targets, but the target is " +
+                                                     target_.words + "; use " + fix);
+            }
+            if (auto pw = l->option_nodes.find("pos_weight"); pw != l->option_nodes.end() && loss != "bce")
+                rep_.error(first_tagged({&pw->second->key, pw->second}),
+                           "loss option 'pos_weight' applies to bce only; the loss here is " + loss);
+        }
+        // optimizer options that no value of the optimizer takes
+        if (const stmt_rec* o = train.find("optimizer"); o && !o->name.empty()) {
+            std::vector<param_value> choices =
+                o->positional ? possible(*o->positional) : std::vector<param_value>{word_value("adam")};
+            for (const auto& [key, node] : o->option_nodes) {
+                const sc::option_spec* os = sc::find_option(*o->spec, key);
+                if (!os || os->only_with.empty()) continue;
+                bool applies = std::any_of(choices.begin(), choices.end(), [&](const param_value& c) {
+                    return std::find(os->only_with.begin(), os->only_with.end(), c.text) != os->only_with.end();
+                });
+                if (!applies) {
+                    std::vector<std::string> names;
+                    for (const auto& c : choices) names.push_back(c.text);
+                    rep_.error(first_tagged({&node->key, node}),
+                               "optimizer option '" + key + "' applies to " + words(os->only_with, "and") +
+                                   " only; the optimizer here is " + sc::join(names, " or "));
+                }
+            }
+        }
+        // checkpoints against a constant number of steps
+        const stmt_rec* cp = train.find("checkpoints");
+        const stmt_rec* steps = train.find("steps");
+        if (cp && cp->positional && steps && steps->positional && steps->positional->axis < 0 &&
+            cp->positional->constant.number > steps->positional->constant.number)
+            rep_.error(*cp->positional->node, "checkpoints " + cp->positional->constant.text +
+                                                  " is more than the " + steps->positional->constant.text +
+                                                  " steps; at most one checkpoint per step");
+    }
+
+    // metrics against the target; names; select
+    if (auto it = blocks_.find("metrics"); it != blocks_.end()) {
+        const block_rec& m = it->second;
+        std::map<std::string, const stmt_rec*> names;
+        bool metric_errors = false;
+        for (const auto& s : m.stmts) {
+            if (s.spec->metric && s.name.empty()) metric_errors = true;
+            if (!s.spec->metric || s.name.empty()) continue;
+            const std::vector<std::string> targets = sc::metric_targets(*s.spec->metric);
+            if (target_.ok && !hps::metric_applies(s.spec->metric->kind, target_.kind))
+                rep_.error(first_tagged({&s.node->head, s.node}),
+                           "metric " + s.spec->name + " needs a " + sc::join(targets, " or ") +
+                               " target; the target is " + target_.words);
+            std::string name = s.has("as") ? s.options.at("as").constant.text : s.spec->name;
+            if (auto prev = names.find(name); prev != names.end()) {
+                const tag& n = s.has("as") ? *s.options.at("as").node : first_tagged({&s.node->head, s.node});
+                rep_.error(n, "two metrics are named '" + name + "'; give this one another name with 'as'" +
+                                  (s.has("as") ? "" : " (" + s.spec->name + " as " + name + "2)"));
+                rep_.note(first_tagged({&prev->second->node->head, prev->second->node}), "the first '" + name + "'");
+                continue;
+            }
+            names[name] = &s;
+        }
+        if (const stmt_rec* sel = m.find("select"); sel && !sel->name.empty()) {
+            bool maximize = sel->has("max");
+            const bound_value& b = sel->options.at(maximize ? "max" : "min");
+            const std::string& name = b.constant.text;
+            auto found_metric = names.find(name);
+            if (found_metric == names.end() && metric_errors) {
+                // the metric may be one whose statement has an error: say nothing more
+            } else if (found_metric == names.end()) {
+                std::vector<std::string> known;
+                for (const auto& [n, _] : names) known.push_back(n);
+                std::string hint = sc::did_you_mean(name, known);
+                if (hint.empty())
+                    hint = known.empty() ? "; the block defines no metrics" : "; the metrics are " + sc::join(known);
+                rep_.error(*b.node, "select names '" + name + "', which is not a metric of this block" + hint);
+            } else {
+                const hps::metric_info& info = *found_metric->second->spec->metric;
+                if (!info.scalar) {
+                    rep_.error(*b.node, "select cannot rank by '" + name + "': a " +
+                                            found_metric->second->spec->name + " is not a single number");
+                } else if (info.higher_is_better != maximize) {
+                    rep_.error(*b.node, "select " + std::string(maximize ? "max " : "min ") + name + ": " +
+                                            found_metric->second->spec->name + " is better when " +
+                                            (info.higher_is_better ? "higher" : "lower") + "; write select " +
+                                            (info.higher_is_better ? "max " : "min ") + name);
+                }
+            }
+        } else if (!m.find("select")) {
+            bool any_scalar = std::any_of(m.stmts.begin(), m.stmts.end(), [](const stmt_rec& s) {
+                return s.spec->metric && s.spec->metric->scalar;
+            });
+            if (!any_scalar && !m.stmts.empty())
+                rep_.error(first_tagged({&m.node->name, m.node}),
+                           "metrics has nothing to rank checkpoints by; add a metric such as accuracy or mse");
+        }
+    }
+}
+
+}  // namespace hps::check_detail

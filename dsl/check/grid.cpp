@@ -1,0 +1,256 @@
+// Pass 4 of the checker (dsl/check/checker.hpp): the layout of the layer list, the grid
+// enumerated and pruned, the problems found at grid points grouped and reported. One
+// grid point is materialised in dsl/check/points.cpp.
+#include "dsl/check/checker.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hps::check_detail {
+
+// ---------------------------------------------------------------------------------
+// Pass 4: layout, grid
+// ---------------------------------------------------------------------------------
+
+// Which layers are spatial is static (it depends on layer kinds, not on sizes), so the
+// implicit flattens and the layer names are fixed once for every point.
+void checker::layout() {
+    auto nit = blocks_.find("network");
+    auto dit = blocks_.find("data");
+    if (nit == blocks_.end() || dit == blocks_.end()) return;
+    const stmt_rec* input = dit->second.find("input");
+    if (!input || !input->positional) return;
+    const auto& dims = input->positional->dims;
+    if (dims.size() > 4) {
+        rep_.error(*input->positional->node,
+                   "input " + dims_text(dims) + " has " + std::to_string(dims.size()) +
+                       " sizes; hpsgen supports a vector (30), a sequence (15 x 1: steps x channels), an image "
+                       "(28 x 28 x 1) or a volume (32 x 32 x 32 x 1)");
+        return;
+    }
+    // each kind says what rank it makes of its input's (a sequence, an image, a vector)
+    const layer_kind& flatten = *find_layer_kind("flatten");
+    const std::vector<std::size_t> first_point(axes_.size(), 0);  // ranks do not depend on axes
+    int rank = int(dims.size());
+    int flattens = 0;  // implicit and written flattens share their numbering
+    for (const auto& s : nit->second.stmts) {
+        if (s.name.empty()) return;  // a statement with errors
+        const layer_kind* kind = find_layer_kind(s.spec->name);
+        if (kind->flattens_input && rank > 1) {
+            slots_.push_back({nullptr, &flatten, "flatten" + std::to_string(++flattens), &s});
+            rank = 1;
+        }
+        if (kind == &flatten)
+            slots_.push_back({&s, kind, "flatten" + std::to_string(++flattens), &s});
+        else
+            slots_.push_back({&s, kind->on_rank ? kind->on_rank(rank) : kind, s.name, &s});
+        if (kind->out_rank) rank = kind->out_rank(rank, point_values(*this, &s, first_point));
+    }
+}
+
+void checker::point_issue(severity level, const tag& node, std::string message, std::string fix) {
+    auto key = std::make_pair(&node, message + "\n" + fix);
+    auto it = issue_index_.find(key);
+    if (it == issue_index_.end()) {
+        issue_index_[key] = issues_.size();
+        issues_.push_back({level, &node, std::move(message), std::move(fix), 1, current_point_});
+    } else {
+        ++issues_[it->second].count;
+    }
+}
+
+std::optional<study> checker::expand() {
+    study s;
+    s.name = file_.name.name;
+    if (file_.description) s.description = file_.description->text;
+    s.spec_path = src_.path();
+    const tag& study_node = first_tagged({&file_.name, &file_});
+
+    // axes in order of declaration; an unused let is no axis
+    std::vector<int> order;
+    for (std::size_t i = 0; i < axes_.size(); ++i)
+        if (!axes_[i].named || axes_[i].used) order.push_back(int(i));
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return axes_[a].seq < axes_[b].seq; });
+    std::vector<std::size_t> sizes;
+    for (int a : order) {
+        axis out;
+        out.name = axes_[std::size_t(a)].name;
+        out.named = axes_[std::size_t(a)].named;
+        out.values = axes_[std::size_t(a)].values;
+        s.axes.push_back(std::move(out));
+        sizes.push_back(axes_[std::size_t(a)].values.size());
+    }
+    auto full = grid_size(s.axes);
+    if (!full) {
+        double n = 1;
+        for (auto k : sizes) n *= double(k);
+        std::string count = n < 1e18 ? group_digits(std::size_t(n)) : format_significant(n, 3);
+        rep_.error(study_node, "the grid has " + count + " points before tuples and where; hpsgen "
+                               "expands at most " + group_digits(max_full_grid) + ": use fewer values per axis");
+        return std::nullopt;
+    }
+    s.full_size = *full;
+
+    // prune: a point survives every clause, in file order
+    std::vector<std::size_t> kept;
+    std::vector<std::size_t> failed_at(clauses_.size(), 0);
+    std::vector<std::size_t> idx(axes_.size(), 0);
+    std::vector<const tag*> div_zero;
+    std::vector<std::size_t> key;
+    for (std::size_t id = 0; id < s.full_size; ++id) {
+        if (id > 0) {
+            // the next point in row-major order: an odometer, the last axis fastest
+            for (std::size_t k = order.size(); k-- > 0;) {
+                std::size_t& digit = idx[std::size_t(order[k])];
+                if (++digit < sizes[k]) break;
+                digit = 0;
+            }
+        }
+        bool keep = true;
+        for (std::size_t c = 0; c < clauses_.size() && keep; ++c) {
+            const clause& cl = clauses_[c];
+            if (cl.is_where) {
+                bool zero = false;
+                eval_result r = eval(cl.condition, idx, zero);
+                if (zero) {
+                    current_point_ = id;
+                    point_issue(severity::error, *cl.node, "where divides by zero",
+                                "guard the division, as in: where d != 0 and n / d >= 2");
+                }
+                keep = !zero && r.num != 0 && !std::isnan(r.num);
+            } else {
+                key.clear();
+                for (int a : cl.axes) key.push_back(idx[std::size_t(a)]);
+                keep = cl.rows.count(key) > 0;
+            }
+            if (!keep) ++failed_at[c];
+        }
+        if (keep) kept.push_back(id);
+    }
+    if (!issues_.empty()) {
+        // division by zero: name the point in the full grid
+        for (auto& is : issues_) {
+            auto ord_idx = point_indices(sizes, is.first_point);
+            std::vector<param_value> vals;
+            for (std::size_t k = 0; k < order.size(); ++k) vals.push_back(s.axes[k].values[ord_idx[k]]);
+            rep_.error(*is.node, is.message + " at " +
+                                     (is.count > 1 ? std::to_string(is.count) + " of " + group_digits(s.full_size) +
+                                                         " grid points, e.g. "
+                                                   : "the grid point ") +
+                                     "(" + describe_point(s.axes, vals) + ")" + (is.fix.empty() ? "" : "; " + is.fix));
+        }
+        return std::nullopt;
+    }
+    if (kept.empty()) {
+        std::size_t left = s.full_size;
+        for (std::size_t c = 0; c < clauses_.size(); ++c) {
+            std::size_t after = left - failed_at[c];
+            if (after == 0) {
+                const clause& cl = clauses_[c];
+                std::string before = c == 0 ? "of the " + group_digits(left) + " grid points"
+                                            : "of the " + group_digits(left) + " grid points left by the clauses before it";
+                if (cl.is_where)
+                    rep_.error(*cl.node, "this where removes every one " + before + "; relax the condition");
+                else
+                    rep_.error(*cl.node, "no row of this tuples matches any " + before.substr(3) +
+                                             "; check the rows against the axes and the where clauses");
+                break;
+            }
+            left = after;
+        }
+        return std::nullopt;
+    }
+    if (kept.size() > max_grid_points) {
+        rep_.error(study_node, "the grid has " + group_digits(kept.size()) + " points; hpsgen generates at most " +
+                                   group_digits(max_grid_points) + " trainers: use fewer values, tuples or where");
+        return std::nullopt;
+    }
+
+    // materialise
+    s.points.resize(kept.size());
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        grid_point& p = s.points[i];
+        p.id = i;
+        p.full_id = kept[i];
+        p.name = point_name(i, kept.size());
+        auto ord_idx = point_indices(sizes, kept[i]);
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            idx[std::size_t(order[k])] = ord_idx[k];
+            p.axis_values.push_back(s.axes[k].values[ord_idx[k]]);
+        }
+        current_point_ = i;
+        materialise(p, idx);
+    }
+
+    // grid-point problems, once per (node, message)
+    for (const auto& is : issues_) {
+        std::string where;
+        const grid_point& first = s.points[is.first_point];
+        std::string point = first.name + (s.axes.empty() ? "" : " (" + describe_point(s.axes, first.axis_values) + ")");
+        if (is.count == s.points.size())
+            where = "";
+        else if (is.count == 1)
+            where = " at grid point " + point;
+        else
+            where = " at " + std::to_string(is.count) + " of " + std::to_string(s.points.size()) +
+                    " grid points, e.g. " + point;
+        rep_.add(is.level, *is.node, is.message + where + (is.fix.empty() ? "" : "; " + is.fix));
+    }
+    bool errors = std::any_of(issues_.begin(), issues_.end(), [](const issue& i) { return i.level == severity::error; });
+    if (errors) return std::nullopt;
+
+    // settings that are the same at every point: the metrics and the selection rule
+    std::vector<hps::metric_spec> metrics;
+    std::optional<std::pair<bool, std::string>> sel;  // maximise?, the metric's name
+    if (auto it = blocks_.find("metrics"); it != blocks_.end()) {
+        for (const auto& st : it->second.stmts) {
+            if (st.spec->metric) {
+                const hps::metric_info& info = *st.spec->metric;
+                hps::metric_spec m;
+                m.kind = info.kind;
+                m.name = st.has("as") ? st.options.at("as").constant.text : st.spec->name;
+                if (info.param == hps::metric_param::tolerance) m.param = st.positional->constant.number;
+                if (info.param == hps::metric_param::threshold)
+                    m.param = st.has("threshold") ? st.options.at("threshold").constant.number : 0.5;
+                metrics.push_back(m);
+                if (!sel && info.scalar) sel = {info.higher_is_better, m.name};  // the first scalar metric
+            }
+        }
+        if (const stmt_rec* st = it->second.find("select"))
+            sel = {st->has("max"), st->options.at(st->has("max") ? "max" : "min").constant.text};
+    }
+    if (metrics.empty()) {
+        const hps::metric_kind k = target_.kind == hps::target_kind::regression ? hps::metric_kind::mse
+                                                                                : hps::metric_kind::accuracy;
+        metrics = {{k, std::string(hps::name_of(k)), 0}};
+        sel = {hps::info(k).higher_is_better, metrics[0].name};
+    }
+    for (auto& p : s.points) {
+        p.config.metrics = metrics;
+        if (sel) {
+            p.config.select_max = sel->first;
+            p.config.select_metric = sel->second;
+        }
+    }
+    if (auto it = blocks_.find("slurm"); it != blocks_.end()) {
+        for (const auto& st : it->second.stmts) {
+            const std::string& h = st.spec->name;
+            const param_value& v = st.positional->constant;
+            if (h == "partition") s.slurm.partition = v.text;
+            if (h == "account") s.slurm.account = v.text;
+            if (h == "qos") s.slurm.qos = v.text;
+            if (h == "mem") s.slurm.mem = v.text;
+            if (h == "time") s.slurm.time = v.text;
+            if (h == "cpus") s.slurm.cpus = int(v.number);
+            if (h == "throttle") s.slurm.throttle = int(v.number);
+            if (h == "extra") s.slurm.extra.push_back(v.text);
+            if (h == "chunk") s.slurm.chunk = int(v.number);
+            if (h == "packing") s.slurm.packing = v.text;
+            if (h == "build") s.slurm.build = v.text;
+            if (h == "report") s.slurm.report = v.text != "no";
+        }
+    }
+    return s;
+}
+
+}  // namespace hps::check_detail
