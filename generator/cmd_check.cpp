@@ -3,6 +3,7 @@
 #include "dsl/schema.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/data_check.hpp"
 #include "generator/expand.hpp"
 
 #include <iostream>
@@ -11,13 +12,15 @@ namespace hps::cli {
 
 int check(const args& a) {
     std::string spec;
-    bool reference = false;
+    bool reference = false, no_data_check = false;
     arg_parser p("check", "Checks a .hps study and summarises its grid: the axes and their values, the number\n"
-                          "of grid points and the range of free parameters. Errors go to stderr, located in\n"
-                          "the spec; the exit status is 1 when there are any.");
+                          "of grid points and the range of free parameters. The data files it names are\n"
+                          "opened and their headers checked against `input` and `target`. Errors go to\n"
+                          "stderr, located in the spec; the exit status is 1 when there are any.");
     p.positional("SPEC", "the .hps file", spec, false);
     p.flag("reference", 0, "print the language reference (every block, statement and option) and exit",
            reference);
+    data_check_flag(p, no_data_check);
     p.epilog("examples:\n  hpsgen check examples/cyplam.hps\n  hpsgen check --reference");
     if (auto status = p.parse(a)) return *status;
     if (reference) {
@@ -28,8 +31,15 @@ int check(const args& a) {
         std::cerr << "hpsgen check: missing SPEC\n" << p.usage() << "\nrun 'hpsgen check --help' for details\n";
         return 2;
     }
-    auto s = read_spec(spec, std::cerr);
+    std::optional<parsed_spec> parsed;
+    auto s = read_spec(spec, std::cerr, parsed);
     if (!s) return 1;
+    if (!no_data_check) {
+        if (std::size_t n = check_spec_data(*parsed->src, parsed->file, *s, std::cerr)) {
+            std::cerr << spec << ": " << n << (n == 1 ? " error" : " errors") << "\n";
+            return 1;
+        }
+    }
     std::cout << study_summary(*s);
     return 0;
 }

@@ -1,6 +1,7 @@
 // hpsgen generate SPEC [-o DIR]: a checked study -> a study folder of trainers.
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/data_check.hpp"
 #include "generator/emit.hpp"
 
 #include "dsl/check.hpp"
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -98,13 +100,16 @@ private:
 
 int generate(const args& a) {
     std::string spec, out;
+    bool no_data_check = false;
     arg_parser p("generate",
                  "Checks SPEC and writes its study folder: one specialised trainer per grid point\n"
                  "(trainers/model-NNN/main.cpp), a CMakeLists.txt that builds them all, grid.tsv,\n"
                  "study.json, submit.sbatch (the Slurm job array) and a copy of the hps runtime.\n"
-                 "Nothing is written when the spec has an error.");
+                 "Nothing is written when the spec has an error, or its data files (opened, their\n"
+                 "headers checked against `input` and `target`) would stop the trainers.");
     p.positional("SPEC", "the .hps file", spec);
     p.option("output", "DIR", "the study folder (default: out/<study name>)", out, {}, 'o');
+    data_check_flag(p, no_data_check);
     p.epilog("Generating again into the same folder rewrites only what changed, so only the\n"
              "changed trainers rebuild; run folders (runs/) are never touched. A folder that\n"
              "hpsgen did not write is refused.\n\n"
@@ -123,9 +128,10 @@ int generate(const args& a) {
     std::optional<study> checked;
     if (parse(src, file, diags)) checked = check(src, file, diags);
     std::fputs(format(diags).c_str(), stderr);
-    if (!checked) {
-        std::fprintf(stderr, "hpsgen generate: %zu error%s in %s; nothing was written\n", diags.error_count(),
-                     diags.error_count() == 1 ? "" : "s", spec.c_str());
+    const std::size_t data_errors = checked && !no_data_check ? check_spec_data(src, file, *checked, std::cerr) : 0;
+    if (!checked || data_errors) {
+        const std::size_t n = diags.error_count() + data_errors;
+        std::fprintf(stderr, "hpsgen generate: %zu error%s in %s; nothing was written\n", n, n == 1 ? "" : "s", spec.c_str());
         return 1;
     }
     study& s = *checked;

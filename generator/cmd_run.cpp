@@ -3,6 +3,7 @@
 #include "generator/build.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/data_check.hpp"
 #include "generator/process.hpp"
 #include "generator/study_dir.hpp"
 
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <string>
@@ -66,7 +68,7 @@ int run(const args& a) {
     std::string dir;
     std::optional<std::string> point_list;
     std::size_t jobs = 0, threads = 0, steps = 0, checkpoints = 0;
-    bool build_only = false, no_build = false;
+    bool build_only = false, no_build = false, no_data_check = false;
     arg_parser p("run",
                  "Builds the trainers of the study folder DIR (cmake, in DIR/build) and trains every\n"
                  "point that has not finished, N at a time, sharing the machine's cores between them.\n"
@@ -86,6 +88,7 @@ int run(const args& a) {
              point_list);
     p.flag("build-only", 0, "build, do not train", build_only);
     p.flag("no-build", 0, "train with the trainers already built", no_build);
+    data_check_flag(p, no_data_check);
     p.epilog("examples:\n  hpsgen run out/cyplam\n  hpsgen run out/cyplam --points model-3 --steps 100\n\n"
              "next: hpsgen report DIR");
     if (auto status = p.parse(a)) return *status;
@@ -107,6 +110,11 @@ int run(const args& a) {
         }
     }
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+
+    // the data, before any build: a trainer that cannot use it would stop at start
+    const bool unfinished =
+        std::any_of(points.begin(), points.end(), [&](const point_row& pt) { return !read_point_state(dir, pt.name).finished(); });
+    if (!no_data_check && unfinished && !check_study_data(dir, points.front().name, "hpsgen run", std::cerr)) return 1;
 
     if (!no_build) {
         build_request r;

@@ -4,6 +4,7 @@
 #include "generator/build.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/data_check.hpp"
 #include "generator/process.hpp"
 #include "generator/slurm.hpp"
 #include "generator/slurm_jobs.hpp"
@@ -61,7 +62,7 @@ std::string plural(std::size_t n, const char* word) {
 int submit(const args& a) {
     std::string dir, packing, build_where;
     std::size_t chunk = 0, max_array = 0, jobs_n = 0, steps = 0, checkpoints = 0;
-    bool retry = false, no_report = false, no_build = false, dry_run = false;
+    bool retry = false, no_report = false, no_build = false, dry_run = false, no_data_check = false;
     arg_parser p("submit",
                  "Submits the study folder DIR to Slurm: builds the trainers (cmake, in DIR/build, as\n"
                  "`hpsgen run` does), then submits every point that has not finished and is not queued\n"
@@ -88,6 +89,7 @@ int submit(const args& a) {
     p.count("checkpoints", "N", "evaluate N times instead of the spec's", checkpoints);
     p.count("jobs", "N", "parallel compilations when building (default: every core)", jobs_n, 'j');
     p.flag("dry-run", 'n', "print the sbatch commands instead of running them", dry_run);
+    data_check_flag(p, no_data_check);
     p.epilog("examples:\n"
              "  hpsgen submit out/cyplam\n"
              "  hpsgen submit out/cyplam --chunk 4 --build node\n"
@@ -184,6 +186,9 @@ int submit(const args& a) {
         std::cout << "\n";
         return 0;
     }
+
+    // the data, before the build and the queue: a trainer that cannot use it would stop at start
+    if (!no_data_check && !check_study_data(dir, s.points.front().name, "hpsgen submit", std::cerr)) return 1;
 
     if (max_array == 0) {
         if (auto m = dry_run ? std::nullopt : slurm::max_array_size()) max_array = *m;

@@ -3,6 +3,7 @@
 #include "generator/embedded.hpp"
 #include "generator/expand.hpp"
 
+#include "dsl/data_check.hpp"
 #include "dsl/layer_kind.hpp"
 
 #include <hps/io.hpp>
@@ -40,10 +41,7 @@ void write_value(json_writer& w, const param_value& v) {
     else w.value(v.text);
 }
 
-std::string data_path(const std::string& path, const emit_options& opt) {
-    if (path.empty() || path.front() == '/' || path.rfind("idx:", 0) == 0) return path;
-    return opt.data_prefix + path;
-}
+std::string data_path(const std::string& path, const emit_options& opt) { return prefixed_data_path(path, opt.data_prefix); }
 
 std::string axes_comment(const study& s, const grid_point& p) {
     std::string out;

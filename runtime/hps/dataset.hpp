@@ -21,10 +21,12 @@
 //                                       with or without ".gz"
 // A path that exists as a file is never split at its comma.
 //
-// Checks, each a data_error naming the file and the fix: the input's per-sample shape
-// (a trailing dimension of 1 may be left out on either side: (N, 28, 28) is 28 x 28 x 1;
-// a flat (N, 784) only with allow_flat), NaN or infinite inputs, sample counts of x and
-// y, target shapes, class indices out of range, non-one-hot rows, non-binary values.
+// Checks, each a data_error naming the file and the fix. From the headers alone
+// (open_dataset, which `hpsgen check` runs before anything builds): the files' formats,
+// element types and sizes, the input's per-sample shape (a trailing dimension of 1 may
+// be left out on either side: (N, 28, 28) is 28 x 28 x 1; a flat (N, 784) only with
+// allow_flat), sample counts of x and y, target shapes. From the values (load_dataset):
+// NaN or infinite inputs, class indices out of range, non-one-hot rows, non-binary values.
 #pragma once
 
 #include <algorithm>
@@ -113,11 +115,20 @@ struct array_ref {
 
     std::string where() const { return path + ": " + what; }
 
+    // The shape from the header, after checking that the file is long enough to hold it.
     std::vector<std::int64_t> shape() const {
         switch (format) {
         case data_format::npz: return npz->header(member).shape;
-        case data_format::npy: return hps::read_npy_header(path).shape;
-        case data_format::idx: return hps::read_idx_header(path).shape;
+        case data_format::npy: {
+            const npy_file_stream s(path);
+            s.check_size();
+            return s.header.shape;
+        }
+        case data_format::idx: {
+            const idx_stream s(path);
+            s.check_size();
+            return s.header.shape;
+        }
         default: unknown_format(path);
         }
     }
@@ -178,19 +189,42 @@ inline void check_finite_inputs(const array_ref& ref, const std::vector<float>& 
     }
 }
 
+// The target array's shape against the spec's target (its sample count is checked apart).
+inline void check_target_shape(const array_ref& ref, const std::vector<std::int64_t>& s, const data_spec& spec) {
+    const std::string where = ref.where();
+    const bool column = s.size() == 1 || (s.size() == 2 && s[1] == 1);  // (N,) or (N, 1)
+    const int K = spec.outputs;
+    switch (spec.target) {
+    case target_kind::regression:
+        if (!((s.size() == 2 && s[1] == K) || (K == 1 && column)))
+            throw data_error(where + " has shape " + shape_text(s) + " but the spec's target is " + std::to_string(K) +
+                             " regression output" + (K == 1 ? "" : "s") + "; expected (N, " + std::to_string(K) + ")" +
+                             (K == 1 ? " or (N,)" : "") + ": reshape the targets or change `target`");
+        return;
+    case target_kind::classes:
+        if (!column && !(s.size() == 2 && s[1] == K))
+            throw data_error(where + " has shape " + shape_text(s) + " but the spec's target is " + std::to_string(K) +
+                             " classes; expected class indices (N,) or one-hot rows (N, " + std::to_string(K) +
+                             "): fix the labels or change `target`");
+        return;
+    case target_kind::binary:
+        if (!column)
+            throw data_error(where + " has shape " + shape_text(s) +
+                             " but the spec's target is binary; expected (N,) or (N, 1) of 0 and 1");
+        return;
+    }
+}
+
+// The targets' values, of a shape check_target_shape accepted.
 inline std::vector<float> targets(const array_ref& ref, const loaded_array<double>& y, std::int64_t n, const data_spec& spec) {
     const std::vector<std::int64_t>& s = y.shape;
-    const std::string where = ref.where();  // load_dataset has checked that s[0] == n
+    const std::string where = ref.where();  // open_dataset has checked that s[0] == n
     const std::size_t cols = s.size() == 1 ? 1 : std::size_t(s[1]);
     const bool column = s.size() == 1 || (s.size() == 2 && s[1] == 1);  // (N,) or (N, 1)
     const int K = spec.outputs;
     std::vector<float> out;
     switch (spec.target) {
     case target_kind::regression: {
-        if (!((s.size() == 2 && s[1] == K) || (K == 1 && column)))
-            throw data_error(where + " has shape " + shape_text(s) + " but the spec's target is " + std::to_string(K) +
-                             " regression output" + (K == 1 ? "" : "s") + "; expected (N, " + std::to_string(K) + ")" +
-                             (K == 1 ? " or (N,)" : "") + ": reshape the targets or change `target`");
         out.resize(y.values.size());
         for (std::size_t i = 0; i < y.values.size(); ++i) {
             const double v = y.values[i];
@@ -218,33 +252,25 @@ inline std::vector<float> targets(const array_ref& ref, const loaded_array<doubl
             }
             return out;
         }
-        if (s.size() == 2 && s[1] == K) {
-            for (std::size_t i = 0; i < out.size(); ++i) {
-                int hot = -1;
-                for (int k = 0; k < K; ++k) {
-                    const double v = y.values[i * std::size_t(K) + std::size_t(k)];
-                    if (v == 1 && hot == -1) hot = k;
-                    else if (v != 0) {  // a second 1, or neither 0 nor 1
-                        hot = -2;
-                        break;
-                    }
+        for (std::size_t i = 0; i < out.size(); ++i) {  // one-hot rows (N, K)
+            int hot = -1;
+            for (int k = 0; k < K; ++k) {
+                const double v = y.values[i * std::size_t(K) + std::size_t(k)];
+                if (v == 1 && hot == -1) hot = k;
+                else if (v != 0) {  // a second 1, or neither 0 nor 1
+                    hot = -2;
+                    break;
                 }
-                if (hot < 0)
-                    throw data_error(where + ": row " + std::to_string(i) +
-                                     " is not one-hot (exactly one 1, the rest 0); store class indices (N,) instead of "
-                                     "probabilities, or fix the row");
-                out[i] = float(hot);
             }
-            return out;
+            if (hot < 0)
+                throw data_error(where + ": row " + std::to_string(i) +
+                                 " is not one-hot (exactly one 1, the rest 0); store class indices (N,) instead of "
+                                 "probabilities, or fix the row");
+            out[i] = float(hot);
         }
-        throw data_error(where + " has shape " + shape_text(s) + " but the spec's target is " + std::to_string(K) +
-                         " classes; expected class indices (N,) or one-hot rows (N, " + std::to_string(K) +
-                         "): fix the labels or change `target`");
+        return out;
     }
     case target_kind::binary: {
-        if (!column)
-            throw data_error(where + " has shape " + shape_text(s) +
-                             " but the spec's target is binary; expected (N,) or (N, 1) of 0 and 1");
         out.resize(std::size_t(n));
         for (std::size_t i = 0; i < out.size(); ++i) {
             const double v = y.values[i];
@@ -261,9 +287,30 @@ inline std::vector<float> targets(const array_ref& ref, const loaded_array<doubl
 
 }  // namespace io_detail
 
-// Loads a whole dataset into memory and checks it against the spec (see the top of this
-// file for the path conventions and the checks).
-inline dataset load_dataset(const std::string& path, const data_spec& spec) {
+// What a trainer checks its data against: the network's input shape (channels last) and
+// the config's target, input scale and array names.
+inline data_spec data_spec_of(const train_config& c, std::vector<int> input) {
+    data_spec spec;
+    spec.input = std::move(input);
+    spec.target = c.target;
+    spec.outputs = c.target == target_kind::binary ? 1 : c.outputs;
+    spec.scale = c.scale;
+    spec.x_name = c.x_name;
+    spec.y_name = c.y_name;
+    return spec;
+}
+
+// A data source opened, its arrays found and their headers checked against the spec
+// (the first group of checks at the top of this file); no value is read.
+struct dataset_files {
+    io_detail::array_ref x, y;
+    std::vector<std::int64_t> x_shape, y_shape;  // x_shape[0] == y_shape[0]: the samples
+    std::int64_t x_size = 0;  // values per sample: the product of the spec's input
+    std::unique_ptr<npz_reader> npz;  // the archive x and y point into, for an .npz
+};
+
+// Opens `path` (see the top of this file for the path conventions) and checks its headers.
+inline dataset_files open_dataset(const std::string& path, const data_spec& spec) {
     using io_detail::array_ref;
     if (spec.input.empty()) throw std::invalid_argument("load_dataset: the spec has no input shape");
     std::int64_t x_size = 1;
@@ -275,8 +322,10 @@ inline dataset load_dataset(const std::string& path, const data_spec& spec) {
     if (spec.outputs <= 0 || (spec.target == target_kind::binary && spec.outputs != 1))
         throw std::invalid_argument("load_dataset: bad number of outputs " + std::to_string(spec.outputs));
 
-    array_ref xr, yr;
-    std::unique_ptr<npz_reader> npz;
+    dataset_files files;
+    files.x_size = x_size;
+    array_ref &xr = files.x, &yr = files.y;
+    std::unique_ptr<npz_reader>& npz = files.npz;
     const std::size_t comma = path.find(',');
     if (comma != std::string::npos && !io_detail::file_exists(path)) {
         const std::string xp = path.substr(0, comma), yp = path.substr(comma + 1);
@@ -327,23 +376,30 @@ inline dataset load_dataset(const std::string& path, const data_spec& spec) {
         }
     }
 
-    // Shapes first, from the headers: a wrong file fails before anything is loaded.
-    const std::vector<std::int64_t> x_shape = xr.shape();
+    // Shapes from the headers: a wrong file fails before anything is loaded.
+    const std::vector<std::int64_t>& x_shape = files.x_shape = xr.shape();
     io_detail::check_input_shape(xr, x_shape, spec);
-    const std::vector<std::int64_t> y_shape = yr.shape();
+    const std::vector<std::int64_t>& y_shape = files.y_shape = yr.shape();
     if (y_shape.empty() || y_shape[0] != x_shape[0])
         throw data_error(yr.where() + " has " + (y_shape.empty() ? std::string("no samples") : std::to_string(y_shape[0]) + " samples") +
                          " but " + xr.where() + " has " + std::to_string(x_shape[0]) + "; they must match sample for sample");
+    io_detail::check_target_shape(yr, y_shape, spec);
+    return files;
+}
 
+// Loads a whole dataset into memory and checks it against the spec: open_dataset's
+// checks, then the values'.
+inline dataset load_dataset(const std::string& path, const data_spec& spec) {
+    const dataset_files files = open_dataset(path, spec);
     dataset d;
-    d.n = int(x_shape[0]);
-    d.x_size = int(x_size);
+    d.n = int(files.x_shape[0]);
+    d.x_size = int(files.x_size);
     d.y_size = spec.target == target_kind::regression ? spec.outputs : 1;
     d.source = path;
-    loaded_array<float> x = xr.load<float>(spec.scale);
-    io_detail::check_finite_inputs(xr, x.values, std::size_t(x_size));
+    loaded_array<float> x = files.x.load<float>(spec.scale);
+    io_detail::check_finite_inputs(files.x, x.values, std::size_t(files.x_size));
     d.x = std::move(x.values);
-    d.y = io_detail::targets(yr, yr.load<double>(1.0), x_shape[0], spec);
+    d.y = io_detail::targets(files.y, files.y.load<double>(1.0), files.x_shape[0], spec);
     return d;
 }
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ import tempfile
 HPSGEN, ROOT = sys.argv[1], sys.argv[2]
 CYPLAM = os.path.join(ROOT, "examples", "cyplam.hps")
 GOLDEN = os.path.join(ROOT, "tests", "golden", "check")
+GOLDEN_DATA = os.path.join(ROOT, "tests", "golden", "data")
 
 
 def run(*args, stdin=None):
@@ -26,7 +28,8 @@ def expect(condition, message, out="", err=""):
 
 
 def test_check():
-    rc, out, err = run("check", CYPLAM)
+    # the CyPLAM data is not in the repository: --no-data-check (test_data_check checks data)
+    rc, out, err = run("check", "--no-data-check", CYPLAM)
     expect(rc == 0, f"check exits {rc}", out, err)
     expect(err == "", "check of a valid spec prints nothing to stderr", out, err)
     expect("study cyplam" in out, "summary names the study", out)
@@ -37,7 +40,7 @@ def test_check():
         expect(axis in out, f"summary lists axis {axis}", out)
     expect("128, 256, 384, 512, 640, 768, 896, 1024" in out, "summary lists the values of dense1.units", out)
     for example in ["cyplam_activation.hps", "cyplam_penalty.hps"]:
-        rc, out, err = run("check", os.path.join(ROOT, "examples", example))
+        rc, out, err = run("check", "--no-data-check", os.path.join(ROOT, "examples", example))
         expect(rc == 0 and "grid: 48 points (of " in out, f"check {example}", out, err)
     rc, out, err = run("check", "--reference")
     expect(rc == 0 and "conv2d" in out and "select" in out, "check --reference prints the language", out, err)
@@ -103,7 +106,7 @@ def test_invalid_spec():
             text = f.read()
         with open(path, "w") as f:
             f.write(text + "\nlet spare = {1, 2}\n")
-        rc, out, err = run("check", path)
+        rc, out, err = run("check", "--no-data-check", path)
         expect(rc == 0 and "warning: axis 'spare' is never used" in err and "grid: 192 points" in out,
                "a warning is printed and the check passes", out, err)
 
@@ -246,6 +249,67 @@ def test_generate_no_space():
         rc, o, e = run("generate", spec, "-o", out)
         expect(rc == 0 and "generated 6 trainers" in o, "without the limit the change is written", o, e)
         expect(snapshot(out) != before, "and the folder changed")
+
+
+def test_data_check():
+    """check, generate, run and submit open the data files before anything is written or
+    built; --no-data-check skips that."""
+    for command in ("check", "generate", "run", "submit"):
+        rc, out, err = run(command, "--help")
+        expect(rc == 0 and "--no-data-check" in out, f"{command} --help describes --no-data-check", out, err)
+    rc, out, err = run("check", os.path.join(GOLDEN_DATA, "wrong_shape.hps"))
+    expect(rc == 1 and out == "", f"check of a spec with misshapen data exits 1 (not {rc})", out, err)
+    expect(re.search(r"wrong_shape\.hps:4:9: error: .*data/wrong_size\.npz: array 'x' has shape \(6, 5, 5, 1\) but the "
+                     r"spec's input is 4 x 4 x 1", err), "the error is located at the train statement", out, err)
+    expect('\n    train "data/wrong_size.npz"\n          ^~~~' in err, "the source line and a caret", out, err)
+    expect(err.rstrip().endswith("2 errors"), "an error count", out, err)
+    rc, out, err = run("check", "--no-data-check", os.path.join(GOLDEN_DATA, "wrong_shape.hps"))
+    expect(rc == 0 and "grid: 1 point" in out and err == "", "--no-data-check skips the data", out, err)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(os.path.join(GOLDEN_DATA, "data"), os.path.join(tmp, "data"))
+        with open(os.path.join(GOLDEN_DATA, "wrong_dtype.hps")) as f:
+            bad = f.read()
+        good = bad.replace('"data/float16.npz"', '"data/good.npz"').replace('"data/x.npy,data/y_text.npy"',
+                                                                          '"data/no_channel.npz"')
+        expect(good != bad, "the good spec differs")
+        for name, text in (("bad.hps", bad), ("good.hps", good)):
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        out_dir = os.path.join(tmp, "out", "bad")
+        rc, out, err = run("generate", os.path.join(tmp, "bad.hps"), "-o", out_dir)
+        expect(rc == 1 and "bad.hps:4:9: error: " in err and "dtype '<f2'" in err, "generate reports the data", out, err)
+        expect("2 errors in " in err and "nothing was written" in err, "and writes nothing", out, err)
+        expect(not os.path.exists(out_dir), "no study folder", out, err)
+        rc, out, err = run("generate", "--no-data-check", os.path.join(tmp, "bad.hps"), "-o", out_dir)
+        expect(rc == 0 and os.path.exists(os.path.join(out_dir, "study.hps")), "--no-data-check generates", out, err)
+
+        # run and submit check the data as the trainers open it, at the folder's study.hps
+        rc, out, err = run("run", out_dir)
+        expect(rc == 1 and re.search(r"out/bad/study\.hps:\d+:\d+: error: .*data/float16\.npz: array 'x': has dtype", err),
+               "run reports the data at the study folder's study.hps", out, err)
+        expect("nothing was built" in err and not os.path.exists(os.path.join(out_dir, "build")),
+               "and builds nothing", out, err)
+        rc, out, err = run("submit", out_dir, "--dry-run")
+        expect(rc == 1 and "dtype '<f2'" in err and "sbatch" not in out, "submit reports the data, submits nothing",
+               out, err)
+        rc, out, err = run("submit", out_dir, "--dry-run", "--no-data-check")
+        expect(rc == 0 and "sbatch" in out, "submit --no-data-check goes on", out, err)
+        rc, out, err = run("run", out_dir, "--no-build", "--no-data-check")
+        expect("error:" not in err and "failed: model-0 (exit 127" in err,
+               "run --no-data-check goes on (to a trainer not built)", out, err)
+
+        good_dir = os.path.join(tmp, "out", "good")
+        rc, out, err = run("generate", os.path.join(tmp, "good.hps"), "-o", good_dir)
+        expect(rc == 0 and err == "", "generate takes data a trainer takes", out, err)
+        rc, out, err = run("run", good_dir, "--no-build")
+        expect("error:" not in err and "failed: model-0 (exit 127" in err, "run finds the data from the study folder",
+               out, err)
+        os.rename(os.path.join(tmp, "data", "good.npz"), os.path.join(tmp, "data", "moved.npz"))
+        rc, out, err = run("run", good_dir)
+        expect(rc == 1 and re.search(r"study\.hps:\d+:\d+: error: \S*data/good\.npz: no such file; the trainers of ", err),
+               "data moved after generate: run says which file is missing", out, err)
+        expect(not os.path.exists(os.path.join(good_dir, "build")), "and builds nothing", out, err)
 
 
 if __name__ == "__main__":

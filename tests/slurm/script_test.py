@@ -97,7 +97,9 @@ def main():
     os.makedirs(work)
     with open(os.path.join(work, "s.hps"), "w") as f:
         f.write(SPEC)
-    r = subprocess.run([a.hpsgen, "generate", "s.hps", "-o", "study"], cwd=work, text=True, capture_output=True)
+    # the scripts are tested with stand-in trainers: no data (--no-data-check)
+    r = subprocess.run([a.hpsgen, "generate", "--no-data-check", "s.hps", "-o", "study"], cwd=work, text=True,
+                       capture_output=True)
     check(r.returncode == 0, "generate: " + r.stdout + r.stderr)
     study = os.path.join(work, "study")
     script = read(os.path.join(study, "submit.sbatch"))
@@ -222,7 +224,8 @@ def main():
     check(r.returncode == 1 and "sbatch not found" in r.stderr and "hpsgen run" in r.stderr,
           "submit without sbatch points to slurm-client and hpsgen run: " + r.stderr.strip())
     # a dry run shows the commands: chunk 2 -> 3 tasks in one array, the report after it
-    r = subprocess.run([a.hpsgen, "submit", study, "--dry-run", "--max-array-size", "2"], capture_output=True, text=True)
+    r = subprocess.run([a.hpsgen, "submit", study, "--dry-run", "--max-array-size", "2", "--no-data-check"],
+                       capture_output=True, text=True)
     check(r.returncode == 0 and "--array=0-1%2" in r.stdout and "HPS_FIRST=4" in r.stdout and
           "--dependency=afterany" in r.stdout, "a dry run: 2 arrays under MaxArraySize 2, then the report\n" + r.stdout)
     r = subprocess.run([a.hpsgen, "status", study], capture_output=True, text=True)

@@ -154,25 +154,15 @@ void trainer<Net, B>::say(const char* fmt, ...) const {
 
 template <class Net, int B>
 void trainer<Net, B>::load_data() {
-    data_spec spec;
-    for (int d : Net::in_shape::dims) spec.input.push_back(d);
-    spec.x_name = c_.x_name;
-    spec.y_name = c_.y_name;
-    spec.scale = c_.scale;
+    const data_spec spec = data_spec_of(c_, std::vector<int>(std::begin(Net::in_shape::dims), std::end(Net::in_shape::dims)));
     if (c_.target == target_kind::classes) {
-        spec.target = target_kind::classes;
-        spec.outputs = c_.outputs;
         target_rows_ = 1;
         if (out_size != c_.outputs)
             throw data_error("the network has " + std::to_string(out_size) + " outputs but the spec has " +
                              std::to_string(c_.outputs) + " classes");
     } else if (c_.target == target_kind::binary) {
-        spec.target = target_kind::binary;
-        spec.outputs = 1;
         target_rows_ = 1;
     } else {
-        spec.target = target_kind::regression;
-        spec.outputs = c_.outputs;
         target_rows_ = c_.outputs;
         if (out_size != c_.outputs)
             throw data_error("the network has " + std::to_string(out_size) + " outputs but the spec's target has " +

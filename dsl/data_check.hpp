@@ -1,0 +1,42 @@
+// Data checked before anything builds: every file a checked study names in its data
+// block (train, validation, test) is opened and its headers read with the runtime's own
+// readers (hps/dataset.hpp's open_dataset: the .npy header; an .npz's directory and its
+// members' headers; an IDX file's magic and dimensions), never its values. Whatever the
+// trainer would refuse at start from those headers (a missing or corrupt file, a missing
+// array, an unreadable dtype, a sample shape that is not the spec's `input`, labels that
+// do not fit `target`, x and y of different lengths) becomes an error located at the
+// data statement, in the runtime's own words.
+#pragma once
+
+#include "dsl/ast.hpp"
+#include "dsl/diagnostics.hpp"
+#include "dsl/study.hpp"
+
+#include <functional>
+#include <string>
+
+namespace hps {
+
+// The path a trainer opens for a data path of the spec when `prefix` leads from the
+// trainer's working folder to the spec's folder ("" or ending in '/'): a relative path
+// gets the prefix, each of a pair "x.npy,y.npy" its own; absolute paths and "idx:" ones
+// are kept.
+std::string prefixed_data_path(const std::string& path, const std::string& prefix);
+
+// Where the data files are, as the check should open them.
+struct data_location {
+    // The folder relative paths are opened from ("" for the working folder).
+    std::string folder;
+    // The path the trainer opens, from `folder`, for the spec's path `written` of the data
+    // statement `which` (train, validation, test); unset: `written` as it is.
+    std::function<std::string(const std::string& which, const std::string& written)> trainer_path;
+    // For a missing file: where relative paths are taken from, and what to do
+    // ("relative paths are taken from the spec's folder; ...").
+    std::string missing_hint;
+};
+
+// Adds an error at each data statement of `file` whose files a trainer of `s` would refuse.
+void check_data(const source& src, const ast::study_file& file, const study& s, const data_location& where,
+                diagnostics& diags);
+
+}  // namespace hps
