@@ -53,7 +53,8 @@ int report(const args& a) {
                  "Ranks the points of the study folder DIR by the spec's selection metric (each\n"
                  "point at its best checkpoint) and prints the top N as a table: axis values, free\n"
                  "parameters, best step, metrics, test metrics where the spec has a test set, wall\n"
-                 "time. Writes every point, ranked, to DIR/report.csv and DIR/report.md.");
+                 "time. Writes every point, ranked, to DIR/report.csv and DIR/report.md (its\n"
+                 "minutes column: wall time in minutes).");
     p.positional("DIR", "the study folder", dir);
     p.count("top", "N", "rows in the terminal table (default 10; the files have all)", top);
     p.epilog("examples:\n  hpsgen report out/cyplam\n  hpsgen report out/cyplam --top 3");
@@ -118,7 +119,7 @@ int report(const args& a) {
         table.push_back(std::move(line));
     }
 
-    // report.csv: every point, raw numbers
+    // report.csv: every point, raw numbers (minutes: wall seconds / 60)
     std::string csv;
     {
         csv_row h;
@@ -136,7 +137,8 @@ int report(const args& a) {
             else line.empty_field();
             for (const auto& m : metric_names) line.field(metric(r.state.best, m));
             for (const auto& m : test_names) line.field(metric(r.state.test, m));
-            line.field(r.state.wall_seconds);
+            if (r.state.wall_seconds > 0) line.field(r.state.wall_seconds / 60.0);
+            else line.empty_field();
             line.field(r.state.status);
             csv += line.str();
         }

@@ -12,7 +12,8 @@ Checks, each an assertion that can fail:
   - a trainer stopped by SIGTERM saves a checkpoint, exits 75, resumes, and ends with
     the same metrics as an uninterrupted run;
   - a NaN in the data and a diverging learning rate give clear failures;
-  - `hpsgen report` ranks the points and writes report.csv / report.md.
+  - `hpsgen report` ranks the points and writes report.csv / report.md (minutes: wall
+    seconds / 60).
 """
 import argparse
 import csv
@@ -319,6 +320,9 @@ def main():
     accs = [float(row["accuracy"]) for row in rep]
     check(len(rep) == 4 and accs == sorted(accs, reverse=True), "report.csv ranks 4 points, best first")
     check(rep[0]["rank"] == "1" and os.path.exists(os.path.join(study, "report.md")), "report.md written")
+    for row in rep:
+        wall = json.load(open(os.path.join(study, "runs", row["name"], "result.json")))["wall_seconds"]
+        check(abs(float(row["minutes"]) - wall / 60) < 1e-9, f"{row['name']}: minutes is wall seconds / 60")
     print("e2e: all checks passed")
 
 
