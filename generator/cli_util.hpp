@@ -77,6 +77,11 @@ public:
     std::string usage() const;  // "usage: hpsgen list [options] SPEC"
     std::string help() const;  // usage, summary, arguments, options, epilog
 
+    // A usage error found after parse (options that go together, a value the command
+    // checks itself): prints the message, the usage and a pointer to --help to `err`;
+    // returns 2.
+    int usage_error(std::ostream& err, const std::string& message) const;
+
 private:
     struct positional_arg {
         std::string name, help;
@@ -91,7 +96,6 @@ private:
         std::vector<std::string> choices;
         bool takes_value() const { return target.index() > 1; }
     };
-    int usage_error(std::ostream& err, const std::string& message) const;
     const option_arg* find_long(const std::string& name) const;
     const option_arg* find_short(char c) const;
 

@@ -1,14 +1,19 @@
-// hpsgen report DIR: rank the points of a study by its selection metric.
+// hpsgen report DIR: rank the points of a study by its selection metric, or by another
+// metric its results record (--by), as a table, report.csv, report.md or JSON.
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/study_dir.hpp"
 
+#include <hps/config.hpp>
 #include <hps/io.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +34,95 @@ std::string fixed(double v, int digits = 4) {
     return buf;
 }
 
+// What the points are ranked by: a metric of result.json's "best" and its direction.
+struct rule {
+    std::string metric;
+    bool max = false;
+};
+
+std::string goal_text(bool max) { return max ? "max" : "min"; }
+
+// The direction of `metric` when the command line gives none: the spec's for its
+// selection metric, min for the loss, a metric kind's own (hps::metric_table) for a
+// metric named after its kind; nullopt for a name given with `as` (acc20), which
+// neither study.json nor result.json maps to its kind.
+std::optional<bool> known_goal(const study_dir& s, const std::string& metric) {
+    if (metric == s.select_metric) return s.select_max;
+    if (metric == "loss") return false;
+    if (const metric_info* m = find_by_name(metric_table, metric); m && m->scalar) return m->higher_is_better;
+    return std::nullopt;
+}
+
+// What a ranking by another rule than the spec's owes the reader: each point's values
+// are those of the checkpoint the spec's rule chose. Empty when ranked by that rule.
+std::string checkpoint_note(const study_dir& s, const rule& r) {
+    if (r.metric == s.select_metric && r.max == s.select_max) return {};
+    const std::string by = r.metric + " (" + goal_text(r.max) + ")";
+    return "ranked by " + by + " at the spec's checkpoints: each point's metrics, test metrics and best.npz are "
+           "those of its best checkpoint by the spec's rule, " + goal_text(s.select_max) + " " + s.select_metric +
+           ", not of its best " + r.metric + "; to choose checkpoints by " + r.metric + ", put `select " +
+           goal_text(r.max) + " " + r.metric + "` in the spec and train again";
+}
+
+// A grid.tsv value as JSON: a number when it reads whole as one, else a string.
+void axis_value(json_writer& w, const std::string& text) {
+    double v = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (!text.empty() && ec == std::errc() && ptr == end && std::isfinite(v)) w.value(v);
+    else w.value(text);
+}
+
+void metric_object(json_writer& w, const char* key, const std::vector<std::pair<std::string, double>>& list) {
+    w.key(key).begin_object();
+    for (const auto& [k, v] : list) w.member(k, v);
+    w.end_object();
+}
+
+// The ranking as one JSON document: the study, the rule, the statement owed when it is
+// not the spec's, and the first `shown` rows.
+std::string ranking_json(const study_dir& s, const rule& by_rule, const std::string& note,
+                         const std::vector<ranked>& rows, std::size_t shown, int unfinished) {
+    json_writer w;
+    w.begin_object().member("study", s.study).member("folder", s.path);
+    w.key("ranked_by").begin_object().member("metric", by_rule.metric);
+    w.member("goal", goal_text(by_rule.max)).end_object();
+    w.key("checkpoints_by").begin_object().member("metric", s.select_metric);  // the spec's rule
+    w.member("goal", goal_text(s.select_max)).end_object();
+    w.key("note");
+    if (note.empty()) w.null();
+    else w.value(note);
+    w.member("points", s.points.size()).member("not_finished", unfinished).member("shown", shown);
+    w.key("rows").begin_array();
+    int rank = 0;
+    for (std::size_t i = 0; i < shown; ++i) {
+        const ranked& r = rows[i];
+        w.begin_object().key("rank");
+        if (std::isnan(r.key)) w.null();
+        else w.value(++rank);
+        w.member("name", r.row->name).member("id", r.row->id);
+        w.key("axes").begin_object();
+        for (std::size_t k = 0; k < s.axis_names.size() && k < r.row->axis_values.size(); ++k) {
+            w.key(s.axis_names[k]);
+            axis_value(w, r.row->axis_values[k]);
+        }
+        w.end_object();
+        w.member("params", r.row->params).member("status", r.state.status);
+        if (!r.state.message.empty()) w.member("message", r.state.message);
+        w.key("best_step");
+        if (r.state.best_step >= 0) w.value(r.state.best_step);
+        else w.null();
+        metric_object(w, "metrics", r.state.best);
+        metric_object(w, "test", r.state.test);
+        w.key("wall_seconds");
+        if (r.state.wall_seconds > 0) w.value(r.state.wall_seconds);
+        else w.null();
+        w.member("run_dir", s.path + "/runs/" + r.row->name).end_object();
+    }
+    w.end_array().end_object();
+    return w.str();
+}
+
 std::string minutes(double s) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", s / 60.0);
@@ -47,17 +141,45 @@ std::string thousands(std::size_t n) {
 }  // namespace
 
 int report(const args& a) {
-    std::string dir;
-    std::size_t top = 10;
+    std::string dir, format = "table";
+    std::optional<std::string> by;
+    bool want_min = false, want_max = false;
+    std::size_t top = 0;  // 0: not given
     arg_parser p("report",
                  "Ranks the points of the study folder DIR by the spec's selection metric (each\n"
                  "point at its best checkpoint) and prints the top N as a table: axis values, free\n"
                  "parameters, best step, metrics, test metrics where the spec has a test set, wall\n"
-                 "time. Writes every point, ranked, to DIR/report.csv and DIR/report.md.");
+                 "time. Writes every point, ranked, to DIR/report.csv and DIR/report.md (its\n"
+                 "minutes column: wall time in minutes).\n"
+                 "\n"
+                 "--by ranks by another validation metric of the results (loss, or any metric of\n"
+                 "the spec), still at each point's best checkpoint by the spec's rule: the values,\n"
+                 "test metrics and best.npz are that checkpoint's, and the report says so.");
     p.positional("DIR", "the study folder", dir);
-    p.count("top", "N", "rows in the terminal table (default 10; the files have all)", top);
-    p.epilog("examples:\n  hpsgen report out/cyplam\n  hpsgen report out/cyplam --top 3");
+    p.option("by", "METRIC",
+             "rank by this metric of each point's best checkpoint (loss,\n"
+             "accuracy, f1, a name given with `as`...), not the spec's select rule",
+             by);
+    p.flag("min", 0, "with --by: lower is better", want_min);
+    p.flag("max", 0, "with --by: higher is better (without either: the metric's own\n"
+                     "direction, loss min, accuracy max...; a name given with `as`\n"
+                     "needs one)",
+           want_max);
+    p.count("top", "N",
+            "rows in the table (default 10) or in the JSON (default all);\n"
+            "the files have all", top);
+    p.option("format", "FORMAT",
+             "table: the ranking for people; json: one JSON document on\n"
+             "stdout, nothing else there (study, rule, rows with axes,\n"
+             "params, status, best step, metrics, test metrics, wall\n"
+             "seconds and run folder)",
+             format, {"table", "json"});
+    p.epilog("examples:\n  hpsgen report out/cyplam\n  hpsgen report out/cyplam --top 3\n"
+             "  hpsgen report out/cyplam --by loss\n  hpsgen report out/cyplam --by acc20 --max --format json");
     if (auto status = p.parse(a)) return *status;
+    if (want_min && want_max) return p.usage_error(std::cerr, "give --min or --max, not both");
+    if ((want_min || want_max) && !by) return p.usage_error(std::cerr, "--min and --max go with --by METRIC");
+    const bool json = format == "json";
     study_dir s;
     try {
         s = load_study_dir(dir);
@@ -69,11 +191,8 @@ int report(const args& a) {
     std::vector<ranked> rows;
     std::vector<std::string> metric_names, test_names;
     int unfinished = 0;
-    for (const auto& p : s.points) {
-        ranked r{&p, read_point_state(dir, p.name), std::nan("")};
-        if (r.state.best_step >= 0 && r.state.status != "stale") {
-            if (auto v = r.state.best_value(s.select_metric)) r.key = *v;
-        }
+    for (const auto& pt : s.points) {
+        ranked r{&pt, read_point_state(dir, pt.name), std::nan("")};
         if (!r.state.finished()) ++unfinished;
         for (const auto& [k, v] : r.state.best)
             if (std::find(metric_names.begin(), metric_names.end(), k) == metric_names.end()) metric_names.push_back(k);
@@ -81,12 +200,36 @@ int report(const args& a) {
             if (std::find(test_names.begin(), test_names.end(), k) == test_names.end()) test_names.push_back(k);
         rows.push_back(std::move(r));
     }
+
+    rule by_rule{s.select_metric, s.select_max};
+    if (by) {
+        if (!metric_names.empty() && std::find(metric_names.begin(), metric_names.end(), *by) == metric_names.end()) {
+            std::string have;
+            for (const auto& m : metric_names) have += (have.empty() ? "" : ", ") + m;
+            return p.usage_error(std::cerr, "no result of study " + s.study + " has a metric '" + *by +
+                                                "'; they have " + have);
+        }
+        by_rule.metric = *by;
+        if (want_min || want_max) {
+            by_rule.max = want_max;
+        } else if (auto goal = known_goal(s, *by)) {
+            by_rule.max = *goal;
+        } else {
+            return p.usage_error(std::cerr, "say --min or --max: hpsgen does not know whether " + *by +
+                                                " is better high or low");
+        }
+    }
+    const std::string note = checkpoint_note(s, by_rule);
+
+    for (auto& r : rows)
+        if (r.state.best_step >= 0 && r.state.status != "stale")
+            if (auto v = r.state.best_value(by_rule.metric)) r.key = *v;
     // ranked points first (best first), then the rest in grid order
     std::stable_sort(rows.begin(), rows.end(), [&](const ranked& x, const ranked& y) {
         const bool xn = std::isnan(x.key), yn = std::isnan(y.key);
         if (xn != yn) return !xn;
         if (xn) return false;
-        return s.select_max ? x.key > y.key : x.key < y.key;
+        return by_rule.max ? x.key > y.key : x.key < y.key;
     });
 
     auto metric = [](const std::vector<std::pair<std::string, double>>& list, const std::string& name) {
@@ -118,7 +261,7 @@ int report(const args& a) {
         table.push_back(std::move(line));
     }
 
-    // report.csv: every point, raw numbers
+    // report.csv: every point, raw numbers (minutes: wall seconds / 60)
     std::string csv;
     {
         csv_row h;
@@ -136,13 +279,16 @@ int report(const args& a) {
             else line.empty_field();
             for (const auto& m : metric_names) line.field(metric(r.state.best, m));
             for (const auto& m : test_names) line.field(metric(r.state.test, m));
-            line.field(r.state.wall_seconds);
+            if (r.state.wall_seconds > 0) line.field(r.state.wall_seconds / 60.0);
+            else line.empty_field();
             line.field(r.state.status);
             csv += line.str();
         }
     }
     // report.md: the same table for people
-    std::string md = "# Study " + s.study + ": ranked by " + (s.select_max ? "max " : "min ") + s.select_metric + "\n\n|";
+    std::string md = "# Study " + s.study + ": ranked by " + goal_text(by_rule.max) + " " + by_rule.metric + "\n\n";
+    if (!note.empty()) md += "Note: " + note + ".\n\n";
+    md += "|";
     for (const auto& c : header) md += " " + c + " |";
     md += "\n|";
     for (std::size_t i = 0; i < header.size(); ++i) md += " --- |";
@@ -160,15 +306,24 @@ int report(const args& a) {
         return 1;
     }
 
+    if (json) {  // the ranking on stdout, every point unless --top says otherwise
+        const std::size_t shown = top ? std::min(top, rows.size()) : rows.size();
+        std::fputs(ranking_json(s, by_rule, note, rows, shown, unfinished).c_str(), stdout);
+        if (!note.empty()) std::fprintf(stderr, "hpsgen report: %s\n", note.c_str());
+        std::fprintf(stderr, "written: %s/report.csv, %s/report.md\n", dir.c_str(), dir.c_str());
+        return 0;
+    }
+
     // the terminal table: the top rows, columns padded
     std::vector<std::size_t> width(header.size());
     for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-    const std::size_t shown = std::min(top, table.size());
+    const std::size_t shown = std::min(top ? top : 10, table.size());
     for (std::size_t r = 0; r < shown; ++r)
         for (std::size_t c = 0; c < header.size(); ++c) width[c] = std::max(width[c], table[r][c].size());
     std::printf("study %s: %zu points ranked by %s %s%s\n", s.study.c_str(), s.points.size(),
-                s.select_max ? "max" : "min", s.select_metric.c_str(),
+                goal_text(by_rule.max).c_str(), by_rule.metric.c_str(),
                 unfinished ? (" (" + std::to_string(unfinished) + " not finished)").c_str() : "");
+    if (!note.empty()) std::printf("note: %s\n", note.c_str());
     auto print_line = [&](const std::vector<std::string>& cells) {
         for (std::size_t c = 0; c < cells.size(); ++c) std::printf(c ? "  %-*s" : "%-*s", int(width[c]), cells[c].c_str());
         std::printf("\n");

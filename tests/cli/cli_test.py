@@ -2,6 +2,7 @@
 
 usage: cli_test.py HPSGEN SOURCE_DIR CASE    (CASE: a function name below without test_)
 """
+import csv
 import json
 import os
 import re
@@ -310,6 +311,135 @@ def test_data_check():
         expect(rc == 1 and re.search(r"study\.hps:\d+:\d+: error: \S*data/good\.npz: no such file; the trainers of ", err),
                "data moved after generate: run says which file is missing", out, err)
         expect(not os.path.exists(os.path.join(good_dir, "build")), "and builds nothing", out, err)
+
+
+REPORT_SPEC = """study ranks "report's rankings, on results written by hand"
+
+data {
+  train "data/ranks.npz"
+  split 0.25
+  input 4
+  target binary
+}
+
+network {
+  dense units {4, 8} activation {relu, tanh}
+  dense units 1
+}
+
+train {
+  optimizer adam
+  loss bce
+  batch 8
+  steps 20
+}
+
+metrics {
+  precision
+  f1
+  recall threshold 0.3 as recall30
+  select max precision
+}
+"""
+
+
+def test_report():
+    """report --by/--min/--max, --format json, --top and report.csv's minutes on a study
+    whose results are written here (no training): three points done, one pending."""
+    results = {  # point: precision, f1, recall30, loss, wall seconds
+        "model-0": (0.9, 0.5, 0.7, 0.6, 120.0),
+        "model-1": (0.8, 0.7, 0.9, 0.4, 90.0),
+        "model-2": (0.7, 0.6, 0.8, 0.5, 30.0),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = os.path.join(tmp, "ranks.hps")
+        with open(spec, "w") as f:
+            f.write(REPORT_SPEC)
+        study = os.path.join(tmp, "out")
+        # results written by hand, no training: no data either (--no-data-check)
+        rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
+        expect(rc == 0, "generate the study", out, err)
+        for name, (prec, f1, r30, loss, wall) in results.items():
+            with open(os.path.join(study, "trainers", name, "main.cpp")) as f:
+                fingerprint = re.search(r'config\.fingerprint = "([^"]*)"', f.read()).group(1)
+            os.makedirs(os.path.join(study, "runs", name))
+            res = {"study": "ranks", "point": name, "fingerprint": fingerprint, "status": "done",
+                   "select": {"metric": "precision", "goal": "max"}, "steps": 20, "total_steps": 20,
+                   "best": {"step": 10, "loss": loss, "precision": prec, "f1": f1, "recall30": r30,
+                            "confusion": [[1, 2], [3, 4]]},
+                   "test": {"loss": loss + 0.1, "precision": prec - 0.1, "f1": f1 - 0.1, "recall30": r30 - 0.1},
+                   "wall_seconds": wall, "threads": 1, "batch": 8}
+            with open(os.path.join(study, "runs", name, "result.json"), "w") as f:
+                json.dump(res, f)
+
+        def order(*args):
+            rc, out, err = run("report", study, "--format", "json", *args)
+            expect(rc == 0, f"report {args} --format json", out, err)
+            doc = json.loads(out)  # nothing else on stdout
+            return doc, [r["name"] for r in doc["rows"]]
+
+        doc, names = order()
+        expect(names == ["model-0", "model-1", "model-2", "model-3"], f"the spec's rule, max precision: {names}")
+        expect(doc["ranked_by"] == {"metric": "precision", "goal": "max"} and doc["note"] is None,
+               f"ranked by the spec's rule, nothing to note: {doc}")
+        expect(doc["study"] == "ranks" and doc["points"] == 4 and doc["not_finished"] == 1 and doc["shown"] == 4,
+               f"the study and its counts: {doc}")
+        r0, r3 = doc["rows"][0], doc["rows"][3]
+        expect(r0["rank"] == 1 and r0["axes"] == {"dense1.units": 4, "dense1.activation": "relu"}
+               and r0["status"] == "done" and r0["best_step"] == 10 and r0["wall_seconds"] == 120
+               and r0["metrics"] == {"loss": 0.6, "precision": 0.9, "f1": 0.5, "recall30": 0.7}
+               and r0["test"]["f1"] == 0.4 and r0["run_dir"] == study + "/runs/model-0"
+               and isinstance(r0["params"], int), f"a ranked row: {r0}")
+        expect(r3["rank"] is None and r3["status"] == "pending" and r3["best_step"] is None
+               and r3["metrics"] == {} and r3["wall_seconds"] is None, f"a pending point: {r3}")
+
+        doc, names = order("--by", "f1")
+        expect(names[:3] == ["model-1", "model-2", "model-0"] and doc["ranked_by"]["goal"] == "max",
+               f"--by f1: f1's own direction, max: {names}")
+        expect("ranked by f1 (max) at the spec's checkpoints" in doc["note"] and "max precision" in doc["note"],
+               f"the JSON says the values are those of the spec's checkpoints: {doc['note']}")
+        doc, names = order("--by", "loss", "--top", "2")
+        expect(names == ["model-1", "model-2"] and doc["ranked_by"] == {"metric": "loss", "goal": "min"}
+               and doc["shown"] == 2, f"--by loss: min; --top 2 keeps two rows: {names}")
+        _, names = order("--by", "loss", "--max")
+        expect(names[:3] == ["model-0", "model-2", "model-1"], f"--by loss --max: {names}")
+        _, names = order("--by", "recall30", "--min")
+        expect(names[:3] == ["model-0", "model-2", "model-1"], f"--by recall30 --min: {names}")
+        doc, names = order("--by", "precision", "--min")
+        expect(names[:3] == ["model-2", "model-1", "model-0"] and "precision (min)" in doc["note"],
+               f"the spec's metric the other way round is noted too: {names}")
+
+        rc, out, err = run("report", study, "--by", "f1")
+        expect(rc == 0 and "ranked by max f1" in out
+               and "note: ranked by f1 (max) at the spec's checkpoints" in out, "the table says so", out, err)
+        expect(re.search(r"^1\s+model-1\s", out, re.M), "and ranks model-1 first", out, err)
+        with open(os.path.join(study, "report.md")) as f:
+            md = f.read()
+        expect(md.startswith("# Study ranks: ranked by max f1\n\nNote: ranked by f1 (max) at the spec's checkpoints"),
+               "report.md says so", md)
+
+        rc, out, err = run("report", study, "--by", "recall30")
+        expect(rc == 2 and "say --min or --max: hpsgen does not know whether recall30 is better high or low" in err
+               and out == "", "a metric named with `as` needs --min or --max", out, err)
+        rc, out, err = run("report", study, "--by", "f2")
+        expect(rc == 2 and "'f2'" in err and out == ""
+               and all(m in err.split("they have")[-1] for m in ("loss", "precision", "f1", "recall30")),
+               "an unknown metric: exit 2, listing the results' metrics", out, err)
+        rc, out, err = run("report", study, "--by", "f1", "--min", "--max")
+        expect(rc == 2 and "not both" in err, "--min and --max together", out, err)
+        rc, out, err = run("report", study, "--max")
+        expect(rc == 2 and "--by" in err, "--max without --by", out, err)
+
+        # report.csv: every point; minutes is wall seconds / 60
+        rc, out, err = run("report", study)
+        expect(rc == 0 and "note:" not in out, "the spec's rule: no note", out, err)
+        with open(os.path.join(study, "report.csv")) as f:
+            rows = {r["name"]: r for r in csv.DictReader(f)}
+        for name, (*_, wall) in results.items():
+            expect(abs(float(rows[name]["minutes"]) - wall / 60) < 1e-9, f"{name}: minutes {rows[name]['minutes']}")
+        expect(rows["model-3"]["minutes"] == "" and rows["model-3"]["rank"] == "", "a pending point: no minutes")
+        rc, out, err = run("report", "--help")
+        expect(rc == 0 and all(o in out for o in ("--by", "--min", "--max", "--format", "--top")), "report --help", out)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ Checks, each an assertion that can fail:
   - a trainer stopped by SIGTERM saves a checkpoint, exits 75, resumes, and ends with
     the same metrics as an uninterrupted run;
   - a NaN in the data and a diverging learning rate give clear failures;
-  - `hpsgen report` ranks the points and writes report.csv / report.md.
+  - `hpsgen report` ranks the points and writes report.csv / report.md (minutes: wall
+    seconds / 60); --by loss --format json ranks by the loss, says at whose checkpoints.
 """
 import argparse
 import csv
@@ -319,6 +320,22 @@ def main():
     accs = [float(row["accuracy"]) for row in rep]
     check(len(rep) == 4 and accs == sorted(accs, reverse=True), "report.csv ranks 4 points, best first")
     check(rep[0]["rank"] == "1" and os.path.exists(os.path.join(study, "report.md")), "report.md written")
+    for row in rep:
+        wall = json.load(open(os.path.join(study, "runs", row["name"], "result.json")))["wall_seconds"]
+        check(abs(float(row["minutes"]) - wall / 60) < 1e-9, f"{row['name']}: minutes is wall seconds / 60")
+    r = run([hpsgen, "report", "out/tiny", "--by", "loss", "--format", "json"], cwd=work)
+    doc = json.loads(r.stdout) if r.returncode == 0 else {}
+    losses = [row["metrics"]["loss"] for row in doc.get("rows", [])]
+    check(len(losses) == 4 and losses == sorted(losses) and doc["ranked_by"] == {"metric": "loss", "goal": "min"},
+          f"report --by loss --format json: 4 rows, lowest loss first: {losses} " + r.stderr)
+    check("ranked by loss (min) at the spec's checkpoints" in doc["note"] and "max accuracy" in doc["note"],
+          "and it says the values are those of the spec's checkpoints (max accuracy): " + doc["note"])
+    best = json.load(open(os.path.join(study, "runs", doc["rows"][0]["name"], "result.json")))
+    check(doc["rows"][0]["best_step"] == best["best"]["step"] and doc["rows"][0]["wall_seconds"] == best["wall_seconds"],
+          "a JSON row has its result's best step and wall time")
+    r = run([hpsgen, "report", "out/tiny", "--by", "f1"], cwd=work)
+    check(r.returncode == 2 and "accuracy" in r.stderr and "loss" in r.stderr and r.stdout == "",
+          "report --by a metric the results lack: exit 2, listing theirs: " + r.stderr)
     print("e2e: all checks passed")
 
 
