@@ -59,6 +59,9 @@ struct layer_kind {
     rules::outcome (*infer)(layer& l, const layer_values& v, const rules::dims& in) = nullptr;
     // the runtime's type: hps::conv2d<8, 3, 3, hps::same, hps::relu, 1, 1>
     std::string (*cpp_type)(const layer& l) = nullptr;
+    // the least batch it trains with on an input of this rank, and why (nullptr: 1)
+    int (*min_batch)(int in_rank) = nullptr;
+    std::string_view min_batch_reason = {};
 };
 
 // Every layer kind, in the order the reference lists them.

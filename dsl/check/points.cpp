@@ -231,14 +231,16 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     if (const stmt_rec* s = setting("seed")) c.seed = (unsigned long)val(*s->positional).number;
     if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
 
-    // batchnorm trains on batch statistics: a flat input needs two samples per batch
+    // layers that need more than one sample per batch for some inputs (batchnorm on a flat
+    // input trains on each feature's batch statistics)
     for (std::size_t i = 0; i < p.layers.size() && i < slots_.size(); ++i) {
         const layer& l = p.layers[i];
-        if (l.kind == "batchnorm" && l.in_shape.size() == 1 && p.batch < 2)
+        const layer_kind& kind = *slots_[i].kind;
+        const int least = kind.min_batch ? kind.min_batch(int(l.in_shape.size())) : 1;
+        if (p.batch < least)
             point_issue(severity::error, first_tagged({&slots_[i].anchor->node->head, slots_[i].anchor->node}),
-                        l.name + " normalises each feature over the batch, but batch is " +
-                            std::to_string(p.batch),
-                        "use batch 2 or more");
+                        l.name + " " + std::string(kind.min_batch_reason) + ", but batch is " + std::to_string(p.batch),
+                        "use batch " + std::to_string(least) + " or more");
     }
 
     // augment: transforms of the training samples, checked against the input's shape

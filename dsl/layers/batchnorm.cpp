@@ -16,6 +16,9 @@ extern const layer_kind batchnorm_kind{
     },
     .infer = [](layer&, const layer_values&, const rules::dims& in) { return rules::batchnorm(in); },
     .cpp_type = [](const layer&) { return std::string("hps::batchnorm"); },
+    // on a flat input each feature is normalised over the batch: one sample has no spread
+    .min_batch = [](int in_rank) { return in_rank == 1 ? 2 : 1; },
+    .min_batch_reason = "normalises each feature over the batch",
 };
 
 }  // namespace hps
