@@ -183,9 +183,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
                         "the network ends with " + last.name + ", whose output is " + dims_text(last.out_shape),
                         "end it with dense units " + std::to_string(target_.outputs) + " for target " + target_.words);
         } else if (last.out_shape[0] != target_.outputs) {
-            const stmt_rec* d = s;
-            const tag* n = &node;
-            if (d && d->spec->name == "dense") n = d->options.at("units").node;
+            // blame the option that sets the output count (dense's units, lstm's and gru's)
+            const tag* n = s && s->has("units") ? s->options.at("units").node : &node;
             point_issue(severity::error, *n,
                         last.name + " gives " + std::to_string(last.out_shape[0]) + " outputs, but target " +
                             target_.words + " needs " + std::to_string(target_.outputs),
