@@ -58,10 +58,7 @@ std::string spec_reading(const std::string& train, const std::string& validation
 TEST_SUITE("data") {
 
 TEST_CASE("data diagnostics match tests/golden/data") {
-    std::vector<fs::path> specs;
-    for (const auto& e : fs::directory_iterator(golden_dir))
-        if (e.path().extension() == ".hps") specs.push_back(e.path());
-    std::sort(specs.begin(), specs.end());
+    const std::vector<fs::path> specs = hps_test::golden::cases(golden_dir, ".hps");
     CHECK_MESSAGE(specs.size() >= 7, "expected at least 7 golden specs in " << golden_dir);
     for (const auto& spec : specs) {
         const std::string name = spec.filename().string();

@@ -18,10 +18,7 @@ TEST_SUITE("golden") {
 
 TEST_CASE("semantic diagnostics match tests/golden/check") {
     const fs::path dir = fs::path(HPS_GOLDEN_DIR) / "check";
-    std::vector<fs::path> specs;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".hps") specs.push_back(e.path());
-    std::sort(specs.begin(), specs.end());
+    const std::vector<fs::path> specs = hps_test::golden::cases(dir, ".hps");
     CHECK_MESSAGE(specs.size() >= 20, "expected at least 20 golden specs in " << dir);
 
     for (const auto& spec : specs) {

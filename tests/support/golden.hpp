@@ -125,6 +125,15 @@ inline std::string line_diff(const std::string& expected, const std::string& act
 }
 
 // ------------------------------------------------------------------ comparison
+// The golden cases of a folder: its files ending in `extension` (".hps"), sorted by name.
+inline std::vector<std::filesystem::path> cases(const std::filesystem::path& dir, const std::string& extension) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (e.path().extension() == extension) out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 inline std::string read(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::ostringstream s;
