@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -53,15 +54,70 @@ std::optional<bool> known_goal(const study_dir& s, const std::string& metric) {
     return std::nullopt;
 }
 
-// What a ranking by another rule than the spec's owes the reader: each point's values
-// are those of the checkpoint the spec's rule chose. Empty when ranked by that rule.
-std::string checkpoint_note(const study_dir& s, const rule& r) {
-    if (r.metric == s.select_metric && r.max == s.select_max) return {};
+// A point's best validation checkpoint by another rule than the one that chose its
+// checkpoint in training, from its metrics.csv: the first finite value better than every
+// one before it (the trainer's own rule, hps::trainer::better). nullopt when metrics.csv
+// is missing or has no such column.
+struct checkpoint {
+    long step = -1;
+    std::vector<std::pair<std::string, double>> values;
+};
+
+std::optional<checkpoint> best_checkpoint(const std::string& metrics_csv, const rule& r) {
+    std::ifstream in(metrics_csv);
+    std::string line;
+    if (!in || !std::getline(in, line)) return std::nullopt;
+    auto cells = [](const std::string& text) {
+        std::vector<std::string> out;
+        std::string cell;
+        bool quoted = false;
+        for (char c : text) {
+            if (c == '"') quoted = !quoted;
+            else if (c == ',' && !quoted) out.push_back(std::move(cell)), cell.clear();
+            else cell += c;
+        }
+        out.push_back(cell);
+        return out;
+    };
+    const std::vector<std::string> header = cells(line);
+    const auto column = std::find(header.begin(), header.end(), r.metric);
+    if (header.size() < 3 || header[0] != "step" || header[1] != "split" || column == header.end()) return std::nullopt;
+    const std::size_t k = std::size_t(column - header.begin());
+    std::optional<checkpoint> best;
+    double best_value = 0;
+    while (std::getline(in, line)) {
+        const std::vector<std::string> row = cells(line);
+        if (row.size() != header.size() || row[1] != "validation") continue;
+        const double v = std::strtod(row[k].c_str(), nullptr);
+        if (!std::isfinite(v) || (best && !(r.max ? v > best_value : v < best_value))) continue;
+        best_value = v;
+        best = checkpoint{std::strtol(row[0].c_str(), nullptr, 10), {}};
+        for (std::size_t c = 2; c + 1 < header.size(); ++c)  // the metrics, not elapsed_s
+            best->values.emplace_back(header[c], row[c].empty() ? std::nan("") : std::strtod(row[c].c_str(), nullptr));
+    }
+    return best;
+}
+
+std::string rule_text(const std::string& metric, bool max) { return goal_text(max) + " " + metric; }
+
+// What a ranking owes the reader when some point's checkpoint was chosen in training by
+// another rule than the ranking's: `rechosen` points were ranked at their best checkpoint
+// by the ranking's rule, from metrics.csv; `kept` points (no metrics.csv) at the one chosen
+// in training. `trained_by` lists the rules that chose them. Empty when nothing differs.
+std::string checkpoint_note(const rule& r, std::size_t rechosen, std::size_t kept, const std::string& trained_by) {
+    if (!rechosen && !kept) return {};
     const std::string by = r.metric + " (" + goal_text(r.max) + ")";
-    return "ranked by " + by + " at the spec's checkpoints: each point's metrics, test metrics and best.npz are "
-           "those of its best checkpoint by the spec's rule, " + goal_text(s.select_max) + " " + s.select_metric +
-           ", not of its best " + r.metric + "; to choose checkpoints by " + r.metric + ", put `select " +
-           goal_text(r.max) + " " + r.metric + "` in the spec and train again";
+    std::string note = "ranked by " + by + "; the checkpoints were chosen in training by " + trained_by + ": ";
+    if (rechosen)
+        note += std::to_string(rechosen) + " point" + (rechosen == 1 ? " is" : "s are") + " ranked at " +
+                (rechosen == 1 ? "its" : "their") + " best checkpoint by " + r.metric +
+                " (from metrics.csv), with that checkpoint's metrics; best.npz and the test metrics stay those of "
+                "the checkpoint chosen in training (test metrics are shown only where the two agree)";
+    if (kept)
+        note += std::string(rechosen ? "; " : "") + std::to_string(kept) + " point" + (kept == 1 ? "" : "s") +
+                " without metrics.csv " + (kept == 1 ? "is" : "are") + " ranked at the checkpoint chosen in training";
+    return note + ". For weights chosen by " + r.metric + ", put `select " + goal_text(r.max) + " " + r.metric +
+           "` in the spec and train again";
 }
 
 // A grid.tsv value as JSON: a number when it reads whole as one, else a string.
@@ -82,13 +138,12 @@ void metric_object(json_writer& w, const char* key, const std::vector<std::pair<
 // The ranking as one JSON document: the study, the rule, the statement owed when it is
 // not the spec's, and the first `shown` rows.
 std::string ranking_json(const study_dir& s, const rule& by_rule, const std::string& note,
-                         const std::vector<ranked>& rows, std::size_t shown, int unfinished) {
+                         const std::vector<ranked>& rows, std::size_t shown, int unfinished,
+                         const std::vector<outside_result>& outside) {
     json_writer w;
     w.begin_object().member("study", s.study).member("folder", s.path);
     w.key("ranked_by").begin_object().member("metric", by_rule.metric);
     w.member("goal", goal_text(by_rule.max)).end_object();
-    w.key("checkpoints_by").begin_object().member("metric", s.select_metric);  // the spec's rule
-    w.member("goal", goal_text(s.select_max)).end_object();
     w.key("note");
     if (note.empty()) w.null();
     else w.value(note);
@@ -117,7 +172,15 @@ std::string ranking_json(const study_dir& s, const rule& by_rule, const std::str
         w.key("wall_seconds");
         if (r.state.wall_seconds > 0) w.value(r.state.wall_seconds);
         else w.null();
-        w.member("run_dir", s.path + "/runs/" + r.row->name).end_object();
+        w.member("identity", r.row->identity).member("run_dir", s.path + "/" + r.row->run_dir()).end_object();
+    }
+    w.end_array();
+    // results of earlier versions of the spec, kept in results/
+    w.key("outside_grid").begin_array();
+    for (const auto& o : outside) {
+        w.begin_object().member("identity", o.row.identity).member("was", o.row.name).member("status", o.state.status);
+        metric_object(w, "metrics", o.state.best);
+        w.member("run_dir", s.path + "/" + o.row.run_dir()).end_object();
     }
     w.end_array().end_object();
     return w.str();
@@ -153,12 +216,15 @@ int report(const args& a) {
                  "minutes column: wall time in minutes).\n"
                  "\n"
                  "--by ranks by another validation metric of the results (loss, or any metric of\n"
-                 "the spec), still at each point's best checkpoint by the spec's rule: the values,\n"
-                 "test metrics and best.npz are that checkpoint's, and the report says so.");
+                 "the spec), each point at its best checkpoint by that metric, read from its\n"
+                 "metrics.csv: no retraining. So does a changed `select` in the spec (generate\n"
+                 "again: the results are kept). best.npz and the test metrics stay those of the\n"
+                 "checkpoint chosen in training, and the report says so.");
     p.positional("DIR", "the study folder", dir);
     p.option("by", "METRIC",
-             "rank by this metric of each point's best checkpoint (loss,\n"
-             "accuracy, f1, a name given with `as`...), not the spec's select rule",
+             "rank by this validation metric (loss, accuracy, f1, a name\n"
+             "given with `as`...), each point at its best checkpoint by it,\n"
+             "not by the spec's select rule",
              by);
     p.flag("min", 0, "with --by: lower is better", want_min);
     p.flag("max", 0, "with --by: higher is better (without either: the metric's own\n"
@@ -192,7 +258,7 @@ int report(const args& a) {
     std::vector<std::string> metric_names, test_names;
     int unfinished = 0;
     for (const auto& pt : s.points) {
-        ranked r{&pt, read_point_state(dir, pt.name), std::nan("")};
+        ranked r{&pt, read_point_state(dir, pt), std::nan("")};
         if (!r.state.finished()) ++unfinished;
         for (const auto& [k, v] : r.state.best)
             if (std::find(metric_names.begin(), metric_names.end(), k) == metric_names.end()) metric_names.push_back(k);
@@ -219,10 +285,31 @@ int report(const args& a) {
                                                 " is better high or low");
         }
     }
-    const std::string note = checkpoint_note(s, by_rule);
+    // each finished point at its best checkpoint by the ranking's rule: the one chosen in
+    // training when that rule chose it, else re-chosen from its metrics.csv
+    std::size_t rechosen = 0, kept = 0;
+    std::vector<std::string> trained_by;
+    for (auto& r : rows) {
+        if (r.state.best_step < 0) continue;
+        if (r.state.select_metric == by_rule.metric && r.state.select_max == by_rule.max) continue;
+        const std::string t = rule_text(r.state.select_metric, r.state.select_max);
+        if (std::find(trained_by.begin(), trained_by.end(), t) == trained_by.end()) trained_by.push_back(t);
+        if (auto c = best_checkpoint(dir + "/" + r.row->run_dir() + "/metrics.csv", by_rule)) {
+            ++rechosen;
+            if (c->step != r.state.best_step) r.state.test.clear();
+            r.state.best_step = c->step;
+            r.state.best = std::move(c->values);
+        } else {
+            ++kept;
+        }
+    }
+    std::string trained;
+    for (const auto& t : trained_by) trained += (trained.empty() ? "" : " or ") + t;
+    const std::string note = checkpoint_note(by_rule, rechosen, kept, trained);
+    const std::vector<outside_result> outside = results_outside_grid(s);
 
     for (auto& r : rows)
-        if (r.state.best_step >= 0 && r.state.status != "stale")
+        if (r.state.best_step >= 0)
             if (auto v = r.state.best_value(by_rule.metric)) r.key = *v;
     // ranked points first (best first), then the rest in grid order
     std::stable_sort(rows.begin(), rows.end(), [&](const ranked& x, const ranked& y) {
@@ -298,6 +385,17 @@ int report(const args& a) {
         for (const auto& c : line) md += " " + c + " |";
         md += "\n";
     }
+    if (!outside.empty()) {
+        md += "\n## Results outside the current grid\n\nKept in results/ from earlier versions of the spec.\n\n"
+              "| identity | was | axes | status | " + by_rule.metric + " |\n| --- | --- | --- | --- | --- |\n";
+        for (const auto& o : outside) {
+            std::string axes;
+            for (const auto& v : o.row.axis_values) axes += (axes.empty() ? "" : ", ") + v;
+            const auto v = o.state.best_value(by_rule.metric);
+            md += "| " + o.row.identity + " | " + o.row.name + " | " + axes + " | " + o.state.status + " | " +
+                  (v ? fixed(*v) : std::string("-")) + " |\n";
+        }
+    }
     try {
         write_file_atomic(dir + "/report.csv", csv);
         write_file_atomic(dir + "/report.md", md);
@@ -308,7 +406,7 @@ int report(const args& a) {
 
     if (json) {  // the ranking on stdout, every point unless --top says otherwise
         const std::size_t shown = top ? std::min(top, rows.size()) : rows.size();
-        std::fputs(ranking_json(s, by_rule, note, rows, shown, unfinished).c_str(), stdout);
+        std::fputs(ranking_json(s, by_rule, note, rows, shown, unfinished, outside).c_str(), stdout);
         if (!note.empty()) std::fprintf(stderr, "hpsgen report: %s\n", note.c_str());
         std::fprintf(stderr, "written: %s/report.csv, %s/report.md\n", dir.c_str(), dir.c_str());
         return 0;
@@ -331,6 +429,9 @@ int report(const args& a) {
     print_line(header);
     for (std::size_t r = 0; r < shown; ++r) print_line(table[r]);
     if (table.size() > shown) std::printf("... %zu more in %s/report.md\n", table.size() - shown, dir.c_str());
+    if (!outside.empty())
+        std::printf("%zu result%s outside the current grid (kept in %s/results; hpsgen status lists them)\n",
+                    outside.size(), outside.size() == 1 ? "" : "s", dir.c_str());
     std::printf("written: %s/report.csv, %s/report.md\n", dir.c_str(), dir.c_str());
     return 0;
 }

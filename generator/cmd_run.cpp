@@ -7,6 +7,8 @@
 #include "generator/process.hpp"
 #include "generator/study_dir.hpp"
 
+#include <hps/train/run_dir.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -17,6 +19,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,7 +75,8 @@ int run(const args& a) {
     arg_parser p("run",
                  "Builds the trainers of the study folder DIR (cmake, in DIR/build) and trains every\n"
                  "point that has not finished, N at a time, sharing the machine's cores between them.\n"
-                 "Each trainer's output goes to DIR/runs/<point>/train.log. Interrupted (Ctrl-C, kill),\n"
+                 "Each point trains into DIR/results/<identity>/ (DIR/runs/<point> links to it), its\n"
+                 "trainer's output in train.log there. Interrupted (Ctrl-C, kill),\n"
                  "the running trainers save a checkpoint; the next `hpsgen run` resumes them.");
     p.positional("DIR", "the study folder (hpsgen generate)", dir);
     p.count("jobs", "N", "trainers side by side (default: one per core, at most the points left)", jobs, 'j');
@@ -113,26 +117,34 @@ int run(const args& a) {
 
     // the data, before any build: a trainer that cannot use it would stop at start
     const bool unfinished =
-        std::any_of(points.begin(), points.end(), [&](const point_row& pt) { return !read_point_state(dir, pt.name).finished(); });
+        std::any_of(points.begin(), points.end(), [&](const point_row& pt) { return !read_point_state(dir, pt).finished(); });
     if (!no_data_check && unfinished && !check_study_data(dir, points.front().name, "hpsgen run", std::cerr)) return 1;
 
     if (!no_build) {
         build_request r;
         r.dir = dir;
-        r.trainers = points.size();
+        std::set<std::string> trainers;  // one binary per network, shared by its points
+        for (const auto& p : points) trainers.insert(p.trainer);
+        r.trainers = trainers.size();
         r.jobs = cores;
-        if (some_points)
-            for (const auto& p : points) r.targets.push_back(p.name);
+        if (some_points) r.targets.assign(trainers.begin(), trainers.end());
         if (!build_trainers(r)) return 1;
     }
     if (build_only) return 0;
 
-    std::vector<std::string> todo;
+    // a point is finished when its run folder holds a result of this run's kind: the
+    // spec's settings, or the same --steps and --checkpoints (the trainer keeps any
+    // other aside and trains again)
+    train_detail::options asked;
+    asked.steps = steps ? long(steps) : -1;
+    asked.checkpoints = checkpoints ? int(checkpoints) : -1;
+    const std::string overrides = train_detail::overrides_text(asked);
+    std::vector<point_row> todo;
     int already = 0;
     for (const auto& p : points) {
-        auto st = read_point_state(dir, p.name);
-        if (st.finished()) ++already;
-        else todo.push_back(p.name);
+        auto st = read_point_state(dir, p);
+        if (st.finished() && st.overrides == overrides) ++already;
+        else todo.push_back(p);
     }
     if (todo.empty()) {
         std::printf(some_points ? "the %zu point(s) chosen have finished; see hpsgen report %s\n"
@@ -155,6 +167,7 @@ int run(const args& a) {
     struct trainer {
         process::child proc;
         std::string name;
+        std::string log;  // its train.log, relative to the current folder
     };
     std::vector<trainer> running;
     std::size_t next = 0;
@@ -177,8 +190,8 @@ int run(const args& a) {
         last_line = t;
         double work = finished_work, left = double(todo.size() - next);
         std::string shares;
-        for (const auto& [proc, name] : running) {
-            double f = trainer_fraction(dir + "/runs/" + name + "/train.log");
+        for (const auto& [proc, name, log] : running) {
+            double f = trainer_fraction(log);
             if (f < 0) f = 0;
             auto [it, fresh] = start_fraction.emplace(name, f);
             if (!fresh) f = std::max(f, it->second);
@@ -205,11 +218,13 @@ int run(const args& a) {
             std::fflush(stdout);
         }
         while (!interrupted && next < todo.size() && running.size() < jobs) {
-            const std::string& name = todo[next++];
-            const std::string run_dir = "runs/" + name;
+            const point_row& point = todo[next++];
+            const std::string& name = point.name;
+            const std::string run_dir = point.run_dir();
             fs::create_directories(fs::path(dir) / run_dir);
             process::options o;
-            o.argv = {"build/bin/" + name, "--run-dir", run_dir, "--threads", std::to_string(threads), "--progress", "60"};
+            o.argv = {"build/bin/" + point.trainer, "--settings", point.settings_file(), "--threads",
+                      std::to_string(threads), "--progress", "60"};
             if (steps > 0) o.argv.insert(o.argv.end(), {"--steps", std::to_string(steps)});
             if (checkpoints > 0) o.argv.insert(o.argv.end(), {"--checkpoints", std::to_string(checkpoints)});
             o.dir = dir;
@@ -232,7 +247,7 @@ int run(const args& a) {
                 interrupted = SIGTERM;
                 break;
             }
-            running.push_back({std::move(*child), name});
+            running.push_back({std::move(*child), name, (fs::path(dir) / run_dir / "train.log").string()});
         }
         auto ended = running.end();
         int rc = 0;
@@ -242,7 +257,7 @@ int run(const args& a) {
                 rc = *status;
             }
         if (ended != running.end()) {
-            const std::string name = ended->name;
+            const std::string name = ended->name, log = ended->log;
             running.erase(ended);
             {
                 auto it = start_fraction.find(name);
@@ -255,7 +270,7 @@ int run(const args& a) {
             else if (rc == 75) ++stopped;
             else {
                 ++failed;
-                failures.push_back(name + " (exit " + std::to_string(rc) + "; log: " + dir + "/runs/" + name + "/train.log)");
+                failures.push_back(name + " (exit " + std::to_string(rc) + "; log: " + log + ")");
             }
             progress(true);
             continue;

@@ -35,8 +35,8 @@ std::string number(double v) {
 }
 
 // The last checkpoint's step in metrics.csv, or -1.
-long last_step(const std::string& dir, const std::string& name) {
-    std::ifstream in(fs::path(dir) / "runs" / name / "metrics.csv");
+long last_step(const std::string& dir, const point_row& p) {
+    std::ifstream in(fs::path(dir) / p.run_dir() / "metrics.csv");
     std::string line, last;
     while (std::getline(in, line))
         if (!line.empty()) last = line;
@@ -123,7 +123,7 @@ int status(const args& a) {
     for (const auto& pt : s.points) {
         row r;
         r.name = pt.name;
-        const auto st = read_point_state(dir, pt.name);
+        const auto st = read_point_state(dir, pt);
         const point_job* pj = nullptr;
         if (auto it = by_point.find(pt.id); it != by_point.end()) pj = &it->second;
         const slurm::task_state* q = nullptr;
@@ -137,6 +137,7 @@ int status(const args& a) {
             if (auto v = st.best_value(s.select_metric))
                 r.detail = s.select_metric + " " + number(*v) + " at step " + std::to_string(st.best_step);
             if (st.status == "early_stopped") r.detail += " (early stop)";
+            if (!st.overrides.empty()) r.detail += " (a run with " + st.overrides + ", not the spec's)";
             if (st.status == "diverged") r.detail = st.message;
         } else if (q && active_state(q->state)) {
             const bool on_node = q->state == "RUNNING" || q->state == "COMPLETING" || q->state == "CONFIGURING";
@@ -144,7 +145,7 @@ int status(const args& a) {
                 chunk_running[r.job] = true;
                 r.state = "running";
                 r.detail = q->state == "COMPLETING" ? "ending on " + q->node : "on " + q->node + " for " + q->elapsed;
-                if (long step = last_step(dir, pt.name); step >= 0) r.detail += ", checkpoint at step " + std::to_string(step);
+                if (long step = last_step(dir, pt); step >= 0) r.detail += ", checkpoint at step " + std::to_string(step);
             } else {
                 r.state = "pending";
                 if (on_node) r.detail = "after the points before it in task " + r.job;
@@ -155,9 +156,6 @@ int status(const args& a) {
         } else if (st.status == "failed") {
             r.state = "failed";
             r.detail = st.message.empty() ? "the trainer failed" : st.message;
-        } else if (st.status == "stale") {
-            r.state = "stale";
-            r.detail = st.message + "; move runs/" + pt.name + " aside to train it again";
         } else if (pj) {
             // its task has ended without a result: why?
             auto v = r.log.empty() ? log_verdict{} : read_log(r.log, pt.name);
@@ -186,12 +184,13 @@ int status(const args& a) {
         rows.push_back(std::move(r));
     }
 
+    const std::vector<outside_result> outside = results_outside_grid(s);
     // the summary line
     std::string summary = "study " + s.study + ", " + std::to_string(s.points.size()) + " point" +
                           (s.points.size() == 1 ? "" : "s") + ": " + std::to_string(counts["done"]) + " done, " +
                           std::to_string(counts["running"]) + " running, " + std::to_string(counts["pending"]) +
                           " pending, " + std::to_string(counts["failed"]) + " failed";
-    for (const char* k : {"diverged", "interrupted", "stale", "not submitted"})
+    for (const char* k : {"diverged", "interrupted", "not submitted"})
         if (counts[k]) summary += ", " + std::to_string(counts[k]) + " " + k;
     std::string report_line;
     for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {
@@ -233,6 +232,17 @@ int status(const args& a) {
         if ((r.state == "failed" || r.state == "interrupted") && !r.log.empty()) detail += " (log: " + r.log + ")";
         std::printf("%-*s  %-*s  %-*s  %s\n", int(w_name), r.name.c_str(), int(w_state), r.state.c_str(), int(w_job),
                     r.job.empty() ? "-" : r.job.c_str(), detail.c_str());
+    }
+    if (!outside.empty() && !failed_only) {
+        std::printf("\n%zu result%s outside the current grid (kept; hpsgen report lists them):\n", outside.size(),
+                    outside.size() == 1 ? "" : "s");
+        for (const auto& o : outside) {
+            std::string axes;
+            for (const auto& a : o.row.axis_values) axes += (axes.empty() ? "" : ", ") + a;
+            std::printf("  results/%s  %s  %s%s\n", o.row.identity.c_str(), o.state.status.c_str(),
+                        o.row.name.empty() ? "" : ("was " + o.row.name + " ").c_str(),
+                        axes.empty() ? "" : ("(" + axes + ")").c_str());
+        }
     }
     if (counts["failed"] || counts["interrupted"]) std::cout << "\nnext: hpsgen submit --retry " << dir << "\n";
     else if (counts["done"] + counts["diverged"] == s.points.size() && report_line.empty())

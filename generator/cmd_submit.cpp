@@ -10,6 +10,8 @@
 #include "generator/slurm_jobs.hpp"
 #include "generator/study_dir.hpp"
 
+#include <hps/train/run_dir.hpp>
+
 #include <hps/io.hpp>
 
 #include <algorithm>
@@ -145,10 +147,16 @@ int submit(const args& a) {
     }
 
     std::vector<std::size_t> todo;
-    std::size_t finished = 0, queued = 0, failed = 0, stale = 0;
+    std::size_t finished = 0, queued = 0, failed = 0;
+    // finished: a result of this submission's kind (the spec's settings, or the same
+    // --steps and --checkpoints); the trainer keeps any other aside and trains again
+    train_detail::options asked;
+    asked.steps = steps ? long(steps) : -1;
+    asked.checkpoints = checkpoints ? int(checkpoints) : -1;
+    const std::string overrides = train_detail::overrides_text(asked);
     for (const auto& pt : s.points) {
-        auto st = read_point_state(dir, pt.name);
-        if (st.finished()) {
+        auto st = read_point_state(dir, pt);
+        if (st.finished() && st.overrides == overrides) {
             ++finished;
             continue;
         }
@@ -159,13 +167,6 @@ int submit(const args& a) {
                 continue;
             }
         }
-        if (st.status == "stale") {
-            ++stale;
-            std::cerr << "hpsgen submit: skipping " << pt.name << ": runs/" << pt.name
-                      << " holds the result of an earlier generation of this point; move it aside (mv " << dir << "/runs/"
-                      << pt.name << " " << dir << "/runs/" << pt.name << ".old) to train it again\n";
-            continue;
-        }
         if (st.status == "failed" && !retry) {
             ++failed;
             continue;
@@ -175,7 +176,6 @@ int submit(const args& a) {
     std::string counts = plural(s.points.size(), "point") + ": " + std::to_string(finished) + " finished";
     if (queued) counts += ", " + std::to_string(queued) + " queued";
     if (failed) counts += ", " + std::to_string(failed) + " failed";
-    if (stale) counts += ", " + std::to_string(stale) + " stale";
     counts += ", " + std::to_string(todo.size()) + " to submit";
     std::cout << "study " << s.study << ", " << counts << "\n";
     if (todo.empty()) {
@@ -198,7 +198,9 @@ int submit(const args& a) {
     if (build_where == "before" && !no_build && !dry_run) {
         build_request r;
         r.dir = dir;
-        r.trainers = s.points.size();
+        std::set<std::string> trainers;
+        for (const auto& pt : s.points) trainers.insert(pt.trainer);
+        r.trainers = trainers.size();
         r.jobs = jobs_n ? unsigned(jobs_n) : std::max(1u, std::thread::hardware_concurrency());
         r.command = "hpsgen submit";
         if (!build_trainers(r)) return 1;

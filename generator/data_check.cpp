@@ -3,6 +3,8 @@
 #include "dsl/check.hpp"
 #include "dsl/data_check.hpp"
 
+#include <hps/json_read.hpp>
+
 #include <filesystem>
 #include <optional>
 #include <ostream>
@@ -15,31 +17,12 @@ namespace {
 
 const char* const skip_hint = "or pass --no-data-check if the data is only where the trainers run";
 
-// The string a generated trainer assigns to config.<field> (emit.cpp's config_lines, with
-// cpp_string's escapes: \" \\ \n \t \? and three octal digits), or nullopt.
-std::optional<std::string> trainer_string(const std::string& code, const std::string& field) {
-    const std::string key = "config." + field + " = \"";
-    const std::size_t at = code.find(key);
-    if (at == std::string::npos) return std::nullopt;
-    std::string out;
-    for (std::size_t i = at + key.size(); i < code.size(); ++i) {
-        const char c = code[i];
-        if (c == '"') return out;
-        if (c != '\\') {
-            out += c;
-        } else if (++i < code.size()) {
-            const char e = code[i];
-            if (e >= '0' && e <= '7') {
-                int v = 0;
-                for (int k = 0; k < 3 && i < code.size() && code[i] >= '0' && code[i] <= '7'; ++k, ++i) v = v * 8 + (code[i] - '0');
-                --i;
-                out += char(v);
-            } else {
-                out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
-            }
-        }
-    }
-    return std::nullopt;
+// A data path of a point's settings file (settings/POINT.json, hps/settings.hpp:
+// "data": {"train": ...}), or "" when the file has none.
+std::string settings_data_path(const hps::json::value& settings, const std::string& field) {
+    const hps::json::value* data = settings.find("data");
+    const hps::json::value* v = data ? data->find(field) : nullptr;
+    return v && v->is(hps::json::value::type::string) ? v->str : std::string();
 }
 
 std::string errors_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " error" : " errors"); }
@@ -75,16 +58,23 @@ bool check_study_data(const std::string& dir, const std::string& point, const st
     }
     diagnostics diags;
     const std::optional<study> s = check(*parsed->src, parsed->file, diags);
-    std::string error, code;
-    const std::string trainer = (fs::path(dir) / "trainers" / point / "main.cpp").string();
-    if (auto text = read_file(trainer, error)) code = std::move(*text);
+    std::string error;
+    hps::json::value settings;
+    const std::string settings_file = (fs::path(dir) / "settings" / (point + ".json")).string();
+    if (auto text = read_file(settings_file, error)) {
+        try {
+            settings = hps::json::parse(*text);
+        } catch (const hps::json::error& e) {
+            error = settings_file + ": " + e.what();
+        }
+    }
     if (!s || !error.empty()) {
         err << (s ? "hpsgen: " + error + "\n" : format(diags)) << regenerate;
         return false;
     }
     data_location where;
     where.folder = dir;
-    where.trainer_path = [&](const std::string& which, const std::string&) { return trainer_string(code, which).value_or(""); };
+    where.trainer_path = [&](const std::string& which, const std::string&) { return settings_data_path(settings, which); };
     where.missing_hint = "the trainers of " + dir + " open their data from there; move the data back, or fix the path " +
                          "in the spec and generate the folder again, " + skip_hint;
     diagnostics data;

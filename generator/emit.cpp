@@ -6,6 +6,8 @@
 #include "dsl/data_check.hpp"
 #include "dsl/layer_kind.hpp"
 
+#include <hps/settings.hpp>
+
 #include <hps/io.hpp>
 
 #include <cstdint>
@@ -27,15 +29,6 @@ const std::string& template_text(const char* path) {
     return cache.emplace(path, std::string(f->contents)).first->second;
 }
 
-// An enum value as C++: hps::loss_kind::softmax_ce (each kind's enumerator is its table name)
-template <class Kind>
-std::string enum_text(const char* type, Kind k) {
-    return std::string("hps::") + type + "::" + std::string(name_of(k));
-}
-
-// A double as a C++ literal of type double: the shortest text that reads back the same.
-std::string number_text(double v) { return layer_text::number(v); }
-
 void write_value(json_writer& w, const param_value& v) {
     if (v.type == param_value::kind::number) w.value(v.number);
     else w.value(v.text);
@@ -43,79 +36,54 @@ void write_value(json_writer& w, const param_value& v) {
 
 std::string data_path(const std::string& path, const emit_options& opt) { return prefixed_data_path(path, opt.data_prefix); }
 
-std::string axes_comment(const study& s, const grid_point& p) {
-    std::string out;
-    for (std::size_t i = 0; i < s.axes.size(); ++i)
-        out += (i ? ", " : "") + s.axes[i].name + " = " + p.axis_values[i].text;
-    return out.empty() ? "(no axes)" : out;
+// The whole train_config of a point as its trainer runs it: the checker's, with the
+// study's names, the point's place in the grid, its layers' penalties and its data paths
+// as seen from the study folder.
+hps::train_config point_config(const study& s, const grid_point& p, const emit_options& opt) {
+    hps::train_config c = p.config;
+    c.study = s.name;
+    c.point = p.name;
+    c.point_id = p.id;
+    c.num_points = s.points.size();
+    c.train = data_path(c.train, opt);
+    c.validation = data_path(c.validation, opt);
+    c.test = data_path(c.test, opt);
+    c.penalties.clear();
+    for (std::size_t i = 0; i < p.layers.size(); ++i)
+        if (p.layers[i].l1 != 0 || p.layers[i].l2 != 0) c.penalties.push_back({int(i), p.layers[i].l1, p.layers[i].l2});
+    c.axes.clear();
+    for (std::size_t i = 0; i < s.axes.size(); ++i) c.axes.push_back({s.axes[i].name, p.axis_values[i].text});
+    c.params = p.params;
+    return c;
 }
 
-std::string config_lines(const study& s, const grid_point& p, const emit_options& opt) {
-    std::ostringstream o;
-    auto str = [&](const char* field, const std::string& v) {
-        if (!v.empty()) o << "    config." << field << " = " << cpp_string(v) << ";\n";
-    };
-    str("study", s.name);
-    str("point", p.name);
-    o << "    config.point_id = " << p.id << ";\n";
-    o << "    config.num_points = " << s.points.size() << ";\n";
-    const hps::train_config& c = p.config;
-    str("train", data_path(c.train, opt));
-    str("validation", data_path(c.validation, opt));
-    str("test", data_path(c.test, opt));
-    if (c.split > 0) o << "    config.split = " << number_text(c.split) << ";\n";
-    if (c.x_name != "x") str("x_name", c.x_name);
-    if (c.y_name != "y") str("y_name", c.y_name);
-    o << "    config.target = " << enum_text("target_kind", c.target) << ";\n";
-    o << "    config.outputs = " << c.outputs << ";\n";
-    if (c.scale != 1) o << "    config.scale = " << number_text(c.scale) << ";\n";
-    o << "    config.loss = " << enum_text("loss_kind", c.loss) << ";\n";
-    o << "    config.optimizer.kind = " << enum_text("optimizer_kind", c.optimizer.kind) << ";\n";
-    for (const auto& si : optimizer_setting_table)  // the settings the spec gives; the rest are the runtime's defaults
-        if (c.optimizer.has(si.key))
-            o << "    config.optimizer.set(" << enum_text("optimizer_setting", si.key) << ", "
-              << number_text(c.optimizer[si.key]) << ");\n";
-    if (c.steps > 0) o << "    config.steps = " << c.steps << ";\n";
-    if (c.epochs > 0) o << "    config.epochs = " << c.epochs << ";\n";
-    o << "    config.checkpoints = " << c.checkpoints << ";\n";
-    o << "    config.seed = " << c.seed << ";\n";
-    if (c.patience > 0) o << "    config.patience = " << c.patience << ";\n";
-    if (c.pos_weight != 1) o << "    config.pos_weight = " << number_text(c.pos_weight) << ";\n";
-    for (const auto& m : c.metrics)
-        o << "    config.metrics.push_back({" << enum_text("metric_kind", m.kind) << ", " << cpp_string(m.name) << ", "
-          << number_text(m.param) << "});\n";
-    o << "    config.select_max = " << (c.select_max ? "true" : "false") << ";\n";
-    str("select_metric", c.select_metric);
-    for (std::size_t i = 0; i < p.layers.size(); ++i) {
-        const auto& l = p.layers[i];
-        if (l.l1 != 0 || l.l2 != 0)
-            o << "    config.penalties.push_back({" << i << ", " << number_text(l.l1) << ", " << number_text(l.l2)
-              << "});  // " << l.name << "\n";
-    }
-    for (std::size_t i = 0; i < s.axes.size(); ++i)
-        o << "    config.axes.push_back({" << cpp_string(s.axes[i].name) << ", " << cpp_string(p.axis_values[i].text)
-          << "});\n";
-    // augmentation of the training batches; nothing when the spec has none
-    const hps::augment_config& aug = c.augment;
-    if (aug.brightness > 0) o << "    config.augment.brightness = " << number_text(aug.brightness) << ";\n";
-    if (aug.contrast > 0) o << "    config.augment.contrast = " << number_text(aug.contrast) << ";\n";
-    if (aug.flip_horizontal) o << "    config.augment.flip_horizontal = true;\n";
-    if (aug.flip_vertical) o << "    config.augment.flip_vertical = true;\n";
-    if (aug.translate > 0) o << "    config.augment.translate = " << aug.translate << ";\n";
-    o << "    config.params = " << p.params << ";\n";
-    std::string text = o.str();
-    if (!text.empty() && text.back() == '\n') text.pop_back();
-    return text;
+// The network of a point as C++: hps::network<input, layers...>, one layer a line.
+std::string network_type(const grid_point& p) {
+    std::string layers;
+    for (std::size_t i = 0; i < p.layers.size(); ++i)
+        layers += "    " + layer_type(p.layers[i]) + (i + 1 < p.layers.size() ? ",\n" : "");
+    return "hps::network<hps::shape<" + layer_text::join(p.input) + ">,\n" + layers + ">";
 }
 
-std::string study_json(const study& s, const emit_options& opt) {
+std::string study_json(const study& s, const emit_options& opt, const std::map<std::size_t, point_files>& files) {
     json_writer w;
     w.begin_object();
     w.member("study", s.name).member("description", s.description).member("spec", opt.spec_display);
     w.member("grid_size", s.points.size()).member("full_size", s.full_size);
     if (!s.points.empty()) {
         const hps::train_config& c = s.points.front().config;
-        w.key("select").begin_object().member("metric", c.select_metric).member("goal", c.select_max ? "max" : "min").end_object();
+        // no select statement: the validation loss, min (as result.json says)
+        const bool by_loss = c.select_metric.empty();
+        w.key("select").begin_object().member("metric", by_loss ? std::string("loss") : c.select_metric);
+        w.member("goal", !by_loss && c.select_max ? "max" : "min").end_object();
+        // the metrics by name, with their kinds: hpsgen report ranks by any of them
+        w.key("metrics").begin_array();
+        for (const auto& m : c.metrics) {
+            const std::string name = m.name.empty() ? std::string(name_of(m.kind)) : m.name;
+            w.begin_object().member("name", name).member("kind", name_of(m.kind));
+            w.member("goal", info(m.kind).higher_is_better ? "max" : "min").member("scalar", info(m.kind).scalar).end_object();
+        }
+        w.end_array();
     }
     w.key("axes").begin_array();
     for (const auto& a : s.axes) {
@@ -126,7 +94,9 @@ std::string study_json(const study& s, const emit_options& opt) {
     w.end_array();
     w.key("points").begin_array();
     for (const auto& p : s.points) {
+        const point_files& f = files.at(p.id);
         w.begin_object().member("id", p.id).member("name", p.name).member("params", p.params);
+        w.member("trainer", f.trainer).member("identity", f.identity);
         w.key("axes").begin_object();
         for (std::size_t k = 0; k < s.axes.size(); ++k) {
             w.key(s.axes[k].name);
@@ -212,44 +182,69 @@ std::string layer_type(const layer& l) {
     return kind->cpp_type(l);  // the kind's descriptor, dsl/layers/
 }
 
-std::string emit_trainer(const study& s, const grid_point& p, const emit_options& opt) {
-    std::string layers;
-    for (std::size_t i = 0; i < p.layers.size(); ++i)
-        layers += "    " + layer_type(p.layers[i]) + (i + 1 < p.layers.size() ? ",\n" : "");
-    std::map<std::string, std::string> v = {
-        {"spec", opt.spec_display},
-        {"id", std::to_string(p.id)},
-        {"count", std::to_string(s.points.size())},
-        {"name", p.name},
-        {"axes", axes_comment(s, p)},
-        {"input", "hps::shape<" + layer_text::join(p.input) + ">"},
-        {"layers", layers},
-        {"batch", std::to_string(p.batch)},
-        {"params", std::to_string(p.params)},
-        {"config", config_lines(s, p, opt)},
-    };
-    std::string text = render(template_text("templates/trainer.cpp.in"), v);
-    // the fingerprint covers everything above it, so a run folder knows its trainer
-    auto last = text.rfind("    return hps::train_main");
-    text.insert(last, "    config.fingerprint = \"" + fingerprint(text) + "\";\n");
-    return text;
+network_signature signature_of(const grid_point& p) {
+    network_signature n;
+    n.type = network_type(p);
+    n.batch = p.batch;
+    n.signature = fingerprint(n.type + "\nbatch " + std::to_string(p.batch));
+    n.trainer = "net-" + n.signature;
+    return n;
+}
+
+std::string emit_trainer(const grid_point& p) {
+    const network_signature n = signature_of(p);
+    return render(template_text("templates/trainer.cpp.in"), {{"network", n.type},
+                                                               {"batch", std::to_string(p.batch)},
+                                                               {"params", std::to_string(p.params)},
+                                                               {"signature", n.signature}});
+}
+
+point_files emit_point(const study& s, const grid_point& p, const emit_options& opt) {
+    const network_signature n = signature_of(p);
+    hps::train_config c = point_config(s, p, opt);
+    auto stamp = [&](const std::string& path) { return opt.data_stamp ? opt.data_stamp(path) : path; };
+    point_files f;
+    f.trainer = n.trainer;
+    f.identity = fingerprint(identity_json(c, n.signature, opt.runtime_version, stamp));
+    c.identity = f.identity;
+    f.settings = settings_json(c, n.signature);
+    return f;
 }
 
 void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
-    std::string trainers;
+    std::map<std::size_t, point_files> files;
+    std::map<std::string, const grid_point*> networks;  // by trainer name: one binary each
     for (const auto& p : s.points) {
-        sink.write("trainers/" + p.name + "/main.cpp", emit_trainer(s, p, opt));
-        trainers += "    " + p.name + "\n";
+        point_files f = emit_point(s, p, opt);
+        networks.emplace(f.trainer, &p);
+        sink.write("settings/" + p.name + ".json", f.settings);
+        files.emplace(p.id, std::move(f));
+    }
+    std::string trainers;
+    for (const auto& [name, p] : networks) {
+        sink.write("trainers/" + name + "/main.cpp", emit_trainer(*p));
+        trainers += "    " + name + "\n";
     }
     if (!trainers.empty()) trainers.pop_back();
     sink.write("CMakeLists.txt", render(template_text("templates/CMakeLists.txt.in"),
                                         {{"spec", opt.spec_display},
-                                         {"count", std::to_string(s.points.size())},
+                                         {"count", std::to_string(networks.size())},
+                                         {"points", std::to_string(s.points.size())},
                                          {"study", s.name},
                                          {"trainers", trainers}}));
-    sink.write("grid.tsv", grid_tsv(s));
+    // grid.tsv: the grid's columns, then each point's trainer and identity
+    std::istringstream grid(grid_tsv(s));
+    std::string line, tsv;
+    for (std::size_t row = 0; std::getline(grid, line); ++row) {
+        if (row == 0) tsv += line + "\ttrainer\tidentity\n";
+        else {
+            const point_files& f = files.at(s.points.at(row - 1).id);
+            tsv += line + "\t" + f.trainer + "\t" + f.identity + "\n";
+        }
+    }
+    sink.write("grid.tsv", tsv);
     emit_slurm(s, opt, sink);
-    sink.write("study.json", study_json(s, opt));
+    sink.write("study.json", study_json(s, opt, files));
     if (!opt.canonical_spec.empty()) sink.write("study.hps", opt.canonical_spec);
     if (opt.include_runtime) {
         for (const auto& f : embedded::files) {
@@ -258,7 +253,16 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
         }
     }
     sink.write(".hpsgen", "generated by hpsgen from " + opt.spec_display +
-                              "\nThis folder is hpsgen's: `hpsgen generate` rewrites it; runs/ is never touched.\n");
+                              "\nThis folder is hpsgen's: `hpsgen generate` rewrites it; results/ and runs/ are never touched.\n");
+}
+
+std::string runtime_version() {
+    std::string all;
+    for (const auto& f : embedded::files) {
+        std::string path = f.path;
+        if (path.rfind("runtime/", 0) == 0) all += path + "\n" + std::string(f.contents) + "\n";
+    }
+    return fingerprint(all);
 }
 
 }  // namespace hps

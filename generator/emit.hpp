@@ -6,7 +6,8 @@
 //   grid.tsv, study.json        the grid, for people and tools
 //   study.hps                   the spec in canonical form
 //   submit.sbatch               the Slurm job array
-//   trainers/model-NNN/main.cpp the specialised trainers
+//   trainers/net-SIG/main.cpp   one specialised trainer per distinct network and batch
+//   settings/model-NNN.json     each point's run-time settings (hps/settings.hpp)
 //   runtime/hps/*.hpp           the runtime the trainers include (a snapshot: the folder
 //                               builds on a node without hpsgen)
 // Output is deterministic: no timestamps, no absolute paths, no hash-order loops.
@@ -14,6 +15,7 @@
 
 #include "dsl/study.hpp"
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -40,6 +42,26 @@ struct emit_options {
                                // from the study folder find the data
     std::string canonical_spec;  // hps::print of the AST, written as study.hps
     bool include_runtime = true;  // copy the runtime headers (off in golden tests)
+    // What identifies a data file, for a point's identity: given the path a trainer opens
+    // (relative to the study folder), its resolved path, size and modification time, or
+    // its content's hash (generate --hash-data). Unset: the path itself (tests).
+    std::function<std::string(const std::string&)> data_stamp;
+    std::string runtime_version;  // runtime_version() in hpsgen; fixed in golden tests
+};
+
+// The compiled network of a point: its C++ type and batch, and the signature (a hash of
+// both) that names its trainer (net-<signature>) and that its points' settings carry.
+struct network_signature {
+    std::string type;  // hps::network<...>
+    int batch = 0;
+    std::string signature, trainer;
+};
+
+// What a point contributes to the study folder besides its trainer.
+struct point_files {
+    std::string trainer;   // net-<signature>
+    std::string identity;  // the hash of hps::identity_json: results/<identity>/
+    std::string settings;  // settings/<point>.json
 };
 
 // Emits every file of the study folder into `sink`.
@@ -49,8 +71,17 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink);
 // generator/emit_slurm.cpp.
 void emit_slurm(const study& s, const emit_options& opt, output_sink& sink);
 
-// The C++ source of one trainer (exposed for tests).
-std::string emit_trainer(const study& s, const grid_point& p, const emit_options& opt);
+// The network of a point, its signature and its trainer's name.
+network_signature signature_of(const grid_point& p);
+
+// The C++ source of the trainer of p's network (shared by every point with that network).
+std::string emit_trainer(const grid_point& p);
+
+// A point's trainer, identity and settings file.
+point_files emit_point(const study& s, const grid_point& p, const emit_options& opt);
+
+// The runtime's version for identities: a hash of the runtime headers compiled into hpsgen.
+std::string runtime_version();
 
 // The C++ type of one layer, e.g. "hps::conv2d<16, 5, 5, hps::same, hps::relu>".
 std::string layer_type(const layer& l);
@@ -62,7 +93,7 @@ std::string cpp_string(const std::string& text);
 // templates are hpsgen's own, so a mismatch is a bug to catch in the tests, not at a user's.
 std::string render(std::string_view tmpl, const std::map<std::string, std::string>& values);
 
-// 64-bit FNV-1a, as 16 hex digits: the fingerprint tying a run folder to its trainer.
+// 64-bit FNV-1a, as 16 hex digits: network signatures and point identities.
 std::string fingerprint(std::string_view text);
 
 }  // namespace hps

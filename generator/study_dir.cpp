@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -57,9 +59,12 @@ study_dir load_study_dir(const std::string& dir) {
     std::string line;
     if (!std::getline(grid, line)) throw std::runtime_error(dir + "/grid.tsv is empty; regenerate the study");
     auto header = split_tabs(line);
-    if (header.size() < 3 || header[0] != "id" || header[1] != "name" || header.back() != "params")
-        throw std::runtime_error(dir + "/grid.tsv has an unexpected header; regenerate the study");
-    s.axis_names.assign(header.begin() + 2, header.end() - 1);
+    // id name <axes...> params trainer identity
+    if (header.size() < 5 || header[0] != "id" || header[1] != "name" || header[header.size() - 3] != "params" ||
+        header[header.size() - 2] != "trainer" || header.back() != "identity")
+        throw std::runtime_error(dir + "/grid.tsv has an unexpected header (written by an older hpsgen?); regenerate "
+                                 "the study with hpsgen generate");
+    s.axis_names.assign(header.begin() + 2, header.end() - 3);
     while (std::getline(grid, line)) {
         if (line.empty()) continue;
         auto cells = split_tabs(line);
@@ -67,8 +72,10 @@ study_dir load_study_dir(const std::string& dir) {
         point_row p;
         p.id = std::stoul(cells[0]);
         p.name = cells[1];
-        p.axis_values.assign(cells.begin() + 2, cells.end() - 1);
-        p.params = std::stoul(cells.back());
+        p.axis_values.assign(cells.begin() + 2, cells.end() - 3);
+        p.params = std::stoul(cells[cells.size() - 3]);
+        p.trainer = cells[cells.size() - 2];
+        p.identity = cells.back();
         s.points.push_back(std::move(p));
     }
     auto text = slurp(fs::path(dir) / "study.json");
@@ -82,24 +89,15 @@ study_dir load_study_dir(const std::string& dir) {
     return s;
 }
 
-std::string trainer_fingerprint(const std::string& dir, const std::string& name) {
-    auto text = slurp(fs::path(dir) / "trainers" / name / "main.cpp");
-    const std::string key = "config.fingerprint = \"";
-    auto at = text.find(key);
-    if (at == std::string::npos) return {};
-    at += key.size();
-    return text.substr(at, text.find('"', at) - at);
-}
-
 std::optional<double> point_state::best_value(const std::string& metric) const {
     for (const auto& [k, v] : best)
         if (k == metric) return v;
     return std::nullopt;
 }
 
-point_state read_point_state(const std::string& dir, const std::string& name) {
+point_state read_point_state(const std::string& dir, const point_row& p) {
     point_state st;
-    const fs::path run = fs::path(dir) / "runs" / name;
+    const fs::path run = fs::path(dir) / p.run_dir();
     auto text = slurp(run / "result.json");
     if (text.empty()) {
         if (fs::exists(run / "resume.bin")) st.status = "interrupted";
@@ -113,9 +111,10 @@ point_state read_point_state(const std::string& dir, const std::string& name) {
     }
     st.status = j.value("status", "failed");
     st.message = j.value("message", "");
-    if (j.value("fingerprint", "") != trainer_fingerprint(dir, name)) {
-        st.status = "stale";
-        st.message = "the result belongs to an earlier generation of this point";
+    st.overrides = j.value("overrides", "");
+    if (j.contains("select") && j["select"].is_object()) {
+        st.select_metric = j["select"].value("metric", "loss");
+        st.select_max = j["select"].value("goal", "min") == "max";
     }
     if (j.contains("best") && j["best"].is_object()) {
         st.best_step = j["best"].value("step", -1L);
@@ -127,6 +126,33 @@ point_state read_point_state(const std::string& dir, const std::string& name) {
     st.steps = j.value("steps", 0L);
     st.total_steps = j.value("total_steps", 0L);
     return st;
+}
+
+std::vector<outside_result> results_outside_grid(const study_dir& s) {
+    std::vector<outside_result> out;
+    std::set<std::string> owned;
+    for (const auto& p : s.points) owned.insert(p.identity);
+    std::error_code ec;
+    std::vector<fs::path> folders;
+    for (const auto& e : fs::directory_iterator(fs::path(s.path) / "results", ec))
+        if (e.is_directory() && !owned.count(e.path().filename().string())) folders.push_back(e.path());
+    std::sort(folders.begin(), folders.end());
+    for (const auto& f : folders) {
+        outside_result r;
+        r.row.identity = f.filename().string();
+        auto settings = nlohmann::json::parse(slurp(f / "settings.json"), nullptr, false);
+        if (settings.is_object()) {
+            r.row.name = settings.value("point", "");
+            r.row.id = settings.value("point_id", std::size_t(0));
+            r.row.params = settings.value("params", std::size_t(0));
+            if (settings.contains("axes") && settings["axes"].is_array())
+                for (const auto& a : settings["axes"]) r.row.axis_values.push_back(a.value("name", "") + "=" + a.value("value", ""));
+        }
+        r.state = read_point_state(s.path, r.row);
+        if (r.state.status == "pending") continue;  // nothing there (a folder made for a point never trained)
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 std::vector<point_row> select_points(const study_dir& s, const std::string& list) {

@@ -1,5 +1,7 @@
-// A generated study folder as `run`, `report` and `status` see it: its grid (grid.tsv),
-// its selection rule (study.json), and the state of each point's run folder.
+// A generated study folder as `run`, `report` and `status` see it: its grid (grid.tsv:
+// each point's name, axes, trainer and identity), its selection rule (study.json), the
+// state of each point's run folder (results/<identity>/), and the results on disk that
+// belong to no point of the current grid (an edited spec's).
 #pragma once
 
 #include <map>
@@ -14,6 +16,11 @@ struct point_row {
     std::string name;
     std::vector<std::string> axis_values;  // as in grid.tsv
     std::size_t params = 0;
+    std::string trainer;   // net-<signature>: the binary build/bin/<trainer>
+    std::string identity;  // what its result belongs to
+
+    std::string settings_file() const { return "settings/" + name + ".json"; }
+    std::string run_dir() const { return "results/" + identity; }  // relative to the study folder
 };
 
 struct study_dir {
@@ -37,7 +44,7 @@ std::vector<point_row> select_points(const study_dir& s, const std::string& list
 // What a point's run folder says.
 struct point_state {
     // pending: never started; interrupted: resume.bin, no result; done, early_stopped,
-    // diverged, failed: from result.json; stale: result.json of another configuration
+    // diverged, failed: from result.json
     std::string status = "pending";
     std::string message;
     long best_step = -1;
@@ -46,14 +53,24 @@ struct point_state {
     double wall_seconds = 0;
     double samples_per_second = 0;
     long steps = 0, total_steps = 0;
+    std::string overrides;  // the command line's changes (--steps 30: "steps=30"), "" when none
+    std::string select_metric = "loss";  // the rule that chose the best checkpoint in training
+    bool select_max = false;
 
     bool finished() const { return status == "done" || status == "early_stopped" || status == "diverged"; }
     std::optional<double> best_value(const std::string& metric) const;
 };
 
-// The fingerprint of the generated trainer (trainers/NAME/main.cpp), or "".
-std::string trainer_fingerprint(const std::string& dir, const std::string& name);
+// The state of a point (or of any run folder under DIR/results/).
+point_state read_point_state(const std::string& dir, const point_row& p);
 
-point_state read_point_state(const std::string& dir, const std::string& name);
+// A result on disk that no point of the current grid owns: results/<identity>/ of a point
+// the spec no longer has (or had with other values). Never deleted; listed by status
+// and report.
+struct outside_result {
+    point_row row;  // identity and run folder; name, axes and params as its settings.json says
+    point_state state;
+};
+std::vector<outside_result> results_outside_grid(const study_dir& s);
 
 }  // namespace hps

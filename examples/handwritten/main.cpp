@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     hps::train_config config;
     config.study = "handwritten";
     config.point = "fashion-cnn";
-    config.fingerprint = "handwritten-1";
+    config.identity = "handwritten-1";
     config.train = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
     config.test = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
     config.split = 0.1;

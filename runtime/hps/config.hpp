@@ -247,7 +247,10 @@ struct axis_setting {
 // for a grid point; a hand-written trainer fills it by hand. Paths are relative to the
 // folder the trainer runs in (the study folder).
 struct train_config {
-    std::string study = "study", point = "model", fingerprint;
+    std::string study = "study", point = "model";
+    // what the result belongs to (hps/settings.hpp, identity_json): a run folder's result.json
+    // and resume.bin carry it, and a trainer refuses either when they carry another
+    std::string identity;
     std::size_t point_id = 0, num_points = 1;
     // data
     std::string train, validation, test;

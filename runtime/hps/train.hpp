@@ -28,6 +28,7 @@
 
 #include "hps/config.hpp"
 #include "hps/io.hpp"
+#include "hps/settings.hpp"
 #include "hps/train/cli.hpp"
 #include "hps/train/results.hpp"
 #include "hps/train/run_dir.hpp"
@@ -36,26 +37,20 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace hps {
 
 // train_config, the typed settings of a trainer: hps/config.hpp.
 
 // ====================================================================== entry point
+namespace train_detail {
+
 template <class Net, int B>
-int train_main(const train_config& config, int argc, char** argv) {
-    train_detail::options opt;
-    std::string error = train_detail::parse_options(argc, argv, opt);
-    if (!error.empty()) {
-        std::fprintf(stderr, "%s: %s\n", argv[0], error.c_str());
-        return 2;
-    }
-    if (opt.help) {
-        train_detail::print_help(config, argv[0]);
-        return 0;
-    }
-    train_detail::bound_omp_spinning(train_detail::choose_threads(opt.threads), argv);
+int train_with(const train_config& config, const options& opt, char** argv) {
+    bound_omp_spinning(choose_threads(opt.threads), argv);
     try {
         trainer<Net, B> t(config, opt);
         return t.run();
@@ -69,6 +64,56 @@ int train_main(const train_config& config, int argc, char** argv) {
         std::fprintf(stderr, "[%s] error: %s\n", config.point.c_str(), e.what());
         return 1;
     }
+}
+
+}  // namespace train_detail
+
+// A hand-written trainer: its config is compiled in.
+template <class Net, int B>
+int train_main(const train_config& config, int argc, char** argv) {
+    train_detail::options opt;
+    std::string error = train_detail::parse_options(argc, argv, opt);
+    if (error.empty() && !opt.settings.empty()) error = "--settings is for the trainers hpsgen generates; this one's settings are compiled in";
+    if (!error.empty()) {
+        std::fprintf(stderr, "%s: %s\n", argv[0], error.c_str());
+        return 2;
+    }
+    if (opt.help) {
+        train_detail::print_help(&config, argv[0]);
+        return 0;
+    }
+    return train_detail::train_with<Net, B>(config, opt, argv);
+}
+
+// A study's trainer: one compiled network, `network` its signature (hpsgen's hash of its
+// type and batch); the point it trains is the --settings file's (hps/settings.hpp), which
+// must have been written for this network. Exit 2 when it is missing or refused.
+template <class Net, int B>
+int train_main(std::string_view network, int argc, char** argv) {
+    train_detail::options opt;
+    std::string error = train_detail::parse_options(argc, argv, opt);
+    if (error.empty() && !opt.help && opt.settings.empty())
+        error = "no --settings FILE: give the settings of a point, e.g. --settings settings/model-0.json "
+                "(run from the study folder; hpsgen run and the Slurm array do this)";
+    if (!error.empty()) {
+        std::fprintf(stderr, "%s: %s\n", argv[0], error.c_str());
+        return 2;
+    }
+    if (opt.help) {
+        train_detail::print_help(nullptr, argv[0]);
+        return 0;
+    }
+    train_config config;
+    try {
+        const std::string text = train_detail::read_text(opt.settings);
+        if (text.empty() && !std::filesystem::exists(opt.settings))
+            throw settings_error(opt.settings + " does not exist (run the trainer from the study folder)");
+        config = read_settings(text, network, std::size_t(Net::template instance<B>::num_params), opt.settings);
+    } catch (const settings_error& e) {
+        std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+        return 2;
+    }
+    return train_detail::train_with<Net, B>(config, opt, argv);
 }
 
 }  // namespace hps

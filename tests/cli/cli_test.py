@@ -245,10 +245,10 @@ def test_generate_no_space():
         after = snapshot(out)
         expect(after.keys() == before.keys(), f"no file added or left behind: {sorted(after.keys() ^ before.keys())}")
         expect(after == before, "every file of the study folder is as it was")
-        expect(not os.path.exists(os.path.join(out, "trainers", "model-4")), "no folder of a new point is left")
+        expect(not os.path.exists(os.path.join(out, "settings", "model-4.json")), "no file of a new point is left")
 
         rc, o, e = run("generate", spec, "-o", out)
-        expect(rc == 0 and "generated 6 trainers" in o, "without the limit the change is written", o, e)
+        expect(rc == 0 and "6 points on 6 trainers" in o, "without the limit the change is written", o, e)
         expect(snapshot(out) != before, "and the folder changed")
 
 
@@ -360,10 +360,12 @@ def test_report():
         rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
         expect(rc == 0, "generate the study", out, err)
         for name, (prec, f1, r30, loss, wall) in results.items():
-            with open(os.path.join(study, "trainers", name, "main.cpp")) as f:
-                fingerprint = re.search(r'config\.fingerprint = "([^"]*)"', f.read()).group(1)
-            os.makedirs(os.path.join(study, "runs", name))
-            res = {"study": "ranks", "point": name, "fingerprint": fingerprint, "status": "done",
+            with open(os.path.join(study, "settings", name + ".json")) as f:
+                identity = json.load(f)["identity"]
+            # runs/<point> is generate's link to results/<identity>
+            expect(os.path.realpath(os.path.join(study, "runs", name)) == os.path.realpath(os.path.join(study, "results", identity)),
+                   f"runs/{name} links to its result folder")
+            res = {"study": "ranks", "point": name, "identity": identity, "overrides": "", "status": "done",
                    "select": {"metric": "precision", "goal": "max"}, "steps": 20, "total_steps": 20,
                    "best": {"step": 10, "loss": loss, "precision": prec, "f1": f1, "recall30": r30,
                             "confusion": [[1, 2], [3, 4]]},
@@ -388,7 +390,7 @@ def test_report():
         expect(r0["rank"] == 1 and r0["axes"] == {"dense1.units": 4, "dense1.activation": "relu"}
                and r0["status"] == "done" and r0["best_step"] == 10 and r0["wall_seconds"] == 120
                and r0["metrics"] == {"loss": 0.6, "precision": 0.9, "f1": 0.5, "recall30": 0.7}
-               and r0["test"]["f1"] == 0.4 and r0["run_dir"] == study + "/runs/model-0"
+               and r0["test"]["f1"] == 0.4 and r0["run_dir"] == study + "/results/" + r0["identity"]
                and isinstance(r0["params"], int), f"a ranked row: {r0}")
         expect(r3["rank"] is None and r3["status"] == "pending" and r3["best_step"] is None
                and r3["metrics"] == {} and r3["wall_seconds"] is None, f"a pending point: {r3}")
@@ -396,8 +398,9 @@ def test_report():
         doc, names = order("--by", "f1")
         expect(names[:3] == ["model-1", "model-2", "model-0"] and doc["ranked_by"]["goal"] == "max",
                f"--by f1: f1's own direction, max: {names}")
-        expect("ranked by f1 (max) at the spec's checkpoints" in doc["note"] and "max precision" in doc["note"],
-               f"the JSON says the values are those of the spec's checkpoints: {doc['note']}")
+        expect("ranked by f1 (max); the checkpoints were chosen in training by max precision" in doc["note"]
+               and "3 points without metrics.csv are ranked at the checkpoint chosen in training" in doc["note"],
+               f"the JSON says the values are those of the checkpoints training chose: {doc['note']}")
         doc, names = order("--by", "loss", "--top", "2")
         expect(names == ["model-1", "model-2"] and doc["ranked_by"] == {"metric": "loss", "goal": "min"}
                and doc["shown"] == 2, f"--by loss: min; --top 2 keeps two rows: {names}")
@@ -411,11 +414,11 @@ def test_report():
 
         rc, out, err = run("report", study, "--by", "f1")
         expect(rc == 0 and "ranked by max f1" in out
-               and "note: ranked by f1 (max) at the spec's checkpoints" in out, "the table says so", out, err)
+               and "note: ranked by f1 (max); the checkpoints were chosen in training by max precision" in out, "the table says so", out, err)
         expect(re.search(r"^1\s+model-1\s", out, re.M), "and ranks model-1 first", out, err)
         with open(os.path.join(study, "report.md")) as f:
             md = f.read()
-        expect(md.startswith("# Study ranks: ranked by max f1\n\nNote: ranked by f1 (max) at the spec's checkpoints"),
+        expect(md.startswith("# Study ranks: ranked by max f1\n\nNote: ranked by f1 (max); the checkpoints were chosen in training by max precision"),
                "report.md says so", md)
 
         rc, out, err = run("report", study, "--by", "recall30")
@@ -440,6 +443,34 @@ def test_report():
         expect(rows["model-3"]["minutes"] == "" and rows["model-3"]["rank"] == "", "a pending point: no minutes")
         rc, out, err = run("report", "--help")
         expect(rc == 0 and all(o in out for o in ("--by", "--min", "--max", "--format", "--top")), "report --help", out)
+
+        # a changed `select` keeps the results (no patience: the rule does not change
+        # training) and re-ranks them at each point's best checkpoint by the new rule, read
+        # from metrics.csv: model-2's best f1 is at step 20, not at training's step 10
+        for name, (prec, f1, r30, loss, wall) in results.items():
+            late_f1 = 0.95 if name == "model-2" else 0.1
+            with open(os.path.join(study, "runs", name, "metrics.csv"), "w") as f:
+                f.write("step,split,loss,precision,f1,recall30,elapsed_s\n"
+                        f"10,train,{loss + 0.2},,,,1\n10,validation,{loss},{prec},{f1},{r30},1\n"
+                        f"20,train,{loss + 0.1},,,,2\n20,validation,{loss + 0.05},{prec - 0.3},{late_f1},{r30},2\n")
+        with open(spec, "w") as f:
+            f.write(REPORT_SPEC.replace("select max precision", "select max f1"))
+        rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
+        expect(rc == 0 and "3 points keep a finished result, 1 to train" in out, "select changed: the results are kept", out, err)
+        doc, names = order()
+        rows = {r["name"]: r for r in doc["rows"]}
+        expect(names[:3] == ["model-2", "model-1", "model-0"] and doc["ranked_by"] == {"metric": "f1", "goal": "max"},
+               f"ranked by the spec's new rule, max f1, without training: {names}")
+        expect(rows["model-2"]["best_step"] == 20 and rows["model-2"]["metrics"]["f1"] == 0.95
+               and rows["model-2"]["metrics"]["precision"] == 0.7 - 0.3 and rows["model-2"]["test"] == {},
+               f"model-2 at its best f1 checkpoint (step 20), its metrics from metrics.csv, no test metrics "
+               f"(those are of step 10's weights): {rows['model-2']}")
+        expect(rows["model-1"]["best_step"] == 10 and rows["model-1"]["test"]["f1"] == 0.7 - 0.1,
+               f"model-1's best f1 is training's checkpoint: its test metrics stay: {rows['model-1']}")
+        expect("the checkpoints were chosen in training by max precision" in doc["note"]
+               and "3 points are ranked at their best checkpoint by f1 (from metrics.csv)" in doc["note"]
+               and "best.npz and the test metrics stay those of the checkpoint chosen in training" in doc["note"],
+               f"the report says whose weights these are: {doc['note']}")
 
 
 if __name__ == "__main__":

@@ -114,6 +114,12 @@ def check(cond, what):
     print("ok:", what, flush=True)
 
 
+def grid(study):
+    """grid.tsv as {name: row}, each row a dict of its columns (trainer, identity, ...)."""
+    with open(os.path.join(study, "grid.tsv")) as f:
+        return {row["name"]: row for row in csv.DictReader(f, delimiter="\t")}
+
+
 def read_metrics(path):
     with open(path) as f:
         return list(csv.DictReader(f))
@@ -145,11 +151,15 @@ def main():
     r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
     check(r.returncode == 0, "generate succeeds: " + r.stdout + r.stderr)
     study = os.path.join(work, "out/tiny")
+    points = grid(study)
+    check(len(points) == 4, "grid.tsv has 4 points")
+    # four networks (filters x activation): four trainers, one settings file per point
     for f in ["CMakeLists.txt", "grid.tsv", "study.json", ".hpsgen", "runtime/hps/runtime.hpp",
-              "trainers/model-0/main.cpp", "trainers/model-3/main.cpp"]:
+              "settings/model-0.json", "settings/model-3.json"] + \
+             [f"trainers/{p['trainer']}/main.cpp" for p in points.values()]:
         check(os.path.exists(os.path.join(study, f)), "generated " + f)
-    grid = open(os.path.join(study, "grid.tsv")).read().splitlines()
-    check(len(grid) == 5, "grid.tsv has a header and 4 points")
+    check(len(os.listdir(os.path.join(study, "trainers"))) == 4, "one trainer per network")
+    trainer0 = f"trainers/{points['model-0']['trainer']}/main.cpp"
     sj = json.load(open(os.path.join(study, "study.json")))
     check(sj["grid_size"] == 4 and sj["select"] == {"metric": "accuracy", "goal": "max"}, "study.json")
     # conv 3x3x1xF + F, pool, dense (4*4*F)*16+16, dense 16*3+3
@@ -158,11 +168,10 @@ def main():
         if f is not None:
             want = 9 * f + f + 16 * f * 16 + 16 + 16 * 3 + 3
             check(p["params"] == want, f"{p['name']}: {want} parameters")
-    before = open(os.path.join(study, "trainers/model-0/main.cpp")).read()
-    mtime = os.path.getmtime(os.path.join(study, "trainers/model-0/main.cpp"))
+    mtime = os.path.getmtime(os.path.join(study, trainer0))
     time.sleep(1.1)
     r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
-    check(r.returncode == 0 and os.path.getmtime(os.path.join(study, "trainers/model-0/main.cpp")) == mtime,
+    check(r.returncode == 0 and os.path.getmtime(os.path.join(study, trainer0)) == mtime,
           "generating again leaves unchanged trainers untouched (no rebuild)")
 
     # --- build and train
@@ -210,10 +219,11 @@ def main():
     r = run([hpsgen, "run", "out/some", "--points", "model-1,3-3", "--steps", "30"], cwd=work, timeout=600)
     some = os.path.join(work, "out/some")
     check(r.returncode == 0 and "training 2 points" in r.stdout, "--points model-1,3-3 trains two points: " + r.stdout)
-    check(sorted(os.listdir(os.path.join(some, "build/bin"))) == ["model-1", "model-3"], "only their trainers are built")
-    check(sorted(os.listdir(os.path.join(some, "runs"))) == ["model-1", "model-3"]
-          and all(os.path.exists(os.path.join(some, "runs", p, "result.json")) for p in ("model-1", "model-3")),
-          "only they have run folders, each with its result")
+    some_points = grid(some)
+    check(sorted(os.listdir(os.path.join(some, "build/bin"))) ==
+          sorted(some_points[p]["trainer"] for p in ("model-1", "model-3")), "only their trainers are built")
+    check(all(os.path.exists(os.path.join(some, "runs", p, "result.json")) == (p in ("model-1", "model-3"))
+              for p in some_points), "only they have results")
 
     # --- the exported weights in PyTorch
     import torch
@@ -229,15 +239,17 @@ def main():
     check(abs(loss - res["best"]["loss"]) < 1e-4 * max(1, abs(loss)), f"torch reproduces the loss ({loss} vs {res['best']['loss']})")
 
     # --- SIGTERM and resume: same result as an uninterrupted run
-    binary = os.path.join(study, "build", "bin", "model-2")
-    full = run([binary, "--run-dir", "runs/full", "--steps", "600", "--threads", "1"], cwd=study)
+    # the trainer of model-2's network, with model-2's settings
+    binary = os.path.join(study, "build", "bin", points["model-2"]["trainer"])
+    point2 = [binary, "--settings", "settings/model-2.json"]
+    full = run([*point2, "--run-dir", "runs/full", "--steps", "600", "--threads", "1"], cwd=study)
     check(full.returncode == 0, "an uninterrupted run of 600 steps")
     env = dict(os.environ, HPS_STOP_AFTER_STEP="250")
-    part = run([binary, "--run-dir", "runs/cut", "--steps", "600", "--threads", "1"], cwd=study, env=env)
+    part = run([*point2, "--run-dir", "runs/cut", "--steps", "600", "--threads", "1"], cwd=study, env=env)
     check(part.returncode == 75, "SIGTERM at step 250: exit 75 (resumable): " + part.stdout + part.stderr)
     check(os.path.exists(os.path.join(study, "runs/cut/resume.bin")), "resume.bin saved")
     check(not os.path.exists(os.path.join(study, "runs/cut/result.json")), "no result.json while unfinished")
-    rest = run([binary, "--run-dir", "runs/cut", "--steps", "600", "--threads", "1"], cwd=study)
+    rest = run([*point2, "--run-dir", "runs/cut", "--steps", "600", "--threads", "1"], cwd=study)
     check(rest.returncode == 0 and "resuming at step 250" in rest.stdout, "restarted, it resumes at step 250")
     a_rows = read_metrics(os.path.join(study, "runs/full/metrics.csv"))
     b_rows = read_metrics(os.path.join(study, "runs/cut/metrics.csv"))
@@ -258,7 +270,7 @@ def main():
                                        ("slurm", {"SLURM_JOB_ID": "7"}, "2", "default"),
                                        ("own", {"OMP_WAIT_POLICY": "active"}, "2", "active"),
                                        ("own-spin", {"GOMP_SPINCOUNT": "5"}, "2", "GOMP_SPINCOUNT=5")]:
-        r = run([binary, "--run-dir", f"runs/wait-{name}", "--steps", "20", "--threads", threads, "--quiet"],
+        r = run([*point2, "--run-dir", f"runs/wait-{name}", "--steps", "20", "--threads", threads, "--quiet"],
                 cwd=study, env=dict(base, **extra))
         res = json.load(open(os.path.join(study, f"runs/wait-{name}/result.json"))) if r.returncode == 0 else {}
         check(res.get("omp_wait") == want and res.get("threads") == int(threads),
@@ -266,7 +278,7 @@ def main():
               + r.stderr)
 
     # a real signal, from outside, mid-training
-    p = subprocess.Popen([binary, "--run-dir", "runs/killed", "--steps", "200000", "--threads", "1",
+    p = subprocess.Popen([*point2, "--run-dir", "runs/killed", "--steps", "200000", "--threads", "1",
                           "--progress", "0.2"], cwd=study, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     while line and "samples/s" not in line:
@@ -279,19 +291,19 @@ def main():
     # exit 5 naming the file and the cause, no half-written file; without the limit it trains
     def limited():
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-    r = run([binary, "--run-dir", "runs/nospace", "--steps", "100", "--threads", "1"], cwd=study, preexec_fn=limited)
+    r = run([*point2, "--run-dir", "runs/nospace", "--steps", "100", "--threads", "1"], cwd=study, preexec_fn=limited)
     check(r.returncode == 5 and "best.npz" in r.stderr and "File too large" in r.stderr and "ulimit" in r.stderr,
           f"past the file size limit: exit 5 naming the file and the cause ({r.returncode}): " + r.stderr)
     left = sorted(os.listdir(os.path.join(study, "runs/nospace")))
     check(not any(".tmp" in n for n in left) and "best.npz" not in left, f"no temporary or partial file left: {left}")
-    r = run([binary, "--run-dir", "runs/nospace", "--steps", "100", "--threads", "1"], cwd=study)
+    r = run([*point2, "--run-dir", "runs/nospace", "--steps", "100", "--threads", "1"], cwd=study)
     check(r.returncode == 0, "started again without the limit, it trains: " + r.stderr)
 
     # --- bad input: NaN in the data, divergence
     xn = x.copy()
     xn[3, 2, 2, 0] = np.nan
     np.savez(os.path.join(work, "data/nan.npz"), x=xn, y=y)
-    r = run([binary, "--run-dir", "runs/nan", "--train", "../../data/nan.npz", "--steps", "10"], cwd=study)
+    r = run([*point2, "--run-dir", "runs/nan", "--train", "../../data/nan.npz", "--steps", "10"], cwd=study)
     check(r.returncode == 4 and "nan.npz" in r.stderr, "a NaN in the data: exit 4 naming the file: " + r.stderr)
     res = json.load(open(os.path.join(study, "runs/nan/result.json")))
     check(res["status"] == "failed" and "nan.npz" in res["message"], "result.json says failed, and why")
@@ -328,15 +340,85 @@ def main():
     losses = [row["metrics"]["loss"] for row in doc.get("rows", [])]
     check(len(losses) == 4 and losses == sorted(losses) and doc["ranked_by"] == {"metric": "loss", "goal": "min"},
           f"report --by loss --format json: 4 rows, lowest loss first: {losses} " + r.stderr)
-    check("ranked by loss (min) at the spec's checkpoints" in doc["note"] and "max accuracy" in doc["note"],
-          "and it says the values are those of the spec's checkpoints (max accuracy): " + doc["note"])
-    best = json.load(open(os.path.join(study, "runs", doc["rows"][0]["name"], "result.json")))
-    check(doc["rows"][0]["best_step"] == best["best"]["step"] and doc["rows"][0]["wall_seconds"] == best["wall_seconds"],
-          "a JSON row has its result's best step and wall time")
+    check("ranked by loss (min); the checkpoints were chosen in training by max accuracy" in doc["note"]
+          and "4 points are ranked at their best checkpoint by loss (from metrics.csv)" in doc["note"],
+          "and it says each point is ranked at its best-loss checkpoint, not at the one training chose: " + doc["note"])
+    for row in doc["rows"]:
+        val = [r for r in read_metrics(os.path.join(study, "runs", row["name"], "metrics.csv")) if r["split"] == "validation"]
+        lowest = min(val, key=lambda r: float(r["loss"]))  # min() keeps the first of equals, as the trainer does
+        res = json.load(open(os.path.join(study, "runs", row["name"], "result.json")))
+        check(row["best_step"] == int(lowest["step"]) and row["metrics"]["loss"] == float(lowest["loss"])
+              and row["metrics"]["accuracy"] == float(lowest["accuracy"]) and row["wall_seconds"] == res["wall_seconds"],
+              f"{row['name']}: its row is its lowest-loss checkpoint (step {lowest['step']}), read from metrics.csv")
     r = run([hpsgen, "report", "out/tiny", "--by", "f1"], cwd=work)
     check(r.returncode == 2 and "accuracy" in r.stderr and "loss" in r.stderr and r.stdout == "",
           "report --by a metric the results lack: exit 2, listing theirs: " + r.stderr)
+    edited_spec(work, hpsgen, study, points)
     print("e2e: all checks passed")
+
+
+def edited_spec(work, hpsgen, study, points):
+    """A study refined after its first results: results belong to configurations, not
+    to grid positions, names or the spelling of the spec's path."""
+    def finished():
+        return {p: os.path.getmtime(os.path.join(study, "runs", p, "result.json")) for p in grid(study)
+                if os.path.exists(os.path.join(study, "runs", p, "result.json"))}
+
+    before = {p["identity"]: os.path.getmtime(os.path.join(study, "results", p["identity"], "result.json"))
+              for p in points.values()}
+    # one value more on an axis: 6 points, the 4 trained keep their results under new names
+    with open(os.path.join(work, "tiny.hps"), "w") as f:
+        f.write(SPEC.replace("filters {4, 6}", "filters {4, 5, 6}"))
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
+    check(r.returncode == 0 and "4 points keep a finished result, 2 to train" in r.stdout,
+          "generate after adding a value: 4 points keep their results, 2 are new: " + r.stdout + r.stderr)
+    six = grid(study)
+    check(len(six) == 6 and set(before) <= {p["identity"] for p in six.values()},
+          "the grid has 6 points, among them the 4 trained identities")
+    check(six["model-2"]["identity"] not in before and points["model-2"]["identity"] == six["model-4"]["identity"],
+          "the names follow the grid (model-2 is new, the old model-2 is model-4 now)")
+    r = run([hpsgen, "run", "out/tiny", "-j", "2"], cwd=work, timeout=800)
+    check(r.returncode == 0 and "training 2 points (4 finished before)" in r.stdout,
+          "hpsgen run trains only the 2 new points: " + r.stdout[-2000:] + r.stderr[-2000:])
+    check(all(os.path.getmtime(os.path.join(study, "results", i, "result.json")) == t for i, t in before.items()),
+          "the 4 results are untouched")
+    r = run([hpsgen, "report", "out/tiny", "--format", "json"], cwd=work)
+    doc = json.loads(r.stdout) if r.returncode == 0 else {}
+    check([row["rank"] for row in doc.get("rows", [])] == [1, 2, 3, 4, 5, 6]
+          and {row["identity"] for row in doc["rows"]} == {p["identity"] for p in six.values()},
+          "the report ranks all 6, each row with its identity")
+    ranked = json.load(open(os.path.join(study, "runs", doc["rows"][0]["name"], "result.json")))
+    check(ranked["identity"] == doc["rows"][0]["identity"], "result.json carries the identity")
+
+    # the same spec from a differently spelled path: nothing changes, nothing to train
+    r = run([hpsgen, "generate", os.path.join(work, ".", "tiny.hps"), "-o", os.path.join(work, "out", "tiny")], cwd="/")
+    check(r.returncode == 0 and "6 points keep a finished result, 0 to train" in r.stdout and grid(study) == six,
+          "generated from an absolute path: the same identities: " + r.stdout + r.stderr)
+    r = run([hpsgen, "run", "out/tiny"], cwd=work, timeout=300)
+    check(r.returncode == 0 and "all 6 points have finished" in r.stdout, "and hpsgen run trains nothing: " + r.stdout)
+
+    # a value removed: its points leave the grid, their results stay and are listed
+    with open(os.path.join(work, "tiny.hps"), "w") as f:
+        f.write(SPEC.replace("filters {4, 6}", "filters {4, 5}"))
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
+    gone = [p["identity"] for p in six.values() if p["conv2d1.filters"] == "6"]
+    check(r.returncode == 0 and "2 results outside this grid" in r.stdout and len(grid(study)) == 4,
+          "generate after removing a value: 4 points, 2 results outside the grid: " + r.stdout + r.stderr)
+    check(all(os.path.exists(os.path.join(study, "results", i, f)) for i in gone
+              for f in ("result.json", "best.npz", "metrics.csv", "settings.json")),
+          "the removed points' files are kept")
+    r = run([hpsgen, "status", "out/tiny"], cwd=work)
+    check(r.returncode == 0 and "2 results outside the current grid" in r.stdout
+          and all(f"results/{i}  done" in r.stdout for i in gone), "status lists them: " + r.stdout)
+    r = run([hpsgen, "report", "out/tiny", "--format", "json"], cwd=work)
+    doc = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(sorted(o["identity"] for o in doc.get("outside_grid", [])) == sorted(gone), "and so does the report")
+    # and the value back: its points find their results again
+    with open(os.path.join(work, "tiny.hps"), "w") as f:
+        f.write(SPEC.replace("filters {4, 6}", "filters {4, 5, 6}"))
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
+    check(r.returncode == 0 and "6 points keep a finished result, 0 to train" in r.stdout,
+          "the value restored: its results are found again: " + r.stdout)
 
 
 if __name__ == "__main__":

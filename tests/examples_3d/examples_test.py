@@ -93,7 +93,7 @@ def printability(a):
     open(os.path.join(work, "printability.hps"), "w").write(spec)
     r = run([a.hpsgen, "generate", "printability.hps", "-o", "out"], cwd=work)
     check(r.returncode == 0, "hpsgen generate")
-    main_cpp = open(os.path.join(work, "out/trainers/model-0/main.cpp")).read()
+    main_cpp = open(os.path.join(work, "out/trainers", trainer_of(work, "model-0"), "main.cpp")).read()
     check("hps::conv3d<8, 3, hps::same, hps::relu, 1>" in main_cpp and "hps::batchnorm" in main_cpp
           and "hps::maxpool3d<2, 2>" in main_cpp, "the trainer uses conv3d, batchnorm and maxpool3d")
     r = run([a.hpsgen, "run", "out", "--steps", "40", "--checkpoints", "4"], cwd=work, timeout=900)
@@ -124,6 +124,12 @@ def printability(a):
           "best.npz holds batchnorm's running statistics")
 
 
+def trainer_of(work, point):
+    """The trainer (net-<signature>) a point of the study in work/out runs on: study.json says."""
+    sj = json.load(open(os.path.join(work, "out/study.json")))
+    return next(p["trainer"] for p in sj["points"] if p["name"] == point)
+
+
 def gradation(a):
     work = os.path.join(a.work, "gradation")
     shutil.rmtree(work, ignore_errors=True)
@@ -137,11 +143,13 @@ def gradation(a):
     open(os.path.join(work, "gradation.hps"), "w").write(spec)
     r = run([a.hpsgen, "generate", "gradation.hps", "-o", "out"], cwd=work)
     check(r.returncode == 0, "hpsgen generate")
-    plain = open(os.path.join(work, "out/trainers/model-0/main.cpp")).read()
-    jittered = open(os.path.join(work, "out/trainers/model-1/main.cpp")).read()
-    check("config.augment" not in plain, "jitter 0: the trainer augments nothing")
-    check("config.augment.brightness = 0.25;" in jittered and "config.augment.contrast = 0.25;" in jittered,
-          "jitter 0.25: the trainer's config has brightness and contrast 0.25")
+    plain = json.load(open(os.path.join(work, "out/settings/model-0.json")))["augment"]
+    jittered = json.load(open(os.path.join(work, "out/settings/model-1.json")))["augment"]
+    check(plain["brightness"] == 0 and plain["contrast"] == 0, f"jitter 0: the point augments nothing: {plain}")
+    check(jittered["brightness"] == 0.25 and jittered["contrast"] == 0.25,
+          f"jitter 0.25: the point's settings have brightness and contrast 0.25: {jittered}")
+    check(trainer_of(work, "model-0") == trainer_of(work, "model-1"),
+          "the two points differ only in run-time settings: one trainer for both")
     steps = 480
     r = run([a.hpsgen, "run", "out", "--steps", str(steps), "--checkpoints", "4"], cwd=work, timeout=900)
     check(r.returncode == 0, "hpsgen run builds and trains both points")
@@ -169,10 +177,10 @@ def gradation(a):
               f"{split}: torch on the raw data gives the trainer's accuracy {acc:.4f} and loss {ce:.5f}")
 
     # resumption: stopped at step 100 by SIGTERM, then resumed, the run ends as the uninterrupted one
-    binary = os.path.join(work, "out/build/bin/model-1")
+    binary = os.path.join(work, "out/build/bin", trainer_of(work, "model-1"))
     resumed = os.path.join(work, "resumed")
     env = dict(os.environ, HPS_STOP_AFTER_STEP="100")
-    args = [binary, "--run-dir", resumed, "--steps", str(steps), "--checkpoints", "4", "--quiet",
+    args = [binary, "--settings", "settings/model-1.json", "--run-dir", resumed, "--steps", str(steps), "--checkpoints", "4", "--quiet",
             "--threads", str(res["threads"])]
     r = run(args, cwd=os.path.join(work, "out"), env=env)
     check(r.returncode == 75 and os.path.exists(os.path.join(resumed, "resume.bin")), "SIGTERM at step 100: exit 75, resume.bin")

@@ -128,9 +128,11 @@ def main():
             bad.append((p["name"], p["params"], want))
     check(len(sj["points"]) == want_points and not bad, f"every point's parameter count ({bad[:3]})")
     if data_name == "peakfinder":
-        main37 = open(os.path.join(work, "full", "trainers", "model-37", "main.cpp")).read()
-        check(f"hps::{rnn}<128>" in main37 and "config.pos_weight = 3.0;" in main37,
-              f"model-37's trainer is {rnn}<128>, with pos_weight 3")
+        p37 = next(p for p in sj["points"] if p["name"] == "model-37")
+        main37 = open(os.path.join(work, "full", "trainers", p37["trainer"], "main.cpp")).read()
+        settings37 = json.load(open(os.path.join(work, "full", "settings", "model-37.json")))
+        check(f"hps::{rnn}<128>" in main37 and settings37["pos_weight"] == 3,
+              f"model-37's trainer is {rnn}<128>, its settings have pos_weight 3")
 
     # --- one point, built and trained a few steps
     one = pin_sets(spec, {"adam", "relu"})
@@ -138,7 +140,7 @@ def main():
     with open(os.path.join(work, "one.hps"), "w") as f:
         f.write(one)
     r = run([hpsgen, "generate", "one.hps", "-o", "one"], cwd=work)
-    check(r.returncode == 0 and "generated 1 trainer" in r.stdout, "generate one point: " + r.stdout + r.stderr)
+    check(r.returncode == 0 and "1 point on 1 trainer" in r.stdout, "generate one point: " + r.stdout + r.stderr)
     steps = a.steps or (150 if data_name == "peakfinder" else 60)
     r = run([hpsgen, "run", "one", "-j", "1", "--steps", str(steps), "--checkpoints", "3"], cwd=work, timeout=1200)
     print(r.stdout[-2000:], r.stderr[-2000:])

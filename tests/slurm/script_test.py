@@ -16,6 +16,7 @@ Checks:
     its share of SLURM_CPUS_PER_TASK; a signal reaches every one; the task requeues once.
 """
 import argparse
+import csv
 import os
 import shutil
 import signal
@@ -60,7 +61,11 @@ slurm {
 # A trainer stand-in: records its arguments, runs until told to stop; on USR1/TERM exits 75
 # as the real trainer does; FAIL_<name> in the environment makes it exit with that code.
 FAKE_TRAINER = r"""#!/bin/bash
-name=$(basename "$0")
+# the point: its --settings file's name (settings/model-2.json: model-2)
+prev=""
+for arg; do [[ $prev == --settings ]] && settings=$arg; prev=$arg; done
+name=$(basename "${settings:-none}" .json)
+[[ -f ${settings:-none} ]] || { echo "[$name] error: no settings file '${settings:-}'"; exit 2; }
 echo "$name $*" >> "$HPS_TEST_DIR/trained"
 trap 'echo "$name got USR1" >> "$HPS_TEST_DIR/signals"; exit 75' USR1
 trap 'echo "$name got TERM" >> "$HPS_TEST_DIR/signals"; exit 75' TERM
@@ -122,8 +127,10 @@ def main():
     # stand-ins
     bindir = os.path.join(study, "build", "bin")
     os.makedirs(bindir)
-    for i in range(5):
-        p = os.path.join(bindir, f"model-{i}")
+    with open(os.path.join(study, "grid.tsv")) as f:
+        trainers = {row["trainer"] for row in csv.DictReader(f, delimiter="\t")}
+    for t in trainers:
+        p = os.path.join(bindir, t)
         open(p, "w").write(FAKE_TRAINER)
         os.chmod(p, 0o755)
     tools = os.path.join(work, "tools")
@@ -159,12 +166,12 @@ def main():
     rc, out = task(1)
     check(rc == 0, "task 1 ends 0")
     check(read(os.path.join(work, "trained")).splitlines() ==
-          ["model-2 --run-dir runs/model-2 --steps 7", "model-3 --run-dir runs/model-3 --steps 7"],
+          ["model-2 --settings settings/model-2.json --steps 7", "model-3 --settings settings/model-3.json --steps 7"],
           "task 1 of chunk 2 trains model-2 then model-3, with the script's arguments")
     check("[hps] model-2: exit 0 (done)" in out and "[hps] model-3: exit 0 (done)" in out, "an exit line per point")
     # HPS_FIRST shifts the points: the last chunk of a grid stops at the grid's end
     rc, out = task(0, first=4)
-    check(rc == 0 and read(os.path.join(work, "trained")).splitlines() == ["model-4 --run-dir runs/model-4 --steps 7"],
+    check(rc == 0 and read(os.path.join(work, "trained")).splitlines() == ["model-4 --settings settings/model-4.json --steps 7"],
           "HPS_FIRST=4: task 0 trains model-4 alone (the grid ends there)")
 
     # SIGUSR1 (the time limit is near): passed on, then the task requeues itself
@@ -193,7 +200,8 @@ def main():
     # side by side: the chunk's trainers all at once, the task's 3 cpus shared (1 thread each)
     rc, out = task(1, {"HPS_PACKING": "side_by_side"})
     check(rc == 0 and sorted(read(os.path.join(work, "trained")).splitlines()) ==
-          ["model-2 --run-dir runs/model-2 --threads 1 --steps 7", "model-3 --run-dir runs/model-3 --threads 1 --steps 7"],
+          ["model-2 --settings settings/model-2.json --threads 1 --steps 7",
+           "model-3 --settings settings/model-3.json --threads 1 --steps 7"],
           "side by side: model-2 and model-3 with --threads 1 each (3 cpus / 2), the script's arguments after")
     check("side by side: model-2 model-3 (1 thread each of 3 cpus)" in out and
           "[hps] model-2: exit 0 (done)" in out and "[hps] model-3: exit 0 (done)" in out, "the log says so")

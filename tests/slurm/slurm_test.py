@@ -164,8 +164,19 @@ def task_log(ctx, job, task):
     return os.path.join(ctx.study, "logs", f"hps-tiny-{job}_{task}.out")
 
 
+def point(ctx, name):
+    """A point's row of grid.tsv: its trainer (net-<signature>) and identity among them."""
+    with open(os.path.join(ctx.study, "grid.tsv")) as f:
+        return next(row for row in csv.DictReader(f, delimiter="\t") if row["name"] == name)
+
+
+def run_path(ctx, name, *parts):
+    """A file of a point's run folder, results/<identity>/ (runs/<name> links there)."""
+    return os.path.join(ctx.study, "results", point(ctx, name)["identity"], *parts)
+
+
 def result(ctx, name):
-    with open(os.path.join(ctx.study, "runs", name, "result.json")) as f:
+    with open(run_path(ctx, name, "result.json")) as f:
         return json.load(f)
 
 
@@ -175,7 +186,7 @@ def status_rows(ctx):
 
 
 def fresh_runs(ctx):
-    for d in ["runs", "slurm", "ref"]:
+    for d in ["results", "slurm", "ref"]:
         shutil.rmtree(os.path.join(ctx.study, d), ignore_errors=True)
     for f in os.listdir(os.path.join(ctx.study, "logs")):
         if f.endswith(".out"):
@@ -284,12 +295,12 @@ def case_submit(ctx):
     # a task warned of its time limit (SIGUSR1 to the batch shell only, as --signal=B:USR1@N)
     # (scancel returns only once the signalled job has gone on, about 10 s later here:
     # it runs beside the rest of the case)
-    wait_for_file(os.path.join(ctx.study, "runs/model-0/metrics.csv"))
+    wait_for_file(run_path(ctx, "model-0", "metrics.csv"))
     log(f"$ scancel --batch --signal=USR1 {a}_0 &")
     warn = subprocess.Popen(["scancel", "--batch", "--signal=USR1", f"{a}_0"], env=ctx.env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     # a task requeued by Slurm (SIGTERM to every process of the job, as preemption does)
-    wait_for_file(os.path.join(ctx.study, "runs/model-1/metrics.csv"))
+    wait_for_file(run_path(ctx, "model-1", "metrics.csv"))
     run(ctx, ["scontrol", "requeue", f"{a}_1"], check_rc=0)
     mid = run(ctx, [ctx.hpsgen, "status", ctx.study], check_rc=0)
     check(mid.stdout.startswith("study tiny, 6 points: "), "status starts with its one-line summary")
@@ -302,7 +313,7 @@ def case_submit(ctx):
     log(f"the whole study ran in {time.time() - t0:.1f} s")
     for name in POINTS:
         check(result(ctx, name)["status"] == "done", f"{name}: result.json says done")
-        check(not os.path.exists(os.path.join(ctx.study, "runs", name, "resume.bin")), f"{name}: no resume.bin left")
+        check(not os.path.exists(run_path(ctx, name, "resume.bin")), f"{name}: no resume.bin left")
 
     log0 = open(task_log(ctx, a, 0)).read()
     check("stopped by signal 10" in log0, "model-0: the trainer got the SIGUSR1 the batch shell passed on")
@@ -331,33 +342,39 @@ def case_submit(ctx):
     import numpy as np
     for name in ["model-0", "model-1"]:
         ref = os.path.join("ref", name)
-        run(ctx, [os.path.join(ctx.study, "build", "bin", name), "--run-dir", ref, "--steps", str(LONG_STEPS),
+        run(ctx, [os.path.join(ctx.study, "build", "bin", point(ctx, name)["trainer"]), "--settings",
+                  f"settings/{name}.json", "--run-dir", ref, "--steps", str(LONG_STEPS),
                   "--threads", "1", "--quiet"], cwd=ctx.study, check_rc=0)
         strip = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows]
         with open(os.path.join(ctx.study, ref, "metrics.csv")) as f:
             want = strip(list(csv.DictReader(f)))
-        with open(os.path.join(ctx.study, "runs", name, "metrics.csv")) as f:
+        with open(run_path(ctx, name, "metrics.csv")) as f:
             got = strip(list(csv.DictReader(f)))
         check(got == want, f"{name}: metrics.csv equals an uninterrupted run's (elapsed_s aside)")
         wa = np.load(os.path.join(ctx.study, ref, "best.npz"))
-        wb = np.load(os.path.join(ctx.study, "runs", name, "best.npz"))
+        wb = np.load(run_path(ctx, name, "best.npz"))
         check(sorted(wa.files) == sorted(wb.files) and all(np.array_equal(wa[k], wb[k]) for k in wa.files),
               f"{name}: best.npz equals an uninterrupted run's, bit for bit")
         check(result(ctx, name)["best"] == json.load(open(os.path.join(ctx.study, ref, "result.json")))["best"],
               f"{name}: result.json's best checkpoint too")
 
-    r = run(ctx, [ctx.hpsgen, "submit", ctx.study], check_rc=0)
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--steps", str(LONG_STEPS)], check_rc=0)
     check("nothing to submit" in r.stdout and len(read_jobs(ctx)) == len(jobs),
           "submitting again submits nothing: finished points are never resubmitted")
+    # those runs had --steps: they do not stand in for the spec's training
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--dry-run"], check_rc=0)
+    check("0 finished, 6 to submit" in r.stdout and len(read_jobs(ctx)) == len(jobs),
+          "without --steps, the quick runs are not the spec's: 6 to submit (a dry run submits nothing)")
 
 
 def case_retry(ctx):
     skip_if_no_cluster(ctx)
-    if not all(os.path.exists(os.path.join(ctx.study, "runs", n, "result.json")) for n in POINTS):
+    # every point finished with the spec's settings (submit's were runs with --steps)
+    if not all(os.path.exists(run_path(ctx, n, "result.json")) and result(ctx, n)["overrides"] == "" for n in POINTS):
         fresh_runs(ctx)
         run(ctx, [ctx.hpsgen, "submit", ctx.study, "--no-report"], check_rc=0)
         wait_for_jobs(ctx, [j["job"] for j in read_jobs(ctx)])
-    shutil.rmtree(os.path.join(ctx.study, "runs", "model-3"))
+    shutil.rmtree(run_path(ctx, "model-3"))
     train = os.path.join(ctx.work, "data", "train.npz")
     os.rename(train, train + ".away")
     try:
@@ -402,8 +419,9 @@ def case_retry(ctx):
     out = open(task_log(ctx, arrays[0]["job"], 3)).read()
     check("building build/node-" in out, "the task built model-3 on its node (build/node-<cpu>)")
     node_dirs = [d for d in os.listdir(os.path.join(ctx.study, "build")) if d.startswith("node-")]
-    check(len(node_dirs) == 1 and os.path.exists(os.path.join(ctx.study, "build", node_dirs[0], "bin", "model-3")),
-          "build/" + (node_dirs[0] if node_dirs else "node-?") + "/bin/model-3 exists")
+    t3 = point(ctx, "model-3")["trainer"]
+    check(len(node_dirs) == 1 and os.path.exists(os.path.join(ctx.study, "build", node_dirs[0], "bin", t3)),
+          "build/" + (node_dirs[0] if node_dirs else "node-?") + f"/bin/{t3} (model-3's trainer) exists")
     r = run(ctx, [ctx.hpsgen, "status", ctx.study], check_rc=0)
     check(r.stdout.splitlines()[0] == "study tiny, 6 points: 6 done, 0 running, 0 pending, 0 failed",
           "hpsgen status: 6 done")
@@ -412,7 +430,8 @@ def case_retry(ctx):
 def case_chunk(ctx):
     skip_if_no_cluster(ctx)
     fresh_runs(ctx)
-    missing = os.path.join(ctx.study, "build", "bin", "model-5")
+    t5 = point(ctx, "model-5")["trainer"]  # model-5's network is its own: no other point needs it
+    missing = os.path.join(ctx.study, "build", "bin", t5)
     if os.path.exists(missing):
         os.remove(missing)
     r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--chunk", "4", "--no-build", "--no-report", "--steps", "200"],
@@ -427,8 +446,8 @@ def case_chunk(ctx):
     order = [m.group(1) for m in re.finditer(r"\[hps\] (model-\d): start", out0)]
     check(order == ["model-0", "model-1", "model-2", "model-3"], "task 0 trained points 0-3 one after another")
     out1 = open(task_log(ctx, jobs[0]["job"], 1)).read()
-    check("model-5: building build/bin/model-5" in out1 and os.path.exists(missing),
-          "task 1 built the missing trainer model-5 before training it")
+    check(f"{t5}: building build/bin/{t5}" in out1 and os.path.exists(missing),
+          "task 1 built model-5's missing trainer before training it")
 
     # side by side: chunks of 3 trained at once, the task's cpus shared
     fresh_runs(ctx)

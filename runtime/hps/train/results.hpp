@@ -85,6 +85,7 @@ struct run_report {
     std::optional<evaluation> test;  // the test set at the best parameters, when evaluated
     double wall_seconds = 0;
     int threads = 1, batch = 1;
+    std::string overrides;  // the command line's changes to the configuration, "" when none
 };
 
 inline void write_confusion(json_writer& w, const confusion_matrix& confusion) {
@@ -102,7 +103,7 @@ inline std::string result_json(const train_config& c, const run_report& r) {
     json_writer w;
     w.begin_object();
     w.member("study", c.study).member("point", c.point).member("id", c.point_id);
-    w.member("fingerprint", c.fingerprint).member("status", r.status);
+    w.member("identity", c.identity).member("overrides", r.overrides).member("status", r.status);
     if (!r.message.empty()) w.member("message", r.message);
     w.key("axes").begin_object();
     for (const auto& a : c.axes) w.member(a.name, a.value);

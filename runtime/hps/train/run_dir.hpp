@@ -53,7 +53,7 @@ inline int lock_run_dir(const std::string& run_dir, bool fresh, const std::strin
             if (!std::filesystem::exists(old)) {
                 std::filesystem::rename(run_dir, old, ec);
                 if (ec) throw io_error(run_dir + ": cannot move the old run aside (" + ec.message() + ")");
-                say(point, "--fresh: the previous run is kept as %s", old.c_str());
+                say(point, "the previous run is kept as %s", old.c_str());
                 break;
             }
         }
@@ -70,21 +70,50 @@ inline int lock_run_dir(const std::string& run_dir, bool fresh, const std::strin
 // Whether run_dir holds a finished run (done, early_stopped, diverged) of this
 // configuration: then there is nothing to do, and it says so. A failed run is tried
 // again; the result of another configuration (the study regenerated) is an io_error.
-inline bool finished_before(const std::string& run_dir, const std::string& fingerprint, const std::string& point) {
+inline bool finished_before(const std::string& run_dir, const std::string& identity, const std::string& point) {
     std::string text = read_text(run_dir + "/result.json");
     if (text.empty()) return false;
-    std::string fp = json_field(text, "fingerprint");
+    std::string id = json_field(text, "identity");
     std::string status = json_field(text, "status");
-    if (fp != fingerprint) {
-        throw io_error(run_dir + " holds the result of another configuration (fingerprint " + fp + ", this trainer " +
-                       fingerprint + "): the study was regenerated with other values. Start over with --fresh "
-                       "(the old run is kept as " + run_dir + ".old-N) or use another --run-dir");
+    if (id != identity) {
+        throw io_error(run_dir + " holds the result of another configuration (identity " + id + ", this point " +
+                       identity + "). Start over with --fresh (the old run is kept as " + run_dir +
+                       ".old-N) or use another --run-dir");
     }
     if (status == "done" || status == "early_stopped" || status == "diverged") {
         say(point, "already finished (%s); nothing to do. Use --fresh to train again.", status.c_str());
         return true;
     }
     return false;  // failed before: try again
+}
+
+// What the command line changes of a point's configuration: "steps=30,checkpoints=4,
+// train=PATH"; "" when nothing.
+inline std::string overrides_text(const options& o) {
+    std::string out;
+    auto add = [&](const std::string& item) { out += (out.empty() ? "" : ",") + item; };
+    if (o.steps > 0) add("steps=" + std::to_string(o.steps));
+    if (o.checkpoints > 0) add("checkpoints=" + std::to_string(o.checkpoints));
+    if (!o.train.empty()) add("train=" + o.train);
+    if (!o.validation.empty()) add("validation=" + o.validation);
+    if (!o.test.empty()) add("test=" + o.test);
+    return out;
+}
+
+// Whether run_dir holds a finished run of this configuration made with other overrides
+// than this run's (a quick look with --steps, then the spec's length): it is not this
+// run's result, and is kept aside (as under --fresh). Says so.
+inline bool other_overrides(const std::string& run_dir, const std::string& identity, const std::string& overrides,
+                            const std::string& point) {
+    const std::string text = read_text(run_dir + "/result.json");
+    if (text.empty() || json_field(text, "identity") != identity) return false;
+    const std::string before = json_field(text, "overrides");
+    const std::string status = json_field(text, "status");
+    if (before == overrides || !(status == "done" || status == "early_stopped" || status == "diverged")) return false;
+    say(point, "%s holds a run %s; this one is %s: that run is kept aside", run_dir.c_str(),
+        before.empty() ? "of the spec's settings" : ("with " + before).c_str(),
+        overrides.empty() ? "of the spec's settings" : ("with " + overrides).c_str());
+    return true;
 }
 
 }  // namespace hps::train_detail

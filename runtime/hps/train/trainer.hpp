@@ -108,6 +108,9 @@ private:
     train_config c_;
     train_detail::options o_;
     std::string run_dir_;
+    // what this run changes of its configuration from the command line ("steps=30,
+    // checkpoints=4"; empty: none): recorded in result.json, part of resume.bin's key
+    std::string overrides_;
     int lock_fd_ = -1;
     int threads_ = 1;
     dataset train_, validation_, test_;
@@ -317,13 +320,14 @@ void trainer<Net, B>::write_result(const std::string& status, const std::string&
     r.wall_seconds = elapsed_before_ + clock_.seconds();
     r.threads = threads_;
     r.batch = B;
+    r.overrides = overrides_;
     write_file_atomic(path("result.json"), train_detail::result_json(c_, r));
 }
 
 template <class Net, int B>
 void trainer<Net, B>::save_resume() {
     checkpoint_writer out(path("resume.bin"));
-    out.text(c_.fingerprint);
+    out.text(c_.identity + "|" + overrides_);
     out.i64(step_);
     out.f64(elapsed_before_ + clock_.seconds());
     out.f64(train_loss_sum_);
@@ -345,9 +349,10 @@ template <class Net, int B>
 bool trainer<Net, B>::try_resume() {
     if (!std::filesystem::exists(path("resume.bin"))) return false;
     checkpoint_reader in(path("resume.bin"));
-    if (in.text() != c_.fingerprint)
-        throw io_error(path("resume.bin") + " belongs to another configuration of this point (the study was "
-                       "regenerated); start over with --fresh");
+    if (in.text() != c_.identity + "|" + overrides_)
+        throw io_error(path("resume.bin") + " belongs to another configuration (identity " + c_.identity +
+                       (overrides_.empty() ? "" : " with " + overrides_) +
+                       " expected); start over with --fresh");
     step_ = in.i64();
     elapsed_before_ = in.f64();
     train_loss_sum_ = in.f64();
@@ -382,9 +387,14 @@ int trainer<Net, B>::run() {
 #if defined(_OPENMP)
     omp_set_num_threads(threads_);
 #endif
-    run_dir_ = o_.run_dir.empty() ? "runs/" + c_.point : o_.run_dir;
+    // a point of a study trains into results/<identity>; a hand-written trainer into runs/<point>
+    run_dir_ = !o_.run_dir.empty() ? o_.run_dir : o_.settings.empty() ? "runs/" + c_.point : "results/" + c_.identity;
+    overrides_ = train_detail::overrides_text(o_);
+    // a finished run of this configuration with other overrides (a quick look with --steps)
+    // is kept aside, as under --fresh, not taken for this run's result
+    const bool fresh = o_.fresh || train_detail::other_overrides(run_dir_, c_.identity, overrides_, c_.point);
     try {
-        lock_fd_ = train_detail::lock_run_dir(run_dir_, o_.fresh, c_.point);
+        lock_fd_ = train_detail::lock_run_dir(run_dir_, fresh, c_.point);
     } catch (const std::runtime_error& e) {
         if (std::string(e.what()) == "run folder in use") {
             std::fprintf(stderr, "[%s] error: %s is in use by another trainer of this point; wait for it to end\n",
@@ -393,8 +403,10 @@ int trainer<Net, B>::run() {
         }
         throw;
     }
-    if (!o_.fresh && train_detail::finished_before(run_dir_, c_.fingerprint, c_.point)) return 0;
+    if (!fresh && train_detail::finished_before(run_dir_, c_.identity, c_.point)) return 0;
     train_detail::install_signal_handlers();
+    // a point's settings beside its results: a run folder says what it is a result of
+    if (!o_.settings.empty()) write_file_atomic(path("settings.json"), train_detail::read_text(o_.settings));
 
     model_ = std::make_unique<model_type>();
     opt_ = std::make_unique<optimizer>(c_.optimizer, model_type::num_params);
