@@ -1,6 +1,6 @@
 // Golden files:
-//   tests/golden/fmt/NAME.hps     accepted specs; NAME.expected is their canonical print
-//   tests/golden/syntax/NAME.hps  malformed specs; NAME.expected is the exact diagnostic
+//   tests/grammar/golden/fmt/NAME.hps     accepted specs; NAME.expected is their canonical print
+//   tests/grammar/golden/syntax/NAME.hps  malformed specs; NAME.expected is the exact diagnostic
 // HPS_REFRESH_GOLDEN=1 rewrites the .expected files from the current output (review the
 // diff before committing it); the comparison is tests/support/golden.hpp's.
 #include "parser_test_util.hpp"
@@ -23,7 +23,7 @@ TEST_CASE("fmt: canonical print of accepted specs, and parse(print(x)) is the sa
         REQUIRE_MESSAGE(p.ok, p.errors());
         CHECK(p.diags.empty());
         std::string printed = hps::print(p.file, *p.src);  // what hpsgen fmt prints
-        hps_test::golden::check_file(fs::path(path).replace_extension(".expected"), printed, "parser.golden");
+        hps_test::golden::check_file(fs::path(path).replace_extension(".expected"), printed, "grammar.golden");
 
         auto again = parse_text(printed, "printed.hps");
         REQUIRE_MESSAGE(again.ok, again.errors() << "the canonical print does not parse:\n" << printed);
@@ -83,7 +83,7 @@ TEST_CASE("syntax: each malformed spec gets its exact diagnostic") {
         CHECK_FALSE(p.ok);
         CHECK(p.diags.error_count() == 1);
         hps_test::golden::check_file(fs::path(path).replace_extension(".expected"), hps::format(p.diags),
-                                     "parser.golden");
+                                     "grammar.golden");
     }
 }
 
