@@ -14,8 +14,8 @@ import tempfile
 
 HPSGEN, ROOT = sys.argv[1], sys.argv[2]
 CYPLAM = os.path.join(ROOT, "examples", "cyplam.hps")
-GOLDEN = os.path.join(ROOT, "tests", "golden", "check")
-GOLDEN_DATA = os.path.join(ROOT, "tests", "golden", "data")
+GOLDEN = os.path.join(ROOT, "tests", "dsl", "golden", "check")
+GOLDEN_DATA = os.path.join(ROOT, "tests", "dsl", "golden", "data")
 
 
 def run(*args, stdin=None):

@@ -1,7 +1,7 @@
-"""Writes the small data files of the data-check golden specs (tests/golden/data/*.hps)
-into tests/golden/data/data/; they are committed, this script says how they were made.
+"""Writes the small data files of the data-check golden specs (tests/dsl/golden/data/*.hps)
+into tests/dsl/golden/data/data/; they are committed, this script says how they were made.
 
-usage: /usr/bin/python3 tests/golden/data/make_data.py     (numpy needed)
+usage: /usr/bin/python3 tests/dsl/golden/data/make_data.py     (numpy needed)
 
 Six samples of 4 x 4 x 1 each; labels of 3 classes unless a file's name says otherwise.
 """

@@ -2,9 +2,9 @@
 // parameter counts (the same rules as the runtime's layers: layers_3d tests those), the
 // maxpool/avgpool -> 3-D dispatch on a volume, the C++ types emitted, the augmentation
 // settings per grid point and the config lines a trainer gets. Shape *errors* are golden
-// files: tests/golden/check/{volume_*,batchnorm_*,augment_*,input_five_dims}.hps.
+// files: tests/dsl/golden/check/{volume_*,batchnorm_*,augment_*,input_five_dims}.hps.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include "../check/check_test_util.hpp"
+#include "check_test_util.hpp"
 #include "generator/emit.hpp"
 
 using namespace hps;

@@ -1,10 +1,10 @@
 // The data check (dsl/data_check.hpp, as `hpsgen check` and `generate` run it:
-// generator/data_check.hpp): every tests/golden/data/NAME.hps is a valid spec whose data
-// files (tests/golden/data/data/, written by make_data.py) a trainer would refuse;
+// generator/data_check.hpp): every tests/dsl/golden/data/NAME.hps is a valid spec whose data
+// files (tests/dsl/golden/data/data/, written by make_data.py) a trainer would refuse;
 // NAME.expected holds the diagnostics, the spec named NAME.hps and its data paths as seen
 // from its folder. Data that a trainer takes passes.
 //
-//   HPS_REFRESH_GOLDEN=1 ctest -R check.data     rewrite the .expected files
+//   HPS_REFRESH_GOLDEN=1 ctest -R '^dsl\.data_check$'     rewrite the .expected files
 #include "check_test_util.hpp"
 
 #include "dsl/data_check.hpp"
@@ -57,7 +57,7 @@ std::string spec_reading(const std::string& train, const std::string& validation
 
 TEST_SUITE("data") {
 
-TEST_CASE("data diagnostics match tests/golden/data") {
+TEST_CASE("data diagnostics match tests/dsl/golden/data") {
     const std::vector<fs::path> specs = hps_test::golden::cases(golden_dir, ".hps");
     CHECK_MESSAGE(specs.size() >= 7, "expected at least 7 golden specs in " << golden_dir);
     for (const auto& spec : specs) {
@@ -68,7 +68,7 @@ TEST_CASE("data diagnostics match tests/golden/data") {
         CHECK_MESSAGE(c.errors > 0, name << " gives no data error");
         fs::path expected = spec;
         expected.replace_extension(".expected");
-        hps_test::golden::check_file(expected, c.messages, "check.data");
+        hps_test::golden::check_file(expected, c.messages, "dsl.data_check");
     }
 }
 
