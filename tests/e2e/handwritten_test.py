@@ -32,7 +32,8 @@ run = os.path.join(a.work, "run")
 res = json.load(open(os.path.join(run, "result.json")))
 check(res["status"] == "done" and res["steps"] == 150, "result.json: done after 150 steps")
 # the settings in force are the runtime's one set of defaults (hps/config.hpp), the ones a
-# generated trainer of `optimizer adam lr 1e-3` gets too (tests/generate checks that side)
+# generated trainer of `optimizer adam lr 1e-3` gets too (tests/generator/generate checks
+# that side)
 check(res["optimizer"] == {"kind": "adam", "lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0},
       f"result.json records the optimizer's settings in force: {res['optimizer']}")
 check(res["best"]["accuracy"] > 0.6, f"it learns (validation accuracy {res['best']['accuracy']:.3f} > 0.6)")

@@ -1,6 +1,6 @@
 // Golden files, for every suite that compares its output with stored text (the parser's
 // tests/grammar/golden/{fmt,syntax}, the checker's tests/dsl/golden/{check,data}, the
-// generator's tests/golden/generate):
+// generator's tests/generator/generate/golden):
 //   check_file    one output against one expected file
 //   check_folder  a set of files (relative path -> contents) against a folder
 // A missing or different file fails the current doctest case (not fatally: the other

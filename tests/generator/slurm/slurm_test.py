@@ -32,7 +32,7 @@ import time
 
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 CLUSTER_SH = os.path.join(ROOT, "scripts", "slurm-cluster.sh")
 
 SPEC = """study tiny "hpsgen's Slurm test study"
@@ -126,8 +126,8 @@ def skip_if_no_cluster(ctx):
         log("SKIPPED:", open(reason_file).read().strip())
         sys.exit(SKIP)
     if not os.path.exists(os.path.join(ctx.work, "READY")):
-        fail("the Slurm test cluster is not set up: the slurm_setup test failed or did not run (ctest runs it "
-             "first as a fixture; see its output)")
+        fail("the Slurm test cluster is not set up: the generator.slurm.setup test failed or did not run "
+             "(ctest runs it first as a fixture; see its output)")
 
 
 def read_jobs(ctx):

@@ -9,7 +9,7 @@
 #include "grammar/parse.hpp"
 #include "generator/emit.hpp"
 
-#include "../support/golden.hpp"
+#include "../../support/golden.hpp"
 
 #include <hps/optimizers.hpp>
 
@@ -55,7 +55,7 @@ TEST_CASE("generated files match the golden files") {
         ++studies;
         INFO("study ", entry.path().filename().string());
         hps_test::golden::check_folder(fs::path(HPS_GOLDEN_DIR) / entry.path().stem(), emit(entry.path()).files,
-                                       "generate");
+                                       "generator.generate");
     }
     CHECK(studies >= 1);
 }
