@@ -5,7 +5,7 @@
 // source folder, where its helper scripts are) come from the suite's CMakeLists.txt.
 #pragma once
 
-#include "../support/files.hpp"  // read_text
+#include "../../support/files.hpp"  // read_text
 
 #include <doctest/doctest.h>
 
