@@ -9,7 +9,7 @@
 // Also repeated use at the examples' shapes: a layer that has run other batches gives bit
 // for bit what a fresh one gives, and backward adds.
 //
-// Built twice, as test_reference.cpp is (tests/layers/CMakeLists.txt): with the suite's
+// Built twice, as test_reference.cpp is (CMakeLists.txt beside it): with the suite's
 // flags and with -O3 -march=native, the flags of generated trainers.
 #include "reference_support.hpp"
 

@@ -2,7 +2,7 @@
 // statistics) and inference mode (running statistics); a hand-computed batch; running
 // statistics as torch updates them (momentum 0.1, unbiased variance); state, not
 // parameters, in a network (saved with the weights, untouched by L1/L2); torch export.
-#include "../layers/test_support.hpp"
+#include "test_support.hpp"
 #include <hps/layers/batchnorm.hpp>
 #include <hps/layers/conv3d.hpp>
 #include <hps/layers/pool3d.hpp>

@@ -1,7 +1,7 @@
 // Against PyTorch: small networks built here (conv2d same/valid/asymmetric padding,
 // strides, pools, dense after a spatial layer with and without flatten, every activation,
 // every loss) write their torch modules, exported state_dict, an input, the output, the
-// loss and every gradient (input included) as .npy files; torch_parity.py rebuilds each
+// loss and every gradient (input included) as .npy files; torch_2d.py rebuilds each
 // as nn.Sequential(*modules), loads the state_dict strictly and compares.
 // Exit code 77 (ctest: skipped) when HPS_TEST_PYTHON has no torch.
 #define DOCTEST_CONFIG_IMPLEMENT

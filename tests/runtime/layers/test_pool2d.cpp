@@ -1,6 +1,6 @@
 // maxpool2d and avgpool2d: gradients (maxpool on distinct inputs, so no window's maximum
 // changes within the step), hand-computed outputs, sizes (those a window does not divide
-// are refused: tests/layers/test_rules.cpp).
+// are refused: test_rules.cpp).
 #include "test_support.hpp"
 
 using namespace hps;

@@ -1,7 +1,7 @@
 // conv3d<Filters, K, Padding, Act, Stride>: gradients over several volumes, kernels 1, 2
 // and 3, same/valid, strides 1 and 2 (asymmetric SAME padding included); output sizes and
 // TensorFlow's SAME split per dimension; a hand-computed output; the torch modules.
-#include "../layers/test_support.hpp"
+#include "test_support.hpp"
 #include <hps/layers/conv3d.hpp>
 
 using namespace hps;

@@ -3,7 +3,7 @@
 // batchnorm of every rank, in training mode (batch statistics, running statistics
 // updated) and in inference mode. Each case writes its torch modules, its exported
 // state_dict before the pass, an input, the output, the loss, every gradient (input
-// included) and the state after the pass as .npy; torch3d.py rebuilds it as
+// included) and the state after the pass as .npy; torch_3d.py rebuilds it as
 // nn.Sequential(*modules), loads the state_dict strictly, runs the same pass and compares.
 // Exit code 77 (ctest: skipped) when HPS_TEST_PYTHON has no torch.
 #define DOCTEST_CONFIG_IMPLEMENT

@@ -3,7 +3,7 @@
 // maxpool1d, avgpool1d, globalavgpool on sequences and images, conv1d into lstm into
 // conv1d, the same with a gru) write their torch modules, the model.py helper classes (hps::torch_helpers), the
 // exported state_dict, an input, the output, the loss and every gradient (input included)
-// as .npy files; seq_torch_parity.py rebuilds each as nn.Sequential, loads the state_dict
+// as .npy files; torch_seq.py rebuilds each as nn.Sequential, loads the state_dict
 // strictly and compares outputs, loss and gradients.
 // Exit code 77 (ctest: skipped) when HPS_TEST_PYTHON has no torch.
 #define DOCTEST_CONFIG_IMPLEMENT

@@ -1,6 +1,6 @@
 // maxpool1d, avgpool1d and globalavgpool: gradients (maxpool on distinct inputs, so no
 // window's maximum changes within the step), hand-computed outputs and backward, torch
-// modules. (Sizes a window does not divide are refused: tests/layers/test_rules.cpp.)
+// modules. (Sizes a window does not divide are refused: test_rules.cpp.)
 #include "test_support.hpp"
 
 #include <hps/layers/globalavgpool.hpp>

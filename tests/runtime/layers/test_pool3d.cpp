@@ -1,7 +1,7 @@
 // maxpool3d and avgpool3d: gradients (maxpool on distinct inputs, so no window's maximum
 // changes within the step), hand-computed outputs and routing, torch modules. (Sizes a
-// window does not divide are refused: tests/layers/test_rules.cpp.)
-#include "../layers/test_support.hpp"
+// window does not divide are refused: test_rules.cpp.)
+#include "test_support.hpp"
 #include <hps/layers/pool3d.hpp>
 
 using namespace hps;

@@ -3,7 +3,8 @@
 #pragma once
 
 #include <doctest/doctest.h>
-// this suite's own headers (not hps/layers.hpp, which also gathers layers tested elsewhere)
+// the headers most of these tests share (not hps/layers.hpp, which gathers every layer: a
+// test of another layer includes its header itself)
 #include <hps/activations.hpp>
 #include <hps/core.hpp>
 #include <hps/layers/avgpool2d.hpp>

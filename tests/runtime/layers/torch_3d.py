@@ -1,14 +1,14 @@
-"""Checks the cases that test_torch3d.cpp wrote against PyTorch 1.13: each case's model
+"""Checks the cases that test_torch_3d.cpp wrote against PyTorch 1.13: each case's model
 (nn.Sequential of its modules.txt, the exported state_dict loaded strictly) runs the same
 pass, in training mode (batch statistics) or in inference; output, loss, dL/dx, every
 parameter's gradient and batchnorm's running statistics after the pass compared. The case
-folders are described in tests/support/parity_common.py. Usage: torch3d.py DIR. Exit 1 on
+folders are described in tests/support/parity_common.py. Usage: torch_3d.py DIR. Exit 1 on
 any mismatch.
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 import parity_common
 
 

@@ -1,6 +1,6 @@
 // Impossible shapes are compile errors with a readable message: CMakeLists.txt compiles
 // this file once per SHAPE_ERROR case (-fsyntax-only) and expects the message below.
-// this suite's own headers (not hps/layers.hpp, which also gathers layers tested elsewhere)
+// the headers of the 2-D layers it needs (not hps/layers.hpp, which gathers every layer)
 #include <hps/activations.hpp>
 #include <hps/core.hpp>
 #include <hps/layers/avgpool2d.hpp>

@@ -2,7 +2,7 @@
 // between threads) and dense (detail::gemm cuts C into blocks of rows or columns) give the
 // same results with 1 and 2 threads, at workload 1's, the gradation, cluster counter and
 // printability examples' shapes, where those paths are taken. CMakeLists.txt runs this suite twice: as it is, and under OMP_THREAD_LIMIT=1
-// (layers.threads_limited), where OpenMP gives every region fewer threads than
+// (runtime.layers.threads_limited), where OpenMP gives every region fewer threads than
 // omp_get_max_threads() says (as OMP_DYNAMIC may on a busy machine): the layers must still
 // do every share of the work, so "2 threads" must still equal 1 thread.
 #include "test_support.hpp"

@@ -1,15 +1,15 @@
-"""Checks the cases that test_seq_torch.cpp wrote against PyTorch: each case's model
+"""Checks the cases that test_torch_seq.cpp wrote against PyTorch: each case's model
 (nn.Sequential of its modules.txt, with the classes of its helpers.py, from
 hps::torch_helpers, the exported state_dict loaded strictly) in eval mode; output, loss,
 dL/dx and every parameter's gradient compared, and each LSTM's and GRU's parameters loaded
 into a plain nn.LSTM / nn.GRU too. The case folders are described in
 tests/support/parity_common.py.
-Usage: seq_torch_parity.py DIR. Exit 1 on any mismatch.
+Usage: torch_seq.py DIR. Exit 1 on any mismatch.
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 import parity_common
 from torch import nn
 

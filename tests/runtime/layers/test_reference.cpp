@@ -2,7 +2,7 @@
 // the shapes whose kernels differ: filters that fill whole vector packets or not (3, 6,
 // 8, 16, 20, 32), one or several input channels, strides, the batch sizes of the
 // examples. Called as a network calls them (backward on the forward's own output, dx
-// skipped for a first layer). Built twice (tests/layers/CMakeLists.txt): with the
+// skipped for a first layer). Built twice (CMakeLists.txt beside it): with the
 // project's flags and with -march=native, as generated trainers are, because a
 // compiler's vectoriser can break code that the central-difference tests, compiled
 // otherwise, never see (GCC 12 -O3 with AVX-512 did, in conv2d's padded-filter path).

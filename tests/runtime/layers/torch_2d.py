@@ -1,12 +1,12 @@
-"""Checks the cases that test_torch_parity.cpp wrote against PyTorch: each case's model
+"""Checks the cases that test_torch_2d.cpp wrote against PyTorch: each case's model
 (nn.Sequential of its modules.txt, the exported state_dict loaded strictly) in eval mode;
 output, loss, dL/dx and every parameter's gradient compared. The case folders are described
-in tests/support/parity_common.py. Usage: torch_parity.py DIR. Exit 1 on any mismatch.
+in tests/support/parity_common.py. Usage: torch_2d.py DIR. Exit 1 on any mismatch.
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 import parity_common
 
 
