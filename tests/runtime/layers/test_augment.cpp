@@ -1,8 +1,8 @@
 // hps::augmenter (runtime/hps/augment.hpp): each transform by hand on tiny images and a
 // volume, the draws' ranges and order, determinism from (seed, step, sample) alone, and the
 // shapes a transform refuses. That validation and test data are never augmented is checked
-// end to end (tests/examples_3d: the validation loss of an untrained model is the same with
-// and without augmentation).
+// end to end (tests/examples/examples_3d_test.py: the validation loss of an untrained
+// model is the same with and without augmentation).
 #include <doctest/doctest.h>
 #include <hps/augment.hpp>
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The voxel and texture examples end to end, in their short mode.
 
-usage: examples_test.py --hpsgen HPSGEN --source SOURCE_DIR --work DIR {printability,gradation}
+usage: examples_3d_test.py --hpsgen HPSGEN --source SOURCE_DIR --work DIR {printability,gradation}
 
 The short mode is the example's own spec with a few sizes made small (each substitution
 must match the spec exactly once, so a change to the example that this test does not know
@@ -193,7 +193,7 @@ def main():
     a.hpsgen = os.path.abspath(a.hpsgen)
     a.work = os.path.abspath(a.work)
     {"printability": printability, "gradation": gradation}[a.example](a)
-    print(f"examples_3d.{a.example}: ok")
+    print(f"examples.{a.example}: ok")
 
 
 if __name__ == "__main__":
