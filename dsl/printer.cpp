@@ -24,7 +24,7 @@
 // does a comment inside a multi-line value or expression; a printed line that has one
 // already is followed by the others on lines of their own. Trailing comments of
 // consecutive lines of one block start in one column (align_trailing). None is dropped
-// or merged, whatever the layout, and fmt of fmt's output changes nothing (tests/parser).
+// or merged, whatever the layout, and fmt of fmt's output changes nothing (tests/grammar).
 #include "dsl/printer.hpp"
 
 #include "dsl/chars.hpp"

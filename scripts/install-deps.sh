@@ -10,7 +10,7 @@ set -euo pipefail
 want=(g++ cmake make libboost-dev libeigen3-dev zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
     want+=(doctest-dev libbenchmark-dev ninja-build python3-numpy python3-sklearn python3-torch)
-    # a one-node Slurm cluster for tests/slurm: scripts/slurm-cluster.sh runs its own
+    # a one-node Slurm cluster for tests/generator/slurm: scripts/slurm-cluster.sh runs its own
     # daemons with every file under one folder; the system services are not used
     want+=(slurmctld slurmd slurm-client munge)
 fi

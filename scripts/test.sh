@@ -27,15 +27,19 @@ if [[ "${HPS_SKIP_ASAN:-0}" != 1 ]]; then
         -DHPS_BUILD_BENCHMARKS=OFF >/dev/null
     # only what the tests labelled `sanitize` run: the executables among their commands, read
     # from the CTestTestfile.cmake files (ctest -N leaves out the command of a test whose
-    # executable is not built yet, and here none is)
+    # executable is not built yet, and here none is): those ctest reads, the top one and the
+    # ones its subdirs() name (a folder of the tests' earlier layout keeps a stale one)
     targets=$(/usr/bin/python3 - build/asan <<'PY'
 import os, re, sys
 build = os.path.realpath(sys.argv[1])
 names = set()
-for root, _, files in os.walk(build):
-    if "CTestTestfile.cmake" not in files:
+folders = [build]
+while folders:
+    root = folders.pop()
+    if not os.path.isfile(os.path.join(root, "CTestTestfile.cmake")):
         continue
     text = open(os.path.join(root, "CTestTestfile.cmake")).read()
+    folders += [os.path.join(root, d) for d in re.findall(r'^subdirs\("([^"]*)"\)', text, re.M)]
     labelled = {m.group(1) for m in re.finditer(r'set_tests_properties\(\[=\[(.+?)\]=\] PROPERTIES (.*)', text)
                 if re.search(r'LABELS "[^"]*\bsanitize\b', m.group(2))}
     for m in re.finditer(r'add_test\(\[=\[(.+?)\]=\] (.*)\)\n', text):

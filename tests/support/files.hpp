@@ -1,6 +1,7 @@
 // A whole file as text, for the suites that read fixtures and expected output
-// (tests/data/test_support.hpp, tests/check/check_test_util.hpp). A file that cannot be
-// opened throws: inside a test case, doctest reports the message and fails the test.
+// (tests/runtime/data/test_support.hpp, tests/dsl/check_test_util.hpp). A file that
+// cannot be opened throws: inside a test case, doctest reports the message and fails the
+// test.
 #pragma once
 
 #include <fstream>

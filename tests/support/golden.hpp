@@ -1,6 +1,6 @@
 // Golden files, for every suite that compares its output with stored text (the parser's
-// tests/golden/fmt and tests/golden/syntax, the checker's tests/golden/check, the
-// generator's tests/golden/generate):
+// tests/grammar/golden/{fmt,syntax}, the checker's tests/dsl/golden/{check,data}, the
+// generator's tests/generator/generate/golden):
 //   check_file    one output against one expected file
 //   check_folder  a set of files (relative path -> contents) against a folder
 // A missing or different file fails the current doctest case (not fatally: the other
@@ -46,9 +46,10 @@ inline std::string refresh_command(const std::string& test) {
     return command + " -R '" + pattern + "$'";
 }
 
-inline std::string refresh_hint(const std::string& test) {
+// `folder`: where the expected files are (for the git diff that reviews the refresh).
+inline std::string refresh_hint(const std::string& test, const std::filesystem::path& folder) {
     return "if the new output is right, refresh the expected files with\n  " + refresh_command(test) +
-           "\nand review the change (git diff tests/golden/) before committing it";
+           "\nand review the change (git diff -- " + folder.string() + ") before committing it";
 }
 
 // ------------------------------------------------------------------ line diff
@@ -155,13 +156,13 @@ inline bool check_file(const std::filesystem::path& expected, const std::string&
         return true;
     }
     if (!std::filesystem::exists(expected)) {
-        FAIL_CHECK(expected.string() << " is missing; " << refresh_hint(test));
+        FAIL_CHECK(expected.string() << " is missing; " << refresh_hint(test, expected.parent_path()));
         return false;
     }
     const std::string stored = read(expected);
     if (stored == actual) return true;
     FAIL_CHECK(expected.string() << " differs from the output (- expected, + actual):\n"
-                                 << line_diff(stored, actual) << refresh_hint(test));
+                                 << line_diff(stored, actual) << refresh_hint(test, expected.parent_path()));
     return false;
 }
 
@@ -190,7 +191,7 @@ inline bool check_folder(const std::filesystem::path& dir, const std::map<std::s
         FAIL_CHECK(dir.string() << " holds other files than the output:"
                                 << (missing.empty() ? "" : "\nwritten, but not in the folder:" + missing)
                                 << (extra.empty() ? "" : "\nin the folder, but no longer written:" + extra) << "\n"
-                                << refresh_hint(test));
+                                << refresh_hint(test, dir));
     for (const auto& [rel, contents] : files)
         if (stored.count(rel)) same = check_file(dir / rel, contents, test) && same;
     return same;

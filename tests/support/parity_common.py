@@ -1,7 +1,7 @@
-"""What the PyTorch parity scripts share (tests/layers/torch_parity.py,
-tests/layers_seq/seq_torch_parity.py, tests/layers_3d/torch3d.py): reading a case folder
-that tests/support/torch_parity.hpp wrote, rebuilding its model in torch, running the same
-pass and comparing output, loss and gradients, and the loop over the case folders.
+"""What the PyTorch parity scripts share (tests/runtime/layers/torch_2d.py, torch_3d.py,
+torch_seq.py): reading a case folder that tests/support/torch_parity.hpp wrote, rebuilding
+its model in torch, running the same pass and comparing output, loss and gradients, and
+the loop over the case folders.
 
 A case folder holds modules.txt (torch.nn modules as Python source, one a line), helpers.py
 (classes those modules need, when written), meta.txt (loss, mode train|infer, valid,

@@ -1,5 +1,5 @@
-// The PyTorch parity harness of tests/layers (test_torch_parity.cpp), tests/layers_seq
-// (test_seq_torch.cpp) and tests/layers_3d (test_torch3d.cpp). Each builds small networks
+// The PyTorch parity harness of tests/runtime/layers (test_torch_2d.cpp, test_torch_3d.cpp,
+// test_torch_seq.cpp, each with its script). Each builds small networks
 // here, runs one pass and writes a folder a case that its script rebuilds in torch (with
 // tests/support/parity_common.py), runs the same pass in and compares:
 //   modules.txt       the torch.nn modules as Python source, one a line
@@ -15,7 +15,7 @@
 // HPS_TEST_PYTHON, HPS_PARITY_SCRIPT (the script) and HPS_PARITY_DIR (where the cases go).
 #pragma once
 
-#include "../layers/test_support.hpp"
+#include "../runtime/layers/test_support.hpp"
 #include "npy_writer.hpp"
 
 #include <cstdint>

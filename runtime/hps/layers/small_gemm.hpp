@@ -22,7 +22,7 @@
 // Vector width by target: AVX-512 (16 floats, MR = 64), AVX2 + FMA (8 floats, MR = 16),
 // otherwise GCC vector extensions of 4 floats (SSE2 on x86-64, MR = 8); NR = 6 throughout.
 // The trainers are built with -march=native; the test suite, built without it, runs the
-// same code at 4 floats (and tests/layers_seq also builds the LSTM tests native).
+// same code at 4 floats (and tests/runtime/layers also builds the LSTM tests native).
 #pragma once
 
 #include <algorithm>

@@ -1,0 +1,301 @@
+// Generation: every emitted file of the golden studies equals the stored one
+// (HPS_REFRESH_GOLDEN=1 rewrites them; tests/support/golden.hpp compares), emission is
+// deterministic, and the template and escaping rules hold.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "dsl/check.hpp"
+#include "dsl/printer.hpp"
+#include "grammar/parse.hpp"
+#include "generator/emit.hpp"
+
+#include "../../support/golden.hpp"
+
+#include <hps/optimizers.hpp>
+#include <hps/settings.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+hps::memory_sink emit(const fs::path& spec) {
+    hps::source src(spec.filename().string(), slurp(spec));
+    hps::diagnostics diags;
+    hps::ast::study_file file;
+    REQUIRE_MESSAGE(hps::parse(src, file, diags), hps::format(diags));
+    auto s = hps::check(src, file, diags);
+    REQUIRE_MESSAGE(s.has_value(), hps::format(diags));
+    hps::emit_options opt;
+    opt.spec_display = spec.filename().string();
+    opt.canonical_spec = hps::print(file);
+    opt.include_runtime = false;
+    hps::memory_sink sink;
+    hps::emit_study(*s, opt, sink);
+    return sink;
+}
+
+}  // namespace
+
+TEST_CASE("generated files match the golden files") {
+    int studies = 0;
+    for (const auto& entry : fs::directory_iterator(HPS_GOLDEN_DIR)) {
+        if (entry.path().extension() != ".hps") continue;
+        ++studies;
+        INFO("study ", entry.path().filename().string());
+        hps_test::golden::check_folder(fs::path(HPS_GOLDEN_DIR) / entry.path().stem(), emit(entry.path()).files,
+                                       "generator.generate");
+    }
+    CHECK(studies >= 1);
+}
+
+TEST_CASE("emission is deterministic") {
+    const fs::path spec = fs::path(HPS_GOLDEN_DIR) / "small.hps";
+    auto a = emit(spec), b = emit(spec);
+    CHECK(a.files == b.files);
+    for (const auto& [rel, contents] : a.files) {
+        INFO(rel);
+        CHECK(contents.find(HPS_GOLDEN_DIR) == std::string::npos);  // no absolute paths
+    }
+}
+
+TEST_CASE("templates: a missing or unused placeholder is an error") {
+    CHECK(hps::render("a {{x}} b", {{"x", "1"}}) == "a 1 b");
+    CHECK_THROWS_AS(hps::render("a {{x}} {{y}}", {{"x", "1"}}), std::logic_error);
+    CHECK_THROWS_AS(hps::render("a {{x}}", {{"x", "1"}, {"z", "2"}}), std::logic_error);
+    CHECK_THROWS_AS(hps::render("a {{x", {{"x", "1"}}), std::logic_error);
+}
+
+TEST_CASE("user text is escaped into C++ string literals") {
+    CHECK(hps::cpp_string("plain") == "\"plain\"");
+    CHECK(hps::cpp_string("a \"quoted\" \\ path") == "\"a \\\"quoted\\\" \\\\ path\"");
+    CHECK(hps::cpp_string("line\nbreak\ttab") == "\"line\\nbreak\\ttab\"");
+    CHECK(hps::cpp_string("?" "?=") == "\"\\?\\?=\"");  // never a trigraph
+    CHECK(hps::cpp_string(std::string("\x01" "1", 2)) == "\"\\0011\"");  // octal escapes never swallow a digit
+}
+
+TEST_CASE("fingerprints differ when the text differs") {
+    CHECK(hps::fingerprint("a") != hps::fingerprint("b"));
+    CHECK(hps::fingerprint("abc") == hps::fingerprint("abc"));
+    CHECK(hps::fingerprint("").size() == 16);
+}
+
+// One set of optimizer defaults: a generated trainer writes only the settings its spec
+// gives, and the optimizer it builds has the same settings in force as the one a
+// hand-written trainer gets from the same optimizer_config.
+TEST_CASE("a generated and a hand-written trainer get the same optimizer settings") {
+    const std::string head = "study t\ndata {\n  train \"t.npz\"\n  validation \"v.npz\"\n  input 3\n  target regression 1\n}\n"
+                             "network {\n  dense units 1\n}\ntrain {\n  loss mse\n  steps 10\n";
+    for (const auto& o : hps::optimizer_table) {
+        CAPTURE(o.name);
+        for (const std::string given : {"", " rho 0.8", " lr 0.05"}) {
+            if (given == " rho 0.8" && std::isnan(o.defaults[std::size_t(hps::optimizer_setting::rho)])) continue;
+            CAPTURE(given);
+            hps::source src("t.hps", head + "  optimizer " + std::string(o.name) + given + "\n}\n");
+            hps::diagnostics diags;
+            hps::ast::study_file file;
+            REQUIRE_MESSAGE(hps::parse(src, file, diags), hps::format(diags));
+            auto s = hps::check(src, file, diags);
+            REQUIRE_MESSAGE(s.has_value(), hps::format(diags));
+            const hps::optimizer_config& generated = s->points.at(0).config.optimizer;
+            // by hand: the kind, and the one setting written
+            hps::optimizer_config by_hand{o.kind};
+            if (given == " rho 0.8") by_hand.set(hps::optimizer_setting::rho, 0.8);
+            if (given == " lr 0.05") by_hand.set(hps::optimizer_setting::lr, 0.05);
+            CHECK(hps::optimizer(generated, 1).settings() == hps::optimizer(by_hand, 1).settings());
+            // and the settings file the trainer reads gives exactly the settings given, and
+            // the trainer's reading of it (hps::read_settings) has the same in force
+            hps::emit_options opt;
+            opt.spec_display = "t.hps";
+            const hps::grid_point& p = s->points.at(0);
+            const hps::point_files f = hps::emit_point(*s, p, opt);
+            const auto json = hps::json::parse(f.settings);
+            const hps::json::value* written = json.find("optimizer");
+            REQUIRE(written);
+            CHECK(written->members.size() == (given.empty() ? 1u : 2u));  // kind, and the one setting given
+            const hps::train_config read = hps::read_settings(f.settings, hps::signature_of(p).signature, p.params, "t");
+            CHECK(read.optimizer.kind == o.kind);
+            CHECK(hps::optimizer(read.optimizer, 1).settings() == hps::optimizer(by_hand, 1).settings());
+        }
+    }
+}
+
+namespace {
+
+std::optional<hps::study> checked(const std::string& text) {
+    hps::source src("t.hps", text);
+    hps::diagnostics diags;
+    hps::ast::study_file file;
+    REQUIRE_MESSAGE(hps::parse(src, file, diags), hps::format(diags));
+    auto s = hps::check(src, file, diags);
+    REQUIRE_MESSAGE(s.has_value(), hps::format(diags));
+    return s;
+}
+
+// A small study: `axes` lines go in the train block, `network` is its network block.
+const std::string one_net = "  dense units 4 activation relu\n  dense units 1\n";
+const std::string two_nets = "  dense units {4, 8} activation relu\n  dense units 1\n";
+
+std::string spec(const std::string& train, const std::string& network = one_net,
+                 const std::string& extra = "") {
+    return "study t\ndata {\n  train \"t.npz\"\n  validation \"v.npz\"\n  input 3\n  target regression 1\n}\n"
+           "network {\n" + network + "}\ntrain {\n  loss mse\n  steps 10\n" + train + "}\n" + extra;
+}
+
+// identity of each point, by a key of the caller's (its axis values)
+std::map<std::string, std::string> identities(const hps::study& s, const hps::emit_options& opt) {
+    std::map<std::string, std::string> out;
+    for (const auto& p : s.points) {
+        std::string key;
+        for (const auto& v : p.axis_values) key += v.text + ";";
+        out[key] = hps::emit_point(s, p, opt).identity;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("one trainer per network: points that differ in run-time settings share it") {
+    // optimizer x learning rate, one network: one trainer, six settings files
+    hps::memory_sink sink;
+    auto s = checked(spec("  optimizer {adam, sgd} lr {0.1, 0.01, 0.001}\n"));
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    hps::emit_study(*s, opt, sink);
+    std::size_t trainers = 0, settings = 0;
+    for (const auto& [path, text] : sink.files) {
+        trainers += path.rfind("trainers/", 0) == 0;
+        settings += path.rfind("settings/", 0) == 0;
+    }
+    CHECK(s->points.size() == 6);
+    CHECK(trainers == 1);
+    CHECK(settings == 6);
+    // two networks (units 4 and 8) x two seeds: two trainers
+    hps::memory_sink two;
+    hps::emit_study(*checked(spec("  seed {1, 2}\n", two_nets)), opt, two);
+    trainers = 0;
+    for (const auto& [path, text] : two.files) trainers += path.rfind("trainers/", 0) == 0;
+    CHECK(trainers == 2);
+    // the trainer's source names no point: it changes only with its network
+    for (const auto& [path, text] : two.files)
+        if (path.rfind("trainers/", 0) == 0) CHECK(text.find("model-") == std::string::npos);
+}
+
+TEST_CASE("a point's identity is what determines its result") {
+    hps::emit_options opt;
+    const auto base = identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n")), opt);
+    REQUIRE(base.size() == 2);
+    CHECK(base.begin()->second != std::next(base.begin())->second);
+    SUBCASE("not the grid: another value on an axis leaves the others' identities") {
+        const auto more = identities(*checked(spec("  optimizer adam lr {0.1, 0.01, 0.5}\n")), opt);
+        for (const auto& [key, id] : base) CHECK(more.at(key) == id);
+        // and the points renumber: the same identity under another name
+        auto s = checked(spec("  optimizer adam lr {0.5, 0.1, 0.01}\n"));
+        CHECK(hps::emit_point(*s, s->points.at(1), opt).identity == base.at("0.1;"));
+    }
+    SUBCASE("not the spec's path, nor the study's name or description") {
+        opt.spec_display = "/somewhere/else/t.hps";
+        auto s = checked(spec("  optimizer adam lr {0.1, 0.01}\n"));
+        s->name = "renamed";
+        CHECK(identities(*s, opt) == base);
+    }
+    SUBCASE("not the metrics or, without patience, the selection rule") {
+        CHECK(identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n", one_net,
+                                        "metrics {\n  mae\n  rmse\n  select min mae\n}\n")),
+                         opt) == base);
+    }
+    SUBCASE("an optimizer's default, given or not, is one identity") {
+        const auto given = identities(*checked(spec("  optimizer adam lr {0.1, 0.01} beta1 0.9\n")), opt);
+        CHECK(given == base);
+    }
+    SUBCASE("every training setting, the data, the runtime") {
+        auto differs = [&](const std::map<std::string, std::string>& other) {
+            for (const auto& [key, id] : base)
+                if (other.count(key) && other.at(key) == id) return false;
+            return true;
+        };
+        CHECK(differs(identities(*checked(spec("  optimizer adam lr {0.1, 0.01} beta1 0.8\n")), opt)));
+        CHECK(differs(identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n  seed 7\n")), opt)));
+        CHECK(differs(identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n  checkpoints 3\n")), opt)));
+        CHECK(differs(identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n", "  dense units 4 activation tanh\n  dense units 1\n")), opt)));
+        hps::emit_options touched = opt;
+        touched.data_stamp = [](const std::string& path) { return path + " 1234 5678"; };
+        CHECK(differs(identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n")), touched)));
+        hps::emit_options runtime = opt;
+        runtime.runtime_version = "another";
+        CHECK(differs(identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n")), runtime)));
+        // with patience, the selection rule stops training: it is part of the identity
+        CHECK(identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n  patience 2\n")), opt) !=
+              identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n  patience 2\n", one_net,
+                                       "metrics {\n  mae\n  select min mae\n}\n")),
+                         opt));
+    }
+}
+
+TEST_CASE("settings files: what the trainer reads back is what was written, and nothing else is taken") {
+    auto s = checked(spec("  optimizer rmsprop lr {0.1, 0.01} rho 0.8 centered true\n  seed 3\n  patience 2\n",
+                          "  dense units 4 activation relu l2 0.001\n  dense units 1\n",
+                          "metrics {\n  mae\n  within 0.1 as w10\n  select max w10\n}\n"));
+    hps::emit_options opt;
+    const hps::grid_point& p = s->points.at(1);
+    const hps::point_files f = hps::emit_point(*s, p, opt);
+    const std::string net = hps::signature_of(p).signature;
+    const hps::train_config c = hps::read_settings(f.settings, net, p.params, "settings/model-1.json");
+    CHECK(hps::settings_json(c, net) == f.settings);  // every field round-trips
+    CHECK(c.identity == f.identity);
+    CHECK(c.point == p.name);
+    CHECK(c.optimizer.kind == hps::optimizer_kind::rmsprop);
+    CHECK(c.optimizer[hps::optimizer_setting::rho] == 0.8);
+    CHECK(c.optimizer[hps::optimizer_setting::centered] == 1);
+    CHECK(c.seed == 3);
+    CHECK(c.patience == 2);
+    REQUIRE(c.penalties.size() == 1);
+    CHECK(c.penalties[0].l2 == 0.001);
+    REQUIRE(c.metrics.size() == 2);
+    CHECK(c.metrics[1].kind == hps::metric_kind::within);
+    CHECK(c.metrics[1].param == 0.1);
+    CHECK(c.select_metric == "w10");
+    CHECK(c.select_max);
+
+    auto refused = [&](const std::string& text, const std::string& expected, const std::string& network = "") {
+        CAPTURE(expected);
+        try {
+            hps::read_settings(text, network.empty() ? net : network, p.params, "settings/model-1.json");
+            FAIL("not refused");
+        } catch (const hps::settings_error& e) {
+            CAPTURE(e.what());
+            CHECK(std::string(e.what()).find("settings/model-1.json") == 0);
+            CHECK(std::string(e.what()).find(expected) != std::string::npos);
+        }
+    };
+    auto edited = [&](const std::string& from, const std::string& to) {
+        std::string t = f.settings;
+        const auto at = t.find(from);
+        REQUIRE(at != std::string::npos);
+        return t.replace(at, from.size(), to);
+    };
+    refused(f.settings, "written for network " + net + ", but this trainer is network 0123", "0123");
+    refused(edited("\"rmsprop\"", "\"rmsprob\""), "'rmsprob' is none of sgd, momentum, adam, rmsprop, adadelta");
+    refused(edited("\"params\": " + std::to_string(p.params), "\"params\": 5"), "written for 5 parameters");
+    refused(edited("\"steps\": 10", "\"steps\": 10.5"), "\"steps\" must be a whole number");
+    refused(edited("\"epochs\": 0", "\"epochs\": 2"), "exactly one of \"steps\" and \"epochs\"");
+    refused(edited("\"kind\": \"mae\"", "\"kind\": \"accuracy\""), "the metric accuracy does not apply to a regression target");
+    refused(edited("\"rho\"", "\"row\""), "the optimizer has no setting \"row\"");
+    refused(edited("\"hpsgen_settings\": 1", "\"hpsgen_settings\": 2"), "settings format 2, this trainer reads format 1");
+    refused(edited("\"seed\": 3,", "\"seed\": 3"), "line ");  // a syntax error, located
+    refused("[]", "no JSON object");
+}

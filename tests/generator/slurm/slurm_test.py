@@ -1,0 +1,483 @@
+#!/usr/bin/env python3
+"""hpsgen on a real one-node Slurm cluster (scripts/slurm-cluster.sh), one CTest test per case.
+
+  setup      starts the cluster (MaxArraySize 4, so the 6-point study needs two arrays),
+             writes the study's data and spec, generates the study and builds its trainers
+             once; every case reuses that folder. When the cluster cannot be started (not
+             root, Slurm not installed, or HPS_SKIP_SLURM=1) it records why and every case
+             reports "skipped" with that reason; with CI=true that is a failure instead.
+  submit     `hpsgen submit`: two arrays and a report job; one running task is warned
+             (SIGUSR1 to the batch shell, as --signal=B:USR1@N does before the time
+             limit) and requeues itself, another is requeued by Slurm (scontrol requeue:
+             SIGTERM, as preemption); both resume, every point finishes, the report ran,
+             `hpsgen status` says so; the two interrupted points end bit-identical to
+             uninterrupted runs of the same trainers (metrics.csv without elapsed_s,
+             best.npz).
+  retry      a point whose data is missing fails; `hpsgen status` names the reason and
+             the log; `hpsgen submit` leaves it alone, `hpsgen submit --retry` reruns it
+             and only it, built on the node (--build node).
+  chunk      --chunk 4: 6 points in 2 tasks of one array, one after another; a trainer
+             whose binary is missing is built by its task.
+  teardown   stops every daemon by PID.
+"""
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+SKIP = 77
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+CLUSTER_SH = os.path.join(ROOT, "scripts", "slurm-cluster.sh")
+
+SPEC = """study tiny "hpsgen's Slurm test study"
+
+data {
+  train "data/train.npz"
+  validation "data/validation.npz"
+  input 8 x 8 x 1
+  target classes 3
+}
+
+network {
+  conv2d filters {4, 6} kernel 3 padding same activation relu
+  maxpool 2
+  dense units 16 activation {relu, tanh, elu}
+  dense units 3
+}
+
+train {
+  optimizer adam lr 0.01
+  loss softmax_ce
+  batch 16
+  steps 300
+  checkpoints 6
+  seed 7
+}
+
+metrics {
+  accuracy
+  select max accuracy
+}
+
+slurm {
+  cpus 1
+  mem "200M"
+  time "00:10:00"
+  throttle 2
+}
+"""
+POINTS = [f"model-{i}" for i in range(6)]
+MAX_ARRAY = 4
+LONG_STEPS = 40000  # a few seconds per point: long enough to interrupt one mid-training
+
+
+# ------------------------------------------------------------------ helpers
+
+class Ctx:
+    def __init__(self, a):
+        self.hpsgen = os.path.abspath(a.hpsgen)
+        self.build = os.path.abspath(a.build)
+        self.state = os.path.join(self.build, "cluster")
+        self.work = os.path.join(self.build, "work")
+        self.study = os.path.join(self.work, "out", "tiny")
+        self.env = dict(os.environ, SLURM_CONF=os.path.join(self.state, "etc", "slurm.conf"))
+        self.env["PATH"] = self.env.get("PATH", "") + ":/usr/sbin"
+
+
+T0 = time.time()
+
+
+def log(*a):
+    print(f"[{time.time() - T0:6.1f}]", *a, flush=True)
+
+
+def run(ctx, cmd, check_rc=None, **kw):
+    log("$", " ".join(map(str, cmd)))
+    r = subprocess.run(cmd, text=True, capture_output=True, env=ctx.env, **kw)
+    if r.stdout.strip():
+        log(r.stdout.rstrip())
+    if r.stderr.strip():
+        log(r.stderr.rstrip())
+    if check_rc is not None and r.returncode != check_rc:
+        fail(f"{cmd[0]} {cmd[1] if len(cmd) > 1 else ''} exited {r.returncode}, expected {check_rc}")
+    return r
+
+
+def fail(what):
+    log("FAILED:", what)
+    sys.exit(1)
+
+
+def check(cond, what):
+    if not cond:
+        fail(what)
+    log("ok:", what)
+
+
+def skip_if_no_cluster(ctx):
+    reason_file = os.path.join(ctx.work, "SKIP")
+    if os.path.exists(reason_file):
+        log("SKIPPED:", open(reason_file).read().strip())
+        sys.exit(SKIP)
+    if not os.path.exists(os.path.join(ctx.work, "READY")):
+        fail("the Slurm test cluster is not set up: the generator.slurm.setup test failed or did not run "
+             "(ctest runs it first as a fixture; see its output)")
+
+
+def read_jobs(ctx):
+    with open(os.path.join(ctx.study, "slurm", "jobs.tsv")) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def wait_for_jobs(ctx, jobs, timeout=240):
+    """Polls squeue every 0.5 s (sbatch --wait polls far slower) until none of `jobs` is left."""
+    start = time.time()
+    ids = ",".join(jobs)
+    while time.time() - start < timeout:
+        r = subprocess.run(["squeue", "-h", "-r", "-j", ids, "-o", "%i %T"], text=True, capture_output=True, env=ctx.env)
+        if r.returncode != 0 and "Invalid job id" not in r.stderr:
+            fail("squeue: " + r.stderr)
+        if not r.stdout.strip():
+            log(f"jobs {ids} ended after {time.time() - start:.1f} s")
+            return
+        time.sleep(0.5)
+    run(ctx, ["squeue", "-r"])
+    fail(f"jobs {ids} still queued after {timeout} s")
+
+
+def wait_for_file(path, timeout=120):
+    start = time.time()
+    while time.time() - start < timeout:
+        if os.path.exists(path):
+            return
+        time.sleep(0.05)
+    fail(f"{path} did not appear in {timeout} s")
+
+
+def task_log(ctx, job, task):
+    return os.path.join(ctx.study, "logs", f"hps-tiny-{job}_{task}.out")
+
+
+def point(ctx, name):
+    """A point's row of grid.tsv: its trainer (net-<signature>) and identity among them."""
+    with open(os.path.join(ctx.study, "grid.tsv")) as f:
+        return next(row for row in csv.DictReader(f, delimiter="\t") if row["name"] == name)
+
+
+def run_path(ctx, name, *parts):
+    """A file of a point's run folder, results/<identity>/ (runs/<name> links there)."""
+    return os.path.join(ctx.study, "results", point(ctx, name)["identity"], *parts)
+
+
+def result(ctx, name):
+    with open(run_path(ctx, name, "result.json")) as f:
+        return json.load(f)
+
+
+def status_rows(ctx):
+    r = run(ctx, [ctx.hpsgen, "status", ctx.study, "--format", "tsv"], check_rc=0)
+    return {row["point"]: row for row in csv.DictReader(r.stdout.splitlines(), delimiter="\t")}
+
+
+def fresh_runs(ctx):
+    for d in ["results", "slurm", "ref"]:
+        shutil.rmtree(os.path.join(ctx.study, d), ignore_errors=True)
+    for f in os.listdir(os.path.join(ctx.study, "logs")):
+        if f.endswith(".out"):
+            os.remove(os.path.join(ctx.study, "logs", f))
+    for f in ["report.csv", "report.md"]:
+        if os.path.exists(os.path.join(ctx.study, f)):
+            os.remove(os.path.join(ctx.study, f))
+
+
+def make_data(n, seed):
+    """Three classes of 8x8 images: a bright row, a bright column, or a bright diagonal."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.3, size=(n, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, size=n)
+    for i in range(n):
+        k = rng.integers(0, 8)
+        if y[i] == 0:
+            x[i, k, :, 0] += 1.5
+        elif y[i] == 1:
+            x[i, :, k, 0] += 1.5
+        else:
+            x[i, np.arange(8), np.arange(8), 0] += 1.5
+    return x, y.astype(np.int64)
+
+
+# ------------------------------------------------------------------ setup / teardown
+
+def setup(ctx):
+    shutil.rmtree(ctx.work, ignore_errors=True)
+    os.makedirs(os.path.join(ctx.work, "data"))
+    ci = os.environ.get("CI", "").lower() == "true"
+    why = None
+    if os.environ.get("HPS_SKIP_SLURM") == "1":
+        why = "HPS_SKIP_SLURM=1 asks to skip the tests on a real Slurm cluster"
+    elif os.geteuid() != 0:
+        why = "the test cluster needs root (SlurmUser=root, munged); run the tests as root"
+    else:
+        missing = [b for b in ["munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol"]
+                   if not shutil.which(b, path=ctx.env["PATH"])]
+        if missing:
+            why = ("Slurm is not installed (" + ", ".join(missing) + " missing): "
+                   "scripts/install-deps.sh --test installs slurmctld, slurmd, slurm-client and munge")
+    if why:
+        if ci:
+            fail("CI=true, and the Slurm tests cannot run: " + why)
+        open(os.path.join(ctx.work, "SKIP"), "w").write(why + "\n")
+        log("SKIPPED:", why)
+        sys.exit(SKIP)
+
+    t0 = time.time()
+    r = run(ctx, [CLUSTER_SH, "start", ctx.state, "--max-array-size", str(MAX_ARRAY)])
+    if r.returncode != 0:
+        fail("the test cluster did not start (see above and " + os.path.join(ctx.state, "log") + ")")
+    log(f"cluster up in {time.time() - t0:.1f} s")
+
+    import numpy as np
+    x, y = make_data(480, 1)
+    np.savez(os.path.join(ctx.work, "data/train.npz"), x=x, y=y)
+    x, y = make_data(100, 2)
+    np.savez(os.path.join(ctx.work, "data/validation.npz"), x=x, y=y)
+    with open(os.path.join(ctx.work, "tiny.hps"), "w") as f:
+        f.write(SPEC)
+    run(ctx, [ctx.hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=ctx.work, check_rc=0)
+    for f in ["submit.sbatch", "report.sbatch", "logs/README"]:
+        check(os.path.exists(os.path.join(ctx.study, f)), "generate wrote " + f)
+    # The cases test Slurm, not the optimiser: configure the study's build with -O1, which
+    # compiles in about half the time of Release's -O3 (hpsgen's build step configures only
+    # a folder that has no CMakeCache.txt, so it keeps this), then build once for all cases.
+    t0 = time.time()
+    run(ctx, ["cmake", "-S", ctx.study, "-B", os.path.join(ctx.study, "build"), "-DCMAKE_BUILD_TYPE=Release",
+              "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"], check_rc=0)
+    run(ctx, [ctx.hpsgen, "run", ctx.study, "--build-only"], check_rc=0)
+    log(f"built 6 trainers in {time.time() - t0:.1f} s")
+    open(os.path.join(ctx.work, "READY"), "w").write("ok\n")
+
+
+def teardown(ctx):
+    if not os.path.exists(os.path.join(ctx.state, "etc")):
+        log("no test cluster to stop")
+        return
+    r = run(ctx, [CLUSTER_SH, "stop", ctx.state])
+    if r.returncode != 0:
+        fail("the test cluster did not stop cleanly")
+    for d in ["munged", "slurmctld", "slurmd"]:
+        check(not os.path.exists(os.path.join(ctx.state, "run", d + ".pid")), d + " stopped")
+
+
+# ------------------------------------------------------------------ cases
+
+def case_submit(ctx):
+    skip_if_no_cluster(ctx)
+    fresh_runs(ctx)
+    t0 = time.time()
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--steps", str(LONG_STEPS)], check_rc=0)
+    check("2 arrays" in r.stdout and "MaxArraySize 4" in r.stdout,
+          "6 points over MaxArraySize 4: split into 2 arrays")
+    jobs = read_jobs(ctx)
+    arrays = [j for j in jobs if j["kind"] == "array"]
+    reports = [j for j in jobs if j["kind"] == "report"]
+    check([(j["first"], j["tasks"]) for j in arrays] == [("0", "0-3"), ("4", "0-1")],
+          "slurm/jobs.tsv: array 1 has tasks 0-3 from point 0, array 2 tasks 0-1 from point 4")
+    check(len(reports) == 1, "slurm/jobs.tsv: one report job")
+    a = arrays[0]["job"]
+
+    # a task warned of its time limit (SIGUSR1 to the batch shell only, as --signal=B:USR1@N)
+    # (scancel returns only once the signalled job has gone on, about 10 s later here:
+    # it runs beside the rest of the case)
+    wait_for_file(run_path(ctx, "model-0", "metrics.csv"))
+    log(f"$ scancel --batch --signal=USR1 {a}_0 &")
+    warn = subprocess.Popen(["scancel", "--batch", "--signal=USR1", f"{a}_0"], env=ctx.env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # a task requeued by Slurm (SIGTERM to every process of the job, as preemption does)
+    wait_for_file(run_path(ctx, "model-1", "metrics.csv"))
+    run(ctx, ["scontrol", "requeue", f"{a}_1"], check_rc=0)
+    mid = run(ctx, [ctx.hpsgen, "status", ctx.study], check_rc=0)
+    check(mid.stdout.startswith("study tiny, 6 points: "), "status starts with its one-line summary")
+
+    wait_for_jobs(ctx, [j["job"] for j in jobs])
+    # scancel's own status is not the point (it may report the job it signalled as gone
+    # by the time it answers); the task's log below shows what the signal did
+    out = warn.communicate(timeout=60)[0]
+    log(f"scancel --batch --signal=USR1 ended {warn.returncode} {out.strip()}")
+    log(f"the whole study ran in {time.time() - t0:.1f} s")
+    for name in POINTS:
+        check(result(ctx, name)["status"] == "done", f"{name}: result.json says done")
+        check(not os.path.exists(run_path(ctx, name, "resume.bin")), f"{name}: no resume.bin left")
+
+    log0 = open(task_log(ctx, a, 0)).read()
+    check("stopped by signal 10" in log0, "model-0: the trainer got the SIGUSR1 the batch shell passed on")
+    check("requeueing job" in log0 and "restart 1" in log0, "model-0: the task requeued itself and restarted")
+    m = re.search(r"resuming at step (\d+) of (\d+)", log0)
+    check(m and 0 < int(m.group(1)) < int(m.group(2)), "model-0: resumed mid-training" + (f" (step {m.group(1)})" if m else ""))
+    log1 = open(task_log(ctx, a, 1)).read()
+    check("stopped by SIGTERM" in log1 and "restart 1" in log1, "model-1: SIGTERM from the requeue, restarted by Slurm")
+    m = re.search(r"resuming at step (\d+) of (\d+)", log1)
+    check(m and 0 < int(m.group(1)) < int(m.group(2)), "model-1: resumed mid-training" + (f" (step {m.group(1)})" if m else ""))
+
+    report_log = os.path.join(ctx.study, "logs", f"hps-tiny-report-{reports[0]['job']}.out")
+    check(os.path.exists(report_log), "the report job wrote its log")
+    with open(os.path.join(ctx.study, "report.csv")) as f:
+        check(len(list(csv.DictReader(f))) == 6, "the report job ranked all 6 points (report.csv)")
+
+    r = run(ctx, [ctx.hpsgen, "status", ctx.study], check_rc=0)
+    check(r.stdout.splitlines()[0] == "study tiny, 6 points: 6 done, 0 running, 0 pending, 0 failed",
+          "hpsgen status: 6 done")
+    check(f"report: job {reports[0]['job']} done" in r.stdout, "hpsgen status: the report job is done")
+    rows = status_rows(ctx)
+    check(all(rows[n]["state"] == "done" and rows[n]["detail"].startswith("accuracy ") for n in POINTS),
+          "hpsgen status: every point done, with its selection metric")
+
+    # the interrupted points against uninterrupted runs of the same trainers
+    import numpy as np
+    for name in ["model-0", "model-1"]:
+        ref = os.path.join("ref", name)
+        run(ctx, [os.path.join(ctx.study, "build", "bin", point(ctx, name)["trainer"]), "--settings",
+                  f"settings/{name}.json", "--run-dir", ref, "--steps", str(LONG_STEPS),
+                  "--threads", "1", "--quiet"], cwd=ctx.study, check_rc=0)
+        strip = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows]
+        with open(os.path.join(ctx.study, ref, "metrics.csv")) as f:
+            want = strip(list(csv.DictReader(f)))
+        with open(run_path(ctx, name, "metrics.csv")) as f:
+            got = strip(list(csv.DictReader(f)))
+        check(got == want, f"{name}: metrics.csv equals an uninterrupted run's (elapsed_s aside)")
+        wa = np.load(os.path.join(ctx.study, ref, "best.npz"))
+        wb = np.load(run_path(ctx, name, "best.npz"))
+        check(sorted(wa.files) == sorted(wb.files) and all(np.array_equal(wa[k], wb[k]) for k in wa.files),
+              f"{name}: best.npz equals an uninterrupted run's, bit for bit")
+        check(result(ctx, name)["best"] == json.load(open(os.path.join(ctx.study, ref, "result.json")))["best"],
+              f"{name}: result.json's best checkpoint too")
+
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--steps", str(LONG_STEPS)], check_rc=0)
+    check("nothing to submit" in r.stdout and len(read_jobs(ctx)) == len(jobs),
+          "submitting again submits nothing: finished points are never resubmitted")
+    # those runs had --steps: they do not stand in for the spec's training
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--dry-run"], check_rc=0)
+    check("0 finished, 6 to submit" in r.stdout and len(read_jobs(ctx)) == len(jobs),
+          "without --steps, the quick runs are not the spec's: 6 to submit (a dry run submits nothing)")
+
+
+def case_retry(ctx):
+    skip_if_no_cluster(ctx)
+    # every point finished with the spec's settings (submit's were runs with --steps)
+    if not all(os.path.exists(run_path(ctx, n, "result.json")) and result(ctx, n)["overrides"] == "" for n in POINTS):
+        fresh_runs(ctx)
+        run(ctx, [ctx.hpsgen, "submit", ctx.study, "--no-report"], check_rc=0)
+        wait_for_jobs(ctx, [j["job"] for j in read_jobs(ctx)])
+    shutil.rmtree(run_path(ctx, "model-3"))
+    train = os.path.join(ctx.work, "data", "train.npz")
+    os.rename(train, train + ".away")
+    try:
+        before = len(read_jobs(ctx))
+        # past the data check, which would refuse to submit: the failure on the node is the test
+        r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--no-report", "--no-data-check"], check_rc=0)
+        check("1 to submit" in r.stdout, "only the unfinished point is submitted")
+        new = read_jobs(ctx)[before:]
+        check(len(new) == 1 and new[0]["tasks"] == "3" and new[0]["first"] == "0",
+              "jobs.tsv: an array with the one index 3 (--array=3)")
+        wait_for_jobs(ctx, [new[0]["job"]])
+    finally:
+        os.rename(train + ".away", train)
+    rows = status_rows(ctx)
+    row = rows["model-3"]
+    check(row["state"] == "failed", "hpsgen status: model-3 failed")
+    check("train.npz" in row["detail"] and "cannot open" in row["detail"],
+          "hpsgen status gives the reason: " + row["detail"])
+    check(row["log"].endswith(f"hps-tiny-{new[0]['job']}_3.out") and os.path.exists(row["log"]),
+          "hpsgen status names the task's log: " + row["log"])
+    check(all(rows[n]["state"] == "done" for n in POINTS if n != "model-3"), "hpsgen status: the others are done")
+    r = run(ctx, [ctx.hpsgen, "status", ctx.study], check_rc=0)
+    check(r.stdout.splitlines()[0].endswith("5 done, 0 running, 0 pending, 1 failed"), "the summary counts it")
+    check("hpsgen submit --retry" in r.stdout, "and says how to retry")
+
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study], check_rc=0)
+    check("nothing to submit" in r.stdout and "--retry" in r.stdout, "without --retry a failed point is left alone")
+
+    before = len(read_jobs(ctx))
+    # the task configures build/node-<cpu> itself: -O1 as in setup (HPS_CMAKE_ARGS reaches it
+    # through sbatch's --export=ALL)
+    ctx.env["HPS_CMAKE_ARGS"] = "-DCMAKE_CXX_FLAGS_RELEASE=-O1"
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--retry", "--build", "node"], check_rc=0)
+    del ctx.env["HPS_CMAKE_ARGS"]
+    new = read_jobs(ctx)[before:]
+    arrays = [j for j in new if j["kind"] == "array"]
+    check(len(arrays) == 1 and arrays[0]["tasks"] == "3" and arrays[0]["build"] == "node",
+          "--retry resubmits model-3 and only it (--array=3), built on the node")
+    check(len([j for j in new if j["kind"] == "report"]) == 1, "with a report job after it")
+    wait_for_jobs(ctx, [j["job"] for j in new])
+    check(result(ctx, "model-3")["status"] == "done", "model-3 is done after the retry")
+    out = open(task_log(ctx, arrays[0]["job"], 3)).read()
+    check("building build/node-" in out, "the task built model-3 on its node (build/node-<cpu>)")
+    node_dirs = [d for d in os.listdir(os.path.join(ctx.study, "build")) if d.startswith("node-")]
+    t3 = point(ctx, "model-3")["trainer"]
+    check(len(node_dirs) == 1 and os.path.exists(os.path.join(ctx.study, "build", node_dirs[0], "bin", t3)),
+          "build/" + (node_dirs[0] if node_dirs else "node-?") + f"/bin/{t3} (model-3's trainer) exists")
+    r = run(ctx, [ctx.hpsgen, "status", ctx.study], check_rc=0)
+    check(r.stdout.splitlines()[0] == "study tiny, 6 points: 6 done, 0 running, 0 pending, 0 failed",
+          "hpsgen status: 6 done")
+
+
+def case_chunk(ctx):
+    skip_if_no_cluster(ctx)
+    fresh_runs(ctx)
+    t5 = point(ctx, "model-5")["trainer"]  # model-5's network is its own: no other point needs it
+    missing = os.path.join(ctx.study, "build", "bin", t5)
+    if os.path.exists(missing):
+        os.remove(missing)
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--chunk", "4", "--no-build", "--no-report", "--steps", "200"],
+            check_rc=0)
+    check("1 array" in r.stdout and "4 points per task" in r.stdout, "--chunk 4: one array")
+    jobs = read_jobs(ctx)
+    check(len(jobs) == 1 and jobs[0]["tasks"] == "0-1" and jobs[0]["chunk"] == "4", "of 2 tasks (--array=0-1)")
+    wait_for_jobs(ctx, [jobs[0]["job"]])
+    for name in POINTS:
+        check(result(ctx, name)["status"] == "done", f"{name}: done")
+    out0 = open(task_log(ctx, jobs[0]["job"], 0)).read()
+    order = [m.group(1) for m in re.finditer(r"\[hps\] (model-\d): start", out0)]
+    check(order == ["model-0", "model-1", "model-2", "model-3"], "task 0 trained points 0-3 one after another")
+    out1 = open(task_log(ctx, jobs[0]["job"], 1)).read()
+    check(f"{t5}: building build/bin/{t5}" in out1 and os.path.exists(missing),
+          "task 1 built model-5's missing trainer before training it")
+
+    # side by side: chunks of 3 trained at once, the task's cpus shared
+    fresh_runs(ctx)
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--chunk", "3", "--packing", "side_by_side", "--no-build",
+                  "--no-report", "--steps", "200"], check_rc=0)
+    check("3 points per task side by side" in r.stdout, "--chunk 3 --packing side_by_side")
+    jobs = read_jobs(ctx)
+    check(len(jobs) == 1 and jobs[0]["tasks"] == "0-1", "one array of 2 tasks")
+    wait_for_jobs(ctx, [jobs[0]["job"]])
+    for name in POINTS:
+        check(result(ctx, name)["status"] == "done", f"{name}: done")
+    out0 = open(task_log(ctx, jobs[0]["job"], 0)).read()
+    check(re.search(r"side by side: model-0 model-1 model-2 \(1 thread each of \d+ cpus?\)", out0),
+          "task 0 started points 0-2 together, one thread each")
+    first_exit = out0.find(": exit ")
+    check(first_exit > 0 and all(0 <= out0.find(f"[model-{i}] data:") < first_exit for i in range(3)),
+          "all three were training before the first of them ended")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "chunk"])
+    ap.add_argument("--hpsgen", required=True)
+    ap.add_argument("--build", required=True, help="this test folder in the build tree")
+    a = ap.parse_args()
+    ctx = Ctx(a)
+    t0 = time.time()
+    {"setup": setup, "teardown": teardown, "submit": case_submit, "retry": case_retry, "chunk": case_chunk}[a.what](ctx)
+    log(f"slurm {a.what}: all checks passed in {time.time() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+// conv2d and dense against plain reference loops (in double), forward and backward, at
+// the shapes whose kernels differ: filters that fill whole vector packets or not (3, 6,
+// 8, 16, 20, 32), one or several input channels, strides, the batch sizes of the
+// examples. Called as a network calls them (backward on the forward's own output, dx
+// skipped for a first layer). Built twice (CMakeLists.txt beside it): with the
+// project's flags and with -march=native, as generated trainers are, because a
+// compiler's vectoriser can break code that the central-difference tests, compiled
+// otherwise, never see (GCC 12 -O3 with AVX-512 did, in conv2d's padded-filter path).
+//
+// Also: maxpool2d against loops (its vector path takes packets of channels, the rest go
+// one by one, ties to the first maximum), and repeated use: a layer that has already run
+// other batches gives bit for bit what a fresh one gives, and a second backward without
+// zeroing doubles the gradients (a training step's calls, which single calls never test).
+#include "reference_support.hpp"
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+using namespace hps;
+using hps_test::bound_layer;
+using hps_test::act_value;
+using hps_test::check_repeated;
+using hps_test::relative_error;
+
+namespace {
+
+// conv2d<F, K, K, Pad, Act, S, S> on In (H, W, C), batch B, against loops over every index
+template <class In, int F, int K, class Pad, class Act, int S, int B>
+void check_conv(bool first_layer) {
+    using L = typename conv2d<F, K, K, Pad, Act, S, S>::template impl<In, B>;
+    constexpr int H = In::dims[0], W = In::dims[1], C = In::dims[2];
+    constexpr int Ho = L::out_height, Wo = L::out_width, Kp = K * K * C;
+    const hps_test::layer_pass<L, B> run(17, first_layer);
+    const auto &x = run.x, &dy = run.dy, &y = run.y, &dx = run.dx;
+    const float* w = run.weights();  // (F, K) column-major, k = (kh*K + kw)*C + c
+    const float* b = run.bias();
+    std::vector<double> ry(y.size()), rdw(L::num_weights, 0.0), rdb(F, 0.0), rdx(x.size(), 0.0);
+    auto in_at = [&](int s, int ih, int iw, int c) { return (std::size_t(s) * H * W + std::size_t(ih) * W + iw) * C + c; };
+    for (int s = 0; s < B; ++s)
+        for (int oh = 0; oh < Ho; ++oh)
+            for (int ow = 0; ow < Wo; ++ow)
+                for (int f = 0; f < F; ++f) {
+                    double z = b[f];
+                    for (int kh = 0; kh < K; ++kh)
+                        for (int kw = 0; kw < K; ++kw)
+                            for (int c = 0; c < C; ++c) {
+                                const int ih = oh * S - L::pad_top + kh, iw = ow * S - L::pad_left + kw;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                z += double(w[std::size_t((kh * K + kw) * C + c) * F + f]) * x[in_at(s, ih, iw, c)];
+                            }
+                    const std::size_t o = ((std::size_t(s) * Ho + oh) * Wo + ow) * F + f;
+                    ry[o] = act_value<Act>(z);
+                    // backward from the layer's own output, as the contract says
+                    const double dz = double(dy[o]) * double(Act::derivative_from_output(y[o]));
+                    rdb[f] += dz;
+                    for (int kh = 0; kh < K; ++kh)
+                        for (int kw = 0; kw < K; ++kw)
+                            for (int c = 0; c < C; ++c) {
+                                const int ih = oh * S - L::pad_top + kh, iw = ow * S - L::pad_left + kw;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                const std::size_t k = std::size_t((kh * K + kw) * C + c);
+                                rdw[k * F + f] += dz * x[in_at(s, ih, iw, c)];
+                                rdx[in_at(s, ih, iw, c)] += dz * w[k * F + f];
+                            }
+                }
+    INFO("conv2d<" << F << ", " << K << "> on " << H << "x" << W << "x" << C << ", stride " << S << ", batch " << B
+                   << (first_layer ? ", first layer" : ""));
+    CHECK(relative_error(ry, y.data()) < 1e-5);
+    CHECK(relative_error(rdw, run.weight_grads()) < 1e-4);
+    CHECK(relative_error(rdb, run.bias_grads()) < 1e-4);
+    if (!first_layer) CHECK(relative_error(rdx, dx.data()) < 1e-4);
+    (void)Kp;
+}
+
+// dense<Out, Act> on In inputs, batch B
+template <int In, int Out, class Act, int B>
+void check_dense() {
+    using L = typename dense<Out, Act>::template impl<shape<In>, B>;
+    const hps_test::layer_pass<L, B> run(23, false);
+    const auto &x = run.x, &dy = run.dy, &y = run.y, &dx = run.dx;
+    const float* w = run.weights();  // (Out, In) column-major
+    std::vector<double> ry(y.size()), rdw(L::num_weights, 0.0), rdb(Out, 0.0), rdx(x.size(), 0.0);
+    for (int s = 0; s < B; ++s)
+        for (int o = 0; o < Out; ++o) {
+            double z = w[L::num_weights + o];
+            for (int i = 0; i < In; ++i) z += double(w[std::size_t(i) * Out + o]) * x[std::size_t(s) * In + i];
+            ry[std::size_t(s) * Out + o] = act_value<Act>(z);
+            const double dz = double(dy[std::size_t(s) * Out + o]) * double(Act::derivative_from_output(y[std::size_t(s) * Out + o]));
+            rdb[o] += dz;
+            for (int i = 0; i < In; ++i) {
+                rdw[std::size_t(i) * Out + o] += dz * x[std::size_t(s) * In + i];
+                rdx[std::size_t(s) * In + i] += dz * w[std::size_t(i) * Out + o];
+            }
+        }
+    INFO("dense<" << Out << "> on " << In << ", batch " << B);
+    CHECK(relative_error(ry, y.data()) < 1e-5);
+    CHECK(relative_error(rdw, run.weight_grads()) < 1e-4);
+    CHECK(relative_error(rdb, run.bias_grads()) < 1e-4);
+    CHECK(relative_error(rdx, dx.data()) < 1e-4);
+}
+
+// maxpool2d<P, P, S, S> on In (H, W, C), batch B, against loops: the first maximum in
+// row-major window order wins (PyTorch's rule); `ties`: ReLU-like inputs, many equal zeros
+template <class In, int P, int S, int B>
+void check_maxpool(bool ties) {
+    using L = typename maxpool2d<P, P, S, S>::template impl<In, B>;
+    constexpr int H = In::dims[0], W = In::dims[1], C = In::dims[2];
+    constexpr int Ho = L::out_height, Wo = L::out_width;
+    auto bl = std::make_unique<bound_layer<L>>();
+    rng gen(29);
+    auto x = hps_test::normal_vector(std::size_t(In::size) * B, gen);
+    if (ties)
+        for (auto& v : x) v = std::max(v, 0.0f);
+    const auto dy = hps_test::normal_vector(std::size_t(L::out_shape::size) * B, gen);
+    std::vector<float> y(dy.size()), dx(x.size(), 12345.0f);
+    context ctx;
+    bl->layer.forward(x.data(), y.data(), ctx);
+    bl->layer.backward(x.data(), y.data(), dy.data(), dx.data(), ctx);
+    std::vector<float> ry(y.size()), rdx(x.size(), 0.0f);
+    for (int s = 0; s < B; ++s)
+        for (int oh = 0; oh < Ho; ++oh)
+            for (int ow = 0; ow < Wo; ++ow)
+                for (int c = 0; c < C; ++c) {
+                    std::size_t best = 0;
+                    bool first = true;
+                    for (int kh = 0; kh < P; ++kh)
+                        for (int kw = 0; kw < P; ++kw) {
+                            const std::size_t at = ((std::size_t(s) * H + oh * S + kh) * W + ow * S + kw) * C + c;
+                            if (first || x[at] > x[best]) best = at;
+                            first = false;
+                        }
+                    const std::size_t o = ((std::size_t(s) * Ho + oh) * Wo + ow) * C + c;
+                    ry[o] = x[best];
+                    rdx[best] += dy[o];
+                }
+    INFO("maxpool2d<" << P << ", stride " << S << "> on " << H << "x" << W << "x" << C << ", batch " << B
+                      << (ties ? ", ties" : ""));
+    CHECK(y == ry);
+    CHECK(dx == rdx);  // each dy lands on its window's first maximum
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: forward and backward equal reference loops") {
+    // the gradation example's layers (workload 4), first layer with 6 filters
+    check_conv<shape<32, 32, 1>, 6, 5, same, relu, 1, 16>(true);
+    check_conv<shape<16, 16, 6>, 16, 5, same, relu, 1, 16>(false);
+    check_conv<shape<8, 8, 16>, 32, 3, same, relu, 1, 16>(false);
+    // CyPLAM's (workload 1), a smaller batch
+    check_conv<shape<28, 28, 1>, 16, 5, same, relu, 1, 4>(true);
+    check_conv<shape<14, 14, 16>, 32, 5, same, relu, 1, 4>(false);
+    check_conv<shape<14, 14, 8>, 64, 3, same, relu, 1, 2>(false);
+    // filters that do not fill packets, strides, valid padding, other activations
+    check_conv<shape<5, 5, 1>, 3, 3, same, relu, 1, 2>(true);
+    check_conv<shape<9, 11, 3>, 20, 3, valid, hps::tanh, 2, 3>(false);
+    check_conv<shape<10, 10, 2>, 8, 4, same, sigmoid, 2, 5>(false);
+    check_conv<shape<7, 12, 5>, 24, 5, same, linear, 1, 1>(false);
+    check_conv<shape<6, 6, 3>, 6, 3, same, elu, 1, 16>(true);
+}
+
+TEST_CASE("conv2d: the gradation shapes at other batch sizes, odd channel and filter counts") {
+    // gradation's three convolutions at batch 1, 3 and 128 (tails of the batch loops)
+    check_conv<shape<32, 32, 1>, 6, 5, same, relu, 1, 1>(true);
+    check_conv<shape<32, 32, 1>, 6, 5, same, relu, 1, 3>(false);
+    check_conv<shape<32, 32, 1>, 6, 5, same, relu, 1, 128>(true);
+    check_conv<shape<16, 16, 6>, 16, 5, same, relu, 1, 1>(false);
+    check_conv<shape<16, 16, 6>, 16, 5, same, relu, 1, 3>(false);
+    check_conv<shape<16, 16, 6>, 16, 5, same, relu, 1, 128>(false);
+    check_conv<shape<8, 8, 16>, 32, 3, same, relu, 1, 1>(false);
+    check_conv<shape<8, 8, 16>, 32, 3, same, relu, 1, 3>(false);
+    check_conv<shape<8, 8, 16>, 32, 3, same, relu, 1, 128>(false);
+    // 1, 3 and 6 channels and filters; k3 and k5; same and valid; strides 1 and 2
+    check_conv<shape<12, 12, 1>, 1, 3, same, relu, 1, 3>(false);
+    check_conv<shape<12, 12, 3>, 3, 5, same, relu, 1, 16>(false);
+    check_conv<shape<12, 12, 6>, 6, 3, same, relu, 1, 16>(false);
+    check_conv<shape<12, 12, 6>, 6, 5, valid, relu, 1, 3>(false);
+    check_conv<shape<13, 13, 3>, 6, 3, valid, relu, 2, 16>(false);
+    check_conv<shape<13, 11, 6>, 3, 5, same, relu, 2, 3>(false);
+    check_conv<shape<9, 9, 1>, 6, 5, valid, linear, 1, 16>(false);
+    check_conv<shape<10, 10, 6>, 16, 3, same, linear, 2, 1>(false);
+}
+
+TEST_CASE("dense: forward and backward equal reference loops") {
+    check_dense<512, 128, relu, 16>();  // the gradation example's
+    check_dense<128, 64, relu, 16>();
+    check_dense<64, 32, relu, 16>();
+    check_dense<32, 5, linear, 16>();
+    check_dense<1568, 640, relu, 4>();  // CyPLAM's, a smaller batch
+    check_dense<640, 2, linear, 4>();
+    check_dense<37, 48, hps::tanh, 13>();
+    check_dense<9, 16, sigmoid, 1>();
+}
+
+TEST_CASE("dense: the gradation shapes at other batch sizes") {
+    check_dense<512, 128, relu, 1>();
+    check_dense<512, 128, relu, 3>();
+    check_dense<512, 128, relu, 128>();
+    check_dense<32, 5, linear, 1>();
+    check_dense<32, 5, linear, 3>();
+    check_dense<32, 5, linear, 128>();
+    check_dense<6, 6, relu, 16>();
+    check_dense<3, 1, linear, 3>();
+}
+
+TEST_CASE("maxpool2d: forward and backward equal reference loops") {
+    // gradation's pools (6, 16 and 32 channels), other channel counts, batch sizes
+    check_maxpool<shape<32, 32, 6>, 2, 2, 16>(false);
+    check_maxpool<shape<32, 32, 6>, 2, 2, 16>(true);
+    check_maxpool<shape<16, 16, 16>, 2, 2, 16>(true);
+    check_maxpool<shape<8, 8, 32>, 2, 2, 16>(true);
+    check_maxpool<shape<8, 8, 32>, 2, 2, 1>(false);
+    check_maxpool<shape<32, 32, 6>, 2, 2, 128>(true);
+    check_maxpool<shape<9, 9, 1>, 3, 3, 3>(true);
+    check_maxpool<shape<9, 9, 3>, 3, 2, 3>(true);
+    check_maxpool<shape<7, 7, 20>, 3, 1, 3>(false);
+    check_maxpool<shape<6, 6, 35>, 2, 2, 2>(true);
+}
+
+TEST_CASE("layers: used again, a layer gives what a fresh one gives; backward adds") {
+    // gradation's layers at batch 16 (the first conv without dx, as in a network)
+    check_repeated<conv2d<6, 5, 5, same, relu>::impl<shape<32, 32, 1>, 16>, 16>(true);
+    check_repeated<conv2d<6, 5, 5, same, relu>::impl<shape<32, 32, 1>, 16>, 16>(false);
+    check_repeated<maxpool2d<2>::impl<shape<32, 32, 6>, 16>, 16>(false);
+    check_repeated<conv2d<16, 5, 5, same, relu>::impl<shape<16, 16, 6>, 16>, 16>(false);
+    check_repeated<maxpool2d<2>::impl<shape<16, 16, 16>, 16>, 16>(false);
+    check_repeated<conv2d<32, 3, 3, same, relu>::impl<shape<8, 8, 16>, 16>, 16>(false);
+    check_repeated<maxpool2d<2>::impl<shape<8, 8, 32>, 16>, 16>(false);
+    check_repeated<dense<128, relu>::impl<shape<4, 4, 32>, 16>, 16>(false);
+    check_repeated<dense<64, relu>::impl<shape<128>, 16>, 16>(false);
+    check_repeated<dense<32, relu>::impl<shape<64>, 16>, 16>(false);
+    check_repeated<dense<5, linear>::impl<shape<32>, 16>, 16>(false);
+    // other paths: padded filters with a linear activation, valid + stride, gemm dense
+    check_repeated<conv2d<6, 3, 3, valid, linear, 2, 2>::impl<shape<11, 11, 3>, 3>, 3>(false);
+    check_repeated<dense<640, relu>::impl<shape<7, 7, 32>, 128>, 128>(false);
+    check_repeated<dense<37, hps::tanh>::impl<shape<50>, 3>, 3>(false);
+}
