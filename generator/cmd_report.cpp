@@ -6,6 +6,7 @@
 
 #include <hps/config.hpp>
 #include <hps/io.hpp>
+#include <hps/train/metrics_csv.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -67,18 +68,7 @@ std::optional<checkpoint> best_checkpoint(const std::string& metrics_csv, const 
     std::ifstream in(metrics_csv);
     std::string line;
     if (!in || !std::getline(in, line)) return std::nullopt;
-    auto cells = [](const std::string& text) {
-        std::vector<std::string> out;
-        std::string cell;
-        bool quoted = false;
-        for (char c : text) {
-            if (c == '"') quoted = !quoted;
-            else if (c == ',' && !quoted) out.push_back(std::move(cell)), cell.clear();
-            else cell += c;
-        }
-        out.push_back(cell);
-        return out;
-    };
+    const auto cells = train_detail::split_csv;
     const std::vector<std::string> header = cells(line);
     const auto column = std::find(header.begin(), header.end(), r.metric);
     if (header.size() < 3 || header[0] != "step" || header[1] != "split" || column == header.end()) return std::nullopt;

@@ -8,6 +8,7 @@
 #include "generator/study_dir.hpp"
 
 #include <hps/io.hpp>
+#include <hps/train/continuation.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -35,6 +36,19 @@ std::string number(double v) {
 }
 
 // The last checkpoint's step in metrics.csv, or -1.
+// Whether a point not yet trained will continue a shorter finished run of its
+// configuration (steps raised), or train from the start, and why (hps/train/continuation.hpp).
+std::string continuation_text(const std::string& dir, const point_row& p) {
+    const std::optional<train_config> c = read_point_settings(dir, p);
+    if (!c) return {};
+    const auto plan = train_detail::plan_continuation((fs::path(dir) / p.run_dir()).string(), *c,
+                                                      c->steps > 0 ? c->steps : -1, c->checkpoints);
+    if (!plan.from.empty())
+        return "will continue from results/" + fs::path(plan.from).filename().string() + " at step " +
+               std::to_string(plan.at_step) + " (the same configuration, fewer steps)";
+    return plan.reason.empty() ? std::string() : "will train from the start, " + plan.reason;
+}
+
 long last_step(const std::string& dir, const point_row& p) {
     std::ifstream in(fs::path(dir) / p.run_dir() / "metrics.csv");
     std::string line, last;
@@ -179,6 +193,7 @@ int status(const args& a) {
         } else {
             r.state = st.status == "interrupted" ? "interrupted" : "not submitted";
             if (st.status == "interrupted") r.detail = "resume.bin saved; resume with hpsgen submit";
+            else r.detail = continuation_text(dir, pt);
         }
         ++counts[r.state];
         rows.push_back(std::move(r));

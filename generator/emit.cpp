@@ -207,6 +207,7 @@ point_files emit_point(const study& s, const grid_point& p, const emit_options& 
     f.trainer = n.trainer;
     f.identity = fingerprint(identity_json(c, n.signature, opt.runtime_version, stamp));
     c.identity = f.identity;
+    c.lineage = fingerprint(identity_json(c, n.signature, opt.runtime_version, stamp, false));
     f.settings = settings_json(c, n.signature);
     return f;
 }

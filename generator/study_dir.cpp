@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <hps/settings.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -87,6 +89,18 @@ study_dir load_study_dir(const std::string& dir) {
         s.select_max = j["select"].value("goal", "min") == "max";
     }
     return s;
+}
+
+std::optional<train_config> read_point_settings(const std::string& dir, const point_row& p) {
+    const std::string file = (fs::path(dir) / p.settings_file()).string();
+    const std::string text = slurp(file);
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (text.empty() || !j.is_object()) return std::nullopt;
+    try {  // checked against the network and size the file itself names
+        return read_settings(text, j.value("network", ""), j.value("params", std::size_t(0)), file);
+    } catch (const settings_error&) {
+        return std::nullopt;
+    }
 }
 
 std::optional<double> point_state::best_value(const std::string& metric) const {

@@ -4,6 +4,8 @@
 // belong to no point of the current grid (an edited spec's).
 #pragma once
 
+#include <hps/config.hpp>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -60,6 +62,10 @@ struct point_state {
     bool finished() const { return status == "done" || status == "early_stopped" || status == "diverged"; }
     std::optional<double> best_value(const std::string& metric) const;
 };
+
+// A point's settings (DIR/settings/<point>.json) as its trainer reads them; nullopt when
+// the file is missing or refused.
+std::optional<train_config> read_point_settings(const std::string& dir, const point_row& p);
 
 // The state of a point (or of any run folder under DIR/results/).
 point_state read_point_state(const std::string& dir, const point_row& p);

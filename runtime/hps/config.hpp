@@ -251,6 +251,7 @@ struct train_config {
     // what the result belongs to (hps/settings.hpp, identity_json): a run folder's result.json
     // and resume.bin carry it, and a trainer refuses either when they carry another
     std::string identity;
+    std::string lineage;  // the identity without the training's length: a longer run may continue a shorter
     std::size_t point_id = 0, num_points = 1;
     // data
     std::string train, validation, test;

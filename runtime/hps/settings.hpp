@@ -128,7 +128,7 @@ private:
 inline std::string settings_json(const train_config& c, std::string_view network) {
     json_writer w;
     w.begin_object().member("hpsgen_settings", settings_format).member("network", network);
-    w.member("identity", c.identity).member("study", c.study).member("point", c.point);
+    w.member("identity", c.identity).member("lineage", c.lineage).member("study", c.study).member("point", c.point);
     w.member("point_id", c.point_id).member("num_points", c.num_points).member("params", c.params);
     settings_detail::write_training(w, c, false);
     settings_detail::write_metrics(w, c);
@@ -145,12 +145,17 @@ inline std::string settings_json(const train_config& c, std::string_view network
 // runtime's version. Not its name, position or axes, not the spec's path; not its
 // metrics, which only report; not the selection rule unless `patience` stops training by
 // it (else changing `select` re-ranks the recorded checkpoints, hpsgen report).
+//
+// With `length` false, the training's length (steps, epochs, checkpoints) is left out: the
+// point's lineage. A finished run of the same lineage and fewer steps is where a longer
+// one may continue from (hps/train/continuation.hpp).
 inline std::string identity_json(const train_config& c, std::string_view network, std::string_view runtime_version,
-                                 const std::function<std::string(const std::string&)>& stamp) {
+                                 const std::function<std::string(const std::string&)>& stamp, bool length = true) {
     train_config d = c;
     d.train = c.train.empty() ? "" : stamp(c.train);
     d.validation = c.validation.empty() ? "" : stamp(c.validation);
     d.test = c.test.empty() ? "" : stamp(c.test);
+    if (!length) d.steps = d.epochs = d.checkpoints = 0;
     json_writer w(0);
     w.begin_object().member("hps_identity", 1).member("runtime", runtime_version).member("network", network);
     settings_detail::write_training(w, d, true);
@@ -185,6 +190,7 @@ inline train_config read_settings(std::string_view text, std::string_view networ
                "or regenerate the study");
     train_config c;
     c.identity = r.text(root, "identity");
+    c.lineage = r.text(root, "lineage");
     c.study = r.text(root, "study");
     c.point = r.text(root, "point");
     c.point_id = std::size_t(r.whole(root, "point_id", 0));

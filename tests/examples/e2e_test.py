@@ -13,7 +13,14 @@ Checks, each an assertion that can fail:
     the same metrics as an uninterrupted run;
   - a NaN in the data and a diverging learning rate give clear failures;
   - `hpsgen report` ranks the points and writes report.csv / report.md (minutes: wall
-    seconds / 60); --by loss --format json ranks by the loss, says at whose checkpoints.
+    seconds / 60); --by loss --format json ranks each point at its best-loss checkpoint,
+    read from metrics.csv, and says whose weights best.npz holds;
+  - an edited spec: a value added to an axis trains only the 2 new points, the report
+    ranks all 6; the same spec from another spelling of its path trains nothing; a value
+    removed keeps its points' files, listed by status and report;
+  - raised steps: a point continues from the shorter run's final state and ends exactly as
+    a run of the longer length from the start; where that is not exact it trains from the
+    start; status says which beforehand.
 """
 import argparse
 import csv
@@ -354,6 +361,7 @@ def main():
     check(r.returncode == 2 and "accuracy" in r.stderr and "loss" in r.stderr and r.stdout == "",
           "report --by a metric the results lack: exit 2, listing theirs: " + r.stderr)
     edited_spec(work, hpsgen, study, points)
+    raised_steps(work, hpsgen)
     print("e2e: all checks passed")
 
 
@@ -419,6 +427,68 @@ def edited_spec(work, hpsgen, study, points):
     r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
     check(r.returncode == 0 and "6 points keep a finished result, 0 to train" in r.stdout,
           "the value restored: its results are found again: " + r.stdout)
+
+
+def raised_steps(work, hpsgen):
+    """More steps for a finished study: a point continues from its shorter run's final state
+    where that is exactly what the longer run computes, else trains from the start; status
+    says which beforehand."""
+    one = SPEC.replace("filters {4, 6}", "filters 4").replace("activation {relu, tanh}", "activation relu")
+    def write(spec, steps, checkpoints):
+        with open(os.path.join(work, spec), "w") as f:
+            f.write(one.replace("steps 300", f"steps {steps}").replace("checkpoints 6", f"checkpoints {checkpoints}"))
+    def status(folder):
+        r = run([hpsgen, "status", folder, "--format", "tsv"], cwd=work)
+        return next(csv.DictReader(r.stdout.splitlines(), delimiter="\t"))["detail"]
+
+    write("long.hps", 300, 6)
+    r = run([hpsgen, "generate", "long.hps", "-o", "out/long"], cwd=work)
+    r = run([hpsgen, "run", "out/long"], cwd=work, timeout=600)
+    check(r.returncode == 0, "a one-point study of 300 steps trains: " + r.stdout[-1000:] + r.stderr[-1000:])
+    long = os.path.join(work, "out/long")
+    first = grid(long)["model-0"]["identity"]
+    check(os.path.exists(os.path.join(long, "results", first, "final.bin")), "a finished run keeps its final state")
+    # 600 steps, 12 checkpoints: the first 6 checkpoints are the 300-step run's, so it continues
+    write("long.hps", 600, 12)
+    r = run([hpsgen, "generate", "long.hps", "-o", "out/long"], cwd=work)
+    check(status("out/long") == f"will continue from results/{first} at step 300 (the same configuration, fewer steps)",
+          "status says the point will continue from the 300-step run: " + status("out/long"))
+    r = run([hpsgen, "run", "out/long"], cwd=work, timeout=600)
+    second = grid(long)["model-0"]["identity"]
+    log = open(os.path.join(long, "results", second, "train.log")).read()
+    res = json.load(open(os.path.join(long, "results", second, "result.json")))
+    check(r.returncode == 0 and f"continuing from results/{first} at step 300 of 600" in log
+          and res["continued_from"] == f"{first} at step 300" and res["steps"] == 600,
+          "it continues at step 300 and result.json says so: " + log[-500:])
+    # against a study trained for 600 steps from the start
+    write("ref.hps", 600, 12)
+    r = run([hpsgen, "generate", "ref.hps", "-o", "out/ref"], cwd=work)
+    r = run([hpsgen, "run", "out/ref"], cwd=work, timeout=600)
+    ref = os.path.join(work, "out/ref/runs/model-0")
+    cont = os.path.join(long, "results", second)
+    strip = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows]
+    a_rows, b_rows = strip(read_metrics(os.path.join(cont, "metrics.csv"))), strip(read_metrics(os.path.join(ref, "metrics.csv")))
+    check([r for r in a_rows if r["split"] != "train"] == [r for r in b_rows if r["split"] != "train"],
+          "the continued run's validation rows are the uninterrupted 600-step run's")
+    ta = [float(r["loss"]) for r in a_rows if r["split"] == "train"]
+    tb = [float(r["loss"]) for r in b_rows if r["split"] == "train"]
+    check(len(ta) == len(tb) == 12 and all(abs(x - y) <= 1e-12 * max(1, abs(y)) for x, y in zip(ta, tb)),
+          "its training rows too (means of the shorter run's intervals)")
+    wa, wb = np.load(os.path.join(cont, "best.npz")), np.load(os.path.join(ref, "best.npz"))
+    check(all(np.array_equal(wa[k], wb[k]) for k in wa.files), "and its best weights, bit for bit")
+    check(res["best"] == json.load(open(os.path.join(ref, "result.json")))["best"], "and its best checkpoint")
+    # 1000 steps, 8 checkpoints: the first is at step 125, which neither shorter run evaluated
+    write("long.hps", 1000, 8)
+    r = run([hpsgen, "generate", "long.hps", "-o", "out/long"], cwd=work)
+    check(status("out/long").startswith(f"will train from the start, not from {second} (600 steps): this run evaluates "
+                                        "at step 125, which that run did not"),
+          "status says it will train from the start, and why: " + status("out/long"))
+    r = run([hpsgen, "run", "out/long"], cwd=work, timeout=600)
+    third = grid(long)["model-0"]["identity"]
+    res = json.load(open(os.path.join(long, "results", third, "result.json")))
+    check(r.returncode == 0 and "continued_from" not in res and res["steps"] == 1000
+          and "training from the start, not from" in open(os.path.join(long, "results", third, "train.log")).read(),
+          "and it does")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 // What a trainer reports in its run folder, as text built from plain values:
-//   metrics.csv   a header (step, split, loss, every metric, elapsed_s) and one row per
-//                 training interval, validation and test evaluation
+//   metrics.csv   hps/train/metrics_csv.hpp
 //   result.json   status, axes, parameters, selection, optimizer, thresholds, the best
 //                 evaluation, the test evaluation, wall time and threads
 // The trainer (hps/train/trainer.hpp) keeps the rows and the run's progress and calls
@@ -11,6 +10,7 @@
 #include "hps/io.hpp"
 #include "hps/optimizers.hpp"
 #include "hps/train/cli.hpp"
+#include "hps/train/metrics_csv.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -22,55 +22,12 @@
 
 namespace hps::train_detail {
 
-// A named set of metric values, in the order the spec lists them.
-using metric_values = std::vector<std::pair<std::string, double>>;
-using confusion_matrix = std::vector<std::vector<long>>;
-
-inline double find_metric(const metric_values& v, const std::string& name) {
-    for (const auto& [k, x] : v)
-        if (k == name) return x;
-    return std::numeric_limits<double>::quiet_NaN();
-}
-
 // One pass of the network over a data set.
 struct evaluation {
     double loss = 0;
     metric_values values;  // loss first, then the spec's metrics
     confusion_matrix confusion;
 };
-
-// ------------------------------------------------------------------ metrics.csv
-// The row of a training interval: its mean loss, no metrics. columns: the loss and the
-// metrics' columns; history rows end in a newline.
-inline std::string train_row(long step, double loss, std::size_t columns, double elapsed) {
-    std::string row = csv_row().field(step).field("train").field(loss).str();
-    row.pop_back();
-    for (std::size_t k = 1; k < columns; ++k) row += ",";
-    row += "," + format_number(elapsed) + "\n";
-    return row;
-}
-
-// The row of an evaluation ("validation" or "test"): the loss and every metric's column.
-inline std::string evaluation_row(long step, const char* split, const std::vector<std::string>& columns,
-                                  const metric_values& values, double elapsed) {
-    std::string row = csv_row().field(step).field(split).str();
-    row.pop_back();
-    for (const auto& col : columns) row += "," + format_number(find_metric(values, col));
-    row += "," + format_number(elapsed) + "\n";
-    return row;
-}
-
-inline void write_metrics_csv(const std::string& file, const std::vector<std::string>& columns,
-                              const std::string& history) {
-    std::string header = "step,split";
-    for (const auto& col : columns) {  // appended piecewise: GCC 12 warns wrongly on "," + string
-        header += ',';
-        header += csv_quote(col);
-    }
-    header += ",elapsed_s\n";
-    header += history;
-    write_file_atomic(file, header);
-}
 
 // ------------------------------------------------------------------ result.json
 // What result.json reports besides the configuration.
@@ -86,6 +43,7 @@ struct run_report {
     double wall_seconds = 0;
     int threads = 1, batch = 1;
     std::string overrides;  // the command line's changes to the configuration, "" when none
+    std::string continued_from;  // "<identity> at step N": this run continued a shorter one
 };
 
 inline void write_confusion(json_writer& w, const confusion_matrix& confusion) {
@@ -103,7 +61,9 @@ inline std::string result_json(const train_config& c, const run_report& r) {
     json_writer w;
     w.begin_object();
     w.member("study", c.study).member("point", c.point).member("id", c.point_id);
-    w.member("identity", c.identity).member("overrides", r.overrides).member("status", r.status);
+    w.member("identity", c.identity).member("lineage", c.lineage).member("overrides", r.overrides);
+    if (!r.continued_from.empty()) w.member("continued_from", r.continued_from);
+    w.member("status", r.status);
     if (!r.message.empty()) w.member("message", r.message);
     w.key("axes").begin_object();
     for (const auto& a : c.axes) w.member(a.name, a.value);

@@ -24,6 +24,7 @@
 #include "hps/optimizers.hpp"
 #include "hps/penalties.hpp"
 #include "hps/train/cli.hpp"
+#include "hps/train/continuation.hpp"
 #include "hps/train/results.hpp"
 #include "hps/train/run_dir.hpp"
 #include "hps/train/torch_export.hpp"
@@ -87,8 +88,8 @@ private:
     double selection_value(const evaluation& e) const;
     bool better(double candidate, double best) const;
     void save_best_files();
-    void save_resume();
-    bool try_resume();
+    void save_resume(const std::string& file = "resume.bin");  // in the run folder
+    bool try_resume(const std::string& file, const std::string& key);  // a checkpoint's path and key
     // resume.bin's float arrays, in their order: parameters, state, optimizer state, best
     // parameters, best state
     template <class F> void for_each_array(F&& f) {
@@ -111,6 +112,7 @@ private:
     // what this run changes of its configuration from the command line ("steps=30,
     // checkpoints=4"; empty: none): recorded in result.json, part of resume.bin's key
     std::string overrides_;
+    std::string continued_from_;  // "<identity> at step N" when this run continued a shorter one
     int lock_fd_ = -1;
     int threads_ = 1;
     dataset train_, validation_, test_;
@@ -271,13 +273,7 @@ bool trainer<Net, B>::better(double candidate, double best) const {
 
 template <class Net, int B>
 std::vector<long> trainer<Net, B>::checkpoint_steps() const {
-    int n = o_.checkpoints > 0 ? o_.checkpoints : c_.checkpoints;
-    n = int(std::max<long>(1, std::min<long>(n, total_steps_)));
-    std::vector<long> at;
-    for (int k = 1; k <= n; ++k) at.push_back((total_steps_ * k + n / 2) / n);
-    at.back() = total_steps_;
-    at.erase(std::unique(at.begin(), at.end()), at.end());
-    return at;
+    return train_detail::checkpoint_steps(total_steps_, o_.checkpoints > 0 ? o_.checkpoints : c_.checkpoints);
 }
 
 template <class Net, int B>
@@ -321,12 +317,13 @@ void trainer<Net, B>::write_result(const std::string& status, const std::string&
     r.threads = threads_;
     r.batch = B;
     r.overrides = overrides_;
+    r.continued_from = continued_from_;
     write_file_atomic(path("result.json"), train_detail::result_json(c_, r));
 }
 
 template <class Net, int B>
-void trainer<Net, B>::save_resume() {
-    checkpoint_writer out(path("resume.bin"));
+void trainer<Net, B>::save_resume(const std::string& file) {
+    checkpoint_writer out(path(file));
     out.text(c_.identity + "|" + overrides_);
     out.i64(step_);
     out.f64(elapsed_before_ + clock_.seconds());
@@ -346,11 +343,11 @@ void trainer<Net, B>::save_resume() {
 }
 
 template <class Net, int B>
-bool trainer<Net, B>::try_resume() {
-    if (!std::filesystem::exists(path("resume.bin"))) return false;
-    checkpoint_reader in(path("resume.bin"));
-    if (in.text() != c_.identity + "|" + overrides_)
-        throw io_error(path("resume.bin") + " belongs to another configuration (identity " + c_.identity +
+bool trainer<Net, B>::try_resume(const std::string& file, const std::string& key) {
+    if (!std::filesystem::exists(file)) return false;
+    checkpoint_reader in(file);
+    if (in.text() != key)
+        throw io_error(file + " belongs to another configuration (identity " + c_.identity +
                        (overrides_.empty() ? "" : " with " + overrides_) +
                        " expected); start over with --fresh");
     step_ = in.i64();
@@ -413,12 +410,11 @@ int trainer<Net, B>::run() {
     loss_ = c_.loss;
     best_params_.assign(model_type::num_params, 0.0f);
     best_state_.assign(model_type::num_state, 0.0f);
-    csv_columns_ = {"loss"};
+    csv_columns_ = train_detail::csv_columns(c_);
     for (const auto& m : c_.metrics) {
         metric_specs_.push_back(m);
         if (m.name.empty()) metric_specs_.back().name = name_of(m.kind);
         if (m.kind == metric_kind::confusion) has_confusion_ = true;
-        else csv_columns_.push_back(metric_specs_.back().name);
     }
 
     write_file_atomic(path("model.py"), torch_model_source<model_type>(c_.study, c_.point));
@@ -433,9 +429,37 @@ int trainer<Net, B>::run() {
     rng init_rng(c_.seed);
     model_->init(init_rng);
     dropout_rng_.reseed(c_.seed ^ 0xD1B54A32D192ED03ull);
-    if (try_resume())
+    if (try_resume(path("resume.bin"), c_.identity + "|" + overrides_)) {
         say("resuming at step %ld of %ld (%s trained before)", step_, total_steps_,
             train_detail::duration_text(elapsed_before_).c_str());
+    } else if (overrides_.empty() && !o_.settings.empty()) {
+        // a longer run of a finished shorter one: continue from its final state where that
+        // is exactly what this run computes (hps/train/continuation.hpp)
+        const auto plan = train_detail::plan_continuation(run_dir_, c_, total_steps_, c_.checkpoints);
+        if (!plan.from.empty()) {
+            const std::string earlier = std::filesystem::path(plan.from).filename().string();
+            try_resume(plan.from + "/final.bin", earlier + "|");
+            history_ = plan.history;
+            train_loss_sum_ = plan.train_loss_sum;
+            train_loss_count_ = plan.train_loss_count;
+            elapsed_before_ = plan.elapsed;
+            stale_ = 0;
+            if (plan.best_step < 0) {  // no checkpoint of this run before the earlier run's end
+                best_step_ = -1;
+                best_value_ = 0;
+                best_values_.clear();
+                best_confusion_.clear();
+            } else {
+                save_best_files();
+            }
+            continued_from_ = earlier + " at step " + std::to_string(plan.at_step);
+            write_metrics_csv();
+            say("continuing from %s at step %ld of %ld: a longer run of the same configuration, whose first %ld "
+                "steps and checkpoints are that run's", plan.from.c_str(), step_, total_steps_, step_);
+        } else if (!plan.reason.empty()) {
+            say("training from the start, %s", plan.reason.c_str());
+        }
+    }
     ctx_.mode = phase::train;
     ctx_.gen = &dropout_rng_;
 
@@ -533,6 +557,8 @@ int trainer<Net, B>::run() {
             steps_at_last_print = step_;
         }
     }
+    // the final state, for a longer run of this configuration to continue from
+    if (status == "done") save_resume("final.bin");
     write_result(status, message);
     std::error_code ec;
     std::filesystem::remove(path("resume.bin"), ec);
