@@ -361,7 +361,7 @@ def main():
     check(r.returncode == 2 and "accuracy" in r.stderr and "loss" in r.stderr and r.stdout == "",
           "report --by a metric the results lack: exit 2, listing theirs: " + r.stderr)
     edited_spec(work, hpsgen, study, points)
-    raised_steps(work, hpsgen)
+    raised_steps(work, hpsgen, study)
     print("e2e: all checks passed")
 
 
@@ -429,43 +429,51 @@ def edited_spec(work, hpsgen, study, points):
           "the value restored: its results are found again: " + r.stdout)
 
 
-def raised_steps(work, hpsgen):
+def raised_steps(work, hpsgen, study):
     """More steps for a finished study: a point continues from its shorter run's final state
     where that is exactly what the longer run computes, else trains from the start; status
-    says which beforehand."""
-    one = SPEC.replace("filters {4, 6}", "filters 4").replace("activation {relu, tanh}", "activation relu")
-    def write(spec, steps, checkpoints):
-        with open(os.path.join(work, spec), "w") as f:
-            f.write(one.replace("steps 300", f"steps {steps}").replace("checkpoints 6", f"checkpoints {checkpoints}"))
-    def status(folder):
-        r = run([hpsgen, "status", folder, "--format", "tsv"], cwd=work)
-        return next(csv.DictReader(r.stdout.splitlines(), delimiter="\t"))["detail"]
+    says which beforehand. The 6-point study of edited_spec, 300 steps each, all finished;
+    its trainers serve unchanged (the length is a run-time setting)."""
+    def write(steps, checkpoints):
+        with open(os.path.join(work, "tiny.hps"), "w") as f:
+            f.write(SPEC.replace("filters {4, 6}", "filters {4, 5, 6}")
+                    .replace("steps 300", f"steps {steps}").replace("checkpoints 6", f"checkpoints {checkpoints}"))
+    def status():
+        r = run([hpsgen, "status", "out/tiny", "--format", "tsv"], cwd=work)
+        return {row["point"]: row["detail"] for row in csv.DictReader(r.stdout.splitlines(), delimiter="\t")}
 
-    write("long.hps", 300, 6)
-    r = run([hpsgen, "generate", "long.hps", "-o", "out/long"], cwd=work)
-    r = run([hpsgen, "run", "out/long"], cwd=work, timeout=600)
-    check(r.returncode == 0, "a one-point study of 300 steps trains: " + r.stdout[-1000:] + r.stderr[-1000:])
-    long = os.path.join(work, "out/long")
-    first = grid(long)["model-0"]["identity"]
-    check(os.path.exists(os.path.join(long, "results", first, "final.bin")), "a finished run keeps its final state")
-    # 600 steps, 12 checkpoints: the first 6 checkpoints are the 300-step run's, so it continues
-    write("long.hps", 600, 12)
-    r = run([hpsgen, "generate", "long.hps", "-o", "out/long"], cwd=work)
-    check(status("out/long") == f"will continue from results/{first} at step 300 (the same configuration, fewer steps)",
-          "status says the point will continue from the 300-step run: " + status("out/long"))
-    r = run([hpsgen, "run", "out/long"], cwd=work, timeout=600)
-    second = grid(long)["model-0"]["identity"]
-    log = open(os.path.join(long, "results", second, "train.log")).read()
-    res = json.load(open(os.path.join(long, "results", second, "result.json")))
-    check(r.returncode == 0 and f"continuing from results/{first} at step 300 of 600" in log
+    short = grid(study)
+    check(all(os.path.exists(os.path.join(study, "results", p["identity"], "final.bin")) for p in short.values()),
+          "every finished run keeps its final state")
+    sources = lambda: {t: os.path.getmtime(os.path.join(study, "trainers", t, "main.cpp"))
+                       for t in os.listdir(os.path.join(study, "trainers"))}
+    trainers = sources()
+    # 600 steps, 12 checkpoints: the first 6 checkpoints are the 300-step runs', so they continue
+    write(600, 12)
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
+    check(r.returncode == 0 and sources() == trainers, "generate rewrites no trainer: the length is a run-time setting")
+    said = status()
+    check(all(said[n] == f"will continue from results/{p['identity']} at step 300 (the same configuration, fewer steps)"
+              for n, p in short.items()), f"status says each point will continue from its 300-step run: {said}")
+    r = run([hpsgen, "run", "out/tiny", "-j", "2"], cwd=work, timeout=600)
+    check(r.returncode == 0 and "training 6 points" in r.stdout,
+          "hpsgen run trains the 6 longer points: " + r.stdout[-1500:] + r.stderr[-1500:])
+
+    long = grid(study)
+    cont = os.path.join(study, "results", long["model-0"]["identity"])
+    log = open(os.path.join(cont, "train.log")).read()
+    res = json.load(open(os.path.join(cont, "result.json")))
+    first = short["model-0"]["identity"]
+    check(f"continuing from results/{first} at step 300 of 600" in log
           and res["continued_from"] == f"{first} at step 300" and res["steps"] == 600,
-          "it continues at step 300 and result.json says so: " + log[-500:])
-    # against a study trained for 600 steps from the start
-    write("ref.hps", 600, 12)
-    r = run([hpsgen, "generate", "ref.hps", "-o", "out/ref"], cwd=work)
-    r = run([hpsgen, "run", "out/ref"], cwd=work, timeout=600)
-    ref = os.path.join(work, "out/ref/runs/model-0")
-    cont = os.path.join(long, "results", second)
+          "model-0 continues at step 300 and result.json says so: " + log[-500:])
+    # against the same point trained for 600 steps from the start (its trainer, its settings,
+    # another run folder: no earlier run beside it)
+    binary = os.path.join(study, "build", "bin", long["model-0"]["trainer"])
+    r = run([binary, "--settings", "settings/model-0.json", "--run-dir", "ref600", "--threads", "1", "--quiet"], cwd=study)
+    ref = os.path.join(study, "ref600")
+    check(r.returncode == 0 and "continued_from" not in json.load(open(os.path.join(ref, "result.json"))),
+          "a 600-step run of model-0 from the start: " + r.stdout + r.stderr)
     strip = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows]
     a_rows, b_rows = strip(read_metrics(os.path.join(cont, "metrics.csv"))), strip(read_metrics(os.path.join(ref, "metrics.csv")))
     check([r for r in a_rows if r["split"] != "train"] == [r for r in b_rows if r["split"] != "train"],
@@ -477,17 +485,18 @@ def raised_steps(work, hpsgen):
     wa, wb = np.load(os.path.join(cont, "best.npz")), np.load(os.path.join(ref, "best.npz"))
     check(all(np.array_equal(wa[k], wb[k]) for k in wa.files), "and its best weights, bit for bit")
     check(res["best"] == json.load(open(os.path.join(ref, "result.json")))["best"], "and its best checkpoint")
-    # 1000 steps, 8 checkpoints: the first is at step 125, which neither shorter run evaluated
-    write("long.hps", 1000, 8)
-    r = run([hpsgen, "generate", "long.hps", "-o", "out/long"], cwd=work)
-    check(status("out/long").startswith(f"will train from the start, not from {second} (600 steps): this run evaluates "
-                                        "at step 125, which that run did not"),
-          "status says it will train from the start, and why: " + status("out/long"))
-    r = run([hpsgen, "run", "out/long"], cwd=work, timeout=600)
-    third = grid(long)["model-0"]["identity"]
-    res = json.load(open(os.path.join(long, "results", third, "result.json")))
+    # 1000 steps, 8 checkpoints: the first is at step 125, which no shorter run evaluated
+    write(1000, 8)
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
+    said = status()["model-0"]
+    check(said.startswith(f"will train from the start, not from {long['model-0']['identity']} (600 steps): this run "
+                          "evaluates at step 125, which that run did not"),
+          "status says model-0 will train from the start, and why: " + said)
+    r = run([hpsgen, "run", "out/tiny", "--points", "model-0"], cwd=work, timeout=600)
+    third = os.path.join(study, "results", grid(study)["model-0"]["identity"])
+    res = json.load(open(os.path.join(third, "result.json")))
     check(r.returncode == 0 and "continued_from" not in res and res["steps"] == 1000
-          and "training from the start, not from" in open(os.path.join(long, "results", third, "train.log")).read(),
+          and "training from the start, not from" in open(os.path.join(third, "train.log")).read(),
           "and it does")
 
 
