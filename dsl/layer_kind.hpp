@@ -8,6 +8,7 @@
 //   layout      implicit flattens, pools by rank      kind.flattens_input, kind.out_rank, kind.on_rank
 //   materialise a point's layer and its shape         kind.accepts, kind.infer
 //   emit        the trainer's layer type              kind.cpp_type
+//               the values it takes at run time       kind.run_time (the settings file)
 //
 // Adding a layer: its runtime header (with its rule), one descriptor in dsl/layers/, one
 // line in dsl/layer_kinds.cpp, its tests, its docs line.
@@ -59,6 +60,10 @@ struct layer_kind {
     rules::outcome (*infer)(layer& l, const layer_values& v, const rules::dims& in) = nullptr;
     // the runtime's type: hps::conv2d<8, 3, 3, hps::same, hps::relu, 1, 1>
     std::string (*cpp_type)(const layer& l) = nullptr;
+    // the values the trainer gives the layer at run time instead of compiling them in
+    // (dropout<>: {"rate", 0.25}; .layer is filled by the caller): points that differ only
+    // there share one trainer (hps::network::set_layer). nullptr: none
+    std::vector<layer_setting> (*run_time)(const layer& l) = nullptr;
     // the least batch it trains with on an input of this rank, and why (nullptr: 1)
     int (*min_batch)(int in_rank) = nullptr;
     std::string_view min_batch_reason = {};

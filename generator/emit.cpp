@@ -51,6 +51,12 @@ hps::train_config point_config(const study& s, const grid_point& p, const emit_o
     c.penalties.clear();
     for (std::size_t i = 0; i < p.layers.size(); ++i)
         if (p.layers[i].l1 != 0 || p.layers[i].l2 != 0) c.penalties.push_back({int(i), p.layers[i].l1, p.layers[i].l2});
+    c.layer_settings.clear();
+    for (std::size_t i = 0; i < p.layers.size(); ++i)
+        for (layer_setting v : layer_run_time(p.layers[i])) {
+            v.layer = int(i);
+            c.layer_settings.push_back(std::move(v));
+        }
     c.axes.clear();
     for (std::size_t i = 0; i < s.axes.size(); ++i) c.axes.push_back({s.axes[i].name, p.axis_values[i].text});
     c.params = p.params;
@@ -180,6 +186,12 @@ std::string layer_type(const layer& l) {
     const layer_kind* kind = find_layer_kind(l.kind);
     if (!kind) throw std::logic_error("hpsgen: the generator has no runtime layer for '" + l.kind + "'");
     return kind->cpp_type(l);  // the kind's descriptor, dsl/layers/
+}
+
+std::vector<layer_setting> layer_run_time(const layer& l) {
+    const layer_kind* kind = find_layer_kind(l.kind);
+    if (!kind) throw std::logic_error("hpsgen: the generator has no runtime layer for '" + l.kind + "'");
+    return kind->run_time ? kind->run_time(l) : std::vector<layer_setting>{};
 }
 
 network_signature signature_of(const grid_point& p) {

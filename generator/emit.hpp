@@ -85,6 +85,8 @@ std::string runtime_version();
 
 // The C++ type of one layer, e.g. "hps::conv2d<16, 5, 5, hps::same, hps::relu>".
 std::string layer_type(const layer& l);
+// The values it takes at run time, for the settings file ({"rate", 0.25}; .layer is 0).
+std::vector<layer_setting> layer_run_time(const layer& l);
 
 // A C++ string literal for arbitrary text: user text never goes into code unescaped.
 std::string cpp_string(const std::string& text);

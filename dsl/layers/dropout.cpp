@@ -1,4 +1,5 @@
-// dropout (runtime: hps/layers/dropout.hpp, rules::dropout): the rate is compiled in.
+// dropout (runtime: hps/layers/dropout.hpp, rules::dropout): the rate is a run-time value,
+// so that a rate axis builds one trainer for all its values.
 #include "dsl/layer_kind.hpp"
 #include "dsl/schema_rows.hpp"
 
@@ -21,7 +22,8 @@ extern const layer_kind dropout_kind{
         l.rate = v.number("rate");
         return rules::dropout(in);
     },
-    .cpp_type = [](const layer& l) { return "hps::dropout<" + layer_text::number(l.rate) + ">"; },
+    .cpp_type = [](const layer&) { return std::string("hps::dropout<>"); },
+    .run_time = [](const layer& l) { return std::vector<layer_setting>{{0, "rate", l.rate}}; },
 };
 
 }  // namespace hps

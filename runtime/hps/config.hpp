@@ -239,6 +239,13 @@ struct penalty_spec {
     double l1 = 0, l2 = 0;
 };
 
+// A value a layer takes at run time (dropout<>'s rate): hps::network::set_layer
+struct layer_setting {
+    int layer = 0;  // index in the network's layer list
+    std::string name;  // "rate"
+    double value = 0;
+};
+
 struct axis_setting {
     std::string name, value;
 };
@@ -273,6 +280,7 @@ struct train_config {
     bool select_max = true;
     std::string select_metric;  // a metric's name; empty: validation loss, min
     std::vector<penalty_spec> penalties;
+    std::vector<layer_setting> layer_settings;  // set on the network before training
     augment_config augment;  // applied to training batches only (hps/augment.hpp)
     // for the record
     std::vector<axis_setting> axes;

@@ -29,12 +29,19 @@
 //        // x and y are the forward pass's, unchanged since.
 //   template <class Sink> void export_params(Sink& sink, const std::string& prefix) const;
 //        // PyTorch state_dict tensors: sink.put(prefix + "weight", torch_shape, data)
-//   static void torch_modules(std::vector<std::string>& out);
+//   void torch_modules(std::vector<std::string>& out) const;   // (may be static)
 //        // the equivalent torch.nn modules as Python source, in nn.Sequential order
 //        // ("nn.Conv2d(1, 16, 5, padding=2)", "nn.ReLU()"); the network numbers them,
 //        // and export_params' prefix is the index of the module that owns the params.
+//        // The count of modules must not depend on run-time settings.
 //   static constexpr int torch_param_module;   // which of those modules owns the params
 //                                              //   (0; -1 when there are none)
+//
+// A layer may take values at run time instead of compiling them in (dropout<>'s rate: the
+// points of a study that differ only there share one trainer). It then provides
+//   std::string set(std::string_view name, double value);  // "" or why it refuses
+//   std::string missing() const;               // "" or the run-time value it still needs
+// and the network's set_layer()/missing_settings() reach it by layer index.
 //
 // Every buffer is allocated once, by the network, before training: nothing inside
 // forward/backward allocates.

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -148,11 +149,23 @@ struct network {
             export_from<0>(sink, module);
         }
         // Python source of the equivalent torch.nn.Sequential's modules, in order.
-        static std::vector<std::string> torch_modules() {
+        std::vector<std::string> torch_modules() const {
             std::vector<std::string> out;
             collect_modules<0>(out);
             return out;
         }
+
+        // A run-time value of layer i (dropout<>'s "rate"; core.hpp, the layer contract).
+        // Returns "" or why it was refused: no such layer, a layer that takes no run-time
+        // value, an unknown name or a value out of range.
+        std::string set_layer(int i, std::string_view name, double value) {
+            if (i < 0 || i >= num_layers)
+                return "layer " + std::to_string(i) + " does not exist (the network has " + std::to_string(num_layers) +
+                       " layers)";
+            return set_from<0>(std::size_t(i), name, value);
+        }
+        // "" when every layer has the run-time values it needs, else the first one missing
+        std::string missing_settings() const { return missing_from<0>(); }
 
         layers_type& layers() { return layers_; }
 
@@ -219,7 +232,7 @@ struct network {
             if constexpr (I < sizeof...(Specs)) {
                 using L = layer_t<I>;
                 std::vector<std::string> mods;
-                L::torch_modules(mods);
+                std::get<I>(layers_).torch_modules(mods);
                 if constexpr (L::torch_param_module >= 0)
                     std::get<I>(layers_).export_params(sink, std::to_string(module + L::torch_param_module) + ".");
                 module += int(mods.size());
@@ -228,10 +241,39 @@ struct network {
         }
 
         template <std::size_t I>
-        static void collect_modules(std::vector<std::string>& out) {
+        void collect_modules(std::vector<std::string>& out) const {
             if constexpr (I < sizeof...(Specs)) {
-                layer_t<I>::torch_modules(out);
+                std::get<I>(layers_).torch_modules(out);
                 collect_modules<I + 1>(out);
+            }
+        }
+
+        template <std::size_t I>
+        std::string set_from(std::size_t i, std::string_view name, double value) {
+            if constexpr (I < sizeof...(Specs)) {
+                if (i != I) return set_from<I + 1>(i, name, value);
+                auto& l = std::get<I>(layers_);
+                if constexpr (requires { l.set(name, value); })
+                    return l.set(name, value);
+                else
+                    return "layer " + std::to_string(I) + " takes no value at run time (it has no '" + std::string(name) +
+                           "' setting)";
+            } else {
+                return "layer " + std::to_string(i) + " does not exist";
+            }
+        }
+
+        template <std::size_t I>
+        std::string missing_from() const {
+            if constexpr (I < sizeof...(Specs)) {
+                const auto& l = std::get<I>(layers_);
+                if constexpr (requires { l.missing(); }) {
+                    std::string m = l.missing();
+                    if (!m.empty()) return "layer " + std::to_string(I) + ": " + m;
+                }
+                return missing_from<I + 1>();
+            } else {
+                return "";
             }
         }
 

@@ -55,6 +55,10 @@ inline void write_training(json_writer& w, const train_config& c, bool in_force)
     w.key("penalties").begin_array();
     for (const auto& p : c.penalties) w.begin_object().member("layer", p.layer).member("l1", p.l1).member("l2", p.l2).end_object();
     w.end_array();
+    w.key("layers").begin_array();
+    for (const auto& l : c.layer_settings)
+        w.begin_object().member("layer", l.layer).member("name", l.name).member("value", l.value).end_object();
+    w.end_array();
     const augment_config& a = c.augment;
     w.key("augment").begin_object().member("brightness", a.brightness).member("contrast", a.contrast);
     w.member("flip_horizontal", a.flip_horizontal).member("flip_vertical", a.flip_vertical);
@@ -231,6 +235,11 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     for (const auto& p : r.at(root, "penalties", T::array, "a list").items) {
         if (!p.is(T::object)) r.fail("a penalty is not an object");
         c.penalties.push_back({int(r.whole(p, "layer", 0)), r.at_least(p, "l1", 0), r.at_least(p, "l2", 0)});
+    }
+    // checked against the network by the trainer (hps::network::set_layer)
+    for (const auto& l : r.at(root, "layers", T::array, "a list").items) {
+        if (!l.is(T::object)) r.fail("a layer setting is not an object");
+        c.layer_settings.push_back({int(r.whole(l, "layer", 0)), r.text(l, "name"), r.number(l, "value")});
     }
     const json::value& a = r.at(root, "augment", T::object, "an object");
     c.augment.brightness = r.at_least(a, "brightness", 0);

@@ -260,6 +260,21 @@ def main():
     # the trainer of model-2's network, with model-2's settings
     binary = os.path.join(study, "build", "bin", points["model-2"]["trainer"])
     point2 = [binary, "--settings", "settings/model-2.json"]
+
+    # the dropout rate is a run-time value: the settings file's, in model.py; one out of
+    # range is refused before anything is written (layers: conv2d, maxpool, flatten, dense, dropout)
+    check("nn.Dropout(p=0.1)" in open(os.path.join(study, "runs", "model-2", "model.py")).read(),
+          "model.py has the settings file's dropout rate")
+    s2 = json.load(open(os.path.join(study, "settings", "model-2.json")))
+    check(s2["layers"] == [{"layer": 4, "name": "rate", "value": 0.1}], f"the rate in the settings: {s2['layers']}")
+    s2["layers"][0]["value"] = 1.5
+    with open(os.path.join(study, "settings", "bad-rate.json"), "w") as f:
+        json.dump(s2, f)
+    r = run([binary, "--settings", "settings/bad-rate.json", "--run-dir", "runs/bad-rate"], cwd=study)
+    check(r.returncode == 2 and "settings/bad-rate.json: dropout's rate is the share of units dropped, in [0, 1), not 1.5"
+          in r.stderr and not os.path.exists(os.path.join(study, "runs", "bad-rate")),
+          "a rate out of range is refused, nothing written: " + r.stderr)
+    os.remove(os.path.join(study, "settings", "bad-rate.json"))
     full = run([*point2, "--run-dir", "runs/full", "--steps", "600", "--threads", "1"], cwd=study)
     check(full.returncode == 0, "an uninterrupted run of 600 steps")
     env = dict(os.environ, HPS_STOP_AFTER_STEP="250")

@@ -146,7 +146,7 @@ void write_parity_case(const std::string& name, const parity_case& c) {
     tensor_list grads;
     grads_as_params->export_params(grads);
 
-    const auto modules = inst_t::torch_modules();
+    const auto modules = net->torch_modules();
     if (c.helpers) std::ofstream(dir / "helpers.py") << c.helpers(modules);
     std::ofstream mods(dir / "modules.txt");
     for (const auto& m : modules) mods << m << "\n";

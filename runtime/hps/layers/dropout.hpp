@@ -1,10 +1,13 @@
 // dropout<Rate>: inverted dropout; Rate is the share of units dropped (dropout<0.25>).
+// dropout<> takes its rate at run time: set("rate", r) before training (a generated
+// trainer sets it from the point's settings file, so points that differ only in their
+// rates share one trainer). Until then it refuses to train.
 //
-//   train  mask m = 1/(1 - Rate) with probability 1 - Rate, else 0 (one draw of ctx.gen
-//          per value: uniform() >= Rate keeps it); y = m * x; backward dx = m * dy
+//   train  mask m = 1/(1 - rate) with probability 1 - rate, else 0 (one draw of ctx.gen
+//          per value: uniform() >= rate keeps it); y = m * x; backward dx = m * dy
 //   infer  y = x; backward dx = dy
 // A Keras/TF1 "keep probability" p is dropout<1 - p>. Scratch: the mask (In, B).
-// PyTorch: nn.Dropout(p=Rate) (the same expectation; torch's random stream differs).
+// PyTorch: nn.Dropout(p=rate) (the same expectation; torch's random stream differs).
 #pragma once
 
 #include "hps/core.hpp"
@@ -14,6 +17,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hps {
@@ -26,6 +30,7 @@ constexpr outcome dropout(dims in) {
 }
 }  // namespace rules
 
+// Rate < 0: given at run time (dropout<>)
 template <class In, double Rate, int B>
 class dropout_layer {
 public:
@@ -40,21 +45,36 @@ public:
     static constexpr std::size_t scratch_size = n;  // mask (In, B)
     static constexpr bool is_view = false;
     static constexpr int torch_param_module = -1;
-    static constexpr double rate = Rate;
-    static constexpr float keep_scale = float(1.0 / (1.0 - Rate));
+
+    // the share of units dropped in training; below 0 until set (dropout<>)
+    double rate() const { return rate_; }
+
+    std::string set(std::string_view name, double value) {
+        if (name != "rate") return "dropout has no run-time setting '" + std::string(name) + "' (only rate)";
+        if (!(value >= 0 && value < 1))
+            return "dropout's rate is the share of units dropped, in [0, 1), not " + detail::python_number(value);
+        rate_ = value;
+        keep_scale_ = float(1.0 / (1.0 - value));
+        return "";
+    }
+    std::string missing() const { return rate_ < 0 ? "dropout's rate" : ""; }
 
     void bind(float*, float*, float*, float* scratch) { mask_ = scratch; }
     void init(rng&) {}
 
     void forward(const float* x, float* y, context& ctx) {
-        masked_ = ctx.mode == phase::train && Rate > 0;
+        if (rate_ < 0 && ctx.mode == phase::train)
+            throw std::invalid_argument("dropout<>: no rate set (set(\"rate\", r) before training)");
+        masked_ = ctx.mode == phase::train && rate_ > 0;
         if (!masked_) {
             if (x != y) std::memcpy(y, x, sizeof(float) * n);
             return;
         }
         if (!ctx.gen) throw std::invalid_argument("dropout: the context has no random generator (set context::gen) in phase::train");
         rng& gen = *ctx.gen;
-        for (std::size_t i = 0; i < n; ++i) mask_[i] = gen.uniform() >= Rate ? keep_scale : 0.0f;
+        const double r = rate_;
+        const float keep = keep_scale_;
+        for (std::size_t i = 0; i < n; ++i) mask_[i] = gen.uniform() >= r ? keep : 0.0f;
         for (std::size_t i = 0; i < n; ++i) y[i] = x[i] * mask_[i];
     }
 
@@ -72,19 +92,25 @@ public:
 
     template <class Sink>
     void export_params(Sink&, const std::string&) const {}
-    static void torch_modules(std::vector<std::string>& out) {
-        out.push_back("nn.Dropout(p=" + detail::python_number(Rate) + ")");
+    void torch_modules(std::vector<std::string>& out) const {
+        out.push_back("nn.Dropout(p=" + detail::python_number(rate_ < 0 ? 0.0 : rate_) + ")");
     }
 
 private:
     float* mask_ = nullptr;
     bool masked_ = false;
+    double rate_ = Rate;
+    float keep_scale_ = Rate < 0 ? 1.0f : float(1.0 / (1.0 - Rate));
 };
 
-template <double Rate>
+// dropout<>: the rate given at run time
+inline constexpr double run_time_rate = -1.0;
+
+template <double Rate = run_time_rate>
 struct dropout {
-    static_assert(Rate >= 0.0 && Rate < 1.0,
-                  "dropout<Rate>: Rate is the share of units dropped, in [0, 1) (a keep probability p is dropout<1 - p>)");
+    static_assert(Rate == run_time_rate || (Rate >= 0.0 && Rate < 1.0),
+                  "dropout<Rate>: Rate is the share of units dropped, in [0, 1) (a keep probability p is dropout<1 - p>); "
+                  "dropout<> takes it at run time");
     template <class In, int B>
     using impl = dropout_layer<In, Rate, B>;
 };

@@ -7,7 +7,7 @@
 //   <K>LastStep(F, U)   returns the last step's hidden state, (N, U)
 //   <K>AllSteps(F, U)   returns every step's, channels-first, (N, U, T)
 // for K = LSTM (layers/lstm.hpp) and GRU (layers/gru.hpp). One function for every kind:
-// the trainer writes torch_helpers(Model::torch_modules()) into model.py.
+// the trainer writes torch_helpers(model.torch_modules()) into model.py.
 #pragma once
 
 #include <algorithm>

@@ -6,14 +6,16 @@
 #include "hps/layers.hpp"
 
 #include <string>
+#include <vector>
 
 namespace hps {
 
 // model.py: the torch.nn model equivalent to Model, and a loader for best.npz.
 template <class Model>
-std::string torch_model_source(const std::string& study, const std::string& point) {
+std::string torch_model_source(const Model& model, const std::string& study, const std::string& point) {
+    const std::vector<std::string> mods = model.torch_modules();
     std::string modules;
-    for (const auto& m : Model::torch_modules()) modules += "        " + m + ",\n";
+    for (const auto& m : mods) modules += "        " + m + ",\n";
     std::string dims;
     for (int d : Model::template layer_t<0>::in_shape::dims) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
     // channels last -> channels first: (N, d1, ..., C) -> (N, C, d1, ...)
@@ -32,7 +34,7 @@ std::string torch_model_source(const std::string& study, const std::string& poin
            "import numpy as np\n"
            "import torch\n"
            "from torch import nn\n\n\n" +
-           torch_helpers(Model::torch_modules()) +  // classes some modules need (layers/lstm.hpp)
+           torch_helpers(mods) +  // classes some modules need (layers/lstm.hpp)
            "def build():\n"
            "    return nn.Sequential(\n" + modules + "    )\n\n\n"
            "def load(path='best.npz'):\n"

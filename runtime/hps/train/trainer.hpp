@@ -384,6 +384,22 @@ int trainer<Net, B>::run() {
 #if defined(_OPENMP)
     omp_set_num_threads(threads_);
 #endif
+    // the values its layers take at run time (dropout<>'s rate), before anything is written
+    model_ = std::make_unique<model_type>();
+    for (const auto& l : c_.layer_settings) {
+        const std::string why = model_->set_layer(l.layer, l.name, l.value);
+        if (!why.empty()) {
+            std::fprintf(stderr, "[%s] error: %s%s; regenerate the study\n", c_.point.c_str(),
+                         o_.settings.empty() ? "" : (o_.settings + ": ").c_str(), why.c_str());
+            return 2;
+        }
+    }
+    if (const std::string m = model_->missing_settings(); !m.empty()) {
+        std::fprintf(stderr, "[%s] error: %s%s is not given (%s)\n", c_.point.c_str(),
+                     o_.settings.empty() ? "" : (o_.settings + ": ").c_str(), m.c_str(),
+                     o_.settings.empty() ? "add it to train_config::layer_settings" : "regenerate the study");
+        return 2;
+    }
     // a point of a study trains into results/<identity>; a hand-written trainer into runs/<point>
     run_dir_ = !o_.run_dir.empty() ? o_.run_dir : o_.settings.empty() ? "runs/" + c_.point : "results/" + c_.identity;
     overrides_ = train_detail::overrides_text(o_);
@@ -405,7 +421,6 @@ int trainer<Net, B>::run() {
     // a point's settings beside its results: a run folder says what it is a result of
     if (!o_.settings.empty()) write_file_atomic(path("settings.json"), train_detail::read_text(o_.settings));
 
-    model_ = std::make_unique<model_type>();
     opt_ = std::make_unique<optimizer>(c_.optimizer, model_type::num_params);
     loss_ = c_.loss;
     best_params_.assign(model_type::num_params, 0.0f);
@@ -417,7 +432,7 @@ int trainer<Net, B>::run() {
         if (m.kind == metric_kind::confusion) has_confusion_ = true;
     }
 
-    write_file_atomic(path("model.py"), torch_model_source<model_type>(c_.study, c_.point));
+    write_file_atomic(path("model.py"), torch_model_source(*model_, c_.study, c_.point));
     try {
         load_data();
     } catch (const data_error& e) {

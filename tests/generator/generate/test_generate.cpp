@@ -195,6 +195,33 @@ TEST_CASE("one trainer per network: points that differ in run-time settings shar
         if (path.rfind("trainers/", 0) == 0) CHECK(text.find("model-") == std::string::npos);
 }
 
+TEST_CASE("dropout rates are run-time settings: one trainer for a rate axis, the rate in each point's settings") {
+    auto s = checked(spec("  optimizer adam\n", "  dense units 4 activation relu\n  dropout {0.1, 0.3}\n  dense units 1\n"));
+    REQUIRE(s->points.size() == 2);
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    hps::memory_sink sink;
+    hps::emit_study(*s, opt, sink);
+    std::vector<std::string> trainers;
+    for (const auto& [path, text] : sink.files)
+        if (path.rfind("trainers/", 0) == 0) {
+            trainers.push_back(path);
+            CHECK(text.find("hps::dropout<>") != std::string::npos);
+        }
+    CHECK(trainers.size() == 1);
+    const auto a = hps::emit_point(*s, s->points[0], opt), b = hps::emit_point(*s, s->points[1], opt);
+    CHECK(a.trainer == b.trainer);
+    CHECK(a.identity != b.identity);  // the rate determines the result
+    const std::string net = hps::signature_of(s->points[0]).signature;
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto c = hps::read_settings(hps::emit_point(*s, s->points[i], opt).settings, net, s->points[i].params, "t");
+        REQUIRE(c.layer_settings.size() == 1);
+        CHECK(c.layer_settings[0].layer == 1);  // dense, dropout, dense
+        CHECK(c.layer_settings[0].name == "rate");
+        CHECK(c.layer_settings[0].value == (i == 0 ? 0.1 : 0.3));
+    }
+}
+
 TEST_CASE("a point's identity is what determines its result") {
     hps::emit_options opt;
     const auto base = identities(*checked(spec("  optimizer adam lr {0.1, 0.01}\n")), opt);

@@ -147,7 +147,7 @@ TEST_CASE("batchnorm: in a network its statistics are state, gamma and beta are 
     CHECK(m->state()[7 + 48] == 1.0f);
     CHECK(m->state()[0] != 0.0f);   // the running mean moved
     // the torch model: the flat batchnorm is BatchNorm1d over the 24 flattened features
-    CHECK(inst::torch_modules() == std::vector<std::string>{"nn.Conv3d(2, 3, (3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1))",
+    CHECK(m->torch_modules() == std::vector<std::string>{"nn.Conv3d(2, 3, (3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1))",
                                                              "nn.ReLU()", "nn.BatchNorm3d(3)",
                                                              "nn.MaxPool3d((2, 2, 2), stride=(2, 2, 2))", "nn.Flatten()",
                                                              "nn.BatchNorm1d(24)", "nn.Linear(24, 2)"});

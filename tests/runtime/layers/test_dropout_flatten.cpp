@@ -60,9 +60,49 @@ TEST_CASE("dropout: inverted scaling, keep rate, identity in infer, reproducible
     CHECK_THROWS_AS(d.layer.forward(x.data(), y.data(), ctx), std::invalid_argument);
 
     std::vector<std::string> m;
-    L::torch_modules(m);
-    dropout<0.5>::impl<shape<1>, 1>::torch_modules(m);
+    d.layer.torch_modules(m);
+    dropout<0.5>::impl<shape<1>, 1>{}.torch_modules(m);
     CHECK(m == std::vector<std::string>{"nn.Dropout(p=0.25)", "nn.Dropout(p=0.5)"});
+}
+
+TEST_CASE("dropout<>: the rate set at run time trains as the compiled rate, and is checked") {
+    using R = dropout<>::impl<shape<50>, 20>;
+    using C = dropout<0.25>::impl<shape<50>, 20>;
+    bound_layer<R> r;
+    bound_layer<C> c;
+    CHECK(r.layer.missing() == "dropout's rate");
+    CHECK(c.layer.missing().empty());
+    std::vector<float> x(1000, 1.5f), yr(1000), yc(1000);
+    rng gen(3);
+    context ctx;
+    ctx.gen = &gen;
+    CHECK_THROWS_AS(r.layer.forward(x.data(), yr.data(), ctx), std::invalid_argument);  // no rate yet
+    CHECK(r.layer.set("rate", 1.0).find("in [0, 1), not 1") != std::string::npos);
+    CHECK(r.layer.set("rate", -0.1).find("in [0, 1)") != std::string::npos);
+    CHECK(r.layer.set("p", 0.2) == "dropout has no run-time setting 'p' (only rate)");
+    REQUIRE(r.layer.set("rate", 0.25).empty());
+    CHECK(r.layer.missing().empty());
+    CHECK(r.layer.rate() == 0.25);
+    const auto start = gen.save();
+    r.layer.forward(x.data(), yr.data(), ctx);
+    gen.restore(start);
+    c.layer.forward(x.data(), yc.data(), ctx);
+    CHECK(yr == yc);  // the same mask and scale as the compiled rate
+    std::vector<std::string> m;
+    r.layer.torch_modules(m);
+    CHECK(m == std::vector<std::string>{"nn.Dropout(p=0.25)"});
+
+    // through the network, by layer index, as a trainer applies its settings file
+    using net = network<shape<6>, dense<4, relu>, dropout<>, dense<1>>;
+    net::instance<2> n;
+    CHECK(n.missing_settings() == "layer 1: dropout's rate");
+    CHECK(n.set_layer(0, "rate", 0.2) == "layer 0 takes no value at run time (it has no 'rate' setting)");
+    CHECK(n.set_layer(3, "rate", 0.2) == "layer 3 does not exist (the network has 3 layers)");
+    CHECK(n.set_layer(1, "rate", 1.5).find("in [0, 1)") != std::string::npos);
+    CHECK(n.set_layer(1, "rate", 0.4).empty());
+    CHECK(n.missing_settings().empty());
+    CHECK(std::get<1>(n.layers()).rate() == 0.4);
+    CHECK(n.torch_modules()[2] == "nn.Dropout(p=0.4)");
 }
 
 TEST_CASE("flatten: a view with torch's nn.Flatten") {
