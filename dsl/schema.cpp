@@ -41,6 +41,12 @@ head_spec metric(const hps::metric_info& m) {
         h.positional_name = "tolerance";
         h.positional_required = true;
         h.usage = h.name + " 0.20 [as acc20]";
+        if (m.kind == hps::metric_kind::within)
+            h.options.insert(h.options.begin(),
+                             opt("one_sided", choice({"true", "false"}), "false",
+                                 "true: the error is y/h - 1, not |y/h - 1| (CyPLAM's Equation 3 as printed: a "
+                                 "prediction above the truth is within however far off); false: a zero or "
+                                 "negative prediction is never within"));
     } else if (m.param == hps::metric_param::threshold) {
         h.options.insert(h.options.begin(), opt("threshold", real(0.0, true, 1.0, true), "0.5",
                                                 "a sample is positive when sigmoid(logit) >= threshold"));

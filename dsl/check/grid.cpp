@@ -210,6 +210,7 @@ std::optional<study> checker::expand() {
                 m.kind = info.kind;
                 m.name = st.has("as") ? st.options.at("as").constant.text : st.spec->name;
                 if (info.param == hps::metric_param::tolerance) m.param = st.positional->constant.number;
+                m.one_sided = st.has("one_sided") && st.options.at("one_sided").constant.text == "true";
                 if (info.param == hps::metric_param::threshold)
                     m.param = st.has("threshold") ? st.options.at("threshold").constant.number : 0.5;
                 metrics.push_back(m);

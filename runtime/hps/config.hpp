@@ -89,7 +89,8 @@ struct metric_info {
 };
 inline constexpr std::array<metric_info, 12> metric_table{{
     {metric_kind::within, "within", true, false, false, true, true, metric_param::tolerance,
-     "share of samples whose largest relative error max_j (y_j/h_j - 1) is below TOL"},
+     "share of samples whose largest relative error max_j |y_j/h_j - 1| is below TOL (one_sided true: max_j (y_j/h_j - 1), "
+     "the CyPLAM paper's formula as printed)"},
     {metric_kind::mse, "mse", true, false, false, false, true, metric_param::none, "mean squared error"},
     {metric_kind::mse_half, "mse_half", true, false, false, false, true, metric_param::none,
      "sum of squared errors over outputs / 2, averaged over samples"},
@@ -115,6 +116,7 @@ struct metric_spec {
     metric_kind kind = metric_kind::mse;
     std::string name;  // as reported; empty: the kind's name
     double param = 0;  // within: the tolerance; binary metrics: the threshold (0: 0.5)
+    bool one_sided = false;  // within: max_k (y_k/h_k - 1), not |y_k/h_k - 1| (hps/metrics.hpp)
 };
 
 // ------------------------------------------------------------------ optimizers

@@ -16,10 +16,12 @@
 //            rmse is the root of the pooled mse, which for K > 1 is not sklearn's mean of
 //            per-output roots)
 //   mse_half sum (h - y)^2 / (2 m): the CyPLAM loss, summed over outputs
-//   within T share of samples with Err_i < T, Err_i = max_k (y_k / h_k - 1) in double: CyPLAM's
-//            Accuracy20% with T = 0.2, exactly the paper's one-sided formula (an output
-//            predicted above the truth gives a negative error, however far off it is); a
-//            sample with some h_k == 0, or a NaN, counts as not within
+//   within T share of samples with Err_i < T, Err_i = max_k |y_k / h_k - 1| in double: CyPLAM's
+//            Accuracy20% with T = 0.2 as its text reads it (each output within 20 % of its
+//            prediction); a sample with some h_k <= 0, or a NaN, counts as not within.
+//            one_sided (metric_spec::one_sided): Err_i = max_k (y_k / h_k - 1), the paper's
+//            Equation (3) as printed, where an output predicted above the truth gives a
+//            negative error however far off it is; only h_k == 0 or a NaN is not within
 //   accuracy classes: argmax of the logits (the first maximum on ties, as numpy) equals
 //            the class; binary: the thresholded prediction equals the target
 //   binary   positive when sigmoid(logit) > T, computed as logit > log(T / (1 - T)) (so
@@ -76,7 +78,7 @@ public:
             slot_.push_back(-1);
             if (m.kind == metric_kind::within) {
                 slot_.back() = int(within_.size());
-                within_.push_back({m.param, 0});
+                within_.push_back({m.param, m.one_sided, 0});
             } else if (task == target_kind::binary && m.kind != metric_kind::roc_auc) {
                 slot_.back() = binary_slot(m.param);
                 if (m.kind == metric_kind::confusion) confusion_slot_ = slot_.back();
@@ -152,6 +154,7 @@ public:
 private:
     struct within_counter {
         double tolerance;
+        bool one_sided;
         std::int64_t hits;
     };
     struct binary_counter {
@@ -176,23 +179,29 @@ private:
     }
 
     void add_regression(const float* h, const float* y) {
-        double worst = -std::numeric_limits<double>::infinity();
-        bool valid = true;
+        // the largest error, signed (one_sided) and absolute; `positive`: every h_k > 0
+        double worst = -std::numeric_limits<double>::infinity(), worst_abs = 0;
+        bool valid = true, positive = true;
         for (int k = 0; k < outputs_; ++k) {
             const double d = double(h[k]) - double(y[k]);
             sum_sq_ += d * d;
             sum_abs_ += std::abs(d);
+            if (!(h[k] > 0)) positive = false;
             if (h[k] == 0) {
                 valid = false;
                 continue;
             }
             const double err = double(y[k]) / double(h[k]) - 1;
-            if (std::isnan(err)) valid = false;
-            else worst = std::max(worst, err);
+            if (std::isnan(err)) {
+                valid = false;
+            } else {
+                worst = std::max(worst, err);
+                worst_abs = std::max(worst_abs, std::abs(err));
+            }
         }
         if (valid)
             for (within_counter& w : within_)
-                if (worst < w.tolerance) ++w.hits;
+                if (w.one_sided ? worst < w.tolerance : positive && worst_abs < w.tolerance) ++w.hits;
     }
 
     void add_class(const float* h, float target) {

@@ -72,7 +72,8 @@ inline void write_selection(json_writer& w, const train_config& c) {
 inline void write_metrics(json_writer& w, const train_config& c) {
     w.key("metrics").begin_array();
     for (const auto& m : c.metrics)
-        w.begin_object().member("kind", name_of(m.kind)).member("name", m.name).member("param", m.param).end_object();
+        w.begin_object().member("kind", name_of(m.kind)).member("name", m.name).member("param", m.param)
+            .member("one_sided", m.one_sided).end_object();
     w.end_array();
 }
 
@@ -250,7 +251,7 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     c.augment.translate = int(r.whole(a, "translate", 0));
     for (const auto& m : r.at(root, "metrics", T::array, "a list").items) {
         if (!m.is(T::object)) r.fail("a metric is not an object");
-        metric_spec s{r.kind(metric_table, m, "kind"), r.text(m, "name"), r.at_least(m, "param", 0)};
+        metric_spec s{r.kind(metric_table, m, "kind"), r.text(m, "name"), r.at_least(m, "param", 0), r.flag(m, "one_sided")};
         if (!metric_applies(s.kind, c.target))
             r.fail("the metric " + std::string(name_of(s.kind)) + " does not apply to a " +
                    std::string(name_of(c.target)) + " target");

@@ -276,7 +276,7 @@ TEST_CASE("a point's identity is what determines its result") {
 TEST_CASE("settings files: what the trainer reads back is what was written, and nothing else is taken") {
     auto s = checked(spec("  optimizer rmsprop lr {0.1, 0.01} rho 0.8 centered true\n  seed 3\n  patience 2\n",
                           "  dense units 4 activation relu l2 0.001\n  dense units 1\n",
-                          "metrics {\n  mae\n  within 0.1 as w10\n  select max w10\n}\n"));
+                          "metrics {\n  mae\n  within 0.1 one_sided true as w10\n  select max w10\n}\n"));
     hps::emit_options opt;
     const hps::grid_point& p = s->points.at(1);
     const hps::point_files f = hps::emit_point(*s, p, opt);
@@ -295,6 +295,8 @@ TEST_CASE("settings files: what the trainer reads back is what was written, and 
     REQUIRE(c.metrics.size() == 2);
     CHECK(c.metrics[1].kind == hps::metric_kind::within);
     CHECK(c.metrics[1].param == 0.1);
+    CHECK(c.metrics[1].one_sided);
+    CHECK(!c.metrics[0].one_sided);
     CHECK(c.select_metric == "w10");
     CHECK(c.select_max);
 

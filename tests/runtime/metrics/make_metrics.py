@@ -37,14 +37,17 @@ def save(name, h, y, values, **matrices):
         np.save(os.path.join(out, f"{name}_{k}.npy"), m.astype(np.int64))
 
 
-def within(y, h, tol):
-    """CyPLAM's Accuracy20%: Err_i = max_k (y_k / h_k - 1) < tol; h_k == 0 never counts."""
+def within(y, h, tol, one_sided=False):
+    """Accuracy20%: Err_i = max_k |y_k / h_k - 1| < tol, and every h_k > 0 (two-sided, the
+    usual reading); one_sided: max_k (y_k / h_k - 1) < tol, the CyPLAM paper's Equation (3)
+    as printed, where only h_k == 0 never counts."""
     y = y.astype(np.float64).reshape(len(y), -1)
     h = h.astype(np.float64).reshape(len(h), -1)
-    valid = np.all(h != 0, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        err = np.max(y / np.where(h == 0, 1, h) - 1, axis=1)
-    return float(np.mean(valid & (err < tol)))
+        rel = y / np.where(h == 0, 1, h) - 1
+    if one_sided:
+        return float(np.mean(np.all(h != 0, axis=1) & (np.max(rel, axis=1) < tol)))
+    return float(np.mean(np.all(h > 0, axis=1) & (np.max(np.abs(rel), axis=1) < tol)))
 
 
 # regression, K = 1, 2, 3 outputs
@@ -62,6 +65,8 @@ for K, m in [(1, 1000), (2, 777), (3, 50)]:
         "mse_half": np.sum((h64 - y64) ** 2) / (2 * m),
         "within20": within(y, h, 0.20),
         "within05": within(y, h, 0.05),
+        "within20_one_sided": within(y, h, 0.20, one_sided=True),
+        "within05_one_sided": within(y, h, 0.05, one_sided=True),
     }
     if K == 1:
         values["rmse_sklearn"] = mean_squared_error(y64, h64, squared=False)

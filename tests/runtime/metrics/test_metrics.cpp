@@ -72,7 +72,7 @@ doctest::Approx close(double v) { return doctest::Approx(v).epsilon(1e-12); }
 
 }  // namespace
 
-TEST_CASE("regression metrics match scikit-learn and the paper's Accuracy20%") {
+TEST_CASE("regression metrics match scikit-learn and numpy's Accuracy20%, two-sided and one-sided") {
     for (const int K : {1, 2, 3}) {
         CAPTURE(K);
         const case_data c = load_case("reg" + std::to_string(K));
@@ -84,7 +84,9 @@ TEST_CASE("regression metrics match scikit-learn and the paper's Accuracy20%") {
                                {metric_kind::rmse, "", 0},
                                {metric_kind::mse_half, "", 0},
                                {metric_kind::within, "acc20", 0.20},
-                               {metric_kind::within, "acc05", 0.05}});
+                               {metric_kind::within, "acc05", 0.05},
+                               {metric_kind::within, "acc20_1", 0.20, true},
+                               {metric_kind::within, "acc05_1", 0.05, true}});
             stream(ev, c, K, K, batches);
             CHECK(ev.value("mse") == close(c.expected.at("mse")));
             CHECK(ev.value("mae") == close(c.expected.at("mae")));
@@ -93,27 +95,35 @@ TEST_CASE("regression metrics match scikit-learn and the paper's Accuracy20%") {
             CHECK(ev.value("mse_half") == close(c.expected.at("mse_half")));
             CHECK(ev.value("acc20") == c.expected.at("within20"));  // a count over m: exact
             CHECK(ev.value("acc05") == c.expected.at("within05"));
+            CHECK(ev.value("acc20_1") == c.expected.at("within20_one_sided"));
+            CHECK(ev.value("acc05_1") == c.expected.at("within05_one_sided"));
+            CHECK(ev.value("acc20_1") > ev.value("acc20"));  // over-predictions count one-sided
             std::vector<double> all;
             for (const auto& [name, v] : ev.values()) all.push_back(v);
-            CHECK(all.size() == 6);
+            CHECK(all.size() == 8);
             if (first.empty()) first = all;
             else CHECK(all == first);  // the batching changes nothing, bit for bit
         }
     }
 }
 
-TEST_CASE("regression by hand: the one-sided error and h == 0") {
+TEST_CASE("regression by hand: two-sided and one-sided errors, h == 0 and h < 0") {
     // y = (100, 50), (80, 40), (10, 10), (1, 1); h = (90, 50), (100, 30), (0, 10), (10, 10)
     const float y[] = {100, 50, 80, 40, 10, 10, 1, 1};
     const float h[] = {90, 50, 100, 30, 0, 10, 10, 10};
     hps::evaluator ev(target_kind::regression, 2,
                       {{metric_kind::within, "w20", 0.2}, {metric_kind::within, "w50", 0.5}, {metric_kind::mse, "mse", 0},
-                       {metric_kind::mse_half, "half", 0}, {metric_kind::mae, "mae", 0}, {metric_kind::rmse, "rmse", 0}});
+                       {metric_kind::mse_half, "half", 0}, {metric_kind::mae, "mae", 0}, {metric_kind::rmse, "rmse", 0},
+                       {metric_kind::within, "o20", 0.2, true}, {metric_kind::within, "o50", 0.5, true}});
     ev.add(h, y, 4);
-    // Err: max(100/90 - 1, 0) = 0.111; max(-0.2, 0.333) = 0.333; h = 0: an error sample;
-    // max(-0.9, -0.9) = -0.9 (ten times too high, yet "within": the paper's one-sided formula)
-    CHECK(ev.value("w20") == 0.5);
-    CHECK(ev.value("w50") == 0.75);
+    // two-sided |y/h - 1|: max(0.111, 0) = 0.111; max(0.2, 0.333) = 0.333; h = 0: never;
+    // max(0.9, 0.9) = 0.9 (ten times too high: not within)
+    CHECK(ev.value("w20") == 0.25);
+    CHECK(ev.value("w50") == 0.5);
+    // one-sided y/h - 1: 0.111; max(-0.2, 0.333) = 0.333; h = 0: never; max(-0.9, -0.9) = -0.9
+    // (ten times too high, yet "within": the paper's formula as printed)
+    CHECK(ev.value("o20") == 0.5);
+    CHECK(ev.value("o50") == 0.75);
     // squared errors 100 + 0 + 400 + 100 + 100 + 0 + 81 + 81 = 862 over 4 samples x 2 outputs
     CHECK(ev.value("mse") == close(862.0 / 8));
     CHECK(ev.value("half") == close(862.0 / 8));  // (1/2m) sum: m = 4, the same here
@@ -124,6 +134,15 @@ TEST_CASE("regression by hand: the one-sided error and h == 0") {
     CHECK(std::isnan(ev.value("mse")));
     ev.add(h, y, 1);
     CHECK(ev.value("half") == close(100.0 / 2));
+}
+
+TEST_CASE("within: a negative prediction is never within two-sided, even when it equals the truth") {
+    const float y[] = {-10, 10, 10};
+    const float h[] = {-10, 10, 11};
+    hps::evaluator ev(target_kind::regression, 1, {{metric_kind::within, "two", 0.2}, {metric_kind::within, "one", 0.2, true}});
+    ev.add(h, y, 3);
+    CHECK(ev.value("two") == doctest::Approx(2.0 / 3).epsilon(1e-15));  // 10/10, 10/11
+    CHECK(ev.value("one") == 1.0);  // -10/-10 - 1 = 0 counts one-sided
 }
 
 TEST_CASE("classification: argmax accuracy and confusion matrix match scikit-learn") {
