@@ -115,8 +115,18 @@ std::vector<block_spec> make_blocks() {
         b.heads.push_back(setting("train", string(), "", "training set: a .npz file with arrays x and y", true));
         b.heads.push_back(setting("validation", string(), "", "validation set, evaluated at every checkpoint"));
         b.heads.push_back(setting("test", string(), "", "test set, evaluated once with the best checkpoint"));
-        b.heads.push_back(setting("split", real(0.0, true, 1.0, true), "",
-                                  "hold out this fraction of train as validation (instead of `validation`)"));
+        {
+            head_spec h = setting("split", real(0.0, true, 1.0, true), "",
+                                  "hold out this fraction of train as validation (instead of `validation`)");
+            h.options = {opt("take", choice({"random", "last"}), "random",
+                             "random: a seeded draw of the samples; last: the file's last samples, in order (for "
+                             "time-ordered data)"),
+                         opt("seed", integer(0, 4294967295.0), "1",
+                             "the draw's own seed, not the training's: points with another `seed` (repeats) share "
+                             "one validation set")};
+            h.usage = "split 0.3 [take last] [seed 7]";
+            b.heads.push_back(std::move(h));
+        }
         b.heads.push_back(setting("input", dims(), "", "the shape of one sample, channels last: 28 x 28 x 1 or 30",
                                   true));
         {

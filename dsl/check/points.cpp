@@ -115,7 +115,11 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
         if (h == "train") c.train = s.positional->constant.text;
         if (h == "validation") c.validation = s.positional->constant.text;
         if (h == "test") c.test = s.positional->constant.text;
-        if (h == "split") c.split = s.positional->constant.number;
+        if (h == "split") {
+            c.split = s.positional->constant.number;
+            c.split_last = s.has("take") && s.options.at("take").constant.text == "last";
+            if (s.has("seed")) c.split_seed = (unsigned long)s.options.at("seed").constant.number;
+        }
         if (h == "input") p.input = s.positional->dims;
         if (h == "scale") c.scale = val(*s.positional).number;
         if (h == "x_array") c.x_name = s.positional->constant.text;

@@ -265,6 +265,8 @@ struct train_config {
     // data
     std::string train, validation, test;
     double split = 0;  // > 0 and no validation: hold out this fraction of train
+    bool split_last = false;  // the split's validation part: train's last samples, not a draw
+    unsigned long split_seed = 1;  // the draw's seed (not `seed`: repeats share one validation set)
     std::string x_name = "x", y_name = "y";  // array names in .npz files
     target_kind target = target_kind::regression;
     int outputs = 1;  // regression: outputs; classes: K; binary: 1

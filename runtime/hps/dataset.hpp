@@ -453,4 +453,15 @@ inline std::pair<dataset, dataset> split(const dataset& data, double validation_
     return {subset(data, parts.train), subset(data, parts.validation)};
 }
 
+// (train, validation) with the validation part the last samples, in order: the same count
+// as split_indices_of's (rounded, at least one in each part), for time-ordered data.
+inline std::pair<dataset, dataset> split_last(const dataset& data, double validation_fraction) {
+    const split_indices counts = split_indices_of(data.n, validation_fraction, 0);  // checks, and the count
+    const int n_train = int(counts.train.size());
+    std::vector<int> train(static_cast<std::size_t>(n_train)), validation(counts.validation.size());
+    std::iota(train.begin(), train.end(), 0);
+    std::iota(validation.begin(), validation.end(), n_train);
+    return {subset(data, train), subset(data, validation)};
+}
+
 }  // namespace hps

@@ -42,7 +42,8 @@ inline const char* goal(bool max) { return max ? "max" : "min"; }
 inline void write_training(json_writer& w, const train_config& c, bool in_force) {
     w.key("data").begin_object();
     w.member("train", c.train).member("validation", c.validation).member("test", c.test);
-    w.member("split", c.split).member("x_name", c.x_name).member("y_name", c.y_name);
+    w.member("split", c.split).member("split_take", c.split_last ? "last" : "random").member("split_seed", c.split_seed);
+    w.member("x_name", c.x_name).member("y_name", c.y_name);
     w.member("target", name_of(c.target)).member("outputs", c.outputs).member("scale", c.scale);
     w.end_object();
     w.member("loss", name_of(c.loss));
@@ -210,6 +211,10 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     c.test = r.text(data, "test");
     c.split = r.at_least(data, "split", 0);
     if (c.split >= 1) r.fail("\"split\" must be below 1");
+    const std::string take = r.text(data, "split_take");
+    if (take != "random" && take != "last") r.fail("\"split_take\" must be random or last, not '" + take + "'");
+    c.split_last = take == "last";
+    c.split_seed = static_cast<unsigned long>(r.whole(data, "split_seed", 0));
     c.x_name = r.text(data, "x_name");
     c.y_name = r.text(data, "y_name");
     c.target = r.kind(target_table, data, "target");

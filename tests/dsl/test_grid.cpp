@@ -348,3 +348,30 @@ TEST_CASE("defaults: metrics, selection, optimizer, checkpoints") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("split: its own seed (1 by default, whatever the training's seed), or the last samples") {
+    auto with = [](const std::string& split_line, const std::string& train_extra) {
+        std::string text = spec_with("  dense units 1\n", "3");
+        text.replace(text.find("  validation \"v.npz\"\n"), 21, split_line);
+        text.replace(text.find("steps 100"), 9, "steps 100" + train_extra);
+        return check_text(text);
+    };
+    auto a = with("  split 0.3\n", "\n  seed {1, 2}");
+    REQUIRE_MESSAGE(a.result, a.messages());
+    REQUIRE(a.result->points.size() == 2);
+    for (const grid_point& p : a.result->points) {
+        CHECK(p.config.split == doctest::Approx(0.3));
+        CHECK(p.config.split_seed == 1);  // repeats share one validation set
+        CHECK_FALSE(p.config.split_last);
+    }
+    CHECK(a.result->points[1].config.seed == 2);
+    auto b = with("  split 0.25 seed 9\n", "");
+    REQUIRE_MESSAGE(b.result, b.messages());
+    CHECK(b.result->points[0].config.split_seed == 9);
+    auto c = with("  split 0.3 take last\n", "");
+    REQUIRE_MESSAGE(c.result, c.messages());
+    CHECK(c.result->points[0].config.split_last);
+    auto bad = with("  split 0.3 take first\n", "");
+    CHECK_FALSE(bad.result);
+    CHECK(bad.messages().find("take") != std::string::npos);
+}

@@ -182,7 +182,7 @@ void trainer<Net, B>::load_data() {
     if (!validation_path.empty()) {
         validation_ = load_dataset(validation_path, spec);
     } else if (c_.split > 0) {
-        auto [tr, va] = split(train_, c_.split, c_.seed);
+        auto [tr, va] = c_.split_last ? split_last(train_, c_.split) : split(train_, c_.split, c_.split_seed);
         train_ = std::move(tr);
         validation_ = std::move(va);
     } else {

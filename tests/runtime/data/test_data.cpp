@@ -566,3 +566,23 @@ TEST_CASE("split: seeded, complete, disjoint, fractions as asked") {
     CHECK_THROWS_AS(hps::split_indices_of(10, 1.0, 1), std::invalid_argument);
     CHECK_THROWS_AS(hps::split_indices_of(1, 0.5, 1), std::invalid_argument);
 }
+
+TEST_CASE("split_last: the validation part is the last samples, in order, as many as a drawn split's") {
+    for (const int n : {2, 3, 10, 103}) {
+        for (const double fraction : {0.01, 0.3, 0.99}) {
+            CAPTURE(n);
+            CAPTURE(fraction);
+            const hps::dataset d = numbered(n, 2);
+            const auto [train, validation] = hps::split_last(d, fraction);
+            const auto drawn = hps::split(d, fraction, 3);
+            CHECK(validation.n == drawn.second.n);
+            CHECK(train.n + validation.n == n);
+            for (int i = 0; i < train.n; ++i) CHECK(train.target(i)[0] == float(i));
+            for (int i = 0; i < validation.n; ++i) {
+                CHECK(validation.target(i)[0] == float(train.n + i));
+                CHECK(validation.sample(i)[1] == float((train.n + i) * 2 + 1));  // x stays with its y
+            }
+        }
+    }
+    CHECK_THROWS_AS(hps::split_last(numbered(1, 1), 0.5), std::invalid_argument);
+}
