@@ -189,6 +189,31 @@ std::vector<block_spec> make_blocks() {
                                   "seeds initialisation, shuffling, dropout and augmentation"));
         b.heads.push_back(setting("patience", integer(0, 1e9, ranged), "0",
                                   "stop after this many checkpoints without improvement (0: never)"));
+        {
+            head_spec h;
+            h.name = "lr_schedule";
+            h.positional = choice(names_of(hps::schedule_table), ranged);
+            h.positional_name = "kind";
+            h.positional_required = true;
+            h.positional_default = "constant";
+            auto gamma = opt("gamma", real(0.0, true, 1.0, false, ranged), "0.1", "the factor");
+            gamma.only_with = {"step", "exponential"};
+            auto every = opt("every", integer(1, 1e15, ranged), "", "steps between reductions (required)");
+            every.only_with = {"step"};
+            auto warmup = opt("warmup", integer(0, 1e15, ranged), "0",
+                              "steps of linear warm-up from lr/warmup to lr, before the cosine");
+            warmup.only_with = {"cosine"};
+            auto min_lr = opt("min_lr", real(0.0, false, std::nullopt, false, ranged), "0", "the lr at the run's end");
+            min_lr.only_with = {"cosine"};
+            h.options = {gamma, every, warmup, min_lr};
+            h.usage = "lr_schedule step gamma 0.5 every 1000 | lr_schedule exponential gamma 0.999 | "
+                      "lr_schedule cosine warmup 500 [min_lr 1e-5]";
+            h.help = "the learning rate over the run, per optimizer step: constant, step (StepLR), exponential "
+                     "(ExponentialLR), cosine (linear warm-up, then CosineAnnealingLR to the run's end)";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(setting("clip_norm", real(0.0, true, std::nullopt, false, ranged), "none",
+                                  "scale the gradients to this global L2 norm at most (torch clip_grad_norm_)"));
         b.one_of = {{"steps", "epochs"}};
         out.push_back(std::move(b));
     }

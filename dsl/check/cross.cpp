@@ -65,10 +65,12 @@ void checker::check_cross() {
                 rep_.error(first_tagged({&pw->second->key, pw->second}),
                            "loss option 'pos_weight' applies to bce only; the loss here is " + loss);
         }
-        // optimizer options that no value of the optimizer takes
-        if (const stmt_rec* o = train.find("optimizer"); o && !o->name.empty()) {
+        // optimizer and lr_schedule options that no value of the statement's kind takes
+        for (const auto& [head, fallback] : {std::pair<const char*, const char*>{"optimizer", "adam"}, {"lr_schedule", "constant"}}) {
+            const stmt_rec* o = train.find(head);
+            if (!o || o->name.empty()) continue;
             std::vector<param_value> choices =
-                o->positional ? possible(*o->positional) : std::vector<param_value>{word_value("adam")};
+                o->positional ? possible(*o->positional) : std::vector<param_value>{word_value(fallback)};
             for (const auto& [key, node] : o->option_nodes) {
                 const sc::option_spec* os = sc::find_option(*o->spec, key);
                 if (!os || os->only_with.empty()) continue;
@@ -79,8 +81,9 @@ void checker::check_cross() {
                     std::vector<std::string> names;
                     for (const auto& c : choices) names.push_back(c.text);
                     rep_.error(first_tagged({&node->key, node}),
-                               "optimizer option '" + key + "' applies to " + words(os->only_with, "and") +
-                                   " only; the optimizer here is " + sc::join(names, " or "));
+                               std::string(head) + " option '" + key + "' applies to " + words(os->only_with, "and") +
+                                   " only; the " + (std::string(head) == "optimizer" ? "optimizer" : "schedule") +
+                                   " here is " + sc::join(names, " or "));
                 }
             }
         }

@@ -2,6 +2,8 @@
 // shapes through the descriptors (dsl/layers/) and their refusals in the spec's words.
 #include "dsl/check/checker.hpp"
 
+#include <hps/schedule.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -233,6 +235,19 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     }
     if (const stmt_rec* s = setting("seed")) c.seed = (unsigned long)val(*s->positional).number;
     if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
+    if (const stmt_rec* s = setting("clip_norm")) c.clip_norm = val(*s->positional).number;
+    if (const stmt_rec* s = setting("lr_schedule")) {
+        hps::schedule_config& l = c.lr_schedule;
+        l.kind = hps::find_by_name(hps::schedule_table, val(*s->positional).text)->kind;
+        l.gamma = opt_num(*s, "gamma", 0.1);
+        l.every = long(opt_num(*s, "every", 0));
+        l.warmup = long(opt_num(*s, "warmup", 0));
+        l.min_lr = opt_num(*s, "min_lr", 0);
+        if (const std::string why = hps::schedule_problem(l, c.steps); !why.empty())
+            point_issue(severity::error, *s->positional->node, why,
+                        l.kind == hps::schedule_kind::step ? "add every N, such as every 1000"
+                                                           : "shorten the warm-up, or train longer");
+    }
 
     // layers that need more than one sample per batch for some inputs (batchnorm on a flat
     // input trains on each feature's batch statistics)

@@ -172,6 +172,33 @@ inline constexpr std::array<optimizer_info, 5> optimizer_table{{
      "Adadelta"},
 }};
 
+// ------------------------------------------------------------------ learning-rate schedules
+// The learning rate at optimizer step t (0-based) of T, as a factor of the optimizer's lr
+// (hps/schedule.hpp has the formulas, each torch.optim.lr_scheduler's).
+enum class schedule_kind { constant, step, exponential, cosine };
+
+struct schedule_info {
+    schedule_kind kind;
+    std::string_view name;
+    std::string_view help;
+};
+inline constexpr std::array<schedule_info, 4> schedule_table{{
+    {schedule_kind::constant, "constant", "the optimizer's lr throughout"},
+    {schedule_kind::step, "step", "lr x gamma every N steps (torch StepLR)"},
+    {schedule_kind::exponential, "exponential", "lr x gamma^t (torch ExponentialLR)"},
+    {schedule_kind::cosine, "cosine",
+     "linear warm-up over `warmup` steps, then cosine down to min_lr at the run's end (torch LinearLR then "
+     "CosineAnnealingLR)"},
+}};
+
+struct schedule_config {
+    schedule_kind kind = schedule_kind::constant;
+    double gamma = 0.1;  // step, exponential: the factor
+    long every = 0;  // step: steps between reductions
+    long warmup = 0;  // cosine: warm-up steps
+    double min_lr = 0;  // cosine: the lr at the end
+};
+
 // ------------------------------------------------------------------ lookups
 template <class Table, class Kind>
 constexpr const auto& info_of(const Table& table, Kind kind) {
@@ -191,6 +218,7 @@ constexpr const activation_info& info(activation_kind k) { return info_of(activa
 constexpr const loss_info& info(loss_kind k) { return info_of(loss_table, k); }
 constexpr const metric_info& info(metric_kind k) { return info_of(metric_table, k); }
 constexpr const optimizer_info& info(optimizer_kind k) { return info_of(optimizer_table, k); }
+constexpr const schedule_info& info(schedule_kind k) { return info_of(schedule_table, k); }
 constexpr const optimizer_setting_info& info(optimizer_setting k) { return optimizer_setting_table[std::size_t(k)]; }
 
 template <class Kind>
@@ -274,6 +302,8 @@ struct train_config {
     // training
     loss_kind loss = loss_kind::mse;
     optimizer_config optimizer;
+    schedule_config lr_schedule;  // the lr over the run (hps/schedule.hpp)
+    double clip_norm = 0;  // > 0: gradients scaled to this global L2 norm at most (torch clip_grad_norm_)
     long steps = 0, epochs = 0;  // one of them > 0
     int checkpoints = 10;  // validation evaluations, evenly spaced
     unsigned long seed = 1;

@@ -17,6 +17,7 @@
 #include "hps/config.hpp"
 #include "hps/io.hpp"
 #include "hps/json_read.hpp"
+#include "hps/schedule.hpp"
 
 #include <cmath>
 #include <functional>
@@ -51,6 +52,10 @@ inline void write_training(json_writer& w, const train_config& c, bool in_force)
     for (const auto& s : optimizer_setting_table)
         if (in_force ? c.optimizer.takes(s.key) : c.optimizer.has(s.key)) w.member(s.name, c.optimizer[s.key]);
     w.end_object();
+    const schedule_config& s = c.lr_schedule;
+    w.key("lr_schedule").begin_object().member("kind", name_of(s.kind)).member("gamma", s.gamma);
+    w.member("every", s.every).member("warmup", s.warmup).member("min_lr", s.min_lr).end_object();
+    w.member("clip_norm", c.clip_norm);
     w.member("steps", c.steps).member("epochs", c.epochs).member("checkpoints", c.checkpoints);
     w.member("seed", c.seed).member("patience", c.patience).member("pos_weight", c.pos_weight);
     w.key("penalties").begin_array();
@@ -230,6 +235,14 @@ inline train_config read_settings(std::string_view text, std::string_view networ
         if (!s) r.fail("the optimizer has no setting \"" + key + "\"");
         c.optimizer.set(s->key, r.number(opt, key));  // bounds: hps::optimizer refuses what is out of them
     }
+    const json::value& sch = r.at(root, "lr_schedule", T::object, "an object");
+    c.lr_schedule.kind = r.kind(schedule_table, sch, "kind");
+    c.lr_schedule.gamma = r.number(sch, "gamma");
+    c.lr_schedule.every = r.whole(sch, "every", 0);
+    c.lr_schedule.warmup = r.whole(sch, "warmup", 0);
+    c.lr_schedule.min_lr = r.at_least(sch, "min_lr", 0);
+    if (const std::string why = schedule_problem(c.lr_schedule, 0); !why.empty()) r.fail(why);
+    c.clip_norm = r.at_least(root, "clip_norm", 0);
     c.steps = r.whole(root, "steps", 0);
     c.epochs = r.whole(root, "epochs", 0);
     if ((c.steps > 0) == (c.epochs > 0)) r.fail("exactly one of \"steps\" and \"epochs\" must be above 0");

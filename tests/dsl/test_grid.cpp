@@ -375,3 +375,39 @@ TEST_CASE("split: its own seed (1 by default, whatever the training's seed), or 
     CHECK_FALSE(bad.result);
     CHECK(bad.messages().find("take") != std::string::npos);
 }
+
+TEST_CASE("lr_schedule and clip_norm: into each point's config, options checked against the kind") {
+    auto with = [](const std::string& lines) {
+        std::string text = spec_with("  dense units 1\n", "3");
+        text.replace(text.find("steps 100"), 9, "steps 100\n" + lines);
+        return check_text(text);
+    };
+    auto a = with("  lr_schedule {step, cosine} gamma 0.5 every 10 warmup 20 min_lr 1e-5\n  clip_norm 1.5");
+    REQUIRE_MESSAGE(a.result, a.messages());
+    REQUIRE(a.result->points.size() == 2);
+    const hps::train_config& step = a.result->points[0].config;
+    CHECK(step.lr_schedule.kind == hps::schedule_kind::step);
+    CHECK(step.lr_schedule.gamma == 0.5);
+    CHECK(step.lr_schedule.every == 10);
+    CHECK(step.clip_norm == 1.5);
+    const hps::train_config& cosine = a.result->points[1].config;
+    CHECK(cosine.lr_schedule.kind == hps::schedule_kind::cosine);
+    CHECK(cosine.lr_schedule.warmup == 20);
+    CHECK(cosine.lr_schedule.min_lr == doctest::Approx(1e-5));
+    auto plain = with("");
+    REQUIRE_MESSAGE(plain.result, plain.messages());
+    CHECK(plain.result->points[0].config.lr_schedule.kind == hps::schedule_kind::constant);
+    CHECK(plain.result->points[0].config.clip_norm == 0);
+
+    auto wrong = with("  lr_schedule cosine every 10");
+    CHECK_FALSE(wrong.result);
+    CHECK(wrong.messages().find("lr_schedule option 'every' applies to step only; the schedule here is cosine") !=
+          std::string::npos);
+    auto no_every = with("  lr_schedule step");
+    CHECK_FALSE(no_every.result);
+    CHECK(no_every.messages().find("lr_schedule step needs `every N`") != std::string::npos);
+    auto long_warmup = with("  lr_schedule cosine warmup 100");
+    CHECK_FALSE(long_warmup.result);
+    CHECK(long_warmup.messages().find("warmup 100 is not below the 100 steps of the run") != std::string::npos);
+    CHECK_FALSE(with("  clip_norm 0").result);
+}

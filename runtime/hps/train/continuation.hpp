@@ -1,6 +1,7 @@
 // A longer run continued from a shorter one. Raising `steps` (or `epochs`) of a finished
 // study gives its points new identities of the same lineage (hps/settings.hpp): the
-// configuration but for its length. The learning rate is constant and batches, dropout
+// configuration but for its length. The learning rate is a function of the step alone (no
+// schedule, or step or exponential; not cosine, which spans the run) and batches, dropout
 // and augmentation draw from (seed, step) alone, so the weights at step T of a run of
 // N > T steps are those a run of T steps ended with (its final.bin). What may differ is
 // the evaluation: a run of N steps evaluates at its own checkpoints. So a run continues
@@ -121,6 +122,8 @@ inline continuation plan_continuation(const std::string& run_dir, const train_co
     if (!status || status->str != "done")
         return refuse("that run ended " + (status ? status->str : std::string("without a status")));
     if (c.patience > 0) return refuse("with patience, when to stop depends on the evaluations");
+    if (c.lr_schedule.kind == schedule_kind::cosine)
+        return refuse("a cosine schedule's learning rate depends on the run's length");
     if (!fs::exists(fs::path(best_dir) / "final.bin")) return refuse("it kept no final state (final.bin)");
     const std::string csv = read_text((fs::path(best_dir) / "metrics.csv").string());
     std::istringstream lines(csv);

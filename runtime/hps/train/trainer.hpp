@@ -20,6 +20,7 @@
 #include "hps/losses.hpp"
 #include "hps/metrics.hpp"
 #include "hps/network.hpp"
+#include "hps/schedule.hpp"
 #include "hps/npz.hpp"
 #include "hps/optimizers.hpp"
 #include "hps/penalties.hpp"
@@ -122,6 +123,7 @@ private:
     bool has_test_ = false;
     int target_rows_ = 1;
     long total_steps_ = 0, steps_per_epoch_ = 0;
+    double base_lr_ = 0;  // the optimizer's lr: a schedule's lr0
 
     std::unique_ptr<model_type> model_;
     std::unique_ptr<optimizer> opt_;
@@ -201,6 +203,9 @@ void trainer<Net, B>::load_data() {
     total_steps_ = c_.steps > 0 ? c_.steps : c_.epochs * steps_per_epoch_;
     if (o_.steps > 0) total_steps_ = o_.steps;
     if (total_steps_ <= 0) throw data_error("nothing to train: the spec gives no steps or epochs");
+    // a cosine schedule's warm-up must fit the run, whose length epochs give only now
+    if (const std::string why = schedule_problem(c_.lr_schedule, total_steps_); !why.empty())
+        throw data_error(why + " (" + std::to_string(steps_per_epoch_) + " steps per epoch)");
     say("data: %d training, %d validation%s samples; %ld steps of %d (%.2f epochs)", train_.n, validation_.n,
         has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, B,
         double(total_steps_) / double(steps_per_epoch_));
@@ -422,6 +427,7 @@ int trainer<Net, B>::run() {
     if (!o_.settings.empty()) write_file_atomic(path("settings.json"), train_detail::read_text(o_.settings));
 
     opt_ = std::make_unique<optimizer>(c_.optimizer, model_type::num_params);
+    base_lr_ = opt_->lr();
     loss_ = c_.loss;
     best_params_.assign(model_type::num_params, 0.0f);
     best_state_.assign(model_type::num_state, 0.0f);
@@ -512,6 +518,9 @@ int trainer<Net, B>::run() {
             std::fprintf(stderr, "[%s] error: %s\n", c_.point.c_str(), message.c_str());
             break;
         }
+        if (c_.clip_norm > 0) clip_grad_norm(model_->grads(), model_type::num_params, c_.clip_norm);
+        if (c_.lr_schedule.kind != schedule_kind::constant)
+            opt_->set_lr(scheduled_lr(c_.lr_schedule, base_lr_, step_, total_steps_));
         opt_->step(model_->params(), model_->grads());
         ++step_;
         if (step_ == stop_after_step) std::raise(SIGTERM);  // a test's stand-in for Slurm

@@ -274,7 +274,8 @@ TEST_CASE("a point's identity is what determines its result") {
 }
 
 TEST_CASE("settings files: what the trainer reads back is what was written, and nothing else is taken") {
-    auto s = checked(spec("  optimizer rmsprop lr {0.1, 0.01} rho 0.8 centered true\n  seed 3\n  patience 2\n",
+    auto s = checked(spec("  optimizer rmsprop lr {0.1, 0.01} rho 0.8 centered true\n  seed 3\n  patience 2\n"
+                          "  lr_schedule cosine warmup 3 min_lr 0.001\n  clip_norm 2.5\n",
                           "  dense units 4 activation relu l2 0.001\n  dense units 1\n",
                           "metrics {\n  mae\n  within 0.1 one_sided true as w10\n  select max w10\n}\n"));
     hps::emit_options opt;
@@ -290,6 +291,10 @@ TEST_CASE("settings files: what the trainer reads back is what was written, and 
     CHECK(c.optimizer[hps::optimizer_setting::centered] == 1);
     CHECK(c.seed == 3);
     CHECK(c.patience == 2);
+    CHECK(c.lr_schedule.kind == hps::schedule_kind::cosine);
+    CHECK(c.lr_schedule.warmup == 3);
+    CHECK(c.lr_schedule.min_lr == 0.001);
+    CHECK(c.clip_norm == 2.5);
     REQUIRE(c.penalties.size() == 1);
     CHECK(c.penalties[0].l2 == 0.001);
     REQUIRE(c.metrics.size() == 2);
@@ -327,4 +332,5 @@ TEST_CASE("settings files: what the trainer reads back is what was written, and 
     refused(edited("\"hpsgen_settings\": 1", "\"hpsgen_settings\": 2"), "settings format 2, this trainer reads format 1");
     refused(edited("\"seed\": 3,", "\"seed\": 3"), "line ");  // a syntax error, located
     refused("[]", "no JSON object");
+    refused(edited("\"kind\": \"cosine\"", "\"kind\": \"linear\""), "'linear' is none of constant, step, exponential, cosine");
 }

@@ -47,6 +47,25 @@ def compare(case, what, ours, theirs, rtol, atol):
     return ok
 
 
+def make_schedule(sched, opt, steps):
+    """The torch scheduler of schedule.txt (hps/schedule.hpp names each), or None."""
+    kind = sched["kind"]
+    if kind == "constant":
+        return None
+    if kind == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=int(sched["every"]), gamma=float(sched["gamma"]))
+    if kind == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=float(sched["gamma"]))
+    if kind == "cosine":
+        w = int(sched["warmup"])
+        if w == 0:
+            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=float(sched["min_lr"]))
+        warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1 / w, end_factor=1.0, total_iters=w)
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps - w, eta_min=float(sched["min_lr"]))
+        return torch.optim.lr_scheduler.SequentialLR(opt, [warm, cosine], milestones=[w])
+    raise SystemExit(f"unknown schedule {kind}")
+
+
 def check(d):
     case = os.path.basename(d)
     settings = {}
@@ -60,13 +79,28 @@ def check(d):
     grads = np.load(os.path.join(d, "grads.npy"))
     p = torch.tensor(init, requires_grad=True)
     opt = make(name, s, [p])
+    sched, scheduler, lrs = None, None, []
+    if os.path.exists(os.path.join(d, "schedule.txt")):
+        with open(os.path.join(d, "schedule.txt")) as f:
+            sched = dict(line.split() for line in f)
+    if sched:
+        scheduler = make_schedule(sched, opt, len(grads))
     for g in grads:
         p.grad = torch.from_numpy(g.copy())
+        if sched and float(sched["clip"]) > 0:
+            torch.nn.utils.clip_grad_norm_([p], float(sched["clip"]))
+        lrs.append(opt.param_groups[0]["lr"])
         opt.step()
+        if scheduler:
+            scheduler.step()
     theirs = p.detach().numpy()
     ours = np.load(os.path.join(d, "final.npy"))
+    ok = True
+    if sched:
+        ours_lr = np.load(os.path.join(d, "lrs.npy"))
+        ok &= compare(case, "learning rates", ours_lr, np.array(lrs, dtype=np.float32), 1e-6, 1e-9)
     # parameters to 1e-6 relative; the update itself (final - init) to 1e-5 relative
-    ok = compare(case, "parameters", ours, theirs, 1e-6, 1e-7)
+    ok &= compare(case, "parameters", ours, theirs, 1e-6, 1e-7)
     # (the update differs by the parameters' rounding: ulps of the parameters, not of the update)
     ok &= compare(case, "update", ours - init, theirs - init, 1e-5, ULPS * np.abs(init).max())
     state = opt.state[p]

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <hps/core.hpp>
 #include <hps/optimizers.hpp>
+#include <hps/schedule.hpp>
 
 #include "npy_writer.hpp"
 
@@ -197,6 +198,101 @@ TEST_CASE("optimizers: several steps match torch.optim") {
         meta.precision(17);
         meta << "name " << name << "\n";
         for (const auto& [key, value] : opt.settings()) meta << key << " " << value << "\n";
+    }
+    const std::string cmd = std::string(HPS_TEST_PYTHON) + " " + HPS_OPTIM_PARITY_SCRIPT + " " + root.string();
+    INFO("ran: " << cmd);
+    CHECK(std::system(cmd.c_str()) == 0);
+}
+
+TEST_CASE("schedules: the lr by hand, and what cannot run") {
+    using hps::schedule_config;
+    using hps::schedule_kind;
+    schedule_config step{schedule_kind::step, 0.5, 3, 0, 0};
+    CHECK(hps::scheduled_lr(step, 0.1, 0, 10) == 0.1);
+    CHECK(hps::scheduled_lr(step, 0.1, 2, 10) == 0.1);
+    CHECK(hps::scheduled_lr(step, 0.1, 3, 10) == doctest::Approx(0.05));
+    CHECK(hps::scheduled_lr(step, 0.1, 7, 10) == doctest::Approx(0.025));
+    schedule_config ex{schedule_kind::exponential, 0.9, 0, 0, 0};
+    CHECK(hps::scheduled_lr(ex, 1.0, 2, 10) == doctest::Approx(0.81));
+    schedule_config cos{schedule_kind::cosine, 0.1, 0, 4, 0.01};
+    CHECK(hps::scheduled_lr(cos, 1.0, 0, 14) == doctest::Approx(0.25));  // 1/W
+    CHECK(hps::scheduled_lr(cos, 1.0, 2, 14) == doctest::Approx(0.25 + 0.75 * 0.5));
+    CHECK(hps::scheduled_lr(cos, 1.0, 4, 14) == doctest::Approx(1.0));  // the peak after warm-up
+    CHECK(hps::scheduled_lr(cos, 1.0, 9, 14) == doctest::Approx(0.505));  // half way: (1 + 0.01) / 2
+    CHECK(hps::scheduled_lr(cos, 1.0, 13, 14) > 0.01);
+    CHECK(hps::scheduled_lr(schedule_config{}, 0.3, 99, 100) == 0.3);
+    CHECK(hps::schedule_problem(step, 10).empty());
+    CHECK(hps::schedule_problem({schedule_kind::step, 0.5, 0, 0, 0}, 10).find("needs `every N`") != std::string::npos);
+    CHECK(hps::schedule_problem({schedule_kind::exponential, 1.5, 0, 0, 0}, 10).find("gamma must be in (0, 1]") !=
+          std::string::npos);
+    CHECK(hps::schedule_problem(cos, 4) == "lr_schedule cosine: warmup 4 is not below the 4 steps of the run");
+    CHECK(hps::schedule_problem(cos, 0).empty());  // epochs: the length is known only with the data
+}
+
+TEST_CASE("clip_grad_norm: scales to the norm when above it, leaves it alone below") {
+    std::vector<float> g{3, 4};  // norm 5
+    CHECK(hps::clip_grad_norm(g.data(), 2, 10) == doctest::Approx(5));
+    CHECK(g == std::vector<float>{3, 4});
+    CHECK(hps::clip_grad_norm(g.data(), 2, 1) == doctest::Approx(5));
+    CHECK(g[0] == doctest::Approx(0.6).epsilon(1e-6));
+    CHECK(g[1] == doctest::Approx(0.8).epsilon(1e-6));
+}
+
+TEST_CASE("schedules and clipping: several steps match torch.optim.lr_scheduler and clip_grad_norm_") {
+    const fs::path root = fs::path(HPS_OPTIM_PARITY_DIR).string() + "_schedules";
+    fs::remove_all(root);
+    struct schedule_case {
+        std::string optimizer;
+        std::map<std::string, double> settings;
+        hps::schedule_config schedule;
+        double clip;
+    };
+    using hps::schedule_kind;
+    const std::vector<schedule_case> cases{
+        {"sgd", {{"lr", 0.1}}, {schedule_kind::step, 0.5, 3, 0, 0}, 0},
+        {"adam", {{"lr", 0.01}}, {schedule_kind::exponential, 0.8, 0, 0, 0}, 0},
+        {"adam", {{"lr", 0.01}}, {schedule_kind::cosine, 0.1, 0, 4, 1e-4}, 0},
+        {"momentum", {{"lr", 0.05}, {"momentum", 0.9}}, {schedule_kind::cosine, 0.1, 0, 0, 0}, 0},
+        {"sgd", {{"lr", 0.1}}, {}, 2.0},  // clipped at every step (the gradients' norm is about 13)
+        {"rmsprop", {{"lr", 0.01}}, {schedule_kind::step, 0.1, 5, 0, 0}, 13.0},  // clipped at some steps
+    };
+    constexpr int steps = 12, n = 37;
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+        const schedule_case& c = cases[k];
+        const fs::path dir = root / (std::to_string(k) + "_" + c.optimizer + "_" + std::string(hps::name_of(c.schedule.kind)));
+        fs::create_directories(dir);
+        hps::rng gen(300 + k);
+        std::vector<float> p(n), grads(std::size_t(n) * steps);
+        for (auto& v : p) v = float(gen.normal());
+        for (std::size_t i = 0; i < grads.size(); ++i) grads[i] = float(gen.normal() * (1.0 + double(i % 3)));
+        write_npy(dir / "init.npy", {n}, p.data());
+        write_npy(dir / "grads.npy", {steps, n}, grads.data());
+        optimizer opt(config(c.optimizer, c.settings), n);
+        const double lr0 = opt.lr();
+        std::vector<float> lrs;
+        std::vector<float> g(n);
+        int clipped = 0;
+        for (int s = 0; s < steps; ++s) {
+            std::copy_n(grads.data() + std::size_t(s) * n, n, g.data());
+            if (c.clip > 0) clipped += hps::clip_grad_norm(g.data(), n, c.clip) > c.clip;
+            opt.set_lr(hps::scheduled_lr(c.schedule, lr0, s, steps));
+            lrs.push_back(float(opt.lr()));
+            opt.step(p.data(), g.data());
+        }
+        if (c.clip == 2.0) CHECK(clipped == steps);
+        if (c.clip == 13.0) CHECK((clipped > 0 && clipped < steps));
+        write_npy(dir / "final.npy", {n}, p.data());
+        write_npy(dir / "lrs.npy", {steps}, lrs.data());
+        opt.set_lr(lr0);
+        std::ofstream meta(dir / "settings.txt");
+        meta.precision(17);
+        meta << "name " << c.optimizer << "\n";
+        for (const auto& [key, value] : opt.settings()) meta << key << " " << value << "\n";
+        std::ofstream sched(dir / "schedule.txt");
+        sched.precision(17);
+        sched << "kind " << hps::name_of(c.schedule.kind) << "\ngamma " << c.schedule.gamma << "\nevery "
+              << c.schedule.every << "\nwarmup " << c.schedule.warmup << "\nmin_lr " << c.schedule.min_lr
+              << "\nclip " << c.clip << "\n";
     }
     const std::string cmd = std::string(HPS_TEST_PYTHON) + " " + HPS_OPTIM_PARITY_SCRIPT + " " + root.string();
     INFO("ran: " << cmd);
