@@ -1,8 +1,9 @@
 // hpsgen report DIR: rank the points of a study by its selection metric, or by another
-// metric its results record (--by), as a table, report.csv, report.md or JSON.
+// metric its results record (--by), as a table, report.csv, report.md, report.html or JSON.
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/ranking.hpp"
+#include "generator/report_html.hpp"
 #include "generator/study_dir.hpp"
 
 #include <hps/io.hpp>
@@ -101,12 +102,22 @@ int report(const args& a) {
     std::optional<std::string> by;
     bool want_min = false, want_max = false;
     std::size_t top = 0;  // 0: not given
+    std::optional<std::string> html_path;
+    bool no_html = false;
     arg_parser p("report",
                  "Ranks the points of the study folder DIR by the spec's selection metric (each\n"
                  "point at its best checkpoint) and prints the top N as a table: axis values, free\n"
                  "parameters, best step, metrics, test metrics where the spec has a test set, wall\n"
                  "time. Writes every point, ranked, to DIR/report.csv and DIR/report.md (its\n"
                  "minutes column: wall time in minutes).\n"
+                 "\n"
+                 "Writes DIR/report.html too: one self-contained page (no server, no network; it\n"
+                 "opens in a browser after scp) with the study's context, warnings (best checkpoint\n"
+                 "at the last evaluation, overfitting, diverged and failed points), a sortable\n"
+                 "leaderboard, the learning curves of every point (the top 5 in colour), the best\n"
+                 "metric against free parameters, histograms of training time and speed, each axis'\n"
+                 "best and mean metric, the best point's confusion matrix and files, and a section\n"
+                 "per point. `hpsgen run` refreshes it after each point.\n"
                  "\n"
                  "--by ranks by another validation metric of the results (loss, or any metric of\n"
                  "the spec), each point at its best checkpoint by that metric, read from its\n"
@@ -133,11 +144,15 @@ int report(const args& a) {
              "params, status, best step, metrics, test metrics, wall\n"
              "seconds and run folder)",
              format, {"table", "json"});
+    p.option("html", "PATH", "write the page to PATH instead of DIR/report.html", html_path);
+    p.flag("no-html", 0, "write no report.html", no_html);
     p.epilog("examples:\n  hpsgen report out/cyplam\n  hpsgen report out/cyplam --top 3\n"
              "  hpsgen report out/cyplam --by loss\n  hpsgen report out/cyplam --by acc20 --max --format json");
     if (auto status = p.parse(a)) return *status;
     if (want_min && want_max) return p.usage_error(std::cerr, "give --min or --max, not both");
     if ((want_min || want_max) && !by) return p.usage_error(std::cerr, "--min and --max go with --by METRIC");
+    if (no_html && html_path) return p.usage_error(std::cerr, "give --html PATH or --no-html, not both");
+    if (html_path && html_path->empty()) return p.usage_error(std::cerr, "--html needs a file name");
     const bool json = format == "json";
     study_dir s;
     try {
@@ -255,6 +270,11 @@ int report(const args& a) {
     try {
         write_file_atomic(dir + "/report.csv", csv);
         write_file_atomic(dir + "/report.md", md);
+        if (!no_html) {
+            const std::string html = html_path ? *html_path : dir + "/report.html";
+            write_file_atomic(html, report_html(s, ranks));
+            written += ", " + html;
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hpsgen report: %s\n", e.what());
         return 1;
