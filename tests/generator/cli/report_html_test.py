@@ -3,7 +3,8 @@
 usage: report_html_test.py HPSGEN ARTIFACTS CASE
   data      the page's embedded JSON: points, ranks, counts, curves, warnings, the best
             point's confusion matrix and files; --html and --no-html; user text escaped;
-            a 192-point study with 200 checkpoints each stays under 5 MB
+            hpsgen run writes the page too; a 192-point study with 200 checkpoints each
+            stays under 5 MB
   browser   headless Chromium opens the page: no script error, every chart drawn with the
             right number of series, user text shown as text; a screenshot is kept in
             ARTIFACTS. Skipped (exit 77) when chromium is not installed.
@@ -230,6 +231,16 @@ def test_data():
         expect(rc == 2 and "not both" in err, "--html and --no-html together", out, err)
         rc, out, err = run("report", "--help")
         expect("--html PATH" in out and "--no-html" in out and "report.html" in out, "report --help", out, err)
+
+        # hpsgen run refreshes the page as points end: here a trainer that is not built
+        # (exit 127), which leaves model-5 pending
+        rc, out, err = run("run", study, "--no-build", "--no-data-check", "--points", "model-5")
+        expect("failed: model-5 (exit 127" in err and os.path.exists(os.path.join(study, "report.html")),
+               "run writes report.html", out, err)
+        _, data = page_data(os.path.join(study, "report.html"))
+        expect(data["counts"]["pending"] == 1 and data["best"]["name"] == "model-1", "with the results so far", out, err)
+        rc, out, err = run("run", "--help")
+        expect("report.html" in out, "run --help says so", out, err)
 
         # a study with no result at all: a page all the same
         for name in HISTORY:
