@@ -110,9 +110,12 @@ struct warning {
     std::vector<std::string> points;
 };
 
+// "model-1, model-3": the first 12 names, then how many more (the warning's `points` has all).
 std::string names_text(const std::vector<std::string>& names) {
+    constexpr std::size_t shown = 12;
     std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    for (std::size_t i = 0; i < names.size() && i < shown; ++i) out += (out.empty() ? "" : ", ") + names[i];
+    if (names.size() > shown) out += " and " + std::to_string(names.size() - shown) + " more";
     return out;
 }
 

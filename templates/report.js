@@ -4,9 +4,11 @@
 // it drew and any error, for the tests (tests/generator/cli/report_html_test.py):
 //   data-charts  [{"id": canvas id, "type": "line", "datasets": n, "points": n}, ...]
 //   data-errors  ["message", ...]
+//   data-ms      the milliseconds the script took to draw the page
 //   data-done    "1"
 (function () {
   "use strict";
+  var started = performance.now();
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var page = document.getElementById("page");
   var drawn = [];  // what #render-status lists
@@ -259,11 +261,13 @@
     values = values.filter(function (v) { return v > 0 && isFinite(v); });
     if (!values.length) { parent.appendChild(el("p", {class: "muted"}, caption + ": no point has finished.")); return; }
     var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
-    var bins = Math.max(1, Math.min(20, Math.ceil(Math.sqrt(values.length)) + 1));
-    var width = (hi - lo) / bins || 1;
+    var bins = hi > lo ? Math.min(20, Math.ceil(Math.sqrt(values.length)) + 1) : 1;  // all equal: one bar
+    var width = (hi - lo) / bins;
     var counts = new Array(bins).fill(0);
-    values.forEach(function (v) { counts[Math.min(bins - 1, Math.floor((v - lo) / width))]++; });
-    var labels = counts.map(function (_, i) { return num(lo + i * width, 3) + "\u2013" + num(lo + (i + 1) * width, 3); });
+    values.forEach(function (v) { counts[bins > 1 ? Math.min(bins - 1, Math.floor((v - lo) / width)) : 0]++; });
+    var labels = counts.map(function (_, i) {
+      return bins > 1 ? num(lo + i * width, 3) + "\u2013" + num(lo + (i + 1) * width, 3) : num(lo, 3);
+    });
     chart(parent, caption, {
       type: "bar", data: {labels: labels, datasets: [{label: "points", data: counts, backgroundColor: PALETTE[0]}]},
       options: {scales: {x: {title: {display: true, text: unit}}, y: {title: {display: true, text: "points"}, ticks: {precision: 0}}},
@@ -420,5 +424,6 @@
   var status = document.getElementById("render-status");
   status.setAttribute("data-charts", JSON.stringify(drawn));
   status.setAttribute("data-errors", JSON.stringify(window.hps_errors));
+  status.setAttribute("data-ms", String(Math.round(performance.now() - started)));
   status.setAttribute("data-done", "1");
 })();

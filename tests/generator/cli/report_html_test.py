@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-HPSGEN, ARTIFACTS, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+HPSGEN = ARTIFACTS = None  # from the command line (main), or set by a script importing this one
 SKIP = 77  # ctest's SKIP_RETURN_CODE for this test
 
 # The description tries to end the page's <script> block and to inject markup.
@@ -131,6 +131,24 @@ def make_study(tmp):
         run_dir = os.path.join(study, "results", json.load(f)["identity"])
     os.makedirs(run_dir, exist_ok=True)
     open(os.path.join(run_dir, "resume.bin"), "w").close()
+    return study
+
+
+def make_big_study(tmp):
+    """A study of 192 points, each done with 200 checkpoints (CyPLAM's size); its folder."""
+    spec = os.path.join(tmp, "big.hps")
+    with open(spec, "w") as f:
+        f.write(SPEC.replace("dense units {4, 8, 16, 32} activation {relu, tanh}",
+                             "dense units {4, 8, 16, 32, 64, 128, 256, 512} activation {relu, tanh, elu}\n"
+                             "  dense units {4, 8, 16, 32, 64, 128, 256, 512} activation relu")
+                    .replace("steps 50", "steps 400000").replace("checkpoints 5", "checkpoints 200"))
+    study = os.path.join(tmp, "out")
+    rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
+    expect(rc == 0 and "192 points" in out, "generate a 192-point study", out, err)
+    for i in range(192):
+        rows = [(2000 * (k + 1), 1 / (k + 1.123456789) + i / 1000, 1.1 / (k + 1.987654321) + i / 900,
+                 0.5 + k / 401.123456789 - i / 2000) for k in range(200)]
+        write_result(study, f"model-{i:03d}", "done", rows, rows[-1][0], "", True, CONFUSION)
     return study
 
 
@@ -253,24 +271,15 @@ def test_data():
 
     # the size of a large study's page: 192 points, 200 checkpoints each
     with tempfile.TemporaryDirectory() as tmp:
-        spec = os.path.join(tmp, "big.hps")
-        with open(spec, "w") as f:
-            f.write(SPEC.replace("dense units {4, 8, 16, 32} activation {relu, tanh}",
-                                 "dense units {4, 8, 16, 32, 64, 128, 256, 512} activation {relu, tanh, elu}\n"
-                                 "  dense units {4, 8, 16, 32, 64, 128, 256, 512} activation relu")
-                        .replace("steps 50", "steps 400000").replace("checkpoints 5", "checkpoints 200"))
-        study = os.path.join(tmp, "out")
-        rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
-        expect(rc == 0 and "192 points" in out, "generate a 192-point study", out, err)
-        for i in range(192):
-            rows = [(2000 * (k + 1), 1 / (k + 1.123456789), 1.1 / (k + 1.987654321), 0.5 + k / 401.123456789)
-                    for k in range(200)]
-            write_result(study, f"model-{i:03d}", "done", rows, rows[-1][0], "", True, CONFUSION)
+        study = make_big_study(tmp)
         rc, out, err = run("report", study)
         size = os.path.getsize(os.path.join(study, "report.html"))
         _, data = page_data(os.path.join(study, "report.html"))
         expect(rc == 0 and len([p for p in data["points"] if p["curves"]]) == 192, "192 points with curves", out, err)
         expect(size < 5e6, f"the page of 192 points x 200 checkpoints is {size / 1e6:.2f} MB, more than 5 MB")
+        late = [w for w in data["warnings"] if w["kind"] == "not_converged"]
+        expect(len(late) == 1 and len(late[0]["points"]) == 192 and late[0]["text"].endswith(", model-011 and 180 more"),
+               f"a warning names 12 points in its text and lists all: {late[0]['text'] if late else None}")
         print(f"192 points x 200 checkpoints: report.html is {size / 1e6:.2f} MB")
 
 
@@ -375,5 +384,6 @@ def test_browser():
 
 
 if __name__ == "__main__":
-    globals()["test_" + CASE]()
-    print(f"cli.report_html.{CASE}: ok")
+    HPSGEN, ARTIFACTS, case = sys.argv[1], sys.argv[2], sys.argv[3]
+    globals()["test_" + case]()
+    print(f"cli.report_html.{case}: ok")
