@@ -6,8 +6,9 @@ usage: report_html_test.py HPSGEN ARTIFACTS CASE
             hpsgen run writes the page too; a 192-point study with 200 checkpoints each
             stays under 5 MB
   browser   headless Chromium opens the page: no script error, every chart drawn with the
-            right number of series, user text shown as text; a screenshot is kept in
-            ARTIFACTS. Skipped (exit 77) when chromium is not installed.
+            right number of series, user text shown as text, the leaderboard sorts and
+            its links open the points' sections; a screenshot is kept in ARTIFACTS.
+            Skipped (exit 77) when chromium is not installed.
 """
 import html.parser
 import json
@@ -283,15 +284,44 @@ def test_data():
         print(f"192 points x 200 checkpoints: report.html is {size / 1e6:.2f} MB")
 
 
+# What a reader does, played in the page after its own script: sort the leaderboard by
+# minutes (twice: up, then down) and follow a leaderboard link to a point's section;
+# the outcome goes into <body data-probe>.
+PROBE = """<script>
+(function () {
+  var out = {};
+  function names() {
+    return Array.from(document.querySelectorAll("#leaderboard-table tbody td:nth-child(2)")).map(function (td) { return td.textContent; });
+  }
+  var minutes = Array.from(document.querySelectorAll("#leaderboard-table th")).filter(function (th) { return th.textContent === "minutes"; })[0];
+  minutes.click();
+  out.minutes_up = names();
+  minutes.click();
+  out.minutes_down = names();
+  out.closed_before = !document.getElementById("point-model-0").open;
+  document.querySelector('#leaderboard-table a[href="#point-model-0"]').click();
+  setTimeout(function () {
+    out.opened = document.getElementById("point-model-0").open;
+    out.canvases = document.querySelectorAll("#point-model-0 canvas").length;
+    document.body.setAttribute("data-probe", JSON.stringify(out));
+  }, 200);
+})();
+</script>
+"""
+
+
 class dom_reader(html.parser.HTMLParser):
-    """The attributes of #render-status, the text of #subtitle and the tags inside it."""
+    """The attributes of #render-status, the text of #subtitle and the tags inside it, and
+    <body data-probe> (PROBE's outcome)."""
 
     def __init__(self):
         super().__init__()
-        self.status, self.subtitle, self.inside, self.subtitle_tags = None, "", 0, []
+        self.status, self.subtitle, self.inside, self.subtitle_tags, self.probe = None, "", 0, [], None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "body" and "data-probe" in attrs:
+            self.probe = json.loads(attrs["data-probe"])
         if attrs.get("id") == "render-status":
             self.status = attrs
         if self.inside:
@@ -335,8 +365,11 @@ def test_browser():
         expect(rc == 0, "report", out, err)
         page = os.path.join(study, "report.html")
         shutil.copy(page, os.path.join(ARTIFACTS, "report.html"))
+        probed = os.path.join(tmp, "probed.html")
+        with open(page) as f, open(probed, "w") as g:
+            g.write(f.read().replace("</body>", PROBE + "</body>"))
         start = time.monotonic()
-        p = browse(browser, page, os.path.join(tmp, "profile"), "--dump-dom")
+        p = browse(browser, probed, os.path.join(tmp, "profile"), "--dump-dom")
         seconds = time.monotonic() - start
         expect(p.returncode == 0 and "render-status" in p.stdout, f"chromium --dump-dom exits {p.returncode}",
                p.stdout[-2000:], p.stderr[-4000:])
@@ -374,6 +407,17 @@ def test_browser():
         for needle in ('id="leaderboard-table"', 'id="confusion"', 'id="point-model-7"', 'href="#point-model-1"',
                        "import model; net = model.load('best.npz')", 'data-kind="not_converged"'):
             expect(needle in p.stdout, f"the page has {needle}")
+
+        # the reader's clicks: sorting (no value last either way; ties keep their order)
+        # and a link that opens a point's section and draws its chart
+        probe = dom.probe
+        expect(probe, "the probe ran")
+        expect(probe["minutes_up"] == ["model-7", "model-3", "model-2", "model-1", "model-0", "model-4", "model-5", "model-6"],
+               f"sorted by minutes, up: {probe['minutes_up']}")
+        expect(probe["minutes_down"] == ["model-1", "model-0", "model-2", "model-7", "model-3", "model-4", "model-5", "model-6"],
+               f"sorted by minutes, down: {probe['minutes_down']}")
+        expect(probe["closed_before"] and probe["opened"] and probe["canvases"] == 1,
+               f"a leaderboard link opens the point's section and draws its chart: {probe}")
 
         shot = os.path.join(ARTIFACTS, "report.png")
         if os.path.exists(shot):
