@@ -300,11 +300,13 @@ PROBE = """<script>
   out.minutes_down = names();
   out.closed_before = !document.getElementById("point-model-0").open;
   document.querySelector('#leaderboard-table a[href="#point-model-0"]').click();
-  setTimeout(function () {
+  var waited = 0;
+  (function look() {  // the hash change and the section's toggle come as events: wait for them
     out.opened = document.getElementById("point-model-0").open;
     out.canvases = document.querySelectorAll("#point-model-0 canvas").length;
+    if ((!out.opened || !out.canvases) && (waited += 50) < 5000) return setTimeout(look, 50);
     document.body.setAttribute("data-probe", JSON.stringify(out));
-  }, 200);
+  })();
 })();
 </script>
 """
