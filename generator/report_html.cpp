@@ -340,6 +340,17 @@ std::string report_data(const study_dir& s, const ranking& r) {
     }
     w.end_array();
 
+    // results of earlier versions of the spec, kept in results/ (hpsgen status lists them)
+    w.key("outside_grid").begin_array();
+    for (const auto& o : results_outside_grid(s)) {
+        std::string axes;
+        for (const auto& v : o.row.axis_values) axes += (axes.empty() ? "" : ", ") + v;
+        w.begin_object().member("identity", o.row.identity).member("was", o.row.name).member("axes", axes);
+        w.member("params", o.row.params).member("status", o.state.status).member("run_dir", o.row.run_dir());
+        w.key("key").value(o.state.best_value(r.rule.metric).value_or(std::nan(""))).end_object();
+    }
+    w.end_array();
+
     w.key("warnings").begin_array();
     for (const auto& x : warnings) {
         w.begin_object().member("kind", x.kind).member("text", x.text).key("points").begin_array();

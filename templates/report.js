@@ -342,6 +342,25 @@
     }
   }
 
+  // ------------------------------------------------------------------ outside the grid
+  function outside() {
+    if (!data.outside_grid.length) return;
+    var s = section("outside", "Results outside the current grid");
+    s.appendChild(el("p", {class: "muted"}, "Kept in results/ from earlier versions of the spec; not ranked above. " +
+                     "Restoring their values in the spec finds them again."));
+    var t = el("table", {id: "outside-table"}, el("thead", null, el("tr", null, el("th", {class: "text"}, "identity"),
+      el("th", {class: "text"}, "was"), el("th", {class: "text"}, "axes"), el("th", null, "params"), el("th", {class: "text"}, "status"),
+      el("th", null, "val " + data.select.metric))));
+    var b = el("tbody");
+    data.outside_grid.forEach(function (o) {
+      b.appendChild(el("tr", null, el("td", {class: "text"}, el("code", null, o.identity)), el("td", {class: "text"}, o.was),
+                       el("td", {class: "text"}, o.axes), el("td", null, num(o.params)), el("td", {class: "text"}, o.status),
+                       el("td", null, num(o.key))));
+    });
+    t.appendChild(b);
+    s.appendChild(el("div", {class: "scroll"}, t));
+  }
+
   // ------------------------------------------------------------------ each point
   function pointChart(holder, p) {
     var c = p.curves, ds = [];
@@ -416,6 +435,7 @@
   part("per axis", axes);
   part("the best point", winner);
   part("points", points);
+  part("outside the grid", outside);
 
   if (window.hps_errors.length) {  // said at the top too: a reader should not miss a broken figure
     var list = document.getElementById("warning-list");

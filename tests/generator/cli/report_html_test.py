@@ -132,6 +132,15 @@ def make_study(tmp):
         run_dir = os.path.join(study, "results", json.load(f)["identity"])
     os.makedirs(run_dir, exist_ok=True)
     open(os.path.join(run_dir, "resume.bin"), "w").close()
+    # a result of an earlier version of the spec (units 64), kept in results/
+    gone = os.path.join(study, "results", "00000000deadbeef")
+    os.makedirs(gone)
+    with open(os.path.join(gone, "settings.json"), "w") as f:
+        json.dump({"point": "model-8", "point_id": 8, "params": 451,
+                   "axes": [{"name": "dense1.units", "value": "64"}, {"name": "dense1.activation", "value": "relu"}]}, f)
+    with open(os.path.join(gone, "result.json"), "w") as f:
+        json.dump({"status": "done", "select": {"metric": "accuracy", "goal": "max"},
+                   "best": {"step": 50, "loss": 0.3, "accuracy": 0.95}, "wall_seconds": 60, "threads": 1}, f)
     return study
 
 
@@ -203,6 +212,11 @@ def test_data():
         c = points["model-0"]["curves"]
         expect(c["validation"]["step"] == [10, 20, 30, 40, 50] and c["validation"]["accuracy"][1] == 0.8
                and c["train"]["loss"] == [1.0, 0.7, 0.5, 0.3, 0.2], f"a point's curves: {c}")
+
+        expect(data["outside_grid"] == [{"identity": "00000000deadbeef", "was": "model-8",
+                                         "axes": "dense1.units=64, dense1.activation=relu", "params": 451,
+                                         "status": "done", "run_dir": "results/00000000deadbeef", "key": 0.95}]
+               and "model-8" not in points, f"a result outside the grid, listed apart: {data['outside_grid']}")
 
         best = data["best"]
         expect(best["name"] == "model-1" and best["confusion"] == CONFUSION and best["best_npz"] and best["model_py"]
@@ -407,6 +421,7 @@ def test_browser():
         expect(dom.subtitle == 'shapes </script><b>bold</b> & co' and dom.subtitle_tags == [],
                f"the description is shown as text: {dom.subtitle!r}, tags {dom.subtitle_tags}")
         for needle in ('id="leaderboard-table"', 'id="confusion"', 'id="point-model-7"', 'href="#point-model-1"',
+                       "<code>00000000deadbeef</code>",
                        "import model; net = model.load('best.npz')", 'data-kind="not_converged"'):
             expect(needle in p.stdout, f"the page has {needle}")
 
