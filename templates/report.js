@@ -256,6 +256,61 @@
     }
   }
 
+  // ------------------------------------------------------------------ parallel coordinates
+  // One line per ranked point across the axes and the ranking's metric: each axis' values
+  // evenly spaced in their order (sorted when numeric), the metric scaled from its worst to
+  // its best; the lines coloured from poor (blue) to good (red), the best drawn on top.
+  function parallel() {
+    if (!data.axes.length || ranked.length < 2) return;
+    var s = section("parallel", "Parallel coordinates");
+    var scales = data.axis_summary.map(function (a) {
+      var values = a.values.map(function (v) { return v.value; });
+      if (values.every(function (v) { return typeof v === "number"; })) values.sort(function (x, y) { return x - y; });
+      var where = {};
+      values.forEach(function (v, i) { where[String(v)] = values.length > 1 ? i / (values.length - 1) : 0.5; });
+      return {values: values, where: where};
+    });
+    var keys = ranked.map(function (p) { return p.key; });
+    var lo = Math.min.apply(null, keys), hi = Math.max.apply(null, keys);
+    function goodness(key) {  // 0: the worst, 1: the best
+      var t = hi > lo ? (key - lo) / (hi - lo) : 1;
+      return data.select.goal === "max" ? t : 1 - t;
+    }
+    var ds = ranked.map(function (p) {
+      var t = goodness(p.key);
+      var colour = "hsla(" + Math.round(220 - 215 * t) + ", 75%, " + Math.round(55 - 12 * t) + "%, " + (0.35 + 0.6 * t).toFixed(2) + ")";
+      return {label: p.name, data: scales.map(function (sc, k) { return sc.where[String(p.axes[k])]; }).concat([t]),
+              borderColor: colour, backgroundColor: colour, borderWidth: p.rank <= TOP ? 2.5 : 1.2, pointRadius: 2, key: p.key};
+    });
+    var labels = data.axes.concat([selectLabel]);
+    var ticks = {  // each axis' own values, written beside it
+      id: "hps_axis_values",
+      afterDraw: function (c) {
+        var ctx = c.ctx, x = c.scales.x, y = c.scales.y;
+        ctx.save();
+        ctx.font = "11px system-ui, sans-serif";
+        ctx.fillStyle = "#1d232a";
+        ctx.textBaseline = "middle";
+        scales.forEach(function (sc, k) {
+          sc.values.forEach(function (v) { ctx.fillText(String(v), x.getPixelForTick(k) + 5, y.getPixelForValue(sc.where[String(v)])); });
+        });
+        var m = scales.length;
+        ctx.fillText((data.select.goal === "max" ? num(hi) : num(lo)) + " (best)", x.getPixelForTick(m) + 5, y.getPixelForValue(1));
+        ctx.fillText(data.select.goal === "max" ? num(lo) : num(hi), x.getPixelForTick(m) + 5, y.getPixelForValue(0));
+        ctx.restore();
+      }
+    };
+    chart(s, "each ranked point across the axes and " + selectLabel + " (colour: " + selectLabel + ", red the best)", {
+      type: "line", data: {labels: labels, datasets: ds}, plugins: [ticks],
+      options: {layout: {padding: {right: 70}},
+                scales: {x: {grid: {color: "#8c959f", lineWidth: 1.5}},
+                         y: {min: -0.05, max: 1.05, ticks: {display: false}, grid: {display: false}}},
+                interaction: {mode: "nearest", intersect: false},
+                plugins: {legend: {display: false},
+                          tooltip: {callbacks: {label: function (c) { return c.dataset.label + ": " + num(c.dataset.key); }}}}}
+    });
+  }
+
   // ------------------------------------------------------------------ histograms
   function histogram(parent, caption, values, unit) {
     values = values.filter(function (v) { return v > 0 && isFinite(v); });
@@ -431,6 +486,7 @@
   part("leaderboard", leaderboard);
   part("learning curves", curves);
   part("against parameters", byParams);
+  part("parallel coordinates", parallel);
   part("histograms", histograms);
   part("per axis", axes);
   part("the best point", winner);

@@ -415,7 +415,10 @@ def test_browser():
         own = by_caption.get("model-1: loss and metrics against step; the best checkpoint at step 50")
         expect(own and own["datasets"] == 3 and own["points"] == 15,
                f"the best point's own chart, open: training loss, validation loss and accuracy: {own}")
-        expect(len(charts) == 7, f"7 charts drawn at first (the other points' on opening): {len(charts)}")
+        parallel = [c for c in charts if c["caption"].startswith("each ranked point across the axes")]
+        expect(len(parallel) == 1 and parallel[0]["datasets"] == len(RANKED) and parallel[0]["points"] == 3 * len(RANKED),
+               f"parallel coordinates: a line per ranked point over 2 axes and the metric: {parallel}")
+        expect(len(charts) == 8, f"8 charts drawn at first (the other points' on opening): {len(charts)}")
 
         # user text is text, never markup
         expect(dom.subtitle == 'shapes </script><b>bold</b> & co' and dom.subtitle_tags == [],
