@@ -6,6 +6,7 @@
 #include <hps/io.hpp>
 #include <hps/train/metrics_csv.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,9 @@
 #include <map>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
 
 namespace hps {
 
@@ -163,41 +167,23 @@ std::string script_safe(const std::string& json) {
     return out;
 }
 
-}  // namespace
-
-std::string report_data(const study_dir& s, const ranking& r) {
-    const fs::path dir(s.path);
-    std::vector<std::optional<curves>> history;
-    for (const auto& p : r.rows) history.push_back(read_curves(dir / p.row->run_dir() / "metrics.csv"));
-
-    // the plotted columns, first seen first (loss leads: every metrics.csv has it first)
-    std::vector<std::string> columns;
-    for (const auto& c : history)
-        if (c)
-            for (const auto& k : c->columns)
-                if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
-
-    std::map<std::string, int> counts;
-    double core_seconds = 0, wall_total = 0, wall_max = 0;
-    for (const auto& p : r.rows) {
-        ++counts[p.state.status];
-        core_seconds += p.state.wall_seconds * std::max(1, p.state.threads);
-        wall_total += p.state.wall_seconds;
-        wall_max = std::max(wall_max, p.state.wall_seconds);
-    }
-
-    // warnings, most serious first
-    std::vector<warning> warnings;
+// ------------------------------------------------------------------ warnings
+// What the reader should not miss, most serious first: failed and diverged points with
+// their messages; points trained to the end whose best checkpoint is their last
+// evaluation (not converged); overfitting; points with no result yet; a ranking by
+// another rule than the one that chose the checkpoints.
+std::vector<warning> find_warnings(const ranking& r, const std::vector<std::optional<curves>>& history) {
+    std::vector<warning> out;
+    auto message = [](const point_state& st) { return st.message.empty() ? std::string("no message") : st.message; };
     for (const auto& p : r.rows)
         if (p.state.status == "failed")
-            warnings.push_back({"failed", p.row->name + " failed: " + (p.state.message.empty() ? "no message" : p.state.message),
-                                {p.row->name}});
+            out.push_back({"failed", p.row->name + " failed: " + message(p.state), {p.row->name}});
     for (const auto& p : r.rows)
         if (p.state.status == "diverged")
-            warnings.push_back({"diverged",
-                                p.row->name + " diverged: " + (p.state.message.empty() ? "no message" : p.state.message) +
-                                    (p.state.best_step >= 0 ? "; it is ranked at its best checkpoint before that" : ""),
-                                {p.row->name}});
+            out.push_back({"diverged",
+                           p.row->name + " diverged: " + message(p.state) +
+                               (p.state.best_step >= 0 ? "; it is ranked at its best checkpoint before that" : ""),
+                           {p.row->name}});
     std::vector<std::string> last, overfit;
     std::size_t done = 0;
     for (std::size_t i = 0; i < r.rows.size(); ++i) {
@@ -205,114 +191,90 @@ std::string report_data(const study_dir& s, const ranking& r) {
         const std::optional<curves>& c = history[i];
         if (p.state.status != "done" || p.state.best_step < 0) continue;
         ++done;
+        // without metrics.csv: the run's last step, at which it was evaluated
         const long final_step = c && !c->val_step.empty() ? c->val_step.back() : p.state.steps;
         const bool several = !c || c->val_step.size() > 1;
         if (several && p.state.best_step == final_step) last.push_back(p.row->name);
         if (c && overfits(*c)) overfit.push_back(p.row->name);
     }
     if (!last.empty())
-        warnings.push_back({"not_converged",
-                            plural(last.size(), "point", "points") + " of " + std::to_string(done) +
-                                " trained to the end " + (last.size() == 1 ? "has its" : "have their") +
-                                " best checkpoint at the last evaluation: the validation " + r.rule.metric +
-                                " was still improving (not converged); more steps may do better: " + names_text(last),
-                            last});
+        out.push_back({"not_converged",
+                       plural(last.size(), "point", "points") + " of " + std::to_string(done) + " trained to the end " +
+                           (last.size() == 1 ? "has its" : "have their") +
+                           " best checkpoint at the last evaluation: the validation " + r.rule.metric +
+                           " was still improving (not converged); more steps may do better: " + names_text(last),
+                       last});
     if (!overfit.empty())
-        warnings.push_back({"overfitting",
-                            plural(overfit.size(), "point", "points") + ": the validation loss ended more than " +
-                                std::to_string(int(overfit_rise * 100)) +
-                                " % above its minimum while the training loss went on falling (overfitting; the best "
-                                "checkpoint is before that): " + names_text(overfit),
-                            overfit});
-    if (r.unfinished > 0) {
-        std::vector<std::string> names;
-        for (const auto& p : r.rows)
-            if (!p.state.finished() && p.state.status != "failed") names.push_back(p.row->name);
-        if (!names.empty())
-            warnings.push_back({"unfinished",
-                                plural(names.size(), "point has", "points have") +
-                                    " no result yet (pending, running or interrupted): this page shows the study so far; "
-                                    "`hpsgen run` refreshes it after each point, `hpsgen report` at any time",
-                                names});
-    }
-    if (!r.note.empty()) warnings.push_back({"ranking", r.note, {}});
+        out.push_back({"overfitting",
+                       plural(overfit.size(), "point", "points") + ": the validation loss ended more than " +
+                           std::to_string(int(overfit_rise * 100)) +
+                           " % above its minimum while the training loss went on falling (overfitting; the best "
+                           "checkpoint is before that): " + names_text(overfit),
+                       overfit});
+    std::vector<std::string> waiting;
+    for (const auto& p : r.rows)
+        if (!p.state.finished() && p.state.status != "failed") waiting.push_back(p.row->name);
+    if (!waiting.empty())
+        out.push_back({"unfinished",
+                       plural(waiting.size(), "point has", "points have") +
+                           " no result yet (pending, running or interrupted): this page shows the study so far; "
+                           "`hpsgen run` refreshes it as points finish, `hpsgen report` at any time",
+                       waiting});
+    if (!r.note.empty()) out.push_back({"ranking", r.note, {}});
+    return out;
+}
 
-    json_writer w(0);
-    w.begin_object().member("format", 1).member("study", s.study).member("description", s.description);
-    w.member("folder", s.path).member("spec_path", s.spec).member("written_at", utc_now());
-    std::string spec = read_study_file(dir / "study.hps");
-    const bool cut = spec.size() > max_spec_chars;
-    if (cut) spec = spec.substr(0, max_spec_chars);
-    w.member("spec", spec).member("spec_cut", cut);
-    w.key("select").begin_object().member("metric", r.rule.metric).member("goal", goal_text(r.rule.max));
-    w.member("split", "validation").member("is_spec_rule", r.rule.metric == s.select_metric && r.rule.max == s.select_max);
-    w.end_object();
+// ------------------------------------------------------------------ the object's parts
+void write_point(json_writer& w, const ranked_point& p, int rank, const std::optional<curves>& history) {
+    const point_state& st = p.state;
+    w.begin_object().member("name", p.row->name).member("id", p.row->id).key("rank");
+    if (rank > 0) w.value(rank);
+    else w.null();
+    w.key("key").value(p.key);
     w.key("axes").begin_array();
-    for (const auto& a : s.axis_names) w.value(a);
+    for (const auto& v : p.row->axis_values) write_axis_value(w, v);
     w.end_array();
-    w.key("metrics").begin_array();
-    for (const auto& m : r.metric_names) w.value(m);
-    w.end_array().key("test_metrics").begin_array();
-    for (const auto& m : r.test_names) w.value(m);
-    w.end_array().key("curve_columns").begin_array();
-    for (const auto& m : columns) w.value(m);
-    w.end_array();
-    w.key("counts").begin_object().member("points", r.rows.size());
-    for (const char* k : {"done", "early_stopped", "diverged", "failed", "interrupted", "pending"})
-        w.member(k, counts.count(k) ? counts.at(k) : 0);
+    w.member("params", p.row->params).member("status", st.status).member("message", st.message);
+    w.member("best_step", st.best_step).member("steps", st.steps).member("total_steps", st.total_steps);
+    write_metric_object(w, "best", st.best);
+    write_metric_object(w, "test", st.test);
+    w.member("wall_seconds", st.wall_seconds).member("threads", st.threads);
+    w.member("samples_per_second", st.samples_per_second);
+    w.member("identity", p.row->identity).member("run_dir", p.row->run_dir());
+    if (history) write_curves(w, *history);
+    else w.key("curves").null();
     w.end_object();
-    w.member("core_hours", core_seconds / 3600).member("wall_seconds_total", wall_total);
-    w.member("wall_seconds_max", wall_max);
+}
 
-    w.key("points").begin_array();
-    int rank = 0;
-    for (std::size_t i = 0; i < r.rows.size(); ++i) {
-        const ranked_point& p = r.rows[i];
-        const point_state& st = p.state;
-        w.begin_object().member("name", p.row->name).member("id", p.row->id).key("rank");
-        if (std::isnan(p.key)) w.null();
-        else w.value(++rank);
-        w.key("key").value(p.key);
-        w.key("axes").begin_array();
-        for (const auto& v : p.row->axis_values) write_axis_value(w, v);
-        w.end_array();
-        w.member("params", p.row->params).member("status", st.status).member("message", st.message);
-        w.member("best_step", st.best_step).member("steps", st.steps).member("total_steps", st.total_steps);
-        write_metric_object(w, "best", st.best);
-        write_metric_object(w, "test", st.test);
-        w.member("wall_seconds", st.wall_seconds).member("threads", st.threads);
-        w.member("samples_per_second", st.samples_per_second);
-        w.member("identity", p.row->identity).member("run_dir", p.row->run_dir());
-        if (history[i]) write_curves(w, *history[i]);
-        else w.key("curves").null();
-        w.end_object();
-    }
-    w.end_array();
-
+// The first point, when ranked: its files and its confusion matrix.
+void write_best(json_writer& w, const fs::path& dir, const ranking& r) {
     w.key("best");
-    if (!r.rows.empty() && !std::isnan(r.rows.front().key)) {
-        const ranked_point& b = r.rows.front();
-        const fs::path run = dir / b.row->run_dir();
-        w.begin_object().member("name", b.row->name).member("run_dir", b.row->run_dir());
-        w.member("best_npz", fs::exists(run / "best.npz")).member("model_py", fs::exists(run / "model.py"));
-        w.key("confusion");
-        if (b.state.confusion.empty()) {
-            w.null();
-        } else {
+    if (r.rows.empty() || std::isnan(r.rows.front().key)) {
+        w.null();
+        return;
+    }
+    const ranked_point& b = r.rows.front();
+    const fs::path run = dir / b.row->run_dir();
+    w.begin_object().member("name", b.row->name).member("run_dir", b.row->run_dir());
+    w.member("best_npz", fs::exists(run / "best.npz")).member("model_py", fs::exists(run / "model.py"));
+    w.key("confusion");
+    if (b.state.confusion.empty()) {
+        w.null();
+    } else {
+        w.begin_array();
+        for (const auto& row : b.state.confusion) {
             w.begin_array();
-            for (const auto& row : b.state.confusion) {
-                w.begin_array();
-                for (long v : row) w.value(v);
-                w.end_array();
-            }
+            for (long v : row) w.value(v);
             w.end_array();
         }
-        w.end_object();
-    } else {
-        w.null();
+        w.end_array();
     }
+    w.end_object();
+}
 
-    // per axis: each value's ranked points, their best and mean key
+// Per axis, per value (in grid order): its points, how many are ranked, their best and
+// mean key.
+void write_axis_summary(json_writer& w, const study_dir& s, const ranking& r) {
     w.key("axis_summary").begin_array();
     for (std::size_t k = 0; k < s.axis_names.size(); ++k) {
         std::vector<std::string> values;
@@ -339,8 +301,10 @@ std::string report_data(const study_dir& s, const ranking& r) {
         w.end_array().end_object();
     }
     w.end_array();
+}
 
-    // results of earlier versions of the spec, kept in results/ (hpsgen status lists them)
+// Results of earlier versions of the spec, kept in results/ (hpsgen status lists them).
+void write_outside_grid(json_writer& w, const study_dir& s, const ranking& r) {
     w.key("outside_grid").begin_array();
     for (const auto& o : results_outside_grid(s)) {
         std::string axes;
@@ -350,12 +314,70 @@ std::string report_data(const study_dir& s, const ranking& r) {
         w.key("key").value(o.state.best_value(r.rule.metric).value_or(std::nan(""))).end_object();
     }
     w.end_array();
+}
 
+void write_strings(json_writer& w, std::string_view key, const std::vector<std::string>& list) {
+    w.key(key).begin_array();
+    for (const auto& x : list) w.value(x);
+    w.end_array();
+}
+
+}  // namespace
+
+std::string report_data(const study_dir& s, const ranking& r) {
+    const fs::path dir(s.path);
+    std::vector<std::optional<curves>> history;
+    for (const auto& p : r.rows) history.push_back(read_curves(dir / p.row->run_dir() / "metrics.csv"));
+
+    // the plotted columns, first seen first (loss leads: every metrics.csv has it first)
+    std::vector<std::string> columns;
+    for (const auto& c : history)
+        if (c)
+            for (const auto& k : c->columns)
+                if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
+
+    std::map<std::string, int> counts;
+    double core_seconds = 0, wall_total = 0, wall_max = 0;
+    for (const auto& p : r.rows) {
+        ++counts[p.state.status];
+        core_seconds += p.state.wall_seconds * std::max(1, p.state.threads);
+        wall_total += p.state.wall_seconds;
+        wall_max = std::max(wall_max, p.state.wall_seconds);
+    }
+
+    json_writer w(0);
+    w.begin_object().member("format", 1).member("study", s.study).member("description", s.description);
+    w.member("folder", s.path).member("spec_path", s.spec).member("written_at", utc_now());
+    std::string spec = read_study_file(dir / "study.hps");
+    const bool cut = spec.size() > max_spec_chars;
+    if (cut) spec = spec.substr(0, max_spec_chars);
+    w.member("spec", spec).member("spec_cut", cut);
+    w.key("select").begin_object().member("metric", r.rule.metric).member("goal", goal_text(r.rule.max));
+    w.member("split", "validation").member("is_spec_rule", r.rule.metric == s.select_metric && r.rule.max == s.select_max);
+    w.end_object();
+    write_strings(w, "axes", s.axis_names);
+    write_strings(w, "metrics", r.metric_names);
+    write_strings(w, "test_metrics", r.test_names);
+    write_strings(w, "curve_columns", columns);
+    w.key("counts").begin_object().member("points", r.rows.size());
+    for (const char* k : {"done", "early_stopped", "diverged", "failed", "interrupted", "pending"})
+        w.member(k, counts.count(k) ? counts.at(k) : 0);
+    w.end_object();
+    w.member("core_hours", core_seconds / 3600).member("wall_seconds_total", wall_total);
+    w.member("wall_seconds_max", wall_max);
+
+    w.key("points").begin_array();
+    int rank = 0;
+    for (std::size_t i = 0; i < r.rows.size(); ++i) write_point(w, r.rows[i], std::isnan(r.rows[i].key) ? 0 : ++rank, history[i]);
+    w.end_array();
+    write_best(w, dir, r);
+    write_axis_summary(w, s, r);
+    write_outside_grid(w, s, r);
     w.key("warnings").begin_array();
-    for (const auto& x : warnings) {
-        w.begin_object().member("kind", x.kind).member("text", x.text).key("points").begin_array();
-        for (const auto& n : x.points) w.value(n);
-        w.end_array().end_object();
+    for (const auto& x : find_warnings(r, history)) {
+        w.begin_object().member("kind", x.kind).member("text", x.text);
+        write_strings(w, "points", x.points);
+        w.end_object();
     }
     w.end_array();
     w.end_object();
