@@ -246,7 +246,19 @@ void write_point(json_writer& w, const ranked_point& p, int rank, const std::opt
     w.end_object();
 }
 
-// The first point, when ranked: its files and its confusion matrix.
+// What a trainer said of its data, the first line of its train.log (hps/train/trainer.hpp:
+// "[model-3] data: 54000 training, 6000 validation, 10000 test samples; 1500 steps of 64
+// (1.78 epochs)"), from "54000"; "" when the log has no such line. The sizes are nowhere
+// else: result.json does not record them.
+std::string data_line(const fs::path& train_log) {
+    std::ifstream in(train_log);
+    std::string line;
+    for (int i = 0; i < 20 && std::getline(in, line); ++i)
+        if (const auto at = line.find("] data: "); at != std::string::npos) return line.substr(at + 8);
+    return {};
+}
+
+// The first point, when ranked: its files, its settings, its data and its confusion matrix.
 void write_best(json_writer& w, const fs::path& dir, const ranking& r) {
     w.key("best");
     if (r.rows.empty() || std::isnan(r.rows.front().key)) {
@@ -257,6 +269,9 @@ void write_best(json_writer& w, const fs::path& dir, const ranking& r) {
     const fs::path run = dir / b.row->run_dir();
     w.begin_object().member("name", b.row->name).member("run_dir", b.row->run_dir());
     w.member("best_npz", fs::exists(run / "best.npz")).member("model_py", fs::exists(run / "model.py"));
+    std::string settings = read_study_file(run / "settings.json");
+    if (settings.size() > max_spec_chars) settings = settings.substr(0, max_spec_chars);
+    w.member("settings", settings).member("data", data_line(run / "train.log"));
     w.key("confusion");
     if (b.state.confusion.empty()) {
         w.null();

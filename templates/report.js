@@ -90,6 +90,7 @@
     fact("spec", [el("code", null, data.spec_path), " (as generated: ", el("code", null, "study.hps"), " in the study folder)"]);
     fact("ranked by", [el("strong", null, selectLabel), ", each point at its best checkpoint (evaluated on the validation set)",
                        data.select.is_spec_rule ? "; the spec's select rule, which chose best.npz" : "; not the spec's select rule"]);
+    if (data.best && data.best.data) fact("data", data.best.data + " (as " + data.best.name + "'s trainer read it)");
     fact("points", countText);
     fact("CPU time", num(data.core_hours, 3) + " core-hours (each point's wall time \u00d7 its threads, summed)");
     fact("training time", duration(data.wall_seconds_total) + " summed over the points; the longest point " + duration(data.wall_seconds_max));
@@ -370,6 +371,8 @@
       el("li", null, el("code", null, "model.py"), ": the equivalent torch.nn model and its loader" + (b.model_py ? "" : " (missing)")),
       el("li", null, el("code", null, "result.json"), ", ", el("code", null, "metrics.csv"), ", ", el("code", null, "settings.json"),
          ": its result, history and settings")));
+    if (b.settings) s.appendChild(el("details", null, el("summary", null, "its settings (settings.json: every training value it ran with)"),
+                                     el("pre", {id: "best-settings"}, b.settings)));
     s.appendChild(el("p", null, "To load it in Python (with PyTorch and NumPy):"));
     s.appendChild(el("pre", {id: "load-snippet"}, "cd " + dir + "\npython3 -c \"import model; net = model.load('best.npz'); print(net)\""));
     if (b.confusion) {

@@ -128,6 +128,11 @@ def make_study(tmp):
         if name == "model-1":
             for f in ("best.npz", "model.py"):
                 open(os.path.join(run_dir, f), "w").close()
+            with open(os.path.join(run_dir, "settings.json"), "w") as f:
+                f.write('{"point": "model-1", "optimizer": {"kind": "adam", "lr": 0.001}}\n')
+            with open(os.path.join(run_dir, "train.log"), "w") as f:
+                f.write("[model-1] data: 300 training, 100 validation samples; 50 steps of 8 (1.33 epochs)\n"
+                        "[model-1] step 10/50 validation: loss 0.9 accuracy 0.5  (best)\n")
     with open(os.path.join(study, "settings", "model-6.json")) as f:
         run_dir = os.path.join(study, "results", json.load(f)["identity"])
     os.makedirs(run_dir, exist_ok=True)
@@ -221,6 +226,8 @@ def test_data():
         best = data["best"]
         expect(best["name"] == "model-1" and best["confusion"] == CONFUSION and best["best_npz"] and best["model_py"]
                and best["run_dir"] == points["model-1"]["run_dir"], f"the best point: {best}")
+        expect(best["data"] == "300 training, 100 validation samples; 50 steps of 8 (1.33 epochs)"
+               and '"lr": 0.001' in best["settings"], f"the best point's data sizes and settings: {best}")
 
         summary = {a["axis"]: {str(v["value"]): v for v in a["values"]} for a in data["axis_summary"]}
         u4 = summary["dense1.units"]["4"]
@@ -424,7 +431,7 @@ def test_browser():
         expect(dom.subtitle == 'shapes </script><b>bold</b> & co' and dom.subtitle_tags == [],
                f"the description is shown as text: {dom.subtitle!r}, tags {dom.subtitle_tags}")
         for needle in ('id="leaderboard-table"', 'id="confusion"', 'id="point-model-7"', 'href="#point-model-1"',
-                       "<code>00000000deadbeef</code>",
+                       "<code>00000000deadbeef</code>", "300 training, 100 validation samples",
                        "import model; net = model.load('best.npz')", 'data-kind="not_converged"'):
             expect(needle in p.stdout, f"the page has {needle}")
 
