@@ -222,6 +222,8 @@
     s.appendChild(controls);
     s.appendChild(holder);
     var current = null;
+    // one network for every point (an axis of run-time values only): a log axis would span decades around it
+    var sameSize = ranked.every(function (p) { return p.params === ranked[0].params; });
     function draw(axis) {
       if (current) { drawn = drawn.filter(function (d) { return d.id !== current.canvas.id; }); current.destroy(); }
       holder.textContent = "";
@@ -239,7 +241,8 @@
                               (axis < 0 ? "" : ", coloured by " + data.axes[axis]), {
         type: "scatter", data: {datasets: ds},
         options: {parsing: false,
-                  scales: {x: {type: "logarithmic", title: {display: true, text: "free parameters"}},
+                  scales: {x: {type: sameSize ? "linear" : "logarithmic", ticks: sameSize ? {precision: 0} : {},
+                               title: {display: true, text: "free parameters"}},
                            y: {title: {display: true, text: selectLabel}}},
                   plugins: {tooltip: {callbacks: {label: function (c) { return c.raw.name + ": " + num(c.raw.y) + " (" + num(c.raw.x) + " params)"; }}}}}
       });
