@@ -1,19 +1,16 @@
 // hpsgen report DIR: rank the points of a study by its selection metric, or by another
-// metric its results record (--by), as a table, report.csv, report.md or JSON.
+// metric its results record (--by), as a table, report.csv, report.md, report.html or JSON.
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/ranking.hpp"
+#include "generator/report_html.hpp"
 #include "generator/study_dir.hpp"
 
-#include <hps/config.hpp>
 #include <hps/io.hpp>
-#include <hps/train/metrics_csv.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -23,12 +20,6 @@ namespace hps::cli {
 
 namespace {
 
-struct ranked {
-    const point_row* row;
-    point_state state;
-    double key;
-};
-
 std::string fixed(double v, int digits = 4) {
     if (std::isnan(v)) return "-";
     char buf[64];
@@ -36,100 +27,13 @@ std::string fixed(double v, int digits = 4) {
     return buf;
 }
 
-// What the points are ranked by: a metric of result.json's "best" and its direction.
-struct rule {
-    std::string metric;
-    bool max = false;
-};
-
-std::string goal_text(bool max) { return max ? "max" : "min"; }
-
-// The direction of `metric` when the command line gives none: the spec's for its
-// selection metric, min for the loss, a metric kind's own (hps::metric_table) for a
-// metric named after its kind; nullopt for a name given with `as` (acc20), which
-// neither study.json nor result.json maps to its kind.
-std::optional<bool> known_goal(const study_dir& s, const std::string& metric) {
-    if (metric == s.select_metric) return s.select_max;
-    if (metric == "loss") return false;
-    if (const metric_info* m = find_by_name(metric_table, metric); m && m->scalar) return m->higher_is_better;
-    return std::nullopt;
-}
-
-// A point's best validation checkpoint by another rule than the one that chose its
-// checkpoint in training, from its metrics.csv: the first finite value better than every
-// one before it (the trainer's own rule, hps::trainer::better). nullopt when metrics.csv
-// is missing or has no such column.
-struct checkpoint {
-    long step = -1;
-    std::vector<std::pair<std::string, double>> values;
-};
-
-std::optional<checkpoint> best_checkpoint(const std::string& metrics_csv, const rule& r) {
-    std::ifstream in(metrics_csv);
-    std::string line;
-    if (!in || !std::getline(in, line)) return std::nullopt;
-    const auto cells = train_detail::split_csv;
-    const std::vector<std::string> header = cells(line);
-    const auto column = std::find(header.begin(), header.end(), r.metric);
-    if (header.size() < 3 || header[0] != "step" || header[1] != "split" || column == header.end()) return std::nullopt;
-    const std::size_t k = std::size_t(column - header.begin());
-    std::optional<checkpoint> best;
-    double best_value = 0;
-    while (std::getline(in, line)) {
-        const std::vector<std::string> row = cells(line);
-        if (row.size() != header.size() || row[1] != "validation") continue;
-        const double v = std::strtod(row[k].c_str(), nullptr);
-        if (!std::isfinite(v) || (best && !(r.max ? v > best_value : v < best_value))) continue;
-        best_value = v;
-        best = checkpoint{std::strtol(row[0].c_str(), nullptr, 10), {}};
-        for (std::size_t c = 2; c + 1 < header.size(); ++c)  // the metrics, not elapsed_s
-            best->values.emplace_back(header[c], row[c].empty() ? std::nan("") : std::strtod(row[c].c_str(), nullptr));
-    }
-    return best;
-}
-
-std::string rule_text(const std::string& metric, bool max) { return goal_text(max) + " " + metric; }
-
-// What a ranking owes the reader when some point's checkpoint was chosen in training by
-// another rule than the ranking's: `rechosen` points were ranked at their best checkpoint
-// by the ranking's rule, from metrics.csv; `kept` points (no metrics.csv) at the one chosen
-// in training. `trained_by` lists the rules that chose them. Empty when nothing differs.
-std::string checkpoint_note(const rule& r, std::size_t rechosen, std::size_t kept, const std::string& trained_by) {
-    if (!rechosen && !kept) return {};
-    const std::string by = r.metric + " (" + goal_text(r.max) + ")";
-    std::string note = "ranked by " + by + "; the checkpoints were chosen in training by " + trained_by + ": ";
-    if (rechosen)
-        note += std::to_string(rechosen) + " point" + (rechosen == 1 ? " is" : "s are") + " ranked at " +
-                (rechosen == 1 ? "its" : "their") + " best checkpoint by " + r.metric +
-                " (from metrics.csv), with that checkpoint's metrics; best.npz and the test metrics stay those of "
-                "the checkpoint chosen in training (test metrics are shown only where the two agree)";
-    if (kept)
-        note += std::string(rechosen ? "; " : "") + std::to_string(kept) + " point" + (kept == 1 ? "" : "s") +
-                " without metrics.csv " + (kept == 1 ? "is" : "are") + " ranked at the checkpoint chosen in training";
-    return note + ". For weights chosen by " + r.metric + ", put `select " + goal_text(r.max) + " " + r.metric +
-           "` in the spec and train again";
-}
-
-// A grid.tsv value as JSON: a number when it reads whole as one, else a string.
-void axis_value(json_writer& w, const std::string& text) {
-    double v = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-    if (!text.empty() && ec == std::errc() && ptr == end && std::isfinite(v)) w.value(v);
-    else w.value(text);
-}
-
-void metric_object(json_writer& w, const char* key, const std::vector<std::pair<std::string, double>>& list) {
-    w.key(key).begin_object();
-    for (const auto& [k, v] : list) w.member(k, v);
-    w.end_object();
-}
-
 // The ranking as one JSON document: the study, the rule, the statement owed when it is
 // not the spec's, and the first `shown` rows.
-std::string ranking_json(const study_dir& s, const rule& by_rule, const std::string& note,
-                         const std::vector<ranked>& rows, std::size_t shown, int unfinished,
+std::string ranking_json(const study_dir& s, const ranking& ranks, std::size_t shown,
                          const std::vector<outside_result>& outside) {
+    const rank_rule& by_rule = ranks.rule;
+    const std::string& note = ranks.note;
+    const std::vector<ranked_point>& rows = ranks.rows;
     json_writer w;
     w.begin_object().member("study", s.study).member("folder", s.path);
     w.key("ranked_by").begin_object().member("metric", by_rule.metric);
@@ -137,11 +41,11 @@ std::string ranking_json(const study_dir& s, const rule& by_rule, const std::str
     w.key("note");
     if (note.empty()) w.null();
     else w.value(note);
-    w.member("points", s.points.size()).member("not_finished", unfinished).member("shown", shown);
+    w.member("points", s.points.size()).member("not_finished", ranks.unfinished).member("shown", shown);
     w.key("rows").begin_array();
     int rank = 0;
     for (std::size_t i = 0; i < shown; ++i) {
-        const ranked& r = rows[i];
+        const ranked_point& r = rows[i];
         w.begin_object().key("rank");
         if (std::isnan(r.key)) w.null();
         else w.value(++rank);
@@ -149,7 +53,7 @@ std::string ranking_json(const study_dir& s, const rule& by_rule, const std::str
         w.key("axes").begin_object();
         for (std::size_t k = 0; k < s.axis_names.size() && k < r.row->axis_values.size(); ++k) {
             w.key(s.axis_names[k]);
-            axis_value(w, r.row->axis_values[k]);
+            write_axis_value(w, r.row->axis_values[k]);
         }
         w.end_object();
         w.member("params", r.row->params).member("status", r.state.status);
@@ -157,8 +61,8 @@ std::string ranking_json(const study_dir& s, const rule& by_rule, const std::str
         w.key("best_step");
         if (r.state.best_step >= 0) w.value(r.state.best_step);
         else w.null();
-        metric_object(w, "metrics", r.state.best);
-        metric_object(w, "test", r.state.test);
+        write_metric_object(w, "metrics", r.state.best);
+        write_metric_object(w, "test", r.state.test);
         w.key("wall_seconds");
         if (r.state.wall_seconds > 0) w.value(r.state.wall_seconds);
         else w.null();
@@ -169,7 +73,7 @@ std::string ranking_json(const study_dir& s, const rule& by_rule, const std::str
     w.key("outside_grid").begin_array();
     for (const auto& o : outside) {
         w.begin_object().member("identity", o.row.identity).member("was", o.row.name).member("status", o.state.status);
-        metric_object(w, "metrics", o.state.best);
+        write_metric_object(w, "metrics", o.state.best);
         w.member("run_dir", s.path + "/" + o.row.run_dir()).end_object();
     }
     w.end_array().end_object();
@@ -198,12 +102,23 @@ int report(const args& a) {
     std::optional<std::string> by;
     bool want_min = false, want_max = false;
     std::size_t top = 0;  // 0: not given
+    std::optional<std::string> html_path;
+    bool no_html = false;
     arg_parser p("report",
                  "Ranks the points of the study folder DIR by the spec's selection metric (each\n"
                  "point at its best checkpoint) and prints the top N as a table: axis values, free\n"
                  "parameters, best step, metrics, test metrics where the spec has a test set, wall\n"
                  "time. Writes every point, ranked, to DIR/report.csv and DIR/report.md (its\n"
                  "minutes column: wall time in minutes).\n"
+                 "\n"
+                 "Writes DIR/report.html too: one self-contained page (no server, no network; it\n"
+                 "opens in a browser after scp) with the study's context, warnings (best checkpoint\n"
+                 "at the last evaluation, overfitting, diverged and failed points), a sortable\n"
+                 "leaderboard, the learning curves of every point (the top 5 in colour), the best\n"
+                 "metric against free parameters, parallel coordinates over the axes, histograms of\n"
+                 "training time and speed, each axis' best and mean metric, the best point's\n"
+                 "confusion matrix and files, and a section per point. `hpsgen run` refreshes it\n"
+                 "as points finish.\n"
                  "\n"
                  "--by ranks by another validation metric of the results (loss, or any metric of\n"
                  "the spec), each point at its best checkpoint by that metric, read from its\n"
@@ -230,11 +145,15 @@ int report(const args& a) {
              "params, status, best step, metrics, test metrics, wall\n"
              "seconds and run folder)",
              format, {"table", "json"});
+    p.option("html", "PATH", "write the page to PATH instead of DIR/report.html", html_path);
+    p.flag("no-html", 0, "write no report.html", no_html);
     p.epilog("examples:\n  hpsgen report out/cyplam\n  hpsgen report out/cyplam --top 3\n"
              "  hpsgen report out/cyplam --by loss\n  hpsgen report out/cyplam --by acc20 --max --format json");
     if (auto status = p.parse(a)) return *status;
     if (want_min && want_max) return p.usage_error(std::cerr, "give --min or --max, not both");
     if ((want_min || want_max) && !by) return p.usage_error(std::cerr, "--min and --max go with --by METRIC");
+    if (no_html && html_path) return p.usage_error(std::cerr, "give --html PATH or --no-html, not both");
+    if (html_path && html_path->empty()) return p.usage_error(std::cerr, "--html needs a file name");
     const bool json = format == "json";
     study_dir s;
     try {
@@ -244,20 +163,10 @@ int report(const args& a) {
         return 1;
     }
 
-    std::vector<ranked> rows;
-    std::vector<std::string> metric_names, test_names;
-    int unfinished = 0;
-    for (const auto& pt : s.points) {
-        ranked r{&pt, read_point_state(dir, pt), std::nan("")};
-        if (!r.state.finished()) ++unfinished;
-        for (const auto& [k, v] : r.state.best)
-            if (std::find(metric_names.begin(), metric_names.end(), k) == metric_names.end()) metric_names.push_back(k);
-        for (const auto& [k, v] : r.state.test)
-            if (std::find(test_names.begin(), test_names.end(), k) == test_names.end()) test_names.push_back(k);
-        rows.push_back(std::move(r));
-    }
-
-    rule by_rule{s.select_metric, s.select_max};
+    ranking ranks = read_points(s);
+    const std::vector<std::string>& metric_names = ranks.metric_names;
+    const std::vector<std::string>& test_names = ranks.test_names;
+    rank_rule by_rule = spec_rule(s);
     if (by) {
         if (!metric_names.empty() && std::find(metric_names.begin(), metric_names.end(), *by) == metric_names.end()) {
             std::string have;
@@ -275,39 +184,11 @@ int report(const args& a) {
                                                 " is better high or low");
         }
     }
-    // each finished point at its best checkpoint by the ranking's rule: the one chosen in
-    // training when that rule chose it, else re-chosen from its metrics.csv
-    std::size_t rechosen = 0, kept = 0;
-    std::vector<std::string> trained_by;
-    for (auto& r : rows) {
-        if (r.state.best_step < 0) continue;
-        if (r.state.select_metric == by_rule.metric && r.state.select_max == by_rule.max) continue;
-        const std::string t = rule_text(r.state.select_metric, r.state.select_max);
-        if (std::find(trained_by.begin(), trained_by.end(), t) == trained_by.end()) trained_by.push_back(t);
-        if (auto c = best_checkpoint(dir + "/" + r.row->run_dir() + "/metrics.csv", by_rule)) {
-            ++rechosen;
-            if (c->step != r.state.best_step) r.state.test.clear();
-            r.state.best_step = c->step;
-            r.state.best = std::move(c->values);
-        } else {
-            ++kept;
-        }
-    }
-    std::string trained;
-    for (const auto& t : trained_by) trained += (trained.empty() ? "" : " or ") + t;
-    const std::string note = checkpoint_note(by_rule, rechosen, kept, trained);
+    rank_points(ranks, s, by_rule);
+    const std::vector<ranked_point>& rows = ranks.rows;
+    const std::string& note = ranks.note;
+    const int unfinished = ranks.unfinished;
     const std::vector<outside_result> outside = results_outside_grid(s);
-
-    for (auto& r : rows)
-        if (r.state.best_step >= 0)
-            if (auto v = r.state.best_value(by_rule.metric)) r.key = *v;
-    // ranked points first (best first), then the rest in grid order
-    std::stable_sort(rows.begin(), rows.end(), [&](const ranked& x, const ranked& y) {
-        const bool xn = std::isnan(x.key), yn = std::isnan(y.key);
-        if (xn != yn) return !xn;
-        if (xn) return false;
-        return by_rule.max ? x.key > y.key : x.key < y.key;
-    });
 
     auto metric = [](const std::vector<std::pair<std::string, double>>& list, const std::string& name) {
         for (const auto& [k, v] : list)
@@ -386,9 +267,15 @@ int report(const args& a) {
                   (v ? fixed(*v) : std::string("-")) + " |\n";
         }
     }
+    std::string written = dir + "/report.csv, " + dir + "/report.md";
     try {
         write_file_atomic(dir + "/report.csv", csv);
         write_file_atomic(dir + "/report.md", md);
+        if (!no_html) {
+            const std::string html = html_path ? *html_path : dir + "/report.html";
+            write_file_atomic(html, report_html(s, ranks));
+            written += ", " + html;
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hpsgen report: %s\n", e.what());
         return 1;
@@ -396,9 +283,9 @@ int report(const args& a) {
 
     if (json) {  // the ranking on stdout, every point unless --top says otherwise
         const std::size_t shown = top ? std::min(top, rows.size()) : rows.size();
-        std::fputs(ranking_json(s, by_rule, note, rows, shown, unfinished, outside).c_str(), stdout);
+        std::fputs(ranking_json(s, ranks, shown, outside).c_str(), stdout);
         if (!note.empty()) std::fprintf(stderr, "hpsgen report: %s\n", note.c_str());
-        std::fprintf(stderr, "written: %s/report.csv, %s/report.md\n", dir.c_str(), dir.c_str());
+        std::fprintf(stderr, "written: %s\n", written.c_str());
         return 0;
     }
 
@@ -422,7 +309,7 @@ int report(const args& a) {
     if (!outside.empty())
         std::printf("%zu result%s outside the current grid (kept in %s/results; hpsgen status lists them)\n",
                     outside.size(), outside.size() == 1 ? "" : "s", dir.c_str());
-    std::printf("written: %s/report.csv, %s/report.md\n", dir.c_str(), dir.c_str());
+    std::printf("written: %s\n", written.c_str());
     return 0;
 }
 

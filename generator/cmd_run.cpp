@@ -5,6 +5,7 @@
 #include "generator/commands.hpp"
 #include "generator/data_check.hpp"
 #include "generator/process.hpp"
+#include "generator/report_html.hpp"
 #include "generator/study_dir.hpp"
 
 #include <hps/train/run_dir.hpp>
@@ -77,7 +78,9 @@ int run(const args& a) {
                  "point that has not finished, N at a time, sharing the machine's cores between them.\n"
                  "Each point trains into DIR/results/<identity>/ (DIR/runs/<point> links to it), its\n"
                  "trainer's output in train.log there. Interrupted (Ctrl-C, kill),\n"
-                 "the running trainers save a checkpoint; the next `hpsgen run` resumes them.");
+                 "the running trainers save a checkpoint; the next `hpsgen run` resumes them.\n"
+                 "DIR/report.html (hpsgen report) is refreshed as points finish, every 10 s at most,\n"
+                 "and at the end.");
     p.positional("DIR", "the study folder (hpsgen generate)", dir);
     p.count("jobs", "N", "trainers side by side (default: one per core, at most the points left)", jobs, 'j');
     p.count("threads", "T",
@@ -179,6 +182,21 @@ int run(const args& a) {
     double last_line = -1e9;
     bool forwarded = false;
 
+    // report.html, refreshed as points end (at most every 10 s: it reads every point's
+    // history) and at the end; a failure is said once and does not stop the training
+    double last_page = -1e9;
+    bool page_failed = false;
+    auto refresh_page = [&](bool force) {
+        if (page_failed || (!force && elapsed() - last_page < 10.0)) return;
+        last_page = elapsed();
+        try {
+            write_report_html(dir, (fs::path(dir) / "report.html").string());
+        } catch (const std::exception& e) {
+            page_failed = true;
+            std::fprintf(stderr, "%shpsgen run: report.html not refreshed: %s\n", tty ? "\n" : "", e.what());
+        }
+    };
+
     // The ETA counts work in points: a finished point is 1, a running one its trainer's
     // share of steps (from its log), less where it stood when this run started it (a
     // resumed point), so the rate is what this run trains per second with its parallelism.
@@ -272,6 +290,7 @@ int run(const args& a) {
                 ++failed;
                 failures.push_back(name + " (exit " + std::to_string(rc) + "; log: " + log + ")");
             }
+            refresh_page(false);
             progress(true);
             continue;
         }
@@ -279,6 +298,7 @@ int run(const args& a) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (tty) std::printf("\n");
+    refresh_page(true);
     const double wall = elapsed();
     std::printf("[hpsgen run] %d done, %d failed, %d interrupted, in %s", done, failed, stopped, duration(wall).c_str());
     if (done > 0 && wall > 0) std::printf(" (%.1f models per hour)", 3600.0 * done / wall);
@@ -288,7 +308,7 @@ int run(const args& a) {
         std::printf("interrupted: run `hpsgen run %s` again to resume\n", dir.c_str());
         return 130;
     }
-    if (done > 0) std::printf("next: hpsgen report %s\n", dir.c_str());
+    if (done > 0) std::printf("next: hpsgen report %s (the page so far: %s/report.html)\n", dir.c_str(), dir.c_str());
     return failed ? 1 : 0;
 }
 

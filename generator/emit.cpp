@@ -20,15 +20,6 @@ namespace hps {
 
 namespace {
 
-const std::string& template_text(const char* path) {
-    static std::map<std::string, std::string> cache;
-    auto it = cache.find(path);
-    if (it != cache.end()) return it->second;
-    const auto* f = embedded::find(path);
-    if (!f) throw std::logic_error(std::string("hpsgen: template '") + path + "' is not compiled in");
-    return cache.emplace(path, std::string(f->contents)).first->second;
-}
-
 void write_value(json_writer& w, const param_value& v) {
     if (v.type == param_value::kind::number) w.value(v.number);
     else w.value(v.text);
@@ -205,7 +196,7 @@ network_signature signature_of(const grid_point& p) {
 
 std::string emit_trainer(const grid_point& p) {
     const network_signature n = signature_of(p);
-    return render(template_text("templates/trainer.cpp.in"), {{"network", n.type},
+    return render(embedded::contents("templates/trainer.cpp.in"), {{"network", n.type},
                                                                {"batch", std::to_string(p.batch)},
                                                                {"params", std::to_string(p.params)},
                                                                {"signature", n.signature}});
@@ -239,7 +230,7 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
         trainers += "    " + name + "\n";
     }
     if (!trainers.empty()) trainers.pop_back();
-    sink.write("CMakeLists.txt", render(template_text("templates/CMakeLists.txt.in"),
+    sink.write("CMakeLists.txt", render(embedded::contents("templates/CMakeLists.txt.in"),
                                         {{"spec", opt.spec_display},
                                          {"count", std::to_string(networks.size())},
                                          {"points", std::to_string(s.points.size())},

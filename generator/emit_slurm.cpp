@@ -21,12 +21,6 @@ namespace {
 // Slurm's default MaxArraySize: the generated script's own --array line must fit it.
 constexpr std::size_t default_max_array_size = 1001;
 
-std::string template_text(const char* path) {
-    const auto* f = embedded::find(path);
-    if (!f) throw std::logic_error(std::string("hpsgen: template '") + path + "' is not compiled in");
-    return std::string(f->contents);
-}
-
 // Text from the spec on an #SBATCH line: one line, no control characters (a newline
 // would end the comment and put the rest of the text in the script as a command).
 std::string one_line(const std::string& text) {
@@ -107,7 +101,7 @@ void emit_slurm(const study& s, const emit_options& opt, output_sink& sink) {
              "#SBATCH --requeue\n";
     lines += extra_lines(c);
 
-    sink.write("submit.sbatch", render(template_text("templates/submit.sbatch.in"),
+    sink.write("submit.sbatch", render(embedded::contents("templates/submit.sbatch.in"),
                                        {{"spec", opt.spec_display},
                                         {"study", s.name},
                                         {"count", std::to_string(count)},
@@ -130,7 +124,7 @@ void emit_slurm(const study& s, const emit_options& opt, output_sink& sink) {
     report += "#SBATCH --output=logs/%x-%j.out\n"
               "#SBATCH --open-mode=append\n";
     report += extra_lines(c);
-    sink.write("report.sbatch", render(template_text("templates/report.sbatch.in"),
+    sink.write("report.sbatch", render(embedded::contents("templates/report.sbatch.in"),
                                        {{"spec", opt.spec_display}, {"study", s.name}, {"sbatch", chomp(report)}}));
 
     // Slurm does not create the folder of --output: a job whose log cannot be opened

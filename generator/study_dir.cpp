@@ -17,14 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 std::vector<std::string> split_tabs(const std::string& line) {
     std::vector<std::string> out;
     std::size_t start = 0;
@@ -49,6 +41,14 @@ std::vector<std::pair<std::string, double>> metric_list(const nlohmann::json& ob
 }
 
 }  // namespace
+
+std::string read_study_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
 
 study_dir load_study_dir(const std::string& dir) {
     study_dir s;
@@ -80,10 +80,12 @@ study_dir load_study_dir(const std::string& dir) {
         p.identity = cells.back();
         s.points.push_back(std::move(p));
     }
-    auto text = slurp(fs::path(dir) / "study.json");
+    auto text = read_study_file(fs::path(dir) / "study.json");
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded()) throw std::runtime_error(dir + "/study.json is missing or not valid JSON; regenerate the study");
     s.study = j.value("study", "");
+    s.description = j.value("description", "");
+    s.spec = j.value("spec", "");
     if (j.contains("select") && j["select"].is_object()) {
         s.select_metric = j["select"].value("metric", "loss");
         s.select_max = j["select"].value("goal", "min") == "max";
@@ -93,7 +95,7 @@ study_dir load_study_dir(const std::string& dir) {
 
 std::optional<train_config> read_point_settings(const std::string& dir, const point_row& p) {
     const std::string file = (fs::path(dir) / p.settings_file()).string();
-    const std::string text = slurp(file);
+    const std::string text = read_study_file(file);
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (text.empty() || !j.is_object()) return std::nullopt;
     try {  // checked against the network and size the file itself names
@@ -112,7 +114,7 @@ std::optional<double> point_state::best_value(const std::string& metric) const {
 point_state read_point_state(const std::string& dir, const point_row& p) {
     point_state st;
     const fs::path run = fs::path(dir) / p.run_dir();
-    auto text = slurp(run / "result.json");
+    auto text = read_study_file(run / "result.json");
     if (text.empty()) {
         if (fs::exists(run / "resume.bin")) st.status = "interrupted";
         return st;
@@ -133,9 +135,16 @@ point_state read_point_state(const std::string& dir, const point_row& p) {
     if (j.contains("best") && j["best"].is_object()) {
         st.best_step = j["best"].value("step", -1L);
         st.best = metric_list(j["best"]);
+        if (const auto& c = j["best"].value("confusion", nlohmann::json()); c.is_array())
+            for (const auto& row : c) {
+                st.confusion.emplace_back();
+                if (row.is_array())
+                    for (const auto& v : row) st.confusion.back().push_back(v.is_number() ? v.get<long>() : 0);
+            }
     }
     if (j.contains("test")) st.test = metric_list(j["test"]);
     st.wall_seconds = j.value("wall_seconds", 0.0);
+    st.threads = j.value("threads", 1);
     st.samples_per_second = j.value("samples_per_second", 0.0);
     st.steps = j.value("steps", 0L);
     st.total_steps = j.value("total_steps", 0L);
@@ -154,7 +163,7 @@ std::vector<outside_result> results_outside_grid(const study_dir& s) {
     for (const auto& f : folders) {
         outside_result r;
         r.row.identity = f.filename().string();
-        auto settings = nlohmann::json::parse(slurp(f / "settings.json"), nullptr, false);
+        auto settings = nlohmann::json::parse(read_study_file(f / "settings.json"), nullptr, false);
         if (settings.is_object()) {
             r.row.name = settings.value("point", "");
             r.row.id = settings.value("point_id", std::size_t(0));

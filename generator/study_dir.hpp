@@ -28,11 +28,16 @@ struct point_row {
 struct study_dir {
     std::string path;
     std::string study;
+    std::string description;  // the study statement's text, "" when none
+    std::string spec;         // the spec generate read, as given to it
     std::vector<std::string> axis_names;
     std::vector<point_row> points;
     std::string select_metric = "loss";
     bool select_max = false;
 };
+
+// The whole of a file of the study folder, "" when it is missing or unreadable.
+std::string read_study_file(const std::string& path);
 
 // Reads DIR/grid.tsv and DIR/study.json; throws std::runtime_error with a message that
 // says what is wrong ("out/x is not a study folder: no .hpsgen; run hpsgen generate").
@@ -52,7 +57,9 @@ struct point_state {
     long best_step = -1;
     std::vector<std::pair<std::string, double>> best;  // validation metrics at the best step
     std::vector<std::pair<std::string, double>> test;  // test metrics of the best step
+    std::vector<std::vector<long>> confusion;  // of the best step: [true][predicted]; empty when not measured
     double wall_seconds = 0;
+    int threads = 1;
     double samples_per_second = 0;
     long steps = 0, total_steps = 0;
     std::string overrides;  // the command line's changes (--steps 30: "steps=30"), "" when none

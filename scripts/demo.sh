@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo, end to end on this machine (as root on a fresh Debian 12): installs what is
 # missing, builds hpsgen, and runs the Fashion-MNIST study examples/fashion.hps:
-# check -> generate -> build + train every grid point -> ranked report.
+# check -> generate -> build + train every grid point -> ranked report and report.html.
 #   scripts/demo.sh [SPEC]      (default examples/fashion.hps; results under demo/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +22,5 @@ echo "== hpsgen run demo/$name"
 $hpsgen run "demo/$name"
 echo "== hpsgen report demo/$name"
 $hpsgen report "demo/$name"
+echo "== the study's page: $(pwd)/demo/$name/report.html"
+echo "   (self-contained: open it here, or copy it to a laptop and open it there)"

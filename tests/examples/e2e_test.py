@@ -13,7 +13,7 @@ Checks, each an assertion that can fail:
     the same metrics as an uninterrupted run;
   - a NaN in the data and a diverging learning rate give clear failures;
   - `hpsgen report` ranks the points and writes report.csv / report.md (minutes: wall
-    seconds / 60); --by loss --format json ranks each point at its best-loss checkpoint,
+    seconds / 60) and report.html (hpsgen run writes it too); --by loss --format json ranks each point at its best-loss checkpoint,
     read from metrics.csv, and says whose weights best.npz holds;
   - an edited spec: a value added to an axis trains only the 2 new points, the report
     ranks all 6; the same spec from another spelling of its path trains nothing; a value
@@ -201,6 +201,7 @@ def main():
           "hpsgen run's progress line: points done, each running point's share of its steps, an ETA")
     check(re.search(r"^\[hpsgen run\] 4 done, 0 failed, 0 interrupted, in .* models per hour", r.stdout, re.M),
           "hpsgen run's last line: the counts and models per hour")
+    check(os.path.exists(os.path.join(study, "report.html")), "hpsgen run writes report.html")
     for name in ["model-0", "model-1", "model-2", "model-3"]:
         run_dir = os.path.join(study, "runs", name)
         for f in ["metrics.csv", "result.json", "best.npz", "model.py", "train.log"]:
@@ -366,6 +367,14 @@ def main():
     accs = [float(row["accuracy"]) for row in rep]
     check(len(rep) == 4 and accs == sorted(accs, reverse=True), "report.csv ranks 4 points, best first")
     check(rep[0]["rank"] == "1" and os.path.exists(os.path.join(study, "report.md")), "report.md written")
+    with open(os.path.join(study, "report.html")) as f:
+        page = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', f.read(), re.S)
+    data = json.loads(page.group(1)) if page else {}
+    check(data.get("counts", {}).get("done") == 4 and len([p for p in data["points"] if p["curves"]]) == 4
+          and [p["name"] for p in data["points"]] == [row["name"] for row in rep]
+          and len(data["best"]["confusion"]) == 3 and data["best"]["best_npz"] and data["best"]["data"],
+          "report.html: the 4 points in report.csv's order, each with its curves; the best one's confusion "
+          "matrix (3 classes), best.npz and data sizes")
     for row in rep:
         wall = json.load(open(os.path.join(study, "runs", row["name"], "result.json")))["wall_seconds"]
         check(abs(float(row["minutes"]) - wall / 60) < 1e-9, f"{row['name']}: minutes is wall seconds / 60")

@@ -1,0 +1,146 @@
+#include "generator/ranking.hpp"
+
+#include <hps/config.hpp>
+#include <hps/train/metrics_csv.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+namespace hps {
+
+namespace {
+
+// A point's best validation checkpoint by `r` from its metrics.csv: the first finite
+// value better than every one before it (the trainer's own rule, hps::trainer::better).
+// nullopt when metrics.csv is missing or has no such column.
+struct checkpoint {
+    long step = -1;
+    std::vector<std::pair<std::string, double>> values;
+};
+
+std::optional<checkpoint> best_checkpoint(const std::string& metrics_csv, const rank_rule& r) {
+    std::ifstream in(metrics_csv);
+    std::string line;
+    if (!in || !std::getline(in, line)) return std::nullopt;
+    const auto cells = train_detail::split_csv;
+    const std::vector<std::string> header = cells(line);
+    const auto column = std::find(header.begin(), header.end(), r.metric);
+    if (header.size() < 3 || header[0] != "step" || header[1] != "split" || column == header.end()) return std::nullopt;
+    const std::size_t k = std::size_t(column - header.begin());
+    std::optional<checkpoint> best;
+    double best_value = 0;
+    while (std::getline(in, line)) {
+        const std::vector<std::string> row = cells(line);
+        if (row.size() != header.size() || row[1] != "validation") continue;
+        const double v = std::strtod(row[k].c_str(), nullptr);
+        if (!std::isfinite(v) || (best && !(r.max ? v > best_value : v < best_value))) continue;
+        best_value = v;
+        best = checkpoint{std::strtol(row[0].c_str(), nullptr, 10), {}};
+        for (std::size_t c = 2; c + 1 < header.size(); ++c)  // the metrics, not elapsed_s
+            best->values.emplace_back(header[c], row[c].empty() ? std::nan("") : std::strtod(row[c].c_str(), nullptr));
+    }
+    return best;
+}
+
+std::string rule_text(const std::string& metric, bool max) { return goal_text(max) + " " + metric; }
+
+// The note of a ranking in which some point's checkpoint was chosen in training by
+// another rule than the ranking's: `rechosen` points were ranked at their best checkpoint
+// by the ranking's rule, from metrics.csv; `kept` points (no metrics.csv) at the one chosen
+// in training. `trained_by` lists the rules that chose them. Empty when nothing differs.
+std::string checkpoint_note(const rank_rule& r, std::size_t rechosen, std::size_t kept, const std::string& trained_by) {
+    if (!rechosen && !kept) return {};
+    const std::string by = r.metric + " (" + goal_text(r.max) + ")";
+    std::string note = "ranked by " + by + "; the checkpoints were chosen in training by " + trained_by + ": ";
+    if (rechosen)
+        note += std::to_string(rechosen) + " point" + (rechosen == 1 ? " is" : "s are") + " ranked at " +
+                (rechosen == 1 ? "its" : "their") + " best checkpoint by " + r.metric +
+                " (from metrics.csv), with that checkpoint's metrics; best.npz and the test metrics stay those of "
+                "the checkpoint chosen in training (test metrics are shown only where the two agree)";
+    if (kept)
+        note += std::string(rechosen ? "; " : "") + std::to_string(kept) + " point" + (kept == 1 ? "" : "s") +
+                " without metrics.csv " + (kept == 1 ? "is" : "are") + " ranked at the checkpoint chosen in training";
+    return note + ". For weights chosen by " + r.metric + ", put `select " + goal_text(r.max) + " " + r.metric +
+           "` in the spec and train again";
+}
+
+void add_name(std::vector<std::string>& names, const std::string& name) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+}
+
+}  // namespace
+
+void write_axis_value(json_writer& w, const std::string& text) {
+    double v = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (!text.empty() && ec == std::errc() && ptr == end && std::isfinite(v)) w.value(v);
+    else w.value(text);
+}
+
+void write_metric_object(json_writer& w, const char* key, const std::vector<std::pair<std::string, double>>& list) {
+    w.key(key).begin_object();
+    for (const auto& [k, v] : list) w.member(k, v);
+    w.end_object();
+}
+
+std::optional<bool> known_goal(const study_dir& s, const std::string& metric) {
+    if (metric == s.select_metric) return s.select_max;
+    if (metric == "loss") return false;
+    if (const metric_info* m = find_by_name(metric_table, metric); m && m->scalar) return m->higher_is_better;
+    return std::nullopt;
+}
+
+ranking read_points(const study_dir& s) {
+    ranking r;
+    for (const auto& pt : s.points) {
+        ranked_point p{&pt, read_point_state(s.path, pt), std::nan("")};
+        if (!p.state.finished()) ++r.unfinished;
+        for (const auto& [k, v] : p.state.best) add_name(r.metric_names, k);
+        for (const auto& [k, v] : p.state.test) add_name(r.test_names, k);
+        r.rows.push_back(std::move(p));
+    }
+    return r;
+}
+
+void rank_points(ranking& r, const study_dir& s, const rank_rule& rule) {
+    r.rule = rule;
+    // each finished point at its best checkpoint by the ranking's rule: the one chosen in
+    // training when that rule chose it, else re-chosen from its metrics.csv
+    std::size_t rechosen = 0, kept = 0;
+    std::vector<std::string> trained_by;
+    for (auto& p : r.rows) {
+        if (p.state.best_step < 0) continue;
+        if (p.state.select_metric == rule.metric && p.state.select_max == rule.max) continue;
+        add_name(trained_by, rule_text(p.state.select_metric, p.state.select_max));
+        if (auto c = best_checkpoint(s.path + "/" + p.row->run_dir() + "/metrics.csv", rule)) {
+            ++rechosen;
+            if (c->step != p.state.best_step) {  // those are of training's checkpoint
+                p.state.test.clear();
+                p.state.confusion.clear();
+            }
+            p.state.best_step = c->step;
+            p.state.best = std::move(c->values);
+        } else {
+            ++kept;
+        }
+    }
+    std::string trained;
+    for (const auto& t : trained_by) trained += (trained.empty() ? "" : " or ") + t;
+    r.note = checkpoint_note(rule, rechosen, kept, trained);
+
+    for (auto& p : r.rows)
+        if (p.state.best_step >= 0)
+            if (auto v = p.state.best_value(rule.metric)) p.key = *v;
+    std::stable_sort(r.rows.begin(), r.rows.end(), [&](const ranked_point& x, const ranked_point& y) {
+        const bool xn = std::isnan(x.key), yn = std::isnan(y.key);
+        if (xn != yn) return !xn;
+        if (xn) return false;
+        return rule.max ? x.key > y.key : x.key < y.key;
+    });
+}
+
+}  // namespace hps

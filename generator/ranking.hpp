@@ -1,0 +1,67 @@
+// The points of a study ranked by a validation metric, each at its best checkpoint by
+// that metric: what `hpsgen report` prints and writes (report.csv, report.md, JSON,
+// report.html) and what `hpsgen run` refreshes report.html with.
+#pragma once
+
+#include "generator/study_dir.hpp"
+
+#include <hps/io.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hps {
+
+// What the points are ranked by: a metric of result.json's "best" and its direction.
+struct rank_rule {
+    std::string metric;
+    bool max = false;
+};
+
+inline std::string goal_text(bool max) { return max ? "max" : "min"; }
+
+// The direction of `metric` when the command line gives none: the spec's for its
+// selection metric, min for the loss, a metric kind's own (hps::metric_table) for a
+// metric named after its kind; nullopt for a name given with `as` (acc20), which
+// neither study.json nor result.json maps to its kind.
+std::optional<bool> known_goal(const study_dir& s, const std::string& metric);
+
+struct ranked_point {
+    const point_row* row;
+    point_state state;
+    double key;  // the rule's metric at the point's best checkpoint; NaN: not ranked
+};
+
+struct ranking {
+    rank_rule rule;
+    // ranked points first (best first), then the rest in grid order
+    std::vector<ranked_point> rows;
+    std::vector<std::string> metric_names, test_names;  // as the results name them, first seen first
+    int unfinished = 0;
+    // What the ranking owes the reader when some point's checkpoint was chosen in training
+    // by another rule than the ranking's; empty when nothing differs.
+    std::string note;
+};
+
+// Every point's state (read_point_state), in grid order and not ranked yet, with the
+// results' metric names and the count of unfinished points.
+ranking read_points(const study_dir& s);
+
+// Ranks the points read by read_points by `rule` (once: it changes their states). A
+// finished point whose checkpoint was chosen in training by another rule is taken at its
+// best checkpoint by `rule`, read from its metrics.csv (the trainer's own rule: the first
+// finite value better than every one before it); without metrics.csv at the one chosen
+// in training. The note says so.
+void rank_points(ranking& r, const study_dir& s, const rank_rule& rule);
+
+// A point's values as JSON, for report --format json and report.html:
+// a grid.tsv value, a number when it reads whole as one, else a string;
+void write_axis_value(json_writer& w, const std::string& text);
+// "key": {"metric": value, ...}, NaN as null.
+void write_metric_object(json_writer& w, const char* key, const std::vector<std::pair<std::string, double>>& list);
+
+// The spec's selection rule, which chose best.npz in training.
+inline rank_rule spec_rule(const study_dir& s) { return {s.select_metric, s.select_max}; }
+
+}  // namespace hps
