@@ -229,6 +229,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     }
     if (const stmt_rec* s = setting("seed")) c.seed = (unsigned long)val(*s->positional).number;
     if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
+    if (const stmt_rec* s = setting("checkpoint_every"))  // its format checked with the statement
+        c.checkpoint_every = sc::duration_seconds(s->positional->constant.text).value_or(c.checkpoint_every);
 
     // layers that need more than one sample per batch for some inputs (batchnorm on a flat
     // input trains on each feature's batch statistics)
