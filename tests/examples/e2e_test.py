@@ -332,6 +332,9 @@ def main():
     # at 3 seeded random moments and restarted each time, the run ends bit-identical to one
     # that saved nothing and was never interrupted (tests/examples/kill_trials.py)
     long_run = [*point2, "--steps", str(KILL_STEPS), "--threads", "1", "--progress", "1000"]
+    r = run([*long_run, "--run-dir", "runs/bad-every", "--checkpoint-every", "-1"], cwd=study)
+    check(r.returncode == 2 and "--checkpoint-every needs a number of seconds, not '-1'" in r.stderr,
+          "a negative --checkpoint-every is refused: " + r.stderr)
     # what a save killed mid-write leaves (hps/io.hpp's NAME.tmp.PID) is removed at the next start
     os.makedirs(os.path.join(study, "runs/unkilled"))
     for name in ["resume.bin.tmp.4242", "notes.tmp.txt"]:

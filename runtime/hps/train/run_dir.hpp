@@ -42,9 +42,10 @@ inline std::string read_text(const std::string& path) {
 }
 
 // Creates run_dir, after moving an old one aside to run_dir.old-N under --fresh, and
-// locks it for this process, removing the temporary files of a killed trainer: returns the descriptor of its .lock, held until the
-// process ends. Throws std::runtime_error("run folder in use") when another trainer
-// holds the lock, io_error when the folder or its lock cannot be made.
+// locks it for this process, removing what a killed trainer's unfinished writes left:
+// returns the descriptor of its .lock, held until the process ends. Throws
+// std::runtime_error("run folder in use") when another trainer holds the lock, io_error
+// when the folder or its lock cannot be made.
 inline int lock_run_dir(const std::string& run_dir, bool fresh, const std::string& point) {
     std::error_code ec;
     if (fresh && std::filesystem::exists(run_dir)) {
