@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 namespace hps::schema {
@@ -214,6 +215,16 @@ std::vector<block_spec> make_blocks() {
         }
         b.heads.push_back(setting("clip_norm", real(0.0, true, std::nullopt, false, ranged), "none",
                                   "scale the gradients to this global L2 norm at most (torch clip_grad_norm_)"));
+        // not an axis: how often a trainer saves its state does not change its result
+        {
+            head_spec h = setting("checkpoint_every", string(string_format::duration), "\"10min\"",
+                                  "save the trainer's state (resume.bin) every DURATION of training, so that a "
+                                  "kill without warning (out of memory, a node failure) loses at most that; "
+                                  "\"0\": only on a stop signal (SIGTERM, Slurm's warning)");
+            h.positional_name = "duration";
+            h.usage = "checkpoint_every \"10min\"";
+            b.heads.push_back(std::move(h));
+        }
         b.one_of = {{"steps", "epochs"}};
         out.push_back(std::move(b));
     }
@@ -429,6 +440,7 @@ std::string describe(const value_spec& v) {
         switch (v.format) {
         case string_format::slurm_mem: return "a string like \"4G\" or \"5000M\"";
         case string_format::slurm_time: return "a string like \"10:00:00\" or \"2-00:00:00\"";
+        case string_format::duration: return "a string like \"10min\", \"90s\" or \"2h\"";
         default: return "a string in double quotes";
         }
     case value_kind::dims: return "sizes like 28 x 28 x 1";
@@ -476,8 +488,26 @@ bool string_ok(string_format format, const std::string& text, std::string& why) 
         why = "a time like \"90\" (minutes), \"10:00:00\" or \"2-12:00:00\"";
         return false;
     }
+    case string_format::duration:
+        if (duration_seconds(text)) return true;
+        why = "a duration like \"10min\", \"90s\" or \"1.5h\" (\"0\": none)";
+        return false;
     }
     return true;
+}
+
+std::optional<double> duration_seconds(std::string_view text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && (std::isdigit((unsigned char)text[digits]) || text[digits] == '.')) ++digits;
+    const std::string_view number = text.substr(0, digits), unit = text.substr(digits);
+    // digits with at most one point, inside: 10, 0.5, 1.5 (not 1., .5 or 1.2.3)
+    if (number.empty() || number.front() == '.' || number.back() == '.' ||
+        std::count(number.begin(), number.end(), '.') > 1)
+        return std::nullopt;
+    const double value = std::strtod(std::string(number).c_str(), nullptr);
+    const double factor = unit.empty() || unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600 : 0;
+    if (factor == 0 || !std::isfinite(value * factor)) return std::nullopt;
+    return value * factor;
 }
 
 std::string reference() {

@@ -39,6 +39,7 @@ enum class string_format {
     nonempty,  // paths, array names, slurm partition
     slurm_mem,  // 4G, 5000M, 500 (MB): digits and an optional K, M, G or T
     slurm_time,  // minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS
+    duration,  // a number and a unit: 10min, 90s, 1.5h; a bare number is seconds (duration_seconds)
 };
 
 struct value_spec {
@@ -135,6 +136,10 @@ std::string describe(const value_spec& v);
 
 // Whether a string satisfies a value_spec's format; on failure `why` says what is expected.
 bool string_ok(string_format format, const std::string& text, std::string& why);
+
+// The seconds a duration string stands for: "90s" or "90" 90, "10min" 600, "1.5h" 5400
+// (a number >= 0, then s, min or h); nullopt when it is none.
+std::optional<double> duration_seconds(std::string_view text);
 
 // The language reference generated from the table (`hpsgen check --reference`).
 std::string reference();

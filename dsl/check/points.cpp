@@ -248,6 +248,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
                         l.kind == hps::schedule_kind::step ? "add every N, such as every 1000"
                                                            : "shorten the warm-up, or train longer");
     }
+    if (const stmt_rec* s = setting("checkpoint_every"))  // its format checked with the statement
+        c.checkpoint_every = sc::duration_seconds(s->positional->constant.text).value_or(c.checkpoint_every);
 
     // layers that need more than one sample per batch for some inputs (batchnorm on a flat
     // input trains on each feature's batch statistics)

@@ -309,6 +309,11 @@ struct train_config {
     unsigned long seed = 1;
     int patience = 0;  // evaluations without improvement before stopping; 0: never
     double pos_weight = 1;  // bce: weight of the positive samples' loss (torch's pos_weight)
+    // seconds of training between two saves of resume.bin (at a step's end), so that a
+    // kill that gives no warning (SIGKILL: the OOM killer, a node failure) loses at most
+    // this much; 0: saved only on a stop signal. Not part of the identity: it does not
+    // change the result (a resumed run ends as an uninterrupted one)
+    double checkpoint_every = 600;
     // evaluation
     std::vector<metric_spec> metrics;
     bool select_max = true;

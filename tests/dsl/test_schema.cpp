@@ -66,6 +66,22 @@ TEST_CASE("slurm strings are checked") {
     CHECK_FALSE(sc::string_ok(sc::string_format::slurm_mem, "4 GB", why));
 }
 
+TEST_CASE("durations (checkpoint_every) are a number and a unit; a bare number is seconds") {
+    CHECK(sc::duration_seconds("10min") == 600);
+    CHECK(sc::duration_seconds("90s") == 90);
+    CHECK(sc::duration_seconds("90") == 90);
+    CHECK(sc::duration_seconds("1.5h") == 5400);
+    CHECK(sc::duration_seconds("0.2") == 0.2);
+    CHECK(sc::duration_seconds("0") == 0);
+    for (const char* bad : {"", "10 min", "10m", "min", "-5s", ".5h", "1.h", "1.2.3s", "10:00", "1e3s"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(sc::duration_seconds(bad));
+    }
+    std::string why;
+    CHECK_FALSE(sc::string_ok(sc::string_format::duration, "10m", why));
+    CHECK(why.find("\"10min\"") != std::string::npos);
+}
+
 TEST_CASE("losses, metrics and optimizers are the runtime's tables") {
     const sc::block_spec& train = *sc::find_block("train");
     CHECK(sc::find_head(train, "loss")->positional->choices == sc::names_of(hps::loss_table));

@@ -10,7 +10,8 @@ Checks, each an assertion that can fail:
     validation accuracy and loss on the same data (an independent check of export,
     layouts and evaluation);
   - a trainer stopped by SIGTERM saves a checkpoint, exits 75, resumes, and ends with
-    the same metrics as an uninterrupted run;
+    the same metrics as an uninterrupted run; one killed by SIGKILL at random moments
+    resumes from its periodic saves and ends bit-identical too;
   - a NaN in the data and a diverging learning rate give clear failures;
   - `hpsgen report` ranks the points and writes report.csv / report.md (minutes: wall
     seconds / 60) and report.html (hpsgen run writes it too); --by loss --format json ranks each point at its best-loss checkpoint,
@@ -34,6 +35,12 @@ import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kill_trials  # noqa: E402
+
+# the SIGKILL test's run: long enough for 3 kills of 0.4 to 1 s each and a finishing start
+KILL_STEPS = 60000
 
 SPEC = """study tiny "end-to-end test study"
 
@@ -320,6 +327,35 @@ def main():
     p.send_signal(signal.SIGTERM)
     out = p.communicate(timeout=60)[0]
     check(p.returncode == 75 and "saved" in out, "an external SIGTERM saves a checkpoint and exits 75")
+
+    # --- SIGKILL (the OOM killer, a node failure): no warning, so nothing is saved then; the
+    # periodic saves (--checkpoint-every, here 0.2 s) are what a restart resumes from. Killed
+    # at 3 seeded random moments and restarted each time, the run ends bit-identical to one
+    # that saved nothing and was never interrupted (tests/examples/kill_trials.py)
+    long_run = [*point2, "--steps", str(KILL_STEPS), "--threads", "1", "--progress", "1000"]
+    r = run([*long_run, "--run-dir", "runs/bad-every", "--checkpoint-every", "-1"], cwd=study)
+    check(r.returncode == 2 and "--checkpoint-every needs a number of seconds, not '-1'" in r.stderr,
+          "a negative --checkpoint-every is refused: " + r.stderr)
+    # what a save killed mid-write leaves (hps/io.hpp's NAME.tmp.PID) is removed at the next start
+    os.makedirs(os.path.join(study, "runs/unkilled"))
+    for name in ["resume.bin.tmp.4242", "notes.tmp.txt"]:
+        open(os.path.join(study, "runs/unkilled", name), "w").write("x")
+    t0 = time.monotonic()
+    r = run([*long_run, "--run-dir", "runs/unkilled", "--checkpoint-every", "0"], cwd=study)
+    took = time.monotonic() - t0
+    check(r.returncode == 0 and "saved" not in r.stdout, f"an uninterrupted run of {KILL_STEPS} steps without "
+          f"periodic saves ({took:.1f} s)")
+    left = os.listdir(os.path.join(study, "runs/unkilled"))
+    check("resume.bin.tmp.4242" not in left and "notes.tmp.txt" in left,
+          f"a killed save's temporary file is removed at the next start, nothing else: {sorted(left)}")
+    kills, out = kill_trials.trials(long_run, study, "runs/killed9", 0.2, 3, seed=11)
+    for k in kills:
+        check(k["resumed"] > 0 and k["resumed"] >= k["saved"],
+              f"killed {k['delay']:.2f} s after its start, with step {k['saved']} saved: resumed at step "
+              f"{k['resumed']}")
+    diff = kill_trials.differences(study, "runs/unkilled", "runs/killed9")
+    check(not diff, f"after 3 kills it ends as the uninterrupted run: metrics.csv, best, best.npz bit for bit "
+          f"(differs: {diff})")
 
     # --- a file that cannot be written whole (a file size limit fails as a full disk does):
     # exit 5 naming the file and the cause, no half-written file; without the limit it trains

@@ -6,7 +6,9 @@
 #pragma once
 
 #include "hps/config.hpp"
+#include "hps/io.hpp"
 
+#include <cmath>
 #include <cstdarg>
 #include <csignal>
 #include <cstdio>
@@ -27,6 +29,7 @@ struct options {
     long steps = -1;  // override (short runs, tests)
     int checkpoints = -1;
     double progress_seconds = -1;  // -1: 10 s on a terminal, 60 s otherwise
+    double checkpoint_every = -1;  // seconds between saves of resume.bin; -1: the config's, 0: none
     bool quiet = false, fresh = false, help = false;
 };
 
@@ -36,6 +39,8 @@ inline void print_help(const train_config* c, const char* argv0) {
     const std::string what = c ? c->point + " of study " + c->study : std::string("the point its --settings file names");
     const std::string usage = c ? "[options]" : "--settings settings/POINT.json [options]";
     const std::string run_dir = c ? "runs/" + c->point : std::string("results/<the point's identity>");
+    const std::string every =
+        c ? format_number(c->checkpoint_every) : std::string("the settings file's checkpoint_every, 600 unless the spec says");
     std::printf(
         "usage: %s %s\n\n"
         "Trains %s and writes its results under the run\n"
@@ -50,6 +55,11 @@ inline void print_help(const train_config* c, const char* argv0) {
         "  --steps N           train N steps instead of the spec's (short runs)\n"
         "  --checkpoints N     evaluate N times instead of the spec's\n"
         "  --progress SECONDS  progress line interval (default 10 on a terminal, else 60)\n"
+        "  --checkpoint-every SECONDS\n"
+        "                      save resume.bin every SECONDS of training, at a step's end,\n"
+        "                      so that a kill without warning (SIGKILL, out of memory)\n"
+        "                      loses at most that much; 0: only on a stop signal\n"
+        "                      (default: %s)\n"
         "  --quiet             no progress lines, only errors and the final line\n"
         "  --fresh             start over: the old run folder is kept as DIR.old-N\n"
         "  -h, --help          this text\n\n"
@@ -60,7 +70,7 @@ inline void print_help(const train_config* c, const char* argv0) {
         "5 cannot write, 6 run folder in use, 75 interrupted (resumable)\n",
         argv0, usage.c_str(), what.c_str(),
         c ? "" : "  --settings FILE     the point's settings (written by hpsgen generate: settings/POINT.json)\n",
-        run_dir.c_str());
+        run_dir.c_str(), every.c_str());
 }
 
 inline bool parse_number(const char* text, double& out) {
@@ -91,17 +101,20 @@ inline std::string parse_options(int argc, char** argv, options& o) {
              : a == "--train"    ? o.train
              : a == "--validation" ? o.validation
                                  : o.test) = v;
-        } else if (a == "--threads" || a == "--steps" || a == "--checkpoints" || a == "--progress") {
+        } else if (a == "--threads" || a == "--steps" || a == "--checkpoints" || a == "--progress" ||
+                   a == "--checkpoint-every") {
             const char* v = value(a.c_str());
             if (!v) return need(v);
-            if (!parse_number(v, num) || num < (a == "--progress" ? 0 : 1) ||
-                (a != "--progress" && num != double(long(num))))
-                return "option " + a + " needs a " + (a == "--progress" ? "number of seconds" : "positive whole number") +
+            const bool seconds = a == "--progress" || a == "--checkpoint-every";
+            if (!parse_number(v, num) || !(num >= (seconds ? 0 : 1)) || !std::isfinite(num) ||
+                (!seconds && num != double(long(num))))
+                return "option " + a + " needs a " + (seconds ? "number of seconds" : "positive whole number") +
                        ", not '" + v + "'";
             if (a == "--threads") o.threads = int(num);
             else if (a == "--steps") o.steps = long(num);
             else if (a == "--checkpoints") o.checkpoints = int(num);
-            else o.progress_seconds = num;
+            else if (a == "--progress") o.progress_seconds = num;
+            else o.checkpoint_every = num;
         } else {
             return "unknown option '" + a + "' (see --help)";
         }

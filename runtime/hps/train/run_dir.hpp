@@ -42,9 +42,10 @@ inline std::string read_text(const std::string& path) {
 }
 
 // Creates run_dir, after moving an old one aside to run_dir.old-N under --fresh, and
-// locks it for this process: returns the descriptor of its .lock, held until the
-// process ends. Throws std::runtime_error("run folder in use") when another trainer
-// holds the lock, io_error when the folder or its lock cannot be made.
+// locks it for this process, removing what a killed trainer's unfinished writes left:
+// returns the descriptor of its .lock, held until the process ends. Throws
+// std::runtime_error("run folder in use") when another trainer holds the lock, io_error
+// when the folder or its lock cannot be made.
 inline int lock_run_dir(const std::string& run_dir, bool fresh, const std::string& point) {
     std::error_code ec;
     if (fresh && std::filesystem::exists(run_dir)) {
@@ -64,6 +65,16 @@ inline int lock_run_dir(const std::string& run_dir, bool fresh, const std::strin
     const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) throw io_error(lock + ": cannot create (" + std::strerror(errno) + ")");
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) throw std::runtime_error("run folder in use");
+    // what a trainer killed while writing a file left (NAME.tmp.PID, hps/io.hpp's
+    // atomic_file; the file itself is whole, its last version): nobody else writes here
+    // while this process holds the lock
+    for (const auto& entry : std::filesystem::directory_iterator(run_dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        const auto at = name.rfind(".tmp.");
+        if (at != std::string::npos && at + 5 < name.size() &&
+            name.find_first_not_of("0123456789", at + 5) == std::string::npos)
+            std::filesystem::remove(entry.path(), ec);
+    }
     return fd;
 }
 

@@ -8,7 +8,9 @@
 //     metric (best.npz), stopping early after `patience` evaluations without improvement;
 //   - writes metrics.csv and result.json (hps/train/results.hpp) and model.py
 //     (hps/train/torch_export.hpp);
-//   - saves resume.bin every minute and on a stop signal, and resumes from it.
+//   - saves resume.bin every `checkpoint_every` seconds of training (at a step's end,
+//     atomically: a kill at any moment leaves the last one whole) and on a stop signal,
+//     and resumes from it, ending exactly as an uninterrupted run.
 #pragma once
 
 #include "hps/augment.hpp"
@@ -491,6 +493,7 @@ int trainer<Net, B>::run() {
     const auto at = checkpoint_steps();
     const double interval = o_.progress_seconds >= 0 ? o_.progress_seconds : (::isatty(1) ? 10.0 : 60.0);
     double last_print = 0, last_resume_save = 0;
+    const double save_every = o_.checkpoint_every >= 0 ? o_.checkpoint_every : c_.checkpoint_every;
     long steps_at_last_print = step_;
     buffer xb(std::size_t(in_size) * B), yb(std::size_t(target_rows_) * B), dy(std::size_t(out_size) * B);
     std::string status = "done", message;
@@ -566,12 +569,22 @@ int trainer<Net, B>::run() {
                 say("early stop at step %ld: %s", step_, message.c_str());
                 break;
             }
-            if (step_ < total_steps_ && clock_.seconds() - last_resume_save >= 60) {
-                save_resume();
-                last_resume_save = clock_.seconds();
-            }
         }
         const double now = clock_.seconds();
+        // a periodic save, whatever the step: resume.bin holds everything a resumed run needs
+        // at any step boundary (the current interval's training-loss sum included; the
+        // batches follow from the seed and step alone), and it replaces the last one
+        // atomically. A process killed without warning loses at most save_every seconds.
+        if (save_every > 0 && now - last_resume_save >= save_every && step_ < total_steps_) {
+            save_resume();
+            last_resume_save = now;
+            if (!o_.quiet) {
+                std::error_code ec;
+                const double mb = double(std::filesystem::file_size(path("resume.bin"), ec)) / 1e6;
+                say("step %ld/%ld: saved %s (%.1f MB in %.0f ms)", step_, total_steps_, path("resume.bin").c_str(), mb,
+                    (clock_.seconds() - now) * 1e3);
+            }
+        }
         if (!o_.quiet && now - last_print >= interval && step_ < total_steps_) {
             const double rate = double(step_ - steps_at_last_print) * B / std::max(1e-9, now - last_print);
             const double eta = double(total_steps_ - step_) * B / std::max(1e-9, rate);
