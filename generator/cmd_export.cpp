@@ -25,6 +25,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace hps::cli {
 
@@ -122,30 +123,138 @@ std::string float_text(float v) {
     return t + "f";
 }
 
-// weights.hpp: best.npz's tensors, in its order (the order the trainer's export_params
-// wrote them), as float arrays.
-std::string weights_header(const std::string& name, const std::string& npz_path, const std::string& origin) {
+// best.npz's tensors, in its order (the order the trainer's export_params wrote them,
+// layer after layer), grouped by module ("3.weight", "3.bias": module 3).
+struct tensor {
+    std::string name;
+    std::vector<std::int64_t> shape;
+    std::vector<float> values;
+};
+struct module_tensors {
+    std::vector<tensor> tensors;
+    const tensor& get(const std::string& suffix) const {
+        for (const auto& t : tensors)
+            if (t.name.ends_with("." + suffix)) return t;
+        throw failure("best.npz has no " + suffix + " where the network has it; train the point again");
+    }
+    tensor& get(const std::string& suffix) { return const_cast<tensor&>(std::as_const(*this).get(suffix)); }
+};
+
+std::vector<module_tensors> read_modules(const std::string& npz_path) {
     npz_reader npz(npz_path);
+    std::vector<module_tensors> out;
+    std::string last;
+    for (const auto& member : npz.names()) {
+        loaded_array<float> a = npz.read_as<float>(member);
+        std::string name = member.ends_with(".npy") ? member.substr(0, member.size() - 4) : member;
+        const std::string module = name.substr(0, name.find('.'));
+        if (out.empty() || module != last) out.emplace_back();
+        last = module;
+        out.back().tensors.push_back({name, a.shape, std::move(a.values)});
+    }
+    return out;
+}
+
+bool has_params(const std::string& layer) {
+    for (const char* kind : {"hps::conv", "hps::dense<", "hps::batchnorm", "hps::lstm<", "hps::gru<"})
+        if (layer.starts_with(kind)) return true;
+    return false;
+}
+
+// Folds each batchnorm into a neighbour (docs/design.md, section 11), in torch's layouts:
+//  - into the conv or dense layer before it when that layer's activation is linear: its
+//    filter f (weight row f, bias f) scaled by a_f = gamma_f / sqrt(var_f + eps), the bias
+//    shifted to (b_f - mean_f) a_f + beta_f;
+//  - else into the dense layer after it (flatten and dropout between): input column j of
+//    channel c scaled by a_c, the bias plus W (beta - mean a) over the columns;
+//  - else (a pooling or a convolution after it, whose padding would see the shift) kept.
+// Removes the folded batchnorms from `layers` (the network's arguments after the input
+// shape) and `modules`.
+void fold_batchnorms(std::vector<std::string>& layers, std::vector<module_tensors>& modules) {
+    std::vector<int> module_of(layers.size(), -1);
+    int m = 0;
+    for (std::size_t i = 0; i < layers.size(); ++i)
+        if (has_params(layers[i])) module_of[i] = m++;
+    if (m != int(modules.size()))
+        throw failure("the network has " + std::to_string(m) + " layers with parameters, best.npz " +
+                      std::to_string(modules.size()) + "; the trainer and its run folder disagree: train the point again");
+    std::vector<bool> drop(layers.size(), false);
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        if (!layers[i].starts_with("hps::batchnorm")) continue;
+        const module_tensors& bn = modules[std::size_t(module_of[i])];
+        const tensor &gamma = bn.get("weight"), &beta = bn.get("bias"), &mean = bn.get("running_mean"),
+                     &var = bn.get("running_var");
+        const std::size_t channels = gamma.values.size();
+        std::vector<double> a(channels), shift(channels);
+        for (std::size_t c = 0; c < channels; ++c) {
+            a[c] = double(gamma.values[c]) / std::sqrt(double(var.values[c]) + 1e-5);
+            shift[c] = double(beta.values[c]) - double(mean.values[c]) * a[c];
+        }
+        const bool before = i > 0 && module_of[i - 1] >= 0 && !drop[i - 1] &&
+                            (layers[i - 1].starts_with("hps::conv") || layers[i - 1].starts_with("hps::dense<")) &&
+                            layers[i - 1].find("hps::linear") != std::string::npos;
+        std::size_t after = i + 1;
+        while (after < layers.size() && (layers[after] == "hps::flatten" || layers[after].starts_with("hps::dropout<")))
+            ++after;
+        if (before) {
+            module_tensors& l = modules[std::size_t(module_of[i - 1])];
+            tensor &w = l.get("weight"), &b = l.get("bias");
+            if (b.values.size() != channels) throw failure("batchnorm after " + layers[i - 1] + ": the channels differ");
+            const std::size_t per = w.values.size() / channels;  // weight (F, ...): row f
+            for (std::size_t f = 0; f < channels; ++f) {
+                for (std::size_t k = 0; k < per; ++k) w.values[f * per + k] = float(w.values[f * per + k] * a[f]);
+                b.values[f] = float((double(b.values[f]) - double(mean.values[f])) * a[f] + double(beta.values[f]));
+            }
+        } else if (after < layers.size() && layers[after].starts_with("hps::dense<")) {
+            module_tensors& l = modules[std::size_t(module_of[after])];
+            tensor &w = l.get("weight"), &b = l.get("bias");
+            const std::size_t outs = b.values.size(), ins = w.values.size() / outs, positions = ins / channels;
+            if (positions * channels != ins) throw failure("batchnorm before " + layers[after] + ": the features differ");
+            for (std::size_t o = 0; o < outs; ++o) {
+                double sum = b.values[o];
+                for (std::size_t j = 0; j < ins; ++j) {  // torch's channels-first order: channel j / positions
+                    float& v = w.values[o * ins + j];
+                    sum += double(v) * shift[j / positions];
+                    v = float(v * a[j / positions]);
+                }
+                b.values[o] = float(sum);
+            }
+        } else {
+            continue;
+        }
+        drop[i] = true;
+    }
+    std::vector<std::string> kept_layers;
+    std::vector<module_tensors> kept_modules;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        if (drop[i]) continue;
+        kept_layers.push_back(layers[i]);
+        if (module_of[i] >= 0) kept_modules.push_back(std::move(modules[std::size_t(module_of[i])]));
+    }
+    layers = std::move(kept_layers);
+    modules = std::move(kept_modules);
+}
+
+// weights.hpp: the tensors, in order, as float arrays.
+std::string weights_header(const std::string& name, const std::vector<module_tensors>& modules, const std::string& origin) {
     std::string arrays, table;
     int k = 0;
-    for (const auto& member : npz.names()) {
-        const loaded_array<float> a = npz.read_as<float>(member);
-        std::string tensor_name = member.size() > 4 && member.ends_with(".npy") ? member.substr(0, member.size() - 4) : member;
-        arrays += "// " + tensor_name + " (";
-        std::string dims;
-        for (auto d : a.shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
-        arrays += dims + ")\ninline constexpr float t" + std::to_string(k) + "[] = {";
-        for (std::size_t i = 0; i < a.values.size(); ++i) {
-            arrays += (i % 8 == 0 ? "\n    " : " ") + float_text(a.values[i]) + ",";
+    for (const auto& m : modules) {
+        for (const auto& a : m.tensors) {
+            std::string dims;
+            for (auto d : a.shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+            arrays += "// " + a.name + " (" + dims + ")\ninline constexpr float t" + std::to_string(k) + "[] = {";
+            for (std::size_t i = 0; i < a.values.size(); ++i) arrays += (i % 8 == 0 ? "\n    " : " ") + float_text(a.values[i]) + ",";
+            if (a.values.empty()) arrays += "0.0f";
+            arrays += "\n};\n";
+            table += "    {\"" + a.name + "\", " + std::to_string(a.values.size()) + ", t" + std::to_string(k) + "},\n";
+            ++k;
         }
-        if (a.values.empty()) arrays += "0.0f";
-        arrays += "\n};\n";
-        table += "    {\"" + tensor_name + "\", " + std::to_string(a.values.size()) + ", t" + std::to_string(k) + "},\n";
-        ++k;
     }
     return "// generated by hpsgen export from " + origin + "; do not edit.\n"
-           "// The trained parameters as PyTorch's state_dict holds them (names, layouts and order of\n"
-           "// best.npz); model.hpp maps them onto the network when a predictor is built.\n"
+           "// The trained parameters in PyTorch's layouts, as best.npz holds them (in its order, its\n"
+           "// batchnorms folded into their neighbours); model.hpp maps them onto the network when a\n"
+           "// predictor is built. The names are best.npz's, of the network as trained.\n"
            "#pragma once\n\n#include <cstddef>\n\nnamespace " + name + "::weights {\n\n" + arrays +
            "\nstruct tensor {\n    const char* name;\n    std::size_t size;\n    const float* data;\n};\n"
            "inline constexpr tensor tensors[] = {\n" + table + "};\n\n}  // namespace " + name + "::weights\n";
@@ -160,7 +269,8 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 const char* const model_template = R"hps(// generated by hpsgen export from {{origin}}; do not edit.
 // {{name}}: the forward pass of point {{point}} of study {{study}}, on the hps runtime's own
 // layers (include/hps/, run in inference mode; dropout removed: in inference it is the
-// identity), with its trained weights (weights.hpp). Only Eigen is needed.
+// identity; batchnorm folded into a neighbouring conv or dense layer where one takes it),
+// with its trained weights (weights.hpp). Only Eigen is needed.
 //
 // A sample is {{in_dims}} floats, channels last, as the study's data holds it (raw: the
 // study's input scale, {{scale}}, is applied here); a prediction is output_size floats (output_shape)
@@ -185,12 +295,13 @@ const char* const model_template = R"hps(// generated by hpsgen export from {{or
 #include <array>
 #include <cstddef>
 #include <stdexcept>
+#include <utility>
 #include <string>
 #include <vector>
 
 namespace {{name}} {
 
-// The network as trained, less its dropout layers.
+// The network as trained, less its dropout layers and its folded batchnorms.
 using network = hps::network<{{network}}>;
 
 inline constexpr std::array<int, {{in_rank}}> input_shape{ {{in_dims_list}} };
@@ -459,9 +570,12 @@ int export_model(const args& a) {
 
         // the network less its dropout layers (the identity in inference)
         std::vector<std::string> args = network_arguments(fs::path(dir) / "trainers" / pt.trainer / "main.cpp");
-        std::string network;
-        for (const auto& arg : args)
-            if (!arg.starts_with("hps::dropout<")) network += (network.empty() ? "" : ",\n                             ") + arg;
+        std::vector<std::string> layers(args.begin() + 1, args.end());
+        std::vector<module_tensors> modules = read_modules((run / "best.npz").string());
+        fold_batchnorms(layers, modules);
+        std::string network = args.at(0);
+        for (const auto& layer : layers)
+            if (!layer.starts_with("hps::dropout<")) network += ",\n                             " + layer;
         std::vector<int> in_dims;
         {
             std::string shape = args.at(0);  // hps::shape<28, 28, 1>
@@ -502,7 +616,7 @@ int export_model(const args& a) {
         const fs::path o(out);
         for (const embedded::file* f : runtime_headers())
             write_text(o / "include" / std::string_view(f->path).substr(8), std::string(f->contents));
-        write_text(o / "include" / name / "weights.hpp", weights_header(name, (run / "best.npz").string(), origin));
+        write_text(o / "include" / name / "weights.hpp", weights_header(name, modules, origin));
         write_text(o / "include" / name / "model.hpp", fill(model_template));
         write_text(o / (name + "Config.cmake"), fill(config_template));
         write_text(o / "example" / "CMakeLists.txt", fill(example_cmake_template));

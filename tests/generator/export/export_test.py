@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """hpsgen export end to end, on a small study of its own (conv1d, batchnorm, dense, dropout;
 an input scale; two points that differ only in the dropout rate, so one trainer is built).
+Its batchnorms fold both ways: the first into the linear conv1d before it, the second
+(after a tanh) into the dense layer after it, across the dropout.
 
 Checks, each an assertion that can fail:
   - export of a study with nothing trained fails with exit 1 and says to train it;
   - export picks the study's best point by its selection rule (result.json's best values);
-  - the exported library has no dropout and no training code (no optimizer, loss, data);
+  - the exported network has no dropout and no batchnorm (folded), no training code (no optimizer, loss, data);
   - its example builds in a fresh CMake project through find_package(NAME) with -DNAME_DIR;
   - on the raw validation inputs it reproduces PyTorch's outputs (model.py + best.npz on the
     scaled inputs) within 1e-5 relative, and the trainer's own evaluation: the validation
@@ -32,9 +34,10 @@ data {
 }
 
 network {
-  conv1d filters 5 kernel 3 padding same activation relu
+  conv1d filters 5 kernel 3 padding same activation linear
   batchnorm
   dense units 8 activation tanh
+  batchnorm
   dropout {0.1, 0.3}
   dense units 3
 }
@@ -127,7 +130,10 @@ def main():
     check(("exported " + best_point + " ") in r.stdout, "it is the best by accuracy, " + best_point + ": " + r.stdout)
     name = "exptest_" + best_point.replace("-", "_")
     model_hpp = open(os.path.join(out, "include", name, "model.hpp")).read()
-    check("dropout" not in model_hpp.split("using network =")[1].split(";")[0], "the network has no dropout layer")
+    network = model_hpp.split("using network =")[1].split(";")[0]
+    kinds = [layer.strip().split("<")[0] for layer in network.split(",\n")[1:]]
+    check(kinds == ["hps::conv1d", "hps::flatten", "hps::dense", "hps::dense"],
+          "the network: input, conv1d, flatten, dense, dense (dropout removed, batchnorms folded): " + network)
     headers = os.listdir(os.path.join(out, "include", "hps"))
     check(not {"optimizers.hpp", "losses.hpp", "train.hpp", "dataset.hpp", "npz.hpp"} & set(headers),
           "no training code, loss, optimizer or data loading among the headers: " + ", ".join(sorted(headers)))
