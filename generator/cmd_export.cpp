@@ -11,6 +11,7 @@
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/embedded.hpp"
+#include "generator/onnx_export.hpp"
 #include "generator/study_dir.hpp"
 
 #include <hps/io.hpp>
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -539,7 +541,7 @@ std::string join_dims(const std::vector<int>& d, const char* sep) {
 }  // namespace
 
 int export_model(const args& a) {
-    std::string dir, point, out, name;
+    std::string dir, point, out, name, format = "cpp";
     std::size_t batch = 64;
     arg_parser p("export",
                  "Writes point POINT of the trained study folder DIR (default: the study's best\n"
@@ -554,6 +556,11 @@ int export_model(const args& a) {
     p.option("output", "OUT", "the folder to write (created; files of an earlier export\nare replaced)", out, {}, 'o');
     p.option("name", "NAME", "the library's name: C++ namespace, CMake package and\ninclude folder (default: STUDY_POINT)", name);
     p.count("batch", "N", "samples per forward pass in predict_batch (default 64)", batch);
+    p.option("format", "FORMAT",
+             "cpp: the C++ library; onnx: OUT/NAME.onnx, the same model\n"
+             "(batchnorm folded, dropout removed, input scaled and made\n"
+             "channels first inside: it takes the raw channels-last data)",
+             format, {"cpp", "onnx"});
     p.epilog("examples:\n  hpsgen export out/cyplam -o cyplam_best\n  hpsgen export out/cyplam --point model-108 -o m108 --name model108");
     if (auto status = p.parse(a)) return *status;
     if (out.empty()) return p.usage_error(std::cerr, "give the output folder: -o OUT");
@@ -614,6 +621,16 @@ int export_model(const args& a) {
             return t;
         };
         const fs::path o(out);
+        if (format == "onnx") {
+            std::map<std::string, onnx::tensor> params;
+            for (auto& m : modules)
+                for (auto& t : m.tensors) params[t.name] = {t.shape, std::move(t.values)};
+            const auto torch = onnx::torch_modules_of(read_text(run / "model.py"));
+            write_text(o / (name + ".onnx"), onnx::model(torch, params, in_dims, settings->scale, name));
+            std::printf("exported %s of study %s (%s) to %s\n", pt.name.c_str(), s.study.c_str(), run.string().c_str(),
+                        (o / (name + ".onnx")).string().c_str());
+            return 0;
+        }
         for (const embedded::file* f : runtime_headers())
             write_text(o / "include" / std::string_view(f->path).substr(8), std::string(f->contents));
         write_text(o / "include" / name / "weights.hpp", weights_header(name, modules, origin));

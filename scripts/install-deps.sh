@@ -2,14 +2,14 @@
 # Installs, from Debian 12's own packages, what hpsgen needs and is missing.
 #   scripts/install-deps.sh          build + run (compiler, cmake, Boost, Eigen, zlib, Fashion-MNIST)
 #   scripts/install-deps.sh --test   also the test suite's references and tools (doctest, Google Benchmark, Ninja,
-#                                    python3-numpy/-sklearn/-torch) and the Slurm test cluster
+#                                    python3-numpy/-sklearn/-torch/-onnx/-opencv) and the Slurm test cluster
 #                                    (slurmctld, slurmd, slurm-client, munge)
 # Nothing is downloaded outside apt; nothing is installed that is already there.
 set -euo pipefail
 
 want=(g++ cmake make libboost-dev libeigen3-dev zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
-    want+=(doctest-dev libbenchmark-dev ninja-build python3-numpy python3-sklearn python3-torch)
+    want+=(doctest-dev libbenchmark-dev ninja-build python3-numpy python3-sklearn python3-torch python3-onnx python3-opencv)
     # a one-node Slurm cluster for tests/generator/slurm: scripts/slurm-cluster.sh runs its own
     # daemons with every file under one folder; the system services are not used
     want+=(slurmctld slurmd slurm-client munge)

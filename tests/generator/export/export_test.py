@@ -12,6 +12,8 @@ Checks, each an assertion that can fail:
   - on the raw validation inputs it reproduces PyTorch's outputs (model.py + best.npz on the
     scaled inputs) within 1e-5 relative, and the trainer's own evaluation: the validation
     loss and accuracy of result.json at the best step;
+  - --format onnx writes a model that onnx's checker accepts and OpenCV's dnn module runs,
+    reproducing the outputs;
   - --point exports the point named; --name names the package.
 """
 import argparse
@@ -179,6 +181,26 @@ def main():
     np.save(xv_path, xv[0])
     r = run([predict, xv_path, pred_path])
     check(r.returncode == 0 and close(np.load(pred_path)[0], ours[0])[0], "one sample (predictor<1>): the batch's first row")
+
+    # ONNX: the checker, and OpenCV's dnn module reproducing the outputs on the flat raw inputs
+    try:
+        import cv2
+        import onnx
+    except ImportError as e:
+        check(False, "python3-onnx and python3-opencv (scripts/install-deps.sh --test): " + str(e))
+    r = run([hpsgen, "export", study, "--format", "onnx", "-o", os.path.join(work, "onnx")])
+    onnx_path = os.path.join(work, "onnx", name + ".onnx")
+    check(r.returncode == 0 and os.path.exists(onnx_path), "export --format onnx: " + r.stdout + r.stderr)
+    m = onnx.load(onnx_path)
+    onnx.checker.check_model(m, full_check=True)
+    check([n.op_type for n in m.graph.node] == ["Mul", "Reshape", "Transpose", "Conv", "Flatten", "Gemm", "Tanh",
+                                                 "Gemm", "Identity"],
+          "onnx's checker passes; the graph: scale, channels first, conv1d and batchnorm folded, flatten, dense, "
+          "dense: " + ", ".join(n.op_type for n in m.graph.node))
+    cv = cv2.dnn.readNetFromONNX(onnx_path)
+    cv.setInput(xv.reshape(len(xv), -1))
+    ok, how = close(cv.forward(), theirs)
+    check(ok, "OpenCV's dnn reproduces PyTorch's outputs within 1e-5 relative: " + how)
 
     # --point and --name
     other = "model-1" if best_point == "model-0" else "model-0"
