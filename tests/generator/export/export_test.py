@@ -12,6 +12,7 @@ Checks, each an assertion that can fail:
   - on the raw validation inputs it reproduces PyTorch's outputs (model.py + best.npz on the
     scaled inputs) within 1e-5 relative, and the trainer's own evaluation: the validation
     loss and accuracy of result.json at the best step;
+  - --weights npz: the library reads weights.npz instead, with the same predictions;
   - --format onnx writes a model that onnx's checker accepts and OpenCV's dnn module runs,
     reproducing the outputs;
   - --point exports the point named; --name names the package.
@@ -181,6 +182,23 @@ def main():
     np.save(xv_path, xv[0])
     r = run([predict, xv_path, pred_path])
     check(r.returncode == 0 and close(np.load(pred_path)[0], ours[0])[0], "one sample (predictor<1>): the batch's first row")
+
+    # --weights npz: the same library reading OUT/weights.npz when its predictor is built
+    out_npz = os.path.join(work, "exported_npz")
+    r = run([hpsgen, "export", study, "--weights", "npz", "-o", out_npz])
+    check(r.returncode == 0 and os.path.exists(os.path.join(out_npz, "weights.npz"))
+          and not os.path.exists(os.path.join(out_npz, "include", name, "weights.hpp")),
+          "export --weights npz writes weights.npz, no weights.hpp: " + r.stdout + r.stderr)
+    r = run(["cmake", "-S", os.path.join(out_npz, "example"), "-B", os.path.join(out_npz, "build"),
+             "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"])
+    r = r if r.returncode else run(["cmake", "--build", os.path.join(out_npz, "build")], timeout=300)
+    check(r.returncode == 0, "its example builds: " + r.stdout[-1500:] + r.stderr[-1500:])
+    np.save(xv_path, xv)
+    r = run([os.path.join(out_npz, "build", "predict"), xv_path, pred_path])
+    check(r.returncode == 0 and close(np.load(pred_path), ours)[0], "and predicts as the embedded weights: " + r.stderr)
+    os.rename(os.path.join(out_npz, "weights.npz"), os.path.join(out_npz, "moved.npz"))
+    r = run([os.path.join(out_npz, "build", "predict"), xv_path, pred_path])
+    check(r.returncode == 1 and "cannot read the weights file" in r.stderr, "without its weights file: says so: " + r.stderr)
 
     # ONNX: the checker, and OpenCV's dnn module reproducing the outputs on the flat raw inputs
     try:
