@@ -9,6 +9,8 @@ Checks, each an assertion that can fail:
   - export picks the study's best point by its selection rule (result.json's best values);
   - the exported network has no dropout and no batchnorm (folded), no training code (no optimizer, loss, data);
   - its example builds in a fresh CMake project through find_package(NAME) with -DNAME_DIR;
+  - predict and predict_batch allocate nothing after a thread's first call, and 4 threads
+    calling at once get one thread's outputs (alloc_threads.cpp);
   - on the raw validation inputs it reproduces PyTorch's outputs (model.py + best.npz on the
     scaled inputs) within 1e-5 relative, and the trainer's own evaluation: the validation
     loss and accuracy of result.json at the best step;
@@ -141,14 +143,23 @@ def main():
     check(not {"optimizers.hpp", "losses.hpp", "train.hpp", "dataset.hpp", "npz.hpp"} & set(headers),
           "no training code, loss, optimizer or data loading among the headers: " + ", ".join(sorted(headers)))
 
-    # a fresh project, elsewhere, that finds the package
+    # a fresh project, elsewhere, that finds the package: the example, and a check that
+    # predict allocates nothing after a thread's first call and is thread-safe
     proj = os.path.join(work, "fresh")
     shutil.copytree(os.path.join(out, "example"), proj)
+    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "alloc_threads.cpp"), proj)
+    with open(os.path.join(proj, "CMakeLists.txt"), "a") as f:
+        f.write("find_package(Threads REQUIRED)\nadd_executable(alloc_threads alloc_threads.cpp)\n"
+                "target_compile_definitions(alloc_threads PRIVATE EXPORTED_MODEL_HPP=\"%s/model.hpp\" EXPORTED_NS=%s "
+                "EIGEN_RUNTIME_NO_MALLOC)\ntarget_compile_options(alloc_threads PRIVATE -UNDEBUG)\n"
+                "target_link_libraries(alloc_threads PRIVATE %s::%s Threads::Threads)\n" % (name, name, name, name))
     r = run(["cmake", "-S", proj, "-B", os.path.join(proj, "build"), "-D" + name + "_DIR=" + out,
              "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"])
     check(r.returncode == 0, "find_package(" + name + ") in a fresh project: " + r.stdout[-800:] + r.stderr[-800:])
-    r = run(["cmake", "--build", os.path.join(proj, "build")], timeout=300)
+    r = run(["cmake", "--build", os.path.join(proj, "build"), "-j2"], timeout=300)
     check(r.returncode == 0, "the example builds: " + r.stdout[-2000:] + r.stderr[-2000:])
+    r = run([os.path.join(proj, "build", "alloc_threads")])
+    check(r.returncode == 0, "predict allocates nothing after a thread's first call; threads agree: " + r.stdout + r.stderr)
     predict = os.path.join(proj, "build", "predict")
     xv_path, pred_path = os.path.join(work, "xv.npy"), os.path.join(work, "pred.npy")
     np.save(xv_path, xv)
