@@ -607,7 +607,7 @@ std::string join_dims(const std::vector<int>& d, const char* sep) {
 
 int export_model(const args& a) {
     std::string dir, point, out, name, format = "cpp", weights = "embed";
-    std::size_t batch = 64;
+    std::size_t batch = 0;  // 0: not given (64 for C++, any for ONNX)
     arg_parser p("export",
                  "Writes point POINT of the trained study folder DIR (default: the study's best\n"
                  "point by its selection rule) as a header-only C++ inference library into OUT:\n"
@@ -621,7 +621,11 @@ int export_model(const args& a) {
     p.option("point", "POINT", "the point to export (a name or id; default: the best)", point);
     p.option("output", "OUT", "the folder to write (created; files of an earlier export\nare replaced)", out, {}, 'o');
     p.option("name", "NAME", "the library's name: C++ namespace, CMake package and\ninclude folder (default: STUDY_POINT)", name);
-    p.count("batch", "N", "samples per forward pass in predict_batch (default 64)", batch);
+    p.count("batch", "N",
+            "C++: samples per forward pass in predict_batch (default 64);\n"
+            "ONNX: the batch size fixed in the model (default: any;\n"
+            "OpenCV 4.6 runs lstm and gru only with one fixed)",
+            batch);
     p.option("weights", "FROM",
              "embed: built into the library (include/NAME/weights.hpp);\n"
              "npz: read from OUT/weights.npz when a predictor is built\n"
@@ -697,7 +701,7 @@ int export_model(const args& a) {
             t = replace_all(t, "{{in_dims_list}}", join_dims(in_dims, ", "));
             t = replace_all(t, "{{in_rank}}", std::to_string(in_dims.size()));
             t = replace_all(t, "{{scale}}", scale);
-            t = replace_all(t, "{{batch}}", std::to_string(batch));
+            t = replace_all(t, "{{batch}}", std::to_string(batch ? batch : 64));
             t = replace_all(t, "{{includes}}", includes);
             t = replace_all(t, "{{name_upper}}", upper);
             t = replace_all(t, "{{network}}", network);
@@ -708,7 +712,7 @@ int export_model(const args& a) {
             for (auto& m : modules)
                 for (auto& t : m.tensors) params[t.name] = {t.shape, std::move(t.values)};
             const auto torch = onnx::torch_modules_of(read_text(run / "model.py"));
-            write_text(o / (name + ".onnx"), onnx::model(torch, params, in_dims, settings->scale, name));
+            write_text(o / (name + ".onnx"), onnx::model(torch, params, in_dims, settings->scale, name, std::int64_t(batch)));
             std::printf("exported %s of study %s (%s) to %s\n", pt.name.c_str(), s.study.c_str(), run.string().c_str(),
                         (o / (name + ".onnx")).string().c_str());
             return 0;

@@ -1,6 +1,7 @@
 #include "generator/onnx_export.hpp"
 
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 
@@ -67,6 +68,7 @@ struct attribute {
 struct graph_builder {
     message graph;
     int count = 0;
+    std::int64_t batch = 0;  // the inputs' and outputs' first dimension; 0: free ("N")
 
     void initializer(const std::string& name, const std::vector<std::int64_t>& shape, const void* data,
                      std::size_t bytes, int type) {
@@ -110,9 +112,12 @@ struct graph_builder {
         message tt;
         tt.integer(ttype_elem, type_float);
         message shape;
-        message batch;
-        batch.text(dim_param, "N");
-        shape.sub(shape_dim, batch);
+        message first;
+        if (batch > 0)
+            first.integer(dim_value, batch);
+        else
+            first.text(dim_param, "N");
+        shape.sub(shape_dim, first);
         for (std::size_t i = 0; i < dims.size(); ++i) {
             message dim;
             if (dims[i] < 0)
@@ -179,6 +184,57 @@ struct call {
     }
 };
 
+// torch's nn.LSTM / nn.GRU (one layer, batch_first, weight_ih_l0 ...) on a channels-first
+// (N, features, steps) tensor as ONNX's LSTM / GRU, whose gates come in another order
+// (torch LSTM i f g o -> ONNX i o f c; torch GRU r z n -> ONNX z r h, with
+// linear_before_reset as torch computes n). Returns the last step's hidden state (N, H),
+// or every step's, channels first (N, H, T).
+std::string recurrent(graph_builder& g, std::string cur, int m, bool lstm, bool all_steps,
+                      const std::map<std::string, tensor>& params) {
+    auto get = [&](const char* what) -> const tensor& {
+        auto it = params.find(std::to_string(m) + "." + what);
+        if (it == params.end()) throw std::runtime_error("best.npz has no " + std::to_string(m) + "." + what + "; train the point again");
+        return it->second;
+    };
+    const tensor &w_ih = get("weight_ih_l0"), &w_hh = get("weight_hh_l0"), &b_ih = get("bias_ih_l0"), &b_hh = get("bias_hh_l0");
+    const std::vector<int> order = lstm ? std::vector<int>{0, 3, 1, 2} : std::vector<int>{1, 0, 2};
+    const std::int64_t gates = std::int64_t(order.size()), hidden = w_hh.shape.at(1), features = w_ih.shape.at(1);
+    // the gate blocks of a (gates * H, cols) tensor, in ONNX's order, with a leading 1
+    auto reorder = [&](const std::vector<float>& v, std::int64_t cols) {
+        std::vector<float> out;
+        const std::size_t block = std::size_t(hidden * cols);
+        for (int b : order) out.insert(out.end(), v.begin() + std::ptrdiff_t(b * block), v.begin() + std::ptrdiff_t((b + 1) * block));
+        return out;
+    };
+    const std::string p = std::to_string(m) + ".";
+    g.floats(p + "W", {{1, gates * hidden, features}, reorder(w_ih.values, features)});
+    g.floats(p + "R", {{1, gates * hidden, hidden}, reorder(w_hh.values, hidden)});
+    std::vector<float> bias = reorder(b_ih.values, 1), rb = reorder(b_hh.values, 1);
+    bias.insert(bias.end(), rb.begin(), rb.end());
+    g.floats(p + "B", {{1, 2 * gates * hidden}, bias});
+    cur = g.node("Transpose", {cur}, {{"perm", {2, 0, 1}}});  // (T, N, features)
+    std::vector<attribute> attrs{{"hidden_size", {hidden}, false}};
+    if (!lstm) attrs.push_back({"linear_before_reset", {1}, false});
+    std::vector<std::string> inputs{cur, p + "W", p + "R", p + "B"};
+    if (!lstm && g.batch > 0) {
+        // initial_h given (zeros, ONNX's default): OpenCV 4.6 reads a GRU only with all six inputs
+        g.floats(p + "h0", {{1, g.batch, hidden}, std::vector<float>(std::size_t(g.batch * hidden), 0.0f)});
+        inputs.insert(inputs.end(), {"", p + "h0"});
+    }
+    const std::string y = g.node(lstm ? "LSTM" : "GRU", inputs, attrs);  // (T, 1, N, H)
+    if (all_steps) {
+        g.int64s(p + "steps_shape", {0, -1, hidden});  // (T, N, H)
+        cur = g.node("Reshape", {y, p + "steps_shape"});
+        return g.node("Transpose", {cur}, {{"perm", {1, 2, 0}}});
+    }
+    g.int64s(p + "last", {-1});
+    g.int64s(p + "end", {std::numeric_limits<std::int64_t>::max()});
+    g.int64s(p + "axis", {0});
+    cur = g.node("Slice", {y, p + "last", p + "end", p + "axis"});  // (1, 1, N, H)
+    g.int64s(p + "last_shape", {-1, hidden});
+    return g.node("Reshape", {cur, p + "last_shape"});
+}
+
 }  // namespace
 
 std::vector<std::string> torch_modules_of(const std::string& model_py) {
@@ -199,8 +255,9 @@ std::vector<std::string> torch_modules_of(const std::string& model_py) {
 }
 
 std::string model(const std::vector<std::string>& modules, const std::map<std::string, tensor>& params,
-                  const std::vector<int>& in_dims, double scale, const std::string& name) {
+                  const std::vector<int>& in_dims, double scale, const std::string& name, std::int64_t batch) {
     graph_builder g;
+    g.batch = batch;
     // the input flat, (N, size): every consumer reads a 2-D array the same way (OpenCV's
     // Python takes a 3-D one for an image with channels), and a sample's values are in
     // the same order either way
@@ -278,9 +335,12 @@ std::string model(const std::vector<std::string>& modules, const std::map<std::s
                          {{"kernel_shape", c.ints(0, "", spatial, 1)}, {"strides", c.ints(0, "stride", spatial, 1)}});
         } else if (k.starts_with("nn.AdaptiveAvgPool")) {
             cur = g.node("GlobalAveragePool", {cur});
+        } else if (k == "LSTMLastStep" || k == "LSTMAllSteps" || k == "GRULastStep" || k == "GRUAllSteps") {
+            cur = recurrent(g, cur, m, k.starts_with("LSTM"), k.ends_with("AllSteps"), params);
+            rank = k.ends_with("AllSteps") ? 3 : 2;
         } else {
             throw std::runtime_error("ONNX export does not support the module " + modules[i] +
-                                     " yet (recurrent layers among others); export it as C++ (--format cpp)");
+                                     " yet; export it as C++ (--format cpp)");
         }
     }
     if (rank > 2) {  // back to channels last, as the hps network's output
