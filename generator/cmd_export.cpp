@@ -635,7 +635,7 @@ int export_model(const args& a) {
     p.option("format", "FORMAT",
              "cpp: the C++ library; onnx: OUT/NAME.onnx, the same model\n"
              "(input x: (N, sample size), the raw channels-last samples\n"
-             "flattened; output y; no recurrent layers yet)",
+             "flattened; output y)",
              format, {"cpp", "onnx"});
     p.epilog("examples:\n  hpsgen export out/cyplam -o cyplam_best\n  hpsgen export out/cyplam --point model-108 -o m108 --name model108");
     if (auto status = p.parse(a)) return *status;
