@@ -336,6 +336,9 @@ public:
 
     // x: n <= B samples of input_size floats; y: n * output_size floats.
     void predict(const float* x, float* y, int n = B) {
+        if (n < 0 || n > B)
+            throw std::invalid_argument("{{name}}: predictor<" + std::to_string(B) + ">::predict takes at most " +
+                                        std::to_string(B) + " samples, not " + std::to_string(n) + "; use predict_batch");
         for (std::size_t i = 0; i < std::size_t(n) * input_size; ++i) in_[i] = float(x[i] * input_scale);
         const float* out = net_.forward(in_.data(), ctx_);
         std::copy(out, out + std::size_t(n) * output_size, y);
