@@ -18,5 +18,6 @@ int run(const args& a);
 int report(const args& a);
 int submit(const args& a);
 int status(const args& a);
+int export_model(const args& a);  // "export"
 
 }  // namespace hps::cli

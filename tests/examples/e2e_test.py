@@ -8,7 +8,7 @@ Checks, each an assertion that can fail:
     `--points` builds and trains only the points it names;
   - best.npz loads into the torch.nn model of model.py, which reproduces the trainer's
     validation accuracy and loss on the same data (an independent check of export,
-    layouts and evaluation);
+    layouts and evaluation); OpenCV runs its ONNX export (hpsgen export) as torch;
   - a trainer stopped by SIGTERM saves a checkpoint, exits 75, resumes, and ends with
     the same metrics as an uninterrupted run; one killed by SIGKILL at random moments
     resumes from its periodic saves and ends bit-identical too;
@@ -263,6 +263,17 @@ def main():
     res = json.load(open(os.path.join(study, "runs", "model-1", "result.json")))
     check(abs(acc - res["best"]["accuracy"]) <= 0.011, f"torch reproduces the accuracy to one sample in 100 ({acc} vs {res['best']['accuracy']})")
     check(abs(loss - res["best"]["loss"]) < 1e-4 * max(1, abs(loss)), f"torch reproduces the loss ({loss} vs {res['best']['loss']})")
+
+    # --- its ONNX export (conv2d same, maxpool, dense relu, dropout): OpenCV reproduces
+    # torch's outputs (the C++ export and the rest of ONNX: tests/generator/export/)
+    import cv2
+    r = run([hpsgen, "export", study, "--point", "model-1", "--format", "onnx", "-o", os.path.join(work, "onnx")])
+    check(r.returncode == 0, "export --format onnx: " + r.stdout + r.stderr)
+    cv = cv2.dnn.readNetFromONNX(os.path.join(work, "onnx", "tiny_model_1.onnx"))
+    cv.setInput(xv.reshape(len(xv), -1))
+    theirs = logits.numpy()
+    err = np.abs(cv.forward() - theirs).max() / np.abs(theirs).max()
+    check(err < 1e-5, f"OpenCV runs the ONNX export as torch ({err:.2g} of the largest output)")
 
     # --- SIGTERM and resume: same result as an uninterrupted run
     # the trainer of model-2's network, with model-2's settings

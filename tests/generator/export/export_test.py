@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""hpsgen export end to end, on a small study of its own (conv1d, batchnorm, gru over every
+step, lstm's last step, dense, dropout; an input scale; two points that differ only in the
+dropout rate, so one trainer is built).
+Its batchnorms fold both ways: the first into the linear conv1d before it, the second
+(after a tanh) into the dense layer after it, across the dropout.
+
+Checks, each an assertion that can fail:
+  - export of a study with nothing trained fails with exit 1 and says to train it;
+  - export picks the study's best point by its selection rule (result.json's best values);
+  - the exported network has no dropout and no batchnorm (folded), no training code (no optimizer, loss, data);
+  - its example builds in a fresh CMake project through find_package(NAME) with -DNAME_DIR;
+  - predict and predict_batch allocate nothing after a thread's first call, and 4 threads
+    calling at once get one thread's outputs (alloc_threads.cpp);
+  - on the raw validation inputs it reproduces PyTorch's outputs (model.py + best.npz on the
+    scaled inputs) within 1e-5 relative, and the trainer's own evaluation: the validation
+    loss and accuracy of result.json at the best step;
+  - --weights npz: the library reads weights.npz instead, with the same predictions;
+  - --format onnx writes a model that onnx's checker accepts and OpenCV's dnn module runs,
+    reproducing the outputs;
+  - --point exports the point named; --name names the package.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+SPEC = """study exptest "hpsgen export test study"
+
+data {
+  train "data/train.npz"
+  validation "data/validation.npz"
+  input 6 x 4
+  target classes 3
+  scale 0.5
+}
+
+network {
+  conv1d filters 5 kernel 3 padding same activation linear
+  batchnorm
+  gru units 4 return_sequences true
+  lstm units 5
+  dense units 8 activation tanh
+  batchnorm
+  dropout {0.1, 0.3}
+  dense units 3
+}
+
+train {
+  optimizer adam lr 0.02
+  loss softmax_ce
+  batch 16
+  steps 80
+  checkpoints 4
+  seed 3
+}
+
+metrics {
+  accuracy
+  select max accuracy
+}
+"""
+
+
+def make_data(n, seed):
+    """Sequences of 6 steps x 4 channels, raw values around 2 (the spec's scale halves
+    them); the class is the channel with the largest sum over the first 3 steps (mod 3)."""
+    rng = np.random.default_rng(seed)
+    x = (2 + rng.normal(0, 1.0, size=(n, 6, 4))).astype(np.float32)
+    y = (np.argmax(x[:, :3, :].sum(axis=1), axis=1) % 3).astype(np.int64)
+    return x, y
+
+
+def run(cmd, **kw):
+    print("$", " ".join(map(str, cmd)), flush=True)
+    return subprocess.run(cmd, text=True, capture_output=True, **kw)
+
+
+def check(cond, what):
+    if not cond:
+        print("FAILED:", what, flush=True)
+        sys.exit(1)
+    print("ok:", what, flush=True)
+
+
+def close(ours, theirs, rtol=1e-5):
+    """|ours - theirs| <= rtol * (|theirs| + max |theirs|): relative, with the scale of the
+    outputs as the floor for values near 0."""
+    ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
+    if ours.shape != theirs.shape:
+        return False, "shapes %s and %s" % (ours.shape, theirs.shape)
+    err = np.abs(ours - theirs) / (np.abs(theirs) + np.abs(theirs).max())
+    return bool(err.max() <= rtol), "largest relative difference %.3g" % err.max()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hpsgen", required=True)
+    ap.add_argument("--work", required=True)
+    a = ap.parse_args()
+    hpsgen, work = os.path.abspath(a.hpsgen), a.work
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.join(work, "data"))
+    x, y = make_data(320, 1)
+    xv, yv = make_data(96, 2)
+    np.savez(os.path.join(work, "data/train.npz"), x=x, y=y)
+    np.savez(os.path.join(work, "data/validation.npz"), x=xv, y=yv)
+    with open(os.path.join(work, "exptest.hps"), "w") as f:
+        f.write(SPEC)
+
+    r = run([hpsgen, "generate", "exptest.hps", "-o", "study"], cwd=work)
+    check(r.returncode == 0, "generate: " + r.stdout + r.stderr)
+    study = os.path.join(work, "study")
+    r = run([hpsgen, "export", study, "-o", os.path.join(work, "none")])
+    check(r.returncode == 1 and "no finished point" in r.stderr and "hpsgen run" in r.stderr,
+          "export before training: exit 1, says to train: " + r.stderr)
+
+    # -O1: behaviour is tested, not speed (as tests/examples/e2e_test.py's quick_build)
+    r = run(["cmake", "-S", study, "-B", os.path.join(study, "build"), "-DCMAKE_BUILD_TYPE=Release",
+             "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"])
+    check(r.returncode == 0, "configure the study: " + r.stderr[-500:])
+    r = run([hpsgen, "run", study], timeout=600)
+    check(r.returncode == 0, "run trains both points: " + r.stdout[-1000:] + r.stderr[-1000:])
+
+    results = {}
+    for point in ("model-0", "model-1"):
+        with open(os.path.join(study, "runs", point, "result.json")) as f:
+            results[point] = json.load(f)
+    best_point = max(results, key=lambda p: results[p]["best"]["accuracy"])  # max() keeps the first of equals
+
+    out = os.path.join(work, "exported")
+    r = run([hpsgen, "export", study, "-o", out])
+    check(r.returncode == 0, "export the best point: " + r.stdout + r.stderr)
+    check(("exported " + best_point + " ") in r.stdout, "it is the best by accuracy, " + best_point + ": " + r.stdout)
+    name = "exptest_" + best_point.replace("-", "_")
+    model_hpp = open(os.path.join(out, "include", name, "model.hpp")).read()
+    network = model_hpp.split("using network =")[1].split(";")[0]
+    kinds = [layer.strip().split("<")[0] for layer in network.split(",\n")[1:]]
+    check(kinds == ["hps::conv1d", "hps::gru", "hps::lstm", "hps::dense", "hps::dense"],
+          "the network: conv1d, gru, lstm, dense, dense (dropout removed, batchnorms folded): " + network)
+    headers = os.listdir(os.path.join(out, "include", "hps"))
+    check(not {"optimizers.hpp", "losses.hpp", "train.hpp", "dataset.hpp", "npz.hpp"} & set(headers),
+          "no training code, loss, optimizer or data loading among the headers: " + ", ".join(sorted(headers)))
+
+    # a fresh project, elsewhere, that finds the package: the example, and a check that
+    # predict allocates nothing after a thread's first call and is thread-safe
+    proj = os.path.join(work, "fresh")
+    shutil.copytree(os.path.join(out, "example"), proj)
+    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "alloc_threads.cpp"), proj)
+    with open(os.path.join(proj, "CMakeLists.txt"), "a") as f:
+        f.write("find_package(Threads REQUIRED)\nadd_executable(alloc_threads alloc_threads.cpp)\n"
+                "target_compile_definitions(alloc_threads PRIVATE EXPORTED_MODEL_HPP=\"%s/model.hpp\" EXPORTED_NS=%s "
+                "EIGEN_RUNTIME_NO_MALLOC)\ntarget_compile_options(alloc_threads PRIVATE -UNDEBUG)\n"
+                "target_link_libraries(alloc_threads PRIVATE %s::%s Threads::Threads)\n" % (name, name, name, name))
+    r = run(["cmake", "-S", proj, "-B", os.path.join(proj, "build"), "-D" + name + "_DIR=" + out,
+             "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"])
+    check(r.returncode == 0, "find_package(" + name + ") in a fresh project: " + r.stdout[-800:] + r.stderr[-800:])
+    r = run(["cmake", "--build", os.path.join(proj, "build"), "-j2"], timeout=300)
+    check(r.returncode == 0, "the example builds: " + r.stdout[-2000:] + r.stderr[-2000:])
+    r = run([os.path.join(proj, "build", "alloc_threads")])
+    check(r.returncode == 0, "predict allocates nothing after a thread's first call; threads agree: " + r.stdout + r.stderr)
+    predict = os.path.join(proj, "build", "predict")
+    xv_path, pred_path = os.path.join(work, "xv.npy"), os.path.join(work, "pred.npy")
+    np.save(xv_path, xv)
+    r = run([predict, xv_path, pred_path])
+    check(r.returncode == 0, "the example predicts: " + r.stderr)
+    ours = np.load(pred_path)
+    check(ours.shape == (96, 3) and ours.dtype == np.float32, "predictions (96, 3) float32: %s" % (ours.shape,))
+
+    # PyTorch: model.py + best.npz on the scaled inputs, channels first
+    import torch
+    run_dir = os.path.join(study, "runs", best_point)
+    sys.path.insert(0, run_dir)
+    import model as torch_model
+    net = torch_model.load(os.path.join(run_dir, "best.npz"))
+    with torch.no_grad():
+        theirs = net(torch.from_numpy(xv * np.float32(0.5)).permute(0, 2, 1)).numpy()
+    ok, how = close(ours, theirs)
+    check(ok, "PyTorch's outputs within 1e-5 relative: " + how)
+
+    # the trainer's own evaluation at the best step: loss (softmax cross-entropy) and accuracy
+    z = ours.astype(np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(yv)), yv]))
+    best = results[best_point]["best"]
+    check(abs(loss - best["loss"]) <= 1e-5 * abs(best["loss"]),
+          "the trainer's validation loss within 1e-5 relative: %.8g vs %.8g" % (loss, best["loss"]))
+    acc = float(np.mean(np.argmax(ours, axis=1) == yv))
+    check(abs(acc - best["accuracy"]) < 1e-9, "the trainer's validation accuracy: %g vs %g" % (acc, best["accuracy"]))
+
+    # one sample, through predict(): the same as the batch's first row
+    np.save(xv_path, xv[0])
+    r = run([predict, xv_path, pred_path])
+    check(r.returncode == 0 and close(np.load(pred_path)[0], ours[0])[0], "one sample (predictor<1>): the batch's first row")
+
+    # --weights npz: the same library reading OUT/weights.npz when its predictor is built
+    out_npz = os.path.join(work, "exported_npz")
+    r = run([hpsgen, "export", study, "--weights", "npz", "-o", out_npz])
+    check(r.returncode == 0 and os.path.exists(os.path.join(out_npz, "weights.npz"))
+          and not os.path.exists(os.path.join(out_npz, "include", name, "weights.hpp")),
+          "export --weights npz writes weights.npz, no weights.hpp: " + r.stdout + r.stderr)
+    r = run(["cmake", "-S", os.path.join(out_npz, "example"), "-B", os.path.join(out_npz, "build"),
+             "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"])
+    r = r if r.returncode else run(["cmake", "--build", os.path.join(out_npz, "build")], timeout=300)
+    check(r.returncode == 0, "its example builds: " + r.stdout[-1500:] + r.stderr[-1500:])
+    np.save(xv_path, xv)
+    r = run([os.path.join(out_npz, "build", "predict"), xv_path, pred_path])
+    check(r.returncode == 0 and close(np.load(pred_path), ours)[0], "and predicts as the embedded weights: " + r.stderr)
+    os.rename(os.path.join(out_npz, "weights.npz"), os.path.join(out_npz, "moved.npz"))
+    r = run([os.path.join(out_npz, "build", "predict"), xv_path, pred_path])
+    check(r.returncode == 1 and "cannot read the weights file" in r.stderr, "without its weights file: says so: " + r.stderr)
+
+    # ONNX: the checker, and OpenCV's dnn module reproducing the outputs on the flat raw inputs
+    try:
+        import cv2
+        import onnx
+    except ImportError as e:
+        check(False, "python3-onnx and python3-opencv (scripts/install-deps.sh --test): " + str(e))
+    # (a fixed batch: OpenCV 4.6 runs lstm and gru only with one)
+    r = run([hpsgen, "export", study, "--format", "onnx", "--batch", str(len(xv)), "-o", os.path.join(work, "onnx")])
+    onnx_path = os.path.join(work, "onnx", name + ".onnx")
+    check(r.returncode == 0 and os.path.exists(onnx_path), "export --format onnx: " + r.stdout + r.stderr)
+    m = onnx.load(onnx_path)
+    onnx.checker.check_model(m, full_check=True)
+    ops = [n.op_type for n in m.graph.node if n.op_type not in ("Reshape", "Transpose", "Slice")]
+    check(ops == ["Mul", "Conv", "GRU", "LSTM", "Gemm", "Tanh", "Gemm", "Identity"],
+          "onnx's checker passes; the graph: scale, conv1d (batchnorm folded), gru, lstm, dense, dense: " +
+          ", ".join(n.op_type for n in m.graph.node))
+    cv = cv2.dnn.readNetFromONNX(onnx_path)
+    cv.setInput(xv.reshape(len(xv), -1))
+    ok, how = close(cv.forward(), theirs)
+    check(ok, "OpenCV's dnn reproduces PyTorch's outputs within 1e-5 relative: " + how)
+
+    # --point and --name
+    other = "model-1" if best_point == "model-0" else "model-0"
+    r = run([hpsgen, "export", study, "--point", other, "--name", "other", "-o", os.path.join(work, "other")])
+    check(r.returncode == 0 and ("exported " + other + " ") in r.stdout
+          and os.path.exists(os.path.join(work, "other", "otherConfig.cmake")),
+          "--point " + other + " --name other: " + r.stdout + r.stderr)
+    r = run([hpsgen, "export", study, "--point", "model-7", "-o", os.path.join(work, "bad")])
+    check(r.returncode == 1 and "model-7" in r.stderr, "--point of no point: exit 1: " + r.stderr)
+    print("all checks passed")
+
+
+if __name__ == "__main__":
+    main()
