@@ -47,6 +47,11 @@ while folders:
             for arg in re.findall(r'"([^"]*)"', m.group(2)):
                 if os.path.realpath(arg).startswith(build + os.sep):
                     names.add(os.path.basename(arg))
+# only what is a target of the build (a test's argument may be a folder or file in it)
+import subprocess
+listed = subprocess.run(["ninja", "-C", build, "-t", "targets", "all"], capture_output=True, text=True, check=True)
+targets = {line.split(":")[0] for line in listed.stdout.splitlines() if line.endswith(": phony")}
+names &= targets
 if not names:
     sys.exit("test.sh: no executables found for the tests labelled sanitize")
 print(" ".join(sorted(names)))
