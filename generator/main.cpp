@@ -18,11 +18,11 @@ constexpr command commands[] = {
     {"check", hps::cli::check, "check a .hps study and summarise its grid"},
     {"list", hps::cli::list, "list the grid points of a study (table, tsv or json)"},
     {"fmt", hps::cli::fmt, "print a study in canonical form"},
-    {"generate", hps::cli::generate, "write a study folder: one trainer per grid point, CMake, Slurm array"},
+    {"generate", hps::cli::generate, "write a study folder: one trainer per network, settings per point, CMake, Slurm"},
     {"run", hps::cli::run, "build and train a study folder's points on this machine"},
     {"submit", hps::cli::submit, "build a study folder's trainers and submit them to Slurm as job arrays"},
     {"status", hps::cli::status, "where each point of a submitted study stands (Slurm and run folders)"},
-    {"report", hps::cli::report, "rank a study's trained points by its selection metric"},
+    {"report", hps::cli::report, "rank a study's trained points; write report.html, its figures"},
     {"export", hps::cli::export_model, "write a trained point as a header-only C++ inference library (or ONNX)"},
 };
 
@@ -30,7 +30,8 @@ void usage(std::FILE* out) {
     std::fprintf(out,
                  "usage: hpsgen <command> [options]\n\n"
                  "hpsgen turns a hyperparameter study written as a .hps file into one\n"
-                 "specialised C++ trainer per grid point, plus a Slurm job array.\n\n"
+                 "specialised C++ trainer per distinct network (each point's values in a\n"
+                 "settings file), plus a Slurm job array.\n\n"
                  "commands:\n");
     for (const auto& c : commands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
     std::fprintf(out, "\n'hpsgen <command> --help' describes a command.\n");
