@@ -39,6 +39,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kill_trials  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_checks import run, check  # noqa: E402 (tests/support)
+
 # the SIGKILL test's run: long enough for 3 kills of 0.4 to 1 s each and a finishing start
 KILL_STEPS = 60000
 
@@ -114,18 +117,6 @@ def make_data(root, n, seed):
         else:
             x[i, np.arange(8), np.arange(8), 0] += 1.5
     return x, y.astype(np.int64)
-
-
-def run(cmd, **kw):
-    print("$", " ".join(map(str, cmd)), flush=True)
-    return subprocess.run(cmd, text=True, capture_output=True, **kw)
-
-
-def check(cond, what):
-    if not cond:
-        print("FAILED:", what, flush=True)
-        sys.exit(1)
-    print("ok:", what, flush=True)
 
 
 def grid(study):

@@ -35,12 +35,8 @@ import sys
 
 import numpy as np
 
-
-def check(cond, what):
-    if not cond:
-        print("FAILED:", what, flush=True)
-        sys.exit(1)
-    print("ok:", what, flush=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_checks import check  # noqa: E402 (tests/support)
 
 
 def run(cmd, **kw):

@@ -21,24 +21,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_checks import run, check  # noqa: E402 (tests/support)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def run(cmd, **kw):
-    print("$", " ".join(map(str, cmd)), flush=True)
-    return subprocess.run(cmd, text=True, capture_output=True, **kw)
-
-
-def check(cond, what):
-    if not cond:
-        print("FAILED:", what, flush=True)
-        sys.exit(1)
-    print("ok:", what, flush=True)
 
 
 def pin_sets(spec, prefer):

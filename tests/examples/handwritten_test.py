@@ -10,13 +10,8 @@ import sys
 
 import numpy as np
 
-
-def check(cond, what):
-    if not cond:
-        print("FAILED:", what, flush=True)
-        sys.exit(1)
-    print("ok:", what, flush=True)
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_checks import check  # noqa: E402 (tests/support)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--trainer", required=True)
@@ -42,6 +37,7 @@ check("test" in res and res["test"]["accuracy"] > 0.6, "the test set is evaluate
 import torch
 sys.path.insert(0, run)
 import model
+
 net = model.load(os.path.join(run, "best.npz"))
 d = "/usr/share/datasets/fashion-mnist/"
 x = np.frombuffer(gzip.open(d + "t10k-images-idx3-ubyte.gz").read()[16:], np.uint8).reshape(-1, 28, 28, 1)

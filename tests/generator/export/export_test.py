@@ -24,10 +24,12 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from script_checks import run, check  # noqa: E402 (tests/support)
 
 SPEC = """study exptest "hpsgen export test study"
 
@@ -73,18 +75,6 @@ def make_data(n, seed):
     x = (2 + rng.normal(0, 1.0, size=(n, 6, 4))).astype(np.float32)
     y = (np.argmax(x[:, :3, :].sum(axis=1), axis=1) % 3).astype(np.int64)
     return x, y
-
-
-def run(cmd, **kw):
-    print("$", " ".join(map(str, cmd)), flush=True)
-    return subprocess.run(cmd, text=True, capture_output=True, **kw)
-
-
-def check(cond, what):
-    if not cond:
-        print("FAILED:", what, flush=True)
-        sys.exit(1)
-    print("ok:", what, flush=True)
 
 
 def close(ours, theirs, rtol=1e-5):

@@ -24,6 +24,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from script_checks import check  # noqa: E402 (tests/support)
+
 SPEC = """study scripted "submit.sbatch under bash"
 
 data {
@@ -79,13 +82,6 @@ exit 0
 FAKE_SCONTROL = """#!/bin/bash
 echo "scontrol $*" >> "$HPS_TEST_DIR/scontrol"
 """
-
-
-def check(cond, what):
-    if not cond:
-        print("FAILED:", what, flush=True)
-        sys.exit(1)
-    print("ok:", what, flush=True)
 
 
 def read(path):
