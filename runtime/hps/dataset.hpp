@@ -410,13 +410,19 @@ struct split_indices {
     std::vector<int> train, validation;
 };
 
-inline split_indices split_indices_of(int n, double validation_fraction, std::uint64_t seed) {
+// How many of n samples a split holds out: the fraction, rounded, and at least one in each
+// part. Throws std::invalid_argument for a fraction outside (0, 1) or n < 2.
+inline int validation_count(int n, double validation_fraction) {
     if (!(validation_fraction > 0 && validation_fraction < 1))
         throw std::invalid_argument("split: the validation fraction must be between 0 and 1, got " +
                                     format_number(validation_fraction));
     if (n < 2) throw std::invalid_argument("split: cannot split " + std::to_string(n) + " sample(s) in two");
     const long long rounded = std::llround(validation_fraction * double(n));
-    const int n_val = int(std::clamp<long long>(rounded, 1, n - 1));
+    return int(std::clamp<long long>(rounded, 1, n - 1));
+}
+
+inline split_indices split_indices_of(int n, double validation_fraction, std::uint64_t seed) {
+    const int n_val = validation_count(n, validation_fraction);
     std::vector<int> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     rng gen(seed);
@@ -454,11 +460,11 @@ inline std::pair<dataset, dataset> split(const dataset& data, double validation_
 }
 
 // (train, validation) with the validation part the last samples, in order: the same count
-// as split_indices_of's (rounded, at least one in each part), for time-ordered data.
+// as split_indices_of's (validation_count), for time-ordered data.
 inline std::pair<dataset, dataset> split_last(const dataset& data, double validation_fraction) {
-    const split_indices counts = split_indices_of(data.n, validation_fraction, 0);  // checks, and the count
-    const int n_train = int(counts.train.size());
-    std::vector<int> train(static_cast<std::size_t>(n_train)), validation(counts.validation.size());
+    const int n_val = validation_count(data.n, validation_fraction);
+    const int n_train = data.n - n_val;
+    std::vector<int> train(static_cast<std::size_t>(n_train)), validation(static_cast<std::size_t>(n_val));
     std::iota(train.begin(), train.end(), 0);
     std::iota(validation.begin(), validation.end(), n_train);
     return {subset(data, train), subset(data, validation)};

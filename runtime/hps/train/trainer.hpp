@@ -393,17 +393,17 @@ int trainer<Net, B>::run() {
 #endif
     // the values its layers take at run time (dropout<>'s rate), before anything is written
     model_ = std::make_unique<model_type>();
+    const std::string settings_file = o_.settings.empty() ? "" : o_.settings + ": ";
     for (const auto& l : c_.layer_settings) {
         const std::string why = model_->set_layer(l.layer, l.name, l.value);
         if (!why.empty()) {
-            std::fprintf(stderr, "[%s] error: %s%s; regenerate the study\n", c_.point.c_str(),
-                         o_.settings.empty() ? "" : (o_.settings + ": ").c_str(), why.c_str());
+            std::fprintf(stderr, "[%s] error: %s%s; regenerate the study\n", c_.point.c_str(), settings_file.c_str(),
+                         why.c_str());
             return 2;
         }
     }
     if (const std::string m = model_->missing_settings(); !m.empty()) {
-        std::fprintf(stderr, "[%s] error: %s%s is not given (%s)\n", c_.point.c_str(),
-                     o_.settings.empty() ? "" : (o_.settings + ": ").c_str(), m.c_str(),
+        std::fprintf(stderr, "[%s] error: %s%s is not given (%s)\n", c_.point.c_str(), settings_file.c_str(), m.c_str(),
                      o_.settings.empty() ? "add it to train_config::layer_settings" : "regenerate the study");
         return 2;
     }
