@@ -52,10 +52,13 @@ head_spec metric(const hps::metric_info& m) {
         h.options.insert(h.options.begin(), opt("threshold", real(0.0, true, 1.0, true), "0.5",
                                                 "a sample is positive when sigmoid(logit) >= threshold"));
     }
+    const std::string plain = h.name + (m.param == hps::metric_param::tolerance ? " 0.2" : "");
+    h.example = plain + "\n" + plain;
+    if (m.kind == hps::metric_kind::within) h.example += " one_sided true";
+    if (m.param == hps::metric_param::threshold) h.example += " threshold 0.3";
+    h.example += " as my_" + h.name;
     return h;
 }
-
-std::string number_text(double v);
 
 // The optimizer statement from the runtime's tables: every optimizer, every setting with its
 // bounds, the optimizers that take it and its default for each.
@@ -294,17 +297,72 @@ std::vector<block_spec> make_blocks() {
         }
         out.push_back(std::move(b));
     }
+
+    // examples (docs/language.md), for the rows above that do not make their own ----
+    const std::vector<std::pair<std::string_view, std::string_view>> examples = {
+        {"data.train", "train \"data/train.npz\"\ntrain \"data/x.npy,data/y.npy\""},
+        {"data.validation", "validation \"data/validation.npz\""},
+        {"data.test", "test \"data/test.npz\""},
+        {"data.split", "split 0.1\nsplit 0.3 take last seed 7"},
+        {"data.input", "input 28 x 28 x 1\ninput 30"},
+        {"data.target", "target regression 2\ntarget classes 10\ntarget binary"},
+        {"data.scale", "scale 1/255"},
+        {"data.x_array", "x_array \"images\""},
+        {"data.y_array", "y_array \"labels\""},
+        {"train.optimizer", "optimizer adam lr 1e-5..1e-2 log 4\n"
+                            "optimizer adam lr 1e-3 beta1 0.9 beta2 0.999 eps 1e-8 weight_decay 1e-4\n"
+                            "optimizer sgd lr 0.01 momentum 0.9 nesterov true\n"
+                            "optimizer momentum lr {0.01, 0.1} momentum 0.9\n"
+                            "optimizer rmsprop lr 1e-3 rho 0.9 momentum 0 eps 1e-7 centered true\n"
+                            "optimizer adadelta lr 1 rho 0.95 eps 1e-7"},
+        {"train.loss", "loss mse_half\nloss bce pos_weight 3"},
+        {"train.batch", "batch {64, 128}"},
+        {"train.steps", "steps 400000"},
+        {"train.epochs", "epochs 10"},
+        {"train.checkpoints", "checkpoints 200"},
+        {"train.seed", "seed {1, 2, 3}"},
+        {"train.patience", "patience 5"},
+        // no `lr_schedule step ...`: the grammar refuses the keyword `step` as a value
+        // (tests/dsl/test_reference.cpp, known_gaps)
+        {"train.lr_schedule", "lr_schedule exponential gamma 0.999\n"
+                              "lr_schedule cosine warmup 500 min_lr 1e-5"},
+        {"train.clip_norm", "clip_norm 1.0"},
+        {"train.checkpoint_every", "checkpoint_every \"10min\"\ncheckpoint_every \"0\""},
+        {"augment.brightness", "brightness 0.25"},
+        {"augment.contrast", "contrast {0, 0.25}"},
+        {"augment.flip", "flip horizontal"},
+        {"augment.translate", "translate 2"},
+        {"metrics.select", "select max accuracy\nselect min mse"},
+        {"slurm.partition", "partition \"thinnodes\""},
+        {"slurm.account", "account \"proj42\""},
+        {"slurm.qos", "qos \"normal\""},
+        {"slurm.cpus", "cpus 12"},
+        {"slurm.mem", "mem \"4G\""},
+        {"slurm.time", "time \"10:00:00\""},
+        {"slurm.throttle", "throttle 64"},
+        {"slurm.chunk", "chunk 4"},
+        {"slurm.packing", "packing side_by_side"},
+        {"slurm.build", "build node"},
+        {"slurm.report", "report no"},
+        {"slurm.extra", "extra \"--constraint=avx512\""},
+    };
+    for (auto& b : out)
+        for (auto& h : b.heads)
+            for (const auto& [where, text] : examples)
+                if (h.example.empty() && where == b.name + "." + h.name) h.example = text;
     return out;
 }
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit((unsigned char)c); });
+}
+
+}  // namespace
 
 std::string number_text(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
-}
-
-bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit((unsigned char)c); });
 }
 
 // How the reference shows a head's positional value: `dropout RATE`, `batch N`.
@@ -324,8 +382,6 @@ std::string metavar(const head_spec& h) {
     }
     return "VALUE";
 }
-
-}  // namespace
 
 const std::vector<block_spec>& blocks() {
     static const std::vector<block_spec> table = make_blocks();
@@ -555,12 +611,21 @@ std::string reference() {
             if (h.unsupported) unsupported.push_back(h.name);
         if (!unsupported.empty()) out += "  not supported yet: " + join(unsupported) + "\n";
     }
-    out +=
-        "\nAround the blocks:\n"
-        "  let NAME = VALUE           a named axis; `activation NAME` in several layers ties them\n"
-        "  tuples (a, b) { (1, 2) }   only these combinations of the named axes\n"
-        "  where EXPR                 keep the points where EXPR holds (== != < <= > >= + - * / % and or not)\n";
+    out += "\nAround the blocks:\n";
+    for (const auto& f : top_level_forms())
+        out += "  " + f.usage + std::string(f.usage.size() < 25 ? 27 - f.usage.size() : 2, ' ') + f.help + "\n";
     return out;
+}
+
+const std::vector<form_spec>& top_level_forms() {
+    static const std::vector<form_spec> forms = {
+        {"let NAME = VALUE", "a named axis; `activation NAME` in several layers ties them", "let act = {relu, elu}"},
+        {"tuples (a, b) { (1, 2) }", "only these combinations of the named axes",
+         "tuples (conv2d1.filters, conv2d1.kernel) { (8, 3) (16, 5) }"},
+        {"where EXPR", "keep the points where EXPR holds (== != < <= > >= + - * / % and or not)",
+         "where dense1.units >= 2 * conv2d1.filters"},
+    };
+    return forms;
 }
 
 }  // namespace hps::schema

@@ -86,6 +86,10 @@ struct head_spec {
     const hps::metric_info* metric = nullptr;  // a metric head: the runtime's row for it
     std::string usage;  // "target regression N | target classes K | target binary"
     std::string help;
+    // Statements as a user writes them, one a line, that between them use every option
+    // (docs/language.md shows them; tests/dsl/test_reference.cpp checks each in a study).
+    // Empty: examples() makes one from the defaults.
+    std::string example;
 };
 
 struct block_spec {
@@ -143,6 +147,30 @@ std::optional<double> duration_seconds(std::string_view text);
 
 // The language reference generated from the table (`hpsgen check --reference`).
 std::string reference();
+
+// How the reference shows a head's positional value: RATE (dropout), N (batch), "TEXT".
+std::string metavar(const head_spec& h);
+
+// The forms around the blocks: let, tuples, where (their examples fit the network of
+// `top_level_network`, which the page shows beside them).
+struct form_spec {
+    std::string usage, help, example;
+};
+const std::vector<form_spec>& top_level_forms();
+inline constexpr std::string_view top_level_network =
+    "conv2d filters {8, 16} kernel {3, 5} activation act\n"
+    "dense units {16, 32} activation act\n"
+    "dense units 1\n";
+
+// A head's examples: its `example` lines, or one statement made from its defaults.
+std::vector<std::string> examples(const head_spec& h);
+
+// A number as the reference writes it: 0.001, 1e-07, 4.29497e+09 (printf's %g).
+std::string number_text(double v);
+
+// docs/language.md: the table as a Markdown page with every statement's examples
+// (`hpsgen check --reference --markdown`; dsl/reference_markdown.cpp).
+std::string reference_markdown();
 
 // Joins words as "a, b, c".
 std::string join(const std::vector<std::string>& words, std::string_view separator = ", ");

@@ -12,7 +12,7 @@ namespace hps::cli {
 
 int check(const args& a) {
     std::string spec;
-    bool reference = false, no_data_check = false;
+    bool reference = false, markdown = false, no_data_check = false;
     arg_parser p("check", "Checks a .hps study and summarises its grid: the axes and their values, the number\n"
                           "of grid points and the range of free parameters. The data files it names are\n"
                           "opened and their headers checked against `input` and `target`. Errors go to\n"
@@ -20,11 +20,15 @@ int check(const args& a) {
     p.positional("SPEC", "the .hps file", spec, false);
     p.flag("reference", 0, "print the language reference (every block, statement and option) and exit",
            reference);
+    p.flag("markdown", 0, "with --reference: as a Markdown page with examples, docs/language.md", markdown);
     data_check_flag(p, no_data_check);
-    p.epilog("examples:\n  hpsgen check examples/cyplam.hps\n  hpsgen check --reference");
+    p.epilog("examples:\n  hpsgen check examples/cyplam.hps\n  hpsgen check --reference\n"
+             "  hpsgen check --reference --markdown > docs/language.md   (refresh the language page)\n\n"
+             "The language, with an example of every statement: docs/language.md (hpsgen help language).");
     if (auto status = p.parse(a)) return *status;
+    if (markdown && !reference) return p.usage_error(std::cerr, "--markdown goes with --reference");
     if (reference) {
-        std::cout << schema::reference();
+        std::cout << (markdown ? schema::reference_markdown() : schema::reference());
         return 0;
     }
     if (spec.empty()) {

@@ -12,7 +12,7 @@ namespace {
 namespace sc = schema;
 
 sc::head_spec conv_statement(const char* name, const char* window, const char* dims, const char* help) {
-    return sc::layer(name,
+    sc::head_spec h = sc::layer(name,
                      {sc::required_opt("filters", sc::integer(1, 1 << 20, sc::ranged), "output channels"),
                       sc::required_opt("kernel", sc::integer(1, 4096, sc::ranged), window),
                       sc::opt("stride", sc::integer(1, 4096, sc::ranged), "1", "step of the window"),
@@ -21,6 +21,9 @@ sc::head_spec conv_statement(const char* name, const char* window, const char* d
                                   "-k+1)/stride)" + (std::string(name) == "conv3d" ? ", per dimension" : "")),
                       sc::activation_opt(), sc::l1_opt(), sc::l2_opt()},
                      help);
+    h.example = std::string(name) + " filters {8, 16} kernel 3 padding same activation relu\n" + name +
+                " filters 32 kernel 5 stride 2 l1 0.001 l2 0.01";
+    return h;
 }
 
 template <int Spatial>

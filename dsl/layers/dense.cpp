@@ -11,10 +11,13 @@ extern const layer_kind dense_kind{
     .name = "dense",
     .statement = [] {
         namespace sc = schema;
-        return sc::layer("dense",
-                         {sc::required_opt("units", sc::integer(1, 1 << 20, sc::ranged), "outputs"), sc::activation_opt(),
-                          sc::l1_opt(), sc::l2_opt()},
-                         "fully connected; flattens its input");
+        sc::head_spec h = sc::layer(
+            "dense",
+            {sc::required_opt("units", sc::integer(1, 1 << 20, sc::ranged), "outputs"), sc::activation_opt(), sc::l1_opt(),
+             sc::l2_opt()},
+            "fully connected; flattens its input");
+        h.example = "dense units 128..1024 step 128 activation relu\ndense units 2 l1 0.001 l2 0.01";
+        return h;
     },
     .accepts = rank_bit(1),
     .flattens_input = true,

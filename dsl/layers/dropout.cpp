@@ -16,6 +16,7 @@ extern const layer_kind dropout_kind{
         h.positional_name = "rate";
         h.positional_required = true;
         h.usage = "dropout 0.25";
+        h.example = "dropout 0.25\ndropout {0.1, 0.5}";
         return h;
     },
     .infer = [](layer& l, const layer_values& v, const rules::dims& in) {

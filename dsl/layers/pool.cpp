@@ -22,6 +22,7 @@ sc::head_spec pool_statement(const std::string& name, std::string help) {
     h.positional_name = "window";
     h.positional_required = true;
     h.usage = name + " 2 [stride 2]";
+    h.example = name + " 2\n" + name + " 3 stride 1";
     return h;
 }
 

@@ -9,13 +9,15 @@ namespace hps::recurrent {
 
 inline schema::head_spec statement(const char* name, const char* help) {
     namespace sc = schema;
-    return sc::layer(name,
+    sc::head_spec h = sc::layer(name,
                      {sc::required_opt("units", sc::integer(1, 1 << 16, sc::ranged), "hidden state size"),
                       sc::opt("return_sequences", sc::choice({"false", "true"}), "false",
                               std::string("true: every step's hidden state (steps x units), for a further ") + name +
                                   " or conv1d; false: the last step's (units)"),
                       sc::l1_opt(), sc::l2_opt()},
                      help);
+    h.example = std::string(name) + " units {32, 64}\n" + name + " units 32 return_sequences true l1 0.001 l2 0.01";
+    return h;
 }
 
 inline void read(layer& l, const layer_values& v) {
