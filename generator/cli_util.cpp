@@ -144,6 +144,7 @@ std::string arg_parser::help() const {
         out += row(left, right);
     }
     if (!epilog_.empty()) out += "\n" + epilog_ + (epilog_.back() == '\n' ? "" : "\n");
+    if (std::string pages = pages_for_command(command_); !pages.empty()) out += "\n" + pages;
     return out;
 }
 

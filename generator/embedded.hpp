@@ -1,4 +1,5 @@
-// Files compiled into hpsgen (cmake/embed.cmake): the templates, the runtime headers and
+// Files compiled into hpsgen (cmake/embed.cmake): the templates, the runtime headers, the
+// pages of docs/ (hpsgen help TOPIC) and
 // Chart.js (vendor/chart.min.js, which report.html inlines).
 #pragma once
 

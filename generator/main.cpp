@@ -34,7 +34,7 @@ void usage(std::FILE* out) {
                  "settings file), plus a Slurm job array.\n\n"
                  "commands:\n");
     for (const auto& c : commands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
-    std::fprintf(out, "\n'hpsgen <command> --help' describes a command.\n");
+    std::fprintf(out, "\n'hpsgen <command> --help' describes a command.\n\n%s", hps::cli::topics_text().c_str());
 }
 
 }  // namespace
@@ -48,9 +48,14 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::string name = argv[1];
-    if (name == "--help" || name == "-h" || name == "help") {
+    if (name == "--help" || name == "-h" || (name == "help" && argc == 2)) {
         usage(stdout);
         return 0;
+    }
+    if (name == "help") {  // help COMMAND is the command's --help; help TOPIC a page
+        for (const auto& c : commands)
+            if (c.name == std::string(argv[2])) return c.run({"--help"});
+        return hps::cli::help(hps::cli::args(argv + 2, argv + argc));
     }
     if (name == "--version") {
         std::printf("hpsgen 0.1.0\n");
