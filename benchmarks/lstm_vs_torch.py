@@ -25,7 +25,7 @@ random windows, one thread each:
     OpenBLAS is looked for in Debian's folders, then in build/openblas and
     build-bench/openblas (scripts/bench.sh unpacks Debian's libopenblas0-pthread into
     build-bench/openblas with `apt-get download` + `dpkg-deb -x`, nothing installed;
-    README shows the same by hand); --openblas DIR to give it.
+    docs/performance.md shows the same by hand); --openblas DIR to give it.
 
 Every child runs with OMP_NUM_THREADS=1 and OMP_WAIT_POLICY=PASSIVE. The repeats are
 interleaved (hpsgen, torch, torch+openblas, then the reverse order the next repeat) so

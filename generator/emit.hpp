@@ -1,6 +1,6 @@
 // Emission: a checked study -> the files of a study folder, through an output sink.
 //
-// What is written (README "The study folder"):
+// What is written (docs/usage.md, "The study folder"):
 //   .hpsgen                     marks the folder as hpsgen's (generate refuses others)
 //   CMakeLists.txt              builds every trainer; only changed ones rebuild
 //   grid.tsv, study.json        the grid, for people and tools

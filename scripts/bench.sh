@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every figure of README's "Performance" section, in one command:
+# Every figure of docs/performance.md's "Speed" section, in one command:
 #   scripts/bench.sh [--quick] [--scaling | --examples]
 # builds hps_bench and hpsgen (Release) in build-bench/ (HPS_BENCH_BUILD to change it),
 # then prints: the machine; the per-layer breakdown and the SGEMM roof (hps_bench, 1

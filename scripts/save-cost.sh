@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cost of the trainer's periodic save of resume.bin (README, "Kills without warning"):
+# The cost of the trainer's periodic save of resume.bin (docs/slurm.md, "Kills without warning"; the figures in docs/performance.md):
 #   scripts/save-cost.sh STUDY POINT STEPS [EVERY]
 # trains POINT of a generated and built study folder (hpsgen generate, then a build of its
 # trainer) for STEPS steps on one thread into runs/save-cost, saving every EVERY seconds

@@ -4,7 +4,7 @@ failure does) at random moments, restarted after each kill, must resume from its
 periodic save (--checkpoint-every) and end bit-identical to an uninterrupted run.
 
 Used by e2e_test.py (a few trials on the tiny study's trainer), and run by hand for the
-README's figure (20 trials on the demo's network):
+docs/performance.md's figure (20 trials on the demo's network):
 
     python3 tests/examples/kill_trials.py --study examples/fashion-study --point model-0 \\
         --steps 3000 --every 2 --trials 20 [--threads 1] [--seed 1]
