@@ -4,8 +4,10 @@ usage: docs_test.py HPSGEN SOURCE_DIR CASE    (CASE: a function name below witho
 """
 import os
 import re
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_checks import run, check  # noqa: E402 (tests/support)
 
 HPSGEN, ROOT = sys.argv[1], sys.argv[2]
 DOCS = os.path.join(ROOT, "docs")
@@ -14,14 +16,14 @@ REFRESH = "build/release/generator/hpsgen check --reference --markdown > docs/la
 ANNOUNCED = {"docs/metrics.md", "docs/data.md", "docs/logging.md"}
 
 
-def run(*args):
-    p = subprocess.run([HPSGEN, *args], capture_output=True, text=True, timeout=60)
+def hpsgen(*args):
+    p = run([HPSGEN, *args], timeout=60)
     return p.returncode, p.stdout, p.stderr
 
 
-def expect(condition, message, out="", err=""):
-    if not condition:
-        raise AssertionError(f"{message}\n--- stdout\n{out[-4000:]}\n--- stderr\n{err[-4000:]}")
+def expect(condition, what, *shown):
+    """check(), with what the command printed when it fails"""
+    check(condition, what if condition else what + "".join(f"\n--- {s[-4000:]}" for s in shown))
 
 
 def read(path):
@@ -34,7 +36,7 @@ def pages():
 
 
 def test_language():
-    rc, out, err = run("check", "--reference", "--markdown")
+    rc, out, err = hpsgen("check", "--reference", "--markdown")
     expect(rc == 0 and err == "", f"check --reference --markdown exits {rc}", out, err)
     page = read("docs/language.md")
     if page != out:
@@ -45,7 +47,7 @@ def test_language():
             f"  page:   {a[at] if at < len(a) else '(end)'}\n  hpsgen: {b[at] if at < len(b) else '(end)'}\n"
             f"refresh it from the source's root with\n  {REFRESH}")
     # the text reference and the page are the same table: every statement of one is in the other
-    rc, text, err = run("check", "--reference")
+    rc, text, err = hpsgen("check", "--reference")
     heads = re.findall(r"^  ([a-z_0-9]+)\b", text, re.M)
     expect(len(heads) > 50, f"the text reference lists the statements: {len(heads)}", text)
     for h in heads:
@@ -53,36 +55,36 @@ def test_language():
             continue
         expect(f"### `{h}" in page or f"`{h} " in page, f"docs/language.md describes `{h}`")
     expect("grammar/hps.ebnf" in page, "the page links the grammar")
-    rc, out, err = run("check", "--markdown")
+    rc, out, err = hpsgen("check", "--markdown")
     expect(rc == 2 and "--markdown goes with --reference" in err, "--markdown alone is a usage error", out, err)
 
 
 def test_help():
-    rc, out, err = run("help")
+    rc, out, err = hpsgen("help")
     expect(rc == 0, f"hpsgen help exits {rc}", out, err)
     listed = re.findall(r"^  ([a-z_]+) +(.+)$", out.split("topics")[1], re.M)
     names = {n for n, _ in listed}
     for page in pages():
         name = os.path.basename(page)[:-3]
         expect(name in names, f"hpsgen help lists the topic {name} (pages are compiled in: rebuild hpsgen)", out)
-        rc, text, err = run("help", name)
+        rc, text, err = hpsgen("help", name)
         expect(rc == 0 and text == read(page), f"hpsgen help {name} prints {page} as it is now "
                                               f"(rebuild hpsgen after editing the page)", text[:400], err)
-        rc, line, err = run("help", name, "--summary")
+        rc, line, err = hpsgen("help", name, "--summary")
         title = next(line[2:] for line in read(page).splitlines() if line.startswith("# "))
         expect(rc == 0 and line == f"{page}: {title}\n", f"help {name} --summary: where and the title", line, err)
     for topic in ("tutorial", "language", "slurm", "performance", "design", "runtime", "usage"):
         expect(topic in names, f"the topic {topic} exists", out)
-    rc, out, err = run("help", "slurmm")
+    rc, out, err = hpsgen("help", "slurmm")
     expect(rc == 2 and "did you mean 'slurm'" in err, "an unknown topic is a usage error with a suggestion", out, err)
-    rc, out, err = run("help", "submit")
+    rc, out, err = hpsgen("help", "submit")
     expect(rc == 0 and out.startswith("usage: hpsgen submit"), "help COMMAND is the command's --help", out, err)
     for command, page in (("submit", "docs/slurm.md"), ("status", "docs/slurm.md"), ("check", "docs/language.md"),
                           ("run", "docs/tutorial.md"), ("report", "docs/tutorial.md"), ("export", "docs/tutorial.md")):
-        rc, out, err = run(command, "--help")
+        rc, out, err = hpsgen(command, "--help")
         expect(rc == 0 and "pages: " in out and page in out, f"{command} --help names {page}", out, err)
         expect(os.path.exists(os.path.join(ROOT, page)), f"{page} exists")
-    rc, out, err = run("--help")
+    rc, out, err = hpsgen("--help")
     expect(rc == 0 and "hpsgen help TOPIC" in out and "tutorial" in out, "hpsgen --help lists the topics", out, err)
 
 
