@@ -5,6 +5,7 @@ usage: docs_test.py HPSGEN SOURCE_DIR CASE    (CASE: a function name below witho
 import os
 import re
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from script_checks import run, check  # noqa: E402 (tests/support)
@@ -122,6 +123,36 @@ def test_links():
     for page in ("docs/tutorial.md", "docs/language.md", "docs/slurm.md", "docs/performance.md",
                  "docs/design.md", "docs/runtime.md"):
         expect(f"]({page})" in readme, f"the README links {page}")
+
+
+def test_specs():
+    """The specs the pages show (a whole study, or one block of one) pass `hpsgen check`;
+    tutorial.md's run in docs.tutorial, language.md's examples in dsl.reference."""
+    around = ('study t\ndata {\n  train "t.npz"\n  validation "v.npz"\n  input 3\n  target regression 1\n}\n'
+              'network {\n  dense units 1\n}\ntrain {\n  loss mse\n  steps 100\n}\n')
+    shown = 0
+    with tempfile.TemporaryDirectory() as work:
+        for page in ["README.md"] + pages():
+            if page in ("docs/tutorial.md", "docs/language.md"):
+                continue
+            text = read(page)
+            for m in re.finditer(r"^```[^\n]*\n(.*?)^```$", text, re.M | re.S):
+                body = m.group(1)
+                first = next((l for l in body.splitlines() if l.strip() and not l.startswith("#")), "")
+                if first.startswith("study "):
+                    spec = body
+                elif re.fullmatch(r"(augment|metrics|slurm) \{", first):  # a block added to a small study
+                    spec = around + body
+                else:
+                    continue
+                line = text.count("\n", 0, m.start()) + 1
+                path = os.path.join(work, f"shown{shown}.hps")
+                with open(path, "w") as f:
+                    f.write(spec)
+                rc, out, err = hpsgen("check", "--no-data-check", path)
+                expect(rc == 0, f"{page}:{line}: the spec shown passes hpsgen check", err)
+                shown += 1
+    expect(shown >= 3, f"the README's, usage.md's and slurm.md's specs were found: {shown}")
 
 
 if __name__ == "__main__":
