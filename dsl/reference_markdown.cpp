@@ -66,6 +66,7 @@ void write_head(std::string& out, const head_spec& h) {
     if (h.repeatable) marks.push_back("repeatable");
     out += h.help + (marks.empty() ? "" : " (" + join(marks) + ")") + ".\n\n";
     if (!h.usage.empty()) out += "Usage: " + code(h.usage) + "\n\n";
+    if (h.metric) out += "For " + join(metric_targets(*h.metric), " and ") + " targets.\n\n";
     if (h.positional || !h.options.empty()) {
         out += "| value | accepts | default | meaning |\n| --- | --- | --- | --- |\n";
         if (h.positional)
