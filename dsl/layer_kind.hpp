@@ -11,7 +11,8 @@
 //               the values it takes at run time       kind.run_time (the settings file)
 //
 // Adding a layer: its runtime header (with its rule), one descriptor in dsl/layers/, one
-// line in dsl/layer_kinds.cpp, its tests, its docs line.
+// line in dsl/layer_kinds.cpp, its tests, its docs line; its statement's `example` (docs/language.md
+// shows it, dsl.reference checks it), then `hpsgen check --reference --markdown > docs/language.md`.
 #pragma once
 
 #include "dsl/schema.hpp"
