@@ -124,7 +124,8 @@ inline constexpr std::array<metric_info, 12> metric_table{{
     {metric_kind::f1, "f1", false, true, true, true, true, metric_param::threshold, true,
      "harmonic mean of precision and recall (classes: each class's, averaged)"},
     {metric_kind::roc_auc, "roc_auc", false, true, true, true, true, metric_param::none, true,
-     "area under the ROC curve (classes: each class against the rest on softmax probabilities, averaged)"},
+     "area under the ROC curve (classes: each class against the rest on softmax probabilities, averaged over the "
+     "classes present in the targets)"},
     {metric_kind::eff_pur, "eff_pur", false, false, true, true, true, metric_param::none, false,
      "efficiency x purity: recall x precision"},
     {metric_kind::confusion, "confusion", false, true, true, true, false, metric_param::none, false,
