@@ -215,8 +215,9 @@ std::optional<study> checker::expand() {
                     m.param = st.has("threshold") ? st.options.at("threshold").constant.number : 0.5;
                 if (info.averaged && target_.kind == hps::target_kind::classes) {
                     m.param = 0;  // no threshold: the argmax
-                    m.average = st.has("average") ? hps::find_by_name(hps::average_table, st.options.at("average").constant.text)->kind
-                                                  : hps::metric_average::macro;
+                    m.average = hps::metric_average::macro;
+                    if (st.has("average"))  // a checked choice
+                        m.average = hps::find_by_name(hps::average_table, st.options.at("average").constant.text)->kind;
                     if (st.has("class")) m.class_index = int(st.options.at("class").constant.number);
                 }
                 metrics.push_back(m);

@@ -121,10 +121,11 @@ inline std::vector<std::size_t> thin_polyline(const std::vector<double>& x, cons
                                               std::size_t max_points) {
     const std::size_t n = x.size();
     std::vector<std::size_t> keep;
-    if (n <= max_points || max_points < 3) {
-        for (std::size_t i = 0; i < n && (n <= max_points || i == 0 || i == n - 1); ++i) keep.push_back(i);
+    if (n <= max_points) {
+        for (std::size_t i = 0; i < n; ++i) keep.push_back(i);
         return keep;
     }
+    if (max_points < 3) return {0, n - 1};
     double length = 0;
     for (std::size_t i = 1; i < n; ++i) length += std::hypot(x[i] - x[i - 1], y[i] - y[i - 1]);
     const double stride = length / double(max_points - 2);
