@@ -153,14 +153,21 @@ def write_result(study, name, status, rows, best_step, message, with_csv, confus
     return run_dir
 
 
+def generated(tmp, name, text, folder):
+    """The study of spec `text` (written to tmp/name.hps), generated into tmp/folder
+    without its data; its folder."""
+    spec = os.path.join(tmp, name + ".hps")
+    with open(spec, "w") as f:
+        f.write(text)
+    study = os.path.join(tmp, folder)
+    rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
+    expect(rc == 0, f"generate {name}.hps", out, err)
+    return study
+
+
 def make_study(tmp):
     """The study of SPEC with HISTORY's results; returns its folder."""
-    spec = os.path.join(tmp, "shapes.hps")
-    with open(spec, "w") as f:
-        f.write(SPEC)
-    study = os.path.join(tmp, "out")
-    rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
-    expect(rc == 0, "generate the study", out, err)
+    study = generated(tmp, "shapes", SPEC, "out")
     for name, (status, rows, best_step, message, with_csv) in HISTORY.items():
         run_dir = write_result(study, name, status, rows, best_step, message, with_csv,
                                CONFUSION if name == "model-1" else None,
@@ -191,12 +198,7 @@ def make_study(tmp):
 
 def make_binary_study(tmp):
     """BINARY_SPEC's study, its one point done with ROC and precision-recall curves."""
-    spec = os.path.join(tmp, "defects.hps")
-    with open(spec, "w") as f:
-        f.write(BINARY_SPEC)
-    study = os.path.join(tmp, "defects")
-    rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
-    expect(rc == 0, "generate the binary study", out, err)
+    study = generated(tmp, "defects", BINARY_SPEC, "defects")
     write_result(study, "model-0", "done", [(50, 0.5, 0.45, 0.8125)], 50, "", True,
                  extra={"curves": {"roc": ROC, "pr": PR}})
     return study
