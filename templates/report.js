@@ -416,6 +416,10 @@
                           el("td", null, num(pc.recall[k], 3)), el("td", null, num(pc.f1[k], 3)), el("td", null, num(n))));
     });
     t.appendChild(body);
+    function mean(v) { return v.reduce(function (a, x) { return a + x; }, 0) / v.length; }
+    t.appendChild(el("tfoot", null, el("tr", null, el("th", {class: "text"}, "macro mean"), el("td", null, num(mean(pc.precision), 3)),
+                                       el("td", null, num(mean(pc.recall), 3)), el("td", null, num(mean(pc.f1), 3)),
+                                       el("td", null, num(pc.support.reduce(function (a, x) { return a + x; }, 0))))));
     s.appendChild(t);
     s.appendChild(el("p", {class: "muted"}, "A class never predicted has precision 0, one without samples recall 0 (scikit-learn's zero_division=0)."));
   }

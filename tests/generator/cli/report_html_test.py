@@ -496,6 +496,9 @@ def test_browser():
         # user text is text, never markup
         expect(dom.subtitle == 'shapes </script><b>bold</b> & co' and dom.subtitle_tags == [],
                f"the description is shown as text: {dom.subtitle!r}, tags {dom.subtitle_tags}")
+        # the per-class table: a row per class, then the macro mean (f1 (20/23 + 16/20 + 22/23) / 3)
+        expect(re.search(r'<th class="text">macro mean</th><td>0\.88</td><td>0\.879</td><td>0\.875</td><td>33</td>', p.stdout),
+               "the per-class table ends with the macro means and the total support")
         for needle in ('id="leaderboard-table"', 'id="confusion"', 'id="per-class"', 'id="point-model-7"', 'href="#point-model-1"',
                        "<code>00000000deadbeef</code>", "300 training, 100 validation samples",
                        "import model; net = model.load('best.npz')", 'data-kind="not_converged"'):
