@@ -4,8 +4,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <hps/json_read.hpp>
 #include <hps/metrics.hpp>
 #include <hps/npy.hpp>
+#include <hps/train/results.hpp>
 
 #include <cmath>
 #include <cstring>
@@ -412,6 +414,55 @@ TEST_CASE("binary ROC and precision-recall curves match scikit-learn, thinned to
     const float s[] = {0.5f, 1}, y[] = {1, 1};
     one.add(s, y, 2);
     CHECK(one.curves().empty());  // no negatives: no ROC curve
+}
+
+TEST_CASE("result.json: a classes target's per-class scores, a binary target's curves") {
+    using T = hps::json::value::type;
+    hps::train_config c;
+    c.target = target_kind::classes;
+    c.outputs = 3;
+    hps::train_detail::run_report r;
+    r.status = "done";
+    r.best_step = 10;
+    r.best_values = {{"loss", 0.5}, {"f1", 0.7}};
+    r.best_confusion = {{10, 1, 0}, {2, 8, 1}, {0, 0, 0}};  // class 2: no samples, never predicted
+    const hps::json::value j = hps::json::parse(hps::train_detail::result_json(c, r));
+    const hps::json::value& best = *j.find("best");
+    CHECK(best.find("confusion") == nullptr);  // the matrix only with a confusion metric
+    const hps::json::value* per = best.find("per_class");
+    REQUIRE(per);
+    auto numbers = [](const hps::json::value& a) {
+        std::vector<double> out;
+        for (const auto& v : a.items) out.push_back(v.num);
+        return out;
+    };
+    CHECK(numbers(*per->find("precision")) == std::vector<double>{10.0 / 12, 8.0 / 9, 0});
+    CHECK(numbers(*per->find("recall")) == std::vector<double>{10.0 / 11, 8.0 / 11, 0});
+    CHECK(numbers(*per->find("support")) == std::vector<double>{11, 11, 0});
+    r.show_confusion = true;
+    CHECK(hps::json::parse(hps::train_detail::result_json(c, r)).find("best")->find("confusion")->items.size() == 3);
+
+    c.target = target_kind::binary;
+    c.outputs = 1;
+    r.best_confusion.clear();
+    hps::evaluator ev(target_kind::binary, 1, {});
+    const float scores[] = {2, -1, 0.5f, 0}, targets[] = {1, 1, 0, 0};
+    ev.add(scores, targets, 4);
+    r.best_curves = ev.curves();
+    const hps::json::value b = hps::json::parse(hps::train_detail::result_json(c, r));
+    CHECK(b.find("best")->find("per_class") == nullptr);
+    const hps::json::value* roc = b.find("best")->find("curves")->find("roc");
+    REQUIRE(roc);
+    CHECK(roc->find("auc")->num == 0.5);  // 2 beats both negatives, -1 neither
+    CHECK(numbers(*roc->find("fpr")) == std::vector<double>{0, 0, 0.5, 1, 1});
+    CHECK(numbers(*roc->find("tpr")) == std::vector<double>{0, 0.5, 0.5, 0.5, 1});
+    const hps::json::value& thresholds = *roc->find("threshold");
+    CHECK(thresholds.items[0].kind == T::null);  // the start: no threshold
+    CHECK(thresholds.items[1].num == close(1 / (1 + std::exp(-2.0))));  // a probability
+    const hps::json::value* pr = b.find("best")->find("curves")->find("pr");
+    REQUIRE(pr);
+    CHECK(numbers(*pr->find("precision")) == std::vector<double>{1, 1, 0.5, 1.0 / 3, 0.5});
+    CHECK(pr->find("average_precision")->num == close(0.5 * 1 + 0.5 * 0.5));
 }
 
 TEST_CASE("evaluator set-up errors and selection direction") {
