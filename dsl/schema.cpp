@@ -50,7 +50,28 @@ head_spec metric(const hps::metric_info& m) {
                                  "negative prediction is never within"));
     } else if (m.param == hps::metric_param::threshold) {
         h.options.insert(h.options.begin(), opt("threshold", real(0.0, true, 1.0, true), "0.5",
-                                                "a sample is positive when sigmoid(logit) >= threshold"));
+                                                "binary: a sample is positive when sigmoid(logit) > threshold"));
+    }
+    if (m.averaged) {
+        // the runtime's averagings but binary, which is the binary target's own; roc_auc
+        // has no micro (as sklearn's one-vs-rest)
+        std::vector<std::string> averages;
+        for (const auto& a : hps::average_table)
+            if (a.kind != hps::metric_average::binary &&
+                !(m.kind == hps::metric_kind::roc_auc && a.kind == hps::metric_average::micro))
+                averages.emplace_back(a.name);
+        std::string help = "classes: how the classes' values combine;";
+        for (const auto& a : hps::average_table)
+            if (std::find(averages.begin(), averages.end(), a.name) != averages.end())
+                help += " " + std::string(a.name) + ": " + std::string(a.help) + ";";
+        help.back() = ' ';
+        help += "(docs/metrics.md)";
+        h.options.insert(h.options.end() - 1, opt("average", choice(averages), "macro", help));
+        h.options.insert(h.options.end() - 1,
+                         opt("class", integer(0, 65535), "", "classes: this one class's value (0-based), not an average"));
+        const std::string classes = h.name + " [average weighted | class 3] [as " + h.name + "_w] (classes)";
+        h.usage = m.param == hps::metric_param::threshold ? h.name + " [threshold 0.3] [as " + h.name + "_30] (binary) | " + classes
+                                                           : h.name + " [as auc] (binary) | " + classes;
     }
     const std::string plain = h.name + (m.param == hps::metric_param::tolerance ? " 0.2" : "");
     h.example = plain + "\n" + plain;

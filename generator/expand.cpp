@@ -204,7 +204,14 @@ std::string study_summary(const study& s) {
     if (s.axes.size() > 0) out += " (at " + p.name + ")";
     out += "\n";
     std::string metrics;
-    for (const auto& m : p.config.metrics) metrics += (metrics.empty() ? "" : ", ") + m.name;
+    for (const auto& m : p.config.metrics) {
+        // a classes target's averaging: "f1 (macro)", "f1_3 (f1 class 3)"
+        std::string how = m.class_index >= 0 ? "class " + std::to_string(m.class_index)
+                          : m.average != metric_average::binary ? std::string(name_of(m.average))
+                                                                 : "";
+        if (!how.empty() && m.name != name_of(m.kind)) how = std::string(name_of(m.kind)) + " " + how;
+        metrics += (metrics.empty() ? "" : ", ") + m.name + (how.empty() ? "" : " (" + how + ")");
+    }
     out += "metrics: " + metrics + "; best checkpoint by " + (p.config.select_max ? "max " : "min ") + p.config.select_metric +
            "\n";
     return out;

@@ -6,6 +6,8 @@
 #include <hps/io.hpp>
 #include <hps/train/metrics_csv.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -258,7 +261,56 @@ std::string data_line(const fs::path& train_log) {
     return {};
 }
 
-// The first point, when ranked: its files, its settings, its data and its confusion matrix.
+// A result.json array of numbers (null where not a number), as plotted.
+void numbers(json_writer& w, std::string_view key, const nlohmann::json& values) {
+    w.key(key).begin_array();
+    if (values.is_array())
+        for (const auto& v : values) {
+            if (v.is_number()) w.value(plotted(v.get<double>()));
+            else w.null();
+        }
+    w.end_array();
+}
+
+// From the best checkpoint in result.json (hps/train/results.hpp): a classes target's
+// per-class scores ("per_class": {precision, recall, f1, support}) and a binary target's
+// ROC and precision-recall curves ("roc": {auc, fpr, tpr, threshold}, "pr":
+// {average_precision, recall, precision, threshold}); null where result.json has none.
+void write_best_details(json_writer& w, const fs::path& result_file) {
+    const nlohmann::json j = nlohmann::json::parse(read_study_file(result_file), nullptr, false);
+    const nlohmann::json none;
+    const nlohmann::json& best = j.is_object() && j.contains("best") && j["best"].is_object() ? j["best"] : none;
+    const nlohmann::json& per = best.is_object() ? best.value("per_class", none) : none;
+    w.key("per_class");
+    if (per.is_object()) {
+        w.begin_object();
+        for (const char* key : {"precision", "recall", "f1", "support"}) numbers(w, key, per.value(key, none));
+        w.end_object();
+    } else {
+        w.null();
+    }
+    const nlohmann::json& c = best.is_object() ? best.value("curves", none) : none;
+    for (const auto& [key, area, x, y] : {std::tuple{"roc", "auc", "fpr", "tpr"}, {"pr", "average_precision", "recall", "precision"}}) {
+        const nlohmann::json& curve = c.is_object() ? c.value(key, none) : none;
+        w.key(key);
+        if (!curve.is_object()) {
+            w.null();
+            continue;
+        }
+        w.begin_object();
+        const nlohmann::json& a = curve.value(area, none);
+        w.key(area);
+        if (a.is_number()) w.value(a.get<double>());
+        else w.null();
+        numbers(w, x, curve.value(x, none));
+        numbers(w, y, curve.value(y, none));
+        numbers(w, "threshold", curve.value("threshold", none));
+        w.end_object();
+    }
+}
+
+// The first point, when ranked: its files, its settings, its data, its confusion matrix,
+// per-class scores and curves.
 void write_best(json_writer& w, const fs::path& dir, const ranking& r) {
     w.key("best");
     if (r.rows.empty() || std::isnan(r.rows.front().key)) {
@@ -284,6 +336,7 @@ void write_best(json_writer& w, const fs::path& dir, const ranking& r) {
         }
         w.end_array();
     }
+    write_best_details(w, run / "result.json");
     w.end_object();
 }
 

@@ -401,6 +401,66 @@
       t.appendChild(body);
       s.appendChild(t);
     }
+    if (b.per_class) perClass(s, b);
+    if (b.roc && b.pr) part("the best point's ROC and precision-recall curves", function () { binaryCurves(s, b); });
+  }
+  // a classes target's precision, recall, f1 and support per class (result.json's per_class)
+  function perClass(s, b) {
+    var pc = b.per_class;
+    s.appendChild(el("h3", null, "Per class: " + b.name + " (validation set, best checkpoint)"));
+    var t = el("table", {id: "per-class"}, el("thead", null, el("tr", null, el("th", {class: "text"}, "class"),
+      el("th", null, "precision"), el("th", null, "recall"), el("th", null, "f1"), el("th", null, "support"))));
+    var body = el("tbody");
+    pc.support.forEach(function (n, k) {
+      body.appendChild(el("tr", null, el("th", {class: "text"}, String(k)), el("td", null, num(pc.precision[k], 3)),
+                          el("td", null, num(pc.recall[k], 3)), el("td", null, num(pc.f1[k], 3)), el("td", null, num(n))));
+    });
+    t.appendChild(body);
+    function mean(v) { return v.reduce(function (a, x) { return a + x; }, 0) / v.length; }
+    t.appendChild(el("tfoot", null, el("tr", null, el("th", {class: "text"}, "macro mean"), el("td", null, num(mean(pc.precision), 3)),
+                                       el("td", null, num(mean(pc.recall), 3)), el("td", null, num(mean(pc.f1), 3)),
+                                       el("td", null, num(pc.support.reduce(function (a, x) { return a + x; }, 0))))));
+    s.appendChild(t);
+    s.appendChild(el("p", {class: "muted"}, "A class never predicted has precision 0, one without samples recall 0 (scikit-learn's zero_division=0)."));
+  }
+  // a binary target's ROC and precision-recall curves at the best checkpoint, each point
+  // with the probability threshold it is at
+  function binaryCurves(s, b) {
+    function points(xs, ys, ts) {
+      return xs.map(function (x, i) { return {x: x, y: ys[i], t: ts[i]}; });
+    }
+    function line(label, data, colour, dashed) {
+      return {label: label, data: data, borderColor: colour, backgroundColor: colour, borderWidth: dashed ? 1 : 2,
+              borderDash: dashed ? [5, 3] : undefined, pointRadius: 0, pointHoverRadius: 3};
+    }
+    function options(xlabel, ylabel) {
+      return {parsing: false, interaction: {mode: "nearest", intersect: false},
+              scales: {x: {type: "linear", min: 0, max: 1, title: {display: true, text: xlabel}},
+                       y: {type: "linear", min: 0, max: 1, title: {display: true, text: ylabel}}},
+              plugins: {tooltip: {callbacks: {label: function (c) {
+                var t = c.raw.t;
+                return c.dataset.label + ": (" + num(c.raw.x, 3) + ", " + num(c.raw.y, 3) + ")" +
+                       (t === null || t === undefined ? "" : " at threshold " + num(t, 4));
+              }}}}};
+    }
+    s.appendChild(el("h3", null, "ROC and precision-recall curves of " + b.name + " (validation set, best checkpoint)"));
+    var grid = el("div", {class: "grid2", id: "binary-curves"});
+    s.appendChild(grid);
+    var roc = b.roc, pr = b.pr;
+    chart(grid, "ROC curve: AUC " + num(roc.auc, 4), {
+      type: "line",
+      data: {datasets: [line("ROC (AUC " + num(roc.auc, 4) + ")", points(roc.fpr, roc.tpr, roc.threshold), PALETTE[0]),
+                        line("chance", [{x: 0, y: 0}, {x: 1, y: 1}], GREY, true)]},
+      options: options("false positive rate", "true positive rate")
+    }, true);
+    // at the lowest threshold every sample is positive: the precision there is the positives' share
+    var share = pr.precision.length ? pr.precision[pr.precision.length - 1] : 0;
+    chart(grid, "precision-recall curve: average precision " + num(pr.average_precision, 4), {
+      type: "line",
+      data: {datasets: [line("precision-recall (AP " + num(pr.average_precision, 4) + ")", points(pr.recall, pr.precision, pr.threshold), PALETTE[1]),
+                        line("chance (positives' share)", [{x: 0, y: share}, {x: 1, y: share}], GREY, true)]},
+      options: options("recall", "precision")
+    }, true);
   }
 
   // ------------------------------------------------------------------ outside the grid

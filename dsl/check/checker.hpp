@@ -220,6 +220,7 @@ private:
     void check_block_heads(const block_rec& b);
     // pass 3
     void check_cross();
+    void check_metric_options(const stmt_rec& s);
     void read_tuples(const ast::tuples& t);
     void read_where(const ast::where_clause& w);
     std::optional<cexpr> compile(const ast::expr& e);

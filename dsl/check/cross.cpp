@@ -110,6 +110,7 @@ void checker::check_cross() {
                 rep_.error(first_tagged({&s.node->head, s.node}),
                            "metric " + s.spec->name + " needs a " + sc::join(targets, " or ") +
                                " target; the target is " + target_.words);
+            check_metric_options(s);
             std::string name = s.has("as") ? s.options.at("as").constant.text : s.spec->name;
             if (auto prev = names.find(name); prev != names.end()) {
                 const tag& n = s.has("as") ? *s.options.at("as").node : first_tagged({&s.node->head, s.node});
@@ -154,6 +155,38 @@ void checker::check_cross() {
                 rep_.error(first_tagged({&m.node->name, m.node}),
                            "metrics has nothing to rank checkpoints by; add a metric such as accuracy or mse");
         }
+    }
+}
+
+// A metric's target-specific options: threshold (binary), average and class (classes).
+void checker::check_metric_options(const stmt_rec& s) {
+    if (!target_.ok || !hps::metric_applies(s.spec->metric->kind, target_.kind)) return;  // said already
+    const std::string& metric = s.spec->name;
+    auto option = [&](const char* key) -> const tag* {
+        auto it = s.option_nodes.find(key);
+        return it == s.option_nodes.end() ? nullptr : &first_tagged({&it->second->key, it->second});
+    };
+    if (target_.kind == hps::target_kind::classes) {
+        if (const tag* t = option("threshold"))
+            rep_.error(*t, "metric " + metric + " option 'threshold' applies to a binary target; a " + target_.words +
+                               " target predicts the class of the largest output (use average or class)");
+        const tag* avg = option("average");
+        if (const tag* c = option("class")) {
+            const int k = int(s.options.at("class").constant.number);
+            if (avg)
+                rep_.error(*c, "metric " + metric + " takes average or class, not both; write one statement of each, "
+                                   "named apart with 'as'");
+            else if (k >= target_.outputs)
+                rep_.error(*c, "metric " + metric + " class " + std::to_string(k) + " is not a class of the target (" +
+                                   target_.words + ": 0.." + std::to_string(target_.outputs - 1) + ")");
+        }
+    } else {
+        for (const char* key : {"average", "class"})
+            if (const tag* t = option(key))
+                rep_.error(*t, "metric " + metric + " option '" + key + "' applies to a classes target; the target is " +
+                                   target_.words + (target_.kind == hps::target_kind::binary
+                                                        ? " (its " + metric + " is the positive class's)"
+                                                        : ""));
     }
 }
 

@@ -213,6 +213,13 @@ std::optional<study> checker::expand() {
                 m.one_sided = st.has("one_sided") && st.options.at("one_sided").constant.text == "true";
                 if (info.param == hps::metric_param::threshold)
                     m.param = st.has("threshold") ? st.options.at("threshold").constant.number : 0.5;
+                if (info.averaged && target_.kind == hps::target_kind::classes) {
+                    m.param = 0;  // no threshold: the argmax
+                    m.average = hps::metric_average::macro;
+                    if (st.has("average"))  // a checked choice
+                        m.average = hps::find_by_name(hps::average_table, st.options.at("average").constant.text)->kind;
+                    if (st.has("class")) m.class_index = int(st.options.at("class").constant.number);
+                }
                 metrics.push_back(m);
                 if (!sel && info.scalar) sel = {info.higher_is_better, m.name};  // the first scalar metric
             }

@@ -78,6 +78,24 @@ enum class metric_kind { mse, mse_half, mae, rmse, within, accuracy, confusion, 
 // What a metric's number (metric_spec::param) means, if it takes one.
 enum class metric_param { none, tolerance, threshold };
 
+// How precision, recall, f1 and roc_auc combine a classes target's K one-vs-rest values
+// (scikit-learn's `average`). A binary target's are the positive class's (binary); on a
+// classes target binary means macro, the default there.
+enum class metric_average { binary, macro, micro, weighted };
+
+struct average_info {
+    metric_average kind;
+    std::string_view name;
+    std::string_view help;
+};
+inline constexpr std::array<average_info, 4> average_table{{
+    {metric_average::binary, "binary", "the positive class's (a binary target)"},
+    {metric_average::macro, "macro", "the mean over the K classes, each counting alike"},
+    {metric_average::micro, "micro",
+     "from the true and false positives summed over the classes (one label per sample: the accuracy)"},
+    {metric_average::weighted, "weighted", "the mean over the classes weighted by their support (true samples)"},
+}};
+
 struct metric_info {
     metric_kind kind;
     std::string_view name;
@@ -85,29 +103,32 @@ struct metric_info {
     bool higher_is_better;
     bool scalar;  // a number (may rank checkpoints), not a matrix
     metric_param param;
+    bool averaged;  // on a classes target: one value per class, combined by metric_average
     std::string_view help;
 };
 inline constexpr std::array<metric_info, 12> metric_table{{
-    {metric_kind::within, "within", true, false, false, true, true, metric_param::tolerance,
+    {metric_kind::within, "within", true, false, false, true, true, metric_param::tolerance, false,
      "share of samples whose largest relative error max_j |y_j/h_j - 1| is below TOL (one_sided true: max_j (y_j/h_j - 1), "
      "the CyPLAM paper's formula as printed)"},
-    {metric_kind::mse, "mse", true, false, false, false, true, metric_param::none, "mean squared error"},
-    {metric_kind::mse_half, "mse_half", true, false, false, false, true, metric_param::none,
+    {metric_kind::mse, "mse", true, false, false, false, true, metric_param::none, false, "mean squared error"},
+    {metric_kind::mse_half, "mse_half", true, false, false, false, true, metric_param::none, false,
      "sum of squared errors over outputs / 2, averaged over samples"},
-    {metric_kind::mae, "mae", true, false, false, false, true, metric_param::none, "mean absolute error"},
-    {metric_kind::rmse, "rmse", true, false, false, false, true, metric_param::none, "root mean squared error"},
-    {metric_kind::accuracy, "accuracy", false, true, true, true, true, metric_param::none,
+    {metric_kind::mae, "mae", true, false, false, false, true, metric_param::none, false, "mean absolute error"},
+    {metric_kind::rmse, "rmse", true, false, false, false, true, metric_param::none, false, "root mean squared error"},
+    {metric_kind::accuracy, "accuracy", false, true, true, true, true, metric_param::none, false,
      "share of samples classified right"},
-    {metric_kind::precision, "precision", false, false, true, true, true, metric_param::threshold,
-     "true positives / predicted positives"},
-    {metric_kind::recall, "recall", false, false, true, true, true, metric_param::threshold,
-     "true positives / actual positives"},
-    {metric_kind::f1, "f1", false, false, true, true, true, metric_param::threshold,
-     "harmonic mean of precision and recall"},
-    {metric_kind::roc_auc, "roc_auc", false, false, true, true, true, metric_param::none, "area under the ROC curve"},
-    {metric_kind::eff_pur, "eff_pur", false, false, true, true, true, metric_param::none,
+    {metric_kind::precision, "precision", false, true, true, true, true, metric_param::threshold, true,
+     "true positives / predicted positives (classes: each class's, averaged)"},
+    {metric_kind::recall, "recall", false, true, true, true, true, metric_param::threshold, true,
+     "true positives / actual positives (classes: each class's, averaged)"},
+    {metric_kind::f1, "f1", false, true, true, true, true, metric_param::threshold, true,
+     "harmonic mean of precision and recall (classes: each class's, averaged)"},
+    {metric_kind::roc_auc, "roc_auc", false, true, true, true, true, metric_param::none, true,
+     "area under the ROC curve (classes: each class against the rest on softmax probabilities, averaged over the "
+     "classes present in the targets)"},
+    {metric_kind::eff_pur, "eff_pur", false, false, true, true, true, metric_param::none, false,
      "efficiency x purity: recall x precision"},
-    {metric_kind::confusion, "confusion", false, true, true, true, false, metric_param::none,
+    {metric_kind::confusion, "confusion", false, true, true, true, false, metric_param::none, false,
      "the confusion matrix (reported, not ranked)"},
 }};
 
@@ -117,6 +138,10 @@ struct metric_spec {
     std::string name;  // as reported; empty: the kind's name
     double param = 0;  // within: the tolerance; binary metrics: the threshold (0: 0.5)
     bool one_sided = false;  // within: max_k (y_k/h_k - 1), not |y_k/h_k - 1| (hps/metrics.hpp)
+    // precision, recall, f1, roc_auc of a classes target: how the classes combine, or
+    // (class_index >= 0) that one class's value alone
+    metric_average average = metric_average::binary;
+    int class_index = -1;
 };
 
 // ------------------------------------------------------------------ optimizers
@@ -219,6 +244,7 @@ constexpr const loss_info& info(loss_kind k) { return info_of(loss_table, k); }
 constexpr const metric_info& info(metric_kind k) { return info_of(metric_table, k); }
 constexpr const optimizer_info& info(optimizer_kind k) { return info_of(optimizer_table, k); }
 constexpr const schedule_info& info(schedule_kind k) { return info_of(schedule_table, k); }
+constexpr const average_info& info(metric_average k) { return info_of(average_table, k); }
 constexpr const optimizer_setting_info& info(optimizer_setting k) { return optimizer_setting_table[std::size_t(k)]; }
 
 template <class Kind>

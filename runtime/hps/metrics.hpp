@@ -32,6 +32,24 @@
 //   roc_auc  area under the ROC curve of the raw scores, threshold-free: equal scores form
 //            one step (the trapezoid sklearn's roc_auc_score takes); NaN when only one
 //            class is present or a score is NaN
+//   classes  precision, recall, f1 per class k from the confusion matrix C (argmax
+//            predictions): tp_k = C[k][k] over the column (precision) or row (recall) sum,
+//            f1_k = 2 tp_k / (row + column sum), each 0 when its denominator is 0
+//            (sklearn's zero_division=0 with labels=0..K-1: a class never predicted has
+//            precision 0, a class absent from the targets recall 0, and both count in the
+//            macro mean); averaged (metric_spec::average) macro: mean over the K classes,
+//            weighted: by support (row sum), micro: from pooled counts (= accuracy); or one
+//            class's value (metric_spec::class_index). roc_auc: class k's softmax
+//            probability against "is class k" (sklearn's multi_class='ovr'), averaged
+//            macro or weighted over the classes present in the targets (sklearn refuses a
+//            class absent from them; here it is left out); NaN when fewer than two are
+//            present or a logit is NaN
+//   curves   binary: the ROC curve (fpr, tpr) and the precision-recall curve at each
+//            distinct score t, positive when score >= t (sklearn's roc_curve and
+//            precision_recall_curve without drop_intermediate), each starting at its
+//            zero-recall point, thinned to at most max_points; thresholds as
+//            probabilities (sigmoid of a logit); average precision sum (R_i - R_i-1) P_i
+//            (sklearn's average_precision_score)
 //   confusion  counts[true][predicted], row-major: K x K, or 2 x 2 for binary
 //            ([[tn, fp], [fn, tp]], as sklearn's confusion_matrix), at the confusion
 //            metric's threshold (0.5 without one)
@@ -58,10 +76,76 @@ namespace hps {
 // What a binary output is: a logit (the default) or a probability in [0, 1].
 enum class binary_scores { logits, probabilities };
 
+// Per class of a K x K confusion matrix counts[true * K + predicted]: precision, recall,
+// f1 (0 where undefined, as sklearn's zero_division=0) and support (true samples).
+struct class_scores {
+    std::vector<double> precision, recall, f1;
+    std::vector<std::int64_t> support;
+};
+
+inline class_scores per_class(const std::vector<std::int64_t>& counts, int K) {
+    if (K <= 0 || counts.size() != std::size_t(K) * std::size_t(K))
+        throw std::invalid_argument("per_class: a confusion matrix of " + std::to_string(counts.size()) +
+                                    " counts is not " + std::to_string(K) + " x " + std::to_string(K));
+    class_scores s;
+    for (int k = 0; k < K; ++k) {
+        std::int64_t row = 0, column = 0;
+        for (int j = 0; j < K; ++j) {
+            row += counts[std::size_t(k) * std::size_t(K) + std::size_t(j)];
+            column += counts[std::size_t(j) * std::size_t(K) + std::size_t(k)];
+        }
+        const double tp = double(counts[std::size_t(k) * std::size_t(K) + std::size_t(k)]);
+        s.precision.push_back(column ? tp / double(column) : 0.0);
+        s.recall.push_back(row ? tp / double(row) : 0.0);
+        s.f1.push_back(row + column ? 2 * tp / double(row + column) : 0.0);
+        s.support.push_back(row);
+    }
+    return s;
+}
+
+// A binary classifier's ROC and precision-recall curves (hps::evaluator::curves): the
+// points in drawing order, each with the probability threshold it is at (NaN: none, the
+// zero-recall start), and the areas of the whole curves.
+struct binary_curves {
+    std::vector<double> fpr, tpr, roc_threshold;
+    std::vector<double> recall, precision, pr_threshold;
+    double roc_auc = std::numeric_limits<double>::quiet_NaN();
+    double average_precision = std::numeric_limits<double>::quiet_NaN();
+    bool empty() const { return fpr.empty(); }
+};
+
+// The indices of a polyline's points to draw at most max_points (>= 2) of it: the first,
+// the last, and between them one each time the path has run another 1 / (max_points - 2)
+// of its length since the last kept, so that steep and flat parts are both kept.
+inline std::vector<std::size_t> thin_polyline(const std::vector<double>& x, const std::vector<double>& y,
+                                              std::size_t max_points) {
+    const std::size_t n = x.size();
+    std::vector<std::size_t> keep;
+    if (n <= max_points) {
+        for (std::size_t i = 0; i < n; ++i) keep.push_back(i);
+        return keep;
+    }
+    if (max_points < 3) return {0, n - 1};
+    double length = 0;
+    for (std::size_t i = 1; i < n; ++i) length += std::hypot(x[i] - x[i - 1], y[i] - y[i - 1]);
+    const double stride = length / double(max_points - 2);
+    keep.push_back(0);
+    double run = 0;
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+        run += std::hypot(x[i] - x[i - 1], y[i] - y[i - 1]);
+        if (run >= stride && keep.size() < max_points - 1) {
+            keep.push_back(i);
+            run = 0;
+        }
+    }
+    keep.push_back(n - 1);
+    return keep;
+}
+
 class evaluator {
 public:
     // outputs: K for regression and classes, 1 for binary. expected_samples reserves room
-    // for roc_auc's scores, so that add() does not allocate.
+    // for the scores roc_auc and curves() keep, so that add() does not allocate.
     evaluator(target_kind task, int outputs, std::vector<metric_spec> metrics, std::size_t expected_samples = 0,
               binary_scores scores = binary_scores::logits)
         : task_(task), outputs_(outputs), metrics_(std::move(metrics)), scores_kind_(scores) {
@@ -75,6 +159,7 @@ public:
             if (!metric_applies(m.kind, task))
                 throw std::invalid_argument("evaluator: metric '" + m.name + "' (" + std::string(name_of(m.kind)) +
                                             ") does not apply to a " + task_name(task) + " target");
+            check_averaging(m);
             slot_.push_back(-1);
             if (m.kind == metric_kind::within) {
                 slot_.back() = int(within_.size());
@@ -83,12 +168,16 @@ public:
                 slot_.back() = binary_slot(m.param);
                 if (m.kind == metric_kind::confusion) confusion_slot_ = slot_.back();
             } else if (m.kind == metric_kind::roc_auc) {
-                keep_scores_ = true;
+                keep_probabilities_ = task == target_kind::classes;
             }
         }
         if (task == target_kind::binary && confusion_slot_ < 0) confusion_slot_ = binary_slot(0.5);
         if (task == target_kind::classes) confusion_.assign(std::size_t(outputs) * std::size_t(outputs), 0);
-        if (keep_scores_) scores_.reserve(expected_samples);
+        if (task == target_kind::binary) scores_.reserve(expected_samples);  // roc_auc and curves()
+        if (keep_probabilities_) {
+            probabilities_.reserve(expected_samples * std::size_t(outputs));
+            labels_.reserve(expected_samples);
+        }
     }
 
     const std::vector<metric_spec>& metrics() const { return metrics_; }
@@ -105,6 +194,8 @@ public:
         correct_ = 0;
         scores_.clear();
         nan_scores_ = 0;
+        probabilities_.clear();
+        labels_.clear();
     }
 
     // `count` samples: outputs (outputs, count) and targets (y_size, count), column-major.
@@ -151,6 +242,64 @@ public:
         return task_ == target_kind::regression ? 0 : task_ == target_kind::binary ? 2 : outputs_;
     }
 
+    // A classes target's per-class precision, recall, f1 and support so far.
+    class_scores classes() const {
+        if (task_ != target_kind::classes) throw std::logic_error("evaluator: classes() needs a classes target");
+        return per_class(confusion_, outputs_);
+    }
+
+    // A binary target's ROC and precision-recall curves so far, each thinned to at most
+    // max_points points; empty when a score is NaN or only one class is present.
+    binary_curves curves(std::size_t max_points = 200) const {
+        if (task_ != target_kind::binary) throw std::logic_error("evaluator: curves() needs a binary target");
+        binary_curves full;
+        if (nan_scores_ > 0) return full;
+        std::vector<std::pair<float, bool>> s = scores_;
+        std::sort(s.begin(), s.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        std::int64_t positives = 0;
+        for (const auto& v : s) positives += v.second;
+        const std::int64_t negatives = std::int64_t(s.size()) - positives;
+        if (positives == 0 || negatives == 0) return full;
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        full.fpr = {0};
+        full.tpr = {0};
+        full.roc_threshold = {nan};
+        full.recall = {0};
+        full.precision = {1};
+        full.pr_threshold = {nan};
+        std::int64_t tp = 0, fp = 0;
+        double ap = 0;
+        for (std::size_t i = 0; i < s.size();) {
+            const float v = s[i].first;
+            for (; i < s.size() && s[i].first == v; ++i) ++(s[i].second ? tp : fp);
+            const double t = scores_kind_ == binary_scores::logits ? 1 / (1 + std::exp(-double(v))) : double(v);
+            const double recall = double(tp) / double(positives), precision = double(tp) / double(tp + fp);
+            ap += (recall - full.recall.back()) * precision;
+            full.fpr.push_back(double(fp) / double(negatives));
+            full.tpr.push_back(recall);
+            full.roc_threshold.push_back(t);
+            full.recall.push_back(recall);
+            full.precision.push_back(precision);
+            full.pr_threshold.push_back(t);
+        }
+        full.roc_auc = roc_auc();
+        full.average_precision = ap;
+        binary_curves out;
+        out.roc_auc = full.roc_auc;
+        out.average_precision = ap;
+        for (std::size_t i : thin_polyline(full.fpr, full.tpr, max_points)) {
+            out.fpr.push_back(full.fpr[i]);
+            out.tpr.push_back(full.tpr[i]);
+            out.roc_threshold.push_back(full.roc_threshold[i]);
+        }
+        for (std::size_t i : thin_polyline(full.recall, full.precision, max_points)) {
+            out.recall.push_back(full.recall[i]);
+            out.precision.push_back(full.precision[i]);
+            out.pr_threshold.push_back(full.pr_threshold[i]);
+        }
+        return out;
+    }
+
 private:
     struct within_counter {
         double tolerance;
@@ -165,6 +314,22 @@ private:
 
     static const char* task_name(target_kind t) {
         return t == target_kind::regression ? "regression" : t == target_kind::classes ? "classes" : "binary";
+    }
+
+    void check_averaging(const metric_spec& m) const {
+        const std::string what = "evaluator: metric '" + m.name + "' (" + std::string(name_of(m.kind)) + ")";
+        const bool averaged = info(m.kind).averaged;
+        if (m.average != metric_average::binary && !(averaged && task_ == target_kind::classes))
+            throw std::invalid_argument(what + " takes no averaging (" + std::string(name_of(m.average)) +
+                                        "): averaging is for precision, recall, f1 and roc_auc of a classes target");
+        if (m.class_index >= 0 && !(averaged && task_ == target_kind::classes))
+            throw std::invalid_argument(what + " takes no class: one class's value is for precision, recall, f1 and "
+                                               "roc_auc of a classes target");
+        if (m.class_index >= outputs_ || m.class_index < -1)
+            throw std::invalid_argument(what + ": class " + std::to_string(m.class_index) + " is not in 0.." +
+                                        std::to_string(outputs_ - 1));
+        if (m.kind == metric_kind::roc_auc && m.average == metric_average::micro)
+            throw std::invalid_argument(what + ": roc_auc averages macro or weighted, not micro");
     }
 
     int binary_slot(double threshold) {
@@ -214,6 +379,17 @@ private:
                                     std::to_string(outputs_ - 1));
         ++confusion_[std::size_t(t) * std::size_t(outputs_) + std::size_t(best)];
         if (best == t) ++correct_;
+        if (keep_probabilities_) {  // softmax, in double
+            double top = h[0], sum = 0;
+            for (int k = 1; k < outputs_; ++k) top = std::max(top, double(h[k]));
+            const std::size_t at = probabilities_.size();
+            for (int k = 0; k < outputs_; ++k) {
+                probabilities_.push_back(std::exp(double(h[k]) - top));
+                sum += probabilities_.back();
+            }
+            for (int k = 0; k < outputs_; ++k) probabilities_[at + std::size_t(k)] /= sum;
+            labels_.push_back(t);
+        }
     }
 
     void add_binary(float score, float target) {
@@ -223,10 +399,8 @@ private:
             if (positive) ++(predicted ? b.tp : b.fn);
             else ++(predicted ? b.fp : b.tn);
         }
-        if (keep_scores_) {
-            if (std::isnan(score)) ++nan_scores_;
-            else scores_.push_back({score, positive});
-        }
+        if (std::isnan(score)) ++nan_scores_;
+        else scores_.push_back({score, positive});
     }
 
     static double ratio(double a, double b) { return b == 0 ? 0.0 : a / b; }
@@ -242,11 +416,11 @@ private:
         case metric_kind::mae: return sum_abs_ / elements;
         case metric_kind::rmse: return std::sqrt(sum_sq_ / elements);
         case metric_kind::within: return double(within_[std::size_t(slot_[i])].hits) / n;
-        case metric_kind::roc_auc: return roc_auc();
+        case metric_kind::roc_auc: return task_ == target_kind::classes ? class_roc_auc(m) : roc_auc();
         case metric_kind::confusion: return nan;
         default: break;
         }
-        if (task_ == target_kind::classes) return double(correct_) / n;  // accuracy
+        if (task_ == target_kind::classes) return m.kind == metric_kind::accuracy ? double(correct_) / n : class_metric(m);
         const binary_counter& b = binary_[std::size_t(slot_[i])];
         const double tp = double(b.tp), fp = double(b.fp), fn = double(b.fn), tn = double(b.tn);
         switch (m.kind) {
@@ -259,16 +433,61 @@ private:
         }
     }
 
+    // precision, recall or f1 of a classes target: one class's, or averaged
+    double class_metric(const metric_spec& m) const {
+        const class_scores c = per_class(confusion_, outputs_);
+        const std::vector<double>& v = m.kind == metric_kind::precision ? c.precision
+                                       : m.kind == metric_kind::recall  ? c.recall
+                                                                        : c.f1;
+        if (m.class_index >= 0) return v[std::size_t(m.class_index)];
+        if (m.average == metric_average::micro) return double(correct_) / double(count_);
+        double sum = 0;
+        for (int k = 0; k < outputs_; ++k)
+            sum += v[std::size_t(k)] * (m.average == metric_average::weighted ? double(c.support[std::size_t(k)]) : 1.0);
+        return sum / (m.average == metric_average::weighted ? double(count_) : double(outputs_));
+    }
+
+    // one-vs-rest over the softmax probabilities: one class's, or the macro or
+    // support-weighted mean over the classes present
+    double class_roc_auc(const metric_spec& m) const {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        for (double p : probabilities_)
+            if (std::isnan(p)) return nan;
+        const std::size_t n = labels_.size(), K = std::size_t(outputs_);
+        std::vector<std::pair<double, bool>> s(n);
+        double sum = 0, weights = 0;
+        int present = 0;
+        for (std::size_t k = 0; k < K; ++k) {
+            if (m.class_index >= 0 && k != std::size_t(m.class_index)) continue;
+            std::int64_t support = 0;
+            for (std::size_t j = 0; j < n; ++j) {
+                s[j] = {probabilities_[j * K + k], labels_[j] == int(k)};
+                support += s[j].second;
+            }
+            const double auc = mann_whitney(s);
+            if (std::isnan(auc)) continue;
+            ++present;
+            const double w = m.average == metric_average::weighted ? double(support) : 1.0;
+            sum += w * auc;
+            weights += w;
+        }
+        if (m.class_index >= 0) return present ? sum : nan;
+        return present >= 2 ? sum / weights : nan;
+    }
+
     // Mann-Whitney with ties counted half: the trapezoid under the ROC steps.
     double roc_auc() const {
         if (nan_scores_ > 0) return std::numeric_limits<double>::quiet_NaN();
-        std::vector<std::pair<float, bool>> s = scores_;
+        return mann_whitney(scores_);
+    }
+    template <class Score>
+    static double mann_whitney(std::vector<std::pair<Score, bool>> s) {
         std::sort(s.begin(), s.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
         std::uint64_t tp = 0, fp = 0;
         unsigned __int128 twice_area = 0;
         for (std::size_t i = 0; i < s.size();) {
             std::uint64_t tp_g = 0, fp_g = 0;
-            const float v = s[i].first;
+            const Score v = s[i].first;
             for (; i < s.size() && s[i].first == v; ++i) ++(s[i].second ? tp_g : fp_g);
             twice_area += (unsigned __int128)fp_g * (2 * tp + tp_g);
             tp += tp_g;
@@ -290,9 +509,11 @@ private:
     int confusion_slot_ = -1;
     std::vector<std::int64_t> confusion_;  // classes: (true, predicted), K x K
     std::int64_t correct_ = 0;
-    bool keep_scores_ = false;
-    std::vector<std::pair<float, bool>> scores_;  // roc_auc: (score, positive)
+    std::vector<std::pair<float, bool>> scores_;  // binary: (score, positive), for roc_auc and curves()
     std::int64_t nan_scores_ = 0;
+    bool keep_probabilities_ = false;  // classes with roc_auc:
+    std::vector<double> probabilities_;  // (K, samples): the softmax of the logits
+    std::vector<int> labels_;  // the samples' classes
 };
 
 }  // namespace hps

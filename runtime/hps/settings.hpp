@@ -77,9 +77,14 @@ inline void write_selection(json_writer& w, const train_config& c) {
 
 inline void write_metrics(json_writer& w, const train_config& c) {
     w.key("metrics").begin_array();
-    for (const auto& m : c.metrics)
+    for (const auto& m : c.metrics) {
         w.begin_object().member("kind", name_of(m.kind)).member("name", m.name).member("param", m.param)
-            .member("one_sided", m.one_sided).end_object();
+            .member("one_sided", m.one_sided);
+        // a classes target's averaging, only where there is one (older files have none)
+        if (m.average != metric_average::binary) w.member("average", name_of(m.average));
+        if (m.class_index >= 0) w.member("class", m.class_index);
+        w.end_object();
+    }
     w.end_array();
 }
 
@@ -272,6 +277,14 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     for (const auto& m : r.at(root, "metrics", T::array, "a list").items) {
         if (!m.is(T::object)) r.fail("a metric is not an object");
         metric_spec s{r.kind(metric_table, m, "kind"), r.text(m, "name"), r.at_least(m, "param", 0), r.flag(m, "one_sided")};
+        if (m.find("average")) s.average = r.kind(average_table, m, "average");
+        if (m.find("class")) s.class_index = int(r.whole(m, "class", 0));
+        if ((s.average != metric_average::binary || s.class_index >= 0) &&
+            !(info(s.kind).averaged && c.target == target_kind::classes))
+            r.fail("the metric " + s.name + " has an averaging or a class, which only a classes target's precision, "
+                   "recall, f1 and roc_auc take");
+        if (s.class_index >= c.outputs) r.fail("the metric " + s.name + " names class " + std::to_string(s.class_index) +
+                                               " of " + std::to_string(c.outputs));
         if (!metric_applies(s.kind, c.target))
             r.fail("the metric " + std::string(name_of(s.kind)) + " does not apply to a " +
                    std::string(name_of(c.target)) + " target");

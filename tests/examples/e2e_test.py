@@ -35,6 +35,7 @@ import sys
 import time
 
 import numpy as np
+from sklearn.metrics import precision_recall_fscore_support
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kill_trials  # noqa: E402
@@ -73,6 +74,7 @@ train {
 
 metrics {
   accuracy
+  f1
   confusion
   select max accuracy
 }
@@ -218,6 +220,14 @@ def main():
         conf = np.array(res["best"]["confusion"])
         check(conf.shape == (3, 3) and conf.sum() == 100, f"{name}: a 3x3 confusion matrix over 100 samples")
         check(abs(np.trace(conf) / 100 - res["best"]["accuracy"]) < 1e-12, f"{name}: confusion agrees with accuracy")
+        # f1 (macro) and the per-class scores: sklearn's on the predictions the matrix counts
+        y_true = np.repeat(np.repeat(np.arange(3), 3), conf.ravel())
+        y_pred = np.repeat(np.tile(np.arange(3), 3), conf.ravel())
+        p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=[0, 1, 2], zero_division=0)
+        per = res["best"]["per_class"]
+        check(abs(res["best"]["f1"] - f.mean()) < 1e-12 and np.allclose(per["f1"], f, atol=1e-12)
+              and np.allclose(per["precision"], p, atol=1e-12) and np.allclose(per["recall"], r, atol=1e-12)
+              and per["support"] == support.tolist(), f"{name}: macro f1 and per-class scores are sklearn's: {per}")
 
     r = run([hpsgen, "run", "out/tiny", "--no-build"], cwd=work)
     check(r.returncode == 0 and "all 4 points have finished" in r.stdout, "a second run skips finished points")
@@ -431,7 +441,7 @@ def main():
         check(row["best_step"] == int(lowest["step"]) and row["metrics"]["loss"] == float(lowest["loss"])
               and row["metrics"]["accuracy"] == float(lowest["accuracy"]) and row["wall_seconds"] == res["wall_seconds"],
               f"{row['name']}: its row is its lowest-loss checkpoint (step {lowest['step']}), read from metrics.csv")
-    r = run([hpsgen, "report", "out/tiny", "--by", "f1"], cwd=work)
+    r = run([hpsgen, "report", "out/tiny", "--by", "recall"], cwd=work)
     check(r.returncode == 2 and "accuracy" in r.stderr and "loss" in r.stderr and r.stdout == "",
           "report --by a metric the results lack: exit 2, listing theirs: " + r.stderr)
     edited_spec(work, hpsgen, study, points)

@@ -115,6 +115,19 @@ def printability(a):
     check(abs(bce - best["loss"]) < 1e-4 * max(1, abs(bce)), f"torch's validation loss {bce:.6f} = the trainer's {best['loss']:.6f}")
     check(abs(f1 - best["f1"]) < 1e-9, f"torch's f1 {f1:.4f} = the trainer's")
     check(abs(auc - best["roc_auc"]) < 1e-6, f"torch's roc_auc {auc:.4f} = the trainer's")
+    # the best checkpoint's curves: 64 samples, so not thinned: sklearn's, thresholds as probabilities
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_curve
+    fpr, tpr, thr = roc_curve(y, logits, drop_intermediate=False)
+    roc = best["curves"]["roc"]
+    check(len(roc["fpr"]) == len(fpr) and np.allclose(roc["fpr"], fpr) and np.allclose(roc["tpr"], tpr)
+          and roc["threshold"][0] is None and np.allclose(roc["threshold"][1:], 1 / (1 + np.exp(-thr[1:])), atol=1e-6)
+          and abs(roc["auc"] - best["roc_auc"]) < 1e-12,
+          f"result.json's ROC curve is sklearn's roc_curve on torch's logits ({len(roc['fpr'])} points)")
+    precision, recall, _ = precision_recall_curve(y, logits)
+    pr = best["curves"]["pr"]
+    check(np.allclose(pr["recall"], recall[::-1]) and np.allclose(pr["precision"], precision[::-1])
+          and abs(pr["average_precision"] - average_precision_score(y, logits)) < 1e-6,
+          "result.json's precision-recall curve is sklearn's precision_recall_curve, in recall order")
     names = np.load(os.path.join(run_dir, "best.npz")).files
     check("1.running_var" in names or any(n.endswith("running_var") for n in names),
           "best.npz holds batchnorm's running statistics")
@@ -171,6 +184,15 @@ def gradation(a):
         acc = np.mean(logits.argmax(1) == y)
         check(abs(acc - figures["accuracy"]) < 1e-9 and abs(ce - figures["loss"]) < 1e-4 * max(1, ce),
               f"{split}: torch on the raw data gives the trainer's accuracy {acc:.4f} and loss {ce:.5f}")
+        # the spec's macro f1 and the per-class scores, as sklearn gives them on torch's predictions
+        from sklearn.metrics import precision_recall_fscore_support
+        labels = list(range(logits.shape[1]))
+        p, r, f, support = precision_recall_fscore_support(y, logits.argmax(1), labels=labels, zero_division=0)
+        per = figures["per_class"]
+        check(abs(f.mean() - figures["f1"]) < 1e-9, f"{split}: sklearn's macro f1 {f.mean():.4f} = the trainer's {figures['f1']:.4f}")
+        check(np.allclose(per["precision"], p, atol=1e-12) and np.allclose(per["recall"], r, atol=1e-12)
+              and np.allclose(per["f1"], f, atol=1e-12) and per["support"] == support.tolist(),
+              f"{split}: result.json's per-class precision, recall, f1 and support are sklearn's: {per}")
 
     # resumption: stopped at step 100 by SIGTERM, then resumed, the run ends as the uninterrupted one
     binary = os.path.join(work, "out/build/bin", trainer_of(work, "model-1"))

@@ -1,13 +1,15 @@
 // What a trainer reports in its run folder, as text built from plain values:
 //   metrics.csv   hps/train/metrics_csv.hpp
 //   result.json   status, axes, parameters, selection, optimizer, thresholds, the best
-//                 evaluation, the test evaluation, wall time and threads
+//                 evaluation (a classes target's per-class scores, a binary target's ROC
+//                 and precision-recall curves), the test evaluation, wall time and threads
 // The trainer (hps/train/trainer.hpp) keeps the rows and the run's progress and calls
 // these; every file is written atomically (write_file_atomic, hps/io.hpp).
 #pragma once
 
 #include "hps/config.hpp"
 #include "hps/io.hpp"
+#include "hps/metrics.hpp"
 #include "hps/optimizers.hpp"
 #include "hps/train/cli.hpp"
 #include "hps/train/metrics_csv.hpp"
@@ -26,7 +28,8 @@ namespace hps::train_detail {
 struct evaluation {
     double loss = 0;
     metric_values values;  // loss first, then the spec's metrics
-    confusion_matrix confusion;
+    confusion_matrix confusion;  // classes: always (the per-class scores); binary: with a confusion metric
+    binary_curves curves;  // binary, when asked for
 };
 
 // ------------------------------------------------------------------ result.json
@@ -39,12 +42,58 @@ struct run_report {
     long best_step = -1;  // -1: no evaluation yet ("best": null)
     metric_values best_values;
     confusion_matrix best_confusion;
+    bool show_confusion = false;  // the spec asks for the matrix (else only per-class scores come of it)
+    binary_curves best_curves;  // binary: the validation set's curves at the best parameters
     std::optional<evaluation> test;  // the test set at the best parameters, when evaluated
     double wall_seconds = 0;
     int threads = 1, batch = 1;
     std::string overrides;  // the command line's changes to the configuration, "" when none
     std::string continued_from;  // "<identity> at step N": this run continued a shorter one
 };
+
+// A classes target's confusion matrix as per-class scores: "per_class": {"precision": [K],
+// "recall", "f1", "support"} (hps::per_class).
+inline void write_per_class(json_writer& w, const train_config& c, const confusion_matrix& confusion) {
+    if (c.target != target_kind::classes || confusion.empty()) return;
+    const int K = int(confusion.size());
+    std::vector<std::int64_t> flat;
+    for (const auto& row : confusion) flat.insert(flat.end(), row.begin(), row.end());
+    if (flat.size() != std::size_t(K) * std::size_t(K)) return;
+    const class_scores s = per_class(flat, K);
+    w.key("per_class").begin_object();
+    for (const auto& [name, values] : {std::pair{"precision", &s.precision}, {"recall", &s.recall}, {"f1", &s.f1}}) {
+        w.key(name).begin_array();
+        for (double v : *values) w.value(v);
+        w.end_array();
+    }
+    w.key("support").begin_array();
+    for (std::int64_t v : s.support) w.value(v);
+    w.end_array();
+    w.end_object();
+}
+
+// "curves": {"roc": {"auc", "fpr", "tpr", "threshold"}, "pr": {"average_precision",
+// "recall", "precision", "threshold"}}; a threshold is a probability, null at the start
+inline void write_curves(json_writer& w, const binary_curves& c) {
+    if (c.empty()) return;
+    auto array = [&](const char* key, const std::vector<double>& v) {
+        w.key(key).begin_array();
+        for (double x : v) w.value(x);
+        w.end_array();
+    };
+    w.key("curves").begin_object();
+    w.key("roc").begin_object().member("auc", c.roc_auc);
+    array("fpr", c.fpr);
+    array("tpr", c.tpr);
+    array("threshold", c.roc_threshold);
+    w.end_object();
+    w.key("pr").begin_object().member("average_precision", c.average_precision);
+    array("recall", c.recall);
+    array("precision", c.precision);
+    array("threshold", c.pr_threshold);
+    w.end_object();
+    w.end_object();
+}
 
 inline void write_confusion(json_writer& w, const confusion_matrix& confusion) {
     if (confusion.empty()) return;
@@ -98,7 +147,9 @@ inline std::string result_json(const train_config& c, const run_report& r) {
     if (r.best_step >= 0) {
         w.key("best").begin_object().member("step", r.best_step);
         for (const auto& [k, v] : r.best_values) w.member(k, v);
-        write_confusion(w, r.best_confusion);
+        if (r.show_confusion) write_confusion(w, r.best_confusion);
+        write_per_class(w, c, r.best_confusion);
+        write_curves(w, r.best_curves);
         w.end_object();
     } else {
         w.key("best").null();
@@ -106,7 +157,8 @@ inline std::string result_json(const train_config& c, const run_report& r) {
     if (r.test) {
         w.key("test").begin_object();
         for (const auto& [k, v] : r.test->values) w.member(k, v);
-        write_confusion(w, r.test->confusion);
+        if (r.show_confusion) write_confusion(w, r.test->confusion);
+        write_per_class(w, c, r.test->confusion);
         w.end_object();
     }
     const double wall = r.wall_seconds;

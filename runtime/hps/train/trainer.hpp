@@ -87,7 +87,7 @@ private:
 
     void say(const char* fmt, ...) const __attribute__((format(printf, 2, 3)));
     void load_data();
-    evaluation evaluate(const dataset& data);
+    evaluation evaluate(const dataset& data, bool with_curves = false);
     double selection_value(const evaluation& e) const;
     bool better(double candidate, double best) const;
     void save_best_files();
@@ -235,7 +235,7 @@ void trainer<Net, B>::fill_batch(long step, float* x, float* y) {
 }
 
 template <class Net, int B>
-typename trainer<Net, B>::evaluation trainer<Net, B>::evaluate(const dataset& data) {
+typename trainer<Net, B>::evaluation trainer<Net, B>::evaluate(const dataset& data, bool with_curves) {
     context ctx;
     ctx.mode = phase::infer;
     ctx.gen = nullptr;
@@ -255,12 +255,13 @@ typename trainer<Net, B>::evaluation trainer<Net, B>::evaluate(const dataset& da
     e.values.push_back({"loss", e.loss});
     for (const auto& [name, value] : ev.values()) e.values.push_back({name, value});
     const int k = ev.confusion_classes();
-    if (k > 0 && has_confusion_) {
+    if (k > 0 && (has_confusion_ || task_ == target_kind::classes)) {
         const auto flat = ev.confusion();
         e.confusion.assign(std::size_t(k), std::vector<long>(std::size_t(k)));
         for (int t = 0; t < k; ++t)
             for (int p = 0; p < k; ++p) e.confusion[std::size_t(t)][std::size_t(p)] = long(flat[std::size_t(t * k + p)]);
     }
+    if (with_curves && task_ == target_kind::binary) e.curves = ev.curves();
     return e;
 }
 
@@ -312,9 +313,16 @@ void trainer<Net, B>::write_result(const std::string& status, const std::string&
     r.best_step = best_step_;
     r.best_values = best_values_;
     r.best_confusion = best_confusion_;
-    if (has_test_ && best_step_ >= 0 && (status == "done" || status == "early_stopped")) {
+    r.show_confusion = has_confusion_;
+    const bool finished = best_step_ >= 0 && (status == "done" || status == "early_stopped");
+    if (finished && (has_test_ || task_ == target_kind::binary)) {
         std::copy(best_params_.begin(), best_params_.end(), model_->params());
         std::copy(best_state_.begin(), best_state_.end(), model_->state());
+    }
+    // the curves of the best checkpoint's validation predictions, evaluated again at its
+    // parameters: nothing to keep per checkpoint or in resume.bin
+    if (finished && task_ == target_kind::binary) r.best_curves = evaluate(validation_, true).curves;
+    if (has_test_ && finished) {
         r.test = evaluate(test_);
         history_ += train_detail::evaluation_row(best_step_, "test", csv_columns_, r.test->values,
                                                  elapsed_before_ + clock_.seconds());

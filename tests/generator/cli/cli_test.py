@@ -43,8 +43,14 @@ def test_check():
     for example in ["cyplam_activation.hps", "cyplam_penalty.hps"]:
         rc, out, err = run("check", "--no-data-check", os.path.join(ROOT, "examples", example))
         expect(rc == 0 and "grid: 48 points (of " in out, f"check {example}", out, err)
+    # gradation reports macro f1 (a classes target's default averaging)
+    rc, out, err = run("check", "--no-data-check", os.path.join(ROOT, "examples", "gradation.hps"))
+    expect(rc == 0 and "metrics: accuracy, f1 (macro), confusion; best checkpoint by max accuracy" in out,
+           "check gradation.hps: its f1 is macro", out, err)
     rc, out, err = run("check", "--reference")
     expect(rc == 0 and "conv2d" in out and "select" in out, "check --reference prints the language", out, err)
+    expect("average: one of macro, micro, weighted (default macro)" in out and "roc_auc [average weighted | class 3]" in out,
+           "the reference has the averaging of precision, recall, f1 and roc_auc", out)
 
 
 def test_list_tsv():

@@ -2,11 +2,13 @@
 
 usage: report_html_test.py HPSGEN ARTIFACTS CASE
   data      the page's embedded JSON: points, ranks, counts, curves, warnings, the best
-            point's confusion matrix and files; --html and --no-html; user text escaped;
+            point's confusion matrix, per-class scores and files, a binary study's ROC and
+            precision-recall curves; --html and --no-html; user text escaped;
             hpsgen run writes the page too; a 192-point study with 200 checkpoints each
             stays under 5 MB
   browser   headless Chromium opens the page: no script error, every chart drawn with the
-            right number of series, user text shown as text, the leaderboard sorts and
+            right number of series (a binary study's ROC and precision-recall curves too),
+            the per-class table, user text shown as text, the leaderboard sorts and
             its links open the points' sections; a screenshot is kept in ARTIFACTS.
             Skipped (exit 77) when chromium is not installed.
 """
@@ -54,6 +56,42 @@ metrics {
 """
 
 CONFUSION = [[10, 1, 0], [2, 8, 1], [0, 0, 11]]
+# CONFUSION's per-class scores, as result.json has them (hps/train/results.hpp)
+PER_CLASS = {"precision": [10 / 12, 8 / 9, 11 / 12], "recall": [10 / 11, 8 / 11, 1.0],
+             "f1": [20 / 23, 16 / 20, 22 / 23], "support": [11, 11, 11]}
+
+# A binary study of one point, for its ROC and precision-recall curves.
+BINARY_SPEC = """study defects
+
+data {
+  train "data/defects.npz"
+  split 0.25
+  input 4
+  target binary
+}
+
+network {
+  dense units 8 activation relu
+  dense units 1
+}
+
+train {
+  loss bce
+  steps 50
+  checkpoints 5
+}
+
+metrics {
+  accuracy
+  roc_auc
+  f1 threshold 0.4
+  select max accuracy
+}
+"""
+ROC = {"auc": 0.8125, "fpr": [0, 0, 0.25, 0.25, 0.5, 1], "tpr": [0, 0.5, 0.5, 0.75, 1, 1],
+       "threshold": [None, 0.9, 0.8, 0.6, 0.4, 0.1]}
+PR = {"average_precision": 0.85, "recall": [0, 0.5, 0.5, 0.75, 1, 1], "precision": [1, 1, 0.667, 0.75, 0.667, 0.5],
+      "threshold": [None, 0.9, 0.8, 0.6, 0.4, 0.1]}
 
 # point: status, [(step, train loss, validation loss, accuracy)], best step, message,
 # with metrics.csv. Grid order: units 4 relu, 4 tanh, 8 relu, 8 tanh, 16 relu, 16 tanh,
@@ -86,7 +124,7 @@ def expect(condition, message, out="", err=""):
         raise AssertionError(f"{message}\n--- stdout\n{out}\n--- stderr\n{err}")
 
 
-def write_result(study, name, status, rows, best_step, message, with_csv, confusion=None, threads=2):
+def write_result(study, name, status, rows, best_step, message, with_csv, confusion=None, threads=2, extra=None):
     with open(os.path.join(study, "settings", name + ".json")) as f:
         identity = json.load(f)["identity"]
     run_dir = os.path.join(study, "results", identity)
@@ -97,6 +135,7 @@ def write_result(study, name, status, rows, best_step, message, with_csv, confus
         best = {"step": step, "loss": loss, "accuracy": acc}
         if confusion:
             best["confusion"] = confusion
+        best.update(extra or {})
     wall = 60.0 * (1 + len(rows))
     res = {"study": "shapes", "point": name, "identity": identity, "overrides": "", "status": status,
            "select": {"metric": "accuracy", "goal": "max"}, "steps": rows[-1][0] if rows else 0, "total_steps": 50,
@@ -114,17 +153,25 @@ def write_result(study, name, status, rows, best_step, message, with_csv, confus
     return run_dir
 
 
+def generated(tmp, name, text, folder):
+    """The study of spec `text` (written to tmp/name.hps), generated into tmp/folder
+    without its data; its folder."""
+    spec = os.path.join(tmp, name + ".hps")
+    with open(spec, "w") as f:
+        f.write(text)
+    study = os.path.join(tmp, folder)
+    rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
+    expect(rc == 0, f"generate {name}.hps", out, err)
+    return study
+
+
 def make_study(tmp):
     """The study of SPEC with HISTORY's results; returns its folder."""
-    spec = os.path.join(tmp, "shapes.hps")
-    with open(spec, "w") as f:
-        f.write(SPEC)
-    study = os.path.join(tmp, "out")
-    rc, out, err = run("generate", "--no-data-check", spec, "-o", study)
-    expect(rc == 0, "generate the study", out, err)
+    study = generated(tmp, "shapes", SPEC, "out")
     for name, (status, rows, best_step, message, with_csv) in HISTORY.items():
         run_dir = write_result(study, name, status, rows, best_step, message, with_csv,
-                               CONFUSION if name == "model-1" else None)
+                               CONFUSION if name == "model-1" else None,
+                               extra={"per_class": PER_CLASS} if name == "model-1" else None)
         if name == "model-1":
             for f in ("best.npz", "model.py"):
                 open(os.path.join(run_dir, f), "w").close()
@@ -146,6 +193,14 @@ def make_study(tmp):
     with open(os.path.join(gone, "result.json"), "w") as f:
         json.dump({"status": "done", "select": {"metric": "accuracy", "goal": "max"},
                    "best": {"step": 50, "loss": 0.3, "accuracy": 0.95}, "wall_seconds": 60, "threads": 1}, f)
+    return study
+
+
+def make_binary_study(tmp):
+    """BINARY_SPEC's study, its one point done with ROC and precision-recall curves."""
+    study = generated(tmp, "defects", BINARY_SPEC, "defects")
+    write_result(study, "model-0", "done", [(50, 0.5, 0.45, 0.8125)], 50, "", True,
+                 extra={"curves": {"roc": ROC, "pr": PR}})
     return study
 
 
@@ -228,6 +283,17 @@ def test_data():
                and best["run_dir"] == points["model-1"]["run_dir"], f"the best point: {best}")
         expect(best["data"] == "300 training, 100 validation samples; 50 steps of 8 (1.33 epochs)"
                and '"lr": 0.001' in best["settings"], f"the best point's data sizes and settings: {best}")
+        expect(best["per_class"]["support"] == PER_CLASS["support"]
+               and all(abs(a - b) < 1e-5 for k in ("precision", "recall", "f1") for a, b in zip(best["per_class"][k], PER_CLASS[k]))
+               and best["roc"] is None and best["pr"] is None,
+               f"the best point's per-class scores, as result.json has them; no curves for classes: {best}")
+
+        binary = make_binary_study(tmp)
+        rc, out, err = run("report", binary)
+        _, bdata = page_data(os.path.join(binary, "report.html"))
+        b = bdata["best"]
+        expect(rc == 0 and b["roc"] == ROC and b["pr"] == PR and b["per_class"] is None,
+               f"a binary study's best point: its ROC and precision-recall curves, thresholds with them: {b}", out, err)
 
         summary = {a["axis"]: {str(v["value"]): v for v in a["values"]} for a in data["axis_summary"]}
         u4 = summary["dense1.units"]["4"]
@@ -430,7 +496,10 @@ def test_browser():
         # user text is text, never markup
         expect(dom.subtitle == 'shapes </script><b>bold</b> & co' and dom.subtitle_tags == [],
                f"the description is shown as text: {dom.subtitle!r}, tags {dom.subtitle_tags}")
-        for needle in ('id="leaderboard-table"', 'id="confusion"', 'id="point-model-7"', 'href="#point-model-1"',
+        # the per-class table: a row per class, then the macro mean (f1 (20/23 + 16/20 + 22/23) / 3)
+        expect(re.search(r'<th class="text">macro mean</th><td>0\.88</td><td>0\.879</td><td>0\.875</td><td>33</td>', p.stdout),
+               "the per-class table ends with the macro means and the total support")
+        for needle in ('id="leaderboard-table"', 'id="confusion"', 'id="per-class"', 'id="point-model-7"', 'href="#point-model-1"',
                        "<code>00000000deadbeef</code>", "300 training, 100 validation samples",
                        "import model; net = model.load('best.npz')", 'data-kind="not_converged"'):
             expect(needle in p.stdout, f"the page has {needle}")
@@ -445,6 +514,25 @@ def test_browser():
                f"sorted by minutes, down: {probe['minutes_down']}")
         expect(probe["closed_before"] and probe["opened"] and probe["canvases"] == 1,
                f"a leaderboard link opens the point's section and draws its chart: {probe}")
+
+        # a binary study: the best point's ROC and precision-recall curves, each with the chance line
+        binary = make_binary_study(tmp)
+        rc, out, err = run("report", binary)
+        expect(rc == 0, "report of the binary study", out, err)
+        p = browse(browser, os.path.join(binary, "report.html"), os.path.join(tmp, "profile"), "--dump-dom")
+        bdom = dom_reader()
+        bdom.feed(p.stdout)
+        bstatus = bdom.status
+        expect(bstatus and bstatus.get("data-done") == "1" and json.loads(bstatus["data-errors"]) == [],
+               f"the binary study's page: drawn, no script error: {bstatus}", "", p.stderr[-4000:])
+        bcharts = {c["caption"]: c for c in json.loads(bstatus["data-charts"])}
+        roc = bcharts.get("ROC curve: AUC 0.8125")
+        pr = bcharts.get("precision-recall curve: average precision 0.85")
+        expect(roc and roc["type"] == "line" and roc["datasets"] == 2 and roc["points"] == len(ROC["fpr"]) + 2,
+               f"the ROC curve and the chance diagonal: {roc}; charts {list(bcharts)}")
+        expect(pr and pr["type"] == "line" and pr["datasets"] == 2 and pr["points"] == len(PR["recall"]) + 2,
+               f"the precision-recall curve and the positives' share: {pr}")
+        expect('id="binary-curves"' in p.stdout and 'id="per-class"' not in p.stdout, "the curves' section, no per-class table")
 
         shot = os.path.join(ARTIFACTS, "report.png")
         if os.path.exists(shot):

@@ -347,3 +347,40 @@ TEST_CASE("settings files: what the trainer reads back is what was written, and 
     refused("[]", "no JSON object");
     refused(edited("\"kind\": \"cosine\"", "\"kind\": \"linear\""), "'linear' is none of constant, step, exponential, cosine");
 }
+
+TEST_CASE("settings files: a classes target's metric averaging and class round-trip; binary ones have none") {
+    std::string text = spec("", "  dense units 3\n",
+                            "metrics {\n  f1\n  recall average weighted as rw\n  precision class 2 as p2\n"
+                            "  roc_auc average weighted\n  select max p2\n}\n");
+    text.replace(text.find("target regression 1"), 19, "target classes 3");
+    text.replace(text.find("loss mse"), 8, "loss softmax_ce");
+    auto s = checked(text);
+    REQUIRE(s);
+    const hps::grid_point& p = s->points.at(0);
+    const hps::point_files f = hps::emit_point(*s, p, hps::emit_options{});
+    const std::string net = hps::signature_of(p).signature;
+    const hps::train_config c = hps::read_settings(f.settings, net, p.params, "settings/model-0.json");
+    CHECK(hps::settings_json(c, net) == f.settings);
+    REQUIRE(c.metrics.size() == 4);
+    CHECK(c.metrics[0].average == hps::metric_average::macro);  // the default on a classes target
+    CHECK(c.metrics[1].average == hps::metric_average::weighted);
+    CHECK(c.metrics[2].class_index == 2);
+    CHECK(c.metrics[3].kind == hps::metric_kind::roc_auc);
+    CHECK(c.metrics[3].average == hps::metric_average::weighted);
+    CHECK(c.select_metric == "p2");
+    CHECK(f.settings.find("\"average\": \"weighted\"") != std::string::npos);
+    // a file that gives a binary target an averaging is refused
+    std::string binary = f.settings;
+    binary.replace(binary.find("\"classes\""), 9, "\"binary\"");
+    binary.replace(binary.find("\"outputs\": 3"), 12, "\"outputs\": 1");
+    CHECK_THROWS_AS(hps::read_settings(binary, net, p.params, "settings/model-0.json"), hps::settings_error);
+
+    std::string bin_text = spec("", "  dense units 1\n", "metrics {\n  f1 threshold 0.3\n}\n");
+    bin_text.replace(bin_text.find("regression 1"), 12, "binary");
+    bin_text.replace(bin_text.find("loss mse"), 8, "loss bce");
+    auto bin = checked(bin_text);
+    REQUIRE(bin);
+    const std::string settings = hps::emit_point(*bin, bin->points.at(0), hps::emit_options{}).settings;
+    CHECK(settings.find("\"average\"") == std::string::npos);
+    CHECK(settings.find("\"class\"") == std::string::npos);
+}

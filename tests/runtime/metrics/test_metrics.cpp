@@ -4,10 +4,13 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <hps/json_read.hpp>
 #include <hps/metrics.hpp>
 #include <hps/npy.hpp>
+#include <hps/train/results.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -236,12 +239,249 @@ TEST_CASE("binary by hand") {
     CHECK(std::isnan(none.value("auc")));  // one class only
 }
 
+namespace {
+
+std::vector<double> load_reals(const std::string& file) { return hps::read_npy_as<double>(fixtures() / file).values; }
+
+hps::metric_spec averaged(metric_kind k, hps::metric_average a, std::string name) {
+    hps::metric_spec s{k, std::move(name), 0};
+    s.average = a;
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("multi-class precision, recall, f1 (macro, micro, weighted, per class) and one-vs-rest roc_auc match scikit-learn") {
+    using hps::metric_average;
+    struct named_case {
+        const char* name;
+        int K;
+    };
+    for (const named_case nc : {named_case{"mc", 5}, named_case{"mc_full", 4}}) {
+        CAPTURE(nc.name);
+        const case_data c = load_case(nc.name);
+        const int K = nc.K;
+        for (const std::vector<int>& batches : batchings) {
+            std::vector<hps::metric_spec> specs;
+            for (const metric_kind k : {metric_kind::precision, metric_kind::recall, metric_kind::f1})
+                for (const metric_average a : {metric_average::macro, metric_average::micro, metric_average::weighted})
+                    specs.push_back(averaged(k, a, std::string(hps::name_of(k)) + "_" + std::string(hps::name_of(a))));
+            specs.push_back(averaged(metric_kind::roc_auc, metric_average::macro, "roc_auc_macro"));
+            specs.push_back(averaged(metric_kind::roc_auc, metric_average::weighted, "roc_auc_weighted"));
+            // binary, the default, means macro on a classes target
+            specs.push_back(averaged(metric_kind::f1, metric_average::binary, "f1_default"));
+            for (int k = 0; k < K; ++k) {
+                hps::metric_spec one{metric_kind::roc_auc, "roc_auc_class" + std::to_string(k), 0};
+                one.class_index = k;
+                specs.push_back(one);
+                for (const metric_kind kind : {metric_kind::precision, metric_kind::recall, metric_kind::f1}) {
+                    hps::metric_spec pc{kind, std::string(hps::name_of(kind)) + "_class" + std::to_string(k), 0};
+                    pc.class_index = k;
+                    specs.push_back(pc);
+                }
+            }
+            hps::evaluator ev(target_kind::classes, K, specs, std::size_t(c.m));
+            stream(ev, c, K, 1, batches);
+            for (const char* avg : {"macro", "micro", "weighted"})
+                for (const char* kind : {"precision", "recall", "f1"}) {
+                    const std::string name = std::string(kind) + "_" + avg;
+                    CAPTURE(name);
+                    CHECK(ev.value(name) == close(c.expected.at(name)));
+                }
+            CHECK(ev.value("f1_macro") == close(c.expected.at("f1_score_macro")));
+            CHECK(ev.value("f1_default") == ev.value("f1_macro"));
+            CHECK(ev.value("roc_auc_macro") == close(c.expected.at("roc_auc_macro")));
+            CHECK(ev.value("roc_auc_weighted") == close(c.expected.at("roc_auc_weighted")));
+            if (c.expected.count("roc_auc_ovr_macro")) {  // sklearn's multi_class='ovr' itself
+                CHECK(ev.value("roc_auc_macro") == close(c.expected.at("roc_auc_ovr_macro")));
+                CHECK(ev.value("roc_auc_weighted") == close(c.expected.at("roc_auc_ovr_weighted")));
+            }
+            const hps::class_scores pc = ev.classes();
+            const std::vector<double> precision = load_reals(std::string(nc.name) + "_precision.npy"),
+                                      recall = load_reals(std::string(nc.name) + "_recall.npy"),
+                                      f1 = load_reals(std::string(nc.name) + "_f1.npy"),
+                                      support = load_reals(std::string(nc.name) + "_support.npy");
+            REQUIRE(pc.precision.size() == std::size_t(K));
+            for (int k = 0; k < K; ++k) {
+                CAPTURE(k);
+                const std::size_t i = std::size_t(k);
+                CHECK(pc.precision[i] == close(precision[i]));
+                CHECK(pc.recall[i] == close(recall[i]));
+                CHECK(pc.f1[i] == close(f1[i]));
+                CHECK(double(pc.support[i]) == support[i]);
+                const std::string suffix = "_class" + std::to_string(k);
+                CHECK(ev.value("precision" + suffix) == pc.precision[i]);
+                CHECK(ev.value("recall" + suffix) == pc.recall[i]);
+                CHECK(ev.value("f1" + suffix) == pc.f1[i]);
+                const double auc = c.expected.at("roc_auc" + suffix);
+                if (std::isnan(auc)) CHECK(std::isnan(ev.value("roc_auc" + suffix)));
+                else CHECK(ev.value("roc_auc" + suffix) == close(auc));
+            }
+        }
+    }
+    // the edge cases are there: class 4 never predicted, class 3 never a target
+    const hps::class_scores pc = [] {
+        const case_data c = load_case("mc");
+        hps::evaluator ev(target_kind::classes, 5, {{metric_kind::f1, "", 0}});
+        stream(ev, c, 5, 1, {64});
+        return ev.classes();
+    }();
+    CHECK(pc.precision[4] == 0.0);
+    CHECK(pc.recall[4] == 0.0);
+    CHECK(pc.support[3] == 0);
+    CHECK(pc.recall[3] == 0.0);
+    CHECK(pc.f1[3] == 0.0);
+}
+
+TEST_CASE("multi-class by hand: zero_division = 0, micro is accuracy, roc_auc needs two classes present") {
+    using hps::metric_average;
+    // 3 classes; targets 0 0 1 1, predictions (argmax) 0 1 1 1: class 2 neither true nor predicted
+    const float logits[] = {2, 0, 0, /**/ 0, 1, 0, /**/ 0, 3, 0, /**/ 0, 2, 1};
+    const float targets[] = {0, 0, 1, 1};
+    hps::evaluator ev(target_kind::classes, 3,
+                      {averaged(metric_kind::precision, metric_average::macro, "p"),
+                       averaged(metric_kind::recall, metric_average::macro, "r"),
+                       averaged(metric_kind::f1, metric_average::weighted, "fw"),
+                       averaged(metric_kind::f1, metric_average::micro, "fm"),
+                       averaged(metric_kind::roc_auc, metric_average::macro, "auc")});
+    ev.add(logits, targets, 4);
+    // precision: class 0 1/1, class 1 2/3, class 2 0 (never predicted); recall: 1/2, 1, 0
+    CHECK(ev.value("p") == close((1 + 2.0 / 3) / 3));
+    CHECK(ev.value("r") == close(1.5 / 3));
+    // f1: class 0 2/3, class 1 4/5; weighted by supports 2, 2, 0
+    CHECK(ev.value("fw") == close((2 * (2.0 / 3) + 2 * 0.8) / 4));
+    CHECK(ev.value("fm") == close(3.0 / 4));
+    CHECK(ev.value("auc") == close(1.0));  // classes 0 and 1 each ranked perfectly; class 2 left out
+    const float one_class[] = {1, 1, 1, 1};
+    ev.reset();
+    ev.add(logits, one_class, 4);
+    CHECK(std::isnan(ev.value("auc")));
+    CHECK(ev.value("r") == close(0.75 / 3));  // class 1: recall 3/4; the others 0 (no support)
+}
+
+TEST_CASE("binary ROC and precision-recall curves match scikit-learn, thinned to at most 200 points") {
+    for (const char* name : {"bin", "prob", "many"}) {
+        CAPTURE(name);
+        const case_data c = load_case(name);
+        const hps::binary_scores kind =
+            std::string(name) == "prob" ? hps::binary_scores::probabilities : hps::binary_scores::logits;
+        hps::evaluator ev(target_kind::binary, 1, {{metric_kind::roc_auc, "", 0}}, std::size_t(c.m), kind);
+        stream(ev, c, 1, 1, {7, 64, 3});
+        const std::vector<double> roc = load_reals(std::string(name) + "_roc.npy"),
+                                  pr = load_reals(std::string(name) + "_pr.npy");
+        const std::size_t n_roc = roc.size() / 3, n_pr = pr.size() / 3;
+        const hps::binary_curves full = ev.curves(1000000);
+        REQUIRE(full.fpr.size() == n_roc);
+        REQUIRE(full.recall.size() == n_pr);
+        auto same = [](double a, double b) { return std::isnan(a) ? std::isnan(b) : a == close(b); };
+        for (std::size_t i = 0; i < n_roc; ++i) {
+            CAPTURE(i);
+            CHECK(full.fpr[i] == close(roc[i]));
+            CHECK(full.tpr[i] == close(roc[n_roc + i]));
+            CHECK(same(roc[2 * n_roc + i], full.roc_threshold[i]));
+        }
+        for (std::size_t i = 0; i < n_pr; ++i) {
+            CAPTURE(i);
+            CHECK(full.recall[i] == close(pr[i]));
+            CHECK(full.precision[i] == close(pr[n_pr + i]));
+            CHECK(same(pr[2 * n_pr + i], full.pr_threshold[i]));
+        }
+        CHECK(full.roc_auc == close(c.expected.at("roc_auc")));
+        CHECK(full.average_precision == close(c.expected.at("average_precision")));
+
+        // thinned: a subsequence of the full curve with both ends, at most 200 points
+        const hps::binary_curves thin = ev.curves();
+        CHECK(thin.roc_auc == full.roc_auc);
+        CHECK(thin.fpr.size() <= 200);
+        CHECK(thin.recall.size() <= 200);
+        if (n_roc <= 200) CHECK(thin.fpr == full.fpr);
+        else CHECK(thin.fpr.size() >= 150);
+        std::size_t j = 0;
+        for (std::size_t i = 0; i < thin.fpr.size(); ++i) {
+            while (j < n_roc && !(full.fpr[j] == thin.fpr[i] && full.tpr[j] == thin.tpr[i])) ++j;
+            CHECK(j < n_roc);
+        }
+        CHECK(thin.fpr.back() == 1.0);
+        CHECK(thin.tpr.back() == 1.0);
+        CHECK(thin.recall.front() == 0.0);
+        CHECK(thin.recall.back() == 1.0);
+        double area = 0;  // the thinned curve's trapezoids: close to the whole area
+        for (std::size_t i = 1; i < thin.fpr.size(); ++i)
+            area += (thin.fpr[i] - thin.fpr[i - 1]) * (thin.tpr[i] + thin.tpr[i - 1]) / 2;
+        CHECK(area == doctest::Approx(full.roc_auc).epsilon(0.005));
+    }
+    hps::evaluator one(target_kind::binary, 1, {});
+    const float s[] = {0.5f, 1}, y[] = {1, 1};
+    one.add(s, y, 2);
+    CHECK(one.curves().empty());  // no negatives: no ROC curve
+}
+
+TEST_CASE("result.json: a classes target's per-class scores, a binary target's curves") {
+    using T = hps::json::value::type;
+    hps::train_config c;
+    c.target = target_kind::classes;
+    c.outputs = 3;
+    hps::train_detail::run_report r;
+    r.status = "done";
+    r.best_step = 10;
+    r.best_values = {{"loss", 0.5}, {"f1", 0.7}};
+    r.best_confusion = {{10, 1, 0}, {2, 8, 1}, {0, 0, 0}};  // class 2: no samples, never predicted
+    const hps::json::value j = hps::json::parse(hps::train_detail::result_json(c, r));
+    const hps::json::value& best = *j.find("best");
+    CHECK(best.find("confusion") == nullptr);  // the matrix only with a confusion metric
+    const hps::json::value* per = best.find("per_class");
+    REQUIRE(per);
+    auto numbers = [](const hps::json::value& a) {
+        std::vector<double> out;
+        for (const auto& v : a.items) out.push_back(v.num);
+        return out;
+    };
+    CHECK(numbers(*per->find("precision")) == std::vector<double>{10.0 / 12, 8.0 / 9, 0});
+    CHECK(numbers(*per->find("recall")) == std::vector<double>{10.0 / 11, 8.0 / 11, 0});
+    CHECK(numbers(*per->find("support")) == std::vector<double>{11, 11, 0});
+    r.show_confusion = true;
+    CHECK(hps::json::parse(hps::train_detail::result_json(c, r)).find("best")->find("confusion")->items.size() == 3);
+
+    c.target = target_kind::binary;
+    c.outputs = 1;
+    r.best_confusion.clear();
+    hps::evaluator ev(target_kind::binary, 1, {});
+    const float scores[] = {2, -1, 0.5f, 0}, targets[] = {1, 1, 0, 0};
+    ev.add(scores, targets, 4);
+    r.best_curves = ev.curves();
+    const hps::json::value b = hps::json::parse(hps::train_detail::result_json(c, r));
+    CHECK(b.find("best")->find("per_class") == nullptr);
+    const hps::json::value* roc = b.find("best")->find("curves")->find("roc");
+    REQUIRE(roc);
+    CHECK(roc->find("auc")->num == 0.5);  // 2 beats both negatives, -1 neither
+    CHECK(numbers(*roc->find("fpr")) == std::vector<double>{0, 0, 0.5, 1, 1});
+    CHECK(numbers(*roc->find("tpr")) == std::vector<double>{0, 0.5, 0.5, 0.5, 1});
+    const hps::json::value& thresholds = *roc->find("threshold");
+    CHECK(thresholds.items[0].kind == T::null);  // the start: no threshold
+    CHECK(thresholds.items[1].num == close(1 / (1 + std::exp(-2.0))));  // a probability
+    const hps::json::value* pr = b.find("best")->find("curves")->find("pr");
+    REQUIRE(pr);
+    CHECK(numbers(*pr->find("precision")) == std::vector<double>{1, 1, 0.5, 1.0 / 3, 0.5});
+    CHECK(pr->find("average_precision")->num == close(0.5 * 1 + 0.5 * 0.5));
+}
+
 TEST_CASE("evaluator set-up errors and selection direction") {
     using hps::metric_spec;
     CHECK_THROWS_AS(hps::evaluator(target_kind::regression, 2, {{metric_kind::f1, "", 0}}), std::invalid_argument);
     CHECK_THROWS_AS(hps::evaluator(target_kind::classes, 10, {{metric_kind::mse, "", 0}}), std::invalid_argument);
     CHECK_THROWS_AS(hps::evaluator(target_kind::binary, 2, {{metric_kind::f1, "", 0}}), std::invalid_argument);
     CHECK_THROWS_AS(hps::evaluator(target_kind::binary, 1, {{metric_kind::f1, "", 1.5}}), std::invalid_argument);
+    // averaging: a classes target's precision, recall, f1, roc_auc only; roc_auc not micro
+    CHECK_THROWS_AS(hps::evaluator(target_kind::binary, 1, {averaged(metric_kind::f1, hps::metric_average::macro, "")}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(hps::evaluator(target_kind::classes, 3, {averaged(metric_kind::accuracy, hps::metric_average::macro, "")}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(hps::evaluator(target_kind::classes, 3, {averaged(metric_kind::roc_auc, hps::metric_average::micro, "")}),
+                    std::invalid_argument);
+    hps::metric_spec beyond{metric_kind::recall, "", 0};
+    beyond.class_index = 3;
+    CHECK_THROWS_AS(hps::evaluator(target_kind::classes, 3, {beyond}), std::invalid_argument);
+    CHECK_NOTHROW(hps::evaluator(target_kind::classes, 3, {{metric_kind::f1, "", 0}}));
     CHECK_THROWS_AS(hps::evaluator(target_kind::regression, 1, {{metric_kind::mse, "a", 0}, {metric_kind::mae, "a", 0}}),
                     std::invalid_argument);
     hps::evaluator ev(target_kind::regression, 1, {{metric_kind::mse, "", 0}});
