@@ -34,6 +34,9 @@ struct study_dir {
     std::vector<point_row> points;
     std::string select_metric = "loss";
     bool select_max = false;
+    // successive halving (study.json's search): each rung's steps, ascending; empty: none
+    int eta = 0;
+    std::vector<long> rungs;
 };
 
 // The whole of a file of the study folder, "" when it is missing or unreadable.

@@ -231,6 +231,12 @@ private:
     // pass 4
     void layout();
     std::optional<study> expand();
+    // the search block (dsl/check/grid.cpp): false after an error
+    bool read_search();
+    // a random sample of the kept grid points, in the order drawn
+    std::vector<std::size_t> draw_sample(const std::vector<std::size_t>& kept) const;
+    // halving: a point's steps and checkpoints (dsl/check/points.cpp)
+    void apply_halving(hps::train_config& c, const stmt_rec* steps, const stmt_rec* checkpoints);
     void materialise(grid_point& p, const std::vector<std::size_t>& idx);
     // A layer statement's values at a grid point, as its descriptor reads them; an absent
     // option is its schema default (a default naming the positional, a pool's stride
@@ -283,6 +289,8 @@ private:
     std::vector<clause> clauses_;
     target_rec target_;
     std::vector<layer_slot> slots_;
+    search_config search_;
+    const stmt_rec* halving_stmt_ = nullptr;
 
     // grid-point problems, grouped by (node, message)
     struct issue {

@@ -160,6 +160,20 @@ std::optional<study> checker::expand() {
         }
         return std::nullopt;
     }
+    if (!read_search()) return std::nullopt;
+    if (search_.sample > 0) {
+        const stmt_rec* st = blocks_.at("search").find("random");
+        if (search_.sample > kept.size()) {
+            rep_.error(*st->positional->node,
+                       "random " + std::to_string(search_.sample) + " asks for more points than the " +
+                           (kept.size() == s.full_size ? "grid has" : "grid keeps after tuples and where") + " (" +
+                           group_digits(kept.size()) + "); draw at most " + group_digits(kept.size()) +
+                           ", or use grid");
+            return std::nullopt;
+        }
+        search_.space = kept.size();
+        kept = draw_sample(kept);
+    }
     if (kept.size() > max_grid_points) {
         rep_.error(study_node, "the grid has " + group_digits(kept.size()) + " points; hpsgen generates at most " +
                                    group_digits(max_grid_points) + " trainers: use fewer values, tuples or where");
@@ -233,6 +247,7 @@ std::optional<study> checker::expand() {
             p.config.select_metric = sel->second;
         }
     }
+    s.search = search_;
     if (auto it = blocks_.find("slurm"); it != blocks_.end()) {
         for (const auto& st : it->second.stmts) {
             const std::string& h = st.spec->name;
@@ -252,6 +267,51 @@ std::optional<study> checker::expand() {
         }
     }
     return s;
+}
+
+bool checker::read_search() {
+    auto it = blocks_.find("search");
+    if (it == blocks_.end()) return true;
+    const block_rec& b = it->second;
+    const stmt_rec* grid = b.find("grid");
+    const stmt_rec* random = b.find("random");
+    if (grid && random) {
+        rep_.error(first_tagged({random->node}), "random and grid exclude each other: a study trains the grid, or "
+                                                 "a sample of it; remove one");
+        rep_.note(first_tagged({grid->node}), "grid is here");
+        return false;
+    }
+    if (random) {
+        search_.sample = std::size_t(random->positional->constant.number);
+        if (random->has("seed")) search_.seed = std::uint64_t(random->options.at("seed").constant.number);
+    }
+    if (const stmt_rec* h = b.find("halving")) {
+        halving_stmt_ = h;
+        search_.eta = h->has("eta") ? int(h->options.at("eta").constant.number) : 3;
+        search_.min_steps = long(h->options.at("min_steps").constant.number);
+        if (h->has("max_steps")) search_.max_steps = long(h->options.at("max_steps").constant.number);
+    }
+    return true;
+}
+
+// One stream of draws (splitmix64 from the seed), each mapped to a kept point by a
+// multiply-shift; a point drawn before is drawn again. The first N points of a sample of
+// N + K are the N points of a sample of N: the stream is the same, and so is its prefix.
+std::vector<std::size_t> checker::draw_sample(const std::vector<std::size_t>& kept) const {
+    std::uint64_t state = search_.seed;
+    auto next = [&state] {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    };
+    std::vector<std::size_t> out;
+    std::set<std::size_t> taken;
+    while (out.size() < search_.sample) {
+        const auto k = std::size_t((unsigned __int128)next() * kept.size() >> 64);
+        if (taken.insert(k).second) out.push_back(kept[k]);
+    }
+    return out;
 }
 
 }  // namespace hps::check_detail
