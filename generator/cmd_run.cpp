@@ -270,7 +270,9 @@ int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsig
         std::size_t promoted = 0, shown = 0;
         for (const auto& p : rr.points) {
             if (!p.reached || shown == 5) continue;
-            line += (line.empty() ? "" : ", ") + p.name + " " + format_number(p.value) + (p.promoted ? " (on)" : "");
+            char value[32];
+            std::snprintf(value, sizeof value, "%.4g", p.value);
+            line += (line.empty() ? "" : ", ") + p.name + " " + value + (p.promoted ? " (on)" : "");
             ++shown;
         }
         survivors.clear();
