@@ -99,4 +99,21 @@ std::vector<rung_record> read_halving_state(const std::string& dir) {
     return out;
 }
 
+std::map<std::string, std::string> halved_points(const study_dir& s) {
+    std::map<std::string, std::string> out;
+    const auto rungs = read_halving_state(s.path);
+    // a rung ranked is final: its points not promoted stop there (the last rung promotes none)
+    for (std::size_t r = 0; r < rungs.size() && r + 1 < s.rungs.size(); ++r) {
+        const auto& points = rungs[r].points;
+        for (std::size_t k = 0; k < points.size(); ++k)
+            if (!points[k].promoted)
+                out[points[k].identity] = "stopped at rung " + std::to_string(r + 1) + " of " +
+                                          std::to_string(s.rungs.size()) + " (" + std::to_string(rungs[r].steps) +
+                                          " steps): " + (points[k].reached ? "ranked " + std::to_string(k + 1) : "not ranked") +
+                                          " of " + std::to_string(points.size()) + " by " + (s.select_max ? "max " : "min ") +
+                                          s.select_metric;
+    }
+    return out;
+}
+
 }  // namespace hps

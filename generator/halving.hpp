@@ -7,6 +7,7 @@
 
 #include "generator/study_dir.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,5 +39,10 @@ rung_record rank_rung(const study_dir& s, const std::vector<point_row>& points, 
 void write_halving_state(const study_dir& s, const std::vector<rung_record>& rungs);
 // Its contents; empty when the study has none yet (or it is unreadable).
 std::vector<rung_record> read_halving_state(const std::string& dir);
+
+// The points halving has stopped (ranked at a rung and not promoted), by identity: "rung 1
+// of 3 (40 steps): 4th of 9 by max accuracy". Their runs stay paused (resume.bin); the
+// report and status show them as halved, a result of the study.
+std::map<std::string, std::string> halved_points(const study_dir& s);
 
 }  // namespace hps

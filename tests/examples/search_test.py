@@ -207,6 +207,17 @@ def test_halving(hpsgen, work):
     check(strip(e2e_test.read_metrics(os.path.join(folder, "metrics.csv")))
           == strip(e2e_test.read_metrics(os.path.join(straight, "metrics.csv"))), "metrics.csv as a straight run's")
 
+    # report and status: the stopped points are a result of the study, "halved", with their rung
+    r = run([hpsgen, "report", study])
+    check(r.returncode == 0 and "not finished" not in r.stdout, "report: every point has a result: " + r.stdout)
+    statuses = {line.split()[1]: line.split()[-1] for line in r.stdout.splitlines()[2:] if line.split() and line.split()[0].isdigit()}
+    check(statuses[winner] == "done" and sorted(statuses.values()).count("halved") == 8, f"report statuses {statuses}")
+    r = run([hpsgen, "status", study])
+    check("1 done" in r.stdout and "8 halved" in r.stdout, "status counts the halved points: " + r.stdout)
+    loser = state["rungs"][0]["points"][-1]["name"]
+    check(any(line.startswith(loser) and "stopped at rung 1 of 3 (40 steps): ranked 9 of 9 by max accuracy" in line
+              for line in r.stdout.splitlines()), f"status says where {loser} stopped: " + r.stdout)
+
     before = open(os.path.join(study, "halving.json")).read()
     r = run([hpsgen, "run", study, "--no-build"])
     check(r.returncode == 0 and "(9 there before)" in r.stdout and "(3 there before)" in r.stdout,
@@ -214,6 +225,9 @@ def test_halving(hpsgen, work):
     check(open(os.path.join(study, "halving.json")).read() == before, "and ranks the same")
     r = run([hpsgen, "run", study, "--steps", "10", "--no-build"])
     check(r.returncode == 2 and "halving study" in r.stderr, "--steps refused on a halving study: " + r.stderr)
+    r = run([hpsgen, "submit", study])
+    check(r.returncode == 2 and "halving study" in r.stderr and "hpsgen run" in r.stderr,
+          "submit refuses a halving study (no chained arrays yet) and says what to do: " + r.stderr)
 
 
 def main():
