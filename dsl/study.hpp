@@ -33,6 +33,7 @@ struct axis {
     std::string name;  // `let` name, or "<layer><k>.<key>" (conv2d1.filters), "train.lr", ...
     bool named = false;  // declared with `let`
     std::vector<param_value> values;
+    std::string distribution;  // "loguniform 1e-5..1e-2": values are the ones drawn, one per point
 };
 
 // Layer kinds the runtime has; the grammar also accepts a few more (schema.cpp's

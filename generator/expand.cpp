@@ -152,6 +152,11 @@ std::string study_summary(const study& s) {
         out += "sample: " + group_digits(n) + (n == 1 ? " point" : " points") + " drawn (seed " +
                std::to_string(s.search.seed) + ") from the grid's " + group_digits(s.search.space);
         if (s.full_size != s.search.space) out += " (of " + group_digits(s.full_size) + " before tuples and where)";
+        std::vector<std::string> drawn;
+        for (const auto& a : s.axes)
+            if (!a.distribution.empty()) drawn.push_back(a.name);
+        if (!drawn.empty()) out += ", " + (drawn.size() == 1 ? drawn[0] : std::to_string(drawn.size()) + " values") +
+                                   " drawn from " + (drawn.size() == 1 ? "its distribution" : "their distributions");
     } else {
         out += "grid: " + group_digits(n) + (n == 1 ? " point" : " points");
         if (s.full_size != n) out += " (of " + group_digits(s.full_size) + " before tuples and where)";
@@ -187,7 +192,8 @@ std::string study_summary(const study& s) {
                 for (std::size_t i = 0; i < vals.size(); ++i) list += (i ? ", " : "") + vals[i];
             }
             out += "  " + pad(a.name, w) + "  " + std::to_string(a.values.size()) +
-                   (a.values.size() == 1 ? " value:  " : " values: ") + list + (a.named ? "  (let)" : "") + "\n";
+                   (a.values.size() == 1 ? " value:  " : " values: ") + list + (a.named ? "  (let)" : "") +
+                   (a.distribution.empty() ? "" : "  (drawn: " + a.distribution + ")") + "\n";
         }
     }
     if (n == 0) return out;

@@ -65,21 +65,31 @@ search {
 """
 
 
-def drawn(seed, n, size):
+def drawn(seed, n, size, draws_per_point=0):
     """The documented draw (dsl/check/grid.cpp): splitmix64 from the seed, each number mapped
-    to a grid index by (x * size) >> 64, a repeated index drawn again."""
+    to a grid index by (x * size) >> 64, a repeated index drawn again; with distributions,
+    indices may repeat and each is followed by one uniform [0, 1) per distribution, from the
+    number's top 53 bits. Returns the indices, and with draws_per_point the uniforms too."""
     mask = (1 << 64) - 1
-    state, out = seed, []
-    while len(out) < n:
+    state = seed
+
+    def next_number():
+        nonlocal state
         state = (state + 0x9E3779B97F4A7C15) & mask
         z = state
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        z ^= z >> 31
-        k = (z * size) >> 64
-        if k not in out:
+        return z ^ (z >> 31)
+
+    out, uniforms = [], []
+    while len(out) < n:
+        k = (next_number() * size) >> 64
+        if draws_per_point:
             out.append(k)
-    return out
+            uniforms.append([(next_number() >> 11) * 2.0 ** -53 for _ in range(draws_per_point)])
+        elif k not in out:
+            out.append(k)
+    return (out, uniforms) if draws_per_point else out
 
 
 def with_search(spec, search):
@@ -120,6 +130,26 @@ def test_sample(hpsgen, work):
     r, _ = check_spec(hpsgen, work, "s.hps", spec)
     check(r.returncode == 0 and "sample: 4 points drawn (seed 3) from the grid's 9" in r.stdout, "check says: " + r.stdout)
 
+    # distributions on run-time values: a value per point, drawn after the point's grid index
+    dist = (with_search(SPEC, "random 5 seed 1").replace("dropout {0, 0.2, 0.5}", "dropout uniform 0..0.5")
+            .replace("lr {0.001, 0.004, 0.02}", "lr loguniform 1e-4..1e-1")
+            .replace("filters 4 ", "filters {4, 6} "))
+    with open(path, "w") as f:
+        f.write(dist)
+    r = run([hpsgen, "list", "--format", "json", path])
+    check(r.returncode == 0, "list a sample with distributions: " + r.stderr)
+    got = [(p["conv2d1.filters"], p["dropout1.rate"], p["train.lr"]) for p in json.loads(r.stdout)]
+    expected = []
+    for k, (u_rate, u_lr) in zip(*drawn(1, 5, 2, draws_per_point=2)):
+        expected.append(((4, 6)[k], float("%.6g" % (0 + u_rate * 0.5)), float("%.6g" % 10 ** (-4 + u_lr * 3))))
+    check(got == expected, f"the drawn values as documented: {got} against {expected}")
+    check(got[:2] == [(6, 0.372891, 0.081848), (4, 0.222132, 0.0194394)], f"pinned: {got[:2]}")
+    check(all(0 <= d < 0.5 and 1e-4 <= lr < 0.1 for _, d, lr in got), "within the distributions")
+    r = run([hpsgen, "generate", "--no-data-check", path, "-o", os.path.join(work, "dist_study")])
+    check(r.returncode == 0 and "on 2 trainers" in r.stdout, "drawn run-time values add no trainer: " + r.stdout + r.stderr)
+    r = run([hpsgen, "fmt", path])
+    check("dropout uniform 0..0.5" in r.stdout and "lr loguniform 1e-4..1e-1" in r.stdout, "fmt keeps them: " + r.stdout)
+
     # each error at the statement it blames: (file, spec, that statement's text, message)
     bad = [
         ("too_many.hps", with_search(SPEC, "random 10"), "random 10",
@@ -131,6 +161,14 @@ def test_sample(hpsgen, work):
         ("eta.hps", with_search(SPEC, "halving eta 1 min_steps 40"), "halving", "eta"),
         ("epochs.hps", with_search(SPEC.replace("steps 360", "epochs 3"), "halving eta 3 min_steps 40"), "halving",
          "halving counts steps, and the train block gives epochs"),
+        ("nosample.hps", SPEC.replace("dropout {0, 0.2, 0.5}", "dropout uniform 0..0.5"), "dropout",
+         "a distribution draws a value for each point of a random sample"),
+        ("compiled.hps", with_search(SPEC.replace("filters 4", "filters uniform 2..8"), "random 3"), "conv2d",
+         "a distribution (uniform 2..8) draws real numbers"),
+        ("where.hps", with_search(SPEC.replace("lr {0.001, 0.004, 0.02}", "lr loguniform 1e-4..1e-1"), "random 3")
+         + "where train.lr < 0.01\n", "where", "where names an axis drawn from a distribution"),
+        ("logzero.hps", with_search(SPEC.replace("lr {0.001, 0.004, 0.02}", "lr loguniform 0..1e-1"), "random 3"),
+         "optimizer", "the ends of a loguniform must be > 0"),
     ]
     for name, text, statement, message in bad:
         line = next(i + 1 for i, t in enumerate(text.splitlines()) if t.strip().startswith(statement))
