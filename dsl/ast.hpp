@@ -64,12 +64,19 @@ struct log_range : x3::position_tagged {
     number lo, hi, count;
 };
 
+// uniform 0.1..0.5  or  loguniform 1e-5..1e-2: a value drawn for each point of a random
+// sample (search { random N })
+struct distribution : x3::position_tagged {
+    std::string kind;  // "uniform" or "loguniform"
+    number lo, hi;
+};
+
 // 28 x 28 x 1
 struct dims : x3::position_tagged {
     std::vector<number> sizes;
 };
 
-struct value : x3::variant<scalar, value_set, linear_range, log_range, dims>, x3::position_tagged {
+struct value : x3::variant<scalar, value_set, linear_range, log_range, distribution, dims>, x3::position_tagged {
     using base_type::base_type;
     using base_type::operator=;
 };

@@ -360,6 +360,8 @@ private:
             range(r->lo, r->hi, " step ", r->step);
         } else if (auto* l = boost::get<ast::log_range>(&v.get())) {
             range(l->lo, l->hi, " log ", l->count);
+        } else if (auto* dist = boost::get<ast::distribution>(&v.get())) {
+            out += dist->kind + " " + dist->lo.text + ".." + dist->hi.text;
         } else {
             const auto& d = boost::get<ast::dims>(v.get());
             for (std::size_t k = 0; k < d.sizes.size(); ++k) {

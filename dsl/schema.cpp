@@ -290,6 +290,45 @@ std::vector<block_spec> make_blocks() {
         out.push_back(std::move(b));
     }
 
+    // search ----------------------------------------------------------------------
+    {
+        block_spec b;
+        b.name = "search";
+        b.help = "which points of the space are trained, and for how long (default: every grid point, to the end)";
+        {
+            head_spec h;
+            h.name = "grid";
+            h.usage = "grid";
+            h.help = "every point of the grid after tuples and where (the default)";
+            b.heads.push_back(std::move(h));
+        }
+        {
+            head_spec h = setting("random", integer(1, 1e6), "",
+                                  "N points drawn from the grid, each once; the same seed draws the same points, and "
+                                  "the first N of a larger N are the same N");
+            h.positional_name = "N";
+            h.options = {opt("seed", integer(0, 4294967295.0), "1", "the draw's seed")};
+            h.usage = "random 20 [seed 7]";
+            b.heads.push_back(std::move(h));
+        }
+        {
+            head_spec h;
+            h.name = "halving";
+            h.options = {opt("eta", integer(2, 1e3), "3", "rung r keeps the best 1/eta of rung r-1 (at least one)"),
+                         opt("min_steps", integer(1, 1e15), "", "rung 0's steps (required)"),
+                         opt("max_steps", integer(1, 1e15), "the train block's steps",
+                             "the last rung's steps: min_steps x eta^k")};
+            h.options[1].required = true;
+            h.usage = "halving eta 3 min_steps 2000 [max_steps 18000]";
+            h.help = "successive halving: every point trains min_steps, the best 1/eta continue (from their "
+                     "checkpoint) to min_steps x eta, and so on to max_steps; ranked by the selection metric at each "
+                     "rung's last step (ties: the lower point id)";
+            b.heads.push_back(std::move(h));
+        }
+        b.one_of = {};
+        out.push_back(std::move(b));
+    }
+
     // slurm -----------------------------------------------------------------------
     {
         block_spec b;

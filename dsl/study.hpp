@@ -9,7 +9,9 @@
 
 #include <hps/config.hpp>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -31,6 +33,7 @@ struct axis {
     std::string name;  // `let` name, or "<layer><k>.<key>" (conv2d1.filters), "train.lr", ...
     bool named = false;  // declared with `let`
     std::vector<param_value> values;
+    std::string distribution;  // "loguniform 1e-5..1e-2": values are the ones drawn, one per point
 };
 
 // Layer kinds the runtime has; the grammar also accepts a few more (schema.cpp's
@@ -64,6 +67,27 @@ struct slurm_config {
     bool report = true;  // a report job after the arrays (--dependency=afterany)
 };
 
+// Which points train, and for how long (the search block). A sample is drawn from the
+// grid after tuples and where; halving applies to the grid or the sample.
+struct search_config {
+    std::size_t sample = 0;  // random N: N points of the grid; 0: every point (grid)
+    std::uint64_t seed = 1;  // the draw's seed
+    std::size_t space = 0;   // the points the sample was drawn from
+    // successive halving when eta > 0: rung r trains the survivors to min_steps * eta^r
+    int eta = 0;
+    long min_steps = 0, max_steps = 0;
+    bool halving() const { return eta > 0; }
+    // the points a rung of n promotes: the best 1/eta, at least one
+    std::size_t promoted(std::size_t n) const { return std::max<std::size_t>(1, n / std::size_t(eta)); }
+    // each rung's steps, min_steps to max_steps
+    std::vector<long> rungs() const {
+        std::vector<long> out;
+        if (!halving()) return out;
+        for (long b = min_steps; b <= max_steps; b *= eta) out.push_back(b);
+        return out;
+    }
+};
+
 struct grid_point {
     std::size_t id = 0;
     std::size_t full_id = 0;  // row-major index in the full grid, before tuples and where
@@ -86,6 +110,7 @@ struct study {
     std::size_t full_size = 0;  // product of axis sizes, before pruning
     std::vector<grid_point> points;  // after tuples and where; ids renumbered from 0
     slurm_config slurm;
+    search_config search;
 };
 
 }  // namespace hps

@@ -4,6 +4,7 @@
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/data_check.hpp"
+#include "generator/halving.hpp"
 #include "generator/process.hpp"
 #include "generator/report_html.hpp"
 #include "generator/study_dir.hpp"
@@ -66,101 +67,19 @@ double trainer_fraction(const std::string& log) {
     return fraction;
 }
 
-}  // namespace
+// What one round of training ended with.
+struct round_outcome {
+    int done = 0, failed = 0, stopped = 0;  // stopped: interrupted, resumable
+    std::vector<std::string> failures;
+    double wall = 0;
+};
 
-int run(const args& a) {
-    std::string dir;
-    std::optional<std::string> point_list;
-    std::size_t jobs = 0, threads = 0, steps = 0, checkpoints = 0;
-    bool build_only = false, no_build = false, no_data_check = false;
-    arg_parser p("run",
-                 "Builds the trainers of the study folder DIR (cmake, in DIR/build) and trains every\n"
-                 "point that has not finished, N at a time, sharing the machine's cores between them.\n"
-                 "Each point trains into DIR/results/<identity>/ (DIR/runs/<point> links to it), its\n"
-                 "trainer's output in train.log there. Interrupted (Ctrl-C, kill),\n"
-                 "the running trainers save a checkpoint; the next `hpsgen run` resumes them.\n"
-                 "DIR/report.html (hpsgen report) is refreshed as points finish, every 10 s at most,\n"
-                 "and at the end.");
-    p.positional("DIR", "the study folder (hpsgen generate)", dir);
-    p.count("jobs", "N", "trainers side by side (default: one per core, at most the points left)", jobs, 'j');
-    p.count("threads", "T",
-            "threads per trainer (default: cores / jobs, at least 1); for a grid,\n"
-            "one single-threaded trainer per core trains the most models per hour",
-            threads);
-    p.count("steps", "N", "train each point N steps instead of the spec's (a quick look)", steps);
-    p.count("checkpoints", "N", "evaluate N times instead of the spec's", checkpoints);
-    p.option("points", "LIST",
-             "only these points: names, ids or id ranges, e.g. model-3,5,10-12\n"
-             "(build and train; the others are left as they are)",
-             point_list);
-    p.flag("build-only", 0, "build, do not train", build_only);
-    p.flag("no-build", 0, "train with the trainers already built", no_build);
-    data_check_flag(p, no_data_check);
-    p.epilog("examples:\n  hpsgen run out/cyplam\n  hpsgen run out/cyplam --points model-3 --steps 100\n\n"
-             "next: hpsgen report DIR");
-    if (auto status = p.parse(a)) return *status;
-    const bool some_points = point_list.has_value();
-    study_dir s;
-    try {
-        s = load_study_dir(dir);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "hpsgen run: %s\n", e.what());
-        return 1;
-    }
-    std::vector<point_row> points = s.points;
-    if (some_points) {
-        try {
-            points = select_points(s, *point_list);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "hpsgen run: %s\n", e.what());
-            return 2;
-        }
-    }
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-
-    // the data, before any build: a trainer that cannot use it would stop at start
-    const bool unfinished =
-        std::any_of(points.begin(), points.end(), [&](const point_row& pt) { return !read_point_state(dir, pt).finished(); });
-    if (!no_data_check && unfinished && !check_study_data(dir, points.front().name, "hpsgen run", std::cerr)) return 1;
-
-    if (!no_build) {
-        build_request r;
-        r.dir = dir;
-        std::set<std::string> trainers;  // one binary per network, shared by its points
-        for (const auto& p : points) trainers.insert(p.trainer);
-        r.trainers = trainers.size();
-        r.jobs = cores;
-        if (some_points) r.targets.assign(trainers.begin(), trainers.end());
-        if (!build_trainers(r)) return 1;
-    }
-    if (build_only) return 0;
-
-    // a point is finished when its run folder holds a result of this run's kind: the
-    // spec's settings, or the same --steps and --checkpoints (the trainer keeps any
-    // other aside and trains again)
-    train_detail::options asked;
-    asked.steps = steps ? long(steps) : -1;
-    asked.checkpoints = checkpoints ? int(checkpoints) : -1;
-    const std::string overrides = train_detail::overrides_text(asked);
-    std::vector<point_row> todo;
-    int already = 0;
-    for (const auto& p : points) {
-        auto st = read_point_state(dir, p);
-        if (st.finished() && st.overrides == overrides) ++already;
-        else todo.push_back(p);
-    }
-    if (todo.empty()) {
-        std::printf(some_points ? "the %zu point(s) chosen have finished; see hpsgen report %s\n"
-                                : "all %zu points have finished; see hpsgen report %s\n",
-                    points.size(), dir.c_str());
-        return 0;
-    }
-    if (jobs == 0) jobs = std::min<std::size_t>(cores, todo.size());
-    if (threads == 0) threads = std::max<std::size_t>(1, cores / jobs);
-    std::printf("training %zu point%s (%d finished before), %zu at a time, %zu thread%s each\n", todo.size(),
-                todo.size() == 1 ? "" : "s", already, jobs, threads, threads == 1 ? "" : "s");
-    std::fflush(stdout);
-
+// Trains `todo` in the study folder `dir`, `jobs` trainers side by side with `threads`
+// threads each, every trainer given `extra` arguments; one progress line, report.html
+// refreshed as points end.
+round_outcome train_points(const std::string& dir, const std::vector<point_row>& todo, std::size_t jobs,
+                           std::size_t threads, const std::vector<std::string>& extra) {
+    round_outcome out;
     struct sigaction sa {};
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
@@ -174,8 +93,10 @@ int run(const args& a) {
     };
     std::vector<trainer> running;
     std::size_t next = 0;
-    int done = 0, failed = 0, stopped = 0;
-    std::vector<std::string> failures;
+    int& done = out.done;
+    int& failed = out.failed;
+    int& stopped = out.stopped;
+    std::vector<std::string>& failures = out.failures;
     const auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
     const bool tty = ::isatty(1);
@@ -243,8 +164,7 @@ int run(const args& a) {
             process::options o;
             o.argv = {"build/bin/" + point.trainer, "--settings", point.settings_file(), "--threads",
                       std::to_string(threads), "--progress", "60"};
-            if (steps > 0) o.argv.insert(o.argv.end(), {"--steps", std::to_string(steps)});
-            if (checkpoints > 0) o.argv.insert(o.argv.end(), {"--checkpoints", std::to_string(checkpoints)});
+            o.argv.insert(o.argv.end(), extra.begin(), extra.end());
             o.dir = dir;
             o.out = process::output::append;
             o.err = process::output::merge;
@@ -299,7 +219,193 @@ int run(const args& a) {
     }
     if (tty) std::printf("\n");
     refresh_page(true);
-    const double wall = elapsed();
+    out.wall = elapsed();
+    return out;
+}
+
+// Successive halving (generator/halving.hpp): the rungs in order, each a round of
+// training to its steps (paused there with --until, but for the last), ranked by the
+// spec's selection rule, the best 1/eta promoted. Run again, it picks up where it was: a
+// point paused at a rung's steps is not trained again for it, and the ranking is read
+// anew from the points' metrics.csv, so it is the same.
+int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsigned cores) {
+    const std::string& dir = s.path;
+    std::vector<point_row> survivors = s.points;
+    std::vector<rung_record> history;
+    std::size_t steps_trained = 0;  // what the rungs ask for, whether trained now or before
+    long before = 0;
+    int failed = 0;
+    for (std::size_t r = 0; r < s.rungs.size(); ++r) {
+        const long steps = s.rungs[r];
+        const bool last = r + 1 == s.rungs.size();
+        std::vector<point_row> todo;
+        for (const auto& p : survivors) {
+            const point_state st = read_point_state(dir, p);
+            const bool there = st.finished() || (st.status == "paused" && st.steps >= steps);
+            if (!there) todo.push_back(p);
+        }
+        steps_trained += survivors.size() * std::size_t(steps - before);
+        before = steps;
+        std::printf("[hpsgen run] rung %zu of %zu: %zu point%s to %ld steps (%zu there before)\n", r + 1,
+                    s.rungs.size(), survivors.size(), survivors.size() == 1 ? "" : "s", steps,
+                    survivors.size() - todo.size());
+        std::fflush(stdout);
+        if (!todo.empty()) {
+            const std::size_t j = jobs ? jobs : std::min<std::size_t>(cores, todo.size());
+            const std::size_t t = threads ? threads : std::max<std::size_t>(1, cores / j);
+            std::vector<std::string> extra;
+            if (!last) extra = {"--until", std::to_string(steps)};
+            const round_outcome o = train_points(dir, todo, j, t, extra);
+            failed += o.failed;
+            for (const auto& f : o.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
+            if (interrupted || o.stopped > 0) {
+                std::printf("interrupted in rung %zu: run `hpsgen run %s` again to go on\n", r + 1, dir.c_str());
+                return 130;
+            }
+        }
+        history.push_back(rank_rung(s, survivors, steps, last ? 0 : std::max<std::size_t>(1, survivors.size() / std::size_t(s.eta))));
+        write_halving_state(s, history);
+        const rung_record& rr = history.back();
+        std::string line;
+        std::size_t promoted = 0, shown = 0;
+        for (const auto& p : rr.points) {
+            if (!p.reached || shown == 5) continue;
+            char value[32];
+            std::snprintf(value, sizeof value, "%.4g", p.value);
+            line += (line.empty() ? "" : ", ") + p.name + " " + value + (p.promoted ? " (on)" : "");
+            ++shown;
+        }
+        survivors.clear();
+        for (const auto& p : rr.points)
+            if (p.promoted) {
+                ++promoted;
+                for (const auto& row : s.points)
+                    if (row.identity == p.identity) survivors.push_back(row);
+            }
+        std::printf("[hpsgen run] rung %zu at %ld steps, by %s %s: %s%s\n", r + 1, steps, s.select_max ? "max" : "min",
+                    s.select_metric.c_str(), line.c_str(),
+                    last ? "" : ("; " + std::to_string(promoted) + " go on to " + std::to_string(s.rungs[r + 1]) + " steps").c_str());
+        std::fflush(stdout);
+        if (survivors.empty()) break;
+    }
+    const std::size_t full = s.points.size() * std::size_t(s.rungs.back());
+    std::printf("[hpsgen run] halving done: %zu steps asked of %zu points, %.0f %% of training every point to "
+                "%ld steps%s\n",
+                steps_trained, s.points.size(), 100.0 * double(steps_trained) / double(std::max<std::size_t>(1, full)),
+                s.rungs.back(), failed ? "; some points failed" : "");
+    std::printf("next: hpsgen report %s (the page so far: %s/report.html)\n", dir.c_str(), dir.c_str());
+    return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int run(const args& a) {
+    std::string dir;
+    std::optional<std::string> point_list;
+    std::size_t jobs = 0, threads = 0, steps = 0, checkpoints = 0;
+    bool build_only = false, no_build = false, no_data_check = false;
+    arg_parser p("run",
+                 "Builds the trainers of the study folder DIR (cmake, in DIR/build) and trains every\n"
+                 "point that has not finished, N at a time, sharing the machine's cores between them.\n"
+                 "Each point trains into DIR/results/<identity>/ (DIR/runs/<point> links to it), its\n"
+                 "trainer's output in train.log there. Interrupted (Ctrl-C, kill),\n"
+                 "the running trainers save a checkpoint; the next `hpsgen run` resumes them.\n"
+                 "DIR/report.html (hpsgen report) is refreshed as points finish, every 10 s at most,\n"
+                 "and at the end.");
+    p.positional("DIR", "the study folder (hpsgen generate)", dir);
+    p.count("jobs", "N", "trainers side by side (default: one per core, at most the points left)", jobs, 'j');
+    p.count("threads", "T",
+            "threads per trainer (default: cores / jobs, at least 1); for a grid,\n"
+            "one single-threaded trainer per core trains the most models per hour",
+            threads);
+    p.count("steps", "N", "train each point N steps instead of the spec's (a quick look)", steps);
+    p.count("checkpoints", "N", "evaluate N times instead of the spec's", checkpoints);
+    p.option("points", "LIST",
+             "only these points: names, ids or id ranges, e.g. model-3,5,10-12\n"
+             "(build and train; the others are left as they are)",
+             point_list);
+    p.flag("build-only", 0, "build, do not train", build_only);
+    p.flag("no-build", 0, "train with the trainers already built", no_build);
+    data_check_flag(p, no_data_check);
+    p.epilog("examples:\n  hpsgen run out/cyplam\n  hpsgen run out/cyplam --points model-3 --steps 100\n\n"
+             "next: hpsgen report DIR");
+    if (auto status = p.parse(a)) return *status;
+    const bool some_points = point_list.has_value();
+    study_dir s;
+    try {
+        s = load_study_dir(dir);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hpsgen run: %s\n", e.what());
+        return 1;
+    }
+    if (!s.rungs.empty() && (some_points || steps || checkpoints)) {
+        std::fprintf(stderr, "hpsgen run: %s is a halving study: its rungs choose the points and their steps, so "
+                             "--points, --steps and --checkpoints do not apply (remove halving from the search "
+                             "block to train chosen points)\n", dir.c_str());
+        return 2;
+    }
+    std::vector<point_row> points = s.points;
+    if (some_points) {
+        try {
+            points = select_points(s, *point_list);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "hpsgen run: %s\n", e.what());
+            return 2;
+        }
+    }
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+
+    // the data, before any build: a trainer that cannot use it would stop at start
+    const bool unfinished =
+        std::any_of(points.begin(), points.end(), [&](const point_row& pt) { return !read_point_state(dir, pt).finished(); });
+    if (!no_data_check && unfinished && !check_study_data(dir, points.front().name, "hpsgen run", std::cerr)) return 1;
+
+    if (!no_build) {
+        build_request r;
+        r.dir = dir;
+        std::set<std::string> trainers;  // one binary per network, shared by its points
+        for (const auto& p : points) trainers.insert(p.trainer);
+        r.trainers = trainers.size();
+        r.jobs = cores;
+        if (some_points) r.targets.assign(trainers.begin(), trainers.end());
+        if (!build_trainers(r)) return 1;
+    }
+    if (build_only) return 0;
+    if (!s.rungs.empty()) return run_halving(s, jobs, threads, cores);
+
+    // a point is finished when its run folder holds a result of this run's kind: the
+    // spec's settings, or the same --steps and --checkpoints (the trainer keeps any
+    // other aside and trains again)
+    train_detail::options asked;
+    asked.steps = steps ? long(steps) : -1;
+    asked.checkpoints = checkpoints ? int(checkpoints) : -1;
+    const std::string overrides = train_detail::overrides_text(asked);
+    std::vector<point_row> todo;
+    int already = 0;
+    for (const auto& p : points) {
+        auto st = read_point_state(dir, p);
+        if (st.finished() && st.overrides == overrides) ++already;
+        else todo.push_back(p);
+    }
+    if (todo.empty()) {
+        std::printf(some_points ? "the %zu point(s) chosen have finished; see hpsgen report %s\n"
+                                : "all %zu points have finished; see hpsgen report %s\n",
+                    points.size(), dir.c_str());
+        return 0;
+    }
+    if (jobs == 0) jobs = std::min<std::size_t>(cores, todo.size());
+    if (threads == 0) threads = std::max<std::size_t>(1, cores / jobs);
+    std::printf("training %zu point%s (%d finished before), %zu at a time, %zu thread%s each\n", todo.size(),
+                todo.size() == 1 ? "" : "s", already, jobs, threads, threads == 1 ? "" : "s");
+    std::fflush(stdout);
+
+    std::vector<std::string> extra;
+    if (steps > 0) extra.insert(extra.end(), {"--steps", std::to_string(steps)});
+    if (checkpoints > 0) extra.insert(extra.end(), {"--checkpoints", std::to_string(checkpoints)});
+    const round_outcome r = train_points(dir, todo, jobs, threads, extra);
+    const int done = r.done, failed = r.failed, stopped = r.stopped;
+    const double wall = r.wall;
+    const auto& failures = r.failures;
     std::printf("[hpsgen run] %d done, %d failed, %d interrupted, in %s", done, failed, stopped, duration(wall).c_str());
     if (done > 0 && wall > 0) std::printf(" (%.1f models per hour)", 3600.0 * done / wall);
     std::printf("\n");

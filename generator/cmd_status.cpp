@@ -3,6 +3,7 @@
 // folders and the task logs otherwise. One summary line first, then a row per point.
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/halving.hpp"
 #include "generator/slurm.hpp"
 #include "generator/slurm_jobs.hpp"
 #include "generator/study_dir.hpp"
@@ -134,10 +135,15 @@ int status(const args& a) {
     std::vector<row> rows;
     std::map<std::string, std::size_t> counts;
     std::map<std::string, bool> chunk_running;  // a running chunk task trains its first unfinished point
+    const auto halved = halved_points(s);
     for (const auto& pt : s.points) {
         row r;
         r.name = pt.name;
-        const auto st = read_point_state(dir, pt);
+        auto st = read_point_state(dir, pt);
+        if (auto it = halved.find(pt.identity); it != halved.end() && st.status == "paused") {
+            st.status = "halved";
+            st.message = it->second;
+        }
         const point_job* pj = nullptr;
         if (auto it = by_point.find(pt.id); it != by_point.end()) pj = &it->second;
         const slurm::task_state* q = nullptr;
@@ -147,12 +153,13 @@ int status(const args& a) {
             if (auto it = queue.find(pj->key()); it != queue.end()) q = &it->second;
         }
         if (st.finished()) {
-            r.state = st.status == "diverged" ? "diverged" : "done";
+            r.state = st.status == "diverged" ? "diverged" : st.status == "halved" ? "halved" : "done";
             if (auto v = st.best_value(s.select_metric))
                 r.detail = s.select_metric + " " + number(*v) + " at step " + std::to_string(st.best_step);
             if (st.status == "early_stopped") r.detail += " (early stop)";
             if (!st.overrides.empty()) r.detail += " (a run with " + st.overrides + ", not the spec's)";
             if (st.status == "diverged") r.detail = st.message;
+            if (st.status == "halved") r.detail = st.message + "; best " + r.detail;
         } else if (q && active_state(q->state)) {
             const bool on_node = q->state == "RUNNING" || q->state == "COMPLETING" || q->state == "CONFIGURING";
             if (on_node && !chunk_running[r.job]) {
@@ -205,7 +212,7 @@ int status(const args& a) {
                           (s.points.size() == 1 ? "" : "s") + ": " + std::to_string(counts["done"]) + " done, " +
                           std::to_string(counts["running"]) + " running, " + std::to_string(counts["pending"]) +
                           " pending, " + std::to_string(counts["failed"]) + " failed";
-    for (const char* k : {"diverged", "interrupted", "not submitted"})
+    for (const char* k : {"halved", "diverged", "interrupted", "not submitted"})
         if (counts[k]) summary += ", " + std::to_string(counts[k]) + " " + k;
     std::string report_line;
     for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {
@@ -260,7 +267,7 @@ int status(const args& a) {
         }
     }
     if (counts["failed"] || counts["interrupted"]) std::cout << "\nnext: hpsgen submit --retry " << dir << "\n";
-    else if (counts["done"] + counts["diverged"] == s.points.size() && report_line.empty())
+    else if (counts["done"] + counts["diverged"] + counts["halved"] == s.points.size() && report_line.empty())
         std::cout << "\nnext: hpsgen report " << dir << "\n";
     return 0;
 }

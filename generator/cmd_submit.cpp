@@ -111,6 +111,14 @@ int submit(const args& a) {
         std::cerr << "hpsgen submit: " << e.what() << "\n";
         return 1;
     }
+    if (!s.rungs.empty()) {
+        // the rungs as chained arrays (a promotion job per rung) are not built yet: an array of
+        // every point to max_steps would silently be the grid, not the halving asked for
+        std::cerr << "hpsgen submit: " << dir << " is a halving study (its search block), which hpsgen runs "
+                     "locally for now: use hpsgen run " << dir << " (on a node: srun hpsgen run " << dir
+                  << "), or remove halving to submit every point as an array\n";
+        return 2;
+    }
     if (chunk == 0) chunk = settings.chunk;
     if (build_where.empty()) build_where = settings.build;
     if (packing.empty()) packing = settings.packing;

@@ -82,6 +82,16 @@ std::string study_json(const study& s, const emit_options& opt, const std::map<s
         }
         w.end_array();
     }
+    // which points train and for how long: the sample drawn, the halving's rungs
+    w.key("search").begin_object();
+    w.member("kind", s.search.sample > 0 ? "random" : "grid");
+    if (s.search.sample > 0) w.member("sample", s.search.sample).member("seed", s.search.seed).member("space", s.search.space);
+    if (s.search.halving()) {
+        w.key("halving").begin_object().member("eta", s.search.eta).key("rungs").begin_array();
+        for (long b : s.search.rungs()) w.value(b);
+        w.end_array().end_object();
+    }
+    w.end_object();
     w.key("axes").begin_array();
     for (const auto& a : s.axes) {
         w.begin_object().member("name", a.name).member("named", a.named).key("values").begin_array();

@@ -148,9 +148,34 @@ std::string study_summary(const study& s) {
     if (!s.description.empty()) out += ": " + s.description;
     out += "\n";
     const std::size_t n = s.points.size();
-    out += "grid: " + group_digits(n) + (n == 1 ? " point" : " points");
-    if (s.full_size != n) out += " (of " + group_digits(s.full_size) + " before tuples and where)";
+    if (s.search.sample > 0) {
+        out += "sample: " + group_digits(n) + (n == 1 ? " point" : " points") + " drawn (seed " +
+               std::to_string(s.search.seed) + ") from the grid's " + group_digits(s.search.space);
+        if (s.full_size != s.search.space) out += " (of " + group_digits(s.full_size) + " before tuples and where)";
+        std::vector<std::string> drawn;
+        for (const auto& a : s.axes)
+            if (!a.distribution.empty()) drawn.push_back(a.name);
+        if (!drawn.empty()) out += ", " + (drawn.size() == 1 ? drawn[0] : std::to_string(drawn.size()) + " values") +
+                                   " drawn from " + (drawn.size() == 1 ? "its distribution" : "their distributions");
+    } else {
+        out += "grid: " + group_digits(n) + (n == 1 ? " point" : " points");
+        if (s.full_size != n) out += " (of " + group_digits(s.full_size) + " before tuples and where)";
+    }
     out += "\n";
+    if (s.search.halving()) {
+        std::string rungs;
+        std::size_t left = n, trained = 0, before = 0;  // a promoted point trains on from its rung's end
+        for (long b : s.search.rungs()) {
+            rungs += (rungs.empty() ? "" : ", ") + group_digits(left) + " x " + group_digits(std::size_t(b));
+            trained += left * (std::size_t(b) - before);
+            before = std::size_t(b);
+            left = s.search.promoted(left);
+        }
+        const std::size_t full = n * std::size_t(s.search.max_steps);
+        out += "halving: eta " + std::to_string(s.search.eta) + ", rungs of points x steps: " + rungs + "; at most " +
+               group_digits(trained) + " steps in all, " + std::to_string(int(100.0 * double(trained) / double(full) + 0.5)) +
+               " % of training every point to the end\n";
+    }
     if (s.axes.empty()) {
         out += "axes: none (a single trainer)\n";
     } else {
@@ -167,7 +192,8 @@ std::string study_summary(const study& s) {
                 for (std::size_t i = 0; i < vals.size(); ++i) list += (i ? ", " : "") + vals[i];
             }
             out += "  " + pad(a.name, w) + "  " + std::to_string(a.values.size()) +
-                   (a.values.size() == 1 ? " value:  " : " values: ") + list + (a.named ? "  (let)" : "") + "\n";
+                   (a.values.size() == 1 ? " value:  " : " values: ") + list + (a.named ? "  (let)" : "") +
+                   (a.distribution.empty() ? "" : "  (drawn: " + a.distribution + ")") + "\n";
         }
     }
     if (n == 0) return out;

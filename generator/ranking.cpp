@@ -1,5 +1,7 @@
 #include "generator/ranking.hpp"
 
+#include "generator/halving.hpp"
+
 #include <hps/config.hpp>
 #include <hps/train/metrics_csv.hpp>
 
@@ -96,8 +98,13 @@ std::optional<bool> known_goal(const study_dir& s, const std::string& metric) {
 
 ranking read_points(const study_dir& s) {
     ranking r;
+    const auto halved = halved_points(s);
     for (const auto& pt : s.points) {
         ranked_point p{&pt, read_point_state(s.path, pt), std::nan("")};
+        if (auto it = halved.find(pt.identity); it != halved.end() && p.state.status == "paused") {
+            p.state.status = "halved";  // a result of the study: its best before it stopped
+            p.state.message = it->second;
+        }
         if (!p.state.finished()) ++r.unfinished;
         for (const auto& [k, v] : p.state.best) add_name(r.metric_names, k);
         for (const auto& [k, v] : p.state.test) add_name(r.test_names, k);

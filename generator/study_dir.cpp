@@ -90,6 +90,12 @@ study_dir load_study_dir(const std::string& dir) {
         s.select_metric = j["select"].value("metric", "loss");
         s.select_max = j["select"].value("goal", "min") == "max";
     }
+    if (j.contains("search") && j["search"].is_object() && j["search"].contains("halving")) {
+        const auto& h = j["search"]["halving"];
+        s.eta = h.value("eta", 0);
+        if (h.contains("rungs") && h["rungs"].is_array())
+            for (const auto& r : h["rungs"]) s.rungs.push_back(r.get<long>());
+    }
     return s;
 }
 

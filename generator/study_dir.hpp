@@ -34,6 +34,9 @@ struct study_dir {
     std::vector<point_row> points;
     std::string select_metric = "loss";
     bool select_max = false;
+    // successive halving (study.json's search): each rung's steps, ascending; empty: none
+    int eta = 0;
+    std::vector<long> rungs;
 };
 
 // The whole of a file of the study folder, "" when it is missing or unreadable.
@@ -51,7 +54,7 @@ std::vector<point_row> select_points(const study_dir& s, const std::string& list
 // What a point's run folder says.
 struct point_state {
     // pending: never started; interrupted: resume.bin, no result; done, early_stopped,
-    // diverged, failed: from result.json
+    // diverged, failed, paused (--until): from result.json; halved: see finished()
     std::string status = "pending";
     std::string message;
     long best_step = -1;
@@ -66,7 +69,10 @@ struct point_state {
     std::string select_metric = "loss";  // the rule that chose the best checkpoint in training
     bool select_max = false;
 
-    bool finished() const { return status == "done" || status == "early_stopped" || status == "diverged"; }
+    // halved: stopped by successive halving at a rung (generator/halving.hpp), not by its trainer
+    bool finished() const {
+        return status == "done" || status == "early_stopped" || status == "diverged" || status == "halved";
+    }
     std::optional<double> best_value(const std::string& metric) const;
 };
 

@@ -191,6 +191,8 @@ struct linear_range_class : annotate_position {};
 struct range_hi_class : annotate_position {};
 struct range_kind_class {};
 struct range_step_class : annotate_position {};
+struct distribution_class : annotate_position {};
+struct dist_hi_class : annotate_position {};
 struct dims_class : annotate_position {};
 struct dims_sizes_class {};
 struct dims_size_class : annotate_position {};
@@ -283,6 +285,10 @@ x3::rule<range_hi_class, ast::number> const range_hi =
 x3::rule<range_kind_class> const range_kind =
     "'step' or 'log' after the range (128..1024 step 128 or 1e-5..1e-2 log 4)";
 x3::rule<range_step_class, ast::number> const range_step = "the step after 'step', a number (128..1024 step 128)";
+x3::rule<distribution_class, ast::distribution> const distribution =
+    "a distribution like loguniform 1e-5..1e-2";
+x3::rule<dist_hi_class, ast::number> const dist_hi =
+    "the end of the distribution's range, a number (uniform 0.1..0.5 or loguniform 1e-5..1e-2)";
 x3::rule<dims_class, ast::dims> const dims = "dims like 28 x 28 x 1";
 x3::rule<dims_sizes_class, std::vector<ast::number>> const dims_sizes = "dims like 28 x 28 x 1";
 x3::rule<dims_size_class, ast::number> const dims_size = "a size after 'x', a whole number (28 x 28 x 1)";
@@ -468,7 +474,7 @@ auto const plain_number_def = number_parser<number_form::plain>{};
 auto const integer_def = number_parser<number_form::integer>{};
 auto const string_lit_def = string_token;
 
-// values: value := set | log_range | linear_range | dims | scalar
+// values: value := set | log_range | linear_range | distribution | dims | scalar
 auto const scalar_def = number | identifier | string_lit;
 auto const value_set_def = x3::lit('{') > set_body;
 auto const set_body_def = multiline[set_item > *(x3::lit(',') > set_item) > set_close];
@@ -480,10 +486,13 @@ auto const linear_range_def = number >> x3::lit("..") > range_hi > range_kind > 
 auto const range_hi_def = number;
 auto const range_kind_def = keyword("step");
 auto const range_step_def = number;
+auto const distribution_def =
+    (operator_word("loguniform") | operator_word("uniform")) >> number > x3::lit("..") > dist_hi;
+auto const dist_hi_def = number;
 auto const dims_def = dims_sizes;
 auto const dims_sizes_def = integer >> dims_separator > dims_size > *(dims_separator > dims_size);
 auto const dims_size_def = integer;
-auto const value_def = value_set | log_range | linear_range | dims | scalar;
+auto const value_def = value_set | log_range | linear_range | distribution | dims | scalar;
 
 // blocks: name { statements }
 auto const statement_def = statement_parser{};
@@ -562,7 +571,7 @@ auto const study_file_def =
 
 BOOST_SPIRIT_DEFINE(identifier, number, plain_number, integer, string_lit)
 BOOST_SPIRIT_DEFINE(scalar, value_set, set_body, set_item, set_close, log_range, log_count, linear_range, range_hi,
-                    range_kind, range_step, dims, dims_sizes, dims_size, value)
+                    range_kind, range_step, distribution, dist_hi, dims, dims_sizes, dims_size, value)
 BOOST_SPIRIT_DEFINE(statement, block_name, block, block_open, block_open_end, block_close, block_end)
 BOOST_SPIRIT_DEFINE(let_axis, let_name, let_equals, let_end)
 BOOST_SPIRIT_DEFINE(tuples, tuples_axes, axes_body, axis_name, axes_close, tuples_rows, rows_body, rows_close,

@@ -128,6 +128,9 @@ struct axis_rec {
     bool used = false;
     bool ok = true;  // values generated without error
     int seq = -1;  // order of declaration in the file
+    // a distribution (uniform, loguniform): `values` holds its ends until the sample is
+    // drawn (grid.cpp), then the value drawn for each point
+    std::string distribution;
 };
 
 // A value of a statement: a constant or a reference to an axis.
@@ -232,6 +235,14 @@ private:
     // pass 4
     void layout();
     std::optional<study> expand();
+    // the search block (dsl/check/grid.cpp): false after an error
+    bool read_search();
+    // a random sample of the kept grid points, in the order drawn
+    std::vector<std::size_t> draw_sample(const std::vector<std::size_t>& kept,
+                                         const std::vector<std::pair<double, double>>& ranges,
+                                         std::vector<std::vector<double>>& drawn) const;
+    // halving: a point's steps and checkpoints (dsl/check/points.cpp)
+    void apply_halving(hps::train_config& c, const stmt_rec* steps, const stmt_rec* checkpoints);
     void materialise(grid_point& p, const std::vector<std::size_t>& idx);
     // A layer statement's values at a grid point, as its descriptor reads them; an absent
     // option is its schema default (a default naming the positional, a pool's stride
@@ -284,6 +295,8 @@ private:
     std::vector<clause> clauses_;
     target_rec target_;
     std::vector<layer_slot> slots_;
+    search_config search_;
+    const stmt_rec* halving_stmt_ = nullptr;
 
     // grid-point problems, grouped by (node, message)
     struct issue {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace hps::check_detail {
 
@@ -72,13 +73,48 @@ std::optional<study> checker::expand() {
         if (!axes_[i].named || axes_[i].used) order.push_back(int(i));
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return axes_[a].seq < axes_[b].seq; });
     std::vector<std::size_t> sizes;
+    std::vector<int> drawn_axes;  // distributions: one value per point of the sample, drawn
     for (int a : order) {
+        const axis_rec& rec = axes_[std::size_t(a)];
         axis out;
-        out.name = axes_[std::size_t(a)].name;
-        out.named = axes_[std::size_t(a)].named;
-        out.values = axes_[std::size_t(a)].values;
+        out.name = rec.name;
+        out.named = rec.named;
+        out.values = rec.values;
+        if (!rec.distribution.empty()) {
+            out.distribution = rec.distribution + " " + rec.values[0].text + ".." + rec.values[1].text;
+            out.values.resize(1);  // a placeholder until the draw
+            drawn_axes.push_back(a);
+        }
         s.axes.push_back(std::move(out));
-        sizes.push_back(axes_[std::size_t(a)].values.size());
+        sizes.push_back(s.axes.back().values.size());
+    }
+    if (!drawn_axes.empty() && !read_search()) return std::nullopt;
+    if (!drawn_axes.empty()) {
+        bool ok = true;
+        const axis_rec& first = axes_[std::size_t(drawn_axes[0])];
+        if (search_.sample == 0) {
+            rep_.error(*first.decl, "a distribution draws a value for each point of a random sample: add `random N` "
+                                    "to a search block (search { random 20 }), or give a set or a range");
+            ok = false;
+        }
+        // where and tuples select among listed values: a drawn value has none to name
+        std::function<bool(const cexpr&)> uses = [&](const cexpr& e) {
+            if (e.k == cexpr::kind::axis && !axes_[std::size_t(e.axis)].distribution.empty()) return true;
+            return std::any_of(e.kids.begin(), e.kids.end(), uses);
+        };
+        for (const clause& cl : clauses_) {
+            const bool drawn = cl.is_where ? uses(cl.condition)
+                                           : std::any_of(cl.axes.begin(), cl.axes.end(), [&](int a) {
+                                                 return !axes_[std::size_t(a)].distribution.empty();
+                                             });
+            if (drawn) {
+                rep_.error(*cl.node, std::string(cl.is_where ? "where" : "tuples") +
+                                         " names an axis drawn from a distribution, which has no listed values to "
+                                         "select; give that axis a set or a range, or leave it out of this clause");
+                ok = false;
+            }
+        }
+        if (!ok) return std::nullopt;
     }
     auto full = grid_size(s.axes);
     if (!full) {
@@ -160,6 +196,43 @@ std::optional<study> checker::expand() {
         }
         return std::nullopt;
     }
+    if (!read_search()) return std::nullopt;
+    std::vector<std::vector<double>> drawn;  // per point of the sample, a value per drawn axis
+    if (search_.sample > 0) {
+        const stmt_rec* st = blocks_.at("search").find("random");
+        if (drawn_axes.empty() && search_.sample > kept.size()) {
+            rep_.error(*st->positional->node,
+                       "random " + std::to_string(search_.sample) + " asks for more points than the " +
+                           (kept.size() == s.full_size ? "grid has" : "grid keeps after tuples and where") + " (" +
+                           group_digits(kept.size()) + "); draw at most " + group_digits(kept.size()) +
+                           ", or use grid");
+            return std::nullopt;
+        }
+        search_.space = kept.size();
+        std::vector<std::pair<double, double>> ranges;  // of the drawn axes, in log10 for a loguniform
+        for (int a : drawn_axes) {
+            const axis_rec& rec = axes_[std::size_t(a)];
+            const bool log = rec.distribution == "loguniform";
+            const double lo = rec.values[0].number, hi = rec.values[1].number;
+            ranges.emplace_back(log ? std::log10(lo) : lo, log ? std::log10(hi) : hi);
+        }
+        kept = draw_sample(kept, ranges, drawn);
+        // each drawn axis: the values drawn, in the sample's order, to 6 significant digits
+        for (std::size_t j = 0; j < drawn_axes.size(); ++j) {
+            axis_rec& rec = axes_[std::size_t(drawn_axes[j])];
+            const bool log = rec.distribution == "loguniform";
+            std::vector<param_value> values;
+            for (const auto& d : drawn) {
+                const std::string written = format_significant(log ? std::pow(10.0, d[j]) : d[j], 6);
+                param_value p = number_value(std::stod(written));
+                p.text = written;
+                values.push_back(std::move(p));
+            }
+            rec.values = values;
+            const auto k = std::size_t(std::find(order.begin(), order.end(), drawn_axes[j]) - order.begin());
+            s.axes[k].values = std::move(values);
+        }
+    }
     if (kept.size() > max_grid_points) {
         rep_.error(study_node, "the grid has " + group_digits(kept.size()) + " points; hpsgen generates at most " +
                                    group_digits(max_grid_points) + " trainers: use fewer values, tuples or where");
@@ -175,6 +248,7 @@ std::optional<study> checker::expand() {
         p.name = point_name(i, kept.size());
         auto ord_idx = point_indices(sizes, kept[i]);
         for (std::size_t k = 0; k < order.size(); ++k) {
+            if (!axes_[std::size_t(order[k])].distribution.empty()) ord_idx[k] = i;  // its value drawn for point i
             idx[std::size_t(order[k])] = ord_idx[k];
             p.axis_values.push_back(s.axes[k].values[ord_idx[k]]);
         }
@@ -240,6 +314,7 @@ std::optional<study> checker::expand() {
             p.config.select_metric = sel->second;
         }
     }
+    s.search = search_;
     if (auto it = blocks_.find("slurm"); it != blocks_.end()) {
         for (const auto& st : it->second.stmts) {
             const std::string& h = st.spec->name;
@@ -259,6 +334,63 @@ std::optional<study> checker::expand() {
         }
     }
     return s;
+}
+
+bool checker::read_search() {
+    auto it = blocks_.find("search");
+    if (it == blocks_.end()) return true;
+    const block_rec& b = it->second;
+    const stmt_rec* grid = b.find("grid");
+    const stmt_rec* random = b.find("random");
+    if (grid && random) {
+        rep_.error(first_tagged({random->node}), "random and grid exclude each other: a study trains the grid, or "
+                                                 "a sample of it; remove one");
+        rep_.note(first_tagged({grid->node}), "grid is here");
+        return false;
+    }
+    if (random) {
+        search_.sample = std::size_t(random->positional->constant.number);
+        if (random->has("seed")) search_.seed = std::uint64_t(random->options.at("seed").constant.number);
+    }
+    if (const stmt_rec* h = b.find("halving")) {
+        halving_stmt_ = h;
+        search_.eta = h->has("eta") ? int(h->options.at("eta").constant.number) : 3;
+        search_.min_steps = long(h->options.at("min_steps").constant.number);
+        if (h->has("max_steps")) search_.max_steps = long(h->options.at("max_steps").constant.number);
+    }
+    return true;
+}
+
+// One stream of draws (splitmix64 from the seed), each mapped to a kept point by a
+// multiply-shift; a point drawn before is drawn again. The first N points of a sample of
+// N + K are the N points of a sample of N: the stream is the same, and so is its prefix.
+// With distributions, a point may repeat (its drawn values differ), and each point's draw
+// is followed by one number per distribution, uniform in [lo, hi) from 53 bits.
+std::vector<std::size_t> checker::draw_sample(const std::vector<std::size_t>& kept,
+                                              const std::vector<std::pair<double, double>>& ranges,
+                                              std::vector<std::vector<double>>& drawn) const {
+    std::uint64_t state = search_.seed;
+    auto next = [&state] {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    };
+    std::vector<std::size_t> out;
+    std::set<std::size_t> taken;
+    drawn.clear();
+    while (out.size() < search_.sample) {
+        const auto k = std::size_t((unsigned __int128)next() * kept.size() >> 64);
+        if (!ranges.empty()) {
+            std::vector<double> values;
+            for (const auto& [lo, hi] : ranges) values.push_back(lo + double(next() >> 11) * 0x1p-53 * (hi - lo));
+            out.push_back(kept[k]);
+            drawn.push_back(std::move(values));
+        } else if (taken.insert(k).second) {
+            out.push_back(kept[k]);
+        }
+    }
+    return out;
 }
 
 }  // namespace hps::check_detail

@@ -233,6 +233,7 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     } else if (c.steps > 0 && c.steps < c.checkpoints) {
         c.checkpoints = int(c.steps);
     }
+    if (search_.halving()) apply_halving(c, setting("steps"), setting("checkpoints"));
     if (const stmt_rec* s = setting("seed")) c.seed = (unsigned long)val(*s->positional).number;
     if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
     if (const stmt_rec* s = setting("clip_norm")) c.clip_norm = val(*s->positional).number;
@@ -311,6 +312,55 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
                         "remove the activation");
         }
     }
+}
+
+// Halving trains every point as a run of max_steps that pauses at each rung's steps: the
+// run a point trained straight to max_steps would be (its identity, its schedule). Its
+// checkpoints are at least the spec's, and as many as put one at the end of every rung:
+// m * eta^k of them, m dividing min_steps, so that they fall every min_steps / m steps.
+void checker::apply_halving(hps::train_config& c, const stmt_rec* steps, const stmt_rec* checkpoints) {
+    const tag& node = *halving_stmt_->node;
+    const long eta = search_.eta, min = search_.min_steps;
+    long max = search_.max_steps;
+    if (max == 0) {
+        if (!steps) {
+            point_issue(severity::error, node, "halving counts steps, and the train block gives epochs",
+                        "add max_steps N to halving (the last rung's steps), or train with steps");
+            return;
+        }
+        if (steps->positional->axis >= 0) {
+            point_issue(severity::error, node, "halving needs one length for every point, and steps is an axis",
+                        "add max_steps N to halving, or give steps one value");
+            return;
+        }
+        max = c.steps;
+    }
+    long b = min, k = 0;
+    while (b < max && b <= max / eta) {
+        b *= eta;
+        ++k;
+    }
+    if (b != max || k == 0) {
+        const long below = b > max ? b / eta : b, above = b > max ? b : b * eta;
+        std::string rungs;
+        for (long r = min, n = 0; n < 4 && r <= above; r *= eta, ++n) rungs += std::to_string(r) + ", ";
+        point_issue(severity::error, node,
+                    "halving's rungs are min_steps x eta^k steps (" + rungs + "...), and the last one must be " +
+                        (search_.max_steps ? "max_steps" : "the train block's steps") + " (" + std::to_string(max) +
+                        ")" + (k == 0 ? ", more than min_steps" : ""),
+                    "write max_steps " + std::to_string(k == 0 ? min * eta : below) +
+                        (k == 0 ? "" : " or " + std::to_string(above)) + ", or change min_steps");
+        return;
+    }
+    long base = 1;
+    for (long r = 0; r < k; ++r) base *= eta;
+    const long want = checkpoints ? long(checkpoints->positional->constant.number) : 10;
+    long m = std::max<long>(1, (want + base - 1) / base);
+    while (min % m != 0) ++m;
+    c.steps = max;
+    c.epochs = 0;
+    c.checkpoints = int(m * base);
+    search_.max_steps = max;
 }
 
 }  // namespace hps::check_detail

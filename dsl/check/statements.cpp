@@ -121,6 +121,13 @@ std::optional<bound_value> checker::bind(const ast::value& v, const sc::value_sp
                     return std::nullopt;
                 }
                 if (!a.ok) return std::nullopt;
+                if (!a.distribution.empty() && spec.kind != sc::value_kind::real) {
+                    rep_.error(loc(v), what + " takes " + sc::describe(spec) + ", but '" + id->name + "' is a " +
+                                           a.distribution + " distribution, which draws real numbers; use a set or a "
+                                           "range of its values (a random sample draws from them too)");
+                    rep_.note(*a.decl, "'" + id->name + "' is declared here");
+                    return std::nullopt;
+                }
                 bool ok = true;
                 for (std::size_t i = 0; i < a.values.size(); ++i) {
                     if (auto why = mismatch(a.values[i], spec)) {
@@ -145,7 +152,7 @@ std::optional<bound_value> checker::bind(const ast::value& v, const sc::value_sp
 
     // a set or a range: an anonymous axis
     if (!spec.rangeable) {
-        const char* form = as<ast::value_set>(v) ? "a set" : "a range";
+        const char* form = as<ast::value_set>(v) ? "a set" : as<ast::distribution>(v) ? "a distribution" : "a range";
         rep_.error(loc(v), what + " takes a single value, not " + std::string(form) + " (" + text(v) +
                                "): it cannot vary across the grid");
         return std::nullopt;
@@ -153,6 +160,14 @@ std::optional<bound_value> checker::bind(const ast::value& v, const sc::value_sp
     axis_rec a;
     a.name = axis_name;
     a.decl = &loc(v);
+    if (auto* d = as<ast::distribution>(v)) {
+        if (spec.kind != sc::value_kind::real) {
+            rep_.error(loc(v), what + " takes " + sc::describe(spec) + "; a distribution (" + text(v) +
+                                   ") draws real numbers: give a set or a range, from which a random sample draws");
+            return std::nullopt;
+        }
+        a.distribution = d->kind;
+    }
     if (!make_values(v, a.values, a.value_nodes)) return std::nullopt;
     bool ok = true;
     for (std::size_t i = 0; i < a.values.size(); ++i) {

@@ -24,6 +24,7 @@ const tag& loc(const ast::value& v) {
     if (auto* n = as<ast::value_set>(v)) return *n;
     if (auto* n = as<ast::linear_range>(v)) return *n;
     if (auto* n = as<ast::log_range>(v)) return *n;
+    if (auto* n = as<ast::distribution>(v)) return *n;
     if (auto* n = as<ast::dims>(v)) return *n;
     return v;
 }
@@ -69,6 +70,7 @@ std::string text(const ast::value& v) {
     }
     if (auto* r = as<ast::linear_range>(v)) return text(r->lo) + ".." + text(r->hi) + " step " + text(r->step);
     if (auto* r = as<ast::log_range>(v)) return text(r->lo) + ".." + text(r->hi) + " log " + text(r->count);
+    if (auto* r = as<ast::distribution>(v)) return r->kind + " " + text(r->lo) + ".." + text(r->hi);
     if (auto* d = as<ast::dims>(v)) {
         std::string out;
         for (std::size_t i = 0; i < d->sizes.size(); ++i) out += (i ? " x " : "") + text(d->sizes[i]);

@@ -38,6 +38,7 @@ void checker::declare_lets() {
             a.ok = false;
         } else {
             a.ok = make_values(let->val, a.values, a.value_nodes);
+            if (auto* d = as<ast::distribution>(let->val)) a.distribution = d->kind;
         }
         lets_[name] = int(axes_.size());
         axes_.push_back(std::move(a));
@@ -54,6 +55,31 @@ bool checker::make_values(const ast::value& v, std::vector<param_value>& values,
     }
     if (auto* set = as<ast::value_set>(v)) return check_set(*set, values, nodes);
     bool ok = false;
+    if (auto* d = as<ast::distribution>(v)) {
+        const std::string written = text(v);
+        ok = true;
+        if (d->kind == "loguniform")
+            for (const ast::number* end : {&d->lo, &d->hi})
+                if (!(end->value > 0)) {
+                    rep_.error(first_tagged({end, d}), "the ends of a loguniform must be > 0; found " + text(*end));
+                    ok = false;
+                }
+        if (ok && !(d->lo.value < d->hi.value)) {
+            rep_.error(*d, d->lo.value == d->hi.value
+                               ? "the distribution " + written + " has one value; write it alone: " + text(d->lo)
+                               : "the distribution " + written + " is empty: it starts above its end; write " +
+                                     d->kind + " " + text(d->hi) + ".." + text(d->lo));
+            ok = false;
+        }
+        if (ok) {
+            values.push_back(number_value(d->lo.value));
+            values.back().text = text(d->lo);
+            values.push_back(number_value(d->hi.value));
+            values.back().text = text(d->hi);
+        }
+        nodes.assign(values.size(), &loc(v));
+        return ok;
+    }
     if (auto* r = as<ast::linear_range>(v)) ok = linear_range_values(*r, values);
     if (auto* r = as<ast::log_range>(v)) ok = log_range_values(*r, values);
     nodes.assign(values.size(), &loc(v));

@@ -93,6 +93,9 @@ struct value_dumper {
     std::string operator()(const ast::log_range& r) const {
         return "(logrange " + dump(r.lo) + " " + dump(r.hi) + " log " + dump(r.count) + ")";
     }
+    std::string operator()(const ast::distribution& d) const {
+        return "(" + d.kind + " " + dump(d.lo) + " " + dump(d.hi) + ")";
+    }
     std::string operator()(const ast::dims& d) const {
         std::string out = "(dims";
         for (const auto& n : d.sizes) out += " " + dump(n);

@@ -52,6 +52,9 @@ TEST_CASE("ranges: an integer before '..' is not swallowed as a real (Boost 1.74
     CHECK(value("0.5..2.5 step 0.5") == "(range (num 0.5 0.5) (num 2.5 2.5) step (num 0.5 0.5))");
     CHECK(value("0.1..0.5 step 0.1") == "(range (num 0.1 0.1) (num 0.5 0.5) step (num 0.1 0.1))");
     CHECK(value("1e-5..1e-2 log 4") == "(logrange (num 1e-5 1e-05) (num 1e-2 0.01) log (num 4 4 int))");
+    CHECK(value("loguniform 1e-5..1e-2") == "(loguniform (num 1e-5 1e-05) (num 1e-2 0.01))");
+    CHECK(value("uniform 0..0.5") == "(uniform (num 0 0 int) (num 0.5 0.5))");
+    CHECK(value("uniform") == "uniform");  // a name where no range follows
     CHECK(value("128 .. 1024 step 128") == value("128..1024 step 128"));
     CHECK(value("-3..3 step 1") == "(range (num -3 -3 int) (num 3 3 int) step (num 1 1 int))");
     CHECK(value("1/255..1 step 1/255") ==

@@ -28,6 +28,7 @@ struct options {
     int threads = 0;  // 0: SLURM_CPUS_PER_TASK, else every core
     long steps = -1;  // override (short runs, tests)
     int checkpoints = -1;
+    long until = -1;  // pause at this step (a halving rung's end): resume.bin and a "paused" result
     double progress_seconds = -1;  // -1: 10 s on a terminal, 60 s otherwise
     double checkpoint_every = -1;  // seconds between saves of resume.bin; -1: the config's, 0: none
     bool quiet = false, fresh = false, help = false;
@@ -54,6 +55,8 @@ inline void print_help(const train_config* c, const char* argv0) {
         "  --train PATH        training data instead of the spec's (also --validation, --test)\n"
         "  --steps N           train N steps instead of the spec's (short runs)\n"
         "  --checkpoints N     evaluate N times instead of the spec's\n"
+        "  --until STEP        pause at STEP: save resume.bin and a result marked paused\n"
+        "                      (hpsgen run's successive halving); run again to go on\n"
         "  --progress SECONDS  progress line interval (default 10 on a terminal, else 60)\n"
         "  --checkpoint-every SECONDS\n"
         "                      save resume.bin every SECONDS of training, at a step's end,\n"
@@ -67,7 +70,7 @@ inline void print_help(const train_config* c, const char* argv0) {
         "is set, the trainer restarts itself with GOMP_SPINCOUNT=30000: waiting threads spin\n"
         "briefly, then sleep, instead of holding cores that other work may need.\n\n"
         "exit status: 0 done, 2 bad command line, 3 diverged (NaN/Inf loss), 4 bad data,\n"
-        "5 cannot write, 6 run folder in use, 75 interrupted (resumable)\n",
+        "5 cannot write, 6 run folder in use, 75 interrupted (resumable); 0 also when paused (--until)\n",
         argv0, usage.c_str(), what.c_str(),
         c ? "" : "  --settings FILE     the point's settings (written by hpsgen generate: settings/POINT.json)\n",
         run_dir.c_str(), every.c_str());
@@ -102,7 +105,7 @@ inline std::string parse_options(int argc, char** argv, options& o) {
              : a == "--validation" ? o.validation
                                  : o.test) = v;
         } else if (a == "--threads" || a == "--steps" || a == "--checkpoints" || a == "--progress" ||
-                   a == "--checkpoint-every") {
+                   a == "--checkpoint-every" || a == "--until") {
             const char* v = value(a.c_str());
             if (!v) return need(v);
             const bool seconds = a == "--progress" || a == "--checkpoint-every";
@@ -113,6 +116,7 @@ inline std::string parse_options(int argc, char** argv, options& o) {
             if (a == "--threads") o.threads = int(num);
             else if (a == "--steps") o.steps = long(num);
             else if (a == "--checkpoints") o.checkpoints = int(num);
+            else if (a == "--until") o.until = long(num);
             else if (a == "--progress") o.progress_seconds = num;
             else o.checkpoint_every = num;
         } else {

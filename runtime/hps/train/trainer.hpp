@@ -506,6 +506,15 @@ int trainer<Net, B>::run() {
     buffer xb(std::size_t(in_size) * B), yb(std::size_t(target_rows_) * B), dy(std::size_t(out_size) * B);
     std::string status = "done", message;
 
+    // --until: a pause at a step, with what a resumed run needs and the result so far
+    auto pause = [&] {
+        save_resume();
+        write_result("paused", "paused at step " + std::to_string(step_) + " of " + std::to_string(total_steps_) +
+                                   " (--until)");
+        say("paused at step %ld of %ld: saved %s; run again to go on", step_, total_steps_, path("resume.bin").c_str());
+        return 0;
+    };
+    if (o_.until > 0 && step_ >= o_.until && step_ < total_steps_) return pause();
     while (step_ < total_steps_) {
         if (train_detail::stop_signal) {
             save_resume();
@@ -578,6 +587,7 @@ int trainer<Net, B>::run() {
                 break;
             }
         }
+        if (o_.until > 0 && step_ >= o_.until && step_ < total_steps_) return pause();
         const double now = clock_.seconds();
         // a periodic save, whatever the step: resume.bin holds everything a resumed run needs
         // at any step boundary (the current interval's training-loss sum included; the
