@@ -78,6 +78,7 @@ head_spec metric(const hps::metric_info& m) {
     if (m.kind == hps::metric_kind::within) h.example += " one_sided true";
     if (m.param == hps::metric_param::threshold) h.example += " threshold 0.3";
     h.example += " as my_" + h.name;
+    if (m.averaged) h.example += "\n" + h.name + " average weighted\n" + h.name + " class 1 as " + h.name + "_1";
     return h;
 }
 
@@ -382,9 +383,8 @@ std::vector<block_spec> make_blocks() {
         {"train.checkpoints", "checkpoints 200"},
         {"train.seed", "seed {1, 2, 3}"},
         {"train.patience", "patience 5"},
-        // no `lr_schedule step ...`: the grammar refuses the keyword `step` as a value
-        // (tests/dsl/test_reference.cpp, known_gaps)
-        {"train.lr_schedule", "lr_schedule exponential gamma 0.999\n"
+        {"train.lr_schedule", "lr_schedule step gamma 0.5 every 1000\n"
+                              "lr_schedule exponential gamma 0.999\n"
                               "lr_schedule cosine warmup 500 min_lr 1e-5"},
         {"train.clip_norm", "clip_norm 1.0"},
         {"train.checkpoint_every", "checkpoint_every \"10min\"\ncheckpoint_every \"0\""},
@@ -393,6 +393,9 @@ std::vector<block_spec> make_blocks() {
         {"augment.flip", "flip horizontal"},
         {"augment.translate", "translate 2"},
         {"metrics.select", "select max accuracy\nselect min mse"},
+        {"search.grid", "grid"},
+        {"search.random", "random 20\nrandom 20 seed 7"},
+        {"search.halving", "halving eta 3 min_steps 2000 max_steps 18000"},
         {"slurm.partition", "partition \"thinnodes\""},
         {"slurm.account", "account \"proj42\""},
         {"slurm.qos", "qos \"normal\""},

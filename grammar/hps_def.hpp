@@ -181,6 +181,7 @@ struct plain_number_class : annotate_position {};
 struct integer_class : annotate_position {};
 struct string_lit_class : annotate_position {};
 struct scalar_class : annotate_position {};
+struct step_word_class : annotate_position {};
 struct value_set_class : annotate_position {};
 struct set_body_class {};
 struct set_item_class : annotate_position {};
@@ -272,6 +273,8 @@ x3::rule<string_lit_class, ast::string_lit> const string_lit = "a string";
 
 // values
 x3::rule<scalar_class, ast::scalar> const scalar = "a number, name or string";
+// the keyword `step` as a value (lr_schedule step ...): a range has taken it before
+x3::rule<step_word_class, ast::identifier> const step_word = "a name";
 x3::rule<value_set_class, ast::value_set> const value_set = "a set like {8, 16, 32}";
 x3::rule<set_body_class, std::vector<ast::scalar>> const set_body = "a number, name or string in the set";
 x3::rule<set_item_class, ast::scalar> const set_item = "a number, name or string in the set";
@@ -475,7 +478,8 @@ auto const integer_def = number_parser<number_form::integer>{};
 auto const string_lit_def = string_token;
 
 // values: value := set | log_range | linear_range | distribution | dims | scalar
-auto const scalar_def = number | identifier | string_lit;
+auto const scalar_def = number | identifier | string_lit | step_word;
+auto const step_word_def = keyword("step")[([](auto& ctx) { x3::_val(ctx).name = "step"; })];
 auto const value_set_def = x3::lit('{') > set_body;
 auto const set_body_def = multiline[set_item > *(x3::lit(',') > set_item) > set_close];
 auto const set_item_def = scalar;
@@ -570,6 +574,7 @@ auto const study_file_def =
     *blank_line > header > study_name > -string_lit > header_end > *(item | blank_line) > end_of_file;
 
 BOOST_SPIRIT_DEFINE(identifier, number, plain_number, integer, string_lit)
+BOOST_SPIRIT_DEFINE(step_word)
 BOOST_SPIRIT_DEFINE(scalar, value_set, set_body, set_item, set_close, log_range, log_count, linear_range, range_hi,
                     range_kind, range_step, distribution, dist_hi, dims, dims_sizes, dims_size, value)
 BOOST_SPIRIT_DEFINE(statement, block_name, block, block_open, block_open_end, block_close, block_end)
