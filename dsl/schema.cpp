@@ -225,6 +225,17 @@ std::vector<block_spec> make_blocks() {
             h.usage = "checkpoint_every \"10min\"";
             b.heads.push_back(std::move(h));
         }
+        // not an axis either: where the metrics are also logged changes no number. (`log` is
+        // a keyword of log ranges, so the statement is `logging`.)
+        {
+            head_spec h = setting("logging", choice({"all", "tensorboard", "mlflow", "none"}), "all",
+                                  "also log each trainer's metrics for TensorBoard (STUDY/tensorboard/<point>/, "
+                                  "with the HParams plugin's data) and MLflow (STUDY/mlruns/, a file store): "
+                                  "all, one of them, or none (docs/logging.md)");
+            h.positional_name = "destination";
+            h.usage = "logging all | logging tensorboard | logging mlflow | logging none";
+            b.heads.push_back(std::move(h));
+        }
         b.one_of = {{"steps", "epochs"}};
         out.push_back(std::move(b));
     }
