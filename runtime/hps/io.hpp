@@ -149,9 +149,10 @@ inline void write_file_atomic(const std::string& path, std::string_view contents
     file.commit();
 }
 
-// Appends `text` to `path` (created if missing) and fsyncs: for logs that grow by whole
-// lines. Not atomic: a crash can leave a partial last line.
-inline void append_file(const std::string& path, std::string_view text) {
+// Appends `text` to `path` (created if missing) and fsyncs (unless `flush` is false: for
+// files rebuilt at every start, hps/train/run_logs.hpp): for logs that grow by whole lines.
+// Not atomic: a crash can leave a partial last line.
+inline void append_file(const std::string& path, std::string_view text, bool flush = true) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) throw io_error(path + ": cannot open for appending (" + io_detail::errno_text(errno) + ")");
     const char* p = text.data();
@@ -167,7 +168,7 @@ inline void append_file(const std::string& path, std::string_view text) {
         p += n;
         left -= std::size_t(n);
     }
-    const int synced = ::fsync(fd);
+    const int synced = flush ? ::fsync(fd) : 0;
     const int err = errno;
     ::close(fd);
     if (synced != 0) throw io_error(path + ": cannot flush (" + io_detail::errno_text(err) + ")");

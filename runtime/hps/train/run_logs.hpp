@@ -97,9 +97,11 @@ public:
         const std::string rows = history.substr(logged_);
         logged_ = history.size();
         guarded([&] {
-            if (tensorboard_) append_file(events_, events_of(rows));
+            // not flushed: a kill loses nothing written, and a crash of the node loses only
+            // what the next start writes anew
+            if (tensorboard_) append_file(events_, events_of(rows), false);
             if (mlflow_)
-                for (const auto& [name, lines] : metric_lines(rows)) append_file(metric_path(name), lines);
+                for (const auto& [name, lines] : metric_lines(rows)) append_file(metric_path(name), lines, false);
         });
     }
 
