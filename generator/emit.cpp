@@ -164,16 +164,7 @@ std::string render(std::string_view tmpl, const std::map<std::string, std::strin
     return out;
 }
 
-std::string fingerprint(std::string_view text) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : text) {
-        h ^= c;
-        h *= 0x100000001b3ull;
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-}
+std::string fingerprint(std::string_view text) { return hps::fnv1a_hex(text); }
 
 std::string layer_type(const layer& l) {
     const layer_kind* kind = find_layer_kind(l.kind);
@@ -231,6 +222,7 @@ static std::string tensorboard_experiment(const study& s) {
     std::vector<hps::tfevents::metric_info> metrics = {{"train/loss", 1}};
     for (const auto& column : hps::train_detail::csv_columns(c)) {
         metrics.push_back({"validation/" + column, 2});
+        metrics.push_back({"best/" + column, 2});  // the best checkpoint's, at its step
         if (!c.test.empty()) metrics.push_back({"test/" + column, 0});
     }
     return hps::tfevents::file_version_record(0) + hps::tfevents::experiment_record(0, s.name, hparams, metrics);

@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -172,6 +173,19 @@ inline void append_file(const std::string& path, std::string_view text, bool flu
     const int err = errno;
     ::close(fd);
     if (synced != 0) throw io_error(path + ": cannot flush (" + io_detail::errno_text(err) + ")");
+}
+
+// 64-bit FNV-1a as 16 hex digits: the generator's network signatures and point identities
+// (generator/emit.hpp's fingerprint), a trainer's MLflow ids (hps/train/run_logs.hpp).
+inline std::string fnv1a_hex(std::string_view text) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char ch : text) {
+        h ^= ch;
+        h *= 0x100000001b3ull;
+    }
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+    return out;
 }
 
 // The shortest text that reads back to the same double ("0.1", "1e-05", "3");

@@ -9,7 +9,8 @@ Checks, each an assertion that can fail:
   - every event file is a sequence of whole TFRecords whose length and data CRC32Cs (masked;
     computed here, not by a library) match; the first event is file_version brain.Event:2;
   - the scalars are metrics.csv's rows, each (tag, step) once (none repeated by the resumed
-    point), tag "<split>/<column>", value the row's as float32;
+    point), tag "<split>/<column>", value the row's as float32, and "best/<column>", the
+    values of result.json's best checkpoint at its step;
   - the HParams plugin's session start holds the point's axes, its end the status SUCCESS;
     the study's experiment (the logdir's root) lists every axis with its values and the
     metrics;
@@ -189,7 +190,8 @@ def settings_of(study, point):
 
 
 def expected_scalars(run_dir):
-    """{(tag, step): value} from metrics.csv; every (tag, step) once."""
+    """{(tag, step): value} from metrics.csv, every (tag, step) once; and "best/<column>"
+    at result.json's best step: the values there."""
     out = {}
     for r in read_metrics(os.path.join(run_dir, "metrics.csv")):
         for col, cell in r.items():
@@ -198,6 +200,10 @@ def expected_scalars(run_dir):
             key = (r["split"] + "/" + col, int(r["step"]))
             require(key not in out, f"{run_dir}/metrics.csv: {key} once")
             out[key] = float(cell)
+    best = json.load(open(os.path.join(run_dir, "result.json")))["best"]
+    for col, value in best.items():
+        if col != "step":
+            out[("best/" + col, best["step"])] = value
     return out
 
 
@@ -252,7 +258,8 @@ def check_experiment(study):
         infos[h[1][0].decode()] = (one(h, 4), [proto_value(v) for v in fields(one(h, 5, b"")).get(1, [])])
     check(infos == {"train.lr": (3, [0.01, 0.003])}, f"hparam_infos: the lr axis, FLOAT64, its values ({infos})")
     metrics = [fields(one(fields(m), 1)).get(2, [b""])[0].decode() for m in exp.get(5, [])]
-    check(metrics == ["train/loss", "validation/loss", "test/loss", "validation/accuracy", "test/accuracy"],
+    check(metrics == ["train/loss", "validation/loss", "best/loss", "test/loss", "validation/accuracy",
+                      "best/accuracy", "test/accuracy"],
           f"metric_infos: every logged tag ({metrics})")
 
 

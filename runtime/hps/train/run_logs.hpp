@@ -1,8 +1,9 @@
 // A run's metrics for TensorBoard and MLflow, written into the study folder beside the
 // results (docs/logging.md; the layout and its reasons: docs/design.md, section 13):
 //   tensorboard/<point>/events.out.tfevents.<time>.<host>.<pid>
-//       scalars "<split>/<column>" per metrics.csv row, the HParams plugin's session
-//       start (the point's axes) and end (its status)
+//       scalars "<split>/<column>" per metrics.csv row (and "best/<column>", the best
+//       checkpoint's validation row, at the end), the HParams plugin's session start (the
+//       point's axes) and end (its status)
 //   mlruns/<experiment>/meta.yaml, mlruns/<experiment>/<run id>/{meta.yaml, params/,
 //       metrics/<split>/<column>, tags/, artifacts/ (best.npz, model.py)}
 // One source of truth: metrics.csv's rows (the trainer's history, which resume.bin and a
@@ -18,6 +19,7 @@
 #include "hps/train/metrics_csv.hpp"
 #include "hps/train/tfevents.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -32,18 +34,6 @@
 #include <unistd.h>
 
 namespace hps::train_detail {
-
-// 64-bit FNV-1a as 16 hex digits (the generator's hash of identities, emit.hpp).
-inline std::string fnv1a_hex(std::string_view text) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char ch : text) {
-        h ^= ch;
-        h *= 0x100000001b3ull;
-    }
-    char out[17];
-    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-    return out;
-}
 
 // The MLflow experiment of a study: a number from its name, so that every trainer of the
 // study finds the same one without talking to the others.
@@ -96,20 +86,18 @@ public:
         if (!c_ || history.size() <= logged_) return;
         const std::string rows = history.substr(logged_);
         logged_ = history.size();
-        guarded([&] {
-            // not flushed: a kill loses nothing written, and a crash of the node loses only
-            // what the next start writes anew
-            if (tensorboard_) append_file(events_, events_of(rows), false);
-            if (mlflow_)
-                for (const auto& [name, lines] : metric_lines(rows)) append_file(metric_path(name), lines, false);
-        });
+        append_rows(rows);
     }
 
     // The run ended (done, early_stopped, diverged) or was stopped by a signal ("stopped").
-    void finish(const std::string& status, const std::string& run_dir, const std::string& history) {
+    // A run that ended well also logs its best checkpoint's validation row as "best/<column>"
+    // at that step: the column the HParams table and MLflow rank by (a metric's last value
+    // is not its best).
+    void finish(const std::string& status, const std::string& run_dir, const std::string& history, long best_step) {
         if (!c_) return;
         sync(history);
         const bool ok = status == "done" || status == "early_stopped";
+        if (ok && best_step >= 0) append_rows(best_row(history, best_step));
         guarded([&] {
             if (tensorboard_ && status != "stopped")
                 append_file(events_, tfevents::session_end_record(
@@ -142,6 +130,28 @@ private:
             say(c_->point, "warning: %s; logging for TensorBoard and MLflow is off for this run", e.what());
             tensorboard_ = mlflow_ = false;
         }
+    }
+
+    void append_rows(const std::string& rows) {
+        guarded([&] {
+            // not flushed: a kill loses nothing written, and a crash of the node loses only
+            // what the next start writes anew
+            if (tensorboard_) append_file(events_, events_of(rows), false);
+            if (mlflow_)
+                for (const auto& [name, lines] : metric_lines(rows)) append_file(metric_path(name), lines, false);
+        });
+    }
+
+    // The validation row of step `step`, its split renamed "best"; "" when there is none.
+    static std::string best_row(const std::string& history, long step) {
+        const std::string head = std::to_string(step) + ",validation,";
+        for (std::size_t at = 0; at < history.size();) {
+            const std::size_t end = std::min(history.find('\n', at), history.size());
+            if (history.compare(at, head.size(), head) == 0)
+                return std::to_string(step) + ",best," + history.substr(at + head.size(), end - at - head.size()) + "\n";
+            at = end + 1;
+        }
+        return "";
     }
 
     // A metrics.csv row's values: (step, split, [(column, value)], elapsed); empty cells
@@ -256,7 +266,7 @@ private:
             write_file_atomic(metric_path(name), lines);
         }
         // the folders of metrics that appear only later (the test split's at the end)
-        for (const char* split : {"train", "validation", "test"}) fs::create_directories(run_ + "/metrics/" + split);
+        for (const char* split : {"train", "validation", "test", "best"}) fs::create_directories(run_ + "/metrics/" + split);
     }
 
     const train_config* c_ = nullptr;

@@ -509,7 +509,7 @@ int trainer<Net, B>::run() {
     while (step_ < total_steps_) {
         if (train_detail::stop_signal) {
             save_resume();
-            logs_.finish("stopped", run_dir_, history_);
+            logs_.finish("stopped", run_dir_, history_, best_step_);
             say("stopped by signal %d at step %ld: saved %s; run again to resume", int(train_detail::stop_signal), step_,
                 path("resume.bin").c_str());
             return 75;
@@ -607,7 +607,7 @@ int trainer<Net, B>::run() {
     // the final state, for a longer run of this configuration to continue from
     if (status == "done") save_resume("final.bin");
     write_result(status, message);
-    logs_.finish(status, run_dir_, history_);
+    logs_.finish(status, run_dir_, history_, best_step_);
     std::error_code ec;
     std::filesystem::remove(path("resume.bin"), ec);
     std::string best = best_step_ >= 0 ? (c_.select_metric.empty() ? "loss" : c_.select_metric) + " " +
