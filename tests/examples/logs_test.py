@@ -18,7 +18,8 @@ Checks, each an assertion that can fail:
     meta.yaml keys and types (yaml.safe_load, as MLflow reads them), a run per point with a
     deterministic id, params = the axes, tags, metric files whose "timestamp value step"
     lines are metrics.csv's rows, best.npz and model.py as artifacts;
-  - `logging none` in the settings: a run writes neither.
+  - `logging none` in the settings: a run writes neither; a log that cannot be written is
+    said once and turns logging off, the training unharmed.
 """
 import argparse
 import json
@@ -388,6 +389,19 @@ def main():
     check(not os.path.exists(os.path.join(study, "tensorboard", "model-quiet")), "logging none: no event file")
     mlruns = [open(os.path.join(p, "meta.yaml")).read() for p, _, fs in os.walk(rd) if "meta.yaml" in fs]
     check(not any("model-quiet" in m for m in mlruns), "logging none: no MLflow run")
+
+    # a log that cannot be written (its folder's name taken by a file): said, logging off,
+    # the training unharmed
+    s["log"] = {"tensorboard": True, "mlflow": True}
+    s["point"] = "model-blocked"
+    json.dump(s, open(os.path.join(work, "blocked.json"), "w"))
+    open(os.path.join(study, "tensorboard", "model-blocked.blocked"), "w").write("in the way")
+    r = run([trainer, "--settings", os.path.join(work, "blocked.json"), "--run-dir", os.path.join(work, "blocked"),
+             "--quiet"], cwd=study)
+    check(r.returncode == 0 and json.load(open(os.path.join(work, "blocked", "result.json")))["status"] == "done",
+          "a run whose logs cannot be written trains to the end: " + r.stderr)
+    check(r.stderr.count("warning:") == 1 and "tensorboard/model-blocked.blocked" in r.stderr and
+          "logging for TensorBoard and MLflow is off for this run" in r.stderr, "and says so once: " + r.stderr)
 
 
 if __name__ == "__main__":

@@ -127,7 +127,8 @@ private:
         try {
             f();
         } catch (const std::exception& e) {
-            say(c_->point, "warning: %s; logging for TensorBoard and MLflow is off for this run", e.what());
+            std::fprintf(stderr, "[%s] warning: %s; logging for TensorBoard and MLflow is off for this run\n",
+                         c_->point.c_str(), e.what());
             tensorboard_ = mlflow_ = false;
         }
     }
