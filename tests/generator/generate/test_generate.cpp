@@ -195,6 +195,28 @@ TEST_CASE("one trainer per network: points that differ in run-time settings shar
         if (path.rfind("trainers/", 0) == 0) CHECK(text.find("model-") == std::string::npos);
 }
 
+TEST_CASE("the HParams experiment for TensorBoard: written where TensorBoard is logged to, unchanged by time") {
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    const std::string file = "tensorboard/events.out.tfevents.0.hpsgen";
+    for (const char* to : {"all", "tensorboard", "mlflow", "none"}) {
+        CAPTURE(to);
+        hps::memory_sink sink;
+        hps::emit_study(*checked(spec(std::string("  optimizer adam lr {0.1, 0.01}\n  logging ") + to + "\n")), opt,
+                        sink);
+        const bool tensorboard = to == std::string("all") || to == std::string("tensorboard");
+        REQUIRE(sink.files.count(file) == (tensorboard ? 1u : 0u));
+        if (!tensorboard) continue;
+        const std::string& events = sink.files.at(file);
+        CHECK(events.find("_hparams_/experiment") != std::string::npos);
+        CHECK(events.find("train.lr") != std::string::npos);  // the axis, a hyperparameter
+        hps::memory_sink again;
+        hps::emit_study(*checked(spec(std::string("  optimizer adam lr {0.1, 0.01}\n  logging ") + to + "\n")), opt,
+                        again);
+        CHECK(again.files.at(file) == events);  // deterministic: regenerating leaves it alone
+    }
+}
+
 TEST_CASE("dropout rates are run-time settings: one trainer for a rate axis, the rate in each point's settings") {
     auto s = checked(spec("  optimizer adam\n", "  dense units 4 activation relu\n  dropout {0.1, 0.3}\n  dense units 1\n"));
     REQUIRE(s->points.size() == 2);
