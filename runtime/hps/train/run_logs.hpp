@@ -61,15 +61,19 @@ inline std::string file_uri(const std::string& path) {
 
 class run_logs {
 public:
-    // name: the TensorBoard run and MLflow run name (the point's); columns: metrics.csv's
-    // value columns (loss and the metrics); variant: what makes this run another than the
-    // point's own (command-line overrides, a --run-dir: mlflow_run_id); elapsed_before:
-    // seconds trained before this process, so that a row's wall time is this run's start
-    // plus its elapsed_s.
-    void start(const train_config& c, const std::string& name, std::vector<std::string> columns,
-               const std::string& variant, double elapsed_before, const std::string& history) {
+    // run_dir: the trainer's --run-dir ("": the point's own folder); overrides: what the
+    // command line changes (a quick look with --steps); columns: metrics.csv's value columns
+    // (loss and the metrics); elapsed_before: seconds trained before this process, so that
+    // a row's wall time is this run's start plus its elapsed_s.
+    void start(const train_config& c, const std::string& run_dir, const std::string& overrides,
+               std::vector<std::string> columns, double elapsed_before, const std::string& history) {
         c_ = &c;
-        name_ = name;
+        // a run in a folder of its own is logged beside the point's, as <point>.<folder>,
+        // and is another MLflow run: never over the point's own logs
+        const std::filesystem::path folder = std::filesystem::path(run_dir).lexically_normal();
+        name_ = run_dir.empty() ? c.point
+                                : c.point + "." + (folder.has_filename() ? folder : folder.parent_path()).filename().string();
+        const std::string variant = run_dir.empty() ? overrides : overrides + "|run_dir=" + run_dir;
         columns_ = std::move(columns);
         tensorboard_ = c.log_tensorboard;
         mlflow_ = c.log_mlflow;

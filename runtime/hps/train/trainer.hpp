@@ -486,11 +486,7 @@ int trainer<Net, B>::run() {
             say("training from the start, %s", plan.reason.c_str());
         }
     }
-    // a run in a folder of its own (--run-dir) is logged beside the point's, not over it
-    std::string run_name = std::filesystem::path(run_dir_).lexically_normal().filename().string();
-    if (run_name.empty()) run_name = std::filesystem::path(run_dir_).lexically_normal().parent_path().filename().string();
-    logs_.start(c_, o_.run_dir.empty() ? c_.point : c_.point + "." + run_name, csv_columns_,
-                o_.run_dir.empty() ? overrides_ : overrides_ + "|run_dir=" + run_dir_, elapsed_before_, history_);
+    logs_.start(c_, o_.run_dir, overrides_, csv_columns_, elapsed_before_, history_);
     ctx_.mode = phase::train;
     ctx_.gen = &dropout_rng_;
 
