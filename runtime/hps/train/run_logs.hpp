@@ -1,11 +1,11 @@
 // A run's metrics for TensorBoard and MLflow, written into the study folder beside the
 // results (docs/logging.md; the layout and its reasons: docs/design.md, section 13):
-//   tensorboard/<point>/events.out.tfevents.<time>.<host>.<pid>
+//   tensorboard/<point>/events.out.tfevents.<time>.<host>.<pid>   (<point>.<folder> with --run-dir)
 //       scalars "<split>/<column>" per metrics.csv row (and "best/<column>", the best
 //       checkpoint's validation row, at the end), the HParams plugin's session start (the
 //       point's axes) and end (its status)
 //   mlruns/<experiment>/meta.yaml, mlruns/<experiment>/<run id>/{meta.yaml, params/,
-//       metrics/<split>/<column>, tags/, artifacts/ (best.npz, model.py)}
+//       metrics/<split>/<column>, tags/, artifacts/ (best.npz, model.py, result.json)}
 // One source of truth: metrics.csv's rows (the trainer's history, which resume.bin and a
 // continuation restore). At every start the logs are written anew from them, each file
 // atomically, so a resumed run repeats no step and a killed one leaves whole files; later
