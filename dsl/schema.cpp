@@ -29,6 +29,14 @@ head_spec setting(std::string name, value_spec value, std::string default_text, 
     return h;
 }
 
+// A setting whose value the reference names and shows in use: `checkpoint_every DURATION`,
+// usage `checkpoint_every "10min"`.
+head_spec shown(head_spec h, std::string positional_name, std::string usage) {
+    h.positional_name = std::move(positional_name);
+    h.usage = std::move(usage);
+    return h;
+}
+
 // A metric statement from the runtime's row: `within 0.2 [as acc20]`, `f1 [threshold 0.3] [as f]`.
 head_spec metric(const hps::metric_info& m) {
     head_spec h;
@@ -241,15 +249,18 @@ std::vector<block_spec> make_blocks() {
         b.heads.push_back(setting("clip_norm", real(0.0, true, std::nullopt, false, ranged), "none",
                                   "scale the gradients to this global L2 norm at most (torch clip_grad_norm_)"));
         // not an axis: how often a trainer saves its state does not change its result
-        {
-            head_spec h = setting("checkpoint_every", string(string_format::duration), "\"10min\"",
-                                  "save the trainer's state (resume.bin) every DURATION of training, so that a "
-                                  "kill without warning (out of memory, a node failure) loses at most that; "
-                                  "\"0\": only on a stop signal (SIGTERM, Slurm's warning)");
-            h.positional_name = "duration";
-            h.usage = "checkpoint_every \"10min\"";
-            b.heads.push_back(std::move(h));
-        }
+        b.heads.push_back(shown(setting("checkpoint_every", string(string_format::duration), "\"10min\"",
+                                        "save the trainer's state (resume.bin) every DURATION of training, so that a "
+                                        "kill without warning (out of memory, a node failure) loses at most that; "
+                                        "\"0\": only on a stop signal (SIGTERM, Slurm's warning)"),
+                                "duration", "checkpoint_every \"10min\""));
+        // not an axis either: where the metrics are also logged changes no number. (`log` is
+        // a keyword of log ranges, so the statement is `logging`.)
+        b.heads.push_back(shown(setting("logging", choice({"all", "tensorboard", "mlflow", "none"}), "all",
+                                        "also log each trainer's metrics for TensorBoard (STUDY/tensorboard/<point>/, "
+                                        "with the HParams plugin's data) and MLflow (STUDY/mlruns/, a file store): "
+                                        "all, one of them, or none (docs/logging.md)"),
+                                "destination", "logging all | logging tensorboard | logging mlflow | logging none"));
         b.one_of = {{"steps", "epochs"}};
         out.push_back(std::move(b));
     }

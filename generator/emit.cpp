@@ -7,6 +7,8 @@
 #include "dsl/layer_kind.hpp"
 
 #include <hps/settings.hpp>
+#include <hps/train/continuation.hpp>
+#include <hps/train/tfevents.hpp>
 
 #include <hps/io.hpp>
 
@@ -172,16 +174,7 @@ std::string render(std::string_view tmpl, const std::map<std::string, std::strin
     return out;
 }
 
-std::string fingerprint(std::string_view text) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : text) {
-        h ^= c;
-        h *= 0x100000001b3ull;
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-}
+std::string fingerprint(std::string_view text) { return hps::fnv1a_hex(text); }
 
 std::string layer_type(const layer& l) {
     const layer_kind* kind = find_layer_kind(l.kind);
@@ -225,6 +218,26 @@ point_files emit_point(const study& s, const grid_point& p, const emit_options& 
     return f;
 }
 
+// The study's HParams experiment for TensorBoard (docs/logging.md): every axis with its
+// values as the hyperparameters, each logged "<split>/<column>" as a metric. In the logdir's
+// root, the run the plugin reads the experiment from; the trainers log the sessions.
+// Deterministic (time 0), so regenerating an unchanged study leaves it alone.
+static std::string tensorboard_experiment(const study& s) {
+    std::vector<hps::tfevents::hparam_info> hparams;
+    for (const auto& a : s.axes) {
+        hparams.push_back({a.name, {}});
+        for (const auto& v : a.values) hparams.back().values.push_back(hps::tfevents::hparam_of(v.text));
+    }
+    const hps::train_config& c = s.points.front().config;
+    std::vector<hps::tfevents::metric_info> metrics = {{"train/loss", 1}};
+    for (const auto& column : hps::train_detail::csv_columns(c)) {
+        metrics.push_back({"validation/" + column, 2});
+        metrics.push_back({"best/" + column, 2});  // the best checkpoint's, at its step
+        if (!c.test.empty()) metrics.push_back({"test/" + column, 0});
+    }
+    return hps::tfevents::file_version_record(0) + hps::tfevents::experiment_record(0, s.name, hparams, metrics);
+}
+
 void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
     std::map<std::size_t, point_files> files;
     std::map<std::string, const grid_point*> networks;  // by trainer name: one binary each
@@ -259,6 +272,8 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
     sink.write("grid.tsv", tsv);
     emit_slurm(s, opt, sink);
     sink.write("study.json", study_json(s, opt, files));
+    if (!s.points.empty() && s.points.front().config.log_tensorboard)
+        sink.write("tensorboard/events.out.tfevents.0.hpsgen", tensorboard_experiment(s));
     if (!opt.canonical_spec.empty()) sink.write("study.hps", opt.canonical_spec);
     if (opt.include_runtime) {
         for (const auto& f : embedded::files) {

@@ -4,7 +4,7 @@
 #                                    report.html, Fashion-MNIST)
 #   scripts/install-deps.sh --test   also the test suite's references and tools (doctest, Google Benchmark, Ninja,
 #                                    python3-numpy/-sklearn/-torch, python3-onnx/-opencv for the ONNX
-#                                    export's checks, chromium for report.html's test) and the Slurm test
+#                                    export's checks, python3-yaml for the MLflow layout's, chromium for report.html's test) and the Slurm test
 #                                    cluster (slurmctld, slurmd, slurm-client, munge)
 # Nothing is downloaded outside apt; nothing is installed that is already there.
 set -euo pipefail
@@ -13,6 +13,8 @@ set -euo pipefail
 want=(g++ cmake make libboost-dev libeigen3-dev zlib1g-dev nlohmann-json3-dev libjs-chart.js dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
     want+=(doctest-dev libbenchmark-dev ninja-build python3-numpy python3-sklearn python3-torch python3-onnx python3-opencv)
+    # PyYAML reads the MLflow file store's meta.yaml as MLflow does (tests/examples/logs_test.py)
+    want+=(python3-yaml)
     # headless Chromium opens report.html in tests/generator/cli (report_html_test.py)
     want+=(chromium)
     # a one-node Slurm cluster for tests/generator/slurm: scripts/slurm-cluster.sh runs its own

@@ -251,6 +251,11 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     }
     if (const stmt_rec* s = setting("checkpoint_every"))  // its format checked with the statement
         c.checkpoint_every = sc::duration_seconds(s->positional->constant.text).value_or(c.checkpoint_every);
+    if (const stmt_rec* s = setting("logging")) {  // one of the schema's choices, checked with the statement
+        const std::string& to = s->positional->constant.text;
+        c.log_tensorboard = to == "all" || to == "tensorboard";
+        c.log_mlflow = to == "all" || to == "mlflow";
+    }
 
     // layers that need more than one sample per batch for some inputs (batchnorm on a flat
     // input trains on each feature's batch statistics)

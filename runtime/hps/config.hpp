@@ -340,6 +340,10 @@ struct train_config {
     // this much; 0: saved only on a stop signal. Not part of the identity: it does not
     // change the result (a resumed run ends as an uninterrupted one)
     double checkpoint_every = 600;
+    // where the trainer also logs its metrics (hps/train/run_logs.hpp, docs/logging.md):
+    // TensorBoard event files and an MLflow file store in the study folder. Not part of
+    // the identity: they change no number
+    bool log_tensorboard = true, log_mlflow = true;
     // evaluation
     std::vector<metric_spec> metrics;
     bool select_max = true;

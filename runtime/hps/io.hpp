@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -149,9 +150,10 @@ inline void write_file_atomic(const std::string& path, std::string_view contents
     file.commit();
 }
 
-// Appends `text` to `path` (created if missing) and fsyncs: for logs that grow by whole
-// lines. Not atomic: a crash can leave a partial last line.
-inline void append_file(const std::string& path, std::string_view text) {
+// Appends `text` to `path` (created if missing) and fsyncs (unless `flush` is false: for
+// files rebuilt at every start, hps/train/run_logs.hpp): for logs that grow by whole lines.
+// Not atomic: a crash can leave a partial last line.
+inline void append_file(const std::string& path, std::string_view text, bool flush = true) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) throw io_error(path + ": cannot open for appending (" + io_detail::errno_text(errno) + ")");
     const char* p = text.data();
@@ -167,10 +169,23 @@ inline void append_file(const std::string& path, std::string_view text) {
         p += n;
         left -= std::size_t(n);
     }
-    const int synced = ::fsync(fd);
+    const int synced = flush ? ::fsync(fd) : 0;
     const int err = errno;
     ::close(fd);
     if (synced != 0) throw io_error(path + ": cannot flush (" + io_detail::errno_text(err) + ")");
+}
+
+// 64-bit FNV-1a as 16 hex digits: the generator's network signatures and point identities
+// (generator/emit.hpp's fingerprint), a trainer's MLflow ids (hps/train/run_logs.hpp).
+inline std::string fnv1a_hex(std::string_view text) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char ch : text) {
+        h ^= ch;
+        h *= 0x100000001b3ull;
+    }
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+    return out;
 }
 
 // The shortest text that reads back to the same double ("0.1", "1e-05", "3");

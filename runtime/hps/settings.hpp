@@ -149,8 +149,9 @@ inline std::string settings_json(const train_config& c, std::string_view network
     settings_detail::write_training(w, c, false);
     settings_detail::write_metrics(w, c);
     settings_detail::write_selection(w, c);
-    // how often the trainer saves resume.bin: not in write_training, so not in the identity
+    // how often the trainer saves resume.bin, where it logs: not in write_training, so not in the identity
     w.member("checkpoint_every", c.checkpoint_every);
+    w.key("log").begin_object().member("tensorboard", c.log_tensorboard).member("mlflow", c.log_mlflow).end_object();
     w.key("axes").begin_array();
     for (const auto& a : c.axes) w.begin_object().member("name", a.name).member("value", a.value).end_object();
     w.end_array().end_object();
@@ -296,6 +297,9 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     if (g != "min" && g != "max") r.fail("\"select\": \"goal\" must be min or max, not '" + g + "'");
     c.select_max = g == "max";
     c.checkpoint_every = r.at_least(root, "checkpoint_every", 0);
+    const json::value& log = r.at(root, "log", T::object, "an object");
+    c.log_tensorboard = r.flag(log, "tensorboard");
+    c.log_mlflow = r.flag(log, "mlflow");
     for (const auto& ax : r.at(root, "axes", T::array, "a list").items) {
         if (!ax.is(T::object)) r.fail("an axis is not an object");
         c.axes.push_back({r.text(ax, "name"), r.text(ax, "value")});

@@ -52,6 +52,9 @@ TEST_CASE("every head and option is described") {
     CHECK(ref.find("\n  lstm ") != std::string::npos);
     CHECK(ref.find("\n  conv1d ") != std::string::npos);
     CHECK(ref.find("not supported yet: conv1d") == std::string::npos);
+    // the train block's logging row: its choices and default (docs/logging.md)
+    CHECK(ref.find("usage: logging all | logging tensorboard | logging mlflow | logging none") != std::string::npos);
+    CHECK(ref.find("DESTINATION: one of all, tensorboard, mlflow, none (default all)") != std::string::npos);
 }
 
 TEST_CASE("slurm strings are checked") {

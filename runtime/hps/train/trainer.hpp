@@ -7,7 +7,8 @@
 //     `checkpoints` evenly spaced steps, keeping the best parameters by the selection
 //     metric (best.npz), stopping early after `patience` evaluations without improvement;
 //   - writes metrics.csv and result.json (hps/train/results.hpp) and model.py
-//     (hps/train/torch_export.hpp);
+//     (hps/train/torch_export.hpp), and logs the metrics for TensorBoard and MLflow
+//     (hps/train/run_logs.hpp);
 //   - saves resume.bin every `checkpoint_every` seconds of training (at a step's end,
 //     atomically: a kill at any moment leaves the last one whole) and on a stop signal,
 //     and resumes from it, ending exactly as an uninterrupted run.
@@ -30,6 +31,7 @@
 #include "hps/train/continuation.hpp"
 #include "hps/train/results.hpp"
 #include "hps/train/run_dir.hpp"
+#include "hps/train/run_logs.hpp"
 #include "hps/train/torch_export.hpp"
 
 #include <Eigen/Core>
@@ -151,6 +153,7 @@ private:
     std::vector<std::string> csv_columns_;
     std::vector<int> perm_;  // this epoch's order of the training samples
     long perm_epoch_ = -1;
+    train_detail::run_logs logs_;  // metrics.csv's rows for TensorBoard and MLflow
 };
 
 template <class Net, int B>
@@ -491,6 +494,7 @@ int trainer<Net, B>::run() {
             say("training from the start, %s", plan.reason.c_str());
         }
     }
+    logs_.start(c_, o_.run_dir, overrides_, csv_columns_, elapsed_before_, history_);
     ctx_.mode = phase::train;
     ctx_.gen = &dropout_rng_;
 
@@ -518,6 +522,7 @@ int trainer<Net, B>::run() {
     while (step_ < total_steps_) {
         if (train_detail::stop_signal) {
             save_resume();
+            logs_.finish("stopped", run_dir_, history_, best_step_);
             say("stopped by signal %d at step %ld: saved %s; run again to resume", int(train_detail::stop_signal), step_,
                 path("resume.bin").c_str());
             return 75;
@@ -570,6 +575,7 @@ int trainer<Net, B>::run() {
                 ++stale_;
             }
             write_metrics_csv();
+            logs_.sync(history_);
             if (!o_.quiet) {
                 std::string shown;
                 for (const auto& [k, v] : e.values) shown += " " + k + " " + format_number(std::round(v * 1e4) / 1e4);
@@ -615,6 +621,7 @@ int trainer<Net, B>::run() {
     // the final state, for a longer run of this configuration to continue from
     if (status == "done") save_resume("final.bin");
     write_result(status, message);
+    logs_.finish(status, run_dir_, history_, best_step_);
     std::error_code ec;
     std::filesystem::remove(path("resume.bin"), ec);
     std::string best = best_step_ >= 0 ? (c_.select_metric.empty() ? "loss" : c_.select_metric) + " " +

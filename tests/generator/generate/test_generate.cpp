@@ -195,6 +195,28 @@ TEST_CASE("one trainer per network: points that differ in run-time settings shar
         if (path.rfind("trainers/", 0) == 0) CHECK(text.find("model-") == std::string::npos);
 }
 
+TEST_CASE("the HParams experiment for TensorBoard: written where TensorBoard is logged to, unchanged by time") {
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    const std::string file = "tensorboard/events.out.tfevents.0.hpsgen";
+    for (const char* to : {"all", "tensorboard", "mlflow", "none"}) {
+        CAPTURE(to);
+        hps::memory_sink sink;
+        hps::emit_study(*checked(spec(std::string("  optimizer adam lr {0.1, 0.01}\n  logging ") + to + "\n")), opt,
+                        sink);
+        const bool tensorboard = to == std::string("all") || to == std::string("tensorboard");
+        REQUIRE(sink.files.count(file) == (tensorboard ? 1u : 0u));
+        if (!tensorboard) continue;
+        const std::string& events = sink.files.at(file);
+        CHECK(events.find("_hparams_/experiment") != std::string::npos);
+        CHECK(events.find("train.lr") != std::string::npos);  // the axis, a hyperparameter
+        hps::memory_sink again;
+        hps::emit_study(*checked(spec(std::string("  optimizer adam lr {0.1, 0.01}\n  logging ") + to + "\n")), opt,
+                        again);
+        CHECK(again.files.at(file) == events);  // deterministic: regenerating leaves it alone
+    }
+}
+
 TEST_CASE("dropout rates are run-time settings: one trainer for a rate axis, the rate in each point's settings") {
     auto s = checked(spec("  optimizer adam\n", "  dense units 4 activation relu\n  dropout {0.1, 0.3}\n  dense units 1\n"));
     REQUIRE(s->points.size() == 2);
@@ -254,6 +276,15 @@ TEST_CASE("a point's identity is what determines its result") {
         CHECK(hps::emit_point(*s, s->points.at(0), opt).settings !=
               hps::emit_point(*plain, plain->points.at(0), opt).settings);
     }
+    SUBCASE("not where the trainer logs its metrics (logging): they change no number") {
+        for (const char* to : {"none", "tensorboard", "mlflow", "all"}) {
+            auto s = checked(spec(std::string("  optimizer adam lr {0.1, 0.01}\n  logging ") + to + "\n"));
+            CHECK(identities(*s, opt) == base);
+            const hps::train_config& c = s->points.at(0).config;
+            CHECK(c.log_tensorboard == (to == std::string("all") || to == std::string("tensorboard")));
+            CHECK(c.log_mlflow == (to == std::string("all") || to == std::string("mlflow")));
+        }
+    }
     SUBCASE("an optimizer's default, given or not, is one identity") {
         const auto given = identities(*checked(spec("  optimizer adam lr {0.1, 0.01} beta1 0.9\n")), opt);
         CHECK(given == base);
@@ -285,7 +316,7 @@ TEST_CASE("a point's identity is what determines its result") {
 TEST_CASE("settings files: what the trainer reads back is what was written, and nothing else is taken") {
     auto s = checked(spec("  optimizer rmsprop lr {0.1, 0.01} rho 0.8 centered true\n  seed 3\n  patience 2\n"
                           "  lr_schedule cosine warmup 3 min_lr 0.001\n  clip_norm 2.5\n"
-                          "  checkpoint_every \"1.5min\"\n",
+                          "  checkpoint_every \"1.5min\"\n  logging mlflow\n",
                           "  dense units 4 activation relu l2 0.001\n  dense units 1\n",
                           "metrics {\n  mae\n  within 0.1 one_sided true as w10\n  select max w10\n}\n"));
     hps::emit_options opt;
@@ -306,6 +337,8 @@ TEST_CASE("settings files: what the trainer reads back is what was written, and 
     CHECK(c.lr_schedule.min_lr == 0.001);
     CHECK(c.clip_norm == 2.5);
     CHECK(c.checkpoint_every == 90);
+    CHECK(!c.log_tensorboard);
+    CHECK(c.log_mlflow);
     REQUIRE(c.penalties.size() == 1);
     CHECK(c.penalties[0].l2 == 0.001);
     REQUIRE(c.metrics.size() == 2);
@@ -344,6 +377,8 @@ TEST_CASE("settings files: what the trainer reads back is what was written, and 
     refused(edited("\"seed\": 3,", "\"seed\": 3"), "line ");  // a syntax error, located
     refused(edited("\"checkpoint_every\": 90", "\"checkpoint_every\": -1"), "\"checkpoint_every\" must be at least 0");
     refused(edited("\"checkpoint_every\": 90,", ""), "no \"checkpoint_every\"; regenerate the study");
+    refused(edited("\"mlflow\": true", "\"mlflow\": 1"), "\"mlflow\" is not true or false");
+    refused(edited("\"log\"", "\"logs\""), "no \"log\"; regenerate the study");
     refused("[]", "no JSON object");
     refused(edited("\"kind\": \"cosine\"", "\"kind\": \"linear\""), "'linear' is none of constant, step, exponential, cosine");
 }
