@@ -52,7 +52,7 @@ std::string data_problem(const std::string& folder, const std::string& path, con
         if (!fs::exists(f, ec)) return shown(f) + ": no such file; " + missing_hint;
     }
     try {
-        open_dataset(files.size() == 1 ? files[0] : files[0] + "," + files[1], spec);
+        load_dataset(files.size() == 1 ? files[0] : files[0] + "," + files[1], spec);
         return "";
     } catch (const std::exception& e) {  // data_error; anything else is said all the same
         std::string message = e.what();

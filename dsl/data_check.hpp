@@ -1,11 +1,11 @@
 // Data checked before anything builds: every file a checked study names in its data
-// block (train, validation, test) is opened and its headers read with the runtime's own
-// readers (hps/dataset.hpp's open_dataset: the .npy header; an .npz's directory and its
-// members' headers; an IDX file's magic and dimensions), never its values. Whatever the
-// trainer would refuse at start from those headers (a missing or corrupt file, a missing
-// array, an unreadable dtype, a sample shape that is not the spec's `input`, labels that
-// do not fit `target`, x and y of different lengths) becomes an error located at the
-// data statement, in the runtime's own words.
+// block (train, validation, test) is loaded with the runtime's own readers
+// (hps/dataset.hpp's load_dataset). Whatever the trainer would refuse at start (a missing
+// or corrupt file, a missing array, an unreadable dtype, a sample shape that is not the
+// spec's `input`, labels that do not fit `target`, x and y of different lengths, NaN or
+// infinite values) becomes an error located at the data statement, in the runtime's own
+// words. The values are read, not only the headers, because a NaN found by the trainer
+// stops every point of the grid after it was built and queued.
 #pragma once
 
 #include "dsl/ast.hpp"

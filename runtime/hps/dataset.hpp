@@ -26,7 +26,7 @@
 // element types and sizes, the input's per-sample shape (a trailing dimension of 1 may
 // be left out on either side: (N, 28, 28) is 28 x 28 x 1; a flat (N, 784) only with
 // allow_flat), sample counts of x and y, target shapes. From the values (load_dataset):
-// NaN or infinite inputs, class indices out of range, non-one-hot rows, non-binary values.
+// NaN or infinite inputs and targets (all counted, the first located), class indices out of range, non-one-hot rows, non-binary values.
 #pragma once
 
 #include <algorithm>
@@ -180,13 +180,25 @@ inline void check_input_shape(const array_ref& ref, const std::vector<std::int64
                      "); reshape it to " + n_and_want + " or change `input`");
 }
 
-inline void check_finite_inputs(const array_ref& ref, const std::vector<float>& x, std::size_t x_size) {
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        if (!std::isfinite(x[i]))
-            throw data_error(ref.where() + ": sample " + std::to_string(i / x_size) + " has " +
-                             (std::isnan(x[i]) ? "a NaN" : "an infinite value") + " (value " + std::to_string(i % x_size) +
-                             " of " + std::to_string(x_size) + "); clean the data (np.nan_to_num, or drop those samples)");
+// NaN and infinite values of one array, all counted, the first located: a file with any is
+// refused (a trainer's loss would be NaN from the first batch that holds one). `per_sample`
+// values make up a sample; `what` says what they are ("input", "target").
+template <class T>
+void check_finite(const array_ref& ref, const std::vector<T>& values, std::size_t per_sample, const char* what) {
+    std::size_t nans = 0, infs = 0, first = values.size();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (std::isfinite(values[i])) continue;
+        if (first == values.size()) first = i;
+        ++(std::isnan(values[i]) ? nans : infs);
     }
+    if (nans + infs == 0) return;
+    std::string counts;
+    if (nans > 0) counts = std::to_string(nans) + " NaN";
+    if (infs > 0) counts += (nans > 0 ? " and " : "") + std::to_string(infs) + " infinite";
+    throw data_error(ref.where() + " has " + counts + " " + what + " value" + (nans + infs == 1 ? "" : "s") +
+                     "; the first is in sample " + std::to_string(first / per_sample) + " (value " +
+                     std::to_string(first % per_sample) + " of " + std::to_string(per_sample) +
+                     "): clean the data (np.nan_to_num, or drop those samples)");
 }
 
 // The target array's shape against the spec's target (its sample count is checked apart).
@@ -220,19 +232,14 @@ inline std::vector<float> targets(const array_ref& ref, const loaded_array<doubl
     const std::vector<std::int64_t>& s = y.shape;
     const std::string where = ref.where();  // open_dataset has checked that s[0] == n
     const std::size_t cols = s.size() == 1 ? 1 : std::size_t(s[1]);
+    check_finite(ref, y.values, cols, "target");
     const bool column = s.size() == 1 || (s.size() == 2 && s[1] == 1);  // (N,) or (N, 1)
     const int K = spec.outputs;
     std::vector<float> out;
     switch (spec.target) {
     case target_kind::regression: {
         out.resize(y.values.size());
-        for (std::size_t i = 0; i < y.values.size(); ++i) {
-            const double v = y.values[i];
-            if (!std::isfinite(v))
-                throw data_error(where + ": sample " + std::to_string(i / cols) + " has " + (std::isnan(v) ? "a NaN" : "an infinite") +
-                                 " target; clean the data or drop those samples");
-            out[i] = float(v);
-        }
+        for (std::size_t i = 0; i < y.values.size(); ++i) out[i] = float(y.values[i]);
         return out;
     }
     case target_kind::classes: {
@@ -397,7 +404,7 @@ inline dataset load_dataset(const std::string& path, const data_spec& spec) {
     d.y_size = spec.target == target_kind::regression ? spec.outputs : 1;
     d.source = path;
     loaded_array<float> x = files.x.load<float>(spec.scale);
-    io_detail::check_finite_inputs(files.x, x.values, std::size_t(files.x_size));
+    io_detail::check_finite(files.x, x.values, std::size_t(files.x_size), "input");
     d.x = std::move(x.values);
     d.y = io_detail::targets(files.y, files.y.load<double>(1.0), files.x_shape[0], spec);
     return d;

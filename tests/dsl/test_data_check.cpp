@@ -73,14 +73,14 @@ TEST_CASE("data diagnostics match tests/dsl/golden/data") {
 }
 
 TEST_CASE("data a trainer takes passes") {
-    // a trailing 1 left out of x's shape or added to y's, one-hot rows, a pair of .npy files
+    // a trailing 1 left out of x's shape or added to y's, one-hot rows, binary labels
     for (const auto& [train, target] : std::vector<std::pair<std::string, std::string>>{
              {"data/good.npz", "classes 3"},
              {"data/no_channel.npz", "classes 3"},
              {"data/one_hot.npz", "classes 3"},
-             {"data/no_channel.npz", "binary"}}) {
+             {"data/binary.npz", "binary"}}) {
         CAPTURE(train);
-        const data_checked c = check_in(golden_dir, "ok.hps", spec_reading(train, "data/good.npz", target));
+        const data_checked c = check_in(golden_dir, "ok.hps", spec_reading(train, target == "binary" ? train : "data/good.npz", target));
         REQUIRE_MESSAGE(c.spec.result, c.spec.messages());
         CHECK_MESSAGE(c.errors == 0, c.messages);
     }

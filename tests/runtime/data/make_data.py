@@ -181,6 +181,10 @@ np.savez(os.path.join(out, "ds_nan.npz"), x=xn, y=y2)
 yn = y2.copy()
 yn[7, 1] = np.inf
 np.savez(os.path.join(out, "ds_target_inf.npz"), x=x, y=yn)
+bad = labels.astype(np.float64)
+bad[[3, 30]] = np.nan
+bad[21] = -np.inf
+np.savez(os.path.join(out, "ds_labels_nan.npz"), x=xb, y=bad)
 np.savez(os.path.join(out, "ds_regression_wrong.npz"), x=x, y=rng.random((N, 3)).astype(np.float32))
 
 xs = rng.standard_normal((N, 15)).astype(np.float32)

@@ -424,7 +424,7 @@ TEST_CASE("dataset: input shape checks and their messages") {
     CHECK_THROWS_AS(hps::load_dataset(fx("ds_wrong_shape.npz"), flat), hps::data_error);
 
     m = load_error("ds_nan.npz", spec({28, 28, 1}, regression, 2));
-    CHECK(contains(m, "ds_nan.npz: array 'x': sample 11 has a NaN (value 88 of 784)"));
+    CHECK(contains(m, "ds_nan.npz: array 'x' has 1 NaN input value; the first is in sample 11 (value 88 of 784): clean the data"));
     m = load_error("ds_count.npz", spec({28, 28, 1}, classes, 10));
     CHECK(contains(m, "ds_count.npz: array 'y' has 39 samples but"));
     CHECK(contains(m, "array 'x' has 40; they must match"));
@@ -449,7 +449,10 @@ TEST_CASE("dataset: class labels as indices, integral floats or one-hot rows") {
     m = load_error("ds_regression_wrong.npz", spec({28, 28, 1}, regression, 2));
     CHECK(contains(m, "array 'y' has shape (40, 3) but the spec's target is 2 regression outputs; expected (N, 2)"));
     m = load_error("ds_target_inf.npz", spec({28, 28, 1}, regression, 2));
-    CHECK(contains(m, "sample 7 has an infinite target"));
+    CHECK(contains(m, "ds_target_inf.npz: array 'y' has 1 infinite target value; the first is in sample 7 (value 1 of 2)"));
+    // every kind of target: counted before the labels are read
+    m = load_error("ds_labels_nan.npz", spec({28, 28, 1}, classes, 10));
+    CHECK(contains(m, "ds_labels_nan.npz: array 'y' has 2 NaN and 1 infinite target values; the first is in sample 3 (value 0 of 1)"));
 }
 
 TEST_CASE("dataset: binary targets, and a pair of .npy files") {

@@ -25,12 +25,19 @@ def savez(name, **arrays):
 savez("good.npz", x=x, y=y)                                    # what the specs ask for
 savez("no_channel.npz", x=x[..., 0], y=y.reshape(6, 1))        # (N, 4, 4) and (N, 1): taken too
 savez("one_hot.npz", x=x, y=np.eye(3, dtype=np.float32)[y])    # one-hot rows: taken too
+savez("binary.npz", x=x[..., 0], y=(y == 1).astype(np.float32).reshape(6, 1))  # 0 and 1
 savez("flat.npz", x=x.reshape(6, 16), y=y)                     # 16 values per sample, but flat
 savez("wrong_size.npz", x=rng.random((6, 5, 5, 1), dtype=np.float32), y=y)
 savez("float16.npz", x=x.astype(np.float16), y=y)              # a dtype the runtime cannot read
 savez("one_hot_4.npz", x=x, y=np.eye(4, dtype=np.float32)[y])  # one-hot rows of 4 classes
 savez("short_y.npz", x=x, y=y[:5])                             # 6 inputs, 5 labels
 savez("images.npz", images=x, labels=y)                        # other array names
+xn = x.copy()
+xn[2, 1, 3, 0] = np.nan
+xn[4, 0, 0, 0] = np.nan
+xn[5, 2, 2, 0] = -np.inf
+savez("nan_x.npz", x=xn, y=y)                                  # 2 NaN and 1 -inf inputs
+savez("inf_y.npz", x=x, y=np.where(y == 2, np.inf, y))         # infinite labels
 np.save(os.path.join(OUT, "x.npy"), x)                         # a pair of .npy files
 np.save(os.path.join(OUT, "y_text.npy"), np.array(["a", "b", "c", "a", "b", "c"]))
 with open(os.path.join(OUT, "not_data.npz"), "w") as f:        # not a ZIP, not .npy, not IDX
