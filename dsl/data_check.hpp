@@ -19,8 +19,8 @@ namespace hps {
 
 // The path a trainer opens for a data path of the spec when `prefix` leads from the
 // trainer's working folder to the spec's folder ("" or ending in '/'): a relative path
-// gets the prefix, each of a pair "x.npy,y.npy" its own; absolute paths and "idx:" ones
-// are kept.
+// gets the prefix, each of a pair "x.npy,y.npy" its own, the file of "file.h5:/x,/y" its
+// own; absolute paths and "idx:" ones are kept.
 std::string prefixed_data_path(const std::string& path, const std::string& prefix);
 
 // Where the data files are, as the check should open them.

@@ -19,7 +19,11 @@
 //                                       same name with "images-idx3" replaced by
 //                                       "labels-idx1" (the MNIST naming), same folder,
 //                                       with or without ".gz"
-// A path that exists as a file is never split at its comma.
+//   "data/train.h5"                     an HDF5 file with datasets /x and /y (names from the spec)
+//   "data/all.h5:/train/x,/train/y"     an HDF5 file and its two datasets, inputs then targets
+// A path that exists as a file is never split at its comma or its ":/". A trainer reads
+// HDF5 only when built with HPS_HDF5, which a study's CMakeLists.txt sets when one of its
+// data paths is hdf5_named (a name ending in .h5, .hdf5 or .he5, or the ":/" spelling).
 //
 // Checks, each a data_error naming the file and the fix. From the headers alone
 // (open_dataset, which `hpsgen check` runs before anything builds): the files' formats,
@@ -33,10 +37,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -45,6 +51,7 @@
 #include <hps/core.hpp>
 #include <hps/idx.hpp>
 #include <hps/config.hpp>
+#include <hps/hdf5.hpp>
 #include <hps/io.hpp>
 #include <hps/npy.hpp>
 #include <hps/npz.hpp>
@@ -72,14 +79,16 @@ struct dataset {
     const float* target(int i) const { return y.data() + std::size_t(i) * std::size_t(y_size); }
 };
 
-enum class data_format { npz, npy, idx, unknown };
+enum class data_format { npz, npy, idx, hdf5, unknown };
 
 // The format of a file from its first bytes: ZIP (PK) -> npz, \x93NUMPY -> npy, gzip or
-// 00 00 with an IDX type byte -> idx.
+// 00 00 with an IDX type byte -> idx, \x89HDF\r\n\x1a\n -> hdf5 (a file with a user block
+// before its signature is not recognised).
 inline data_format detect_format(const std::string& path) {
     io_detail::file_ptr f = io_detail::open_for_reading(path);
-    unsigned char m[6] = {0, 0, 0, 0, 0, 0};
-    const std::size_t got = std::fread(m, 1, 6, f.get());
+    unsigned char m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const std::size_t got = std::fread(m, 1, 8, f.get());
+    if (got == 8 && std::memcmp(m, "\x89HDF\r\n\x1a\n", 8) == 0) return data_format::hdf5;
     if (got >= 4 && m[0] == 'P' && m[1] == 'K' && ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6))) return data_format::npz;
     if (got >= 6 && std::memcmp(m, "\x93NUMPY", 6) == 0) return data_format::npy;
     if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) return data_format::idx;
@@ -101,17 +110,18 @@ inline std::string dims_text(const std::vector<int>& dims) {
 namespace io_detail {
 
 [[noreturn]] inline void unknown_format(const std::string& path) {
-    throw data_error(path + ": is neither .npz, .npy nor IDX (judging by its first bytes); save the data with "
+    throw data_error(path + ": is neither .npz, .npy, HDF5 nor IDX (judging by its first bytes); save the data with "
                             "numpy.savez(path, x=..., y=...)");
 }
 
 // One array of a data source: how to name it in messages, its shape, how to load it.
 struct array_ref {
     std::string path;  // the file
-    std::string what;  // "array 'x'" (npz), "array" (npy), "image array" / "label array" (IDX)
+    std::string what;  // "array 'x'" (npz), "array" (npy), "image array" / "label array" (IDX), "dataset '/x'" (HDF5)
     data_format format = data_format::unknown;
-    std::string member;  // npz member name
+    std::string member;  // npz member name, HDF5 dataset path
     const npz_reader* npz = nullptr;
+    const h5_reader* h5 = nullptr;
 
     std::string where() const { return path + ": " + what; }
 
@@ -119,6 +129,7 @@ struct array_ref {
     std::vector<std::int64_t> shape() const {
         switch (format) {
         case data_format::npz: return npz->header(member).shape;
+        case data_format::hdf5: return h5->header(member).shape;
         case data_format::npy: {
             const npy_file_stream s(path);
             s.check_size();
@@ -135,6 +146,7 @@ struct array_ref {
     template <class T> loaded_array<T> load(double scale) const {
         switch (format) {
         case data_format::npz: return npz->read_as<T>(member, scale);
+        case data_format::hdf5: return h5->read_as<T>(member, scale);
         case data_format::npy: return hps::read_npy_as<T>(path, scale);
         case data_format::idx: return hps::read_idx_as<T>(path, scale);
         default: unknown_format(path);
@@ -314,6 +326,7 @@ struct dataset_files {
     std::vector<std::int64_t> x_shape, y_shape;  // x_shape[0] == y_shape[0]: the samples
     std::int64_t x_size = 0;  // values per sample: the product of the spec's input
     std::unique_ptr<npz_reader> npz;  // the archive x and y point into, for an .npz
+    std::unique_ptr<h5_reader> h5;  // the HDF5 file x and y point into
 };
 
 // Opens `path` (see the top of this file for the path conventions) and checks its headers.
@@ -334,16 +347,38 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
     array_ref &xr = files.x, &yr = files.y;
     std::unique_ptr<npz_reader>& npz = files.npz;
     const std::size_t comma = path.find(',');
-    if (comma != std::string::npos && !io_detail::file_exists(path)) {
+    const std::optional<h5_path> h5_parts = io_detail::file_exists(path) ? std::nullopt : h5_path_of(path);
+    const auto open_h5 = [&](const std::string& file, const std::string& x, const std::string& y) {
+        if (!hdf5_named(path))
+            throw data_error(file + ": is an HDF5 file, but its name does not end in .h5, .hdf5 or .he5; rename it (a "
+                                    "study links the HDF5 library only when a data path says HDF5), or write \"" +
+                             file + ":/" + x + ",/" + y + "\"");
+        files.h5 = std::make_unique<h5_reader>(file);
+        xr = {file, "dataset '" + h5_reader::absolute(x) + "'", data_format::hdf5, x, nullptr, files.h5.get()};
+        yr = {file, "dataset '" + h5_reader::absolute(y) + "'", data_format::hdf5, y, nullptr, files.h5.get()};
+        files.h5->require(x);  // a missing dataset is reported before anything is read
+        files.h5->require(y);
+    };
+    if (h5_parts) {
+        const h5_path& p = *h5_parts;
+        if (p.y.empty() || p.y.front() != '/' || p.y.find(',') != std::string::npos)
+            throw data_error(path + ": an HDF5 file's datasets are written \"file.h5:/inputs,/targets\", two dataset paths "
+                                    "each starting with '/', one comma between them");
+        if (detect_format(p.file) != data_format::hdf5)
+            throw data_error(p.file + ": is not an HDF5 file (judging by its first bytes), but \"" + path +
+                             "\" names datasets in it; write it with h5py, or give an .npz or \"x.npy,y.npy\" without \":/\"");
+        open_h5(p.file, p.x, p.y);
+    } else if (comma != std::string::npos && !io_detail::file_exists(path)) {
         const std::string xp = path.substr(0, comma), yp = path.substr(comma + 1);
         if (yp.find(',') != std::string::npos)
             throw data_error(path + ": a pair of files is written \"inputs,targets\" with one comma; found more");
         for (auto [ref, p, what] : {std::tuple{&xr, &xp, "inputs"}, std::tuple{&yr, &yp, "targets"}}) {
             ref->path = *p;
             ref->format = detect_format(*p);
-            if (ref->format == data_format::npz)
-                throw data_error(*p + ": is an .npz archive, but a pair \"inputs,targets\" names one array per file; "
-                                 "give the .npz alone");
+            if (ref->format == data_format::npz || ref->format == data_format::hdf5)
+                throw data_error(*p + ": is an " + (ref->format == data_format::npz ? ".npz archive" : "HDF5 file") +
+                                 ", but a pair \"inputs,targets\" names one array per file; give the " +
+                                 (ref->format == data_format::npz ? ".npz alone" : "file alone, or \"file.h5:/x,/y\""));
             if (ref->format == data_format::unknown)
                 throw data_error(*p + ": is neither .npy nor IDX (judging by its first bytes); save the " + what +
                                  " with numpy.save");
@@ -357,6 +392,8 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
             yr = {path, "array '" + spec.y_name + "'", format, spec.y_name, npz.get()};
             npz->member(spec.x_name);  // a missing array is reported before anything is read
             npz->member(spec.y_name);
+        } else if (format == data_format::hdf5) {
+            open_h5(path, spec.x_name, spec.y_name);
         } else if (format == data_format::idx) {
             const std::size_t slash = path.find_last_of('/');
             const std::size_t at = path.find("images-idx3", slash == std::string::npos ? 0 : slash + 1);

@@ -78,7 +78,9 @@ TEST_CASE("data a trainer takes passes") {
              {"data/good.npz", "classes 3"},
              {"data/no_channel.npz", "classes 3"},
              {"data/one_hot.npz", "classes 3"},
-             {"data/binary.npz", "binary"}}) {
+             {"data/binary.npz", "binary"},
+             {"data/data.h5", "classes 3"},
+             {"data/data.h5:/g/x,/g/y", "classes 3"}}) {
         CAPTURE(train);
         const data_checked c = check_in(golden_dir, "ok.hps", spec_reading(train, target == "binary" ? train : "data/good.npz", target));
         REQUIRE_MESSAGE(c.spec.result, c.spec.messages());
@@ -98,6 +100,8 @@ TEST_CASE("data paths from another folder, as the spec's folder is seen from the
     CHECK(prefixed_data_path("x.npy,y.npy", "../") == "../x.npy,../y.npy");
     CHECK(prefixed_data_path("x.npy,/srv/y.npy", "../") == "../x.npy,/srv/y.npy");
     CHECK(prefixed_data_path("data/x.npz", "") == "data/x.npz");
+    CHECK(prefixed_data_path("data/x.h5:/a,/b", "../") == "../data/x.h5:/a,/b");
+    CHECK(prefixed_data_path("/srv/x.h5:/a,/b", "../") == "/srv/x.h5:/a,/b");
     // the check from a parent folder names the files from there
     const data_checked c = check_in(golden_dir.parent_path(), "data/missing_file.hps",
                                     test::read_text((golden_dir / "missing_file.hps").string()));

@@ -195,6 +195,26 @@ TEST_CASE("one trainer per network: points that differ in run-time settings shar
         if (path.rfind("trainers/", 0) == 0) CHECK(text.find("model-") == std::string::npos);
 }
 
+TEST_CASE("the study's CMakeLists.txt links HDF5 only when a data path reads HDF5") {
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    const auto cmake = [&](const std::string& text) {
+        hps::memory_sink sink;
+        hps::emit_study(*checked(text), opt, sink);
+        return sink.files.at("CMakeLists.txt");
+    };
+    const std::string plain = cmake(spec(""));
+    CHECK(plain.find("HDF5") == std::string::npos);
+    std::string h5 = spec("");
+    h5.replace(h5.find("\"v.npz\""), 7, "\"all.h5:/v/x,/v/y\"");
+    const std::string with = cmake(h5);
+    CHECK(with.find("find_package(HDF5 REQUIRED COMPONENTS C)") != std::string::npos);
+    CHECK(with.find("target_compile_definitions(hps_flags INTERFACE HPS_HDF5") != std::string::npos);
+    // after hps_flags exists, before anything compiles against it
+    CHECK(with.find("add_library(hps_flags") < with.find("HPS_HDF5"));
+    CHECK(with.find("HPS_HDF5") < with.find("add_library(hps_kernels"));
+}
+
 TEST_CASE("dropout rates are run-time settings: one trainer for a rate axis, the rate in each point's settings") {
     auto s = checked(spec("  optimizer adam\n", "  dense units 4 activation relu\n  dropout {0.1, 0.3}\n  dense units 1\n"));
     REQUIRE(s->points.size() == 2);

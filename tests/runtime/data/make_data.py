@@ -18,6 +18,7 @@ import struct
 import sys
 import zipfile
 
+import h5py
 import numpy as np
 
 out = sys.argv[1]
@@ -204,6 +205,30 @@ os.makedirs(os.path.join(out, "mnist"))
 open(os.path.join(out, "mnist", "train-images-idx3-ubyte.gz"), "wb").write(gzip.compress(idx_bytes(idx_arrays["idx_images"])))
 open(os.path.join(out, "mnist", "train-labels-idx1-ubyte"), "wb").write(idx_bytes(idx_arrays["idx_labels"]))
 open(os.path.join(out, "mnist", "t10k-images-idx3-ubyte"), "wb").write(idx_bytes(idx_arrays["idx_images"]))
+
+# HDF5 (h5py): every dtype the runtime reads, as datasets of one file, with their expected
+# values; a dataset in a group, a chunked gzip one; the error cases
+with h5py.File(os.path.join(out, "h5_types.h5"), "w") as f:
+    manifest = ""
+    for dtype in DTYPES:
+        a = values(dtype, (3, 4))
+        f.create_dataset(dtype, data=a)
+        manifest += expected("h5_" + dtype, a)
+    open(os.path.join(out, "h5.txt"), "w").write(manifest)
+with h5py.File(os.path.join(out, "ds.h5"), "w") as f:
+    f["x"] = x
+    f["y"] = y2
+    g = f.create_group("train")
+    g.create_dataset("images", data=xb, chunks=(8, 28, 28), compression="gzip")
+    g["labels"] = labels.astype(np.uint8)
+    f["half"] = x.astype(np.float16)
+    f["wide"] = labels.astype(np.uint16)
+    f["text"] = np.array([b"a", b"b"])
+    f["wrong"] = np.zeros((N, 32, 32), np.float32)
+    xn = x.copy()
+    xn[[5, 6], 0, 0, 0] = np.inf
+    f["x_inf"] = xn
+os.link(os.path.join(out, "ds.h5"), os.path.join(out, "ds_h5_renamed.bin"))
 
 # Fashion-MNIST: pixel sums numpy gets from the same gzip files
 base = "/usr/share/datasets/fashion-mnist/"

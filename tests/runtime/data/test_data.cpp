@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <hps/dataset.hpp>
+#include <hps/hdf5.hpp>
 #include <hps/idx.hpp>
 #include <hps/npy.hpp>
 #include <hps/npz.hpp>
@@ -475,7 +476,7 @@ TEST_CASE("dataset: binary targets, and a pair of .npy files") {
     m = message_of<hps::data_error>([] { hps::load_dataset(fx("ds_pair_x.npy") + "," + fx("ds_binary.npz"), spec({15}, binary, 1)); });
     CHECK(contains(m, "is an .npz archive"));
     m = load_error("err_not_npy.npy", spec({15}, binary, 1));
-    CHECK(contains(m, "is neither .npz, .npy nor IDX"));
+    CHECK(contains(m, "is neither .npz, .npy, HDF5 nor IDX"));
 }
 
 TEST_CASE("dataset: IDX images with their labels found by name, or given as a pair") {
@@ -529,6 +530,82 @@ hps::dataset numbered(int n, int x_size) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- HDF5
+
+TEST_CASE("hdf5: every dtype h5py writes reads exactly as numpy holds it") {
+    const hps::h5_reader f(fx("h5_types.h5"));
+    std::vector<std::string> names;
+    for (const manifest_entry& e : manifest("h5.txt")) {
+        const std::string name = e.name.substr(3);  // "h5_" prefix
+        CAPTURE(name);
+        names.push_back("/" + name);
+        const hps::h5_header h = f.header(name);
+        CHECK(h.shape == e.shape);
+        CHECK(hps::element_name(h.type) == e.dtype);
+        const std::vector<double> want = f64_file(fx(e.name + ".f64"));
+        CHECK(same_values(f.read_as<double>(name).values, want));
+        CHECK(same_values(f.read_as<float>("/" + name).values, want));
+        CHECK(f.read_as<double>(name).source_type == h.type);
+    }
+    std::sort(names.begin(), names.end());
+    CHECK(f.names() == names);
+}
+
+TEST_CASE("hdf5: datasets by the spec's array names or by path, converted as an .npz's") {
+    const hps::dataset npz = hps::load_dataset(fx("ds_regression.npz"), spec({28, 28, 1}, regression, 2));
+    const hps::dataset h5 = hps::load_dataset(fx("ds.h5"), spec({28, 28, 1}, regression, 2));
+    CHECK(h5.n == 40);
+    CHECK(h5.x == npz.x);
+    CHECK(h5.y == npz.y);
+    // a group's datasets, gzip-chunked bytes and uint8 labels, scaled as the .npz's
+    const hps::data_spec bytes = spec({28, 28, 1}, classes, 10, 1.0 / 255);
+    const hps::dataset z = hps::load_dataset(fx("ds_bytes.npz"), bytes);
+    const hps::dataset g = hps::load_dataset(fx("ds.h5") + ":/train/images,/train/labels", bytes);
+    CHECK(same_values(g.x, f64_file(fx("ds_bytes_x.f64"))));
+    CHECK(g.x == z.x);
+    CHECK(g.y == z.y);
+    hps::data_spec named = bytes;
+    named.x_name = "train/images";
+    named.y_name = "/train/labels";
+    CHECK(hps::load_dataset(fx("ds.h5"), named).x == z.x);
+}
+
+TEST_CASE("hdf5: errors name the file, the dataset and the fix") {
+    const hps::data_spec s = spec({28, 28, 1}, regression, 2);
+    const auto error = [&](const std::string& path, const hps::data_spec& sp) {
+        return message_of<hps::data_error>([&] { hps::load_dataset(fx(path), sp); });
+    };
+    std::string m = error("ds.h5:/x,/missing", s);
+    CHECK(contains(m, "ds.h5: has no dataset '/missing'; it holds '/half', '/text', '/train/images', '/train/labels', '/wide', "
+                      "'/wrong', '/x', '/x_inf', '/y'"));
+    m = error("ds.h5:/train,/y", s);
+    CHECK(contains(m, "has no dataset '/train' (it is a group)"));
+    m = error("ds.h5:/nothing/x,/y", s);
+    CHECK(contains(m, "has no dataset '/nothing/x'"));
+    m = error("ds.h5:/wrong,/y", s);
+    CHECK(contains(m, "ds.h5: dataset '/wrong' has shape (40, 32, 32) but the spec's input is 28 x 28 x 1"));
+    m = error("ds.h5:/half,/y", s);
+    CHECK(contains(m, "ds.h5: dataset '/half': has dtype float16, which hpsgen cannot read; it reads float32, float64"));
+    m = error("ds.h5:/x,/wide", spec({28, 28, 1}, classes, 10));
+    CHECK(contains(m, "dataset '/wide': has dtype uint16, which hpsgen cannot read"));
+    m = error("ds.h5:/x,/text", spec({28, 28, 1}, classes, 10));
+    CHECK(contains(m, "dataset '/text': has dtype strings"));
+    m = error("ds.h5:/x_inf,/y", s);
+    CHECK(contains(m, "ds.h5: dataset '/x_inf' has 2 infinite input values; the first is in sample 5 (value 0 of 784)"));
+    m = error("ds.h5:/x", s);
+    CHECK(contains(m, "an HDF5 file's datasets are written \"file.h5:/inputs,/targets\""));
+    m = error("ds_regression.npz:/x,/y", s);
+    CHECK(contains(m, "ds_regression.npz: is not an HDF5 file (judging by its first bytes)"));
+    m = error("ds_h5_renamed.bin", s);
+    CHECK(contains(m, "ds_h5_renamed.bin: is an HDF5 file, but its name does not end in .h5, .hdf5 or .he5"));
+    m = error("ds.h5,ds_pair_y.npy", s);
+    CHECK(contains(m, "is an HDF5 file, but a pair \"inputs,targets\" names one array per file"));
+    // the spelling is taken apart only when the whole path is not a file
+    CHECK(hps::hdf5_named("a.H5"));
+    CHECK(hps::hdf5_named("a.bin:/x,/y"));
+    CHECK(!hps::hdf5_named("a.npz"));
+}
 
 TEST_CASE("split: seeded, complete, disjoint, fractions as asked") {
     for (const int n : {2, 3, 10, 103, 1000}) {

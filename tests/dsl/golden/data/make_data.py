@@ -1,7 +1,7 @@
 """Writes the small data files of the data-check golden specs (tests/dsl/golden/data/*.hps)
 into tests/dsl/golden/data/data/; they are committed, this script says how they were made.
 
-usage: /usr/bin/python3 tests/dsl/golden/data/make_data.py     (numpy needed)
+usage: /usr/bin/python3 tests/dsl/golden/data/make_data.py     (numpy and h5py needed)
 
 Six samples of 4 x 4 x 1 each; labels of 3 classes unless a file's name says otherwise.
 """
@@ -9,6 +9,7 @@ import io
 import os
 import zipfile
 
+import h5py
 import numpy as np
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
@@ -46,3 +47,9 @@ with open(os.path.join(OUT, "good.npz"), "rb") as f:           # cut short: no Z
     whole = f.read()
 with open(os.path.join(OUT, "truncated.npz"), "wb") as f:
     f.write(whole[: len(whole) // 2])
+with h5py.File(os.path.join(OUT, "data.h5"), "w") as f:       # HDF5: x and y, a group, a float16
+    f["x"] = x
+    f["y"] = y
+    f["g/x"] = x[..., 0]
+    f["g/y"] = y.astype(np.uint8)
+    f["half"] = x.astype(np.float16)
