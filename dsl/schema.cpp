@@ -114,7 +114,8 @@ std::vector<block_spec> make_blocks() {
         b.required = true;
         b.help = "where the samples come from and what they look like";
         b.heads.push_back(setting("train", string(), "", "training set: data.npz (arrays x, y), x.npy,y.npy, data.h5 or "
-                                  "data.h5:/x,/y (HDF5 datasets), IDX (docs/data.md)", true));
+                                  "data.h5:/x,/y (HDF5 datasets), data.csv (see target_columns), IDX (docs/data.md)",
+                                  true));
         b.heads.push_back(setting("validation", string(), "", "validation set, evaluated at every checkpoint"));
         b.heads.push_back(setting("test", string(), "", "test set, evaluated once with the best checkpoint"));
         {
@@ -149,6 +150,9 @@ std::vector<block_spec> make_blocks() {
         // `x` is a reserved word of the grammar (28 x 28), hence x_array and y_array
         b.heads.push_back(setting("x_array", string(), "x", "name of the input array in .npz files (the dataset in HDF5 files)"));
         b.heads.push_back(setting("y_array", string(), "y", "name of the label array in .npz files (the dataset in HDF5 files)"));
+        b.heads.push_back(setting("target_columns", string(), "y",
+                                  "a CSV table's target columns by name, comma-separated (\"price\" or \"lat, lon\"); "
+                                  "every other column is an input (docs/data.md)"));
         b.one_of = {{"validation", "split"}};
         out.push_back(std::move(b));
     }

@@ -21,6 +21,9 @@
 //                                       with or without ".gz"
 //   "data/train.h5"                     an HDF5 file with datasets /x and /y (names from the spec)
 //   "data/all.h5:/train/x,/train/y"     an HDF5 file and its two datasets, inputs then targets
+//   "data/train.csv"                    a CSV table (csv.hpp): the columns named by y_name
+//                                       (comma-separated) are the targets, every other
+//                                       column an input, in file order
 // A path that exists as a file is never split at its comma or its ":/". A trainer reads
 // HDF5 only when built with HPS_HDF5, which a study's CMakeLists.txt sets when one of its
 // data paths is hdf5_named (a name ending in .h5, .hdf5 or .he5, or the ":/" spelling).
@@ -51,6 +54,7 @@
 #include <hps/core.hpp>
 #include <hps/idx.hpp>
 #include <hps/config.hpp>
+#include <hps/csv.hpp>
 #include <hps/hdf5.hpp>
 #include <hps/io.hpp>
 #include <hps/npy.hpp>
@@ -79,11 +83,12 @@ struct dataset {
     const float* target(int i) const { return y.data() + std::size_t(i) * std::size_t(y_size); }
 };
 
-enum class data_format { npz, npy, idx, hdf5, unknown };
+enum class data_format { npz, npy, idx, hdf5, csv, unknown };
 
 // The format of a file from its first bytes: ZIP (PK) -> npz, \x93NUMPY -> npy, gzip or
 // 00 00 with an IDX type byte -> idx, \x89HDF\r\n\x1a\n -> hdf5 (a file with a user block
-// before its signature is not recognised).
+// before its signature is not recognised); a text file has no signature: a name ending in
+// .csv -> csv.
 inline data_format detect_format(const std::string& path) {
     io_detail::file_ptr f = io_detail::open_for_reading(path);
     unsigned char m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -94,6 +99,11 @@ inline data_format detect_format(const std::string& path) {
     if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) return data_format::idx;
     element_type idx_type;
     if (got >= 4 && m[0] == 0 && m[1] == 0 && io_detail::idx_element_type(m[2], idx_type) && m[3] > 0) return data_format::idx;
+    if (path.size() > 4) {
+        std::string ext = path.substr(path.size() - 4);
+        for (char& c : ext) c = char(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        if (ext == ".csv") return data_format::csv;
+    }
     return data_format::unknown;
 }
 
@@ -110,8 +120,8 @@ inline std::string dims_text(const std::vector<int>& dims) {
 namespace io_detail {
 
 [[noreturn]] inline void unknown_format(const std::string& path) {
-    throw data_error(path + ": is neither .npz, .npy, HDF5 nor IDX (judging by its first bytes); save the data with "
-                            "numpy.savez(path, x=..., y=...)");
+    throw data_error(path + ": is neither .npz, .npy, HDF5 nor IDX (judging by its first bytes), nor named .csv; save "
+                            "the data with numpy.savez(path, x=..., y=...)");
 }
 
 // One array of a data source: how to name it in messages, its shape, how to load it.
@@ -122,6 +132,9 @@ struct array_ref {
     std::string member;  // npz member name, HDF5 dataset path
     const npz_reader* npz = nullptr;
     const h5_reader* h5 = nullptr;
+    const csv_table* csv = nullptr;
+    std::vector<std::size_t> columns;  // CSV: the columns, in order; one target column reads as (N,)
+    bool is_target = false;
 
     std::string where() const { return path + ": " + what; }
 
@@ -130,6 +143,9 @@ struct array_ref {
         switch (format) {
         case data_format::npz: return npz->header(member).shape;
         case data_format::hdf5: return h5->header(member).shape;
+        case data_format::csv:
+            if (is_target && columns.size() == 1) return {csv->rows()};
+            return {csv->rows(), std::int64_t(columns.size())};
         case data_format::npy: {
             const npy_file_stream s(path);
             s.check_size();
@@ -147,6 +163,7 @@ struct array_ref {
         switch (format) {
         case data_format::npz: return npz->read_as<T>(member, scale);
         case data_format::hdf5: return h5->read_as<T>(member, scale);
+        case data_format::csv: return {shape(), element_type::float64, csv->values<T>(columns, scale)};
         case data_format::npy: return hps::read_npy_as<T>(path, scale);
         case data_format::idx: return hps::read_idx_as<T>(path, scale);
         default: unknown_format(path);
@@ -327,6 +344,7 @@ struct dataset_files {
     std::int64_t x_size = 0;  // values per sample: the product of the spec's input
     std::unique_ptr<npz_reader> npz;  // the archive x and y point into, for an .npz
     std::unique_ptr<h5_reader> h5;  // the HDF5 file x and y point into
+    std::unique_ptr<csv_table> csv;  // the CSV table x and y are columns of
 };
 
 // Opens `path` (see the top of this file for the path conventions) and checks its headers.
@@ -375,10 +393,13 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
         for (auto [ref, p, what] : {std::tuple{&xr, &xp, "inputs"}, std::tuple{&yr, &yp, "targets"}}) {
             ref->path = *p;
             ref->format = detect_format(*p);
-            if (ref->format == data_format::npz || ref->format == data_format::hdf5)
-                throw data_error(*p + ": is an " + (ref->format == data_format::npz ? ".npz archive" : "HDF5 file") +
+            if (ref->format == data_format::npz || ref->format == data_format::hdf5 || ref->format == data_format::csv)
+                throw data_error(*p + ": is " +
+                                 (ref->format == data_format::npz    ? "an .npz archive"
+                                  : ref->format == data_format::hdf5 ? "an HDF5 file"
+                                                                     : "a CSV table") +
                                  ", but a pair \"inputs,targets\" names one array per file; give the " +
-                                 (ref->format == data_format::npz ? ".npz alone" : "file alone, or \"file.h5:/x,/y\""));
+                                 (ref->format == data_format::hdf5 ? "file alone, or \"file.h5:/x,/y\"" : "file alone"));
             if (ref->format == data_format::unknown)
                 throw data_error(*p + ": is neither .npy nor IDX (judging by its first bytes); save the " + what +
                                  " with numpy.save");
@@ -394,6 +415,14 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
             npz->member(spec.y_name);
         } else if (format == data_format::hdf5) {
             open_h5(path, spec.x_name, spec.y_name);
+        } else if (format == data_format::csv) {
+            files.csv = std::make_unique<csv_table>(path);
+            yr = {path, (csv_table::split(spec.y_name).size() == 1 ? "target column '" : "array of target columns '") + spec.y_name + "'",
+                  format, spec.y_name, nullptr, nullptr, files.csv.get(), files.csv->columns(spec.y_name), true};
+            std::vector<std::size_t> inputs = files.csv->columns_except(yr.columns);
+            if (inputs.empty())
+                throw data_error(path + ": has no column besides the target columns '" + spec.y_name + "'; the other columns are the inputs");
+            xr = {path, "array of input columns", format, "", nullptr, nullptr, files.csv.get(), std::move(inputs), false};
         } else if (format == data_format::idx) {
             const std::size_t slash = path.find_last_of('/');
             const std::size_t at = path.find("images-idx3", slash == std::string::npos ? 0 : slash + 1);

@@ -86,6 +86,12 @@ TEST_CASE("data a trainer takes passes") {
         REQUIRE_MESSAGE(c.spec.result, c.spec.messages());
         CHECK_MESSAGE(c.errors == 0, c.messages);
     }
+    // a CSV table with its target column named
+    std::string csv = spec_reading("data/table.csv", "data/table.csv", "classes 3", "16");
+    csv.insert(csv.find("}\nnetwork"), "  target_columns \"label\"\n");
+    const data_checked table = check_in(golden_dir, "csv.hps", csv);
+    REQUIRE_MESSAGE(table.spec.result, table.spec.messages());
+    CHECK_MESSAGE(table.errors == 0, table.messages);
     // input 16 is not 4 x 4 x 1 to a trainer, whatever the count of values
     const data_checked flat = check_in(golden_dir, "flat.hps", spec_reading("data/flat.npz", "data/good.npz", "classes 3", "16"));
     REQUIRE(flat.spec.result);

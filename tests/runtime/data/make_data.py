@@ -230,6 +230,32 @@ with h5py.File(os.path.join(out, "ds.h5"), "w") as f:
     f["x_inf"] = xn
 os.link(os.path.join(out, "ds.h5"), os.path.join(out, "ds_h5_renamed.bin"))
 
+# CSV: a header row, numbers below (savetxt's %.17g round-trips float64), read back by
+# np.loadtxt for the expected values; CRLF line ends and quoted names in one of them
+table = rng.standard_normal((N, 5)) * 100
+table[:, 2] = rng.integers(0, 4, size=N)  # a label column in the middle
+names = ["a", "b", "label", "lat", "lon"]
+np.savetxt(os.path.join(out, "table.csv"), table, fmt="%.17g", delimiter=",", header=",".join(names), comments="")
+with open(os.path.join(out, "table_crlf.csv"), "w", newline="") as f:
+    f.write(", ".join('"%s"' % n for n in names) + "\r\n")
+    for row in table:
+        f.write(" , ".join("%.17g" % v for v in row) + "\r\n")
+    f.write("\r\n")
+back = np.loadtxt(os.path.join(out, "table.csv"), delimiter=",", skiprows=1)
+assert np.array_equal(back, table)
+back.astype("<f8").tofile(os.path.join(out, "table.f64"))
+assert np.genfromtxt(os.path.join(out, "table_crlf.csv"), delimiter=",", names=True).shape == (N,)
+lines = open(os.path.join(out, "table.csv")).read().splitlines()
+def bad_csv(name, row, text):
+    rows = list(lines)
+    rows[row] = text
+    open(os.path.join(out, name), "w").write("\n".join(rows) + "\n")
+bad_csv("csv_word.csv", 4, "1,abc,2,3,4")
+bad_csv("csv_empty_cell.csv", 6, "1,2,,3,4")
+bad_csv("csv_short_row.csv", 3, "1,2,3")
+bad_csv("csv_nan.csv", 9, "nan,2,1,3,inf")
+bad_csv("csv_no_header.csv", 0, "1,2,3,4,5")
+
 # Fashion-MNIST: pixel sums numpy gets from the same gzip files
 base = "/usr/share/datasets/fashion-mnist/"
 with gzip.open(base + "t10k-images-idx3-ubyte.gz") as f:

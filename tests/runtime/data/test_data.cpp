@@ -607,6 +607,60 @@ TEST_CASE("hdf5: errors name the file, the dataset and the fix") {
     CHECK(!hps::hdf5_named("a.npz"));
 }
 
+// ---------------------------------------------------------------- CSV
+
+TEST_CASE("csv: target columns by name, the other columns inputs, as np.loadtxt reads them") {
+    const std::vector<double> table = f64_file(fx("table.f64"));  // (40, 5): a, b, label, lat, lon
+    const auto column = [&](std::size_t r, std::size_t c) { return table[r * 5 + c]; };
+    hps::data_spec s = spec({3}, regression, 2);
+    s.y_name = "lon, lat";  // in the order named
+    for (const char* file : {"table.csv", "table_crlf.csv"}) {
+        CAPTURE(file);
+        const hps::dataset d = hps::load_dataset(fx(file), s);
+        REQUIRE(d.n == 40);
+        CHECK(d.x_size == 3);
+        CHECK(d.y_size == 2);
+        bool same = true;
+        for (std::size_t r = 0; r < 40; ++r) {
+            same = same && d.x[r * 3] == float(column(r, 0)) && d.x[r * 3 + 1] == float(column(r, 1)) &&
+                   d.x[r * 3 + 2] == float(column(r, 2));
+            same = same && d.y[r * 2] == float(column(r, 4)) && d.y[r * 2 + 1] == float(column(r, 3));
+        }
+        CHECK(same);
+    }
+    // one class-label column; the inputs scaled as an .npz's float64 would be
+    hps::data_spec labels = spec({4}, classes, 4, 0.5);
+    labels.y_name = "label";
+    const hps::dataset d = hps::load_dataset(fx("table.csv"), labels);
+    CHECK(d.y_size == 1);
+    for (std::size_t r = 0; r < 40; ++r) {
+        CHECK(d.y[r] == float(column(r, 2)));
+        CHECK(d.x[r * 4 + 3] == float(column(r, 4) * 0.5));
+    }
+}
+
+TEST_CASE("csv: errors name the file, line and column") {
+    hps::data_spec s = spec({4}, regression, 1);
+    s.y_name = "lon";
+    std::string m = load_error("csv_word.csv", s);
+    CHECK(contains(m, "csv_word.csv:5: column 2 ('b') holds 'abc', not a number"));
+    m = load_error("csv_empty_cell.csv", s);
+    CHECK(contains(m, "csv_empty_cell.csv:7: column 3 ('label') holds nothing, not a number"));
+    m = load_error("csv_short_row.csv", s);
+    CHECK(contains(m, "csv_short_row.csv:4: has 3 cells but the header names 5 columns"));
+    m = load_error("csv_nan.csv", s);
+    CHECK(contains(m, "csv_nan.csv: array of input columns has 1 NaN input value; the first is in sample 8 (value 0 of 4)"));
+    m = load_error("csv_no_header.csv", s);
+    CHECK(contains(m, "csv_no_header.csv:1: the first row is numbers; a CSV file for hpsgen starts with a row naming"));
+    s.y_name = "price";
+    m = load_error("table.csv", s);
+    CHECK(contains(m, "table.csv: has no column 'price'; its header names 'a', 'b', 'label', 'lat', 'lon'"));
+    s.y_name = "lon";
+    s.input = {5};
+    m = load_error("table.csv", s);
+    CHECK(contains(m, "table.csv: array of input columns has shape (40, 4) but the spec's input is 5"));
+}
+
 TEST_CASE("split: seeded, complete, disjoint, fractions as asked") {
     for (const int n : {2, 3, 10, 103, 1000}) {
         for (const double fraction : {0.01, 0.2, 0.5, 0.99}) {

@@ -53,3 +53,9 @@ with h5py.File(os.path.join(OUT, "data.h5"), "w") as f:       # HDF5: x and y, a
     f["g/x"] = x[..., 0]
     f["g/y"] = y.astype(np.uint8)
     f["half"] = x.astype(np.float16)
+rows = np.column_stack([x.reshape(6, 16), y])                   # CSV: 16 input columns and a label
+header = ",".join([f"p{i}" for i in range(16)] + ["label"])
+np.savetxt(os.path.join(OUT, "table.csv"), rows, fmt="%.9g", delimiter=",", header=header, comments="")
+text = open(os.path.join(OUT, "table.csv")).read().splitlines()
+text[3] = text[3][: text[3].index(",") + 1] + "n/a" + text[3][text[3].index(",", text[3].index(",") + 1):]  # line 4, column 2
+open(os.path.join(OUT, "table_bad.csv"), "w").write("\n".join(text) + "\n")
