@@ -150,6 +150,15 @@ std::vector<block_spec> make_blocks() {
         // `x` is a reserved word of the grammar (28 x 28), hence x_array and y_array
         b.heads.push_back(setting("x_array", string(), "x", "name of the input array in .npz files (the dataset in HDF5 files)"));
         b.heads.push_back(setting("y_array", string(), "y", "name of the label array in .npz files (the dataset in HDF5 files)"));
+        {
+            head_spec h = setting("normalize", choice({"inputs", "targets"}), "",
+                                  "(x - mean) / std per feature, with the training part's statistics (after `split`); "
+                                  "kept with the model (normalization.npz) and applied by model.py and hpsgen export; "
+                                  "targets: regression only, metrics in the original units");
+            h.repeatable = true;
+            h.usage = "normalize inputs | normalize targets";
+            b.heads.push_back(std::move(h));
+        }
         b.heads.push_back(setting("target_columns", string(), "y",
                                   "a CSV table's target columns by name, comma-separated (\"price\" or \"lat, lon\"); "
                                   "every other column is an input (docs/data.md)"));

@@ -47,6 +47,11 @@ void checker::check_cross() {
 
     // a CSV's target columns and an array's name are one setting (hps::train_config::y_name)
     if (auto it = blocks_.find("data"); it != blocks_.end()) {
+        for (const auto& s : it->second.stmts)
+            if (s.spec->name == "normalize" && s.positional && s.positional->constant.text == "targets" && target_.ok &&
+                target_.kind != hps::target_kind::regression)
+                rep_.error(first_tagged({&s.node->head, s.node}), "normalize targets is for regression; the target is " +
+                                                                      target_.words + ": remove it");
         const stmt_rec* columns = it->second.find("target_columns");
         if (const stmt_rec* array = it->second.find("y_array"); columns && array) {
             rep_.error(first_tagged({&columns->node->head, columns->node}),
