@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include <hps/dataset.hpp>
+#include <hps/io.hpp>
 #include <hps/npz.hpp>
 
 namespace hps {
@@ -53,8 +53,9 @@ inline void feature_statistics(const std::vector<float>& values, int size, int n
     }
 }
 
-// The statistics of the training part `train`, of the parts asked for.
-inline normalization normalization_of(const dataset& train, bool inputs, bool targets) {
+// The statistics of the training part `train` (an hps::dataset), of the parts asked for. A
+// template so that this header needs no Eigen: hpsgen export reads normalization.npz with it.
+template <class Dataset> normalization normalization_of(const Dataset& train, bool inputs, bool targets) {
     normalization out;
     if (inputs) feature_statistics(train.x, train.x_size, train.n, out.input_mean, out.input_std);
     if (targets) feature_statistics(train.y, train.y_size, train.n, out.target_mean, out.target_std);

@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "test_support.hpp"
@@ -572,36 +573,27 @@ TEST_CASE("hdf5: datasets by the spec's array names or by path, converted as an 
 }
 
 TEST_CASE("hdf5: errors name the file, the dataset and the fix") {
-    const hps::data_spec s = spec({28, 28, 1}, regression, 2);
-    const auto error = [&](const std::string& path, const hps::data_spec& sp) {
-        return message_of<hps::data_error>([&] { hps::load_dataset(fx(path), sp); });
-    };
-    std::string m = error("ds.h5:/x,/missing", s);
-    CHECK(contains(m, "ds.h5: has no dataset '/missing'; it holds '/half', '/text', '/train/images', '/train/labels', '/wide', "
-                      "'/wrong', '/x', '/x_inf', '/y'"));
-    m = error("ds.h5:/train,/y", s);
-    CHECK(contains(m, "has no dataset '/train' (it is a group)"));
-    m = error("ds.h5:/nothing/x,/y", s);
-    CHECK(contains(m, "has no dataset '/nothing/x'"));
-    m = error("ds.h5:/wrong,/y", s);
-    CHECK(contains(m, "ds.h5: dataset '/wrong' has shape (40, 32, 32) but the spec's input is 28 x 28 x 1"));
-    m = error("ds.h5:/half,/y", s);
-    CHECK(contains(m, "ds.h5: dataset '/half': has dtype float16, which hpsgen cannot read; it reads float32, float64"));
-    m = error("ds.h5:/x,/wide", spec({28, 28, 1}, classes, 10));
-    CHECK(contains(m, "dataset '/wide': has dtype uint16, which hpsgen cannot read"));
-    m = error("ds.h5:/x,/text", spec({28, 28, 1}, classes, 10));
-    CHECK(contains(m, "dataset '/text': has dtype strings"));
-    m = error("ds.h5:/x_inf,/y", s);
-    CHECK(contains(m, "ds.h5: dataset '/x_inf' has 2 infinite input values; the first is in sample 5 (value 0 of 784)"));
-    m = error("ds.h5:/x", s);
-    CHECK(contains(m, "an HDF5 file's datasets are written \"file.h5:/inputs,/targets\""));
-    m = error("ds_regression.npz:/x,/y", s);
-    CHECK(contains(m, "ds_regression.npz: is not an HDF5 file (judging by its first bytes)"));
-    m = error("ds_h5_renamed.bin", s);
-    CHECK(contains(m, "ds_h5_renamed.bin: is an HDF5 file, but its name does not end in .h5, .hdf5 or .he5"));
-    m = error("ds.h5,ds_pair_y.npy", s);
-    CHECK(contains(m, "is an HDF5 file, but a pair \"inputs,targets\" names one array per file"));
-    // the spelling is taken apart only when the whole path is not a file
+    const hps::data_spec s = spec({28, 28, 1}, regression, 2), labels = spec({28, 28, 1}, classes, 10);
+    const std::vector<std::tuple<std::string, hps::data_spec, std::string>> cases{
+        {"ds.h5:/x,/missing", s,
+         "ds.h5: has no dataset '/missing'; it holds '/half', '/text', '/train/images', '/train/labels', '/wide', '/wrong', "
+         "'/x', '/x_inf', '/y'"},
+        {"ds.h5:/train,/y", s, "has no dataset '/train' (it is a group)"},
+        {"ds.h5:/nothing/x,/y", s, "has no dataset '/nothing/x'"},
+        {"ds.h5:/wrong,/y", s, "ds.h5: dataset '/wrong' has shape (40, 32, 32) but the spec's input is 28 x 28 x 1"},
+        {"ds.h5:/half,/y", s, "ds.h5: dataset '/half': has dtype float16, which hpsgen cannot read; it reads float32, float64"},
+        {"ds.h5:/x,/wide", labels, "dataset '/wide': has dtype uint16, which hpsgen cannot read"},
+        {"ds.h5:/x,/text", labels, "dataset '/text': has dtype strings"},
+        {"ds.h5:/x_inf,/y", s, "ds.h5: dataset '/x_inf' has 2 infinite input values; the first is in sample 5 (value 0 of 784)"},
+        {"ds.h5:/x", s, "an HDF5 file's datasets are written \"file.h5:/inputs,/targets\""},
+        {"ds_regression.npz:/x,/y", s, "ds_regression.npz: is not an HDF5 file (judging by its first bytes)"},
+        {"ds_h5_renamed.bin", s, "ds_h5_renamed.bin: is an HDF5 file, but its name does not end in .h5, .hdf5 or .he5"},
+        {"ds.h5,ds_pair_y.npy", s, "is an HDF5 file, but a pair \"inputs,targets\" names one array per file"}};
+    for (const auto& [path, sp, expected] : cases) {
+        CAPTURE(path);
+        CHECK(contains(load_error(path, sp), expected));
+    }
+    // a data path says HDF5 by its name or by naming datasets
     CHECK(hps::hdf5_named("a.H5"));
     CHECK(hps::hdf5_named("a.bin:/x,/y"));
     CHECK(!hps::hdf5_named("a.npz"));
@@ -640,25 +632,21 @@ TEST_CASE("csv: target columns by name, the other columns inputs, as np.loadtxt 
 }
 
 TEST_CASE("csv: errors name the file, line and column") {
-    hps::data_spec s = spec({4}, regression, 1);
-    s.y_name = "lon";
-    std::string m = load_error("csv_word.csv", s);
-    CHECK(contains(m, "csv_word.csv:5: column 2 ('b') holds 'abc', not a number"));
-    m = load_error("csv_empty_cell.csv", s);
-    CHECK(contains(m, "csv_empty_cell.csv:7: column 3 ('label') holds nothing, not a number"));
-    m = load_error("csv_short_row.csv", s);
-    CHECK(contains(m, "csv_short_row.csv:4: has 3 cells but the header names 5 columns"));
-    m = load_error("csv_nan.csv", s);
-    CHECK(contains(m, "csv_nan.csv: array of input columns has 1 NaN input value; the first is in sample 8 (value 0 of 4)"));
-    m = load_error("csv_no_header.csv", s);
-    CHECK(contains(m, "csv_no_header.csv:1: the first row is numbers; a CSV file for hpsgen starts with a row naming"));
-    s.y_name = "price";
-    m = load_error("table.csv", s);
-    CHECK(contains(m, "table.csv: has no column 'price'; its header names 'a', 'b', 'label', 'lat', 'lon'"));
-    s.y_name = "lon";
-    s.input = {5};
-    m = load_error("table.csv", s);
-    CHECK(contains(m, "table.csv: array of input columns has shape (40, 4) but the spec's input is 5"));
+    hps::data_spec s = spec({4}, regression, 1), price = s, five = spec({5}, regression, 1);
+    s.y_name = five.y_name = "lon";
+    price.y_name = "price";
+    const std::vector<std::tuple<std::string, hps::data_spec, std::string>> cases{
+        {"csv_word.csv", s, "csv_word.csv:5: column 2 ('b') holds 'abc', not a number"},
+        {"csv_empty_cell.csv", s, "csv_empty_cell.csv:7: column 3 ('label') holds nothing, not a number"},
+        {"csv_short_row.csv", s, "csv_short_row.csv:4: has 3 cells but the header names 5 columns"},
+        {"csv_nan.csv", s, "csv_nan.csv: array of input columns has 1 NaN input value; the first is in sample 8 (value 0 of 4)"},
+        {"csv_no_header.csv", s, "csv_no_header.csv:1: the first row is numbers; a CSV file for hpsgen starts with a row naming"},
+        {"table.csv", price, "table.csv: has no column 'price'; its header names 'a', 'b', 'label', 'lat', 'lon'"},
+        {"table.csv", five, "table.csv: array of input columns has shape (40, 4) but the spec's input is 5"}};
+    for (const auto& [file, sp, expected] : cases) {
+        CAPTURE(file);
+        CHECK(contains(load_error(file, sp), expected));
+    }
 }
 
 TEST_CASE("split: seeded, complete, disjoint, fractions as asked") {

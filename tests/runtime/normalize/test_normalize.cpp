@@ -4,6 +4,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <hps/dataset.hpp>
 #include <hps/layers.hpp>
 #include <hps/network.hpp>
 #include <hps/normalize.hpp>
