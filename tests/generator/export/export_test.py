@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """hpsgen export end to end, on a small study of its own (conv1d, batchnorm, gru over every
 step, lstm's last step, dense, dropout; an input scale and `normalize inputs`; two points that
-differ only in the dropout rate, so one trainer is built).
+differ only in the dropout rate, so one trainer is built); its training data is HDF5.
 Its batchnorms fold both ways: the first into the linear conv1d before it, the second
 (after a tanh) into the dense layer after it, across the dropout.
 
 Checks, each an assertion that can fail:
+  - the study's CMakeLists.txt links HDF5 (its training data is an HDF5 file's datasets) and
+    its trainer trains on them;
   - export of a study with nothing trained fails with exit 1 and says to train it;
   - export picks the study's best point by its selection rule (result.json's best values);
   - the exported network has no dropout and no batchnorm (folded), no training code (no optimizer, loss, data);
@@ -36,7 +38,7 @@ from script_checks import run, check  # noqa: E402 (tests/support)
 SPEC = """study exptest "hpsgen export test study"
 
 data {
-  train "data/train.npz"
+  train "data/data.h5:/train/x,/train/y"
   validation "data/validation.npz"
   input 6 x 4
   target classes 3
@@ -100,7 +102,9 @@ def main():
     os.makedirs(os.path.join(work, "data"))
     x, y = make_data(320, 1)
     xv, yv = make_data(96, 2)
-    np.savez(os.path.join(work, "data/train.npz"), x=x, y=y)
+    import h5py
+    with h5py.File(os.path.join(work, "data/data.h5"), "w") as f:
+        f["train/x"], f["train/y"] = x, y
     np.savez(os.path.join(work, "data/validation.npz"), x=xv, y=yv)
     with open(os.path.join(work, "exptest.hps"), "w") as f:
         f.write(SPEC)
@@ -108,6 +112,8 @@ def main():
     r = run([hpsgen, "generate", "exptest.hps", "-o", "study"], cwd=work)
     check(r.returncode == 0, "generate: " + r.stdout + r.stderr)
     study = os.path.join(work, "study")
+    with open(os.path.join(study, "CMakeLists.txt")) as f:
+        check("find_package(HDF5 REQUIRED COMPONENTS C)" in f.read(), "the study links HDF5: its data is HDF5")
     r = run([hpsgen, "export", study, "-o", os.path.join(work, "none")])
     check(r.returncode == 1 and "no finished point" in r.stderr and "hpsgen run" in r.stderr,
           "export before training: exit 1, says to train: " + r.stderr)
