@@ -374,6 +374,15 @@ std::string load_error(const std::string& file, const hps::data_spec& s) {
     return message_of<hps::data_error>([&] { hps::load_dataset(fx(file), s); });
 }
 
+// (path under the fixtures, spec, a part of the data_error's message)
+using load_error_case = std::tuple<std::string, hps::data_spec, std::string>;
+void check_load_errors(const std::vector<load_error_case>& cases) {
+    for (const auto& [path, s, expected] : cases) {
+        CAPTURE(path);
+        CHECK(contains(load_error(path, s), expected));
+    }
+}
+
 const hps::target_kind regression = hps::target_kind::regression, classes = hps::target_kind::classes,
                        binary = hps::target_kind::binary;
 
@@ -574,7 +583,7 @@ TEST_CASE("hdf5: datasets by the spec's array names or by path, converted as an 
 
 TEST_CASE("hdf5: errors name the file, the dataset and the fix") {
     const hps::data_spec s = spec({28, 28, 1}, regression, 2), labels = spec({28, 28, 1}, classes, 10);
-    const std::vector<std::tuple<std::string, hps::data_spec, std::string>> cases{
+    const std::vector<load_error_case> cases{
         {"ds.h5:/x,/missing", s,
          "ds.h5: has no dataset '/missing'; it holds '/half', '/text', '/train/images', '/train/labels', '/wide', '/wrong', "
          "'/x', '/x_inf', '/y'"},
@@ -589,10 +598,7 @@ TEST_CASE("hdf5: errors name the file, the dataset and the fix") {
         {"ds_regression.npz:/x,/y", s, "ds_regression.npz: is not an HDF5 file (judging by its first bytes)"},
         {"ds_h5_renamed.bin", s, "ds_h5_renamed.bin: is an HDF5 file, but its name does not end in .h5, .hdf5 or .he5"},
         {"ds.h5,ds_pair_y.npy", s, "is an HDF5 file, but a pair \"inputs,targets\" names one array per file"}};
-    for (const auto& [path, sp, expected] : cases) {
-        CAPTURE(path);
-        CHECK(contains(load_error(path, sp), expected));
-    }
+    check_load_errors(cases);
     // a data path says HDF5 by its name or by naming datasets
     CHECK(hps::hdf5_named("a.H5"));
     CHECK(hps::hdf5_named("a.bin:/x,/y"));
@@ -635,7 +641,7 @@ TEST_CASE("csv: errors name the file, line and column") {
     hps::data_spec s = spec({4}, regression, 1), price = s, five = spec({5}, regression, 1);
     s.y_name = five.y_name = "lon";
     price.y_name = "price";
-    const std::vector<std::tuple<std::string, hps::data_spec, std::string>> cases{
+    const std::vector<load_error_case> cases{
         {"csv_word.csv", s, "csv_word.csv:5: column 2 ('b') holds 'abc', not a number"},
         {"csv_empty_cell.csv", s, "csv_empty_cell.csv:7: column 3 ('label') holds nothing, not a number"},
         {"csv_short_row.csv", s, "csv_short_row.csv:4: has 3 cells but the header names 5 columns"},
@@ -643,10 +649,7 @@ TEST_CASE("csv: errors name the file, line and column") {
         {"csv_no_header.csv", s, "csv_no_header.csv:1: the first row is numbers; a CSV file for hpsgen starts with a row naming"},
         {"table.csv", price, "table.csv: has no column 'price'; its header names 'a', 'b', 'label', 'lat', 'lon'"},
         {"table.csv", five, "table.csv: array of input columns has shape (40, 4) but the spec's input is 5"}};
-    for (const auto& [file, sp, expected] : cases) {
-        CAPTURE(file);
-        CHECK(contains(load_error(file, sp), expected));
-    }
+    check_load_errors(cases);
 }
 
 TEST_CASE("split: seeded, complete, disjoint, fractions as asked") {

@@ -9,23 +9,16 @@ Checks, each an assertion that can fail:
     model.py applies the normalization as the trainer's evaluation does;
   - the training loss is in normalized units: far below the data's variance.
 """
-import argparse
 import json
 import os
-import shutil
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from script_checks import check, run  # noqa: E402 (tests/support)
+from script_checks import args_with_work, check, run  # noqa: E402 (tests/support)
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--trainer", required=True)
-ap.add_argument("--work", required=True)
-a = ap.parse_args()
-shutil.rmtree(a.work, ignore_errors=True)
-os.makedirs(a.work)
+a = args_with_work("--trainer")
 
 rng = np.random.default_rng(5)
 offset = np.array([10.0, -200.0], np.float32)  # per channel: far from mean 0, std 1
