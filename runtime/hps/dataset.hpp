@@ -28,12 +28,14 @@
 // HDF5 only when built with HPS_HDF5, which a study's CMakeLists.txt sets when one of its
 // data paths is hdf5_named (a name ending in .h5, .hdf5 or .he5, or the ":/" spelling).
 //
-// Checks, each a data_error naming the file and the fix. From the headers alone
-// (open_dataset, which `hpsgen check` runs before anything builds): the files' formats,
-// element types and sizes, the input's per-sample shape (a trailing dimension of 1 may
-// be left out on either side: (N, 28, 28) is 28 x 28 x 1; a flat (N, 784) only with
-// allow_flat), sample counts of x and y, target shapes. From the values (load_dataset):
-// NaN or infinite inputs and targets (all counted, the first located), class indices out of range, non-one-hot rows, non-binary values.
+// Checks, each a data_error naming the file and the fix (`hpsgen check` runs them all,
+// through load_dataset, before anything builds). From the headers alone (open_dataset; a
+// CSV table is read whole there, having no header of sizes): the files' formats, element
+// types and sizes, the input's per-sample shape (a trailing dimension of 1 may be left out
+// on either side: (N, 28, 28) is 28 x 28 x 1; a flat (N, 784) only with allow_flat),
+// sample counts of x and y, target shapes. From the values (load_dataset): NaN or
+// infinite inputs and targets (all counted, the first located), class indices out of
+// range, non-one-hot rows, non-binary values.
 #pragma once
 
 #include <algorithm>
@@ -370,7 +372,7 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
         if (!hdf5_named(path))
             throw data_error(file + ": is an HDF5 file, but its name does not end in .h5, .hdf5 or .he5; rename it (a "
                                     "study links the HDF5 library only when a data path says HDF5), or write \"" +
-                             file + ":/" + x + ",/" + y + "\"");
+                             file + ":" + h5_reader::absolute(x) + "," + h5_reader::absolute(y) + "\"");
         files.h5 = std::make_unique<h5_reader>(file);
         xr = {file, "dataset '" + h5_reader::absolute(x) + "'", data_format::hdf5, x, nullptr, files.h5.get()};
         yr = {file, "dataset '" + h5_reader::absolute(y) + "'", data_format::hdf5, y, nullptr, files.h5.get()};
@@ -417,11 +419,13 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
             open_h5(path, spec.x_name, spec.y_name);
         } else if (format == data_format::csv) {
             files.csv = std::make_unique<csv_table>(path);
-            yr = {path, (csv_table::split(spec.y_name).size() == 1 ? "target column '" : "array of target columns '") + spec.y_name + "'",
-                  format, spec.y_name, nullptr, nullptr, files.csv.get(), files.csv->columns(spec.y_name), true};
+            const bool one = csv_table::split(spec.y_name).size() == 1;
+            yr = {path, (one ? "target column '" : "array of target columns '") + spec.y_name + "'", format, spec.y_name,
+                  nullptr, nullptr, files.csv.get(), files.csv->columns(spec.y_name), true};
             std::vector<std::size_t> inputs = files.csv->columns_except(yr.columns);
             if (inputs.empty())
-                throw data_error(path + ": has no column besides the target columns '" + spec.y_name + "'; the other columns are the inputs");
+                throw data_error(path + ": has no column besides the target columns '" + spec.y_name +
+                                 "'; the other columns are the inputs");
             xr = {path, "array of input columns", format, "", nullptr, nullptr, files.csv.get(), std::move(inputs), false};
         } else if (format == data_format::idx) {
             const std::size_t slash = path.find_last_of('/');
