@@ -7,7 +7,8 @@
 // of cells than the header is a data_error naming the file, line and column.
 //
 // A table is read whole, once, as float64; columns are picked by name
-// (`columns("a,b")`), in the order named.
+// (`columns("a,b")`), in the order named. A first row of numbers is taken for names
+// ("2019,2020") unless a target is then missing: that file has no header.
 #pragma once
 
 #include <algorithm>
@@ -46,6 +47,9 @@ public:
             std::size_t k = 0;
             while (k < names_.size() && names_[k] != name) ++k;
             if (k == names_.size()) {
+                if (looks_numeric_header())  // years as names are fine, as long as the targets are found
+                    throw data_error(path_ + ":1: the first row is numbers; a CSV file for hpsgen starts with a row naming "
+                                             "its columns (the target columns are found by name)");
                 std::string present;
                 for (const std::string& n : names_) present += (present.empty() ? "'" : ", '") + n + "'";
                 throw data_error(path_ + ": has no column '" + name + "'; its header names " + present +
@@ -133,9 +137,6 @@ private:
         }
         if (names_.empty()) throw data_error(path_ + ": is empty; a CSV file starts with a row naming its columns");
         if (values_.empty()) throw data_error(path_ + ": has a header but no rows of numbers");
-        if (looks_numeric_header())
-            throw data_error(path_ + ":1: the first row is numbers; a CSV file for hpsgen starts with a row naming its "
-                                     "columns (the target columns are found by name)");
     }
 
     bool looks_numeric_header() const {

@@ -140,6 +140,15 @@ struct array_ref {
 
     std::string where() const { return path + ": " + what; }
 
+    // The three fields every format sets (the rest stay as they are, per format).
+    static array_ref of(std::string path, std::string what, data_format format) {
+        array_ref r;
+        r.path = std::move(path);
+        r.what = std::move(what);
+        r.format = format;
+        return r;
+    }
+
     // The shape from the header, after checking that the file is long enough to hold it.
     std::vector<std::int64_t> shape() const {
         switch (format) {
@@ -374,8 +383,11 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
                                     "study links the HDF5 library only when a data path says HDF5), or write \"" +
                              file + ":" + h5_reader::absolute(x) + "," + h5_reader::absolute(y) + "\"");
         files.h5 = std::make_unique<h5_reader>(file);
-        xr = {file, "dataset '" + h5_reader::absolute(x) + "'", data_format::hdf5, x, nullptr, files.h5.get()};
-        yr = {file, "dataset '" + h5_reader::absolute(y) + "'", data_format::hdf5, y, nullptr, files.h5.get()};
+        xr = array_ref::of(file, "dataset '" + h5_reader::absolute(x) + "'", data_format::hdf5);
+        yr = array_ref::of(file, "dataset '" + h5_reader::absolute(y) + "'", data_format::hdf5);
+        xr.member = x;
+        yr.member = y;
+        xr.h5 = yr.h5 = files.h5.get();
         files.h5->require(x);  // a missing dataset is reported before anything is read
         files.h5->require(y);
     };
@@ -411,8 +423,11 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
         const data_format format = detect_format(path);
         if (format == data_format::npz) {
             npz = std::make_unique<npz_reader>(path);
-            xr = {path, "array '" + spec.x_name + "'", format, spec.x_name, npz.get()};
-            yr = {path, "array '" + spec.y_name + "'", format, spec.y_name, npz.get()};
+            xr = array_ref::of(path, "array '" + spec.x_name + "'", format);
+            yr = array_ref::of(path, "array '" + spec.y_name + "'", format);
+            xr.member = spec.x_name;
+            yr.member = spec.y_name;
+            xr.npz = yr.npz = npz.get();
             npz->member(spec.x_name);  // a missing array is reported before anything is read
             npz->member(spec.y_name);
         } else if (format == data_format::hdf5) {
@@ -420,13 +435,17 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
         } else if (format == data_format::csv) {
             files.csv = std::make_unique<csv_table>(path);
             const bool one = csv_table::split(spec.y_name).size() == 1;
-            yr = {path, (one ? "target column '" : "array of target columns '") + spec.y_name + "'", format, spec.y_name,
-                  nullptr, nullptr, files.csv.get(), files.csv->columns(spec.y_name), true};
+            yr = array_ref::of(path, (one ? "target column '" : "array of target columns '") + spec.y_name + "'", format);
+            yr.csv = files.csv.get();
+            yr.columns = files.csv->columns(spec.y_name);
+            yr.is_target = true;
             std::vector<std::size_t> inputs = files.csv->columns_except(yr.columns);
             if (inputs.empty())
                 throw data_error(path + ": has no column besides the target columns '" + spec.y_name +
                                  "'; the other columns are the inputs");
-            xr = {path, "array of input columns", format, "", nullptr, nullptr, files.csv.get(), std::move(inputs), false};
+            xr = array_ref::of(path, "array of input columns", format);
+            xr.csv = files.csv.get();
+            xr.columns = std::move(inputs);
         } else if (format == data_format::idx) {
             const std::size_t slash = path.find_last_of('/');
             const std::size_t at = path.find("images-idx3", slash == std::string::npos ? 0 : slash + 1);
@@ -443,8 +462,8 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
             if (!io_detail::file_exists(labels))
                 throw data_error(path + ": its labels should be " + labels + " (\"images-idx3\" -> \"labels-idx1\"), which "
                                  "does not exist; give \"images,labels\" (two paths, one comma)");
-            xr = {path, "image array", format, "", nullptr};
-            yr = {labels, "label array", format, "", nullptr};
+            xr = array_ref::of(path, "image array", format);
+            yr = array_ref::of(labels, "label array", format);
         } else if (format == data_format::npy) {
             throw data_error(path + ": an .npy file holds one array, inputs or targets; give \"x.npy,y.npy\" (two paths, "
                              "one comma) or an .npz with both");

@@ -255,6 +255,7 @@ bad_csv("csv_empty_cell.csv", 6, "1,2,,3,4")
 bad_csv("csv_short_row.csv", 3, "1,2,3")
 bad_csv("csv_nan.csv", 9, "nan,2,1,3,inf")
 bad_csv("csv_no_header.csv", 0, "1,2,3,4,5")
+bad_csv("csv_years.csv", 0, "2019,2020,2021,2022,lon")  # numbers as names: taken while the target is found
 
 # Fashion-MNIST: pixel sums numpy gets from the same gzip files
 base = "/usr/share/datasets/fashion-mnist/"

@@ -626,6 +626,12 @@ TEST_CASE("csv: target columns by name, the other columns inputs, as np.loadtxt 
         }
         CHECK(same);
     }
+    // numbers as column names, the target among them: a header all the same
+    hps::data_spec years = spec({4}, regression, 1);
+    years.y_name = "lon";
+    const hps::dataset by_year = hps::load_dataset(fx("csv_years.csv"), years);
+    CHECK(by_year.n == 40);
+    CHECK(by_year.y[0] == float(column(0, 4)));
     // one class-label column; the inputs scaled as an .npz's float64 would be
     hps::data_spec labels = spec({4}, classes, 4, 0.5);
     labels.y_name = "label";
