@@ -33,12 +33,20 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 }
 
 // The files of a data path as a trainer working in `folder` ("" for here) takes it apart
-// (load_dataset): "inputs,targets" unless the whole path is a file.
-std::vector<std::string> files_of(const std::string& folder, const std::string& path) {
+// (load_dataset), and the path it opens: "file.h5:/x,/y" or "inputs,targets" unless the
+// whole path is a file.
+struct opened_path {
+    std::vector<std::string> files;
+    std::string path;
+};
+opened_path files_of(const std::string& folder, const std::string& path) {
     const auto in = [&](const std::string& p) { return folder.empty() || p.empty() || p.front() == '/' ? p : folder + "/" + p; };
     const std::size_t comma = path.find(',');
-    if (comma == std::string::npos || io_detail::file_exists(in(path))) return {in(path)};
-    return {in(path.substr(0, comma)), in(path.substr(comma + 1))};
+    if (io_detail::file_exists(in(path))) return {{in(path)}, in(path)};
+    if (const std::optional<h5_path> h5 = h5_path_of(path)) return {{in(h5->file)}, in(h5->file) + path.substr(h5->file.size())};
+    if (comma == std::string::npos) return {{in(path)}, in(path)};
+    const std::string x = in(path.substr(0, comma)), y = in(path.substr(comma + 1));
+    return {{x, y}, x + "," + y};
 }
 
 // What is wrong with the data a trainer in `folder` reads from `path`, for `spec`, in the
@@ -46,13 +54,14 @@ std::vector<std::string> files_of(const std::string& folder, const std::string& 
 std::string data_problem(const std::string& folder, const std::string& path, const data_spec& spec,
                          const std::string& missing_hint) {
     const auto shown = [](const std::string& p) { return fs::path(p).lexically_normal().generic_string(); };
-    const std::vector<std::string> files = files_of(folder, path);
+    const opened_path opened = files_of(folder, path);
+    const std::vector<std::string>& files = opened.files;
     for (const std::string& f : files) {
         std::error_code ec;
         if (!fs::exists(f, ec)) return shown(f) + ": no such file; " + missing_hint;
     }
     try {
-        open_dataset(files.size() == 1 ? files[0] : files[0] + "," + files[1], spec);
+        load_dataset(opened.path, spec);
         return "";
     } catch (const std::exception& e) {  // data_error; anything else is said all the same
         std::string message = e.what();
@@ -64,6 +73,8 @@ std::string data_problem(const std::string& folder, const std::string& path, con
 }  // namespace
 
 std::string prefixed_data_path(const std::string& path, const std::string& prefix) {
+    if (const std::optional<h5_path> h5 = h5_path_of(path))  // "file.h5:/x,/y": the file alone
+        return (kept_as_written(h5->file) ? h5->file : prefix + h5->file) + path.substr(h5->file.size());
     std::string out;
     std::size_t from = 0;
     for (;;) {  // each part of "x.npy,y.npy" on its own

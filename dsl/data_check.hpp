@@ -1,11 +1,11 @@
 // Data checked before anything builds: every file a checked study names in its data
-// block (train, validation, test) is opened and its headers read with the runtime's own
-// readers (hps/dataset.hpp's open_dataset: the .npy header; an .npz's directory and its
-// members' headers; an IDX file's magic and dimensions), never its values. Whatever the
-// trainer would refuse at start from those headers (a missing or corrupt file, a missing
-// array, an unreadable dtype, a sample shape that is not the spec's `input`, labels that
-// do not fit `target`, x and y of different lengths) becomes an error located at the
-// data statement, in the runtime's own words.
+// block (train, validation, test) is loaded with the runtime's own readers
+// (hps/dataset.hpp's load_dataset). Whatever the trainer would refuse at start (a missing
+// or corrupt file, a missing array, an unreadable dtype, a sample shape that is not the
+// spec's `input`, labels that do not fit `target`, x and y of different lengths, NaN or
+// infinite values) becomes an error located at the data statement, in the runtime's own
+// words. The values are read, not only the headers, because a NaN found by the trainer
+// stops every point of the grid after it was built and queued.
 #pragma once
 
 #include "dsl/ast.hpp"
@@ -19,8 +19,8 @@ namespace hps {
 
 // The path a trainer opens for a data path of the spec when `prefix` leads from the
 // trainer's working folder to the spec's folder ("" or ending in '/'): a relative path
-// gets the prefix, each of a pair "x.npy,y.npy" its own; absolute paths and "idx:" ones
-// are kept.
+// gets the prefix, each of a pair "x.npy,y.npy" its own, the file of "file.h5:/x,/y" its
+// own; absolute paths and "idx:" ones are kept.
 std::string prefixed_data_path(const std::string& path, const std::string& prefix);
 
 // Where the data files are, as the check should open them.

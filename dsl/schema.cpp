@@ -146,7 +146,9 @@ std::vector<block_spec> make_blocks() {
         b.name = "data";
         b.required = true;
         b.help = "where the samples come from and what they look like";
-        b.heads.push_back(setting("train", string(), "", "training set: a .npz file with arrays x and y", true));
+        b.heads.push_back(setting("train", string(), "", "training set: data.npz (arrays x, y), x.npy,y.npy, data.h5 or "
+                                  "data.h5:/x,/y (HDF5 datasets), data.csv (see target_columns), IDX (docs/data.md)",
+                                  true));
         b.heads.push_back(setting("validation", string(), "", "validation set, evaluated at every checkpoint"));
         b.heads.push_back(setting("test", string(), "", "test set, evaluated once with the best checkpoint"));
         {
@@ -179,8 +181,20 @@ std::vector<block_spec> make_blocks() {
         b.heads.push_back(setting("scale", real(0.0, true, std::nullopt, false, ranged), "1",
                                   "multiply inputs by this after loading (1/255 for bytes)"));
         // `x` is a reserved word of the grammar (28 x 28), hence x_array and y_array
-        b.heads.push_back(setting("x_array", string(), "x", "name of the input array in .npz files"));
-        b.heads.push_back(setting("y_array", string(), "y", "name of the label array in .npz files"));
+        b.heads.push_back(setting("x_array", string(), "x", "name of the input array in .npz files (the dataset in HDF5 files)"));
+        b.heads.push_back(setting("y_array", string(), "y", "name of the label array in .npz files (the dataset in HDF5 files)"));
+        {
+            head_spec h = setting("normalize", choice({"inputs", "targets"}), "",
+                                  "(x - mean) / std per feature, with the training part's statistics (after `split`); "
+                                  "kept with the model (normalization.npz) and applied by model.py and hpsgen export; "
+                                  "targets: regression only, metrics in the original units");
+            h.repeatable = true;
+            h.usage = "normalize inputs | normalize targets";
+            b.heads.push_back(std::move(h));
+        }
+        b.heads.push_back(setting("target_columns", string(), "y",
+                                  "a CSV table's target columns by name, comma-separated (\"price\" or \"lat, lon\"); "
+                                  "every other column is an input (docs/data.md)"));
         b.one_of = {{"validation", "split"}};
         out.push_back(std::move(b));
     }

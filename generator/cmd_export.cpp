@@ -15,6 +15,7 @@
 #include "generator/study_dir.hpp"
 
 #include <hps/io.hpp>
+#include <hps/normalize.hpp>
 #include <hps/npz.hpp>
 
 #include <algorithm>
@@ -237,6 +238,27 @@ void fold_batchnorms(std::vector<std::string>& layers, std::vector<module_tensor
     modules = std::move(kept_modules);
 }
 
+// model.hpp's normalization arrays (`normalize`: the run's normalization.npz), floats that
+// read back exactly; "" without normalization.
+std::string normalization_declarations(const normalization& norm) {
+    if (!norm.inputs() && !norm.targets()) return "";
+    const auto array = [](const char* name, const char* size, const std::vector<float>& v) {
+        std::string out = "inline constexpr std::array<float, " + std::string(size) + "> " + name + "{";
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            char number[32];
+            std::snprintf(number, sizeof number, "%.9gf", double(v[i]));
+            out += (i ? ", " : "") + std::string(number);
+        }
+        return out + "};\n";
+    };
+    std::string out = "// the study's `normalize` (the run's normalization.npz, the training part's statistics):\n"
+                      "// predict takes raw inputs and gives outputs in the data's units\n";
+    if (norm.inputs()) out += array("input_mean", "input_size", norm.input_mean) + array("input_std", "input_size", norm.input_std);
+    if (norm.targets())
+        out += array("target_mean", "output_size", norm.target_mean) + array("target_std", "output_size", norm.target_std);
+    return out;
+}
+
 // weights.hpp: the tensors, in order, as float arrays.
 std::string weights_header(const std::string& name, const std::vector<module_tensors>& modules, const std::string& origin) {
     std::string arrays, table;
@@ -312,7 +334,7 @@ inline constexpr int input_size = network::in_shape::size;
 inline constexpr int output_size = network::instance<1>::out_size;
 inline constexpr double input_scale = {{scale}};  // raw inputs are multiplied by this
 inline constexpr int batch = {{batch}};           // predict_batch's predictor runs this many at once
-
+{{normalize_decl}}
 namespace detail {
 // a tensor of the weights, in torch's layout, by the order of the network's export_params
 struct tensor_view {
@@ -340,9 +362,9 @@ public:
             throw std::invalid_argument("{{name}}: predictor<" + std::to_string(B) + ">::predict takes at most " +
                                         std::to_string(B) + " samples, not " + std::to_string(n) + "; use predict_batch");
         for (std::size_t i = 0; i < std::size_t(n) * input_size; ++i) in_[i] = float(x[i] * input_scale);
-        const float* out = net_.forward(in_.data(), ctx_);
+{{normalize_in}}        const float* out = net_.forward(in_.data(), ctx_);
         std::copy(out, out + std::size_t(n) * output_size, y);
-    }
+{{normalize_out}}    }
 
     // any number of samples, B at a time
     void predict_batch(const float* x, std::size_t n, float* y) {
@@ -651,6 +673,14 @@ int export_model(const args& a) {
             throw failure("point " + pt.name + " has no best.npz in " + run.string() + "; train it first (hpsgen run " + dir + ")");
         const auto settings = read_point_settings(dir, pt);
         if (!settings) throw failure("cannot read the settings of point " + pt.name + " (" + pt.settings_file() + "); generate the study again");
+        // `normalize`: the run's statistics (hps/normalize.hpp), applied around the network
+        normalization norm;
+        if (settings->normalize_inputs || settings->normalize_targets) {
+            if (!fs::exists(run / "normalization.npz"))
+                throw failure("point " + pt.name + " normalizes its data but has no normalization.npz in " + run.string() +
+                              "; train it again (hpsgen run " + dir + ")");
+            norm = read_normalization((run / "normalization.npz").string());
+        }
         if (name.empty()) name = s.study + "_" + pt.name;
         name = identifier(name);
 
@@ -713,6 +743,15 @@ int export_model(const args& a) {
             t = replace_all(t, "{{includes}}", includes);
             t = replace_all(t, "{{name_upper}}", upper);
             t = replace_all(t, "{{network}}", network);
+            t = replace_all(t, "{{normalize_decl}}", normalization_declarations(norm));
+            t = replace_all(t, "{{normalize_in}}",
+                            !norm.inputs() ? ""
+                                           : "        for (std::size_t i = 0; i < std::size_t(n) * input_size; ++i)  // normalize inputs\n"
+                                             "            in_[i] = (in_[i] - input_mean[i % input_size]) / input_std[i % input_size];\n");
+            t = replace_all(t, "{{normalize_out}}",
+                            !norm.targets() ? ""
+                                            : "        for (std::size_t i = 0; i < std::size_t(n) * output_size; ++i)  // normalize targets\n"
+                                              "            y[i] = y[i] * target_std[i % output_size] + target_mean[i % output_size];\n");
             return t;
         };
         if (format == "onnx") {
@@ -720,7 +759,12 @@ int export_model(const args& a) {
             for (auto& m : modules)
                 for (auto& t : m.tensors) params[t.name] = {t.shape, std::move(t.values)};
             const auto torch = onnx::torch_modules_of(read_text(run / "model.py"));
-            write_text(o / (name + ".onnx"), onnx::model(torch, params, in_dims, settings->scale, name, std::int64_t(batch)));
+            std::map<std::string, onnx::tensor> stats;
+            for (const auto& [key, values] : {std::pair{"input_mean", &norm.input_mean}, {"input_std", &norm.input_std},
+                                              {"target_mean", &norm.target_mean}, {"target_std", &norm.target_std}})
+                if (!values->empty()) stats[key] = {{std::int64_t(values->size())}, *values};
+            write_text(o / (name + ".onnx"),
+                       onnx::model(torch, params, in_dims, settings->scale, name, std::int64_t(batch), stats));
             std::printf("exported %s of study %s (%s) to %s\n", pt.name.c_str(), s.study.c_str(), run.string().c_str(),
                         (o / (name + ".onnx")).string().c_str());
             return 0;

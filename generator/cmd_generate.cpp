@@ -9,6 +9,7 @@
 #include "dsl/printer.hpp"
 #include "grammar/parse.hpp"
 
+#include <hps/hdf5.hpp>
 #include <hps/io.hpp>
 
 #include <cstdio>
@@ -105,6 +106,8 @@ private:
 // modification time, or (hash) its content's FNV-1a. `path` is as a trainer opens it,
 // relative to the study folder `root`.
 std::string data_stamp(const fs::path& root, const std::string& path, bool hash) {
+    if (const std::optional<h5_path> h5 = h5_path_of(path); h5 && !fs::exists(root / path))  // "file.h5:/x,/y"
+        return data_stamp(root, h5->file, hash) + " " + path.substr(h5->file.size());
     std::error_code ec;
     const fs::path p = fs::weakly_canonical(fs::absolute(root / path), ec);
     const std::string name = ec ? (root / path).lexically_normal().string() : p.string();

@@ -31,7 +31,7 @@ std::string errors_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " 
 
 void data_check_flag(arg_parser& p, bool& skip) {
     p.flag("no-data-check", 0,
-           "do not open the data files the spec names (by default their headers are\n"
+           "do not open the data files the spec names (by default they are read and\n"
            "checked against `input` and `target` first): for a spec prepared where\n"
            "the data is not",
            skip);

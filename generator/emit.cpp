@@ -6,6 +6,7 @@
 #include "dsl/data_check.hpp"
 #include "dsl/layer_kind.hpp"
 
+#include <hps/hdf5.hpp>
 #include <hps/settings.hpp>
 #include <hps/train/continuation.hpp>
 #include <hps/train/tfevents.hpp>
@@ -253,11 +254,25 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
         trainers += "    " + name + "\n";
     }
     if (!trainers.empty()) trainers.pop_back();
+    // the HDF5 library only for a study whose data is HDF5: the data block holds no axis, so
+    // the first point's paths are every point's
+    std::string hdf5;
+    if (!s.points.empty()) {
+        const hps::train_config& c = s.points.front().config;
+        if (hps::hdf5_named(c.train) || hps::hdf5_named(c.validation) || hps::hdf5_named(c.test))
+            hdf5 = "# the data is HDF5 (runtime/hps/hdf5.hpp): Debian's libhdf5-dev\n"
+                   "enable_language(C)  # FindHDF5 compiles a C test program\n"
+                   "find_package(HDF5 REQUIRED COMPONENTS C)\n"
+                   "target_include_directories(hps_flags SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})\n"
+                   "target_link_libraries(hps_flags INTERFACE ${HDF5_LIBRARIES})\n"
+                   "target_compile_definitions(hps_flags INTERFACE HPS_HDF5 ${HDF5_DEFINITIONS})\n";
+    }
     sink.write("CMakeLists.txt", render(embedded::contents("templates/CMakeLists.txt.in"),
                                         {{"spec", opt.spec_display},
                                          {"count", std::to_string(networks.size())},
                                          {"points", std::to_string(s.points.size())},
                                          {"study", s.name},
+                                         {"hdf5", hdf5},
                                          {"trainers", trainers}}));
     // grid.tsv: the grid's columns, then each point's trainer and identity
     std::istringstream grid(grid_tsv(s));

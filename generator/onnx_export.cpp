@@ -255,7 +255,8 @@ std::vector<std::string> torch_modules_of(const std::string& model_py) {
 }
 
 std::string model(const std::vector<std::string>& modules, const std::map<std::string, tensor>& params,
-                  const std::vector<int>& in_dims, double scale, const std::string& name, std::int64_t batch) {
+                  const std::vector<int>& in_dims, double scale, const std::string& name, std::int64_t batch,
+                  const std::map<std::string, tensor>& normalization) {
     graph_builder g;
     g.batch = batch;
     // the input flat, (N, size): every consumer reads a 2-D array the same way (OpenCV's
@@ -270,6 +271,17 @@ std::string model(const std::vector<std::string>& modules, const std::map<std::s
         g.floats("scale", {{}, {float(scale)}});
         cur = g.node("Mul", {cur, "scale"});
     }
+    // `normalize`: a (flat) per-feature affine map before the network and one after it
+    const auto normalized = [&](const char* first, const char* second, const char* first_op, const char* second_op,
+                                std::int64_t flat) {
+        const auto a = normalization.find(first), b = normalization.find(second);
+        if (a == normalization.end() || b == normalization.end()) return;
+        g.floats(first, {{flat ? flat : std::int64_t(a->second.values.size())}, a->second.values});
+        g.floats(second, {{flat ? flat : std::int64_t(b->second.values.size())}, b->second.values});
+        cur = g.node(first_op, {cur, first});
+        cur = g.node(second_op, {cur, second});
+    };
+    normalized("input_mean", "input_std", "Sub", "Div", size);
     if (rank > 2) {  // (N, size) -> (N, d..., C) -> (N, C, d...)
         std::vector<std::int64_t> shape{-1};
         shape.insert(shape.end(), in_dims.begin(), in_dims.end());
@@ -349,6 +361,7 @@ std::string model(const std::vector<std::string>& modules, const std::map<std::s
         perm.push_back(1);
         cur = g.node("Transpose", {cur}, {{"perm", perm}});
     }
+    normalized("target_std", "target_mean", "Mul", "Add", 0);
     g.node("Identity", {cur}, {}, "y");
     g.value(graph_output, "y", std::vector<std::int64_t>(rank - 1, -1));
     g.graph.text(graph_name, name);

@@ -21,11 +21,15 @@ struct tensor {
 // and whose state_dict is `params` ("0.weight" -> tensor). A batchnorm module with no
 // tensors in `params` is left out (folded into a neighbour beforehand).
 // Input "x": (N, size of in_dims), each sample raw and channels last as in the study's
-// data, flattened; it is scaled by `scale`, reshaped and made channels first inside.
+// data, flattened; it is scaled by `scale`, normalized with `normalization` when that has
+// input_mean and input_std ((x - mean) / std, the run's normalization.npz flattened),
+// reshaped and made channels first inside; the output is y * target_std + target_mean
+// when `normalization` has those.
 // N is `batch` when > 0, else left free ("N"). Output "y": (N, out...) as the hps network's
 // output, channels last. Throws std::runtime_error naming a module it cannot translate.
 std::string model(const std::vector<std::string>& modules, const std::map<std::string, tensor>& params,
-                  const std::vector<int>& in_dims, double scale, const std::string& name, std::int64_t batch = 0);
+                  const std::vector<int>& in_dims, double scale, const std::string& name, std::int64_t batch = 0,
+                  const std::map<std::string, tensor>& normalization = {});
 
 // The modules of model.py's build(), one string each, in order.
 std::vector<std::string> torch_modules_of(const std::string& model_py);

@@ -45,6 +45,22 @@ void checker::check_cross() {
     }
     const std::string target_kind(hps::name_of(target_.kind));
 
+    // a CSV's target columns and an array's name are one setting (hps::train_config::y_name)
+    if (auto it = blocks_.find("data"); it != blocks_.end()) {
+        for (const auto& s : it->second.stmts)
+            if (s.spec->name == "normalize" && s.positional && s.positional->constant.text == "targets" && target_.ok &&
+                target_.kind != hps::target_kind::regression)
+                rep_.error(first_tagged({&s.node->head, s.node}), "normalize targets is for regression; the target is " +
+                                                                      target_.words + ": remove it");
+        const stmt_rec* columns = it->second.find("target_columns");
+        if (const stmt_rec* array = it->second.find("y_array"); columns && array) {
+            rep_.error(first_tagged({&columns->node->head, columns->node}),
+                       "data takes y_array (an .npz array or HDF5 dataset) or target_columns (a CSV table's), not both; "
+                       "remove one");
+            rep_.note(first_tagged({&array->node->head, array->node}), "'y_array' is given here");
+        }
+    }
+
     // loss against the target
     std::string loss;
     if (auto it = blocks_.find("train"); it != blocks_.end()) {

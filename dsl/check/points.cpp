@@ -125,7 +125,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
         if (h == "input") p.input = s.positional->dims;
         if (h == "scale") c.scale = val(*s.positional).number;
         if (h == "x_array") c.x_name = s.positional->constant.text;
-        if (h == "y_array") c.y_name = s.positional->constant.text;
+        if (h == "y_array" || h == "target_columns") c.y_name = s.positional->constant.text;
+        if (h == "normalize") (s.positional->constant.text == "inputs" ? c.normalize_inputs : c.normalize_targets) = true;
     }
     c.target = target_.kind;
     c.outputs = target_.outputs;

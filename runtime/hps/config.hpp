@@ -325,6 +325,9 @@ struct train_config {
     target_kind target = target_kind::regression;
     int outputs = 1;  // regression: outputs; classes: K; binary: 1
     double scale = 1;  // multiply inputs by this after loading (1/255 for bytes)
+    // per-feature (x - mean) / std with the training part's statistics (hps/normalize.hpp);
+    // targets: regression only, the metrics in the original units
+    bool normalize_inputs = false, normalize_targets = false;
     // training
     loss_kind loss = loss_kind::mse;
     optimizer_config optimizer;

@@ -19,24 +19,35 @@
 //                                       same name with "images-idx3" replaced by
 //                                       "labels-idx1" (the MNIST naming), same folder,
 //                                       with or without ".gz"
-// A path that exists as a file is never split at its comma.
+//   "data/train.h5"                     an HDF5 file with datasets /x and /y (names from the spec)
+//   "data/all.h5:/train/x,/train/y"     an HDF5 file and its two datasets, inputs then targets
+//   "data/train.csv"                    a CSV table (csv.hpp): the columns named by y_name
+//                                       (comma-separated) are the targets, every other
+//                                       column an input, in file order
+// A path that exists as a file is never split at its comma or its ":/". A trainer reads
+// HDF5 only when built with HPS_HDF5, which a study's CMakeLists.txt sets when one of its
+// data paths is hdf5_named (a name ending in .h5, .hdf5 or .he5, or the ":/" spelling).
 //
-// Checks, each a data_error naming the file and the fix. From the headers alone
-// (open_dataset, which `hpsgen check` runs before anything builds): the files' formats,
-// element types and sizes, the input's per-sample shape (a trailing dimension of 1 may
-// be left out on either side: (N, 28, 28) is 28 x 28 x 1; a flat (N, 784) only with
-// allow_flat), sample counts of x and y, target shapes. From the values (load_dataset):
-// NaN or infinite inputs, class indices out of range, non-one-hot rows, non-binary values.
+// Checks, each a data_error naming the file and the fix (`hpsgen check` runs them all,
+// through load_dataset, before anything builds). From the headers alone (open_dataset; a
+// CSV table is read whole there, having no header of sizes): the files' formats, element
+// types and sizes, the input's per-sample shape (a trailing dimension of 1 may be left out
+// on either side: (N, 28, 28) is 28 x 28 x 1; a flat (N, 784) only with allow_flat),
+// sample counts of x and y, target shapes. From the values (load_dataset): NaN or
+// infinite inputs and targets (all counted, the first located), class indices out of
+// range, non-one-hot rows, non-binary values.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -45,6 +56,8 @@
 #include <hps/core.hpp>
 #include <hps/idx.hpp>
 #include <hps/config.hpp>
+#include <hps/csv.hpp>
+#include <hps/hdf5.hpp>
 #include <hps/io.hpp>
 #include <hps/npy.hpp>
 #include <hps/npz.hpp>
@@ -72,19 +85,27 @@ struct dataset {
     const float* target(int i) const { return y.data() + std::size_t(i) * std::size_t(y_size); }
 };
 
-enum class data_format { npz, npy, idx, unknown };
+enum class data_format { npz, npy, idx, hdf5, csv, unknown };
 
 // The format of a file from its first bytes: ZIP (PK) -> npz, \x93NUMPY -> npy, gzip or
-// 00 00 with an IDX type byte -> idx.
+// 00 00 with an IDX type byte -> idx, \x89HDF\r\n\x1a\n -> hdf5 (a file with a user block
+// before its signature is not recognised); a text file has no signature: a name ending in
+// .csv -> csv.
 inline data_format detect_format(const std::string& path) {
     io_detail::file_ptr f = io_detail::open_for_reading(path);
-    unsigned char m[6] = {0, 0, 0, 0, 0, 0};
-    const std::size_t got = std::fread(m, 1, 6, f.get());
+    unsigned char m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const std::size_t got = std::fread(m, 1, 8, f.get());
+    if (got == 8 && std::memcmp(m, "\x89HDF\r\n\x1a\n", 8) == 0) return data_format::hdf5;
     if (got >= 4 && m[0] == 'P' && m[1] == 'K' && ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6))) return data_format::npz;
     if (got >= 6 && std::memcmp(m, "\x93NUMPY", 6) == 0) return data_format::npy;
     if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) return data_format::idx;
     element_type idx_type;
     if (got >= 4 && m[0] == 0 && m[1] == 0 && io_detail::idx_element_type(m[2], idx_type) && m[3] > 0) return data_format::idx;
+    if (path.size() > 4) {
+        std::string ext = path.substr(path.size() - 4);
+        for (char& c : ext) c = char(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        if (ext == ".csv") return data_format::csv;
+    }
     return data_format::unknown;
 }
 
@@ -101,24 +122,41 @@ inline std::string dims_text(const std::vector<int>& dims) {
 namespace io_detail {
 
 [[noreturn]] inline void unknown_format(const std::string& path) {
-    throw data_error(path + ": is neither .npz, .npy nor IDX (judging by its first bytes); save the data with "
-                            "numpy.savez(path, x=..., y=...)");
+    throw data_error(path + ": is neither .npz, .npy, HDF5 nor IDX (judging by its first bytes), nor named .csv; save "
+                            "the data with numpy.savez(path, x=..., y=...)");
 }
 
 // One array of a data source: how to name it in messages, its shape, how to load it.
 struct array_ref {
     std::string path;  // the file
-    std::string what;  // "array 'x'" (npz), "array" (npy), "image array" / "label array" (IDX)
+    std::string what;  // "array 'x'" (npz), "array" (npy), "image array" / "label array" (IDX), "dataset '/x'" (HDF5)
     data_format format = data_format::unknown;
-    std::string member;  // npz member name
+    std::string member;  // npz member name, HDF5 dataset path
     const npz_reader* npz = nullptr;
+    const h5_reader* h5 = nullptr;
+    const csv_table* csv = nullptr;
+    std::vector<std::size_t> columns;  // CSV: the columns, in order; one target column reads as (N,)
+    bool is_target = false;
 
     std::string where() const { return path + ": " + what; }
+
+    // The three fields every format sets (the rest stay as they are, per format).
+    static array_ref of(std::string path, std::string what, data_format format) {
+        array_ref r;
+        r.path = std::move(path);
+        r.what = std::move(what);
+        r.format = format;
+        return r;
+    }
 
     // The shape from the header, after checking that the file is long enough to hold it.
     std::vector<std::int64_t> shape() const {
         switch (format) {
         case data_format::npz: return npz->header(member).shape;
+        case data_format::hdf5: return h5->header(member).shape;
+        case data_format::csv:
+            if (is_target && columns.size() == 1) return {csv->rows()};
+            return {csv->rows(), std::int64_t(columns.size())};
         case data_format::npy: {
             const npy_file_stream s(path);
             s.check_size();
@@ -135,6 +173,8 @@ struct array_ref {
     template <class T> loaded_array<T> load(double scale) const {
         switch (format) {
         case data_format::npz: return npz->read_as<T>(member, scale);
+        case data_format::hdf5: return h5->read_as<T>(member, scale);
+        case data_format::csv: return {shape(), element_type::float64, csv->values<T>(columns, scale)};
         case data_format::npy: return hps::read_npy_as<T>(path, scale);
         case data_format::idx: return hps::read_idx_as<T>(path, scale);
         default: unknown_format(path);
@@ -180,13 +220,25 @@ inline void check_input_shape(const array_ref& ref, const std::vector<std::int64
                      "); reshape it to " + n_and_want + " or change `input`");
 }
 
-inline void check_finite_inputs(const array_ref& ref, const std::vector<float>& x, std::size_t x_size) {
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        if (!std::isfinite(x[i]))
-            throw data_error(ref.where() + ": sample " + std::to_string(i / x_size) + " has " +
-                             (std::isnan(x[i]) ? "a NaN" : "an infinite value") + " (value " + std::to_string(i % x_size) +
-                             " of " + std::to_string(x_size) + "); clean the data (np.nan_to_num, or drop those samples)");
+// NaN and infinite values of one array, all counted, the first located: a file with any is
+// refused (a trainer's loss would be NaN from the first batch that holds one). `per_sample`
+// values make up a sample; `what` says what they are ("input", "target").
+template <class T>
+void check_finite(const array_ref& ref, const std::vector<T>& values, std::size_t per_sample, const char* what) {
+    std::size_t nans = 0, infs = 0, first = values.size();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (std::isfinite(values[i])) continue;
+        if (first == values.size()) first = i;
+        ++(std::isnan(values[i]) ? nans : infs);
     }
+    if (nans + infs == 0) return;
+    std::string counts;
+    if (nans > 0) counts = std::to_string(nans) + " NaN";
+    if (infs > 0) counts += (nans > 0 ? " and " : "") + std::to_string(infs) + " infinite";
+    throw data_error(ref.where() + " has " + counts + " " + what + " value" + (nans + infs == 1 ? "" : "s") +
+                     "; the first is in sample " + std::to_string(first / per_sample) + " (value " +
+                     std::to_string(first % per_sample) + " of " + std::to_string(per_sample) +
+                     "): clean the data (np.nan_to_num, or drop those samples)");
 }
 
 // The target array's shape against the spec's target (its sample count is checked apart).
@@ -220,19 +272,14 @@ inline std::vector<float> targets(const array_ref& ref, const loaded_array<doubl
     const std::vector<std::int64_t>& s = y.shape;
     const std::string where = ref.where();  // open_dataset has checked that s[0] == n
     const std::size_t cols = s.size() == 1 ? 1 : std::size_t(s[1]);
+    check_finite(ref, y.values, cols, "target");
     const bool column = s.size() == 1 || (s.size() == 2 && s[1] == 1);  // (N,) or (N, 1)
     const int K = spec.outputs;
     std::vector<float> out;
     switch (spec.target) {
     case target_kind::regression: {
         out.resize(y.values.size());
-        for (std::size_t i = 0; i < y.values.size(); ++i) {
-            const double v = y.values[i];
-            if (!std::isfinite(v))
-                throw data_error(where + ": sample " + std::to_string(i / cols) + " has " + (std::isnan(v) ? "a NaN" : "an infinite") +
-                                 " target; clean the data or drop those samples");
-            out[i] = float(v);
-        }
+        for (std::size_t i = 0; i < y.values.size(); ++i) out[i] = float(y.values[i]);
         return out;
     }
     case target_kind::classes: {
@@ -307,6 +354,8 @@ struct dataset_files {
     std::vector<std::int64_t> x_shape, y_shape;  // x_shape[0] == y_shape[0]: the samples
     std::int64_t x_size = 0;  // values per sample: the product of the spec's input
     std::unique_ptr<npz_reader> npz;  // the archive x and y point into, for an .npz
+    std::unique_ptr<h5_reader> h5;  // the HDF5 file x and y point into
+    std::unique_ptr<csv_table> csv;  // the CSV table x and y are columns of
 };
 
 // Opens `path` (see the top of this file for the path conventions) and checks its headers.
@@ -327,16 +376,44 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
     array_ref &xr = files.x, &yr = files.y;
     std::unique_ptr<npz_reader>& npz = files.npz;
     const std::size_t comma = path.find(',');
-    if (comma != std::string::npos && !io_detail::file_exists(path)) {
+    const std::optional<h5_path> h5_parts = io_detail::file_exists(path) ? std::nullopt : h5_path_of(path);
+    const auto open_h5 = [&](const std::string& file, const std::string& x, const std::string& y) {
+        if (!hdf5_named(path))
+            throw data_error(file + ": is an HDF5 file, but its name does not end in .h5, .hdf5 or .he5; rename it (a "
+                                    "study links the HDF5 library only when a data path says HDF5), or write \"" +
+                             file + ":" + h5_reader::absolute(x) + "," + h5_reader::absolute(y) + "\"");
+        files.h5 = std::make_unique<h5_reader>(file);
+        xr = array_ref::of(file, "dataset '" + h5_reader::absolute(x) + "'", data_format::hdf5);
+        yr = array_ref::of(file, "dataset '" + h5_reader::absolute(y) + "'", data_format::hdf5);
+        xr.member = x;
+        yr.member = y;
+        xr.h5 = yr.h5 = files.h5.get();
+        files.h5->require(x);  // a missing dataset is reported before anything is read
+        files.h5->require(y);
+    };
+    if (h5_parts) {
+        const h5_path& p = *h5_parts;
+        if (p.y.empty() || p.y.front() != '/' || p.y.find(',') != std::string::npos)
+            throw data_error(path + ": an HDF5 file's datasets are written \"file.h5:/inputs,/targets\", two dataset paths "
+                                    "each starting with '/', one comma between them");
+        if (detect_format(p.file) != data_format::hdf5)
+            throw data_error(p.file + ": is not an HDF5 file (judging by its first bytes), but \"" + path +
+                             "\" names datasets in it; write it with h5py, or give an .npz or \"x.npy,y.npy\" without \":/\"");
+        open_h5(p.file, p.x, p.y);
+    } else if (comma != std::string::npos && !io_detail::file_exists(path)) {
         const std::string xp = path.substr(0, comma), yp = path.substr(comma + 1);
         if (yp.find(',') != std::string::npos)
             throw data_error(path + ": a pair of files is written \"inputs,targets\" with one comma; found more");
         for (auto [ref, p, what] : {std::tuple{&xr, &xp, "inputs"}, std::tuple{&yr, &yp, "targets"}}) {
             ref->path = *p;
             ref->format = detect_format(*p);
-            if (ref->format == data_format::npz)
-                throw data_error(*p + ": is an .npz archive, but a pair \"inputs,targets\" names one array per file; "
-                                 "give the .npz alone");
+            if (ref->format == data_format::npz || ref->format == data_format::hdf5 || ref->format == data_format::csv)
+                throw data_error(*p + ": is " +
+                                 (ref->format == data_format::npz    ? "an .npz archive"
+                                  : ref->format == data_format::hdf5 ? "an HDF5 file"
+                                                                     : "a CSV table") +
+                                 ", but a pair \"inputs,targets\" names one array per file; give the " +
+                                 (ref->format == data_format::hdf5 ? "file alone, or \"file.h5:/x,/y\"" : "file alone"));
             if (ref->format == data_format::unknown)
                 throw data_error(*p + ": is neither .npy nor IDX (judging by its first bytes); save the " + what +
                                  " with numpy.save");
@@ -346,10 +423,29 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
         const data_format format = detect_format(path);
         if (format == data_format::npz) {
             npz = std::make_unique<npz_reader>(path);
-            xr = {path, "array '" + spec.x_name + "'", format, spec.x_name, npz.get()};
-            yr = {path, "array '" + spec.y_name + "'", format, spec.y_name, npz.get()};
+            xr = array_ref::of(path, "array '" + spec.x_name + "'", format);
+            yr = array_ref::of(path, "array '" + spec.y_name + "'", format);
+            xr.member = spec.x_name;
+            yr.member = spec.y_name;
+            xr.npz = yr.npz = npz.get();
             npz->member(spec.x_name);  // a missing array is reported before anything is read
             npz->member(spec.y_name);
+        } else if (format == data_format::hdf5) {
+            open_h5(path, spec.x_name, spec.y_name);
+        } else if (format == data_format::csv) {
+            files.csv = std::make_unique<csv_table>(path);
+            const bool one = csv_table::split(spec.y_name).size() == 1;
+            yr = array_ref::of(path, (one ? "target column '" : "array of target columns '") + spec.y_name + "'", format);
+            yr.csv = files.csv.get();
+            yr.columns = files.csv->columns(spec.y_name);
+            yr.is_target = true;
+            std::vector<std::size_t> inputs = files.csv->columns_except(yr.columns);
+            if (inputs.empty())
+                throw data_error(path + ": has no column besides the target columns '" + spec.y_name +
+                                 "'; the other columns are the inputs");
+            xr = array_ref::of(path, "array of input columns", format);
+            xr.csv = files.csv.get();
+            xr.columns = std::move(inputs);
         } else if (format == data_format::idx) {
             const std::size_t slash = path.find_last_of('/');
             const std::size_t at = path.find("images-idx3", slash == std::string::npos ? 0 : slash + 1);
@@ -366,8 +462,8 @@ inline dataset_files open_dataset(const std::string& path, const data_spec& spec
             if (!io_detail::file_exists(labels))
                 throw data_error(path + ": its labels should be " + labels + " (\"images-idx3\" -> \"labels-idx1\"), which "
                                  "does not exist; give \"images,labels\" (two paths, one comma)");
-            xr = {path, "image array", format, "", nullptr};
-            yr = {labels, "label array", format, "", nullptr};
+            xr = array_ref::of(path, "image array", format);
+            yr = array_ref::of(labels, "label array", format);
         } else if (format == data_format::npy) {
             throw data_error(path + ": an .npy file holds one array, inputs or targets; give \"x.npy,y.npy\" (two paths, "
                              "one comma) or an .npz with both");
@@ -397,7 +493,7 @@ inline dataset load_dataset(const std::string& path, const data_spec& spec) {
     d.y_size = spec.target == target_kind::regression ? spec.outputs : 1;
     d.source = path;
     loaded_array<float> x = files.x.load<float>(spec.scale);
-    io_detail::check_finite_inputs(files.x, x.values, std::size_t(files.x_size));
+    io_detail::check_finite(files.x, x.values, std::size_t(files.x_size), "input");
     d.x = std::move(x.values);
     d.y = io_detail::targets(files.y, files.y.load<double>(1.0), files.x_shape[0], spec);
     return d;

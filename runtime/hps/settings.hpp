@@ -46,6 +46,9 @@ inline void write_training(json_writer& w, const train_config& c, bool in_force)
     w.member("split", c.split).member("split_take", c.split_last ? "last" : "random").member("split_seed", c.split_seed);
     w.member("x_name", c.x_name).member("y_name", c.y_name);
     w.member("target", name_of(c.target)).member("outputs", c.outputs).member("scale", c.scale);
+    // written only when on, so that the settings and identities of studies without them stay
+    if (c.normalize_inputs) w.member("normalize_inputs", true);
+    if (c.normalize_targets) w.member("normalize_targets", true);
     w.end_object();
     w.member("loss", name_of(c.loss));
     w.key("optimizer").begin_object().member("kind", name_of(c.optimizer.kind));
@@ -233,6 +236,8 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     c.target = r.kind(target_table, data, "target");
     c.outputs = int(r.whole(data, "outputs", 1));
     c.scale = r.number(data, "scale");
+    c.normalize_inputs = data.find("normalize_inputs") && r.flag(data, "normalize_inputs");
+    c.normalize_targets = data.find("normalize_targets") && r.flag(data, "normalize_targets");
     if (c.train.empty()) r.fail("no training data (\"data\": {\"train\": ...})");
     c.loss = r.kind(loss_table, root, "loss");
     const json::value& opt = r.at(root, "optimizer", T::object, "an object");

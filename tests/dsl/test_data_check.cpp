@@ -73,17 +73,25 @@ TEST_CASE("data diagnostics match tests/dsl/golden/data") {
 }
 
 TEST_CASE("data a trainer takes passes") {
-    // a trailing 1 left out of x's shape or added to y's, one-hot rows, a pair of .npy files
+    // a trailing 1 left out of x's shape or added to y's, one-hot rows, binary labels
     for (const auto& [train, target] : std::vector<std::pair<std::string, std::string>>{
              {"data/good.npz", "classes 3"},
              {"data/no_channel.npz", "classes 3"},
              {"data/one_hot.npz", "classes 3"},
-             {"data/no_channel.npz", "binary"}}) {
+             {"data/binary.npz", "binary"},
+             {"data/data.h5", "classes 3"},
+             {"data/data.h5:/g/x,/g/y", "classes 3"}}) {
         CAPTURE(train);
-        const data_checked c = check_in(golden_dir, "ok.hps", spec_reading(train, "data/good.npz", target));
+        const data_checked c = check_in(golden_dir, "ok.hps", spec_reading(train, target == "binary" ? train : "data/good.npz", target));
         REQUIRE_MESSAGE(c.spec.result, c.spec.messages());
         CHECK_MESSAGE(c.errors == 0, c.messages);
     }
+    // a CSV table with its target column named
+    std::string csv = spec_reading("data/table.csv", "data/table.csv", "classes 3", "16");
+    csv.insert(csv.find("}\nnetwork"), "  target_columns \"label\"\n");
+    const data_checked table = check_in(golden_dir, "csv.hps", csv);
+    REQUIRE_MESSAGE(table.spec.result, table.spec.messages());
+    CHECK_MESSAGE(table.errors == 0, table.messages);
     // input 16 is not 4 x 4 x 1 to a trainer, whatever the count of values
     const data_checked flat = check_in(golden_dir, "flat.hps", spec_reading("data/flat.npz", "data/good.npz", "classes 3", "16"));
     REQUIRE(flat.spec.result);
@@ -98,6 +106,8 @@ TEST_CASE("data paths from another folder, as the spec's folder is seen from the
     CHECK(prefixed_data_path("x.npy,y.npy", "../") == "../x.npy,../y.npy");
     CHECK(prefixed_data_path("x.npy,/srv/y.npy", "../") == "../x.npy,/srv/y.npy");
     CHECK(prefixed_data_path("data/x.npz", "") == "data/x.npz");
+    CHECK(prefixed_data_path("data/x.h5:/a,/b", "../") == "../data/x.h5:/a,/b");
+    CHECK(prefixed_data_path("/srv/x.h5:/a,/b", "../") == "/srv/x.h5:/a,/b");
     // the check from a parent folder names the files from there
     const data_checked c = check_in(golden_dir.parent_path(), "data/missing_file.hps",
                                     test::read_text((golden_dir / "missing_file.hps").string()));

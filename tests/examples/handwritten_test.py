@@ -1,24 +1,17 @@
 #!/usr/bin/env python3
 """The hand-written trainer trains, writes its files, and PyTorch reproduces its test accuracy."""
-import argparse
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_checks import check  # noqa: E402 (tests/support)
+from script_checks import args_with_work, check  # noqa: E402 (tests/support)
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--trainer", required=True)
-ap.add_argument("--work", required=True)
-a = ap.parse_args()
-shutil.rmtree(a.work, ignore_errors=True)
-os.makedirs(a.work)
+a = args_with_work("--trainer")
 r = subprocess.run([a.trainer, "--steps", "150", "--checkpoints", "2", "--threads", "2", "--run-dir", "run"],
                    cwd=a.work, text=True, capture_output=True)
 print(r.stdout, r.stderr)

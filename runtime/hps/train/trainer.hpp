@@ -23,6 +23,7 @@
 #include "hps/losses.hpp"
 #include "hps/metrics.hpp"
 #include "hps/network.hpp"
+#include "hps/normalize.hpp"
 #include "hps/schedule.hpp"
 #include "hps/npz.hpp"
 #include "hps/optimizers.hpp"
@@ -120,7 +121,8 @@ private:
     std::string continued_from_;  // "<identity> at step N" when this run continued a shorter one
     int lock_fd_ = -1;
     int threads_ = 1;
-    dataset train_, validation_, test_;
+    dataset train_, validation_, test_;  // inputs normalized; targets normalized in train_ alone
+    normalization norm_;  // `normalize`: the training part's statistics (hps/normalize.hpp)
     target_kind task_ = target_kind::regression;
     std::vector<metric_spec> metric_specs_;
     bool has_confusion_ = false;
@@ -203,6 +205,14 @@ void trainer<Net, B>::load_data() {
         throw data_error(train_path + ": " + std::to_string(train_.n) + " training samples, fewer than one batch of " +
                          std::to_string(B) + "; lower `batch` or add data");
     if (validation_.n < 1) throw data_error("the validation set is empty");
+    if (c_.normalize_inputs || c_.normalize_targets) {  // after the split: the training part's statistics
+        if (c_.normalize_targets && task_ != target_kind::regression)
+            throw data_error("normalize targets is for regression; the spec's target is " + std::string(name_of(task_)));
+        norm_ = normalization_of(train_, c_.normalize_inputs, c_.normalize_targets);
+        if (norm_.inputs())
+            for (dataset* d : {&train_, &validation_, &test_}) normalize_values(d->x.data(), d->x.size(), norm_.input_mean, norm_.input_std);
+        if (norm_.targets()) normalize_values(train_.y.data(), train_.y.size(), norm_.target_mean, norm_.target_std);
+    }
     augment_.setup(c_.augment, spec.input, augmenter::data_range(train_.x.data(), train_.x.size()));
     steps_per_epoch_ = train_.n / B;  // the last partial batch of an epoch is dropped
     total_steps_ = c_.steps > 0 ? c_.steps : c_.epochs * steps_per_epoch_;
@@ -244,13 +254,24 @@ typename trainer<Net, B>::evaluation trainer<Net, B>::evaluate(const dataset& da
     ctx.gen = nullptr;
     evaluator ev(task_, out_size, metric_specs_, std::size_t(data.n));
     buffer x(std::size_t(in_size) * B, 0.0f), y(std::size_t(target_rows_) * B, 0.0f);
+    // normalized targets: the loss in the training's units, the metrics in the data's
+    buffer y_norm(norm_.targets() ? y.size() : 0), out_raw(norm_.targets() ? std::size_t(out_size) * B : 0);
     double loss_sum = 0;
     for (int first = 0; first < data.n; first += B) {
         const int valid = std::min(B, data.n - first);
         std::copy_n(data.x.data() + std::size_t(first) * in_size, std::size_t(valid) * in_size, x.data());
         std::copy_n(data.y.data() + std::size_t(first) * target_rows_, std::size_t(valid) * target_rows_, y.data());
         const float* out = model_->forward(x.data(), ctx);
-        loss_sum += compute_loss<out_size, B>(loss_, out, y.data(), nullptr, valid, c_.pos_weight) * valid;
+        if (norm_.targets()) {
+            std::copy(y.begin(), y.end(), y_norm.begin());
+            normalize_values(y_norm.data(), y_norm.size(), norm_.target_mean, norm_.target_std);
+            loss_sum += compute_loss<out_size, B>(loss_, out, y_norm.data(), nullptr, valid, c_.pos_weight) * valid;
+            std::copy_n(out, out_raw.size(), out_raw.data());
+            denormalize_values(out_raw.data(), out_raw.size(), norm_.target_mean, norm_.target_std);
+            out = out_raw.data();
+        } else {
+            loss_sum += compute_loss<out_size, B>(loss_, out, y.data(), nullptr, valid, c_.pos_weight) * valid;
+        }
         ev.add(out, y.data(), valid);
     }
     evaluation e;
@@ -302,6 +323,8 @@ void trainer<Net, B>::save_best_files() {
     for (const auto& t : tensors.tensors)
         entries.emplace_back(t.name, std::vector<std::int64_t>(t.shape.begin(), t.shape.end()), t.data.data());
     write_npz(path("best.npz"), entries);
+    if (norm_.inputs() || norm_.targets())
+        write_normalization(path("normalization.npz"), norm_, std::vector<int>(std::begin(Net::in_shape::dims), std::end(Net::in_shape::dims)));
 }
 
 template <class Net, int B>
@@ -451,7 +474,7 @@ int trainer<Net, B>::run() {
         if (m.kind == metric_kind::confusion) has_confusion_ = true;
     }
 
-    write_file_atomic(path("model.py"), torch_model_source(*model_, c_.study, c_.point));
+    write_file_atomic(path("model.py"), torch_model_source(*model_, c_.study, c_.point, c_.normalize_inputs, c_.normalize_targets));
     try {
         load_data();
     } catch (const data_error& e) {

@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """hpsgen export end to end, on a small study of its own (conv1d, batchnorm, gru over every
-step, lstm's last step, dense, dropout; an input scale; two points that differ only in the
-dropout rate, so one trainer is built).
+step, lstm's last step, dense, dropout; an input scale and `normalize inputs`; two points that
+differ only in the dropout rate, so one trainer is built); its training data is HDF5.
 Its batchnorms fold both ways: the first into the linear conv1d before it, the second
 (after a tanh) into the dense layer after it, across the dropout.
 
 Checks, each an assertion that can fail:
+  - the study's CMakeLists.txt links HDF5 (its training data is an HDF5 file's datasets) and
+    its trainer trains on them;
   - export of a study with nothing trained fails with exit 1 and says to train it;
   - export picks the study's best point by its selection rule (result.json's best values);
   - the exported network has no dropout and no batchnorm (folded), no training code (no optimizer, loss, data);
   - its example builds in a fresh CMake project through find_package(NAME) with -DNAME_DIR;
   - predict and predict_batch allocate nothing after a thread's first call, and 4 threads
     calling at once get one thread's outputs (alloc_threads.cpp);
-  - on the raw validation inputs it reproduces PyTorch's outputs (model.py + best.npz on the
-    scaled inputs) within 1e-5 relative, and the trainer's own evaluation: the validation
-    loss and accuracy of result.json at the best step;
+  - the run's normalization.npz holds numpy's per-feature mean and std of the scaled
+    training inputs;
+  - on the raw validation inputs it reproduces PyTorch's outputs (model.py's load(), which
+    normalizes, + best.npz on the scaled inputs) within 1e-5 relative, and the trainer's own
+    evaluation: the validation loss and accuracy of result.json at the best step;
   - --weights npz: the library reads weights.npz instead, with the same predictions;
   - --format onnx writes a model that onnx's checker accepts and OpenCV's dnn module runs,
     reproducing the outputs;
@@ -34,11 +38,12 @@ from script_checks import run, check  # noqa: E402 (tests/support)
 SPEC = """study exptest "hpsgen export test study"
 
 data {
-  train "data/train.npz"
+  train "data/data.h5:/train/x,/train/y"
   validation "data/validation.npz"
   input 6 x 4
   target classes 3
   scale 0.5
+  normalize inputs
 }
 
 network {
@@ -97,7 +102,9 @@ def main():
     os.makedirs(os.path.join(work, "data"))
     x, y = make_data(320, 1)
     xv, yv = make_data(96, 2)
-    np.savez(os.path.join(work, "data/train.npz"), x=x, y=y)
+    import h5py
+    with h5py.File(os.path.join(work, "data/data.h5"), "w") as f:
+        f["train/x"], f["train/y"] = x, y
     np.savez(os.path.join(work, "data/validation.npz"), x=xv, y=yv)
     with open(os.path.join(work, "exptest.hps"), "w") as f:
         f.write(SPEC)
@@ -105,6 +112,8 @@ def main():
     r = run([hpsgen, "generate", "exptest.hps", "-o", "study"], cwd=work)
     check(r.returncode == 0, "generate: " + r.stdout + r.stderr)
     study = os.path.join(work, "study")
+    with open(os.path.join(study, "CMakeLists.txt")) as f:
+        check("find_package(HDF5 REQUIRED COMPONENTS C)" in f.read(), "the study links HDF5: its data is HDF5")
     r = run([hpsgen, "export", study, "-o", os.path.join(work, "none")])
     check(r.returncode == 1 and "no finished point" in r.stderr and "hpsgen run" in r.stderr,
           "export before training: exit 1, says to train: " + r.stderr)
@@ -161,9 +170,17 @@ def main():
     ours = np.load(pred_path)
     check(ours.shape == (96, 3) and ours.dtype == np.float32, "predictions (96, 3) float32: %s" % (ours.shape,))
 
+    # normalization.npz: the scaled training inputs' per-feature statistics (no split here)
+    run_dir = os.path.join(study, "runs", best_point)
+    with np.load(os.path.join(run_dir, "normalization.npz")) as f:
+        xs = (x * np.float32(0.5)).astype(np.float64)
+        check(sorted(f.files) == ["input_mean", "input_std"] and f["input_mean"].shape == (6, 4)
+              and np.allclose(f["input_mean"], xs.mean(axis=0), rtol=1e-6, atol=0)
+              and np.allclose(f["input_std"], xs.std(axis=0), rtol=1e-6, atol=0),
+              "normalization.npz: numpy's mean and std of the scaled training inputs")
+
     # PyTorch: model.py + best.npz on the scaled inputs, channels first
     import torch
-    run_dir = os.path.join(study, "runs", best_point)
     sys.path.insert(0, run_dir)
     import model as torch_model
     net = torch_model.load(os.path.join(run_dir, "best.npz"))
@@ -217,8 +234,8 @@ def main():
     m = onnx.load(onnx_path)
     onnx.checker.check_model(m, full_check=True)
     ops = [n.op_type for n in m.graph.node if n.op_type not in ("Reshape", "Transpose", "Slice")]
-    check(ops == ["Mul", "Conv", "GRU", "LSTM", "Gemm", "Tanh", "Gemm", "Identity"],
-          "onnx's checker passes; the graph: scale, conv1d (batchnorm folded), gru, lstm, dense, dense: " +
+    check(ops == ["Mul", "Sub", "Div", "Conv", "GRU", "LSTM", "Gemm", "Tanh", "Gemm", "Identity"],
+          "onnx's checker passes; the graph: scale, normalization, conv1d (batchnorm folded), gru, lstm, dense, dense: " +
           ", ".join(n.op_type for n in m.graph.node))
     cv = cv2.dnn.readNetFromONNX(onnx_path)
     cv.setInput(xv.reshape(len(xv), -1))

@@ -217,6 +217,49 @@ TEST_CASE("the HParams experiment for TensorBoard: written where TensorBoard is 
     }
 }
 
+TEST_CASE("the study's CMakeLists.txt links HDF5 only when a data path reads HDF5") {
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    const auto cmake = [&](const std::string& text) {
+        hps::memory_sink sink;
+        hps::emit_study(*checked(text), opt, sink);
+        return sink.files.at("CMakeLists.txt");
+    };
+    const std::string plain = cmake(spec(""));
+    CHECK(plain.find("HDF5") == std::string::npos);
+    std::string h5 = spec("");
+    h5.replace(h5.find("\"v.npz\""), 7, "\"all.h5:/v/x,/v/y\"");
+    const std::string with = cmake(h5);
+    CHECK(with.find("find_package(HDF5 REQUIRED COMPONENTS C)") != std::string::npos);
+    CHECK(with.find("target_compile_definitions(hps_flags INTERFACE HPS_HDF5") != std::string::npos);
+    // after hps_flags exists, before anything compiles against it
+    CHECK(with.find("add_library(hps_flags") < with.find("HPS_HDF5"));
+    CHECK(with.find("HPS_HDF5") < with.find("add_library(hps_kernels"));
+}
+
+TEST_CASE("normalize: in the settings and the identity only when the spec asks for it") {
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    const auto settings_of = [&](const std::string& text) {
+        const auto s = checked(text);
+        return std::pair{hps::emit_point(*s, s->points.at(0), opt), s->points.at(0)};
+    };
+    const auto [plain, p] = settings_of(spec(""));
+    CHECK(plain.settings.find("normalize") == std::string::npos);  // studies without it keep their identities
+    std::string text = spec("");
+    text.insert(text.find("}\nnetwork"), "  normalize inputs\n  normalize targets\n");
+    const auto [on, q] = settings_of(text);
+    CHECK(on.identity != plain.identity);
+    const std::string net = hps::signature_of(q).signature;
+    const hps::train_config c = hps::read_settings(on.settings, net, q.params, "settings/model-0.json");
+    CHECK(c.normalize_inputs);
+    CHECK(c.normalize_targets);
+    CHECK(hps::settings_json(c, net) == on.settings);
+    const hps::train_config off = hps::read_settings(plain.settings, net, p.params, "settings/model-0.json");
+    CHECK(!off.normalize_inputs);
+    CHECK(!off.normalize_targets);
+}
+
 TEST_CASE("dropout rates are run-time settings: one trainer for a rate axis, the rate in each point's settings") {
     auto s = checked(spec("  optimizer adam\n", "  dense units 4 activation relu\n  dropout {0.1, 0.3}\n  dense units 1\n"));
     REQUIRE(s->points.size() == 2);

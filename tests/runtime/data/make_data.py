@@ -18,6 +18,7 @@ import struct
 import sys
 import zipfile
 
+import h5py
 import numpy as np
 
 out = sys.argv[1]
@@ -181,6 +182,10 @@ np.savez(os.path.join(out, "ds_nan.npz"), x=xn, y=y2)
 yn = y2.copy()
 yn[7, 1] = np.inf
 np.savez(os.path.join(out, "ds_target_inf.npz"), x=x, y=yn)
+bad = labels.astype(np.float64)
+bad[[3, 30]] = np.nan
+bad[21] = -np.inf
+np.savez(os.path.join(out, "ds_labels_nan.npz"), x=xb, y=bad)
 np.savez(os.path.join(out, "ds_regression_wrong.npz"), x=x, y=rng.random((N, 3)).astype(np.float32))
 
 xs = rng.standard_normal((N, 15)).astype(np.float32)
@@ -200,6 +205,57 @@ os.makedirs(os.path.join(out, "mnist"))
 open(os.path.join(out, "mnist", "train-images-idx3-ubyte.gz"), "wb").write(gzip.compress(idx_bytes(idx_arrays["idx_images"])))
 open(os.path.join(out, "mnist", "train-labels-idx1-ubyte"), "wb").write(idx_bytes(idx_arrays["idx_labels"]))
 open(os.path.join(out, "mnist", "t10k-images-idx3-ubyte"), "wb").write(idx_bytes(idx_arrays["idx_images"]))
+
+# HDF5 (h5py): every dtype the runtime reads, as datasets of one file, with their expected
+# values; a dataset in a group, a chunked gzip one; the error cases
+with h5py.File(os.path.join(out, "h5_types.h5"), "w") as f:
+    manifest = ""
+    for dtype in DTYPES:
+        a = values(dtype, (3, 4))
+        f.create_dataset(dtype, data=a)
+        manifest += expected("h5_" + dtype, a)
+    open(os.path.join(out, "h5.txt"), "w").write(manifest)
+with h5py.File(os.path.join(out, "ds.h5"), "w") as f:
+    f["x"] = x
+    f["y"] = y2
+    g = f.create_group("train")
+    g.create_dataset("images", data=xb, chunks=(8, 28, 28), compression="gzip")
+    g["labels"] = labels.astype(np.uint8)
+    f["half"] = x.astype(np.float16)
+    f["wide"] = labels.astype(np.uint16)
+    f["text"] = np.array([b"a", b"b"])
+    f["wrong"] = np.zeros((N, 32, 32), np.float32)
+    xn = x.copy()
+    xn[[5, 6], 0, 0, 0] = np.inf
+    f["x_inf"] = xn
+os.link(os.path.join(out, "ds.h5"), os.path.join(out, "ds_h5_renamed.bin"))
+
+# CSV: a header row, numbers below (savetxt's %.17g round-trips float64), read back by
+# np.loadtxt for the expected values; CRLF line ends and quoted names in one of them
+table = rng.standard_normal((N, 5)) * 100
+table[:, 2] = rng.integers(0, 4, size=N)  # a label column in the middle
+names = ["a", "b", "label", "lat", "lon"]
+np.savetxt(os.path.join(out, "table.csv"), table, fmt="%.17g", delimiter=",", header=",".join(names), comments="")
+with open(os.path.join(out, "table_crlf.csv"), "w", newline="") as f:
+    f.write(", ".join('"%s"' % n for n in names) + "\r\n")
+    for row in table:
+        f.write(" , ".join("%.17g" % v for v in row) + "\r\n")
+    f.write("\r\n")
+back = np.loadtxt(os.path.join(out, "table.csv"), delimiter=",", skiprows=1)
+assert np.array_equal(back, table)
+back.astype("<f8").tofile(os.path.join(out, "table.f64"))
+assert np.genfromtxt(os.path.join(out, "table_crlf.csv"), delimiter=",", names=True).shape == (N,)
+lines = open(os.path.join(out, "table.csv")).read().splitlines()
+def bad_csv(name, row, text):
+    rows = list(lines)
+    rows[row] = text
+    open(os.path.join(out, name), "w").write("\n".join(rows) + "\n")
+bad_csv("csv_word.csv", 4, "1,abc,2,3,4")
+bad_csv("csv_empty_cell.csv", 6, "1,2,,3,4")
+bad_csv("csv_short_row.csv", 3, "1,2,3")
+bad_csv("csv_nan.csv", 9, "nan,2,1,3,inf")
+bad_csv("csv_no_header.csv", 0, "1,2,3,4,5")
+bad_csv("csv_years.csv", 0, "2019,2020,2021,2022,lon")  # numbers as names: taken while the target is found
 
 # Fashion-MNIST: pixel sums numpy gets from the same gzip files
 base = "/usr/share/datasets/fashion-mnist/"

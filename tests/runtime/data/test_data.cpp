@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <hps/dataset.hpp>
+#include <hps/hdf5.hpp>
 #include <hps/idx.hpp>
 #include <hps/npy.hpp>
 #include <hps/npz.hpp>
@@ -17,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "test_support.hpp"
@@ -372,6 +374,15 @@ std::string load_error(const std::string& file, const hps::data_spec& s) {
     return message_of<hps::data_error>([&] { hps::load_dataset(fx(file), s); });
 }
 
+// (path under the fixtures, spec, a part of the data_error's message)
+using load_error_case = std::tuple<std::string, hps::data_spec, std::string>;
+void check_load_errors(const std::vector<load_error_case>& cases) {
+    for (const auto& [path, s, expected] : cases) {
+        CAPTURE(path);
+        CHECK(contains(load_error(path, s), expected));
+    }
+}
+
 const hps::target_kind regression = hps::target_kind::regression, classes = hps::target_kind::classes,
                        binary = hps::target_kind::binary;
 
@@ -424,7 +435,7 @@ TEST_CASE("dataset: input shape checks and their messages") {
     CHECK_THROWS_AS(hps::load_dataset(fx("ds_wrong_shape.npz"), flat), hps::data_error);
 
     m = load_error("ds_nan.npz", spec({28, 28, 1}, regression, 2));
-    CHECK(contains(m, "ds_nan.npz: array 'x': sample 11 has a NaN (value 88 of 784)"));
+    CHECK(contains(m, "ds_nan.npz: array 'x' has 1 NaN input value; the first is in sample 11 (value 88 of 784): clean the data"));
     m = load_error("ds_count.npz", spec({28, 28, 1}, classes, 10));
     CHECK(contains(m, "ds_count.npz: array 'y' has 39 samples but"));
     CHECK(contains(m, "array 'x' has 40; they must match"));
@@ -449,7 +460,10 @@ TEST_CASE("dataset: class labels as indices, integral floats or one-hot rows") {
     m = load_error("ds_regression_wrong.npz", spec({28, 28, 1}, regression, 2));
     CHECK(contains(m, "array 'y' has shape (40, 3) but the spec's target is 2 regression outputs; expected (N, 2)"));
     m = load_error("ds_target_inf.npz", spec({28, 28, 1}, regression, 2));
-    CHECK(contains(m, "sample 7 has an infinite target"));
+    CHECK(contains(m, "ds_target_inf.npz: array 'y' has 1 infinite target value; the first is in sample 7 (value 1 of 2)"));
+    // every kind of target: counted before the labels are read
+    m = load_error("ds_labels_nan.npz", spec({28, 28, 1}, classes, 10));
+    CHECK(contains(m, "ds_labels_nan.npz: array 'y' has 2 NaN and 1 infinite target values; the first is in sample 3 (value 0 of 1)"));
 }
 
 TEST_CASE("dataset: binary targets, and a pair of .npy files") {
@@ -472,7 +486,7 @@ TEST_CASE("dataset: binary targets, and a pair of .npy files") {
     m = message_of<hps::data_error>([] { hps::load_dataset(fx("ds_pair_x.npy") + "," + fx("ds_binary.npz"), spec({15}, binary, 1)); });
     CHECK(contains(m, "is an .npz archive"));
     m = load_error("err_not_npy.npy", spec({15}, binary, 1));
-    CHECK(contains(m, "is neither .npz, .npy nor IDX"));
+    CHECK(contains(m, "is neither .npz, .npy, HDF5 nor IDX"));
 }
 
 TEST_CASE("dataset: IDX images with their labels found by name, or given as a pair") {
@@ -526,6 +540,123 @@ hps::dataset numbered(int n, int x_size) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- HDF5
+
+TEST_CASE("hdf5: every dtype h5py writes reads exactly as numpy holds it") {
+    const hps::h5_reader f(fx("h5_types.h5"));
+    std::vector<std::string> names;
+    for (const manifest_entry& e : manifest("h5.txt")) {
+        const std::string name = e.name.substr(3);  // "h5_" prefix
+        CAPTURE(name);
+        names.push_back("/" + name);
+        const hps::h5_header h = f.header(name);
+        CHECK(h.shape == e.shape);
+        CHECK(hps::element_name(h.type) == e.dtype);
+        const std::vector<double> want = f64_file(fx(e.name + ".f64"));
+        CHECK(same_values(f.read_as<double>(name).values, want));
+        CHECK(same_values(f.read_as<float>("/" + name).values, want));
+        CHECK(f.read_as<double>(name).source_type == h.type);
+    }
+    std::sort(names.begin(), names.end());
+    CHECK(f.names() == names);
+}
+
+TEST_CASE("hdf5: datasets by the spec's array names or by path, converted as an .npz's") {
+    const hps::dataset npz = hps::load_dataset(fx("ds_regression.npz"), spec({28, 28, 1}, regression, 2));
+    const hps::dataset h5 = hps::load_dataset(fx("ds.h5"), spec({28, 28, 1}, regression, 2));
+    CHECK(h5.n == 40);
+    CHECK(h5.x == npz.x);
+    CHECK(h5.y == npz.y);
+    // a group's datasets, gzip-chunked bytes and uint8 labels, scaled as the .npz's
+    const hps::data_spec bytes = spec({28, 28, 1}, classes, 10, 1.0 / 255);
+    const hps::dataset z = hps::load_dataset(fx("ds_bytes.npz"), bytes);
+    const hps::dataset g = hps::load_dataset(fx("ds.h5") + ":/train/images,/train/labels", bytes);
+    CHECK(same_values(g.x, f64_file(fx("ds_bytes_x.f64"))));
+    CHECK(g.x == z.x);
+    CHECK(g.y == z.y);
+    hps::data_spec named = bytes;
+    named.x_name = "train/images";
+    named.y_name = "/train/labels";
+    CHECK(hps::load_dataset(fx("ds.h5"), named).x == z.x);
+}
+
+TEST_CASE("hdf5: errors name the file, the dataset and the fix") {
+    const hps::data_spec s = spec({28, 28, 1}, regression, 2), labels = spec({28, 28, 1}, classes, 10);
+    const std::vector<load_error_case> cases{
+        {"ds.h5:/x,/missing", s,
+         "ds.h5: has no dataset '/missing'; it holds '/half', '/text', '/train/images', '/train/labels', '/wide', '/wrong', "
+         "'/x', '/x_inf', '/y'"},
+        {"ds.h5:/train,/y", s, "has no dataset '/train' (it is a group)"},
+        {"ds.h5:/nothing/x,/y", s, "has no dataset '/nothing/x'"},
+        {"ds.h5:/wrong,/y", s, "ds.h5: dataset '/wrong' has shape (40, 32, 32) but the spec's input is 28 x 28 x 1"},
+        {"ds.h5:/half,/y", s, "ds.h5: dataset '/half': has dtype float16, which hpsgen cannot read; it reads float32, float64"},
+        {"ds.h5:/x,/wide", labels, "dataset '/wide': has dtype uint16, which hpsgen cannot read"},
+        {"ds.h5:/x,/text", labels, "dataset '/text': has dtype strings"},
+        {"ds.h5:/x_inf,/y", s, "ds.h5: dataset '/x_inf' has 2 infinite input values; the first is in sample 5 (value 0 of 784)"},
+        {"ds.h5:/x", s, "an HDF5 file's datasets are written \"file.h5:/inputs,/targets\""},
+        {"ds_regression.npz:/x,/y", s, "ds_regression.npz: is not an HDF5 file (judging by its first bytes)"},
+        {"ds_h5_renamed.bin", s, "ds_h5_renamed.bin: is an HDF5 file, but its name does not end in .h5, .hdf5 or .he5"},
+        {"ds.h5,ds_pair_y.npy", s, "is an HDF5 file, but a pair \"inputs,targets\" names one array per file"}};
+    check_load_errors(cases);
+    // a data path says HDF5 by its name or by naming datasets
+    CHECK(hps::hdf5_named("a.H5"));
+    CHECK(hps::hdf5_named("a.bin:/x,/y"));
+    CHECK(!hps::hdf5_named("a.npz"));
+}
+
+// ---------------------------------------------------------------- CSV
+
+TEST_CASE("csv: target columns by name, the other columns inputs, as np.loadtxt reads them") {
+    const std::vector<double> table = f64_file(fx("table.f64"));  // (40, 5): a, b, label, lat, lon
+    const auto column = [&](std::size_t r, std::size_t c) { return table[r * 5 + c]; };
+    hps::data_spec s = spec({3}, regression, 2);
+    s.y_name = "lon, lat";  // in the order named
+    for (const char* file : {"table.csv", "table_crlf.csv"}) {
+        CAPTURE(file);
+        const hps::dataset d = hps::load_dataset(fx(file), s);
+        REQUIRE(d.n == 40);
+        CHECK(d.x_size == 3);
+        CHECK(d.y_size == 2);
+        bool same = true;
+        for (std::size_t r = 0; r < 40; ++r) {
+            same = same && d.x[r * 3] == float(column(r, 0)) && d.x[r * 3 + 1] == float(column(r, 1)) &&
+                   d.x[r * 3 + 2] == float(column(r, 2));
+            same = same && d.y[r * 2] == float(column(r, 4)) && d.y[r * 2 + 1] == float(column(r, 3));
+        }
+        CHECK(same);
+    }
+    // numbers as column names, the target among them: a header all the same
+    hps::data_spec years = spec({4}, regression, 1);
+    years.y_name = "lon";
+    const hps::dataset by_year = hps::load_dataset(fx("csv_years.csv"), years);
+    CHECK(by_year.n == 40);
+    CHECK(by_year.y[0] == float(column(0, 4)));
+    // one class-label column; the inputs scaled as an .npz's float64 would be
+    hps::data_spec labels = spec({4}, classes, 4, 0.5);
+    labels.y_name = "label";
+    const hps::dataset d = hps::load_dataset(fx("table.csv"), labels);
+    CHECK(d.y_size == 1);
+    for (std::size_t r = 0; r < 40; ++r) {
+        CHECK(d.y[r] == float(column(r, 2)));
+        CHECK(d.x[r * 4 + 3] == float(column(r, 4) * 0.5));
+    }
+}
+
+TEST_CASE("csv: errors name the file, line and column") {
+    hps::data_spec s = spec({4}, regression, 1), price = s, five = spec({5}, regression, 1);
+    s.y_name = five.y_name = "lon";
+    price.y_name = "price";
+    const std::vector<load_error_case> cases{
+        {"csv_word.csv", s, "csv_word.csv:5: column 2 ('b') holds 'abc', not a number"},
+        {"csv_empty_cell.csv", s, "csv_empty_cell.csv:7: column 3 ('label') holds nothing, not a number"},
+        {"csv_short_row.csv", s, "csv_short_row.csv:4: has 3 cells but the header names 5 columns"},
+        {"csv_nan.csv", s, "csv_nan.csv: array of input columns has 1 NaN input value; the first is in sample 8 (value 0 of 4)"},
+        {"csv_no_header.csv", s, "csv_no_header.csv:1: the first row is numbers; a CSV file for hpsgen starts with a row naming"},
+        {"table.csv", price, "table.csv: has no column 'price'; its header names 'a', 'b', 'label', 'lat', 'lon'"},
+        {"table.csv", five, "table.csv: array of input columns has shape (40, 4) but the spec's input is 5"}};
+    check_load_errors(cases);
+}
 
 TEST_CASE("split: seeded, complete, disjoint, fractions as asked") {
     for (const int n : {2, 3, 10, 103, 1000}) {
