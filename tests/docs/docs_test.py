@@ -14,7 +14,7 @@ HPSGEN, ROOT = sys.argv[1], sys.argv[2]
 DOCS = os.path.join(ROOT, "docs")
 REFRESH = "build/release/generator/hpsgen check --reference --markdown > docs/language.md"
 # Pages that other work in progress adds; the README links them already (README.md says so).
-ANNOUNCED = {"docs/metrics.md", "docs/data.md", "docs/logging.md"}
+ANNOUNCED = set()  # pages other work is writing: linked from the README before they land
 
 
 def hpsgen(*args):
