@@ -347,8 +347,6 @@ TEST_CASE("defaults: metrics, selection, optimizer, checkpoints") {
     CHECK(p.params == 4 * 3 + 3);
 }
 
-}  // TEST_SUITE
-
 TEST_CASE("split: its own seed (1 by default, whatever the training's seed), or the last samples") {
     auto with = [](const std::string& split_line, const std::string& train_extra) {
         std::string text = spec_with("  dense units 1\n", "3");
@@ -411,3 +409,5 @@ TEST_CASE("lr_schedule and clip_norm: into each point's config, options checked 
     CHECK(long_warmup.messages().find("warmup 100 is not below the 100 steps of the run") != std::string::npos);
     CHECK_FALSE(with("  clip_norm 0").result);
 }
+
+}  // TEST_SUITE
