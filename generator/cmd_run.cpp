@@ -288,6 +288,11 @@ int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsig
         std::fflush(stdout);
         if (survivors.empty()) break;
     }
+    try {  // the page with every rung ranked (each round refreshed it before its ranking)
+        write_report_html(dir, (fs::path(dir) / "report.html").string());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hpsgen run: report.html not refreshed: %s\n", e.what());
+    }
     const std::size_t full = s.points.size() * std::size_t(s.rungs.back());
     std::printf("[hpsgen run] halving done: %zu steps asked of %zu points, %.0f %% of training every point to "
                 "%ld steps%s\n",

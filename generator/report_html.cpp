@@ -2,6 +2,7 @@
 
 #include "generator/embedded.hpp"
 #include "generator/emit.hpp"
+#include "generator/halving.hpp"
 
 #include <hps/io.hpp>
 #include <hps/train/metrics_csv.hpp>
@@ -428,7 +429,7 @@ std::string report_data(const study_dir& s, const ranking& r) {
     write_strings(w, "test_metrics", r.test_names);
     write_strings(w, "curve_columns", columns);
     w.key("counts").begin_object().member("points", r.rows.size());
-    for (const char* k : {"done", "early_stopped", "diverged", "failed", "interrupted", "pending"})
+    for (const char* k : {"done", "early_stopped", "diverged", "halved", "failed", "interrupted", "pending"})
         w.member(k, counts.count(k) ? counts.at(k) : 0);
     w.end_object();
     w.member("core_hours", core_seconds / 3600).member("wall_seconds_total", wall_total);
@@ -441,6 +442,26 @@ std::string report_data(const study_dir& s, const ranking& r) {
     write_best(w, dir, r);
     write_axis_summary(w, s, r);
     write_outside_grid(w, s, r);
+    // successive halving: every rung's ranking (DIR/halving.json), null for a study without
+    w.key("halving");
+    if (const auto rungs = read_halving_state(s.path); s.rungs.empty() || rungs.empty()) {
+        w.null();
+    } else {
+        w.begin_object().member("eta", s.eta).key("planned").begin_array();
+        for (long b : s.rungs) w.value(b);
+        w.end_array().key("rungs").begin_array();
+        for (const auto& g : rungs) {
+            w.begin_object().member("steps", g.steps).key("points").begin_array();
+            for (const auto& p : g.points) {
+                w.begin_object().member("name", p.name).member("promoted", p.promoted).key("value");
+                if (p.reached) w.value(p.value);
+                else w.null();
+                w.end_object();
+            }
+            w.end_array().end_object();
+        }
+        w.end_array().end_object();
+    }
     w.key("warnings").begin_array();
     for (const auto& x : find_warnings(r, history)) {
         w.begin_object().member("kind", x.kind).member("text", x.text);

@@ -82,8 +82,9 @@
     document.getElementById("subtitle").textContent = data.description;
     var s = section("context", "Context");
     var c = data.counts;
-    var countText = [c.points + " points: " + c.done + " done", c.early_stopped + " early-stopped", c.diverged + " diverged",
-                     c.failed + " failed", c.interrupted + " interrupted or running", c.pending + " pending"].join(", ");
+    var countText = [c.points + " points: " + c.done + " done", c.early_stopped + " early-stopped", c.diverged + " diverged"]
+      .concat(c.halved ? [c.halved + " stopped by successive halving"] : []).concat([
+                     c.failed + " failed", c.interrupted + " interrupted or running", c.pending + " pending"]).join(", ");
     var facts = el("dl", {class: "facts"});
     function fact(k, v) { facts.appendChild(el("dt", null, k)); facts.appendChild(el("dd", null, v)); }
     fact("study folder", el("code", null, data.folder));
@@ -482,6 +483,39 @@
     s.appendChild(el("div", {class: "scroll"}, t));
   }
 
+  // ------------------------------------------------------------------ successive halving
+  // One row per point, in rung 0's order; a column per rung: the selection metric at the
+  // rung's last step, in bold for the points that went on.
+  function halving() {
+    var h = data.halving;
+    if (!h) return;
+    var s = section("halving", "Successive halving");
+    s.appendChild(el("p", {class: "muted"}, "eta " + h.eta + ": each rung ranks its points by " + selectLabel +
+                     " at its last step and the best 1/" + h.eta + " go on from their checkpoint. Rungs of " +
+                     h.planned.join(", ") + " steps; " + h.rungs.length + " ranked so far."));
+    var head = el("tr", null, el("th", {class: "text"}, "point"));
+    h.rungs.forEach(function (g, r) { head.appendChild(el("th", null, "rung " + (r + 1) + " (" + g.steps + " steps)")); });
+    var t = el("table", {id: "halving-table"}, el("thead", null, head));
+    var b = el("tbody");
+    var at = h.rungs.map(function (g) {
+      var m = {};
+      g.points.forEach(function (p, k) { m[p.name] = {p: p, rank: k + 1, of: g.points.length}; });
+      return m;
+    });
+    h.rungs[0].points.forEach(function (p0) {
+      var row = el("tr", null, el("td", {class: "text"}, pointLink(p0.name)));
+      at.forEach(function (m) {
+        var x = m[p0.name];
+        if (!x) { row.appendChild(el("td", {class: "muted"}, "")); return; }
+        var text = (x.p.value === null ? "not reached" : num(x.p.value, 4)) + " (" + x.rank + "/" + x.of + ")";
+        row.appendChild(el("td", x.p.promoted ? {class: "promoted"} : null, x.p.promoted ? el("strong", null, text) : text));
+      });
+      b.appendChild(row);
+    });
+    t.appendChild(b);
+    s.appendChild(el("div", {class: "scroll"}, t));
+  }
+
   // ------------------------------------------------------------------ each point
   function pointChart(holder, p) {
     var c = p.curves, ds = [];
@@ -550,6 +584,7 @@
   part("context", context);
   part("warnings", warnings);
   part("leaderboard", leaderboard);
+  part("successive halving", halving);
   part("learning curves", curves);
   part("against parameters", byParams);
   part("parallel coordinates", parallel);

@@ -202,8 +202,8 @@ def expected_scalars(run_dir):
             require(key not in out, f"{run_dir}/metrics.csv: {key} once")
             out[key] = float(cell)
     best = json.load(open(os.path.join(run_dir, "result.json")))["best"]
-    for col, value in best.items():
-        if col != "step":
+    for col, value in best.items():  # the numbers: not the per-class table, curves or confusion
+        if col != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
             out[("best/" + col, best["step"])] = value
     return out
 

@@ -16,6 +16,7 @@ import argparse
 import filecmp
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -244,6 +245,17 @@ def test_halving(hpsgen, work):
     strip = lambda rows_: [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows_]
     check(strip(e2e_test.read_metrics(os.path.join(folder, "metrics.csv")))
           == strip(e2e_test.read_metrics(os.path.join(straight, "metrics.csv"))), "metrics.csv as a straight run's")
+
+    # report.html as hpsgen run left it: every rung ranked, the halved points counted
+    page = open(os.path.join(study, "report.html")).read()
+    m = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)
+    check(m is not None, "report.html holds its data")
+    data = json.loads(m.group(1))
+    check(data["halving"] is not None and data["halving"]["planned"] == [40, 120, 360], "the page's halving plan")
+    check([[(p["name"], p["value"], p["promoted"]) for p in g["points"]] for g in data["halving"]["rungs"]]
+          == [[(p["name"], p["value"], p["promoted"]) for p in g["points"]] for g in state["rungs"]],
+          "the page's rungs are halving.json's")
+    check(data["counts"]["halved"] == 8 and data["counts"]["done"] == 1, f"counts {data['counts']}")
 
     # report and status: the stopped points are a result of the study, "halved", with their rung
     r = run([hpsgen, "report", study])
