@@ -177,7 +177,7 @@ int status(const args& a) {
             }
         } else if (st.status == "paused") {  // halving: its rung is trained, the promotion ranks it
             r.state = "paused";
-            r.detail = "at step " + std::to_string(st.steps) + ", waiting for its rung's ranking (resume.bin saved)";
+            r.detail = "at step " + std::to_string(st.steps) + " (resume.bin saved), waiting for the ranking or the next rung";
         } else if (st.status == "failed") {
             r.state = "failed";
             r.detail = st.message.empty() ? "the trainer failed" : st.message;

@@ -154,6 +154,16 @@ std::vector<std::string> halving_status_lines(const study_dir& s, const std::vec
                                               const slurm::queue_view& queue, const slurm::queue_view& accounting) {
     std::vector<std::string> out;
     const auto ranked = read_halving_state(s.path);
+    // a promotion that failed and was run again by hand: what it was to submit is there
+    auto followed = [&](std::size_t r) {
+        bool after = false;
+        for (const auto& j : jobs) {
+            if (j.kind == "rung" && j.rung == r + 1) return true;
+            if (j.kind == "promote" && j.rung == r) after = true;
+            else if (after && j.kind == "report" && r + 1 == s.rungs.size()) return true;
+        }
+        return false;
+    };
     for (std::size_t r = 0; r < s.rungs.size(); ++r) {
         std::vector<std::string> arrays;
         std::size_t count = 0;
@@ -184,7 +194,7 @@ std::vector<std::string> halving_status_lines(const study_dir& s, const std::vec
         for (const auto& j : jobs)
             if (j.kind == "promote" && j.rung == r) {
                 const std::string st = job_state_text(j.job, queue, accounting);
-                if (st == "done") continue;
+                if (st == "done" || followed(r)) continue;
                 out.push_back("promotion after rung " + std::to_string(r + 1) + ": job " + j.job + " " + st +
                               (st.rfind("pending", 0) == 0 || st == "running"
                                    ? ""
@@ -193,6 +203,10 @@ std::vector<std::string> halving_status_lines(const study_dir& s, const std::vec
     }
     return out;
 }
+
+namespace {
+int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t max_array, bool no_report);
+}  // namespace
 
 namespace cli {
 
@@ -222,17 +236,26 @@ int promote(const args& a) {
         std::cerr << "hpsgen promote: cannot lock " << lock_path << "\n";
         return 1;
     }
-
-    submitted_study loaded;
     try {
-        loaded = load_submitted_study(dir);
-    } catch (const std::exception& e) {
-        std::cerr << "hpsgen promote: " << e.what() << "\n";
+        return promote_rung(dir, rung_number, max_array, no_report);
+    } catch (const std::exception& e) {  // a file that cannot be written: nothing half done to undo
+        std::cerr << "hpsgen promote: " << e.what() << "\nhpsgen promote: fix that and run again: hpsgen promote "
+                  << absolute_dir(dir) << " --rung " << rung_number << "\n";  // the job's DIR is "."
         return 1;
     }
+}
+
+}  // namespace cli
+
+namespace {
+
+// hpsgen promote, once its arguments are read and it holds the lock; throws
+// std::runtime_error where a file cannot be read or written.
+int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t max_array, bool no_report) {
+    const submitted_study loaded = load_submitted_study(dir);
     const study_dir& s = loaded.study;
     const slurm_settings& settings = loaded.settings;
-    std::vector<slurm::job_record>& recorded = loaded.jobs;
+    std::vector<slurm::job_record> recorded = loaded.jobs;
     if (s.rungs.empty()) {
         std::cerr << "hpsgen promote: " << dir << " is not a halving study (no halving in its search block)\n";
         return 2;
@@ -332,6 +355,6 @@ int promote(const args& a) {
     return 0;
 }
 
-}  // namespace cli
+}  // namespace
 
 }  // namespace hps

@@ -23,8 +23,9 @@
              arrays) and a promotion job after them; each promotion job (`hpsgen promote`)
              ranks its rung and submits the next, the last one the report. It ends with the
              same halving.json, results, metrics and best.npz as `hpsgen run` of a copy of the
-             study; `hpsgen status` shows the rungs; promoting again or submitting again
-             submits nothing.
+             study; `hpsgen status` shows the rungs. The first promotion fails (its file
+             cannot be written): status says so and how to run it again, and the rerun by
+             hand carries the chain on; promoting again or submitting again submits nothing.
   teardown   stops every daemon by PID.
 """
 import argparse
@@ -507,6 +508,10 @@ def case_halving(ctx):
     log(f"built the trainer in {time.time() - t0:.1f} s")
     shutil.copytree(study, local, symlinks=True)
 
+    # the first promotion will fail: rung 2's point list cannot be written (a folder is in
+    # its way), as on a full disk
+    blocker = os.path.join(study, "slurm", "rung-2.points", "in-the-way")
+    os.makedirs(blocker)
     t0 = time.time()
     r = run(ctx, [ctx.hpsgen, "submit", study, "--no-build"], check_rc=0)
     check("rung 1 of 3" in r.stdout, "submit: rung 1 of 3 and its promotion job")
@@ -520,8 +525,31 @@ def case_halving(ctx):
     r = run(ctx, [ctx.hpsgen, "submit", study, "--no-build"], check_rc=0)
     check("rungs are submitted" in r.stdout and len(open(jobs_tsv).read().splitlines()) == len(jobs) + 1,
           "submitting again submits nothing")
+    # (a moment after the submission, rung 1 is still queued or training)
+    r = run(ctx, [ctx.hpsgen, "promote", study, "--rung", "1"], check_rc=1)
+    check("still training" in r.stderr and len(open(jobs_tsv).read().splitlines()) == len(jobs) + 1
+          and not os.path.exists(os.path.join(study, "halving.json")),
+          "hpsgen promote by hand while rung 1 trains: refused, nothing ranked or submitted")
 
-    # the chain: wait for the report job the last promotion submits, and for it to end
+    # the failed promotion, then the same by hand once the cause is gone
+    promote = jobs[3]["job"]
+    wait_for_jobs(ctx, [j["job"] for j in jobs])
+    promote_log = open(os.path.join(study, "logs", f"hps-halving-promote-{promote}.out")).read()
+    check("rung-2.points" in promote_log and f"hpsgen promote {study} --rung 1" in promote_log,
+          "the promotion job failed, saying why and what to run again: " + promote_log.strip().splitlines()[-1])
+    check(len(open(jobs_tsv).read().splitlines()) == len(jobs) + 1, "it submitted nothing")
+    r = run(ctx, [ctx.hpsgen, "status", study], check_rc=0)
+    check("rung 1 of 3 (40 steps): 9 points, job " in r.stdout and "; ranked, on to rung 2: " in r.stdout,
+          "hpsgen status: rung 1 done and ranked (halving.json), its survivors named")
+    check(f"promotion after rung 1: job {promote} failed; run it again with: hpsgen promote {study} --rung 1" in r.stdout,
+          "hpsgen status: the failed promotion, and how to run it again")
+    check(r.stdout.splitlines()[0].endswith("0 failed, 3 paused, 6 halved"),
+          "hpsgen status: the 3 promoted points paused, the 6 others halved")
+    shutil.rmtree(os.path.dirname(blocker))
+    r = run(ctx, [ctx.hpsgen, "promote", study, "--rung", "1"], check_rc=0)
+    check("3 go on to 120 steps" in r.stdout, "hpsgen promote --rung 1 by hand: 3 go on to rung 2")
+
+    # the chain goes on: wait for the report job the last promotion submits, and for it to end
     mid_status = None
     start = time.time()
     while True:
@@ -553,9 +581,9 @@ def case_halving(ctx):
     check(open(os.path.join(study, "slurm", "rung-3.points")).read().split() == [str(i) for i in on(1)],
           "rung 3's point list is rung 2's survivor")
     if mid_status is not None:
-        check("rung 1 of 3 (40 steps): 9 points, job " in mid_status and
-              ("promotion after rung 1: job" in mid_status or "rung 2 of 3 (120 steps): 3 points" in mid_status),
-              "hpsgen status during the study shows the rungs and the promotion to come")
+        check("rung 2 of 3 (120 steps): 3 points, job " in mid_status and "promotion after rung 1" not in mid_status
+              and ("promotion after rung 2: job" in mid_status or "rung 3 of 3" in mid_status),
+              "hpsgen status during the study: rung 2, the promotion to come, not the failed one done by hand")
     r = run(ctx, [ctx.hpsgen, "status", study], check_rc=0)
     winner = state["rungs"][2]["points"][0]["name"]
     check("rung 3 of 3 (360 steps): 1 point" in r.stdout and f"best {winner}" in r.stdout,
