@@ -64,17 +64,32 @@ int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::siz
     const std::string name = "rung " + std::to_string(rung + 1) + " of " + std::to_string(s.rungs.size());
 
     std::vector<std::string> arrays;
+    bool submitted_before = false;
     for (const auto& j : recorded)
-        if (j.kind == "rung" && j.rung == rung) arrays.push_back(j.job);
-    if (!arrays.empty()) {
+        if (j.kind == "rung" && j.rung == rung) {
+            submitted_before = true;
+            arrays.push_back(j.job);
+        }
+    // a point trained to the rung's steps before (by hpsgen run) is not trained again for it
+    std::vector<std::size_t> todo;
+    for (const auto& row : s.points) {
+        if (!std::binary_search(points.begin(), points.end(), row.id)) continue;
+        const point_state st = read_point_state(s.path, row);
+        if (!(st.finished() || (st.status == "paused" && st.steps >= s.rungs[rung]))) todo.push_back(row.id);
+    }
+    std::sort(todo.begin(), todo.end());
+    if (submitted_before) {
         std::cout << "  " << name << ": submitted before (job";
         for (const auto& a : arrays) std::cout << " " << a;
         std::cout << "), not again\n";
     } else {
+        if (todo.size() < points.size())
+            std::cout << "  " << name << ": " << points.size() - todo.size() << " of " << points.size()
+                      << " points trained to " << s.rungs[rung] << " steps before\n";
         std::string list;
-        for (std::size_t id : points) list += std::to_string(id) + "\n";
+        for (std::size_t id : todo) list += std::to_string(id) + "\n";
         if (!o.dry_run) write_file_atomic((fs::path(o.dir) / points_file(rung)).string(), list);
-        std::vector<std::size_t> positions(points.size());
+        std::vector<std::size_t> positions(todo.size());
         for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = i;
         for (const auto& part : slurm::plan_arrays(positions, positions.size(), 1, o.max_array)) {
             std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir,
@@ -89,7 +104,7 @@ int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::siz
             rec.kind = "rung";
             rec.rung = rung;
             rec.build = o.build;
-            for (std::size_t q : part.points) rec.points.push_back(points[q]);
+            for (std::size_t q : part.points) rec.points.push_back(todo[q]);
             for (std::size_t t = 0; t < rec.points.size(); ++t) rec.tasks.push_back(t);
             const std::string what = name + "'s array of points " + slurm::index_list(rec.points);
             std::string job;
@@ -106,12 +121,13 @@ int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::siz
             std::cout << "  the promotion after " << name << ": job " << j.job << ", submitted before\n";
             return 0;
         }
-    std::string dependency = "afterany";
+    std::string dependency = "--dependency=afterany";
     for (const auto& a : arrays) dependency += ":" + a;
     std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir,
-                                     "--job-name=hps-" + s.study + "-promote", "--dependency=" + dependency,
-                                     abs_dir + "/report.sbatch", hpsgen, "promote", ".", "--rung",
-                                     std::to_string(rung + 1), "--max-array-size", std::to_string(o.max_array)};
+                                     "--job-name=hps-" + s.study + "-promote"};
+    if (!arrays.empty()) argv.push_back(dependency);  // none when every point was there before
+    argv.insert(argv.end(), {abs_dir + "/report.sbatch", hpsgen, "promote", ".", "--rung", std::to_string(rung + 1),
+                             "--max-array-size", std::to_string(o.max_array)});
     if (!o.report) argv.push_back("--no-report");
     slurm::job_record rec;
     rec.submission = o.submission;
@@ -124,7 +140,7 @@ int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::siz
         return 1;
     }
     std::cout << "  job " << job << ": " << (last ? "ranks the last rung, then submits the report" : "ranks " + name + ", then submits the next rung")
-              << " (hpsgen promote --rung " << rung + 1 << "), after job" << (arrays.size() == 1 ? "" : "s");
+              << " (hpsgen promote --rung " << rung + 1 << ")" << (arrays.empty() ? "" : arrays.size() == 1 ? ", after job" : ", after jobs");
     for (const auto& a : arrays) std::cout << " " << a;
     std::cout << "\n";
     return 0;
