@@ -20,7 +20,8 @@ struct command_pages {
 const std::vector<command_pages> pages_of_commands = {
     {"check", {"language", "tutorial"}},  {"list", {"language"}},         {"fmt", {"language"}},
     {"generate", {"tutorial", "language"}}, {"run", {"tutorial", "performance"}}, {"report", {"tutorial"}},
-    {"submit", {"slurm"}},                {"status", {"slurm"}},          {"export", {"tutorial"}},
+    {"submit", {"slurm"}},                {"status", {"slurm"}},          {"promote", {"slurm", "search"}},
+    {"export", {"tutorial"}},
 };
 
 constexpr std::string_view docs_prefix = "docs/", page_suffix = ".md";

@@ -263,7 +263,7 @@ int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsig
                 return 130;
             }
         }
-        history.push_back(rank_rung(s, survivors, steps, last ? 0 : std::max<std::size_t>(1, survivors.size() / std::size_t(s.eta))));
+        history.push_back(rank_rung(s, survivors, steps, rung_promotes(s, r, survivors.size())));
         write_halving_state(s, history);
         const rung_record& rr = history.back();
         std::string line;
@@ -275,13 +275,8 @@ int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsig
             line += (line.empty() ? "" : ", ") + p.name + " " + value + (p.promoted ? " (on)" : "");
             ++shown;
         }
-        survivors.clear();
-        for (const auto& p : rr.points)
-            if (p.promoted) {
-                ++promoted;
-                for (const auto& row : s.points)
-                    if (row.identity == p.identity) survivors.push_back(row);
-            }
+        survivors = promoted_points(s, rr);
+        promoted = survivors.size();
         std::printf("[hpsgen run] rung %zu at %ld steps, by %s %s: %s%s\n", r + 1, steps, s.select_max ? "max" : "min",
                     s.select_metric.c_str(), line.c_str(),
                     last ? "" : ("; " + std::to_string(promoted) + " go on to " + std::to_string(s.rungs[r + 1]) + " steps").c_str());

@@ -4,6 +4,7 @@
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/halving.hpp"
+#include "generator/slurm_halving.hpp"
 #include "generator/slurm.hpp"
 #include "generator/slurm_jobs.hpp"
 #include "generator/study_dir.hpp"
@@ -174,6 +175,9 @@ int status(const args& a) {
                 else if (q->state == "PENDING") r.detail = "queued (" + q->reason + ")";
                 else r.detail = q->state;
             }
+        } else if (st.status == "paused") {  // halving: its rung is trained, the promotion ranks it
+            r.state = "paused";
+            r.detail = "at step " + std::to_string(st.steps) + " (resume.bin saved), waiting for the ranking or the next rung";
         } else if (st.status == "failed") {
             r.state = "failed";
             r.detail = st.message.empty() ? "the trainer failed" : st.message;
@@ -212,16 +216,12 @@ int status(const args& a) {
                           (s.points.size() == 1 ? "" : "s") + ": " + std::to_string(counts["done"]) + " done, " +
                           std::to_string(counts["running"]) + " running, " + std::to_string(counts["pending"]) +
                           " pending, " + std::to_string(counts["failed"]) + " failed";
-    for (const char* k : {"halved", "diverged", "interrupted", "not submitted"})
+    for (const char* k : {"paused", "halved", "diverged", "interrupted", "not submitted"})
         if (counts[k]) summary += ", " + std::to_string(counts[k]) + " " + k;
     std::string report_line;
     for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {
         if (it->kind != "report") continue;
-        std::string state = "ended";
-        if (auto q = queue.find(it->job); q != queue.end()) state = q->second.state == "PENDING" ? "pending (" + q->second.reason + ")" : q->second.state;
-        else if (auto c = accounting.find(it->job); c != accounting.end()) state = c->second.state;
-        state = state == "COMPLETED" ? "done" : state;
-        for (auto& ch : state) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        const std::string state = job_state_text(it->job, queue, accounting);
         report_line = "report: job " + it->job + " " + state;
         if (fs::exists(fs::path(dir) / "report.md")) report_line += "; " + dir + "/report.md";
         break;
@@ -236,6 +236,7 @@ int status(const args& a) {
     }
     std::cout << summary << "\n";
     if (!report_line.empty()) std::cout << report_line << "\n";
+    for (const auto& line : halving_status_lines(s, jobs, queue, accounting)) std::cout << line << "\n";
     if (!note.empty()) std::cout << "note: " << note << "\n";
     std::size_t w_name = 5, w_state = 5, w_job = 3;
     for (const auto& r : rows) {

@@ -7,6 +7,7 @@
 #include "generator/data_check.hpp"
 #include "generator/process.hpp"
 #include "generator/slurm.hpp"
+#include "generator/slurm_halving.hpp"
 #include "generator/slurm_jobs.hpp"
 #include "generator/study_dir.hpp"
 
@@ -33,26 +34,6 @@ namespace {
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
     return s;
-}
-
-// The absolute path of the running hpsgen: the report job calls it back.
-std::string self_path() {
-    std::error_code ec;
-    auto p = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? std::string() : p.string();
-}
-
-// sbatch's complaint, with what to change.
-std::string sbatch_hint(const std::string& err) {
-    auto has = [&](const char* s) { return err.find(s) != std::string::npos; };
-    if (has("partition")) return "check `partition` in the spec's slurm block (sinfo lists the partitions)";
-    if (has("account") || has("Account")) return "check `account` in the spec's slurm block (sacctmgr show assoc user=$USER)";
-    if (has("qos") || has("QOS")) return "check `qos` in the spec's slurm block";
-    if (has("array")) return "the cluster refuses the array; pass a smaller --max-array-size, or --chunk K";
-    if (has("node configuration is not available") || has("memory") || has("Memory"))
-        return "no node has the cpus or mem the spec asks for; lower `cpus` or `mem` in the slurm block (sinfo -N -l shows the nodes)";
-    if (has("time limit") || has("Time limit")) return "lower `time` in the spec's slurm block to the partition's limit (sinfo -l)";
-    return "check the spec's slurm block and the cluster (sinfo)";
 }
 
 std::string plural(std::size_t n, const char* word) {
@@ -100,25 +81,31 @@ int submit(const args& a) {
              "next: hpsgen status DIR; when every point has finished, hpsgen report DIR");
     if (auto status = p.parse(a)) return *status;
 
-    study_dir s;
-    slurm_settings settings;
-    std::vector<slurm::job_record> recorded;
+    submitted_study loaded;
     try {
-        s = load_study_dir(dir);
-        settings = read_slurm_settings(dir);
-        recorded = read_jobs(dir);
+        loaded = load_submitted_study(dir);
     } catch (const std::exception& e) {
         std::cerr << "hpsgen submit: " << e.what() << "\n";
         return 1;
     }
-    if (!s.rungs.empty()) {
-        // the rungs as chained arrays (a promotion job per rung) are not built yet: an array of
-        // every point to max_steps would silently be the grid, not the halving asked for
-        std::cerr << "hpsgen submit: " << dir << " is a halving study (its search block), which hpsgen runs "
-                     "locally for now: use hpsgen run " << dir << " (on a node: srun hpsgen run " << dir
-                  << "), or remove halving to submit every point as an array\n";
+    const study_dir& s = loaded.study;
+    const slurm_settings& settings = loaded.settings;
+    std::vector<slurm::job_record>& recorded = loaded.jobs;
+    const bool halving = !s.rungs.empty();
+    if (halving && (steps || checkpoints)) {
+        std::cerr << "hpsgen submit: " << dir << " is a halving study: its rungs choose the steps, so --steps and "
+                     "--checkpoints do not apply\n";
         return 2;
     }
+    if (halving)
+        for (const auto& j : recorded)
+            if (j.kind == "rung") {
+                // the promotion jobs carry the study on: never a second chain
+                std::cout << "hpsgen submit: " << dir << "'s rungs are submitted (" << jobs_path(dir)
+                          << "); follow them with: hpsgen status " << dir
+                          << " (a promotion that failed: hpsgen promote " << dir << " --rung R)\n";
+                return 0;
+            }
     if (chunk == 0) chunk = settings.chunk;
     if (build_where.empty()) build_where = settings.build;
     if (packing.empty()) packing = settings.packing;
@@ -181,6 +168,10 @@ int submit(const args& a) {
         }
         todo.push_back(pt.id);
     }
+    if (halving) {  // rung 0 trains every point, each to where it paused or further
+        todo.clear();
+        for (const auto& pt : s.points) todo.push_back(pt.id);
+    }
     std::string counts = plural(s.points.size(), "point") + ": " + std::to_string(finished) + " finished";
     if (queued) counts += ", " + std::to_string(queued) + " queued";
     if (failed) counts += ", " + std::to_string(failed) + " failed";
@@ -229,6 +220,22 @@ int submit(const args& a) {
 
     int submission = 1;
     for (const auto& j : recorded) submission = std::max(submission, j.submission + 1);
+    if (halving) {
+        rung_submission o;
+        o.dir = dir;
+        o.build = build_where;
+        o.packing = packing;
+        o.throttle = settings.throttle > 0 ? "%" + std::to_string(settings.throttle) : "";
+        o.max_array = max_array;
+        o.report = report;
+        o.dry_run = dry_run;
+        o.submission = submission;
+        std::cout << (dry_run ? "would submit " : "submitting ") << "rung 1 of " << s.rungs.size()
+                  << " and its promotion job (halving: each promotion job ranks its rung and submits the next):\n";
+        if (int rc = submit_rung(s, 0, todo, o, recorded)) return rc;
+        if (!dry_run) std::cout << "job ids: " << jobs_path(dir) << "; logs: " << dir << "/logs/\nnext: hpsgen status " << dir << "\n";
+        return 0;
+    }
     const auto parts = slurm::plan_arrays(todo, s.points.size(), chunk, max_array);
     const std::string throttle = settings.throttle > 0 ? "%" + std::to_string(settings.throttle) : "";
 
@@ -291,7 +298,7 @@ int submit(const args& a) {
         deps.insert(deps.end(), submitted.begin(), submitted.end());
         std::string dependency = "afterany";
         for (const auto& d : deps) dependency += ":" + d;
-        const std::string hpsgen = self_path();
+        const std::string hpsgen = hpsgen_path();
         std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir, "--dependency=" + dependency,
                                          abs_dir + "/report.sbatch", hpsgen.empty() ? "hpsgen" : hpsgen};
         if (dry_run) {

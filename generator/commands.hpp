@@ -19,6 +19,7 @@ int run(const args& a);
 int report(const args& a);
 int submit(const args& a);
 int status(const args& a);
+int promote(const args& a);  // a halving study's promotion job (generator/slurm_halving.cpp)
 int export_model(const args& a);  // "export"
 int help(const args& a);  // "help TOPIC": a page of docs/ (generator/cmd_help.cpp)
 

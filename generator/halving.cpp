@@ -57,6 +57,30 @@ rung_record rank_rung(const study_dir& s, const std::vector<point_row>& points, 
     return r;
 }
 
+std::size_t rung_promotes(const study_dir& s, std::size_t rung, std::size_t n) {
+    if (rung + 1 >= s.rungs.size()) return 0;
+    return std::max<std::size_t>(1, n / std::size_t(s.eta));
+}
+
+std::vector<point_row> promoted_points(const study_dir& s, const rung_record& r) {
+    std::vector<point_row> out;
+    for (const auto& p : r.points)
+        if (p.promoted)
+            for (const auto& row : s.points)
+                if (row.identity == p.identity) out.push_back(row);
+    return out;
+}
+
+std::vector<rung_record> rank_rungs(const study_dir& s, std::size_t last) {
+    std::vector<rung_record> out;
+    std::vector<point_row> survivors = s.points;
+    for (std::size_t r = 0; r <= last && r < s.rungs.size() && !survivors.empty(); ++r) {
+        out.push_back(rank_rung(s, survivors, s.rungs[r], rung_promotes(s, r, survivors.size())));
+        survivors = promoted_points(s, out.back());
+    }
+    return out;
+}
+
 void write_halving_state(const study_dir& s, const std::vector<rung_record>& rungs) {
     json_writer w;
     w.begin_object().member("eta", s.eta).member("metric", s.select_metric).member("goal", s.select_max ? "max" : "min");

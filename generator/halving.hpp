@@ -35,6 +35,17 @@ std::optional<double> validation_value_at(const std::string& run_folder, const s
 // marks the first `promote` of those that reached it as promoted.
 rung_record rank_rung(const study_dir& s, const std::vector<point_row>& points, long steps, std::size_t promote);
 
+// How many of a rung's n points go on: max(1, n / eta), none from the last rung.
+std::size_t rung_promotes(const study_dir& s, std::size_t rung, std::size_t n);
+
+// The rows of the points a ranked rung promoted, best first.
+std::vector<point_row> promoted_points(const study_dir& s, const rung_record& r);
+
+// Rungs 0 .. last ranked anew from the points' metrics.csv, every point in rung 0, each
+// next rung the points the one before promoted: what `hpsgen run` ranks as it goes, and
+// the promotion job of a submitted study (`hpsgen promote`) in one go.
+std::vector<rung_record> rank_rungs(const study_dir& s, std::size_t last);
+
 // DIR/halving.json: the rungs ranked so far, replaced atomically.
 void write_halving_state(const study_dir& s, const std::vector<rung_record>& rungs);
 // Its contents; empty when the study has none yet (or it is unreadable).

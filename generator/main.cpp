@@ -23,6 +23,7 @@ constexpr command commands[] = {
     {"submit", hps::cli::submit, "build a study folder's trainers and submit them to Slurm as job arrays"},
     {"status", hps::cli::status, "where each point of a submitted study stands (Slurm and run folders)"},
     {"report", hps::cli::report, "rank a study's trained points; write report.html, its figures"},
+    {"promote", hps::cli::promote, "rank a submitted halving study's rung and submit the next (its promotion job)"},
     {"export", hps::cli::export_model, "write a trained point as a header-only C++ inference library (or ONNX)"},
 };
 

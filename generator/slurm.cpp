@@ -168,6 +168,10 @@ std::string jobs_tsv(const std::vector<job_record>& jobs) {
         out += std::to_string(j.submission) + "\t" + j.job + "\t" + j.kind + "\t";
         if (j.kind == "array")
             out += std::to_string(j.first) + "\t" + std::to_string(j.chunk) + "\t" + index_list(j.tasks) + "\t" + j.build;
+        else if (j.kind == "rung")
+            out += std::to_string(j.rung) + "\t1\t" + index_list(j.points) + "\t" + j.build;
+        else if (j.kind == "promote")
+            out += std::to_string(j.rung) + "\t-\t-\t-";
         else
             out += "-\t-\t-\t-";
         out += "\n";
@@ -201,6 +205,13 @@ std::vector<job_record> parse_jobs_tsv(const std::string& text) {
                 j.chunk = to_size(c[4]);
                 j.tasks = parse_index_list(c[5]);
                 j.build = c[6];
+            } else if (j.kind == "rung") {
+                j.rung = to_size(c[3]);
+                j.points = parse_index_list(c[5]);
+                for (std::size_t t = 0; t < j.points.size(); ++t) j.tasks.push_back(t);
+                j.build = c[6];
+            } else if (j.kind == "promote") {
+                j.rung = to_size(c[3]);
             } else if (j.kind != "report") {
                 throw std::invalid_argument("unknown kind '" + j.kind + "'");
             }

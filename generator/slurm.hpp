@@ -62,14 +62,19 @@ std::vector<std::size_t> task_points(std::size_t first, std::size_t chunk, std::
 
 // --------------------------------------------------------------------- jobs.tsv
 
-// One submitted job: an array part, or the report job.
+// One submitted job: an array part, the report job, or for a halving study a rung's
+// array and the promotion job after it. In jobs.tsv a rung's row keeps its rung in the
+// `first` column and its points in `tasks` (task t trains the t-th, slurm/rung-R.points);
+// a promotion's row its rung in `first`.
 struct job_record {
     int submission = 0;  // 1, 2, ...: one `hpsgen submit`
     std::string job;  // Slurm's job id
-    std::string kind;  // "array" or "report"
+    std::string kind;  // "array", "report", "rung" or "promote"
     std::size_t first = 0, chunk = 1;  // arrays
-    std::vector<std::size_t> tasks;  // arrays: the submitted indices
-    std::string build = "before";  // arrays: before | node
+    std::vector<std::size_t> tasks;  // arrays and rungs: the submitted indices (a rung's: 0..n-1)
+    std::string build = "before";  // arrays and rungs: before | node
+    std::size_t rung = 0;  // rung and promote: the rung (0 the first)
+    std::vector<std::size_t> points;  // rung: the points, sorted, task t the t-th
 };
 
 // DIR/slurm/jobs.tsv: the header line and one row per job, in submission order.

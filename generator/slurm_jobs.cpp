@@ -1,5 +1,7 @@
 #include "generator/slurm_jobs.hpp"
 
+#include "generator/process.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -11,6 +13,11 @@ namespace hps {
 namespace fs = std::filesystem;
 
 namespace {
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+    return s;
+}
 
 std::optional<std::string> slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -65,14 +72,53 @@ std::vector<slurm::job_record> read_jobs(const std::string& dir) {
     }
 }
 
+submitted_study load_submitted_study(const std::string& dir) {
+    submitted_study out;
+    out.study = load_study_dir(dir);
+    out.settings = read_slurm_settings(dir);
+    out.jobs = read_jobs(dir);
+    return out;
+}
+
 std::map<std::size_t, point_job> latest_jobs(const std::vector<slurm::job_record>& jobs, std::size_t count) {
     std::map<std::size_t, point_job> out;
     for (const auto& j : jobs) {
+        if (j.kind == "rung")
+            for (std::size_t t = 0; t < j.points.size(); ++t) out[j.points[t]] = {j.job, t, j.submission};
         if (j.kind != "array") continue;
         for (std::size_t t : j.tasks)
             for (std::size_t p : slurm::task_points(j.first, j.chunk, t, count)) out[p] = {j.job, t, j.submission};
     }
     return out;
+}
+
+std::string hpsgen_path() {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string() : p.string();
+}
+
+std::string sbatch_hint(const std::string& err) {
+    auto has = [&](const char* s) { return err.find(s) != std::string::npos; };
+    if (has("partition")) return "check `partition` in the spec's slurm block (sinfo lists the partitions)";
+    if (has("account") || has("Account")) return "check `account` in the spec's slurm block (sacctmgr show assoc user=$USER)";
+    if (has("qos") || has("QOS")) return "check `qos` in the spec's slurm block";
+    if (has("array")) return "the cluster refuses the array; pass a smaller --max-array-size, or --chunk K";
+    if (has("node configuration is not available") || has("memory") || has("Memory"))
+        return "no node has the cpus or mem the spec asks for; lower `cpus` or `mem` in the slurm block (sinfo -N -l shows the nodes)";
+    if (has("time limit") || has("Time limit")) return "lower `time` in the spec's slurm block to the partition's limit (sinfo -l)";
+    return "check the spec's slurm block and the cluster (sinfo)";
+}
+
+std::string sbatch_job(const std::vector<std::string>& argv, std::string& error, std::string& warnings) {
+    auto r = process::capture(argv);
+    const std::string job = trim(r.out.substr(0, r.out.find(';')));
+    if (r.rc != 0 || job.empty() || job.find_first_not_of("0123456789") != std::string::npos) {
+        error = trim(r.err.empty() ? r.out : r.err);
+        return {};
+    }
+    warnings = trim(r.err);
+    return job;
 }
 
 bool active_state(const std::string& state) {

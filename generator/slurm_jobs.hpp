@@ -30,6 +30,15 @@ slurm_settings read_slurm_settings(const std::string& dir);
 std::vector<slurm::job_record> read_jobs(const std::string& dir);
 std::string jobs_path(const std::string& dir);
 
+// A study folder as `submit` and `promote` read it; throws std::runtime_error saying
+// what to fix.
+struct submitted_study {
+    study_dir study;
+    slurm_settings settings;
+    std::vector<slurm::job_record> jobs;
+};
+submitted_study load_submitted_study(const std::string& dir);
+
 // The latest job that covers a point: its array job and task ("12" and 3 -> "12_3").
 struct point_job {
     std::string job;
@@ -42,6 +51,17 @@ std::map<std::size_t, point_job> latest_jobs(const std::vector<slurm::job_record
 // Whether a squeue/sacct state is one a job leaves only by ending (PENDING, RUNNING,
 // REQUEUED, COMPLETING, SUSPENDED, ...), as opposed to COMPLETED, FAILED, TIMEOUT, ...
 bool active_state(const std::string& state);
+
+// The absolute path of the running hpsgen, which the report and promotion jobs call back
+// ("" when /proc does not say).
+std::string hpsgen_path();
+
+// sbatch's complaint, with what to change in the spec or on the command line.
+std::string sbatch_hint(const std::string& err);
+
+// Runs `sbatch --parsable ...` (argv from "sbatch" on): the job id, or "" with `error`
+// set to sbatch's complaint. sbatch's warnings go to `warnings`.
+std::string sbatch_job(const std::vector<std::string>& argv, std::string& error, std::string& warnings);
 
 // The Slurm log of an array task (DIR/logs/<job name>-JOB_TASK.out), or "" when none is there.
 std::string task_log(const std::string& dir, const std::string& job, std::size_t task);

@@ -204,6 +204,11 @@ def test_halving(hpsgen, work):
     r = run([hpsgen, "generate", os.path.join(work, "halving.hps"), "-o", study])
     check(r.returncode == 0 and "9 points on 1 trainer" in r.stdout, "generate: one trainer for 9 points: " + r.stdout + r.stderr)
     e2e_test.quick_build(study)
+    r = run([hpsgen, "submit", study, "--dry-run", "--max-array-size", "4"])
+    check(r.returncode == 0 and r.stdout.count("--until 40") == 3 and "HPS_POINTS=slurm/rung-1.points" in r.stdout
+          and "--dependency=afterany:<rung 1>" in r.stdout and "promote . --rung 1" in r.stdout,
+          "submit --dry-run: rung 1 as 3 arrays (MaxArraySize 4) paused at 40 steps, then its promotion job: " + r.stdout)
+    check(not os.path.exists(os.path.join(study, "slurm", "jobs.tsv")), "a dry run records no job")
     r = run([hpsgen, "run", study, "--jobs", "2", "--threads", "1"])
     check(r.returncode == 0, "hpsgen run: " + r.stdout[-2000:] + r.stderr[-2000:])
     check("rung 3 of 3: 1 point to 360 steps" in r.stdout, "three rungs: " + r.stdout[-2000:])
@@ -275,9 +280,12 @@ def test_halving(hpsgen, work):
     check(open(os.path.join(study, "halving.json")).read() == before, "and ranks the same")
     r = run([hpsgen, "run", study, "--steps", "10", "--no-build"])
     check(r.returncode == 2 and "halving study" in r.stderr, "--steps refused on a halving study: " + r.stderr)
-    r = run([hpsgen, "submit", study])
-    check(r.returncode == 2 and "halving study" in r.stderr and "hpsgen run" in r.stderr,
-          "submit refuses a halving study (no chained arrays yet) and says what to do: " + r.stderr)
+    r = run([hpsgen, "submit", study, "--dry-run"])
+    check(r.returncode == 0 and "9 of 9 points trained to 40 steps before" in r.stdout and "--until" not in r.stdout
+          and "--dependency" not in r.stdout and "promote . --rung 1" in r.stdout,
+          "submit --dry-run after hpsgen run: no array for rung 1, its promotion job at once: " + r.stdout)
+    r = run([hpsgen, "submit", study, "--steps", "10", "--dry-run"])
+    check(r.returncode == 2 and "halving study" in r.stderr, "submit --steps refused on a halving study: " + r.stderr)
 
 
 def main():

@@ -18,6 +18,14 @@
              and only it, built on the node (--build node).
   chunk      --chunk 4: 6 points in 2 tasks of one array, one after another; a trainer
              whose binary is missing is built by its task.
+  halving    a 9-point halving study (one trainer; eta 3, rungs of 40, 120 and 360 steps):
+             `hpsgen submit` submits rung 1 as arrays (9 points over MaxArraySize 4: 3
+             arrays) and a promotion job after them; each promotion job (`hpsgen promote`)
+             ranks its rung and submits the next, the last one the report. It ends with the
+             same halving.json, results, metrics and best.npz as `hpsgen run` of a copy of the
+             study; `hpsgen status` shows the rungs. The first promotion fails (its file
+             cannot be written): status says so and how to run it again, and the rerun by
+             hand carries the chain on; promoting again or submitting again submits nothing.
   teardown   stops every daemon by PID.
 """
 import argparse
@@ -467,15 +475,161 @@ def case_chunk(ctx):
           "all three were training before the first of them ended")
 
 
+def halving_spec():
+    """tests/examples/search_test.py's 9-point halving study (one trainer), with a slurm block."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "examples"))
+    from search_test import SPEC
+    return SPEC + '\nslurm {\n  cpus 1\n  mem "200M"\n  time "00:10:00"\n}\n'
+
+
+def index_list(text):
+    """Slurm's "0-3,7" as [0, 1, 2, 3, 7]."""
+    out = []
+    for item in text.split(","):
+        lo, _, hi = item.partition("-")
+        out += range(int(lo), int(hi or lo) + 1)
+    return out
+
+
+def case_halving(ctx):
+    skip_if_no_cluster(ctx)
+    study = os.path.join(ctx.work, "out", "halving")
+    local = os.path.join(ctx.work, "out", "halving-local")
+    for d in [study, local]:
+        shutil.rmtree(d, ignore_errors=True)
+    spec = os.path.join(ctx.work, "halving.hps")
+    with open(spec, "w") as f:
+        f.write(halving_spec())
+    run(ctx, [ctx.hpsgen, "generate", spec, "-o", study], cwd=ctx.work, check_rc=0)
+    t0 = time.time()
+    run(ctx, ["cmake", "-S", study, "-B", os.path.join(study, "build"), "-DCMAKE_BUILD_TYPE=Release",
+              "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"], check_rc=0)
+    run(ctx, [ctx.hpsgen, "run", study, "--build-only"], check_rc=0)
+    log(f"built the trainer in {time.time() - t0:.1f} s")
+    shutil.copytree(study, local, symlinks=True)
+
+    # the first promotion will fail: rung 2's point list cannot be written (a folder is in
+    # its way), as on a full disk
+    blocker = os.path.join(study, "slurm", "rung-2.points", "in-the-way")
+    os.makedirs(blocker)
+    t0 = time.time()
+    r = run(ctx, [ctx.hpsgen, "submit", study, "--no-build"], check_rc=0)
+    check("rung 1 of 3" in r.stdout, "submit: rung 1 of 3 and its promotion job")
+    jobs_tsv = os.path.join(study, "slurm", "jobs.tsv")
+    jobs = list(csv.DictReader(open(jobs_tsv), delimiter="\t"))
+    check([(j["kind"], j["first"], j["tasks"]) for j in jobs] ==
+          [("rung", "0", "0-3"), ("rung", "0", "4-7"), ("rung", "0", "8"), ("promote", "0", "-")],
+          "jobs.tsv: rung 1 as 3 arrays (MaxArraySize 4) of points 0-3, 4-7, 8, then one promotion job")
+    check(open(os.path.join(study, "slurm", "rung-1.points")).read() == "".join(f"{i}\n" for i in range(9)),
+          "slurm/rung-1.points lists the 9 points")
+    r = run(ctx, [ctx.hpsgen, "submit", study, "--no-build"], check_rc=0)
+    check("rungs are submitted" in r.stdout and len(open(jobs_tsv).read().splitlines()) == len(jobs) + 1,
+          "submitting again submits nothing")
+    # (a moment after the submission, rung 1 is still queued or training)
+    r = run(ctx, [ctx.hpsgen, "promote", study, "--rung", "1"], check_rc=1)
+    check("still training" in r.stderr and len(open(jobs_tsv).read().splitlines()) == len(jobs) + 1
+          and not os.path.exists(os.path.join(study, "halving.json")),
+          "hpsgen promote by hand while rung 1 trains: refused, nothing ranked or submitted")
+
+    # the failed promotion, then the same by hand once the cause is gone
+    promote = jobs[3]["job"]
+    wait_for_jobs(ctx, [j["job"] for j in jobs])
+    promote_log = open(os.path.join(study, "logs", f"hps-halving-promote-{promote}.out")).read()
+    check("rung-2.points" in promote_log and f"hpsgen promote {study} --rung 1" in promote_log,
+          "the promotion job failed, saying why and what to run again: " + promote_log.strip().splitlines()[-1])
+    check(len(open(jobs_tsv).read().splitlines()) == len(jobs) + 1, "it submitted nothing")
+    r = run(ctx, [ctx.hpsgen, "status", study], check_rc=0)
+    check("rung 1 of 3 (40 steps): 9 points, job " in r.stdout and "; ranked, on to rung 2: " in r.stdout,
+          "hpsgen status: rung 1 done and ranked (halving.json), its survivors named")
+    check(f"promotion after rung 1: job {promote} failed; run it again with: hpsgen promote {study} --rung 1" in r.stdout,
+          "hpsgen status: the failed promotion, and how to run it again")
+    check(r.stdout.splitlines()[0].endswith("0 failed, 3 paused, 6 halved"),
+          "hpsgen status: the 3 promoted points paused, the 6 others halved")
+    shutil.rmtree(os.path.dirname(blocker))
+    r = run(ctx, [ctx.hpsgen, "promote", study, "--rung", "1"], check_rc=0)
+    check("3 go on to 120 steps" in r.stdout, "hpsgen promote --rung 1 by hand: 3 go on to rung 2")
+
+    # the chain goes on: wait for the report job the last promotion submits, and for it to end
+    mid_status = None
+    start = time.time()
+    while True:
+        jobs = list(csv.DictReader(open(jobs_tsv), delimiter="\t"))
+        if mid_status is None and any(j["kind"] == "rung" and j["first"] == "1" for j in jobs):
+            mid_status = run(ctx, [ctx.hpsgen, "status", study], check_rc=0).stdout
+        reports = [j for j in jobs if j["kind"] == "report"]
+        if reports:
+            wait_for_jobs(ctx, [j["job"] for j in jobs])
+            break
+        if time.time() - start > 300:
+            run(ctx, ["squeue", "-r"])
+            for f in sorted(os.listdir(os.path.join(study, "logs"))):
+                if "promote" in f:
+                    log(f, open(os.path.join(study, "logs", f)).read())
+            fail("no report job after 300 s: " + str(jobs))
+        time.sleep(0.5)
+    log(f"the halving study ran on Slurm in {time.time() - t0:.1f} s")
+    jobs = list(csv.DictReader(open(jobs_tsv), delimiter="\t"))
+    check([(j["kind"], j["first"]) for j in jobs] ==
+          [("rung", "0")] * 3 + [("promote", "0"), ("rung", "1"), ("promote", "1"), ("rung", "2"), ("promote", "2"),
+                                 ("report", "-")],
+          "jobs.tsv: rung 1 (3 arrays), promotion, rung 2, promotion, rung 3, promotion, report")
+    state = json.load(open(os.path.join(study, "halving.json")))
+    check([r["steps"] for r in state["rungs"]] == [40, 120, 360], "halving.json ranks 3 rungs: 40, 120, 360 steps")
+    on = lambda k: sorted(p["id"] for p in state["rungs"][k]["points"] if p["promoted"])
+    check(index_list(jobs[4]["tasks"]) == on(0),
+          f"rung 2's array trains the 3 points rung 1 promoted ({jobs[4]['tasks']})")
+    check(open(os.path.join(study, "slurm", "rung-3.points")).read().split() == [str(i) for i in on(1)],
+          "rung 3's point list is rung 2's survivor")
+    if mid_status is not None:
+        check("rung 2 of 3 (120 steps): 3 points, job " in mid_status and "promotion after rung 1" not in mid_status
+              and ("promotion after rung 2: job" in mid_status or "rung 3 of 3" in mid_status),
+              "hpsgen status during the study: rung 2, the promotion to come, not the failed one done by hand")
+    r = run(ctx, [ctx.hpsgen, "status", study], check_rc=0)
+    winner = state["rungs"][2]["points"][0]["name"]
+    check("rung 3 of 3 (360 steps): 1 point" in r.stdout and f"best {winner}" in r.stdout,
+          "hpsgen status: rung 3 ranked, its best " + winner)
+    check(r.stdout.splitlines()[0].endswith("1 done, 0 running, 0 pending, 0 failed, 8 halved"),
+          "hpsgen status: 1 done, 8 halved")
+    check("promotion after" not in r.stdout, "hpsgen status: no promotion pending")
+    check(os.path.exists(os.path.join(study, "report.csv")), "the report job ran (report.csv)")
+
+    # the same study trained locally, by hpsgen run
+    r = run(ctx, [ctx.hpsgen, "run", local, "--no-build", "--jobs", "2", "--threads", "1"], check_rc=0)
+    check(open(os.path.join(study, "halving.json")).read() == open(os.path.join(local, "halving.json")).read(),
+          "halving.json: every rung ranked as hpsgen run ranks it (values, order, survivors)")
+    import numpy as np
+    strip = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows]
+    with open(os.path.join(study, "grid.tsv")) as f:
+        grid = list(csv.DictReader(f, delimiter="\t"))
+    for row in grid:
+        a = os.path.join(study, "results", row["identity"])
+        b = os.path.join(local, "results", row["identity"])
+        ra, rb = json.load(open(os.path.join(a, "result.json"))), json.load(open(os.path.join(b, "result.json")))
+        same = (ra["status"], ra["best"]) == (rb["status"], rb["best"])
+        same = same and strip(csv.DictReader(open(os.path.join(a, "metrics.csv")))) == \
+            strip(csv.DictReader(open(os.path.join(b, "metrics.csv"))))
+        wa, wb = np.load(os.path.join(a, "best.npz")), np.load(os.path.join(b, "best.npz"))
+        same = same and sorted(wa.files) == sorted(wb.files) and all(np.array_equal(wa[k], wb[k]) for k in wa.files)
+        check(same, f"{row['name']} ({ra['status']}): result.json, metrics.csv and best.npz as hpsgen run's")
+
+    # a promotion run again (by hand, as after a failure) ranks the same and submits nothing
+    before = (open(jobs_tsv).read(), open(os.path.join(study, "halving.json")).read())
+    for rung in ["1", "3"]:
+        run(ctx, [ctx.hpsgen, "promote", study, "--rung", rung], check_rc=0)
+    check((open(jobs_tsv).read(), open(os.path.join(study, "halving.json")).read()) == before,
+          "hpsgen promote again (rungs 1 and 3): the same halving.json, no job submitted")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "chunk"])
+    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "chunk", "halving"])
     ap.add_argument("--hpsgen", required=True)
     ap.add_argument("--build", required=True, help="this test folder in the build tree")
     a = ap.parse_args()
     ctx = Ctx(a)
     t0 = time.time()
-    {"setup": setup, "teardown": teardown, "submit": case_submit, "retry": case_retry, "chunk": case_chunk}[a.what](ctx)
+    {"setup": setup, "teardown": teardown, "submit": case_submit, "retry": case_retry, "chunk": case_chunk,
+     "halving": case_halving}[a.what](ctx)
     log(f"slurm {a.what}: all checks passed in {time.time() - t0:.1f} s")
 
 

@@ -5,6 +5,7 @@
 
 #include "generator/emit.hpp"
 #include "generator/slurm.hpp"
+#include "generator/slurm_halving.hpp"
 #include "generator/slurm_jobs.hpp"
 
 #include <numeric>
@@ -97,6 +98,39 @@ TEST_CASE("jobs.tsv round trip and the latest job of each point") {
     CHECK(latest[1].key() == "100_1");
     CHECK(latest[2].key() == "102_2");
     CHECK_THROWS(parse_jobs_tsv("nonsense\n"));
+}
+
+TEST_CASE("jobs.tsv: a halving study's rung arrays and promotion jobs") {
+    std::vector<job_record> jobs(3);
+    jobs[0] = {1, "200", "rung", 0, 1, {0, 1}, "before", 1, {3, 7}};
+    jobs[1] = {1, "201", "promote", 0, 1, {}, "before", 1, {}};
+    jobs[2] = {1, "202", "rung", 0, 1, {0}, "before", 2, {7}};
+    const auto text = jobs_tsv(jobs);
+    CHECK(text.find("1\t200\trung\t1\t1\t3,7\tbefore\n") != std::string::npos);
+    CHECK(text.find("1\t201\tpromote\t1\t-\t-\t-\n") != std::string::npos);
+    auto back = parse_jobs_tsv(text);
+    REQUIRE(back.size() == 3);
+    CHECK(back[0].points == std::vector<std::size_t>{3, 7});
+    CHECK(back[0].tasks == std::vector<std::size_t>{0, 1});
+    CHECK(back[1].kind == "promote");
+    CHECK(back[1].rung == 1);
+    CHECK(back[2].rung == 2);
+    auto latest = hps::latest_jobs(back, 9);  // task t of a rung's array trains its t-th point
+    CHECK(latest.size() == 2);
+    CHECK(latest[3].key() == "200_0");
+    CHECK(latest[7].key() == "202_0");
+}
+
+TEST_CASE("a job's state, from its tasks") {
+    auto q = parse_squeue("12_0|COMPLETED|None|0:42|n\n12_1|RUNNING|None|0:42|n\n13|PENDING|Dependency|0:00|\n"
+                          "14_0|PENDING|None|0:00|\n");
+    CHECK(hps::job_state_text("12", q, {}) == "running");
+    CHECK(hps::job_state_text("13", q, {}) == "pending (Dependency)");
+    CHECK(hps::job_state_text("14", q, {}) == "pending");
+    CHECK(hps::job_state_text("1", q, {}) == "ended");  // not 12, 13 or 14
+    auto a = parse_sacct("15_0|COMPLETED|0:0\n15_1|FAILED|1:0\n16|COMPLETED|0:0\n");
+    CHECK(hps::job_state_text("15", {}, a) == "failed");
+    CHECK(hps::job_state_text("16", {}, a) == "done");
 }
 
 TEST_CASE("squeue and sacct output") {

@@ -1,0 +1,376 @@
+// Successive halving as chained Slurm arrays: submit_rung (for `hpsgen submit` and
+// `hpsgen promote`), the promote command, and what `hpsgen status` says of the rungs.
+#include "generator/slurm_halving.hpp"
+
+#include "generator/cli_util.hpp"
+#include "generator/commands.hpp"
+#include "generator/halving.hpp"
+#include "generator/process.hpp"
+#include "generator/slurm_jobs.hpp"
+
+#include <hps/io.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <iostream>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace hps {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string absolute_dir(const std::string& dir) {
+    std::string abs = fs::absolute(dir).lexically_normal().string();
+    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+    return abs;
+}
+
+std::string points_file(std::size_t rung) { return "slurm/rung-" + std::to_string(rung + 1) + ".points"; }
+
+// Submits argv (dry run: prints it), records the job as `rec`; false when sbatch refused.
+bool submit_and_record(const rung_submission& o, std::vector<std::string> argv, slurm::job_record rec,
+                       const std::string& what, std::vector<slurm::job_record>& recorded, std::string& job) {
+    if (o.dry_run) {
+        std::cout << "  " << process::command_line(argv) << "    # " << what << "\n";
+        job = "<" + rec.kind + " " + std::to_string(rec.rung + 1) + ">";
+        return true;
+    }
+    std::string error, warnings;
+    job = sbatch_job(argv, error, warnings);
+    if (job.empty()) {
+        std::cerr << "hpsgen: sbatch refused " << what << ":\n" << error << "\nhpsgen: " << sbatch_hint(error) << "\n";
+        return false;
+    }
+    if (!warnings.empty()) std::cerr << warnings << "\n";
+    rec.job = job;
+    recorded.push_back(rec);
+    write_file_atomic(jobs_path(o.dir), slurm::jobs_tsv(recorded));
+    return true;
+}
+
+}  // namespace
+
+int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::size_t>& points,
+                const rung_submission& o, std::vector<slurm::job_record>& recorded) {
+    const bool last = rung + 1 == s.rungs.size();
+    const std::string abs_dir = absolute_dir(o.dir);
+    const std::string hpsgen = hpsgen_path().empty() ? "hpsgen" : hpsgen_path();
+    const std::string name = "rung " + std::to_string(rung + 1) + " of " + std::to_string(s.rungs.size());
+
+    std::vector<std::string> arrays;
+    bool submitted_before = false;
+    for (const auto& j : recorded)
+        if (j.kind == "rung" && j.rung == rung) {
+            submitted_before = true;
+            arrays.push_back(j.job);
+        }
+    // a point trained to the rung's steps before (by hpsgen run) is not trained again for it
+    std::vector<std::size_t> todo;
+    for (const auto& row : s.points) {
+        if (!std::binary_search(points.begin(), points.end(), row.id)) continue;
+        const point_state st = read_point_state(s.path, row);
+        if (!(st.finished() || (st.status == "paused" && st.steps >= s.rungs[rung]))) todo.push_back(row.id);
+    }
+    std::sort(todo.begin(), todo.end());
+    if (submitted_before) {
+        std::cout << "  " << name << ": submitted before (job";
+        for (const auto& a : arrays) std::cout << " " << a;
+        std::cout << "), not again\n";
+    } else {
+        if (todo.size() < points.size())
+            std::cout << "  " << name << ": " << points.size() - todo.size() << " of " << points.size()
+                      << " points trained to " << s.rungs[rung] << " steps before\n";
+        std::string list;
+        for (std::size_t id : todo) list += std::to_string(id) + "\n";
+        if (!o.dry_run) write_file_atomic((fs::path(o.dir) / points_file(rung)).string(), list);
+        std::vector<std::size_t> positions(todo.size());
+        for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = i;
+        for (const auto& part : slurm::plan_arrays(positions, positions.size(), 1, o.max_array)) {
+            std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir,
+                                             "--array=" + slurm::index_list(part.tasks) + o.throttle,
+                                             "--export=ALL,HPS_POINTS=" + points_file(rung) + ",HPS_FIRST=" +
+                                                 std::to_string(part.first) + ",HPS_CHUNK=1,HPS_PACKING=" + o.packing +
+                                                 ",HPS_BUILD=" + o.build,
+                                             abs_dir + "/submit.sbatch"};
+            if (!last) argv.insert(argv.end(), {"--until", std::to_string(s.rungs[rung])});
+            slurm::job_record rec;
+            rec.submission = o.submission;
+            rec.kind = "rung";
+            rec.rung = rung;
+            rec.build = o.build;
+            for (std::size_t q : part.points) rec.points.push_back(todo[q]);
+            for (std::size_t t = 0; t < rec.points.size(); ++t) rec.tasks.push_back(t);
+            const std::string what = name + "'s array of points " + slurm::index_list(rec.points);
+            std::string job;
+            if (!submit_and_record(o, argv, rec, what, recorded, job)) return 1;
+            arrays.push_back(job);
+            std::cout << "  job " << job << ": " << name << ", " << rec.points.size() << " point"
+                      << (rec.points.size() == 1 ? "" : "s") << " to " << s.rungs[rung] << " steps ("
+                      << slurm::index_list(rec.points) << ")\n";
+        }
+    }
+
+    for (const auto& j : recorded)
+        if (j.kind == "promote" && j.rung == rung) {
+            std::cout << "  the promotion after " << name << ": job " << j.job << ", submitted before\n";
+            return 0;
+        }
+    std::string dependency = "--dependency=afterany";
+    for (const auto& a : arrays) dependency += ":" + a;
+    std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir,
+                                     "--job-name=hps-" + s.study + "-promote"};
+    if (!arrays.empty()) argv.push_back(dependency);  // none when every point was there before
+    argv.insert(argv.end(), {abs_dir + "/report.sbatch", hpsgen, "promote", ".", "--rung", std::to_string(rung + 1),
+                             "--max-array-size", std::to_string(o.max_array)});
+    if (!o.report) argv.push_back("--no-report");
+    slurm::job_record rec;
+    rec.submission = o.submission;
+    rec.kind = "promote";
+    rec.rung = rung;
+    std::string job;
+    if (!submit_and_record(o, argv, rec, "the promotion job after " + name, recorded, job)) {
+        std::cerr << "hpsgen: " << name << " is submitted; when it has ended, rank it and go on with: hpsgen promote "
+                  << o.dir << " --rung " << rung + 1 << "\n";
+        return 1;
+    }
+    std::cout << "  job " << job << ": " << (last ? "ranks the last rung, then submits the report" : "ranks " + name + ", then submits the next rung")
+              << " (hpsgen promote --rung " << rung + 1 << ")" << (arrays.empty() ? "" : arrays.size() == 1 ? ", after job" : ", after jobs");
+    for (const auto& a : arrays) std::cout << " " << a;
+    std::cout << "\n";
+    return 0;
+}
+
+std::string job_state_text(const std::string& job, const slurm::queue_view& queue, const slurm::queue_view& accounting) {
+    // an array's tasks are keyed JOB_TASK: it is running while a task runs, pending while
+    // one waits, else ended as its worst task
+    const slurm::task_state* shown = nullptr;
+    auto rank = [](const slurm::task_state& t) {
+        return t.state == "RUNNING" ? 3 : active_state(t.state) ? 2 : t.state != "COMPLETED" ? 1 : 0;
+    };
+    for (const auto* view : {&queue, &accounting}) {
+        for (auto it = view->lower_bound(job); it != view->end() && it->first.rfind(job, 0) == 0; ++it)
+            if (it->first.size() == job.size() || it->first[job.size()] == '_')
+                if (!shown || rank(it->second) > rank(*shown)) shown = &it->second;
+        if (shown) break;
+    }
+    if (!shown) return "ended";
+    std::string state = shown->state == "COMPLETED" ? "done" : shown->state;
+    for (auto& ch : state) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    if (shown->state == "PENDING" && !shown->reason.empty() && shown->reason != "None") state += " (" + shown->reason + ")";
+    return state;
+}
+
+std::vector<std::string> halving_status_lines(const study_dir& s, const std::vector<slurm::job_record>& jobs,
+                                              const slurm::queue_view& queue, const slurm::queue_view& accounting) {
+    std::vector<std::string> out;
+    const auto ranked = read_halving_state(s.path);
+    // a promotion that failed and was run again by hand: what it was to submit is there
+    auto followed = [&](std::size_t r) {
+        bool after = false;
+        for (const auto& j : jobs) {
+            if (j.kind == "rung" && j.rung == r + 1) return true;
+            if (j.kind == "promote" && j.rung == r) after = true;
+            else if (after && j.kind == "report" && r + 1 == s.rungs.size()) return true;
+        }
+        return false;
+    };
+    for (std::size_t r = 0; r < s.rungs.size(); ++r) {
+        std::vector<std::string> arrays;
+        std::size_t count = 0;
+        for (const auto& j : jobs)
+            if (j.kind == "rung" && j.rung == r) {
+                arrays.push_back(j.job);
+                count += j.points.size();
+            }
+        if (arrays.empty()) continue;
+        std::string line = "rung " + std::to_string(r + 1) + " of " + std::to_string(s.rungs.size()) + " (" +
+                           std::to_string(s.rungs[r]) + " steps): " + std::to_string(count) + " point" +
+                           (count == 1 ? "" : "s") + ", job";
+        std::string state;
+        for (const auto& a : arrays) {
+            line += " " + a;
+            const std::string st = job_state_text(a, queue, accounting);
+            if (state.empty() || st != "done") state = st;
+        }
+        line += " " + state;
+        if (r < ranked.size() && ranked[r].steps == s.rungs[r]) {
+            std::string on;
+            for (const auto& p : ranked[r].points)
+                if (p.promoted) on += (on.empty() ? "" : ", ") + p.name;
+            if (r + 1 == s.rungs.size()) line += "; ranked (halving.json), best " + ranked[r].points.front().name;
+            else line += "; ranked, on to rung " + std::to_string(r + 2) + ": " + (on.empty() ? "none" : on);
+        }
+        out.push_back(line);
+        for (const auto& j : jobs)
+            if (j.kind == "promote" && j.rung == r) {
+                const std::string st = job_state_text(j.job, queue, accounting);
+                if (st == "done" || followed(r)) continue;
+                out.push_back("promotion after rung " + std::to_string(r + 1) + ": job " + j.job + " " + st +
+                              (st.rfind("pending", 0) == 0 || st == "running"
+                                   ? ""
+                                   : "; run it again with: hpsgen promote " + s.path + " --rung " + std::to_string(r + 1)));
+            }
+    }
+    return out;
+}
+
+namespace {
+int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t max_array, bool no_report);
+}  // namespace
+
+namespace cli {
+
+int promote(const args& a) {
+    std::string dir;
+    std::size_t rung_number = 0, max_array = 0;
+    bool no_report = false;
+    arg_parser p("promote",
+                 "Ranks rung R of a halving study submitted to Slurm (hpsgen submit) from its points'\n"
+                 "metrics.csv, as hpsgen run does, writes DIR/halving.json, and submits the next rung's\n"
+                 "array and its promotion job; after the last rung, the report job. The promotion job\n"
+                 "that hpsgen submit chains after each rung runs it; running it again by hand (after\n"
+                 "it failed) is safe: the ranking is the same, and a rung or job recorded in\n"
+                 "DIR/slurm/jobs.tsv is never submitted twice.");
+    p.positional("DIR", "the study folder", dir);
+    p.count("rung", "R", "the rung to rank (1 the first)", rung_number);
+    p.count("max-array-size", "N", "the cluster's MaxArraySize (default: scontrol show config, else 1001)", max_array);
+    p.flag("no-report", 0, "no report job after the last rung", no_report);
+    if (auto status = p.parse(a)) return *status;
+
+    // one promotion at a time: a rerun by hand beside the job must not submit a rung twice
+    std::error_code ec;
+    fs::create_directories(fs::path(dir) / "slurm", ec);
+    const std::string lock_path = (fs::path(dir) / "slurm" / "promote.lock").string();
+    const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+        std::cerr << "hpsgen promote: cannot lock " << lock_path << "\n";
+        return 1;
+    }
+    try {
+        return promote_rung(dir, rung_number, max_array, no_report);
+    } catch (const std::exception& e) {  // a file that cannot be written: nothing half done to undo
+        std::cerr << "hpsgen promote: " << e.what() << "\nhpsgen promote: fix that and run again: hpsgen promote "
+                  << absolute_dir(dir) << " --rung " << rung_number << "\n";  // the job's DIR is "."
+        return 1;
+    }
+}
+
+}  // namespace cli
+
+namespace {
+
+// hpsgen promote, once its arguments are read and it holds the lock; throws
+// std::runtime_error where a file cannot be read or written.
+int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t max_array, bool no_report) {
+    const submitted_study loaded = load_submitted_study(dir);
+    const study_dir& s = loaded.study;
+    const slurm_settings& settings = loaded.settings;
+    std::vector<slurm::job_record> recorded = loaded.jobs;
+    if (s.rungs.empty()) {
+        std::cerr << "hpsgen promote: " << dir << " is not a halving study (no halving in its search block)\n";
+        return 2;
+    }
+    if (rung_number == 0 || rung_number > s.rungs.size()) {
+        std::cerr << "hpsgen promote: --rung " << rung_number << ": the study has rungs 1 to " << s.rungs.size() << "\n";
+        return 2;
+    }
+    const std::size_t r = rung_number - 1;
+    std::vector<std::string> arrays;
+    int submission = 1;
+    std::string build = "before";
+    for (const auto& j : recorded)
+        if (j.kind == "rung" && j.rung == r) {
+            arrays.push_back(j.job);
+            submission = j.submission;
+            build = j.build;
+        }
+    if (arrays.empty()) {
+        std::cerr << "hpsgen promote: rung " << rung_number << " has not been submitted (" << jobs_path(dir)
+                  << "); submit the study with hpsgen submit " << dir << "\n";
+        return 1;
+    }
+    // ranking a rung whose tasks still train would promote on partial results
+    std::string error;
+    if (auto q = slurm::squeue(arrays, error))
+        for (const auto& [key, st] : *q)
+            if (st.state == "PENDING" || st.state == "RUNNING") {
+                std::cerr << "hpsgen promote: rung " << rung_number << " is still training (task " << key << " "
+                          << st.state << "); its promotion job ranks it when it has ended\n";
+                return 1;
+            }
+
+    // the rungs ranked before stay (a rerun of an earlier promotion), ranked anew: the same
+    const std::size_t ranked_before = read_halving_state(dir).size();
+    const auto history = rank_rungs(s, std::max(r + 1, ranked_before) - 1);
+    write_halving_state(s, history);
+    if (history.size() <= r) {
+        std::cerr << "hpsgen promote: no point reached rung " << history.size() << "; see hpsgen status " << dir << "\n";
+        return 1;
+    }
+    const rung_record& ranked = history[r];
+    std::size_t reached = 0;
+    for (const auto& pt : ranked.points) reached += pt.reached;
+    std::cout << "rung " << rung_number << " of " << s.rungs.size() << " at " << ranked.steps << " steps: " << reached
+              << " of " << ranked.points.size() << " points reached it, ranked by " << (s.select_max ? "max " : "min ")
+              << s.select_metric << " (" << dir << "/halving.json)\n";
+
+    rung_submission o;
+    o.dir = dir;
+    o.build = build;
+    o.packing = settings.packing;
+    o.throttle = settings.throttle > 0 ? "%" + std::to_string(settings.throttle) : "";
+    o.report = settings.report && !no_report;
+    o.submission = submission;
+    if (max_array == 0) max_array = slurm::max_array_size().value_or(1001);
+    o.max_array = max_array;
+
+    if (r + 1 < s.rungs.size()) {
+        std::vector<std::size_t> next;
+        for (const auto& row : promoted_points(s, ranked)) next.push_back(row.id);
+        std::sort(next.begin(), next.end());
+        if (next.empty()) {
+            std::cerr << "hpsgen promote: no point of rung " << rung_number << " reached its end, none goes on; "
+                      << "see why with hpsgen status " << dir << "\n";
+            return 1;
+        }
+        std::cout << next.size() << " go on to " << s.rungs[r + 1] << " steps:\n";
+        return submit_rung(s, r + 1, next, o, recorded);
+    }
+
+    // the last rung: the report, once
+    if (!o.report) return 0;
+    bool after_last = false;
+    for (const auto& j : recorded) {
+        if (j.kind == "promote" && j.rung == r) after_last = true;
+        else if (after_last && j.kind == "report") {
+            std::cout << "the report: job " << j.job << ", submitted before\n";
+            return 0;
+        }
+    }
+    const std::string abs_dir = absolute_dir(dir);
+    std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir, abs_dir + "/report.sbatch",
+                                     hpsgen_path().empty() ? "hpsgen" : hpsgen_path()};
+    std::string warnings, job = sbatch_job(argv, error, warnings);
+    if (job.empty()) {
+        std::cerr << "hpsgen promote: sbatch refused the report job:\n" << error << "\nhpsgen promote: run hpsgen report " << dir << "\n";
+        return 1;
+    }
+    slurm::job_record rec;
+    rec.submission = submission;
+    rec.job = job;
+    rec.kind = "report";
+    recorded.push_back(rec);
+    write_file_atomic(jobs_path(dir), slurm::jobs_tsv(recorded));
+    std::cout << "the report: job " << job << "\n";
+    return 0;
+}
+
+}  // namespace
+
+}  // namespace hps
