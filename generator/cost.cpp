@@ -202,8 +202,8 @@ std::string cost_table(const study& s, const std::map<std::string, data_header>&
     const std::size_t chunk = std::size_t(std::max(1, s.slurm.chunk));
     const std::size_t tasks = (s.points.size() + chunk - 1) / chunk;
     const int cpus = std::max(1, s.slurm.cpus);
-    out += "\n" + std::to_string(s.points.size()) + " points in " + std::to_string(tasks) + " array tasks (one array), " +
-           std::to_string(cpus) + (cpus == 1 ? " cpu" : " cpus") + " each, --mem=" + array_mem(s, files) + "\n";
+    out += "\n" + std::to_string(s.points.size()) + " points in " + std::to_string(tasks) + " array tasks, " + std::to_string(cpus) +
+           (cpus == 1 ? " cpu" : " cpus") + " each; every task requests --mem=" + array_mem(s, files) + "\n";
     std::snprintf(line, sizeof line, "total: %.1f core-hours%s (%.1f hours of training)\n", seconds * cpus / 3600,
                   time_unknown ? " for the points of known time" : "", seconds / 3600);
     out += line;
