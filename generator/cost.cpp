@@ -103,8 +103,14 @@ memory point_memory(const grid_point& p, const std::map<std::string, data_header
         }
         const std::size_t f = it->second.samples * it->second.floats_per_sample;
         sets += f;
-        // a split copies the training set into its two parts while the whole is held
-        if (path == p.config.train && p.config.validation.empty() && p.config.split > 0) sets += f;
+        if (path == p.config.train) {
+            // a split copies the training set into its two parts while the whole is held
+            if (p.config.validation.empty() && p.config.split > 0) sets += f;
+            // the shuffle's permutation (an int a sample), and the targets read as doubles
+            // (two floats a value) before they become floats
+            const std::size_t targets = p.config.target == target_kind::regression ? std::size_t(p.config.outputs) : 1;
+            sets += it->second.samples * (1 + 2 * targets);
+        }
     }
     m.data = sets;
     return m;

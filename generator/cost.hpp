@@ -9,7 +9,8 @@
 //   best         the best checkpoint's parameters and state, and the copy that restores them
 //   batches      the trainer's batch, target and delta buffers
 //   data         every sample of the training, validation and test files as float32 (from
-//                the files' headers), the training set twice when a `split` cuts it
+//                the files' headers), the training set twice when a `split` cuts it, its
+//                shuffle's permutation and its targets as read (doubles)
 // plus a fixed overhead measured on a trainer with tiny data (kFixedOverhead, docs/slurm.md).
 //
 // Time is the forward pass's floating-point operations per sample (layer_kind::flops) x 3
@@ -29,7 +30,7 @@ namespace hps::cost {
 
 // A trainer's resident memory beyond its buffers and data: the executable, libstdc++,
 // the allocator's arenas, thread stacks (measured: docs/slurm.md, "Memory per point").
-inline constexpr std::size_t kFixedOverhead = std::size_t(8) << 20;
+inline constexpr std::size_t kFixedOverhead = std::size_t(5) << 20;
 // Floating-point operations per second of one cpu of a training task: the rate
 // examples/fashion_long.hps's two points trained at on docs/performance.md's machine 1
 // (35.1 and 21.4 min measured), not a calibration on the building machine.

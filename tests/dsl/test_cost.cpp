@@ -135,9 +135,10 @@ TEST_CASE("a point's floats, counted by hand") {
     CHECK(!m.data_known);                  // t.npz is not there
     CHECK(m.bytes() == m.buffers() * 4 + cost::kFixedOverhead);
 
-    // the data: samples x floats per sample, the training set twice when a split cuts it
+    // the data: samples x floats per sample, and for the training set its permutation
+    // (an int a sample) and its targets read as doubles (2 floats each)
     std::map<std::string, data_header> files{{"t.npz", {1000, 17}}, {"v.npz", {200, 17}}};
-    CHECK(cost::point_memory(p, files).data == (1000 + 200) * 17);
+    CHECK(cost::point_memory(p, files).data == (1000 + 200) * 17 + 1000 * (1 + 2));
     CHECK(cost::point_memory(p, files).data_known);
 
     // the optimizers' slots

@@ -521,7 +521,8 @@ def test_cost():
     expect(re.search(r"memory per point: [\d.]+ MiB \(model-000\) to [\d.]+ MiB \(model-191\), without the data", out)
            and "sbatch --mem=4G (the spec's slurm mem)" in out, "check's memory summary", out, err)
 
-    # with data: 50000 training samples of 4 x 4 x 1 floats and a class: 50000 x 17 floats more
+    # with data: 50000 training samples of 4 x 4 x 1 floats and a class: 50000 x 17 floats more,
+    # and 3 a sample while they load (the permutation, the class read as a double)
     with tempfile.TemporaryDirectory() as tmp:
         write_npy(os.path.join(tmp, "x.npy"), "<f4", (50000, 4, 4, 1), 4)
         write_npy(os.path.join(tmp, "y.npy"), "<i8", (50000,), 8)
@@ -539,7 +540,7 @@ def test_cost():
         b, s = cost_rows(big), cost_rows(small)
         expect(b["model-0"][5] == "" and s["model-0"][5] == "", "the data is counted", big)
         grown = b["model-0"][1] - s["model-0"][1]
-        expect(abs(grown - (50000 - 6) * 17 * 4 / 2**20) < 0.15, f"the data's floats: +{grown:.2f} MiB", big + small)
+        expect(abs(grown - (50000 - 6) * (17 + 3) * 4 / 2**20) < 0.15, f"the data's floats: +{grown:.2f} MiB", big + small)
         # epochs of 50000 samples in batches of 32: 1563 steps an epoch, 2 epochs
         expect(b["model-1"][4] != "?" and s["model-1"][4] == "0 s", "time from the epochs", big + small)
         # submit.sbatch requests the largest point's estimate + 20 %, unless the spec's mem
