@@ -14,22 +14,16 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from npy_zeros import write_npy  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--hpsgen", required=True)
 parser.add_argument("--work", required=True)
 args = parser.parse_args()
 
-
-def write_npy(path, descr, shape, item_size):
-    """An .npy of zeros without numpy: the version 1.0 header, then the values."""
-    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, "".join(f"{d}, " for d in shape))
-    header += " " * (63 - (10 + len(header)) % 64) + "\n"
-    count = 1
-    for d in shape:
-        count *= d
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(count * item_size))
 
 
 shutil.rmtree(args.work, ignore_errors=True)

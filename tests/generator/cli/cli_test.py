@@ -12,6 +12,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from npy_zeros import write_npy  # noqa: E402
+
 HPSGEN, ROOT = sys.argv[1], sys.argv[2]
 CYPLAM = os.path.join(ROOT, "examples", "cyplam.hps")
 GOLDEN = os.path.join(ROOT, "tests", "dsl", "golden", "check")
@@ -478,17 +481,6 @@ def test_report():
                and "best.npz and the test metrics stay those of the checkpoint chosen in training" in doc["note"],
                f"the report says whose weights these are: {doc['note']}")
 
-
-def write_npy(path, descr, shape, item_size):
-    """An .npy of zeros without numpy: the version 1.0 header, then the values."""
-    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
-        descr, "".join(f"{d}, " for d in shape))
-    header += " " * (63 - (10 + len(header)) % 64) + "\n"
-    count = 1
-    for d in shape:
-        count *= d
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(count * item_size))
 
 
 def cost_rows(out):
