@@ -11,8 +11,9 @@
 //               the values it takes at run time       kind.run_time (the settings file)
 //   cost        its buffers and work at a batch size  kind.memory, kind.is_view, kind.flops
 //
-// Adding a layer: its runtime header (with its rule), one descriptor in dsl/layers/, one
-// line in dsl/layer_kinds.cpp, its tests, its docs line; its statement's `example` (docs/language.md
+// Adding a layer: its runtime header (with its rule), one descriptor in dsl/layers/ (its
+// memory as the runtime type counts its scratch and state), one line in dsl/layer_kinds.cpp,
+// its tests (its memory in tests/dsl/test_cost.cpp), its docs line; its statement's `example` (docs/language.md
 // shows it, dsl.reference checks it), then `hpsgen check --reference --markdown > docs/language.md`.
 #pragma once
 

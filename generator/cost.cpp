@@ -133,7 +133,7 @@ std::optional<double> point_seconds(const grid_point& p, const std::map<std::str
     } else {
         auto n = training_samples(p, files);
         if (!n) return std::nullopt;
-        const double steps_per_epoch = std::ceil(double(*n) / p.batch);
+        const double steps_per_epoch = double(*n / std::size_t(p.batch));  // the trainer drops a partial batch
         samples = double(p.config.epochs) * steps_per_epoch * p.batch;
     }
     return 3.0 * forward_flops(p) * samples / (rate * std::max(1, cpus));

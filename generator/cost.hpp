@@ -29,7 +29,7 @@
 namespace hps::cost {
 
 // A trainer's resident memory beyond its buffers and data: the executable, libstdc++,
-// the allocator's arenas, thread stacks (measured: docs/slurm.md, "Memory per point").
+// the allocator's arenas, thread stacks (measured: docs/slurm.md, "Memory, time and cost per point").
 inline constexpr std::size_t kFixedOverhead = std::size_t(5) << 20;
 // Floating-point operations per second of one cpu of a training task: the rate
 // examples/fashion_long.hps's two points trained at on docs/performance.md's machine 1

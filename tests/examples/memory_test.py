@@ -4,7 +4,7 @@ real trainers: a study of two dense networks of different sizes (64 and 4096 uni
 peak resident memory (os.wait4's ru_maxrss, the kernel's VmHWM) must lie within 10 % + 2 MiB
 of the estimate. The 2 MiB: the fixed overhead (kFixedOverhead, 5 MiB) is one measured
 figure, while the runtime's untouched pages and Eigen's per-product packing buffers move a
-trainer's RSS by up to about 2 MiB either way (docs/slurm.md, "Memory per point").
+trainer's RSS by up to about 2 MiB either way (docs/slurm.md, "Memory, time and cost per point").
 
 usage: memory_test.py --hpsgen HPSGEN --work DIR
 """
