@@ -163,7 +163,11 @@ std::string format_seconds(double seconds) {
 std::string array_mem(const study& s, const std::map<std::string, data_header>& files) {
     if (!s.slurm.mem.empty()) return s.slurm.mem;
     std::size_t most = 0;
-    for (const grid_point& p : s.points) most = std::max(most, point_memory(p, files).bytes());
+    for (const grid_point& p : s.points) {
+        const memory m = point_memory(p, files);
+        if (!m.data_known) return "";  // a request without the data would be too small
+        most = std::max(most, m.bytes());
+    }
     return most ? mem_request(most) : "";
 }
 
@@ -180,8 +184,11 @@ std::string memory_summary(const study& s, const std::map<std::string, data_head
     }
     std::string out = "memory per point: " + format_bytes(lo) + " (" + least->name + ") to " + format_bytes(hi) + " (" +
                       most->name + ")" + (unknown ? ", without the data files that could not be opened" : "") + "\n";
-    out += "sbatch --mem=" + array_mem(s, files) +
-           (s.slurm.mem.empty() ? " (the largest point + 20 %)" : " (the spec's slurm mem)") + "\n";
+    const std::string mem = array_mem(s, files);
+    if (mem.empty())
+        out += "sbatch: no --mem (the data files could not be opened here: give slurm { mem }, or generate where they are)\n";
+    else
+        out += "sbatch --mem=" + mem + (s.slurm.mem.empty() ? " (the largest point + 20 %)" : " (the spec's slurm mem)") + "\n";
     return out;
 }
 
@@ -209,7 +216,8 @@ std::string cost_table(const study& s, const std::map<std::string, data_header>&
     const std::size_t tasks = (s.points.size() + chunk - 1) / chunk;
     const int cpus = std::max(1, s.slurm.cpus);
     out += "\n" + std::to_string(s.points.size()) + " points in " + std::to_string(tasks) + " array tasks, " + std::to_string(cpus) +
-           (cpus == 1 ? " cpu" : " cpus") + " each; every task requests --mem=" + array_mem(s, files) + "\n";
+           (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " +
+           (array_mem(s, files).empty() ? std::string("no --mem (data unknown)") : "--mem=" + array_mem(s, files)) + "\n";
     std::snprintf(line, sizeof line, "total: %.1f core-hours%s (%.1f hours of training)\n", seconds * cpus / 3600,
                   time_unknown ? " for the points of known time" : "", seconds / 3600);
     out += line;

@@ -75,7 +75,8 @@ std::string format_bytes(std::size_t bytes);
 std::string format_seconds(double seconds);
 
 // The --mem an array of these points requests: the spec's `mem` when it gives one, else
-// the largest point's estimate with the margin; "" when there are no points.
+// the largest point's estimate with the margin; "" when there are no points, or when a
+// point's data could not be opened (its estimate would be too small).
 std::string array_mem(const study& s, const std::map<std::string, data_header>& files);
 
 // `hpsgen check`'s summary line: the least and the most memory per point, and --mem.

@@ -545,6 +545,14 @@ def test_cost():
         rc, out, err = run("generate", os.path.join(tmp, "fixed.hps"), "-o", os.path.join(tmp, "fixed"))
         sbatch = open(os.path.join(tmp, "fixed", "submit.sbatch")).read()
         expect(rc == 0 and "#SBATCH --mem=3G\n" in sbatch and sbatch.count("--mem") == 1, "the spec's mem wins", sbatch)
+        # no data where generate runs: no --mem rather than one too small
+        os.rename(os.path.join(tmp, "x.npy"), os.path.join(tmp, "gone.npy"))
+        rc, out, err = run("generate", "--no-data-check", os.path.join(tmp, "big.hps"), "-o", os.path.join(tmp, "nodata"))
+        sbatch = open(os.path.join(tmp, "nodata", "submit.sbatch")).read()
+        expect(rc == 0 and "--mem" not in sbatch, "without the data, no --mem", sbatch, err)
+        rc, out, err = run("check", "--no-data-check", os.path.join(tmp, "big.hps"))
+        expect("sbatch: no --mem (the data files could not be opened here" in out, "check says why", out, err)
+        os.rename(os.path.join(tmp, "gone.npy"), os.path.join(tmp, "x.npy"))
         # submit --dry-run previews the same table
         rc, out, err = run("submit", os.path.join(tmp, "big"), "--dry-run", "--no-build")
         expect(rc == 0 and cost_rows(out) == b and "core-hours" in out, "submit --dry-run prints the cost", out, err)
