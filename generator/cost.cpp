@@ -136,7 +136,18 @@ std::optional<double> point_seconds(const grid_point& p, const std::map<std::str
         const double steps_per_epoch = double(*n / std::size_t(p.batch));  // the trainer drops a partial batch
         samples = double(p.config.epochs) * steps_per_epoch * p.batch;
     }
-    return 3.0 * forward_flops(p) * samples / (rate * std::max(1, cpus));
+    // each of the `checkpoints` evaluations is a forward pass over the validation set (the
+    // validation file's, or the split's share); the test set once, at the end
+    double evaluated = 0;
+    if (auto v = files.find(p.config.validation); v != files.end()) {
+        evaluated = double(std::max(1, p.config.checkpoints)) * double(v->second.samples);
+    } else if (p.config.validation.empty() && p.config.split > 0) {
+        auto n = training_samples(p, files);
+        auto t = files.find(p.config.train);
+        if (n && t != files.end()) evaluated = double(std::max(1, p.config.checkpoints)) * double(t->second.samples - *n);
+    }
+    if (auto t = files.find(p.config.test); !p.config.test.empty() && t != files.end()) evaluated += double(t->second.samples);
+    return forward_flops(p) * (3.0 * samples + evaluated) / (rate * std::max(1, cpus));
 }
 
 std::string mem_request(std::size_t bytes) {
@@ -221,12 +232,11 @@ std::string cost_table(const study& s, const std::map<std::string, data_header>&
     std::snprintf(line, sizeof line, "total: %.1f core-hours%s (%.1f hours of training)\n", seconds * cpus / 3600,
                   time_unknown ? " for the points of known time" : "", seconds / 3600);
     out += line;
-    std::snprintf(line, sizeof line,
-                  "memory: the runtime's buffers + the data + %zu MiB measured overhead; a request adds 20 %%.\n"
-                  "time: MFLOP per sample trained (3 x its forward pass) x samples trained, at a default rate of "
-                  "%.0f GFLOP/s per cpu (estimated, not calibrated here; docs/slurm.md)\n",
-                  kFixedOverhead >> 20, kDefaultRate / 1e9);
-    out += line;
+    out += "memory: the runtime's buffers + the data + " + std::to_string(kFixedOverhead >> 20) +
+           " MiB measured overhead; a request adds 20 %.\n"
+           "time: MFLOP per sample trained (3 x its forward pass) x samples trained, + a forward pass per sample "
+           "evaluated,\nat a default " + std::to_string(int(kDefaultRate / 1e9)) +
+           " GFLOP/s per cpu (estimated, not calibrated here; docs/slurm.md)\n";
     return out;
 }
 

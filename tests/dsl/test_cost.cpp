@@ -164,10 +164,12 @@ TEST_CASE("time from the FLOP count, and the --mem text") {
     CHECK(*cost::point_seconds(p, {}, 2) == doctest::Approx(3.0 * (2.0 * 145 + 9) * 400 / (2 * cost::kDefaultRate)));
     // epochs: whole batches of the training set (the trainer drops a partial one), 2 epochs
     std::string text = spec("16", "  dense units 8 activation relu\n  dense units 1\n", 4);
-    text.replace(text.find("steps 100"), 9, "epochs 2");
+    text.replace(text.find("steps 100"), 9, "epochs 2\n  checkpoints 5");
     auto e = test::check_text(text);
     const std::map<std::string, data_header> files{{"t.npz", {1003, 17}}, {"v.npz", {200, 17}}};
-    CHECK(*cost::point_seconds(point_of(e), files) == doctest::Approx(3.0 * (2.0 * 145 + 9) * (2 * 250 * 4) / cost::kDefaultRate));
+    // plus a forward pass over the 200 validation samples at each of the 5 checkpoints
+    CHECK(*cost::point_seconds(point_of(e), files) ==
+          doctest::Approx((2.0 * 145 + 9) * (3.0 * 2 * 250 * 4 + 5 * 200) / cost::kDefaultRate));
     CHECK(*cost::training_samples(point_of(e), files) == 1003);
     CHECK(!cost::point_seconds(point_of(e), {}));  // epochs of data not there: unknown
     CHECK(cost::mem_request(std::size_t(100) << 20) == "120M");

@@ -509,6 +509,8 @@ def test_cost():
     expect(m and abs(float(m.group(1)) - 12 * float(m.group(2))) <= 12 * 0.05 and abs(float(m.group(2)) - hours) < 0.01 * hours,
            f"core-hours = 12 cpus x the hours of the rows ({hours:.1f} h)", out)
     expect("192 points in 192 array tasks, 12 cpus each; every task requests --mem=4G" in out, "the spec's mem", out)
+    expect(out.endswith("at a default 18 GFLOP/s per cpu (estimated, not calibrated here; docs/slurm.md)\n"),
+           "the table ends with how it was estimated, whole", out)
     rc, out, err = run("check", "--no-data-check", CYPLAM)
     expect(re.search(r"memory per point: [\d.]+ MiB \(model-000\) to [\d.]+ MiB \(model-191\), without the data", out)
            and "sbatch --mem=4G (the spec's slurm mem)" in out, "check's memory summary", out, err)
