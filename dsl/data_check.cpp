@@ -109,4 +109,15 @@ void check_data(const source& src, const ast::study_file& file, const study& s, 
     }
 }
 
+std::optional<data_header> read_data_header(const std::string& path, const grid_point& p) {
+    try {
+        const data_spec spec = data_spec_of(p.config, p.input);
+        const dataset_files f = open_dataset(path, spec);
+        const std::size_t y = spec.target == target_kind::regression ? std::size_t(spec.outputs) : 1;
+        return data_header{std::size_t(f.x_shape.at(0)), std::size_t(f.x_size) + y};
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 }  // namespace hps

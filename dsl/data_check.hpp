@@ -13,6 +13,7 @@
 #include "dsl/study.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace hps {
@@ -34,6 +35,14 @@ struct data_location {
     // ("relative paths are taken from the spec's folder; ...").
     std::string missing_hint;
 };
+
+// Samples, and floats per sample as a trainer holds them (inputs and targets), of the data
+// at `path` opened for point p: headers only (hps::open_dataset). Unset when it cannot be
+// opened (the data check says why).
+struct data_header {
+    std::size_t samples = 0, floats_per_sample = 0;
+};
+std::optional<data_header> read_data_header(const std::string& path, const grid_point& p);
 
 // Adds an error at each data statement of `file` whose files a trainer of `s` would refuse.
 void check_data(const source& src, const ast::study_file& file, const study& s, const data_location& where,

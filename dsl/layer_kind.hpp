@@ -9,9 +9,11 @@
 //   materialise a point's layer and its shape         kind.accepts, kind.infer
 //   emit        the trainer's layer type              kind.cpp_type
 //               the values it takes at run time       kind.run_time (the settings file)
+//   cost        its buffers and work at a batch size  kind.memory, kind.is_view, kind.flops
 //
-// Adding a layer: its runtime header (with its rule), one descriptor in dsl/layers/, one
-// line in dsl/layer_kinds.cpp, its tests, its docs line; its statement's `example` (docs/language.md
+// Adding a layer: its runtime header (with its rule), one descriptor in dsl/layers/ (its
+// memory as the runtime type counts its scratch and state), one line in dsl/layer_kinds.cpp,
+// its tests (its memory in tests/dsl/test_cost.cpp), its docs line; its statement's `example` (docs/language.md
 // shows it, dsl.reference checks it), then `hpsgen check --reference --markdown > docs/language.md`.
 #pragma once
 
@@ -20,6 +22,7 @@
 
 #include <hps/rules.hpp>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +43,13 @@ public:
 // L x C (2), an image H x W x C (3), a volume D x H x W x C (4).
 constexpr unsigned rank_bit(int rank) { return 1u << (rank - 1); }
 inline constexpr unsigned any_rank = 0xfu;
+
+// The floats a layer holds besides its parameters and gradients, counted as its runtime
+// type counts them (num_state, scratch_size): the memory estimate (generator/cost.hpp).
+struct layer_memory {
+    std::size_t state = 0;    // num_state: kept across steps (batchnorm's running statistics)
+    std::size_t scratch = 0;  // scratch_size at the batch: masks, argmaxes, padded inputs, dz
+};
 
 struct layer_kind {
     std::string_view name = {};  // the statement's head: conv2d
@@ -68,6 +78,13 @@ struct layer_kind {
     // the least batch it trains with on an input of this rank, and why (nullptr: 1)
     int (*min_batch)(int in_rank) = nullptr;
     std::string_view min_batch_reason = {};
+    // its state and scratch at batch size `batch` (nullptr: none), and whether its output
+    // is a view of its input (no activation buffer: flatten)
+    layer_memory (*memory)(const layer& l, int batch) = nullptr;
+    bool is_view = false;
+    // floating-point operations of one sample's forward pass (nullptr: 2 per parameter,
+    // plus one per output value); a training step costs about 3 times that per sample
+    double (*flops)(const layer& l) = nullptr;
 };
 
 // Every layer kind, in the order the reference lists them.
@@ -79,6 +96,21 @@ namespace layer_text {
 std::string join(const std::vector<int>& v);  // "3, 3"
 std::string activation_type(const std::string& activation);  // "hps::relu"
 std::string number(double v);  // a double as a C++ literal: 0.25, 1.0
+std::size_t size(const std::vector<int>& shape);  // its elements: (4, 4, 8) -> 128
 }  // namespace layer_text
+
+// The vector unit a trainer is built for (-march=native, the default: the building
+// machine's), which rounds some scratch buffers: Eigen's float packets (full, half) and
+// the rows of hps/layers/small_gemm.hpp's register tile (MR).
+struct vector_unit {
+    int full_lanes = 4, half_lanes = 4, gemm_rows = 8;
+};
+vector_unit native_vector_unit();
+
+// small_gemm.hpp's packed_a_size and workspace_size for a tile of `mr` rows
+namespace gemm_sizes {
+std::size_t packed_a(std::size_t mr, std::size_t m, std::size_t k);
+std::size_t workspace(std::size_t mr, std::size_t m, std::size_t n, std::size_t k, bool a_packed);
+}  // namespace gemm_sizes
 
 }  // namespace hps

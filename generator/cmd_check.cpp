@@ -3,6 +3,7 @@
 #include "dsl/schema.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/cost.hpp"
 #include "generator/data_check.hpp"
 #include "generator/expand.hpp"
 
@@ -12,7 +13,7 @@ namespace hps::cli {
 
 int check(const args& a) {
     std::string spec;
-    bool reference = false, markdown = false, no_data_check = false;
+    bool reference = false, markdown = false, no_data_check = false, show_cost = false;
     arg_parser p("check", "Checks a .hps study and summarises its grid: the axes and their values, the number\n"
                           "of grid points and the range of free parameters. The data files it names are\n"
                           "opened and their headers checked against `input` and `target`. Errors go to\n"
@@ -22,7 +23,11 @@ int check(const args& a) {
            reference);
     p.flag("markdown", 0, "with --reference: as a Markdown page with examples, docs/language.md", markdown);
     data_check_flag(p, no_data_check);
-    p.epilog("examples:\n  hpsgen check examples/cyplam.hps\n  hpsgen check --reference\n"
+    p.flag("cost", 0,
+           "print each point's memory, its --mem request and its estimated training time, the array tasks and "
+           "the study's core-hours (docs/slurm.md)",
+           show_cost);
+    p.epilog("examples:\n  hpsgen check examples/cyplam.hps\n  hpsgen check --cost examples/cyplam.hps\n  hpsgen check --reference\n"
              "  hpsgen check --reference --markdown > docs/language.md   (refresh the language page)\n\n"
              "The language, with an example of every statement: docs/language.md (hpsgen help language).");
     if (auto status = p.parse(a)) return *status;
@@ -45,6 +50,8 @@ int check(const args& a) {
         }
     }
     std::cout << study_summary(*s);
+    const auto files = cost::data_files(*s, cost::spec_folder(spec));
+    std::cout << (show_cost ? "\n" + cost::cost_table(*s, files) : cost::memory_summary(*s, files));
     return 0;
 }
 

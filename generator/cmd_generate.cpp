@@ -1,6 +1,7 @@
 // hpsgen generate SPEC [-o DIR]: a checked study -> a study folder of trainers.
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/cost.hpp"
 #include "generator/data_check.hpp"
 #include "generator/emit.hpp"
 #include "generator/study_dir.hpp"
@@ -262,6 +263,7 @@ int generate(const args& a) {
     opt.canonical_spec = print(file);
     opt.runtime_version = runtime_version();
     opt.data_stamp = [&](const std::string& path) { return data_stamp(root, path, hash_data); };
+    if (s.slurm.mem.empty()) opt.mem_estimate = cost::array_mem(s, cost::data_files(s, cost::spec_folder(spec)));
 
     folder_sink sink(root);
     try {

@@ -4,6 +4,7 @@
 #include "generator/build.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/cost.hpp"
 #include "generator/data_check.hpp"
 #include "generator/process.hpp"
 #include "generator/slurm.hpp"
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -38,6 +40,16 @@ std::string trim(std::string s) {
 
 std::string plural(std::size_t n, const char* word) {
     return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+// --dry-run's cost preview: the folder's study.hps checked again, its data opened from the
+// spec's folder as generate was given it (unknown, "?", when it is not there from here)
+int print_cost(const study_dir& s, const std::string& dir) {
+    std::ostringstream err;
+    auto checked = read_spec(dir + "/study.hps", err);
+    if (!checked) return 0;
+    std::cout << "\n" << cost::cost_table(*checked, cost::data_files(*checked, cost::spec_folder(s.spec)));
+    return 0;
 }
 
 }  // namespace
@@ -321,7 +333,7 @@ int submit(const args& a) {
             std::cout << "\n";
         }
     }
-    if (dry_run) return 0;
+    if (dry_run) return print_cost(s, dir);
     std::cout << "job ids: " << jobs_path(dir) << "; logs: " << dir << "/logs/\n"
               << "next: hpsgen status " << dir << "\n";
     return 0;

@@ -47,6 +47,9 @@ struct emit_options {
     // its content's hash (generate --hash-data). Unset: the path itself (tests).
     std::function<std::string(const std::string&)> data_stamp;
     std::string runtime_version;  // runtime_version() in hpsgen; fixed in golden tests
+    // submit.sbatch's --mem when the spec gives no `mem`: the largest point's estimate with
+    // its margin (generator/cost.hpp's array_mem); "" (golden tests): no --mem line
+    std::string mem_estimate;
 };
 
 // The compiled network of a point: its C++ type and batch, and the signature (a hash of

@@ -94,6 +94,7 @@ void emit_slurm(const study& s, const emit_options& opt, output_sink& sink) {
     lines += placement_lines(c);
     lines += "#SBATCH --cpus-per-task=" + std::to_string(std::max(1, c.cpus)) + "\n";
     if (!c.mem.empty()) lines += sbatch_line("mem", c.mem);
+    else if (!opt.mem_estimate.empty()) lines += sbatch_line("mem", opt.mem_estimate);
     if (!c.time.empty()) lines += sbatch_line("time", c.time);
     lines += "#SBATCH --output=logs/%x-%A_%a.out\n"
              "#SBATCH --open-mode=append\n"

@@ -19,6 +19,10 @@ extern const layer_kind batchnorm_kind{
     // on a flat input each feature is normalised over the batch: one sample has no spread
     .min_batch = [](int in_rank) { return in_rank == 1 ? 2 : 1; },
     .min_batch_reason = "normalises each feature over the batch",
+    .memory = [](const layer& l, int) {  // running mean and variance, a step count; the batch's mean and inv_std
+        const std::size_t channels = std::size_t(l.in_shape.back());
+        return layer_memory{.state = 2 * channels + 1, .scratch = 2 * channels};
+    },
 };
 
 }  // namespace hps

@@ -4,6 +4,7 @@
 #include <hps/config.hpp>
 #include <hps/io.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace hps {
@@ -34,5 +35,36 @@ std::string number(double v) {
     return s;
 }
 
+std::size_t size(const std::vector<int>& shape) {
+    std::size_t n = 1;
+    for (int d : shape) n *= std::size_t(d);
+    return n;
+}
+
 }  // namespace layer_text
+
+vector_unit native_vector_unit() {
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("avx512f")) return {16, 8, 64};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {8, 4, 16};
+    if (__builtin_cpu_supports("avx")) return {8, 4, 8};
+#endif
+    return {};
+}
+
+namespace gemm_sizes {
+
+namespace {
+std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
+constexpr std::size_t KC = 384, NR = 6;  // small_gemm.hpp's block depth and tile columns
+}  // namespace
+
+std::size_t packed_a(std::size_t mr, std::size_t m, std::size_t k) { return round_up(m, mr) * k; }
+
+std::size_t workspace(std::size_t mr, std::size_t m, std::size_t n, std::size_t k, bool a_packed) {
+    const std::size_t kc = std::min(k, KC);
+    return (a_packed ? 0 : round_up(m, mr) * kc) + (mr < 64 ? round_up(n, NR) : NR) * kc;
+}
+
+}  // namespace gemm_sizes
 }  // namespace hps

@@ -6,6 +6,8 @@
 
 #include <hps/layers/conv_kernels.hpp>
 
+#include <array>
+
 namespace hps {
 namespace {
 
@@ -39,6 +41,50 @@ rules::outcome conv_infer(layer& l, const layer_values& v, const rules::dims& in
     return rules::conv(in, Spatial, l.filters, {k, k, k}, {s, s, s}, l.padding == "same");
 }
 
+// (depth, height, width) of a shape or a kernel of Spatial dimensions, padded with 1s in
+// front as the runtime's direct_conv sees it (a conv2d has depth 1, a conv1d height 1 too)
+template <int Spatial>
+std::array<int, 3> dhw(const std::vector<int>& v) {
+    std::array<int, 3> out{1, 1, 1};
+    for (int i = 0; i < Spatial; ++i) out[std::size_t(3 - Spatial + i)] = v[std::size_t(i)];
+    return out;
+}
+
+// The lanes of the packet direct_conv picks for v floats (detail::conv::packet_for) on the
+// building machine's vector unit: the one that wastes least, ties to the wider
+int lanes_for(int v) {
+    static const vector_unit unit = native_vector_unit();
+    const int half = unit.half_lanes, full = unit.full_lanes;
+    return detail::conv::round_up(v, half) < detail::conv::round_up(v, full) ? half : full;
+}
+
+// direct_conv's scratch_size: the padded samples, dz, the repacked kernel, a padded kernel
+template <int Spatial>
+layer_memory conv_memory(const layer& l, int batch) {
+    namespace cv = detail::conv;
+    const std::array<int, 3> in = dhw<Spatial>(l.in_shape), out = dhw<Spatial>(l.out_shape), k = dhw<Spatial>(l.kernel),
+                             s = dhw<Spatial>(l.stride);
+    const int channels = l.in_shape.back(), filters = l.filters;
+    const bool same = l.padding == "same";
+    std::size_t padded = std::size_t(channels);  // Dp * Hp * Wp * C
+    for (std::size_t i = 0; i < 3; ++i) padded *= std::size_t(in[i] + cv::pad_total(in[i], out[i], k[i], s[i], same));
+    const int run = k[2] * channels, padded_run = cv::round_up(run, lanes_for(run));
+    const int padded_filters = cv::round_up(filters, lanes_for(filters));
+    const std::size_t B = std::size_t(batch), pixels = std::size_t(out[0]) * out[1] * out[2];
+    const std::size_t xpad_stride = (padded + std::size_t(padded_run - run) + 15) / 16 * 16;
+    const bool pads_filters = padded_filters != filters, keeps_dz = l.activation != "linear" || pads_filters;
+    const std::size_t patch = std::size_t(k[0]) * k[1] * run;
+    return layer_memory{.scratch = xpad_stride * B + (keeps_dz ? std::size_t(padded_filters) * pixels * B : 0) +
+                                   std::size_t(k[0]) * k[1] * filters * padded_run +
+                                   (pads_filters ? std::size_t(padded_filters) * (patch + 1) : 0)};
+}
+
+// a multiply and an add per weight at each output position, plus the bias and activation
+double conv_flops(const layer& l) {
+    const double pixels = double(layer_text::size(l.out_shape)) / l.filters;
+    return 2.0 * double(l.params - std::size_t(l.filters)) * pixels + double(layer_text::size(l.out_shape));
+}
+
 std::string padding_type(const layer& l) { return l.padding == "same" ? "hps::same" : "hps::valid"; }
 
 }  // namespace
@@ -53,6 +99,8 @@ extern const layer_kind conv2d_kind{
         return "hps::conv2d<" + std::to_string(l.filters) + ", " + layer_text::join(l.kernel) + ", " + padding_type(l) +
                ", " + layer_text::activation_type(l.activation) + ", " + layer_text::join(l.stride) + ">";
     },
+    .memory = conv_memory<2>,
+    .flops = conv_flops,
 };
 
 extern const layer_kind conv1d_kind{
@@ -66,6 +114,8 @@ extern const layer_kind conv1d_kind{
         return "hps::conv1d<" + std::to_string(l.filters) + ", " + layer_text::join(l.kernel) + ", " + padding_type(l) +
                ", " + layer_text::activation_type(l.activation) + ", " + layer_text::join(l.stride) + ">";
     },
+    .memory = conv_memory<1>,
+    .flops = conv_flops,
 };
 
 extern const layer_kind conv3d_kind{
@@ -81,6 +131,8 @@ extern const layer_kind conv3d_kind{
                padding_type(l) + ", " + layer_text::activation_type(l.activation) + ", " +
                std::to_string(l.stride.at(0)) + ">";
     },
+    .memory = conv_memory<3>,
+    .flops = conv_flops,
 };
 
 }  // namespace hps

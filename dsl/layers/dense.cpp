@@ -32,6 +32,9 @@ extern const layer_kind dense_kind{
     .cpp_type = [](const layer& l) {
         return "hps::dense<" + std::to_string(l.units) + ", " + layer_text::activation_type(l.activation) + ">";
     },
+    .memory = [](const layer& l, int batch) {  // dz (Out, B) unless the activation is linear
+        return layer_memory{.scratch = l.activation == "linear" ? 0 : std::size_t(l.units) * std::size_t(batch)};
+    },
 };
 
 }  // namespace hps

@@ -25,6 +25,9 @@ extern const layer_kind dropout_kind{
     },
     .cpp_type = [](const layer&) { return std::string("hps::dropout<>"); },
     .run_time = [](const layer& l) { return std::vector<layer_setting>{{0, "rate", l.rate}}; },
+    .memory = [](const layer& l, int batch) {  // the mask (In, B)
+        return layer_memory{.scratch = layer_text::size(l.in_shape) * std::size_t(batch)};
+    },
 };
 
 }  // namespace hps

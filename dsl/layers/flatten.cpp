@@ -13,6 +13,8 @@ extern const layer_kind flatten_kind{
     .out_rank = [](int, const layer_values&) { return 1; },
     .infer = [](layer&, const layer_values&, const rules::dims& in) { return rules::flatten(in); },
     .cpp_type = [](const layer&) { return std::string("hps::flatten"); },
+    .is_view = true,
+    .flops = [](const layer&) { return 0.0; },
 };
 
 }  // namespace hps

@@ -43,6 +43,16 @@ std::string pool_type(const char* family, const layer& l) {  // hps::maxpool1d<2
            layer_text::join(l.stride) + ">";
 }
 
+// a max pool keeps each output's argmax (Out, B); an average pool keeps nothing
+layer_memory argmax_memory(const layer& l, int batch) {
+    return layer_memory{.scratch = layer_text::size(l.out_shape) * std::size_t(batch)};
+}
+
+// one operation per window element of each output
+double pool_flops(const layer& l) {
+    return double(layer_text::size(l.out_shape)) * double(layer_text::size(l.pool));
+}
+
 }  // namespace
 
 extern const layer_kind maxpool_kind{
@@ -53,6 +63,8 @@ extern const layer_kind maxpool_kind{
     .on_rank = [](int rank) { return rank == 4 ? &maxpool3d_kind : &maxpool_kind; },
     .infer = pool_infer,
     .cpp_type = [](const layer& l) { return pool_type("maxpool", l); },
+    .memory = argmax_memory,
+    .flops = pool_flops,
 };
 
 extern const layer_kind avgpool_kind{
@@ -63,6 +75,7 @@ extern const layer_kind avgpool_kind{
     .on_rank = [](int rank) { return rank == 4 ? &avgpool3d_kind : &avgpool_kind; },
     .infer = pool_infer,
     .cpp_type = [](const layer& l) { return pool_type("avgpool", l); },
+    .flops = pool_flops,
 };
 
 extern const layer_kind maxpool1d_kind{
@@ -76,6 +89,8 @@ extern const layer_kind maxpool1d_kind{
     .image_hint = "use maxpool on an image, or ",
     .infer = pool_infer,
     .cpp_type = [](const layer& l) { return pool_type("maxpool", l); },
+    .memory = argmax_memory,
+    .flops = pool_flops,
 };
 
 extern const layer_kind maxpool3d_kind{
@@ -90,6 +105,8 @@ extern const layer_kind maxpool3d_kind{
     .cpp_type = [](const layer& l) {  // a cubic window and one stride
         return "hps::maxpool3d<" + std::to_string(l.pool.at(0)) + ", " + std::to_string(l.stride.at(0)) + ">";
     },
+    .memory = argmax_memory,
+    .flops = pool_flops,
 };
 
 extern const layer_kind avgpool3d_kind{
@@ -104,6 +121,7 @@ extern const layer_kind avgpool3d_kind{
     .cpp_type = [](const layer& l) {
         return "hps::avgpool3d<" + std::to_string(l.pool.at(0)) + ", " + std::to_string(l.stride.at(0)) + ">";
     },
+    .flops = pool_flops,
 };
 
 }  // namespace hps

@@ -34,6 +34,11 @@ inline std::string cpp_type(const char* type, const layer& l) {
     return std::string("hps::") + type + "<" + std::to_string(l.units) + (l.sequences ? ", true>" : ">");
 }
 
+// a multiply and an add per weight at each step, plus the gates' element-wise work
+inline double flops(const layer& l) {
+    return (2.0 * double(l.params) + 10.0 * l.units) * double(l.in_shape.at(0));
+}
+
 inline constexpr std::string_view flat_fix = "put it before {name}, or give {name} return_sequences true";
 
 }  // namespace hps::recurrent

@@ -12,6 +12,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from npy_zeros import write_npy  # noqa: E402
+
 HPSGEN, ROOT = sys.argv[1], sys.argv[2]
 CYPLAM = os.path.join(ROOT, "examples", "cyplam.hps")
 GOLDEN = os.path.join(ROOT, "tests", "dsl", "golden", "check")
@@ -477,6 +480,84 @@ def test_report():
                and "3 points are ranked at their best checkpoint by f1 (from metrics.csv)" in doc["note"]
                and "best.npz and the test metrics stay those of the checkpoint chosen in training" in doc["note"],
                f"the report says whose weights these are: {doc['note']}")
+
+
+
+def cost_rows(out):
+    """check --cost's table: point -> (params, memory MiB, request, MFLOP, time)."""
+    rows = {}
+    for line in out.splitlines():
+        m = re.match(r"(model-\d+)\s+(\d+)\s+([\d.]+) (MiB|GiB)(\??)\s+(\d+)M\s+([\d.]+)\s+(.+)$", line)
+        if m:
+            mib = float(m.group(3)) * (1024 if m.group(4) == "GiB" else 1)
+            rows[m.group(1)] = (int(m.group(2)), mib, int(m.group(6)), float(m.group(7)), m.group(8).strip(), m.group(5))
+    return rows
+
+
+def test_cost():
+    # CyPLAM without its data: 192 rows, memory without data ("?"), time from its 400000 steps
+    rc, out, err = run("check", "--no-data-check", "--cost", CYPLAM)
+    expect(rc == 0 and err == "", "check --cost exits 0", out, err)
+    rows = cost_rows(out)
+    expect(len(rows) == 192, f"one row per point: {len(rows)}", out)
+    expect(rows["model-000"][0] == 203506 and rows["model-191"][0] == 3266434, "the parameter counts", out)
+    expect(all(r[5] == "?" for r in rows.values()), "memory marked as without the data", out)
+    expect(rows["model-191"][1] > rows["model-000"][1] and rows["model-191"][3] > rows["model-000"][3],
+           "the largest network needs more memory and more work", out)
+    hours = sum(float(r[4].split()[0]) * {"h": 1, "min": 1 / 60, "s": 1 / 3600}[r[4].split()[1]] for r in rows.values())
+    m = re.search(r"total: ([\d.]+) core-hours \(([\d.]+) hours of training\)", out)
+    expect(m and abs(float(m.group(1)) - 12 * float(m.group(2))) <= 12 * 0.05 and abs(float(m.group(2)) - hours) < 0.01 * hours,
+           f"core-hours = 12 cpus x the hours of the rows ({hours:.1f} h)", out)
+    expect("192 points in 192 array tasks, 12 cpus each; every task requests --mem=4G" in out, "the spec's mem", out)
+    expect(out.endswith("at a default 18 GFLOP/s per cpu (estimated, not calibrated here; docs/slurm.md)\n"),
+           "the table ends with how it was estimated, whole", out)
+    rc, out, err = run("check", "--no-data-check", CYPLAM)
+    expect(re.search(r"memory per point: [\d.]+ MiB \(model-000\) to [\d.]+ MiB \(model-191\), without the data", out)
+           and "sbatch --mem=4G (the spec's slurm mem)" in out, "check's memory summary", out, err)
+
+    # with data: 50000 training samples of 4 x 4 x 1 floats and a class: 50000 x 17 floats more,
+    # and 3 a sample while they load (the permutation, the class read as a double)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_npy(os.path.join(tmp, "x.npy"), "<f4", (50000, 4, 4, 1), 4)
+        write_npy(os.path.join(tmp, "y.npy"), "<i8", (50000,), 8)
+        shutil.copy(os.path.join(GOLDEN_DATA, "data", "good.npz"), tmp)
+        spec = ("study cost\ndata {\n  train \"%s\"\n  validation \"good.npz\"\n  input 4 x 4 x 1\n"
+                "  target classes 3\n}\nnetwork {\n  dense units {8, 512} activation relu\n  dense units 3\n}\n"
+                "train {\n  optimizer adam lr 1e-3\n  loss softmax_ce\n  batch 32\n  epochs 2\n}\n%s")
+        for name, train, slurm in (("big.hps", "x.npy,y.npy", ""), ("small.hps", "good.npz", ""),
+                                   ("fixed.hps", "x.npy,y.npy", 'slurm {\n  mem "3G"\n}\n')):
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(spec % (train, slurm))
+        rc, big, err = run("check", "--cost", os.path.join(tmp, "big.hps"))
+        expect(rc == 0 and err == "", "check --cost with data", big, err)
+        rc, small, err = run("check", "--cost", os.path.join(tmp, "small.hps"))
+        b, s = cost_rows(big), cost_rows(small)
+        expect(b["model-0"][5] == "" and s["model-0"][5] == "", "the data is counted", big)
+        grown = b["model-0"][1] - s["model-0"][1]
+        expect(abs(grown - (50000 - 6) * (17 + 3) * 4 / 2**20) < 0.15, f"the data's floats: +{grown:.2f} MiB", big + small)
+        # epochs of 50000 samples in batches of 32: 1562 steps an epoch (a partial batch dropped), 2 epochs
+        expect(b["model-1"][4] != "?" and s["model-1"][4] == "0 s", "time from the epochs", big + small)
+        # submit.sbatch requests the largest point's estimate + 20 %, unless the spec's mem
+        rc, out, err = run("generate", os.path.join(tmp, "big.hps"), "-o", os.path.join(tmp, "big"))
+        expect(rc == 0, "generate", out, err)
+        sbatch = open(os.path.join(tmp, "big", "submit.sbatch")).read()
+        most = max(r[2] for r in b.values())
+        expect(f"#SBATCH --mem={most}M\n" in sbatch and most >= 1.2 * max(r[1] for r in b.values()),
+               f"--mem={most}M, the largest request", sbatch)
+        rc, out, err = run("generate", os.path.join(tmp, "fixed.hps"), "-o", os.path.join(tmp, "fixed"))
+        sbatch = open(os.path.join(tmp, "fixed", "submit.sbatch")).read()
+        expect(rc == 0 and "#SBATCH --mem=3G\n" in sbatch and sbatch.count("--mem") == 1, "the spec's mem wins", sbatch)
+        # no data where generate runs: no --mem rather than one too small
+        os.rename(os.path.join(tmp, "x.npy"), os.path.join(tmp, "gone.npy"))
+        rc, out, err = run("generate", "--no-data-check", os.path.join(tmp, "big.hps"), "-o", os.path.join(tmp, "nodata"))
+        sbatch = open(os.path.join(tmp, "nodata", "submit.sbatch")).read()
+        expect(rc == 0 and "--mem" not in sbatch, "without the data, no --mem", sbatch, err)
+        rc, out, err = run("check", "--no-data-check", os.path.join(tmp, "big.hps"))
+        expect("sbatch: no --mem (the data files could not be opened here" in out, "check says why", out, err)
+        os.rename(os.path.join(tmp, "gone.npy"), os.path.join(tmp, "x.npy"))
+        # submit --dry-run previews the same table
+        rc, out, err = run("submit", os.path.join(tmp, "big"), "--dry-run", "--no-build")
+        expect(rc == 0 and cost_rows(out) == b and "core-hours" in out, "submit --dry-run prints the cost", out, err)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,243 @@
+#include "generator/cost.hpp"
+
+#include "dsl/data_check.hpp"
+#include "dsl/layer_kind.hpp"
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+namespace hps::cost {
+
+namespace {
+
+std::vector<std::string> paths_of(const grid_point& p) {
+    std::vector<std::string> out;
+    for (const std::string* path : {&p.config.train, &p.config.validation, &p.config.test})
+        if (!path->empty()) out.push_back(*path);
+    return out;
+}
+
+// hps::optimizer's state_slots(): sgd/momentum [momentum_buffer if momentum > 0], adam
+// [exp_avg, exp_avg_sq], rmsprop [square_avg, grad_avg if centered, momentum_buffer if
+// momentum > 0], adadelta [square_avg, acc_delta]
+std::size_t optimizer_slots(const optimizer_config& c) {
+    auto get = [&](optimizer_setting k) { return c.takes(k) ? c[k] : 0.0; };
+    const std::size_t momentum = get(optimizer_setting::momentum) > 0 ? 1 : 0;
+    switch (c.kind) {
+        case optimizer_kind::sgd:
+        case optimizer_kind::momentum: return momentum;
+        case optimizer_kind::adam: return 2;
+        case optimizer_kind::rmsprop: return 1 + (get(optimizer_setting::centered) == 1 ? 1 : 0) + momentum;
+        case optimizer_kind::adadelta: return 2;
+    }
+    return 2;
+}
+
+std::size_t floats(const std::vector<int>& shape, int batch) { return layer_text::size(shape) * std::size_t(batch); }
+
+}  // namespace
+
+std::string spec_folder(const std::string& spec) {
+    const std::string dir = std::filesystem::path(spec).parent_path().string();
+    return dir.empty() ? "" : dir + "/";
+}
+
+std::map<std::string, data_header> data_files(const study& s, const std::string& folder) {
+    std::map<std::string, data_header> out;
+    std::set<std::string> tried;
+    for (const grid_point& p : s.points)
+        for (const std::string& path : paths_of(p)) {
+            if (!tried.insert(path).second) continue;
+            // one that cannot be opened: the data check reports it; here its size is unknown
+            if (auto h = read_data_header(prefixed_data_path(path, folder), p)) out[path] = *h;
+        }
+    return out;
+}
+
+std::optional<std::size_t> training_samples(const grid_point& p, const std::map<std::string, data_header>& files) {
+    auto it = files.find(p.config.train);
+    if (it == files.end()) return std::nullopt;
+    const std::size_t n = it->second.samples;
+    if (!p.config.validation.empty() || p.config.split <= 0) return n;
+    // hps::split's rounding: the validation part is round(split * n), at least one in each part
+    const std::size_t val = std::clamp<std::size_t>(std::size_t(std::llround(p.config.split * double(n))), 1,
+                                                    n > 1 ? n - 1 : 1);
+    return n - val;
+}
+
+memory point_memory(const grid_point& p, const std::map<std::string, data_header>& files) {
+    memory m;
+    const int B = p.batch;
+    std::size_t largest = layer_text::size(p.input);  // the delta buffers' size: the largest activation
+    for (const layer& l : p.layers) {
+        const layer_kind* kind = find_layer_kind(l.kind);
+        m.params += l.params;
+        if (kind && kind->memory) {
+            const layer_memory lm = kind->memory(l, B);
+            m.layer_state += lm.state;
+            m.scratch += lm.scratch;
+        }
+        if (!(kind && kind->is_view)) m.activations += floats(l.out_shape, B);
+        largest = std::max(largest, layer_text::size(l.out_shape));
+    }
+    m.grads = m.params;
+    m.deltas = 2 * largest * std::size_t(B);
+    m.optimizer = optimizer_slots(p.config.optimizer) * m.params;
+    // the best parameters and state, and the copy of the current ones that restores them
+    m.best = 2 * (m.params + m.layer_state);
+    const std::size_t in = layer_text::size(p.input), out = p.layers.empty() ? 0 : layer_text::size(p.layers.back().out_shape);
+    const std::size_t targets = std::size_t(std::max(1, p.config.outputs));
+    // training: x, y, dy; evaluation: x, y, and y and outputs before normalisation
+    m.batches = std::size_t(B) * (2 * in + 3 * targets + 2 * out);
+    m.data_known = true;
+    std::size_t sets = 0;
+    for (const std::string& path : paths_of(p)) {
+        auto it = files.find(path);
+        if (it == files.end()) {
+            m.data_known = false;
+            continue;
+        }
+        const std::size_t f = it->second.samples * it->second.floats_per_sample;
+        sets += f;
+        if (path == p.config.train) {
+            // a split copies the training set into its two parts while the whole is held
+            if (p.config.validation.empty() && p.config.split > 0) sets += f;
+            // the shuffle's permutation (an int a sample), and the targets read as doubles
+            // (two floats a value) before they become floats
+            const std::size_t targets = p.config.target == target_kind::regression ? std::size_t(p.config.outputs) : 1;
+            sets += it->second.samples * (1 + 2 * targets);
+        }
+    }
+    m.data = sets;
+    return m;
+}
+
+double forward_flops(const grid_point& p) {
+    double f = 0;
+    for (const layer& l : p.layers) {
+        const layer_kind* kind = find_layer_kind(l.kind);
+        f += kind && kind->flops ? kind->flops(l) : 2.0 * double(l.params) + double(layer_text::size(l.out_shape));
+    }
+    return f;
+}
+
+std::optional<double> point_seconds(const grid_point& p, const std::map<std::string, data_header>& files, int cpus,
+                                    double rate) {
+    double samples = 0;
+    if (p.config.steps > 0) {
+        samples = double(p.config.steps) * p.batch;
+    } else {
+        auto n = training_samples(p, files);
+        if (!n) return std::nullopt;
+        const double steps_per_epoch = double(*n / std::size_t(p.batch));  // the trainer drops a partial batch
+        samples = double(p.config.epochs) * steps_per_epoch * p.batch;
+    }
+    // each of the `checkpoints` evaluations is a forward pass over the validation set (the
+    // validation file's, or the split's share); the test set once, at the end
+    double evaluated = 0;
+    if (auto v = files.find(p.config.validation); v != files.end()) {
+        evaluated = double(std::max(1, p.config.checkpoints)) * double(v->second.samples);
+    } else if (p.config.validation.empty() && p.config.split > 0) {
+        auto n = training_samples(p, files);
+        auto t = files.find(p.config.train);
+        if (n && t != files.end()) evaluated = double(std::max(1, p.config.checkpoints)) * double(t->second.samples - *n);
+    }
+    if (auto t = files.find(p.config.test); !p.config.test.empty() && t != files.end()) evaluated += double(t->second.samples);
+    return forward_flops(p) * (3.0 * samples + evaluated) / (rate * std::max(1, cpus));
+}
+
+std::string mem_request(std::size_t bytes) {
+    const double mib = double(bytes) * kMemMargin / double(1 << 20);
+    return std::to_string(std::size_t(std::ceil(mib))) + "M";
+}
+
+std::string format_bytes(std::size_t bytes) {
+    char buf[32];
+    const double mib = double(bytes) / double(1 << 20);
+    if (mib >= 1024) std::snprintf(buf, sizeof buf, "%.2f GiB", mib / 1024);
+    else std::snprintf(buf, sizeof buf, "%.1f MiB", mib);
+    return buf;
+}
+
+std::string format_seconds(double seconds) {
+    char buf[32];
+    if (seconds >= 3600) std::snprintf(buf, sizeof buf, "%.1f h", seconds / 3600);
+    else if (seconds >= 60) std::snprintf(buf, sizeof buf, "%.0f min", seconds / 60);
+    else std::snprintf(buf, sizeof buf, "%.0f s", seconds);
+    return buf;
+}
+
+std::string array_mem(const study& s, const std::map<std::string, data_header>& files) {
+    if (!s.slurm.mem.empty()) return s.slurm.mem;
+    std::size_t most = 0;
+    for (const grid_point& p : s.points) {
+        const memory m = point_memory(p, files);
+        if (!m.data_known) return "";  // a request without the data would be too small
+        most = std::max(most, m.bytes());
+    }
+    return most ? mem_request(most) : "";
+}
+
+std::string memory_summary(const study& s, const std::map<std::string, data_header>& files) {
+    if (s.points.empty()) return "";
+    const grid_point *least = nullptr, *most = nullptr;
+    std::size_t lo = 0, hi = 0;
+    bool unknown = false;
+    for (const grid_point& p : s.points) {
+        const memory m = point_memory(p, files);
+        unknown = unknown || !m.data_known;
+        if (!least || m.bytes() < lo) least = &p, lo = m.bytes();
+        if (!most || m.bytes() > hi) most = &p, hi = m.bytes();
+    }
+    std::string out = "memory per point: " + format_bytes(lo) + " (" + least->name + ") to " + format_bytes(hi) + " (" +
+                      most->name + ")" + (unknown ? ", without the data files that could not be opened" : "") + "\n";
+    const std::string mem = array_mem(s, files);
+    if (mem.empty())
+        out += "sbatch: no --mem (the data files could not be opened here: give slurm { mem }, or generate where they are)\n";
+    else
+        out += "sbatch --mem=" + mem + (s.slurm.mem.empty() ? " (the largest point + 20 %)" : " (the spec's slurm mem)") + "\n";
+    return out;
+}
+
+std::string cost_table(const study& s, const std::map<std::string, data_header>& files) {
+    std::size_t width = 5;
+    for (const grid_point& p : s.points) width = std::max(width, p.name.size());
+    char line[256];
+    std::string out;
+    std::snprintf(line, sizeof line, "%-*s %10s %12s %8s %10s %10s\n", int(width), "point", "params", "memory",
+                  "request", "MFLOP", "time");
+    out += line;
+    double seconds = 0;
+    bool time_unknown = false;
+    for (const grid_point& p : s.points) {
+        const memory m = point_memory(p, files);
+        const std::optional<double> t = point_seconds(p, files, s.slurm.cpus);
+        if (t) seconds += *t;
+        else time_unknown = true;
+        std::snprintf(line, sizeof line, "%-*s %10zu %12s %8s %10.2f %10s\n", int(width), p.name.c_str(), p.params,
+                      (format_bytes(m.bytes()) + (m.data_known ? "" : "?")).c_str(), mem_request(m.bytes()).c_str(),
+                      3.0 * forward_flops(p) / 1e6, t ? format_seconds(*t).c_str() : "?");
+        out += line;
+    }
+    const std::size_t chunk = std::size_t(std::max(1, s.slurm.chunk));
+    const std::size_t tasks = (s.points.size() + chunk - 1) / chunk;
+    const int cpus = std::max(1, s.slurm.cpus);
+    out += "\n" + std::to_string(s.points.size()) + " points in " + std::to_string(tasks) + " array tasks, " + std::to_string(cpus) +
+           (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " +
+           (array_mem(s, files).empty() ? std::string("no --mem (data unknown)") : "--mem=" + array_mem(s, files)) + "\n";
+    std::snprintf(line, sizeof line, "total: %.1f core-hours%s (%.1f hours of training)\n", seconds * cpus / 3600,
+                  time_unknown ? " for the points of known time" : "", seconds / 3600);
+    out += line;
+    out += "memory: the runtime's buffers + the data + " + std::to_string(kFixedOverhead >> 20) +
+           " MiB measured overhead; a request adds 20 %.\n"
+           "time: MFLOP per sample trained (3 x its forward pass) x samples trained, + a forward pass per sample "
+           "evaluated,\nat a default " + std::to_string(int(kDefaultRate / 1e9)) +
+           " GFLOP/s per cpu (estimated, not calibrated here; docs/slurm.md)\n";
+    return out;
+}
+
+}  // namespace hps::cost
