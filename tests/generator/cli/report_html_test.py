@@ -251,7 +251,7 @@ def test_data():
         expect(data["axes"] == ["dense1.units", "dense1.activation"] and data["curve_columns"] == ["loss", "accuracy"],
                f"axes and plotted columns: {data['axes']}, {data['curve_columns']}")
         expect("study shapes" in data["spec"] and data["spec_path"].endswith("shapes.hps"), "the spec and its path")
-        expect(data["counts"] == {"points": 8, "done": 3, "early_stopped": 1, "diverged": 1, "failed": 1,
+        expect(data["counts"] == {"points": 8, "done": 3, "early_stopped": 1, "diverged": 1, "halved": 0, "failed": 1,
                                   "interrupted": 1, "pending": 1}, f"counts: {data['counts']}")
         # wall: 60 s per evaluation + 60; threads 2
         walls = [60.0 * (1 + len(h[1])) for h in HISTORY.values() if h[1]]
