@@ -235,6 +235,11 @@ std::vector<block_spec> make_blocks() {
                                   "validation evaluations, evenly spaced; the best one is kept"));
         b.heads.push_back(setting("seed", integer(0, 4294967295.0, ranged), "1",
                                   "seeds initialisation, shuffling, dropout and augmentation"));
+        // not rangeable: `repeat N` is itself an axis, train.seed = seed, seed + 1, ..., seed + N - 1
+        b.heads.push_back(setting("repeat", integer(1, 10000), "1",
+                                  "train each configuration N times, with the seeds seed..seed+N-1 (an axis "
+                                  "train.seed); the report groups a configuration's runs: mean and standard "
+                                  "deviation of each metric, ranked by the mean"));
         b.heads.push_back(setting("patience", integer(0, 1e9, ranged), "0",
                                   "stop after this many checkpoints without improvement (0: never)"));
         {
@@ -407,6 +412,7 @@ std::vector<block_spec> make_blocks() {
         {"train.epochs", "epochs 10"},
         {"train.checkpoints", "checkpoints 200"},
         {"train.seed", "seed {1, 2, 3}"},
+        {"train.repeat", "repeat 5"},
         {"train.patience", "patience 5"},
         {"train.lr_schedule", "lr_schedule step gamma 0.5 every 1000\n"
                               "lr_schedule exponential gamma 0.999\n"

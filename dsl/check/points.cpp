@@ -236,6 +236,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     }
     if (search_.halving()) apply_halving(c, setting("steps"), setting("checkpoints"));
     if (const stmt_rec* s = setting("seed")) c.seed = (unsigned long)val(*s->positional).number;
+    if (const stmt_rec* s = setting("repeat"); s && s->positional->axis >= 0)  // the seed of this run
+        c.seed = (unsigned long)val(*s->positional).number;
     if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
     if (const stmt_rec* s = setting("clip_norm")) c.clip_norm = val(*s->positional).number;
     if (const stmt_rec* s = setting("lr_schedule")) {

@@ -347,8 +347,6 @@ TEST_CASE("defaults: metrics, selection, optimizer, checkpoints") {
     CHECK(p.params == 4 * 3 + 3);
 }
 
-}  // TEST_SUITE
-
 TEST_CASE("split: its own seed (1 by default, whatever the training's seed), or the last samples") {
     auto with = [](const std::string& split_line, const std::string& train_extra) {
         std::string text = spec_with("  dense units 1\n", "3");
@@ -411,3 +409,45 @@ TEST_CASE("lr_schedule and clip_norm: into each point's config, options checked 
     CHECK(long_warmup.messages().find("warmup 100 is not below the 100 steps of the run") != std::string::npos);
     CHECK_FALSE(with("  clip_norm 0").result);
 }
+
+TEST_CASE("repeat N: the axis train.seed, seed..seed+N-1, the same points as a seed axis") {
+    auto with = [](const std::string& lines) {
+        std::string text = spec_with("  dense units {1, 2}\n  dense units 1\n", "3");
+        text.replace(text.find("steps 100"), 9, "steps 100\n" + lines);
+        return check_text(text);
+    };
+    auto a = with("  repeat 3");
+    REQUIRE_MESSAGE(a.result, a.messages());
+    REQUIRE(a.result->points.size() == 6);
+    REQUIRE(a.result->axes.size() == 2);
+    CHECK(a.result->axes[1].name == "train.seed");
+    std::vector<unsigned long> seeds;
+    for (const auto& p : a.result->points) seeds.push_back(p.config.seed);
+    CHECK(seeds == std::vector<unsigned long>{1, 2, 3, 1, 2, 3});
+    auto axis = with("  seed {1, 2, 3}");
+    REQUIRE_MESSAGE(axis.result, axis.messages());
+    for (std::size_t i = 0; i < 6; ++i)
+        CHECK(axis.result->points[i].config.seed == a.result->points[i].config.seed);
+
+    auto from = with("  seed 41\n  repeat 2");
+    REQUIRE_MESSAGE(from.result, from.messages());
+    CHECK(from.result->points[0].config.seed == 41);
+    CHECK(from.result->points[1].config.seed == 42);
+    auto once = with("  seed 5\n  repeat 1");
+    REQUIRE_MESSAGE(once.result, once.messages());
+    CHECK(once.result->points.size() == 2);
+    CHECK(once.result->points[0].config.seed == 5);
+
+    auto both = with("  seed {1, 2}\n  repeat 3");
+    CHECK_FALSE(both.result);
+    CHECK(both.messages().find("repeat 3 and a seed axis both vary the seed; keep one") != std::string::npos);
+    auto ranged = with("  repeat {2, 3}");
+    CHECK_FALSE(ranged.result);
+    CHECK(ranged.messages().find("repeat takes a single value, not a set") != std::string::npos);
+    CHECK_FALSE(with("  repeat 0").result);
+    auto past = with("  seed 4294967295\n  repeat 2");
+    CHECK_FALSE(past.result);
+    CHECK(past.messages().find("passes the largest seed") != std::string::npos);
+}
+
+}  // TEST_SUITE
