@@ -405,7 +405,8 @@ std::vector<block_spec> make_blocks() {
                             "optimizer sgd lr 0.01 momentum 0.9 nesterov true\n"
                             "optimizer momentum lr {0.01, 0.1} momentum 0.9\n"
                             "optimizer rmsprop lr 1e-3 rho 0.9 momentum 0 eps 1e-7 centered true\n"
-                            "optimizer adadelta lr 1 rho 0.95 eps 1e-7"},
+                            "optimizer adadelta lr 1 rho 0.95 eps 1e-7\n"
+                            "optimizer adamw lr 1e-3 weight_decay 0.05"},
         {"train.loss", "loss mse_half\nloss bce pos_weight 3"},
         {"train.batch", "batch {64, 128}"},
         {"train.steps", "steps 400000"},

@@ -145,7 +145,7 @@ struct metric_spec {
 };
 
 // ------------------------------------------------------------------ optimizers
-enum class optimizer_kind { sgd, momentum, adam, rmsprop, adadelta };
+enum class optimizer_kind { sgd, momentum, adam, rmsprop, adadelta, adamw };
 
 // Every setting any optimizer takes. A flag (nesterov, centered) is 0 or 1.
 enum class optimizer_setting { lr, momentum, nesterov, beta1, beta2, eps, rho, centered, weight_decay };
@@ -171,7 +171,8 @@ inline constexpr std::array<optimizer_setting_info, optimizer_setting_count> opt
     {optimizer_setting::centered, "centered", 0, 1, false, false, true,
      "divide by the gradient's estimated variance, not its second moment"},
     {optimizer_setting::weight_decay, "weight_decay", 0, unbounded, false, false, false,
-     "adds weight_decay * w to every gradient (L2, torch's convention)"},
+     "adamw: decoupled, w *= 1 - lr * weight_decay before each step (torch AdamW); the others: adds "
+     "weight_decay * w to every gradient (coupled L2, torch's convention)"},
 }};
 
 inline constexpr double not_taken = std::numeric_limits<double>::quiet_NaN();
@@ -186,7 +187,7 @@ struct optimizer_info {
 // The one set of defaults (Keras's where torch's differ: RMSprop lr 0.001, rho 0.9,
 // eps 1e-7; Adadelta rho 0.95, eps 1e-7), for generated and hand-written trainers alike.
 //                                        lr     momentum nesterov beta1 beta2  eps    rho   centered weight_decay
-inline constexpr std::array<optimizer_info, 5> optimizer_table{{
+inline constexpr std::array<optimizer_info, 6> optimizer_table{{
     {optimizer_kind::sgd, "sgd", {0.01, 0, 0, not_taken, not_taken, not_taken, not_taken, not_taken, 0},
      "p -= lr g (with momentum > 0: as momentum)"},
     {optimizer_kind::momentum, "momentum", {0.01, 0.9, 0, not_taken, not_taken, not_taken, not_taken, not_taken, 0},
@@ -195,6 +196,8 @@ inline constexpr std::array<optimizer_info, 5> optimizer_table{{
     {optimizer_kind::rmsprop, "rmsprop", {0.001, 0, not_taken, not_taken, not_taken, 1e-7, 0.9, 0, 0}, "RMSprop"},
     {optimizer_kind::adadelta, "adadelta", {1.0, not_taken, not_taken, not_taken, not_taken, 1e-7, 0.95, not_taken, 0},
      "Adadelta"},
+    {optimizer_kind::adamw, "adamw", {0.001, not_taken, not_taken, 0.9, 0.999, 1e-8, not_taken, not_taken, 0.01},
+     "AdamW: Adam with decoupled weight decay (torch's default 0.01)"},
 }};
 
 // ------------------------------------------------------------------ learning-rate schedules

@@ -22,6 +22,9 @@ def make(name, s, params):
     if name == "adam":
         return torch.optim.Adam(params, lr=s["lr"], betas=(s["beta1"], s["beta2"]), eps=s["eps"],
                                 weight_decay=s["weight_decay"])
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=s["lr"], betas=(s["beta1"], s["beta2"]), eps=s["eps"],
+                                 weight_decay=s["weight_decay"])
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=s["lr"], alpha=s["rho"], eps=s["eps"], momentum=s["momentum"],
                                    centered=bool(s["centered"]), weight_decay=s["weight_decay"])

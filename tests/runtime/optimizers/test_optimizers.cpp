@@ -66,6 +66,10 @@ TEST_CASE("optimizers: hand-computed steps") {
     CHECK(one_step("momentum", {{"lr", 0.1}, {"nesterov", 1}}) == doctest::Approx(0.905));
     // adam, first step: m = 0.05, v = 0.00025; m/(1-0.9) = g, sqrt(v/(1-0.999)) = |g|: p = 1 - lr
     CHECK(one_step("adam", {{"lr", 0.01}}) == doctest::Approx(0.99));
+    // adamw decays before the step, decoupled from the moments: 1 * (1 - 0.01 * 0.5) - 0.01
+    CHECK(one_step("adamw", {{"lr", 0.01}, {"weight_decay", 0.5}}) == doctest::Approx(0.995 - 0.01));
+    // adam's coupled L2 goes through the moments: g = 0.5 + 0.5 and m/sqrt(v) = 1 again: 1 - 0.01
+    CHECK(one_step("adam", {{"lr", 0.01}, {"weight_decay", 0.5}}) == doctest::Approx(0.99));
     // rmsprop: s = 0.01 * 0.25, sqrt(s) = 0.05: p = 1 - 0.01 * 0.5 / 0.05 = 0.9
     CHECK(one_step("rmsprop", {{"lr", 0.01}, {"rho", 0.99}}) == doctest::Approx(0.9));
     // adadelta: s = 0.1 * 0.25 = 0.025; d = sqrt(1e-6) / sqrt(0.025 + 1e-6) * 0.5 = 0.0031622151
@@ -75,7 +79,7 @@ TEST_CASE("optimizers: hand-computed steps") {
 }
 
 TEST_CASE("optimizers: clear errors for settings an optimizer does not take and bad values") {
-    CHECK(hps::find_by_name(hps::optimizer_table, "adamw") == nullptr);
+    CHECK(hps::find_by_name(hps::optimizer_table, "adamax") == nullptr);
     CHECK_THROWS_WITH_AS(optimizer(config("adam", {{"rho", 0.9}}), 3),
                          "optimizer adam takes no setting 'rho'; its settings are lr, beta1, beta2, eps, weight_decay",
                          std::invalid_argument);
@@ -96,6 +100,7 @@ TEST_CASE("optimizers: one set of defaults, hps/config.hpp's, in force when a se
     CHECK(ada == std::map<std::string, double>{{"lr", 1}, {"eps", 1e-7}, {"rho", 0.95}, {"weight_decay", 0}});
     CHECK(optimizer(config("adam", {}), 1).settings() ==
           std::map<std::string, double>{{"lr", 0.001}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0}});
+    CHECK(optimizer(config("adamw", {}), 1).settings().at("weight_decay") == 0.01);  // torch AdamW's
     CHECK(optimizer(config("momentum", {}), 1).settings().at("momentum") == 0.9);
     CHECK(optimizer(config("sgd", {}), 1).settings().at("lr") == 0.01);
     // a given setting wins over its default
@@ -112,7 +117,7 @@ TEST_CASE("optimizers: state layout and exact resume") {
 
     const std::vector<std::pair<std::string, std::map<std::string, double>>> configs{
         {"momentum", {{"nesterov", 1}}}, {"adam", {{"lr", 0.01}}}, {"rmsprop", {{"centered", 1}, {"momentum", 0.3}}},
-        {"adadelta", {}}};
+        {"adadelta", {}}, {"adamw", {{"lr", 0.01}}}};
     for (const auto& [name, settings] : configs) {
         constexpr std::size_t n = 50;
         hps::rng gen(7);
@@ -164,6 +169,8 @@ TEST_CASE("optimizers: several steps match torch.optim") {
         {"adam", {}},
         {"adam", {{"lr", 1e-2}, {"beta1", 0.8}, {"beta2", 0.99}, {"eps", 1e-6}, {"weight_decay", 0.1}}},
         {"adam", {{"lr", 1e-5}}},
+        {"adamw", {}},  // weight_decay 0.01, torch's default
+        {"adamw", {{"lr", 1e-2}, {"beta1", 0.8}, {"weight_decay", 0.5}}},
         {"rmsprop", {}},
         {"rmsprop", {{"lr", 1e-3}, {"rho", 0.9}, {"momentum", 0.5}, {"centered", 1}, {"weight_decay", 0.01}}},
         {"rmsprop", {{"lr", 1e-3}, {"momentum", 0.9}}},
