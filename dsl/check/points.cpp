@@ -247,6 +247,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
         l.every = long(opt_num(*s, "every", 0));
         l.warmup = long(opt_num(*s, "warmup", 0));
         l.min_lr = opt_num(*s, "min_lr", 0);
+        l.factor = opt_num(*s, "factor", 0.1);
+        l.patience = long(opt_num(*s, "patience", 10));
         if (const std::string why = hps::schedule_problem(l, c.steps); !why.empty())
             point_issue(severity::error, *s->positional->node, why,
                         l.kind == hps::schedule_kind::step ? "add every N, such as every 1000"

@@ -203,20 +203,23 @@ inline constexpr std::array<optimizer_info, 6> optimizer_table{{
 // ------------------------------------------------------------------ learning-rate schedules
 // The learning rate at optimizer step t (0-based) of T, as a factor of the optimizer's lr
 // (hps/schedule.hpp has the formulas, each torch.optim.lr_scheduler's).
-enum class schedule_kind { constant, step, exponential, cosine };
+enum class schedule_kind { constant, step, exponential, cosine, plateau };
 
 struct schedule_info {
     schedule_kind kind;
     std::string_view name;
     std::string_view help;
 };
-inline constexpr std::array<schedule_info, 4> schedule_table{{
+inline constexpr std::array<schedule_info, 5> schedule_table{{
     {schedule_kind::constant, "constant", "the optimizer's lr throughout"},
     {schedule_kind::step, "step", "lr x gamma every N steps (torch StepLR)"},
     {schedule_kind::exponential, "exponential", "lr x gamma^t (torch ExponentialLR)"},
     {schedule_kind::cosine, "cosine",
      "linear warm-up over `warmup` steps, then cosine down to min_lr at the run's end (torch LinearLR then "
      "CosineAnnealingLR)"},
+    {schedule_kind::plateau, "plateau",
+     "lr x factor when the selection metric has not improved (by a relative 1e-4) for more than `patience` "
+     "checkpoints (torch ReduceLROnPlateau, cooldown 0)"},
 }};
 
 struct schedule_config {
@@ -224,7 +227,9 @@ struct schedule_config {
     double gamma = 0.1;  // step, exponential: the factor
     long every = 0;  // step: steps between reductions
     long warmup = 0;  // cosine: warm-up steps
-    double min_lr = 0;  // cosine: the lr at the end
+    double min_lr = 0;  // cosine: the lr at the end; plateau: the lowest lr
+    double factor = 0.1;  // plateau: the factor of each reduction
+    long patience = 10;  // plateau: checkpoints without improvement tolerated
 };
 
 // ------------------------------------------------------------------ lookups

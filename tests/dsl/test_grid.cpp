@@ -408,6 +408,24 @@ TEST_CASE("lr_schedule and clip_norm: into each point's config, options checked 
     CHECK_FALSE(long_warmup.result);
     CHECK(long_warmup.messages().find("warmup 100 is not below the 100 steps of the run") != std::string::npos);
     CHECK_FALSE(with("  clip_norm 0").result);
+
+    auto plateau = with("  lr_schedule plateau factor 0.5 patience 3 min_lr 1e-6");
+    REQUIRE_MESSAGE(plateau.result, plateau.messages());
+    const hps::schedule_config& p = plateau.result->points[0].config.lr_schedule;
+    CHECK(p.kind == hps::schedule_kind::plateau);
+    CHECK(p.factor == 0.5);
+    CHECK(p.patience == 3);
+    CHECK(p.min_lr == doctest::Approx(1e-6));
+    auto defaults = with("  lr_schedule plateau");
+    REQUIRE_MESSAGE(defaults.result, defaults.messages());
+    CHECK(defaults.result->points[0].config.lr_schedule.factor == 0.1);  // torch's
+    CHECK(defaults.result->points[0].config.lr_schedule.patience == 10);
+    auto not_plateau = with("  lr_schedule step every 10 factor 0.5");
+    CHECK_FALSE(not_plateau.result);
+    CHECK(not_plateau.messages().find("lr_schedule option 'factor' applies to plateau only") != std::string::npos);
+    auto factor_one = with("  lr_schedule plateau factor 1");
+    CHECK_FALSE(factor_one.result);
+    CHECK(factor_one.messages().find("factor must be") != std::string::npos);
 }
 
 TEST_CASE("repeat N: the axis train.seed, seed..seed+N-1, the same points as a seed axis") {

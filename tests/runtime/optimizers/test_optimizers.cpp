@@ -234,6 +234,19 @@ TEST_CASE("schedules: the lr by hand, and what cannot run") {
           std::string::npos);
     CHECK(hps::schedule_problem(cos, 4) == "lr_schedule cosine: warmup 4 is not below the 4 steps of the run");
     CHECK(hps::schedule_problem(cos, 0).empty());  // epochs: the length is known only with the data
+    // plateau, min mode, patience 1: the third checkpoint without a relative gain of 1e-4 halves the lr
+    schedule_config pl{schedule_kind::plateau, 0.1, 0, 0, 0, 0.5, 1};
+    hps::plateau_state st = hps::plateau_start(0.1, false);
+    CHECK_FALSE(hps::plateau_step(st, pl, false, 1.0));
+    CHECK_FALSE(hps::plateau_step(st, pl, false, 0.99995));  // not 1e-4 better
+    CHECK(st.bad == 1);
+    CHECK(hps::plateau_step(st, pl, false, NAN));
+    CHECK(st.lr == doctest::Approx(0.05));
+    CHECK(st.bad == 0);
+    CHECK_FALSE(hps::plateau_step(st, pl, false, 0.5));
+    CHECK(st.best == 0.5);
+    CHECK(hps::schedule_problem({schedule_kind::plateau, 0.1, 0, 0, 0, 1.0, 1}, 10) ==
+          "lr_schedule plateau: factor must be in (0, 1)");
 }
 
 TEST_CASE("clip_grad_norm: scales to the norm when above it, leaves it alone below") {
@@ -262,7 +275,14 @@ TEST_CASE("schedules and clipping: several steps match torch.optim.lr_scheduler 
         {"momentum", {{"lr", 0.05}, {"momentum", 0.9}}, {schedule_kind::cosine, 0.1, 0, 0, 0}, 0},
         {"sgd", {{"lr", 0.1}}, {}, 2.0},  // clipped at every step (the gradients' norm is about 13)
         {"rmsprop", {{"lr", 0.01}}, {schedule_kind::step, 0.1, 5, 0, 0}, 13.0},  // clipped at some steps
+        // plateau: stepped with PLATEAU_MIN / PLATEAU_MAX below after every step
+        {"sgd", {{"lr", 0.1}}, {schedule_kind::plateau, 0.1, 0, 0, 0, 0.5, 1}, 0},
+        {"adam", {{"lr", 0.01}}, {schedule_kind::plateau, 0.1, 0, 0, 0.002, 0.3, 0}, 0},
     };
+    // the metric after each step: min mode (loss), with a gain below the relative 1e-4
+    // threshold (0.85 -> 0.8499999); max mode (accuracy), with a NaN and min_lr reached
+    const std::vector<double> plateau_min{1, 0.9, 0.9, 0.9, 0.85, 0.85, 0.85, 0.8499999, 0.7, 0.7, 0.7, 0.7};
+    const std::vector<double> plateau_max{0.5, 0.6, 0.6, 0.6, NAN, 0.7, 0.7, 0.71, 0.71, 0.71, 0.71, 0.8};
     constexpr int steps = 12, n = 37;
     for (std::size_t k = 0; k < cases.size(); ++k) {
         const schedule_case& c = cases[k];
@@ -278,13 +298,24 @@ TEST_CASE("schedules and clipping: several steps match torch.optim.lr_scheduler 
         const double lr0 = opt.lr();
         std::vector<float> lrs;
         std::vector<float> g(n);
-        int clipped = 0;
+        int clipped = 0, reduced = 0;
+        const bool plateau = c.schedule.kind == schedule_kind::plateau, maximize = c.optimizer == "adam";
+        const std::vector<double>& metric = maximize ? plateau_max : plateau_min;
+        hps::plateau_state state = hps::plateau_start(lr0, maximize);
         for (int s = 0; s < steps; ++s) {
             std::copy_n(grads.data() + std::size_t(s) * n, n, g.data());
             if (c.clip > 0) clipped += hps::clip_grad_norm(g.data(), n, c.clip) > c.clip;
-            opt.set_lr(hps::scheduled_lr(c.schedule, lr0, s, steps));
+            if (!plateau) opt.set_lr(hps::scheduled_lr(c.schedule, lr0, s, steps));
             lrs.push_back(float(opt.lr()));
             opt.step(p.data(), g.data());
+            if (plateau && hps::plateau_step(state, c.schedule, maximize, metric[std::size_t(s)])) {
+                opt.set_lr(state.lr);
+                ++reduced;
+            }
+        }
+        if (plateau) {
+            CHECK(reduced == (maximize ? 2 : 3));  // by hand: min_lr stops the third
+            write_npy(dir / "metric.npy", {steps}, std::vector<float>(metric.begin(), metric.end()).data());
         }
         if (c.clip == 2.0) CHECK(clipped == steps);
         if (c.clip == 13.0) CHECK((clipped > 0 && clipped < steps));
@@ -299,7 +330,8 @@ TEST_CASE("schedules and clipping: several steps match torch.optim.lr_scheduler 
         sched.precision(17);
         sched << "kind " << hps::name_of(c.schedule.kind) << "\ngamma " << c.schedule.gamma << "\nevery "
               << c.schedule.every << "\nwarmup " << c.schedule.warmup << "\nmin_lr " << c.schedule.min_lr
-              << "\nclip " << c.clip << "\n";
+              << "\nclip " << c.clip << "\nfactor " << c.schedule.factor << "\npatience " << c.schedule.patience
+              << "\nmode " << (maximize ? "max" : "min") << "\n";
     }
     const std::string cmd = std::string(HPS_TEST_PYTHON) + " " + HPS_OPTIM_PARITY_SCRIPT + " " + root.string();
     INFO("ran: " << cmd);
