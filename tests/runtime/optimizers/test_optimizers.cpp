@@ -7,6 +7,7 @@
 #include <hps/core.hpp>
 #include <hps/optimizers.hpp>
 #include <hps/schedule.hpp>
+#include <hps/train/continuation.hpp>
 
 #include "npy_writer.hpp"
 
@@ -247,6 +248,25 @@ TEST_CASE("schedules: the lr by hand, and what cannot run") {
     CHECK(st.best == 0.5);
     CHECK(hps::schedule_problem({schedule_kind::plateau, 0.1, 0, 0, 0, 1.0, 1}, 10) ==
           "lr_schedule plateau: factor must be in (0, 1)");
+}
+
+TEST_CASE("schedules: a longer run continues a shorter one's final state only where the lr follows the step") {
+    // results/short: a finished run of 50 steps of the lineage; results/long: 100 steps
+    const fs::path root = fs::path(HPS_OPTIM_PARITY_DIR).string() + "_continuation";
+    fs::remove_all(root);
+    fs::create_directories(root / "short");
+    std::ofstream(root / "short" / "result.json")
+        << R"({"lineage": "lin-1", "overrides": "", "status": "done", "total_steps": 50})";
+    hps::train_config c;
+    c.lineage = "lin-1";
+    c.steps = 100;
+    const std::string run_dir = (root / "long").string();
+    c.lr_schedule.kind = hps::schedule_kind::plateau;
+    CHECK(hps::train_detail::plan_continuation(run_dir, c, 100, 10).reason ==
+          "not from short (50 steps): a plateau schedule's learning rate depends on the evaluations");
+    c.lr_schedule.kind = hps::schedule_kind::exponential;  // gets past the schedule, to the missing final.bin
+    CHECK(hps::train_detail::plan_continuation(run_dir, c, 100, 10).reason ==
+          "not from short (50 steps): it kept no final state (final.bin)");
 }
 
 TEST_CASE("clip_grad_norm: scales to the norm when above it, leaves it alone below") {
