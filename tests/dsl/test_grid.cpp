@@ -374,12 +374,22 @@ TEST_CASE("split: its own seed (1 by default, whatever the training's seed), or 
     CHECK(bad.messages().find("take") != std::string::npos);
 }
 
+// spec_with(network, "3") checked, with `lines` added to its train block
+auto with_train_lines(const std::string& network, const std::string& lines) {
+    std::string text = spec_with(network, "3");
+    text.replace(text.find("steps 100"), 9, "steps 100\n" + lines);
+    return check_text(text);
+}
+
+// whether with_train_lines(network, lines) is refused with a message that contains `message`
+bool refused_with(const std::string& network, const std::string& lines, const std::string& message) {
+    const auto r = with_train_lines(network, lines);
+    INFO(r.messages());
+    return !r.result && r.messages().find(message) != std::string::npos;
+}
+
 TEST_CASE("lr_schedule and clip_norm: into each point's config, options checked against the kind") {
-    auto with = [](const std::string& lines) {
-        std::string text = spec_with("  dense units 1\n", "3");
-        text.replace(text.find("steps 100"), 9, "steps 100\n" + lines);
-        return check_text(text);
-    };
+    auto with = [](const std::string& lines) { return with_train_lines("  dense units 1\n", lines); };
     auto a = with("  lr_schedule {step, cosine} gamma 0.5 every 10 warmup 20 min_lr 1e-5\n  clip_norm 1.5");
     REQUIRE_MESSAGE(a.result, a.messages());
     REQUIRE(a.result->points.size() == 2);
@@ -420,20 +430,13 @@ TEST_CASE("lr_schedule and clip_norm: into each point's config, options checked 
     REQUIRE_MESSAGE(defaults.result, defaults.messages());
     CHECK(defaults.result->points[0].config.lr_schedule.factor == 0.1);  // torch's
     CHECK(defaults.result->points[0].config.lr_schedule.patience == 10);
-    auto not_plateau = with("  lr_schedule step every 10 factor 0.5");
-    CHECK_FALSE(not_plateau.result);
-    CHECK(not_plateau.messages().find("lr_schedule option 'factor' applies to plateau only") != std::string::npos);
-    auto factor_one = with("  lr_schedule plateau factor 1");
-    CHECK_FALSE(factor_one.result);
-    CHECK(factor_one.messages().find("factor must be") != std::string::npos);
+    const std::string one = "  dense units 1\n";
+    CHECK(refused_with(one, "  lr_schedule step every 10 factor 0.5", "lr_schedule option 'factor' applies to plateau only"));
+    CHECK(refused_with(one, "  lr_schedule plateau factor 1", "factor must be"));
 }
 
 TEST_CASE("repeat N: the axis train.seed, seed..seed+N-1, the same points as a seed axis") {
-    auto with = [](const std::string& lines) {
-        std::string text = spec_with("  dense units {1, 2}\n  dense units 1\n", "3");
-        text.replace(text.find("steps 100"), 9, "steps 100\n" + lines);
-        return check_text(text);
-    };
+    auto with = [](const std::string& lines) { return with_train_lines("  dense units {1, 2}\n  dense units 1\n", lines); };
     auto a = with("  repeat 3");
     REQUIRE_MESSAGE(a.result, a.messages());
     REQUIRE(a.result->points.size() == 6);
@@ -456,16 +459,11 @@ TEST_CASE("repeat N: the axis train.seed, seed..seed+N-1, the same points as a s
     CHECK(once.result->points.size() == 2);
     CHECK(once.result->points[0].config.seed == 5);
 
-    auto both = with("  seed {1, 2}\n  repeat 3");
-    CHECK_FALSE(both.result);
-    CHECK(both.messages().find("repeat 3 and a seed axis both vary the seed; keep one") != std::string::npos);
-    auto ranged = with("  repeat {2, 3}");
-    CHECK_FALSE(ranged.result);
-    CHECK(ranged.messages().find("repeat takes a single value, not a set") != std::string::npos);
-    CHECK_FALSE(with("  repeat 0").result);
-    auto past = with("  seed 4294967295\n  repeat 2");
-    CHECK_FALSE(past.result);
-    CHECK(past.messages().find("passes the largest seed") != std::string::npos);
+    const std::string two = "  dense units {1, 2}\n  dense units 1\n";
+    CHECK(refused_with(two, "  seed {1, 2}\n  repeat 3", "repeat 3 and a seed axis both vary the seed; keep one"));
+    CHECK(refused_with(two, "  repeat {2, 3}", "repeat takes a single value, not a set"));
+    CHECK(refused_with(two, "  repeat 0", "repeat must be >= 1"));
+    CHECK(refused_with(two, "  seed 4294967295\n  repeat 2", "passes the largest seed"));
 }
 
 }  // TEST_SUITE
