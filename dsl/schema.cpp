@@ -235,6 +235,11 @@ std::vector<block_spec> make_blocks() {
                                   "validation evaluations, evenly spaced; the best one is kept"));
         b.heads.push_back(setting("seed", integer(0, 4294967295.0, ranged), "1",
                                   "seeds initialisation, shuffling, dropout and augmentation"));
+        // not rangeable: `repeat N` is itself an axis, train.seed = seed, seed + 1, ..., seed + N - 1
+        b.heads.push_back(setting("repeat", integer(1, 10000), "1",
+                                  "train each configuration N times, with the seeds seed..seed+N-1 (an axis "
+                                  "train.seed); the report groups a configuration's runs: mean and standard "
+                                  "deviation of each metric, ranked by the mean"));
         b.heads.push_back(setting("patience", integer(0, 1e9, ranged), "0",
                                   "stop after this many checkpoints without improvement (0: never)"));
         {
@@ -251,13 +256,21 @@ std::vector<block_spec> make_blocks() {
             auto warmup = opt("warmup", integer(0, 1e15, ranged), "0",
                               "steps of linear warm-up from lr/warmup to lr, before the cosine");
             warmup.only_with = {"cosine"};
-            auto min_lr = opt("min_lr", real(0.0, false, std::nullopt, false, ranged), "0", "the lr at the run's end");
-            min_lr.only_with = {"cosine"};
-            h.options = {gamma, every, warmup, min_lr};
+            auto min_lr = opt("min_lr", real(0.0, false, std::nullopt, false, ranged), "0",
+                              "cosine: the lr at the run's end; plateau: the lowest lr");
+            min_lr.only_with = {"cosine", "plateau"};
+            auto factor = opt("factor", real(0.0, true, 1.0, true, ranged), "0.1", "the factor of each reduction");
+            factor.only_with = {"plateau"};
+            auto patience = opt("patience", integer(0, 1e9, ranged), "10",
+                                "checkpoints without improvement of the selection metric tolerated before a reduction");
+            patience.only_with = {"plateau"};
+            h.options = {gamma, every, warmup, min_lr, factor, patience};
             h.usage = "lr_schedule step gamma 0.5 every 1000 | lr_schedule exponential gamma 0.999 | "
-                      "lr_schedule cosine warmup 500 [min_lr 1e-5]";
+                      "lr_schedule cosine warmup 500 [min_lr 1e-5] | lr_schedule plateau factor 0.5 patience 3";
             h.help = "the learning rate over the run, per optimizer step: constant, step (StepLR), exponential "
-                     "(ExponentialLR), cosine (linear warm-up, then CosineAnnealingLR to the run's end)";
+                     "(ExponentialLR), cosine (linear warm-up, then CosineAnnealingLR to the run's end), plateau "
+                     "(ReduceLROnPlateau on the selection metric at each checkpoint, its direction the select "
+                     "goal's; threshold a relative 1e-4, cooldown 0)";
             b.heads.push_back(std::move(h));
         }
         b.heads.push_back(setting("clip_norm", real(0.0, true, std::nullopt, false, ranged), "none",
@@ -400,17 +413,20 @@ std::vector<block_spec> make_blocks() {
                             "optimizer sgd lr 0.01 momentum 0.9 nesterov true\n"
                             "optimizer momentum lr {0.01, 0.1} momentum 0.9\n"
                             "optimizer rmsprop lr 1e-3 rho 0.9 momentum 0 eps 1e-7 centered true\n"
-                            "optimizer adadelta lr 1 rho 0.95 eps 1e-7"},
+                            "optimizer adadelta lr 1 rho 0.95 eps 1e-7\n"
+                            "optimizer adamw lr 1e-3 weight_decay 0.05"},
         {"train.loss", "loss mse_half\nloss bce pos_weight 3"},
         {"train.batch", "batch {64, 128}"},
         {"train.steps", "steps 400000"},
         {"train.epochs", "epochs 10"},
         {"train.checkpoints", "checkpoints 200"},
         {"train.seed", "seed {1, 2, 3}"},
+        {"train.repeat", "repeat 5"},
         {"train.patience", "patience 5"},
         {"train.lr_schedule", "lr_schedule step gamma 0.5 every 1000\n"
                               "lr_schedule exponential gamma 0.999\n"
-                              "lr_schedule cosine warmup 500 min_lr 1e-5"},
+                              "lr_schedule cosine warmup 500 min_lr 1e-5\n"
+                              "lr_schedule plateau factor 0.5 patience 3 min_lr 1e-6"},
         {"train.clip_norm", "clip_norm 1.0"},
         {"train.checkpoint_every", "checkpoint_every \"10min\"\ncheckpoint_every \"0\""},
         {"augment.brightness", "brightness 0.25"},

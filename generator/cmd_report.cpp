@@ -42,6 +42,7 @@ std::string ranking_json(const study_dir& s, const ranking& ranks, std::size_t s
     if (note.empty()) w.null();
     else w.value(note);
     w.member("points", s.points.size()).member("not_finished", ranks.unfinished).member("shown", shown);
+    write_configurations(w, s, ranks);  // with a seed axis: ranked by their mean
     w.key("rows").begin_array();
     int rank = 0;
     for (std::size_t i = 0; i < shown; ++i) {
@@ -243,19 +244,82 @@ int report(const args& a) {
             csv += line.str();
         }
     }
-    // report.md: the same table for people
-    std::string md = "# Study " + s.study + ": ranked by " + goal_text(by_rule.max) + " " + by_rule.metric + "\n\n";
-    if (!note.empty()) md += "Note: " + note + ".\n\n";
-    md += "|";
-    for (const auto& c : header) md += " " + c + " |";
-    md += "\n|";
-    for (std::size_t i = 0; i < header.size(); ++i) md += " --- |";
-    md += "\n";
-    for (const auto& line : table) {
-        md += "|";
-        for (const auto& c : line) md += " " + c + " |";
-        md += "\n";
+    // with a seed axis (`repeat N`): the configurations, ranked by their mean, are report.csv,
+    // the terminal's table and report.md's first; the runs go to report-runs.csv
+    const bool grouped = !ranks.configurations.empty();
+    std::vector<std::string> conf_header;
+    std::vector<std::vector<std::string>> conf_table;
+    std::string conf_csv;
+    if (grouped) {
+        conf_header = {"rank"};
+        for (std::size_t k = 0; k < s.axis_names.size(); ++k)
+            if (int(k) != ranks.seed_axis) conf_header.push_back(s.axis_names[k]);
+        conf_header.insert(conf_header.end(), {"runs", "params"});
+        std::vector<std::string> csv_header = conf_header;
+        csv_header.insert(csv_header.begin() + std::ptrdiff_t(conf_header.size() - 1), "of");
+        for (const auto& [names, prefix] : {std::pair{&metric_names, ""}, std::pair{&test_names, "test_"}})
+            for (const auto& m : *names) {
+                conf_header.push_back(prefix + m + " (mean ± sd)");
+                csv_header.insert(csv_header.end(), {prefix + m + "_mean", prefix + m + "_sd"});
+            }
+        conf_header.push_back("seeds");
+        csv_header.insert(csv_header.end(), {"minutes", "seeds"});
+        csv_row h;
+        for (const auto& c : csv_header) h.field(c);
+        conf_csv = h.str();
+        int crank = 0;
+        for (const auto& c : ranks.configurations) {
+            std::vector<std::string> line;
+            csv_row out;
+            if (std::isnan(c.key)) line.push_back("-"), out.empty_field();
+            else line.push_back(std::to_string(++crank)), out.field(crank);
+            line.insert(line.end(), c.axis_values.begin(), c.axis_values.end());
+            for (const auto& v : c.axis_values) out.field(v);
+            line.push_back(std::to_string(c.ranked) + "/" + std::to_string(c.runs.size()));
+            line.push_back(thousands(c.runs.front()->row->params));
+            out.field(c.ranked).field(c.runs.size()).field(c.runs.front()->row->params);
+            for (const auto* stats : {&c.best, &c.test})
+                for (const auto& m : *stats) {
+                    line.push_back(fixed(m.mean) + (std::isnan(m.sd) ? "" : " ± " + fixed(m.sd)));
+                    out.field(m.mean).field(m.sd);
+                }
+            double wall = 0;
+            std::string seeds;
+            for (const ranked_point* p : c.runs) {
+                wall += p->state.wall_seconds;
+                seeds += (seeds.empty() ? "" : " ") + p->row->axis_values[std::size_t(ranks.seed_axis)];
+            }
+            if (wall > 0) out.field(wall / 60.0);
+            else out.empty_field();
+            line.push_back(seeds);
+            out.field(seeds);
+            conf_table.push_back(std::move(line));
+            conf_csv += out.str();
+        }
     }
+    // report.md: the same tables for people
+    const std::string rule_words = goal_text(by_rule.max) + " " + by_rule.metric;
+    std::string md = "# Study " + s.study + ": ranked by " + (grouped ? "the mean of " : "") + rule_words + "\n\n";
+    if (!note.empty()) md += "Note: " + note + ".\n\n";
+    auto md_table = [&md](const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& lines) {
+        md += "|";
+        for (const auto& c : head) md += " " + c + " |";
+        md += "\n|";
+        for (std::size_t i = 0; i < head.size(); ++i) md += " --- |";
+        md += "\n";
+        for (const auto& line : lines) {
+            md += "|";
+            for (const auto& c : line) md += " " + c + " |";
+            md += "\n";
+        }
+    };
+    if (grouped) {
+        md += "Configurations (the points that differ only by train.seed), ranked by the mean over their runs; "
+              "sd: the sample standard deviation (n - 1).\n\n";
+        md_table(conf_header, conf_table);
+        md += "\n## Runs\n\nEach run ranked alone by " + rule_words + ".\n\n";
+    }
+    md_table(header, table);
     if (!outside.empty()) {
         md += "\n## Results outside the current grid\n\nKept in results/ from earlier versions of the spec.\n\n"
               "| identity | was | axes | status | " + by_rule.metric + " |\n| --- | --- | --- | --- | --- |\n";
@@ -267,9 +331,10 @@ int report(const args& a) {
                   (v ? fixed(*v) : std::string("-")) + " |\n";
         }
     }
-    std::string written = dir + "/report.csv, " + dir + "/report.md";
+    std::string written = dir + "/report.csv, " + (grouped ? dir + "/report-runs.csv, " : "") + dir + "/report.md";
     try {
-        write_file_atomic(dir + "/report.csv", csv);
+        write_file_atomic(dir + "/report.csv", grouped ? conf_csv : csv);
+        if (grouped) write_file_atomic(dir + "/report-runs.csv", csv);
         write_file_atomic(dir + "/report.md", md);
         if (!no_html) {
             const std::string html = html_path ? *html_path : dir + "/report.html";
@@ -289,18 +354,32 @@ int report(const args& a) {
         return 0;
     }
 
-    // the terminal table: the top rows, columns padded
+    // the terminal table: the top rows (configurations with a seed axis), columns padded
+    if (grouped) {
+        header = conf_header;
+        table = conf_table;
+    }
+    auto text_width = [](const std::string& t) {  // "±" is one column, two bytes
+        std::size_t n = 0;
+        for (unsigned char ch : t) n += (ch & 0xC0) != 0x80;
+        return n;
+    };
     std::vector<std::size_t> width(header.size());
-    for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+    for (std::size_t c = 0; c < header.size(); ++c) width[c] = text_width(header[c]);
     const std::size_t shown = std::min(top ? top : 10, table.size());
     for (std::size_t r = 0; r < shown; ++r)
-        for (std::size_t c = 0; c < header.size(); ++c) width[c] = std::max(width[c], table[r][c].size());
-    std::printf("study %s: %zu points ranked by %s %s%s\n", s.study.c_str(), s.points.size(),
-                goal_text(by_rule.max).c_str(), by_rule.metric.c_str(),
-                unfinished ? (" (" + std::to_string(unfinished) + " not finished)").c_str() : "");
+        for (std::size_t c = 0; c < header.size(); ++c) width[c] = std::max(width[c], text_width(table[r][c]));
+    const std::string counted = unfinished ? " (" + std::to_string(unfinished) + " not finished)" : "";
+    if (grouped)
+        std::printf("study %s: %zu points in %zu configurations ranked by the mean of %s%s\n", s.study.c_str(),
+                    s.points.size(), ranks.configurations.size(), rule_words.c_str(), counted.c_str());
+    else
+        std::printf("study %s: %zu points ranked by %s%s\n", s.study.c_str(), s.points.size(), rule_words.c_str(),
+                    counted.c_str());
     if (!note.empty()) std::printf("note: %s\n", note.c_str());
     auto print_line = [&](const std::vector<std::string>& cells) {
-        for (std::size_t c = 0; c < cells.size(); ++c) std::printf(c ? "  %-*s" : "%-*s", int(width[c]), cells[c].c_str());
+        for (std::size_t c = 0; c < cells.size(); ++c)
+            std::printf(c ? "  %s%*s" : "%s%*s", cells[c].c_str(), int(width[c] - text_width(cells[c])), "");
         std::printf("\n");
     };
     print_line(header);

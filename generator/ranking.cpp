@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <tuple>
 
 namespace hps {
 
@@ -73,7 +75,111 @@ void add_name(std::vector<std::string>& names, const std::string& name) {
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
 }
 
+metric_stat stat_of(const std::string& name, const std::vector<double>& values) {
+    metric_stat m{name, 0, std::nan(""), 0};
+    for (double v : values)
+        if (std::isfinite(v)) m.mean += v, ++m.n;
+    if (!m.n) return {name, std::nan(""), std::nan(""), 0};
+    m.mean /= m.n;
+    if (m.n > 1) {
+        double ss = 0;
+        for (double v : values)
+            if (std::isfinite(v)) ss += (v - m.mean) * (v - m.mean);
+        m.sd = std::sqrt(ss / (m.n - 1));
+    }
+    return m;
+}
+
+double value_of(const std::vector<std::pair<std::string, double>>& list, const std::string& name) {
+    for (const auto& [k, v] : list)
+        if (k == name) return v;
+    return std::nan("");
+}
+
+// The points of `r` grouped by every axis but the seed axis, ranked by the mean of r.key.
+void group_runs(ranking& r, const study_dir& s) {
+    r.configurations.clear();
+    const auto seed = std::find(s.axis_names.begin(), s.axis_names.end(), "train.seed");
+    r.seed_axis = seed == s.axis_names.end() ? -1 : int(seed - s.axis_names.begin());
+    if (r.seed_axis < 0) return;
+    std::vector<std::pair<std::size_t, std::size_t>> order;  // (first grid id, configuration)
+    std::map<std::vector<std::string>, std::size_t> index;
+    for (const auto& p : r.rows) {
+        std::vector<std::string> axes = p.row->axis_values;
+        if (std::size_t(r.seed_axis) < axes.size()) axes.erase(axes.begin() + r.seed_axis);
+        auto [it, fresh] = index.try_emplace(axes, r.configurations.size());
+        if (fresh) r.configurations.push_back(configuration{std::move(axes), {}, 0, 0, {}, {}});
+        r.configurations[it->second].runs.push_back(&p);
+    }
+    for (auto& c : r.configurations) {
+        std::vector<double> keys;
+        for (const ranked_point* p : c.runs) keys.push_back(p->key);
+        const metric_stat k = stat_of(r.rule.metric, keys);
+        c.ranked = k.n;
+        c.key = k.mean;
+        for (const auto& [names, of, out] : {std::tuple{&r.metric_names, &point_state::best, &c.best},
+                                             std::tuple{&r.test_names, &point_state::test, &c.test}})
+            for (const auto& m : *names) {
+                std::vector<double> values;
+                for (const ranked_point* p : c.runs)
+                    if (p->state.best_step >= 0) values.push_back(value_of(p->state.*of, m));
+                out->push_back(stat_of(m, values));
+            }
+        std::size_t first = c.runs.front()->row->id;
+        for (const ranked_point* p : c.runs) first = std::min(first, p->row->id);
+        order.emplace_back(first, order.size());
+    }
+    std::sort(order.begin(), order.end());
+    std::vector<configuration> sorted;
+    for (const auto& [id, k] : order) sorted.push_back(std::move(r.configurations[k]));
+    std::stable_sort(sorted.begin(), sorted.end(), [&](const configuration& x, const configuration& y) {
+        const bool xn = std::isnan(x.key), yn = std::isnan(y.key);
+        if (xn != yn) return !xn;
+        if (xn) return false;
+        return r.rule.max ? x.key > y.key : x.key < y.key;
+    });
+    r.configurations = std::move(sorted);
+}
+
+void write_stats(json_writer& w, const char* key, const std::vector<metric_stat>& list) {
+    w.key(key).begin_object();
+    for (const auto& m : list)
+        w.key(m.name).begin_object().member("mean", m.mean).member("sd", m.sd).member("n", m.n).end_object();
+    w.end_object();
+}
+
 }  // namespace
+
+void write_configurations(json_writer& w, const study_dir& s, const ranking& r) {
+    if (r.seed_axis < 0) return;
+    w.key("configurations").begin_array();
+    int rank = 0;
+    for (const auto& c : r.configurations) {
+        w.begin_object().key("rank");
+        if (std::isnan(c.key)) w.null();
+        else w.value(++rank);
+        w.key("axes").begin_object();
+        for (std::size_t k = 0, j = 0; k < s.axis_names.size(); ++k) {
+            if (int(k) == r.seed_axis) continue;
+            w.key(s.axis_names[k]);
+            write_axis_value(w, j < c.axis_values.size() ? c.axis_values[j] : std::string());
+            ++j;
+        }
+        w.end_object();
+        w.member("key", c.key).member("ranked", c.ranked).member("params", c.runs.front()->row->params);
+        w.key("runs").begin_array();
+        for (const ranked_point* p : c.runs) {
+            w.begin_object().member("name", p->row->name).key("seed");
+            write_axis_value(w, p->row->axis_values[std::size_t(r.seed_axis)]);
+            w.member("status", p->state.status).member("key", p->key).end_object();
+        }
+        w.end_array();
+        write_stats(w, "metrics", c.best);
+        write_stats(w, "test", c.test);
+        w.end_object();
+    }
+    w.end_array();
+}
 
 void write_axis_value(json_writer& w, const std::string& text) {
     double v = 0;
@@ -148,6 +254,7 @@ void rank_points(ranking& r, const study_dir& s, const rank_rule& rule) {
         if (xn) return false;
         return rule.max ? x.key > y.key : x.key < y.key;
     });
+    group_runs(r, s);
 }
 
 }  // namespace hps

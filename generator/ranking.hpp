@@ -33,10 +33,32 @@ struct ranked_point {
     double key;  // the rule's metric at the point's best checkpoint; NaN: not ranked
 };
 
+// A metric over a configuration's runs: mean and sample standard deviation (n - 1; NaN
+// below 2 values) of the runs that have it.
+struct metric_stat {
+    std::string name;
+    double mean = 0, sd = 0;
+    int n = 0;
+};
+
+// A configuration: the points that differ only by the seed (the axis train.seed, written
+// `repeat N` or `seed {1, 2, 3}`), ranked by the mean of the rule's metric over its runs.
+struct configuration {
+    std::vector<std::string> axis_values;   // every axis but train.seed, as in grid.tsv
+    std::vector<const ranked_point*> runs;  // in rank order, then grid order (ranking::rows)
+    int ranked = 0;                         // runs with a value of the rule's metric
+    double key = 0;                         // their mean; NaN: none
+    std::vector<metric_stat> best, test;    // per metric of the results, as ranking's names
+};
+
 struct ranking {
     rank_rule rule;
     // ranked points first (best first), then the rest in grid order
     std::vector<ranked_point> rows;
+    // with a seed axis: the configurations, ranked by their mean (best first), then those
+    // with no ranked run in grid order; empty without one
+    int seed_axis = -1;  // its index in study_dir::axis_names
+    std::vector<configuration> configurations;
     std::vector<std::string> metric_names, test_names;  // as the results name them, first seen first
     int unfinished = 0;
     // What the ranking owes the reader when some point's checkpoint was chosen in training
@@ -54,6 +76,10 @@ ranking read_points(const study_dir& s);
 // finite value better than every one before it); without metrics.csv at the one chosen
 // in training. The note says so.
 void rank_points(ranking& r, const study_dir& s, const rank_rule& rule);
+
+// "configurations": [...] (rank, axes, runs, seeds, mean, standard deviation and count of
+// each metric), for report --format json and report.html; nothing without a seed axis.
+void write_configurations(json_writer& w, const study_dir& s, const ranking& r);
 
 // A point's values as JSON, for report --format json and report.html:
 // a grid.tsv value, a number when it reads whole as one, else a string;

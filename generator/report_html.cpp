@@ -318,7 +318,8 @@ void write_best(json_writer& w, const fs::path& dir, const ranking& r) {
         w.null();
         return;
     }
-    const ranked_point& b = r.rows.front();
+    // with repeats: the best run of the configuration with the best mean
+    const ranked_point& b = r.configurations.empty() ? r.rows.front() : *r.configurations.front().runs.front();
     const fs::path run = dir / b.row->run_dir();
     w.begin_object().member("name", b.row->name).member("run_dir", b.row->run_dir());
     w.member("best_npz", fs::exists(run / "best.npz")).member("model_py", fs::exists(run / "model.py"));
@@ -439,6 +440,7 @@ std::string report_data(const study_dir& s, const ranking& r) {
     int rank = 0;
     for (std::size_t i = 0; i < r.rows.size(); ++i) write_point(w, r.rows[i], std::isnan(r.rows[i].key) ? 0 : ++rank, history[i]);
     w.end_array();
+    write_configurations(w, s, r);  // with a seed axis: ranked by their mean
     write_best(w, dir, r);
     write_axis_summary(w, s, r);
     write_outside_grid(w, s, r);

@@ -112,9 +112,36 @@
   }
 
   // ------------------------------------------------------------------ leaderboard
+  // with a seed axis (`repeat N`): the configurations, ranked by the mean over their runs
+  function configurations(s) {
+    s.appendChild(el("p", {class: "muted"}, "Configurations (the points that differ only by train.seed), ranked by the mean of " +
+                     selectLabel + " over their runs; \u00b1 the sample standard deviation (n \u2212 1)."));
+    var axes = data.axes.filter(function (a) { return a !== "train.seed"; });
+    var head = el("tr");
+    ["rank"].concat(axes, ["runs", "params"], data.metrics.map(function (m) { return "val " + m; }),
+                    data.test_metrics.map(function (m) { return "test " + m; })).forEach(function (label) {
+      head.appendChild(el("th", {class: axes.indexOf(label) >= 0 ? "text" : (label === "val " + data.select.metric ? "select" : null)}, label));
+    });
+    var body = el("tbody");
+    function stat(m) { return m && m.n ? num(m.mean) + (m.n > 1 ? " \u00b1 " + num(m.sd, 2) : "") : "\u2013"; }
+    data.configurations.forEach(function (c) {
+      var tr = el("tr", {class: c.rank !== null && c.rank <= TOP ? "top" : null}, el("td", null, num(c.rank)));
+      axes.forEach(function (a) { tr.appendChild(el("td", {class: "text"}, String(c.axes[a]))); });
+      var runs = el("td", {class: "text"}, c.ranked + "/" + c.runs.length + ": ");
+      c.runs.forEach(function (r, i) { append(runs, [i ? ", " : "", pointLink(r.name)]); });
+      tr.appendChild(runs);
+      tr.appendChild(el("td", null, num(c.params)));
+      data.metrics.forEach(function (m) { tr.appendChild(el("td", null, stat(c.metrics[m]))); });
+      data.test_metrics.forEach(function (m) { tr.appendChild(el("td", null, stat(c.test[m]))); });
+      body.appendChild(tr);
+    });
+    s.appendChild(el("div", {class: "scroll"}, el("table", {id: "configurations-table"}, [el("thead", null, head), body])));
+  }
   function leaderboard() {
     var s = section("leaderboard", "Leaderboard");
-    s.appendChild(el("p", {class: "muted"}, "Ranked by " + selectLabel + ". Click a header to sort; a name opens the point's section."));
+    if (data.configurations) configurations(s);
+    s.appendChild(el("p", {class: "muted"}, (data.configurations ? "Each run alone, ranked" : "Ranked") + " by " + selectLabel +
+                     ". Click a header to sort; a name opens the point's section."));
     var cols = [{label: "rank", get: function (p) { return p.rank; }},
                 {label: "name", text: true, get: function (p) { return p.name; }, cell: function (p) { return pointLink(p.name); }}];
     data.axes.forEach(function (a, k) { cols.push({label: a, text: true, get: function (p) { return p.axes[k]; }}); });

@@ -221,6 +221,7 @@ private:
                                     const std::string& axis_name, const std::string& hint = "");
     std::optional<std::string> mismatch(const param_value& v, const sc::value_spec& spec) const;
     void check_block_heads(const block_rec& b);
+    void read_repeat(block_rec& train);  // `repeat N`: the axis train.seed
     // pass 3
     void check_cross();
     void check_metric_options(const stmt_rec& s);

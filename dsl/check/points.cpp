@@ -236,6 +236,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     }
     if (search_.halving()) apply_halving(c, setting("steps"), setting("checkpoints"));
     if (const stmt_rec* s = setting("seed")) c.seed = (unsigned long)val(*s->positional).number;
+    if (const stmt_rec* s = setting("repeat"); s && s->positional->axis >= 0)  // the seed of this run
+        c.seed = (unsigned long)val(*s->positional).number;
     if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
     if (const stmt_rec* s = setting("clip_norm")) c.clip_norm = val(*s->positional).number;
     if (const stmt_rec* s = setting("lr_schedule")) {
@@ -245,6 +247,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
         l.every = long(opt_num(*s, "every", 0));
         l.warmup = long(opt_num(*s, "warmup", 0));
         l.min_lr = opt_num(*s, "min_lr", 0);
+        l.factor = opt_num(*s, "factor", 0.1);
+        l.patience = long(opt_num(*s, "patience", 10));
         if (const std::string why = hps::schedule_problem(l, c.steps); !why.empty())
             point_issue(severity::error, *s->positional->node, why,
                         l.kind == hps::schedule_kind::step ? "add every N, such as every 1000"

@@ -407,7 +407,48 @@ void checker::read_block(const ast::block& b) {
         }
     }
     check_block_heads(rec);
+    if (name == "train") read_repeat(rec);
     blocks_[name] = std::move(rec);
+}
+
+// `repeat N` is the axis train.seed with the values seed..seed+N-1 (seed: the train
+// block's, 1 by default), bound to the repeat statement: the same points, identities and
+// report as `seed {1, 2, 3}`, which the report groups the same way.
+void checker::read_repeat(block_rec& train) {
+    stmt_rec* repeat = nullptr;
+    const stmt_rec* seed = nullptr;
+    for (auto& st : train.stmts) {
+        if (st.spec->name == "repeat" && st.positional) repeat = &st;
+        if (st.spec->name == "seed") seed = &st;
+    }
+    if (!repeat) return;
+    const long n = long(repeat->positional->constant.number);
+    if (seed && seed->positional && seed->positional->axis >= 0) {
+        rep_.error(*repeat->positional->node, "repeat " + repeat->positional->constant.text +
+                                                  " and a seed axis both vary the seed; keep one (repeat N "
+                                                  "trains seed..seed+N-1)");
+        rep_.note(*seed->positional->node, "the seed axis");
+        return;
+    }
+    if (seed && !seed->positional) return;  // the seed was refused already
+    const double first = seed ? seed->positional->constant.number : 1.0;
+    if (first + double(n) - 1 > 4294967295.0) {
+        rep_.error(*repeat->positional->node, "repeat " + repeat->positional->constant.text + " from seed " +
+                                                  seed->positional->constant.text + " passes the largest seed, 4294967295");
+        return;
+    }
+    if (n < 2) return;  // one run: the seed as given
+    axis_rec a;
+    a.name = "train.seed";
+    a.decl = repeat->positional->node;
+    for (long k = 0; k < n; ++k) {
+        a.values.push_back(number_value(first + double(k)));
+        a.values.back().text = std::to_string(static_cast<unsigned long long>(first) + std::uint64_t(k));
+        a.value_nodes.push_back(repeat->positional->node);
+    }
+    a.seq = next_seq_++;
+    repeat->positional->axis = int(axes_.size());
+    axes_.push_back(std::move(a));
 }
 
 void checker::check_block_heads(const block_rec& b) {

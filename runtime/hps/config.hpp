@@ -145,7 +145,7 @@ struct metric_spec {
 };
 
 // ------------------------------------------------------------------ optimizers
-enum class optimizer_kind { sgd, momentum, adam, rmsprop, adadelta };
+enum class optimizer_kind { sgd, momentum, adam, rmsprop, adadelta, adamw };
 
 // Every setting any optimizer takes. A flag (nesterov, centered) is 0 or 1.
 enum class optimizer_setting { lr, momentum, nesterov, beta1, beta2, eps, rho, centered, weight_decay };
@@ -171,7 +171,8 @@ inline constexpr std::array<optimizer_setting_info, optimizer_setting_count> opt
     {optimizer_setting::centered, "centered", 0, 1, false, false, true,
      "divide by the gradient's estimated variance, not its second moment"},
     {optimizer_setting::weight_decay, "weight_decay", 0, unbounded, false, false, false,
-     "adds weight_decay * w to every gradient (L2, torch's convention)"},
+     "adamw: decoupled, w *= 1 - lr * weight_decay before each step (torch AdamW); the others: adds "
+     "weight_decay * w to every gradient (coupled L2, torch's convention)"},
 }};
 
 inline constexpr double not_taken = std::numeric_limits<double>::quiet_NaN();
@@ -186,7 +187,7 @@ struct optimizer_info {
 // The one set of defaults (Keras's where torch's differ: RMSprop lr 0.001, rho 0.9,
 // eps 1e-7; Adadelta rho 0.95, eps 1e-7), for generated and hand-written trainers alike.
 //                                        lr     momentum nesterov beta1 beta2  eps    rho   centered weight_decay
-inline constexpr std::array<optimizer_info, 5> optimizer_table{{
+inline constexpr std::array<optimizer_info, 6> optimizer_table{{
     {optimizer_kind::sgd, "sgd", {0.01, 0, 0, not_taken, not_taken, not_taken, not_taken, not_taken, 0},
      "p -= lr g (with momentum > 0: as momentum)"},
     {optimizer_kind::momentum, "momentum", {0.01, 0.9, 0, not_taken, not_taken, not_taken, not_taken, not_taken, 0},
@@ -195,25 +196,30 @@ inline constexpr std::array<optimizer_info, 5> optimizer_table{{
     {optimizer_kind::rmsprop, "rmsprop", {0.001, 0, not_taken, not_taken, not_taken, 1e-7, 0.9, 0, 0}, "RMSprop"},
     {optimizer_kind::adadelta, "adadelta", {1.0, not_taken, not_taken, not_taken, not_taken, 1e-7, 0.95, not_taken, 0},
      "Adadelta"},
+    {optimizer_kind::adamw, "adamw", {0.001, not_taken, not_taken, 0.9, 0.999, 1e-8, not_taken, not_taken, 0.01},
+     "AdamW: Adam with decoupled weight decay (torch's default 0.01)"},
 }};
 
 // ------------------------------------------------------------------ learning-rate schedules
 // The learning rate at optimizer step t (0-based) of T, as a factor of the optimizer's lr
 // (hps/schedule.hpp has the formulas, each torch.optim.lr_scheduler's).
-enum class schedule_kind { constant, step, exponential, cosine };
+enum class schedule_kind { constant, step, exponential, cosine, plateau };
 
 struct schedule_info {
     schedule_kind kind;
     std::string_view name;
     std::string_view help;
 };
-inline constexpr std::array<schedule_info, 4> schedule_table{{
+inline constexpr std::array<schedule_info, 5> schedule_table{{
     {schedule_kind::constant, "constant", "the optimizer's lr throughout"},
     {schedule_kind::step, "step", "lr x gamma every N steps (torch StepLR)"},
     {schedule_kind::exponential, "exponential", "lr x gamma^t (torch ExponentialLR)"},
     {schedule_kind::cosine, "cosine",
      "linear warm-up over `warmup` steps, then cosine down to min_lr at the run's end (torch LinearLR then "
      "CosineAnnealingLR)"},
+    {schedule_kind::plateau, "plateau",
+     "lr x factor when the selection metric has not improved (by a relative 1e-4) for more than `patience` "
+     "checkpoints (torch ReduceLROnPlateau, cooldown 0)"},
 }};
 
 struct schedule_config {
@@ -221,7 +227,9 @@ struct schedule_config {
     double gamma = 0.1;  // step, exponential: the factor
     long every = 0;  // step: steps between reductions
     long warmup = 0;  // cosine: warm-up steps
-    double min_lr = 0;  // cosine: the lr at the end
+    double min_lr = 0;  // cosine: the lr at the end; plateau: the lowest lr
+    double factor = 0.1;  // plateau: the factor of each reduction
+    long patience = 10;  // plateau: checkpoints without improvement tolerated
 };
 
 // ------------------------------------------------------------------ lookups

@@ -12,7 +12,9 @@
 //             else p -= lr d                                             torch RMSprop
 //   adadelta  s = rho s + (1-rho) g^2;  d = sqrt(u + eps) / sqrt(s + eps) g
 //             u = rho u + (1-rho) d^2;  p -= lr d                        torch Adadelta
-// with g = grad + weight_decay * p when weight_decay > 0 (torch's L2 convention).
+//   adamw     p *= 1 - lr weight_decay, then adam's step on g = grad     torch AdamW
+// with g = grad + weight_decay * p when weight_decay > 0 (torch's coupled L2 convention),
+// except for adamw, whose weight decay is decoupled from the gradient's moments.
 //
 // Configured by an optimizer_config (hps/config.hpp): its kind and the settings given;
 // the others take optimizer_table's defaults there, the one set hpsgen's language and
@@ -21,7 +23,7 @@
 //
 // State for checkpoints: state() is one flat buffer, slots of n floats in the order
 // state_slots() names them (torch's state_dict names):
-//   sgd/momentum [momentum_buffer] (empty without momentum); adam [exp_avg, exp_avg_sq];
+//   sgd/momentum [momentum_buffer] (empty without momentum); adam, adamw [exp_avg, exp_avg_sq];
 //   rmsprop [square_avg, grad_avg if centered, momentum_buffer if momentum > 0];
 //   adadelta [square_avg, acc_delta]
 // plus steps_taken() (Adam's t). Restoring both resumes the exact trajectory.
@@ -84,7 +86,8 @@ public:
                 require(!nesterov_ || momentum_ > 0, "nesterov needs momentum > 0");
                 if (momentum_ > 0) slots_ = {"momentum_buffer"};
                 break;
-            case optimizer_kind::adam: slots_ = {"exp_avg", "exp_avg_sq"}; break;
+            case optimizer_kind::adam:
+            case optimizer_kind::adamw: slots_ = {"exp_avg", "exp_avg_sq"}; break;
             case optimizer_kind::rmsprop:
                 slots_ = {"square_avg"};
                 if (centered_) slots_.push_back("grad_avg");
@@ -123,7 +126,11 @@ public:
         switch (kind_) {
             case optimizer_kind::sgd:
             case optimizer_kind::momentum: step_sgd(params, grads); break;
-            case optimizer_kind::adam: step_adam(params, grads); break;
+            case optimizer_kind::adam: step_adam(params, grads, float(weight_decay_)); break;
+            case optimizer_kind::adamw:
+                decay_weights(params);
+                step_adam(params, grads, 0.0f);
+                break;
             case optimizer_kind::rmsprop: step_rmsprop(params, grads); break;
             case optimizer_kind::adadelta: step_adadelta(params, grads); break;
         }
@@ -199,13 +206,23 @@ private:
         }
     }
 
-    void step_adam(float* p, const float* grads) {
+    // AdamW's decoupled decay, torch's param.mul_(1 - lr * weight_decay)
+    void decay_weights(float* p) const {
+        if (weight_decay_ == 0) return;
+        const float f = float(1.0 - lr_ * weight_decay_);
+        const std::ptrdiff_t n = std::ptrdiff_t(n_);
+        HPS_OMP(omp parallel for simd schedule(static) if (n >= 65536))
+        for (std::ptrdiff_t i = 0; i < n; ++i) p[i] *= f;
+    }
+
+    // wd: the coupled L2 term added to the gradient (adam's; 0 for adamw)
+    void step_adam(float* p, const float* grads, float wd) {
         // torch computes the bias corrections in Python floats (double)
         const double t = double(steps_);
         const double bias1 = 1.0 - std::pow(beta1_, t), bias2 = 1.0 - std::pow(beta2_, t);
         const float neg_step = float(-(lr_ / bias1)), bias2_sqrt = float(std::sqrt(bias2));
         const float b1 = float(beta1_), b2 = float(beta2_), c1 = float(1.0 - beta1_), c2 = float(1.0 - beta2_);
-        const float eps = float(eps_), wd = float(weight_decay_);
+        const float eps = float(eps_);
         float* m = slot(0);
         float* v = slot(1);
         namespace ei = Eigen::internal;

@@ -57,7 +57,10 @@ inline void write_training(json_writer& w, const train_config& c, bool in_force)
     w.end_object();
     const schedule_config& s = c.lr_schedule;
     w.key("lr_schedule").begin_object().member("kind", name_of(s.kind)).member("gamma", s.gamma);
-    w.member("every", s.every).member("warmup", s.warmup).member("min_lr", s.min_lr).end_object();
+    w.member("every", s.every).member("warmup", s.warmup).member("min_lr", s.min_lr);
+    // only plateau's: the identities of the other schedules stay those they had before it
+    if (s.kind == schedule_kind::plateau) w.member("factor", s.factor).member("patience", s.patience);
+    w.end_object();
     w.member("clip_norm", c.clip_norm);
     w.member("steps", c.steps).member("epochs", c.epochs).member("checkpoints", c.checkpoints);
     w.member("seed", c.seed).member("patience", c.patience).member("pos_weight", c.pos_weight);
@@ -254,6 +257,10 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     c.lr_schedule.every = r.whole(sch, "every", 0);
     c.lr_schedule.warmup = r.whole(sch, "warmup", 0);
     c.lr_schedule.min_lr = r.at_least(sch, "min_lr", 0);
+    if (c.lr_schedule.kind == schedule_kind::plateau) {
+        c.lr_schedule.factor = r.number(sch, "factor");
+        c.lr_schedule.patience = r.whole(sch, "patience", 0);
+    }
     if (const std::string why = schedule_problem(c.lr_schedule, 0); !why.empty()) r.fail(why);
     c.clip_norm = r.at_least(root, "clip_norm", 0);
     c.steps = r.whole(root, "steps", 0);

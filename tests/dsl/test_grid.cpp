@@ -374,12 +374,22 @@ TEST_CASE("split: its own seed (1 by default, whatever the training's seed), or 
     CHECK(bad.messages().find("take") != std::string::npos);
 }
 
+// spec_with(network, "3") checked, with `lines` added to its train block
+auto with_train_lines(const std::string& network, const std::string& lines) {
+    std::string text = spec_with(network, "3");
+    text.replace(text.find("steps 100"), 9, "steps 100\n" + lines);
+    return check_text(text);
+}
+
+// whether with_train_lines(network, lines) is refused with a message that contains `message`
+bool refused_with(const std::string& network, const std::string& lines, const std::string& message) {
+    const auto r = with_train_lines(network, lines);
+    INFO(r.messages());
+    return !r.result && r.messages().find(message) != std::string::npos;
+}
+
 TEST_CASE("lr_schedule and clip_norm: into each point's config, options checked against the kind") {
-    auto with = [](const std::string& lines) {
-        std::string text = spec_with("  dense units 1\n", "3");
-        text.replace(text.find("steps 100"), 9, "steps 100\n" + lines);
-        return check_text(text);
-    };
+    auto with = [](const std::string& lines) { return with_train_lines("  dense units 1\n", lines); };
     auto a = with("  lr_schedule {step, cosine} gamma 0.5 every 10 warmup 20 min_lr 1e-5\n  clip_norm 1.5");
     REQUIRE_MESSAGE(a.result, a.messages());
     REQUIRE(a.result->points.size() == 2);
@@ -408,6 +418,52 @@ TEST_CASE("lr_schedule and clip_norm: into each point's config, options checked 
     CHECK_FALSE(long_warmup.result);
     CHECK(long_warmup.messages().find("warmup 100 is not below the 100 steps of the run") != std::string::npos);
     CHECK_FALSE(with("  clip_norm 0").result);
+
+    auto plateau = with("  lr_schedule plateau factor 0.5 patience 3 min_lr 1e-6");
+    REQUIRE_MESSAGE(plateau.result, plateau.messages());
+    const hps::schedule_config& p = plateau.result->points[0].config.lr_schedule;
+    CHECK(p.kind == hps::schedule_kind::plateau);
+    CHECK(p.factor == 0.5);
+    CHECK(p.patience == 3);
+    CHECK(p.min_lr == doctest::Approx(1e-6));
+    auto defaults = with("  lr_schedule plateau");
+    REQUIRE_MESSAGE(defaults.result, defaults.messages());
+    CHECK(defaults.result->points[0].config.lr_schedule.factor == 0.1);  // torch's
+    CHECK(defaults.result->points[0].config.lr_schedule.patience == 10);
+    const std::string one = "  dense units 1\n";
+    CHECK(refused_with(one, "  lr_schedule step every 10 factor 0.5", "lr_schedule option 'factor' applies to plateau only"));
+    CHECK(refused_with(one, "  lr_schedule plateau factor 1", "factor must be"));
+}
+
+TEST_CASE("repeat N: the axis train.seed, seed..seed+N-1, the same points as a seed axis") {
+    auto with = [](const std::string& lines) { return with_train_lines("  dense units {1, 2}\n  dense units 1\n", lines); };
+    auto a = with("  repeat 3");
+    REQUIRE_MESSAGE(a.result, a.messages());
+    REQUIRE(a.result->points.size() == 6);
+    REQUIRE(a.result->axes.size() == 2);
+    CHECK(a.result->axes[1].name == "train.seed");
+    std::vector<unsigned long> seeds;
+    for (const auto& p : a.result->points) seeds.push_back(p.config.seed);
+    CHECK(seeds == std::vector<unsigned long>{1, 2, 3, 1, 2, 3});
+    auto axis = with("  seed {1, 2, 3}");
+    REQUIRE_MESSAGE(axis.result, axis.messages());
+    for (std::size_t i = 0; i < 6; ++i)
+        CHECK(axis.result->points[i].config.seed == a.result->points[i].config.seed);
+
+    auto from = with("  seed 41\n  repeat 2");
+    REQUIRE_MESSAGE(from.result, from.messages());
+    CHECK(from.result->points[0].config.seed == 41);
+    CHECK(from.result->points[1].config.seed == 42);
+    auto once = with("  seed 5\n  repeat 1");
+    REQUIRE_MESSAGE(once.result, once.messages());
+    CHECK(once.result->points.size() == 2);
+    CHECK(once.result->points[0].config.seed == 5);
+
+    const std::string two = "  dense units {1, 2}\n  dense units 1\n";
+    CHECK(refused_with(two, "  seed {1, 2}\n  repeat 3", "repeat 3 and a seed axis both vary the seed; keep one"));
+    CHECK(refused_with(two, "  repeat {2, 3}", "repeat takes a single value, not a set"));
+    CHECK(refused_with(two, "  repeat 0", "repeat must be >= 1"));
+    CHECK(refused_with(two, "  seed 4294967295\n  repeat 2", "passes the largest seed"));
 }
 
 }  // TEST_SUITE

@@ -8,7 +8,8 @@
 // from a finished one only where the result is exactly what it would have computed alone:
 //   - the earlier run ended done (not early-stopped or diverged), with the spec's settings
 //     (no --steps), and kept its final state (final.bin);
-//   - no patience (an early stop depends on the evaluations);
+//   - no patience (an early stop depends on the evaluations), no plateau schedule (its
+//     learning rate does too);
 //   - the same metrics (metrics.csv's columns);
 //   - every checkpoint of the longer run up to T was evaluated by the earlier run, and the
 //     best of them by this run's rule is the earlier run's best (its weights are kept).
@@ -124,6 +125,8 @@ inline continuation plan_continuation(const std::string& run_dir, const train_co
     if (c.patience > 0) return refuse("with patience, when to stop depends on the evaluations");
     if (c.lr_schedule.kind == schedule_kind::cosine)
         return refuse("a cosine schedule's learning rate depends on the run's length");
+    if (c.lr_schedule.kind == schedule_kind::plateau)
+        return refuse("a plateau schedule's learning rate depends on the evaluations");
     if (!fs::exists(fs::path(best_dir) / "final.bin")) return refuse("it kept no final state (final.bin)");
     const std::string csv = read_text((fs::path(best_dir) / "metrics.csv").string());
     std::istringstream lines(csv);

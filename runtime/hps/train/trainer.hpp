@@ -114,6 +114,7 @@ private:
 
     train_config c_;
     train_detail::options o_;
+    plateau_state plateau_;  // lr_schedule plateau (hps/schedule.hpp); saved in resume.bin
     std::string run_dir_;
     // what this run changes of its configuration from the command line ("steps=30,
     // checkpoints=4"; empty: none): recorded in result.json, part of resume.bin's key
@@ -379,6 +380,11 @@ void trainer<Net, B>::save_resume(const std::string& file) {
     auto st = dropout_rng_.save();
     for (auto word : st) out.u64(word);
     out.i64(opt_->steps_taken());
+    if (c_.lr_schedule.kind == schedule_kind::plateau) {  // its lr follows the evaluations
+        out.f64(plateau_.lr);
+        out.f64(plateau_.best);
+        out.i64(plateau_.bad);
+    }
     for_each_array([&](float* p, std::size_t n) { out.floats(p, n); });
     out.commit();
 }
@@ -405,6 +411,12 @@ bool trainer<Net, B>::try_resume(const std::string& file, const std::string& key
     for (auto& word : st) word = in.u64();
     dropout_rng_.restore(st);
     opt_->set_steps_taken(in.i64());
+    if (c_.lr_schedule.kind == schedule_kind::plateau) {
+        plateau_.lr = in.f64();
+        plateau_.best = in.f64();
+        plateau_.bad = in.i64();
+        opt_->set_lr(plateau_.lr);
+    }
     for_each_array([&](float* p, std::size_t n) { in.floats(p, n); });
     in.finish();
     return true;
@@ -464,6 +476,7 @@ int trainer<Net, B>::run() {
 
     opt_ = std::make_unique<optimizer>(c_.optimizer, model_type::num_params);
     base_lr_ = opt_->lr();
+    plateau_ = plateau_start(base_lr_, !c_.select_metric.empty() && c_.select_max);
     loss_ = c_.loss;
     best_params_.assign(model_type::num_params, 0.0f);
     best_state_.assign(model_type::num_state, 0.0f);
@@ -567,7 +580,7 @@ int trainer<Net, B>::run() {
             break;
         }
         if (c_.clip_norm > 0) clip_grad_norm(model_->grads(), model_type::num_params, c_.clip_norm);
-        if (c_.lr_schedule.kind != schedule_kind::constant)
+        if (c_.lr_schedule.kind != schedule_kind::constant && c_.lr_schedule.kind != schedule_kind::plateau)
             opt_->set_lr(scheduled_lr(c_.lr_schedule, base_lr_, step_, total_steps_));
         opt_->step(model_->params(), model_->grads());
         ++step_;
@@ -596,6 +609,13 @@ int trainer<Net, B>::run() {
                 save_best_files();
             } else {
                 ++stale_;
+            }
+            const double lr_before = plateau_.lr;
+            if (c_.lr_schedule.kind == schedule_kind::plateau &&
+                plateau_step(plateau_, c_.lr_schedule, !c_.select_metric.empty() && c_.select_max, value)) {
+                opt_->set_lr(plateau_.lr);
+                say("step %ld: lr %s -> %s (plateau: no improvement in %ld checkpoints)", step_,
+                    format_number(lr_before).c_str(), format_number(plateau_.lr).c_str(), c_.lr_schedule.patience + 1);
             }
             write_metrics_csv();
             logs_.sync(history_);

@@ -9,8 +9,11 @@ usage: report_html_test.py HPSGEN ARTIFACTS CASE
   browser   headless Chromium opens the page: no script error, every chart drawn with the
             right number of series (a binary study's ROC and precision-recall curves too),
             the per-class table, user text shown as text, the leaderboard sorts and
-            its links open the points' sections; a screenshot is kept in ARTIFACTS.
+            its links open the points' sections; a `repeat 3` study's configurations
+            table; a screenshot is kept in ARTIFACTS.
             Skipped (exit 77) when chromium is not installed.
+  repeats   `repeat 3`: each configuration's runs grouped, mean and standard deviation
+            against numpy, ranked by the mean (table, report.csv, JSON, report.html)
 """
 import html.parser
 import json
@@ -534,12 +537,117 @@ def test_browser():
                f"the precision-recall curve and the positives' share: {pr}")
         expect('id="binary-curves"' in p.stdout and 'id="per-class"' not in p.stdout, "the curves' section, no per-class table")
 
+        # `repeat 3`: the configurations' table above the runs', ranked by the mean
+        repeats, _, _ = make_repeats_study(tmp)
+        rc, out, err = run("report", repeats)
+        p = browse(browser, os.path.join(repeats, "report.html"), os.path.join(tmp, "profile"), "--dump-dom")
+        rdom = dom_reader()
+        rdom.feed(p.stdout)
+        expect(rc == 0 and rdom.status and rdom.status.get("data-done") == "1" and json.loads(rdom.status["data-errors"]) == [],
+               f"the repeats study's page: drawn, no script error: {rdom.status}", out, p.stderr[-4000:])
+        table = re.search(r'<table id="configurations-table">.*?<tbody>(.*?)</tbody>', p.stdout, re.S)
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S) if table else []
+        expect(len(rows) == 4 and re.match(r'<td>1</td><td class="text">4</td><td class="text">tanh</td><td class="text">3/3: ', rows[0])
+               and "0.8133 \u00b1 0.015" in rows[0] and 'href="#point-model-04"' in rows[0],
+               f"the configurations' table: 4 rows, (4, tanh) first with its mean \u00b1 sd and links to its runs: {rows[:1]}")
+
         shot = os.path.join(ARTIFACTS, "report.png")
         if os.path.exists(shot):
             os.remove(shot)
         p = browse(browser, page, os.path.join(tmp, "profile"), f"--screenshot={shot}")
         expect(p.returncode == 0 and os.path.getsize(shot) > 10000, f"a screenshot in {shot}", p.stdout, p.stderr[-4000:])
         print(f"screenshot: {shot}")
+
+
+REPEATS_SPEC = SPEC.replace("dense units {4, 8, 16, 32} activation {relu, tanh}", "dense units {4, 8} activation {relu, tanh}")
+# accuracy per run of the repeats study (configuration = row // 3); (4, relu) has the best
+# single run but not the best mean; one run of (8, relu) failed, one of (8, tanh) is pending
+REPEATS_ACC = [[0.99, 0.50, 0.52], [0.80, 0.83, 0.81], [0.70, 0.74, None], [0.60, None, 0.66]]
+
+
+def make_repeats_study(tmp):
+    """REPEATS_SPEC with `repeat 3`, its results written from REPEATS_ACC; its folder and
+    the losses written (accuracy and loss per run, NaN where none)."""
+    import numpy as np
+    study = generated(tmp, "repeats", REPEATS_SPEC.replace("steps 50", "steps 50\n  repeat 3"), "repeats")
+    acc = np.array(REPEATS_ACC, dtype=float)
+    loss = np.round(1.3 - acc + np.arange(12).reshape(4, 3) / 97, 6)
+    for i in range(12):
+        name, a = f"model-{i:02d}", acc[i // 3, i % 3]
+        if i == 8:
+            write_result(study, name, "failed", [], -1, "out of memory", False)
+        elif i != 10:
+            write_result(study, name, "done", [(50, 0.5, loss[i // 3, i % 3], a)], 50, "", False)
+    return study, acc, loss
+
+
+def test_repeats():
+    """`repeat 3`: the report groups each configuration's 3 runs (the points that differ only
+    by train.seed), with mean and sample standard deviation (numpy, ddof=1) of each metric
+    from the runs' result.json, and ranks the configurations by the mean, in the table,
+    report.csv, the JSON and report.html."""
+    import numpy as np
+    spec = REPEATS_SPEC
+    with tempfile.TemporaryDirectory() as tmp:
+        study, acc, loss = make_repeats_study(tmp)
+        with open(os.path.join(study, "grid.tsv")) as f:
+            grid = [line.rstrip("\n").split("\t") for line in f]
+        expect(grid[0][:5] == ["id", "name", "dense1.units", "dense1.activation", "train.seed"]
+               and [r[4] for r in grid[1:]] == ["1", "2", "3"] * 4, f"repeat 3: the axis train.seed, seeds 1..3: {grid}")
+        same = generated(tmp, "seeds", spec.replace("steps 50", "steps 50\n  seed {1, 2, 3}"), "seeds")
+        with open(os.path.join(same, "grid.tsv")) as f:
+            expect([r.split("\t")[-1] for r in f] == [r[-1] + "\n" for r in grid], "the identities of a seed axis")
+        configs = [("4", "relu"), ("4", "tanh"), ("8", "relu"), ("8", "tanh")]
+        mean = {m: np.nanmean(v, axis=1) for m, v in (("accuracy", acc), ("loss", np.where(np.isnan(acc), np.nan, loss)))}
+        sd = {m: np.nanstd(np.where(np.isnan(acc), np.nan, v), axis=1, ddof=1) for m, v in (("accuracy", acc), ("loss", loss))}
+        order = list(np.argsort(-mean["accuracy"], kind="stable"))  # max accuracy
+        expect(order == [1, 2, 0, 3], f"the test's own ranking: {order}")
+
+        rc, out, err = run("report", study, "--format", "json")
+        expect(rc == 0, "report --format json", out, err)
+        doc = json.loads(out)
+        got = doc["configurations"]
+        expect([(str(c["axes"]["dense1.units"]), c["axes"]["dense1.activation"]) for c in got] == [configs[k] for k in order]
+               and [c["rank"] for c in got] == [1, 2, 3, 4] and [c["ranked"] for c in got] == [3, 2, 3, 2],
+               f"configurations ranked by the mean: {got}")
+        for c, k in zip(got, order):
+            for m in ("accuracy", "loss"):
+                g = c["metrics"][m]
+                expect(abs(g["mean"] - mean[m][k]) < 1e-12 and abs(g["sd"] - sd[m][k]) < 1e-12 and g["n"] == (3 if k in (0, 1) else 2),
+                       f"{configs[k]} {m}: {g} against numpy {mean[m][k]} +- {sd[m][k]}")
+            expect(sorted(r["seed"] for r in c["runs"]) == [1, 2, 3], f"the runs and their seeds: {c['runs']}")
+        expect(abs(doc["rows"][0]["metrics"]["accuracy"] - 0.99) < 1e-12, "the runs, each ranked alone, stay in rows")
+
+        rc, out, err = run("report", study)
+        lines = out.splitlines()
+        expect(rc == 0 and "12 points in 4 configurations ranked by the mean of max accuracy" in lines[0]
+               and lines[1].split()[:5] == ["rank", "dense1.units", "dense1.activation", "runs", "params"]
+               and lines[2].split()[:4] == ["1", "4", "tanh", "3/3"] and f"{mean['accuracy'][1]:.4f} ± {sd['accuracy'][1]:.4f}" in lines[2],
+               "the table: configurations, mean ± sd", out, err)
+        with open(os.path.join(study, "report.csv")) as f:
+            rows = [line.rstrip("\n").split(",") for line in f]
+        head = rows[0]
+        expect(head == ["rank", "dense1.units", "dense1.activation", "runs", "of", "params", "accuracy_mean", "accuracy_sd",
+                        "loss_mean", "loss_sd", "minutes", "seeds"], f"report.csv's header: {head}")
+        for row, k in zip(rows[1:], order):
+            expect(abs(float(row[6]) - mean["accuracy"][k]) < 1e-12 and abs(float(row[7]) - sd["accuracy"][k]) < 1e-12
+                   and abs(float(row[9]) - sd["loss"][k]) < 1e-12, f"report.csv {configs[k]}: {row}")
+        with open(os.path.join(study, "report-runs.csv")) as f:
+            runs = list(f)
+        expect(len(runs) == 13 and runs[1].startswith("1,model-00,4,relu,1,"), f"report-runs.csv: each run: {runs[:2]}")
+
+        _, data = page_data(os.path.join(study, "report.html"))
+        expect(data["configurations"] == got, "report.html has the same configurations")
+        expect(data["best"]["name"] == "model-04", f"the best point: the best run of the best mean: {data['best']['name']}")
+
+        rc, out, err = run("report", study, "--by", "loss", "--format", "json")
+        by_loss = [(str(c["axes"]["dense1.units"]), c["axes"]["dense1.activation"]) for c in json.loads(out)["configurations"]]
+        expect(by_loss == [configs[k] for k in np.argsort(mean["loss"], kind="stable")], f"--by loss: the mean loss, min: {by_loss}")
+
+        plain = generated(tmp, "plain", SPEC, "plain")
+        rc, out, err = run("report", plain, "--format", "json")
+        expect(rc == 0 and "configurations" not in json.loads(out) and not os.path.exists(os.path.join(plain, "report-runs.csv")),
+               "without a seed axis: no configurations", out, err)
 
 
 if __name__ == "__main__":

@@ -391,6 +391,18 @@ TEST_CASE("settings files: what the trainer reads back is what was written, and 
     CHECK(!c.metrics[0].one_sided);
     CHECK(c.select_metric == "w10");
     CHECK(c.select_max);
+    {  // plateau's own fields (only its settings have them) and adamw
+        auto t = checked(spec("  optimizer adamw lr {0.1, 0.01} weight_decay 0.05\n  lr_schedule plateau factor 0.5 patience 3\n"));
+        const hps::point_files g = hps::emit_point(*t, t->points.at(0), opt);
+        const hps::train_config d = hps::read_settings(g.settings, net, p.params, "settings/model-0.json");
+        CHECK(hps::settings_json(d, net) == g.settings);
+        CHECK(d.optimizer.kind == hps::optimizer_kind::adamw);
+        CHECK(d.optimizer[hps::optimizer_setting::weight_decay] == 0.05);
+        CHECK(d.lr_schedule.kind == hps::schedule_kind::plateau);
+        CHECK(d.lr_schedule.factor == 0.5);
+        CHECK(d.lr_schedule.patience == 3);
+        CHECK(f.settings.find("\"factor\"") == std::string::npos);  // a cosine point's settings: as before
+    }
 
     auto refused = [&](const std::string& text, const std::string& expected, const std::string& network = "") {
         CAPTURE(expected);
@@ -423,7 +435,7 @@ TEST_CASE("settings files: what the trainer reads back is what was written, and 
     refused(edited("\"mlflow\": true", "\"mlflow\": 1"), "\"mlflow\" is not true or false");
     refused(edited("\"log\"", "\"logs\""), "no \"log\"; regenerate the study");
     refused("[]", "no JSON object");
-    refused(edited("\"kind\": \"cosine\"", "\"kind\": \"linear\""), "'linear' is none of constant, step, exponential, cosine");
+    refused(edited("\"kind\": \"cosine\"", "\"kind\": \"linear\""), "'linear' is none of constant, step, exponential, cosine, plateau");
 }
 
 TEST_CASE("settings files: a classes target's metric averaging and class round-trip; binary ones have none") {

@@ -22,6 +22,9 @@ def make(name, s, params):
     if name == "adam":
         return torch.optim.Adam(params, lr=s["lr"], betas=(s["beta1"], s["beta2"]), eps=s["eps"],
                                 weight_decay=s["weight_decay"])
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=s["lr"], betas=(s["beta1"], s["beta2"]), eps=s["eps"],
+                                 weight_decay=s["weight_decay"])
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=s["lr"], alpha=s["rho"], eps=s["eps"], momentum=s["momentum"],
                                    centered=bool(s["centered"]), weight_decay=s["weight_decay"])
@@ -63,6 +66,9 @@ def make_schedule(sched, opt, steps):
         warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1 / w, end_factor=1.0, total_iters=w)
         cosine = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps - w, eta_min=float(sched["min_lr"]))
         return torch.optim.lr_scheduler.SequentialLR(opt, [warm, cosine], milestones=[w])
+    if kind == "plateau":  # threshold, its mode and cooldown: torch's defaults
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=sched["mode"], factor=float(sched["factor"]),
+                                                          patience=int(sched["patience"]), min_lr=float(sched["min_lr"]))
     raise SystemExit(f"unknown schedule {kind}")
 
 
@@ -85,13 +91,17 @@ def check(d):
             sched = dict(line.split() for line in f)
     if sched:
         scheduler = make_schedule(sched, opt, len(grads))
-    for g in grads:
+    # plateau: the metric after each step (metric.npy), which its scheduler steps with
+    metric = np.load(os.path.join(d, "metric.npy")) if os.path.exists(os.path.join(d, "metric.npy")) else None
+    for k, g in enumerate(grads):
         p.grad = torch.from_numpy(g.copy())
         if sched and float(sched["clip"]) > 0:
             torch.nn.utils.clip_grad_norm_([p], float(sched["clip"]))
         lrs.append(opt.param_groups[0]["lr"])
         opt.step()
-        if scheduler:
+        if metric is not None:
+            scheduler.step(float(metric[k]))
+        elif scheduler:
             scheduler.step()
     theirs = p.detach().numpy()
     ours = np.load(os.path.join(d, "final.npy"))

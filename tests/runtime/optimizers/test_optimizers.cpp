@@ -7,6 +7,7 @@
 #include <hps/core.hpp>
 #include <hps/optimizers.hpp>
 #include <hps/schedule.hpp>
+#include <hps/train/continuation.hpp>
 
 #include "npy_writer.hpp"
 
@@ -66,6 +67,10 @@ TEST_CASE("optimizers: hand-computed steps") {
     CHECK(one_step("momentum", {{"lr", 0.1}, {"nesterov", 1}}) == doctest::Approx(0.905));
     // adam, first step: m = 0.05, v = 0.00025; m/(1-0.9) = g, sqrt(v/(1-0.999)) = |g|: p = 1 - lr
     CHECK(one_step("adam", {{"lr", 0.01}}) == doctest::Approx(0.99));
+    // adamw decays before the step, decoupled from the moments: 1 * (1 - 0.01 * 0.5) - 0.01
+    CHECK(one_step("adamw", {{"lr", 0.01}, {"weight_decay", 0.5}}) == doctest::Approx(0.995 - 0.01));
+    // adam's coupled L2 goes through the moments: g = 0.5 + 0.5 and m/sqrt(v) = 1 again: 1 - 0.01
+    CHECK(one_step("adam", {{"lr", 0.01}, {"weight_decay", 0.5}}) == doctest::Approx(0.99));
     // rmsprop: s = 0.01 * 0.25, sqrt(s) = 0.05: p = 1 - 0.01 * 0.5 / 0.05 = 0.9
     CHECK(one_step("rmsprop", {{"lr", 0.01}, {"rho", 0.99}}) == doctest::Approx(0.9));
     // adadelta: s = 0.1 * 0.25 = 0.025; d = sqrt(1e-6) / sqrt(0.025 + 1e-6) * 0.5 = 0.0031622151
@@ -75,7 +80,7 @@ TEST_CASE("optimizers: hand-computed steps") {
 }
 
 TEST_CASE("optimizers: clear errors for settings an optimizer does not take and bad values") {
-    CHECK(hps::find_by_name(hps::optimizer_table, "adamw") == nullptr);
+    CHECK(hps::find_by_name(hps::optimizer_table, "adamax") == nullptr);
     CHECK_THROWS_WITH_AS(optimizer(config("adam", {{"rho", 0.9}}), 3),
                          "optimizer adam takes no setting 'rho'; its settings are lr, beta1, beta2, eps, weight_decay",
                          std::invalid_argument);
@@ -96,6 +101,7 @@ TEST_CASE("optimizers: one set of defaults, hps/config.hpp's, in force when a se
     CHECK(ada == std::map<std::string, double>{{"lr", 1}, {"eps", 1e-7}, {"rho", 0.95}, {"weight_decay", 0}});
     CHECK(optimizer(config("adam", {}), 1).settings() ==
           std::map<std::string, double>{{"lr", 0.001}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0}});
+    CHECK(optimizer(config("adamw", {}), 1).settings().at("weight_decay") == 0.01);  // torch AdamW's
     CHECK(optimizer(config("momentum", {}), 1).settings().at("momentum") == 0.9);
     CHECK(optimizer(config("sgd", {}), 1).settings().at("lr") == 0.01);
     // a given setting wins over its default
@@ -112,7 +118,7 @@ TEST_CASE("optimizers: state layout and exact resume") {
 
     const std::vector<std::pair<std::string, std::map<std::string, double>>> configs{
         {"momentum", {{"nesterov", 1}}}, {"adam", {{"lr", 0.01}}}, {"rmsprop", {{"centered", 1}, {"momentum", 0.3}}},
-        {"adadelta", {}}};
+        {"adadelta", {}}, {"adamw", {{"lr", 0.01}}}};
     for (const auto& [name, settings] : configs) {
         constexpr std::size_t n = 50;
         hps::rng gen(7);
@@ -164,6 +170,8 @@ TEST_CASE("optimizers: several steps match torch.optim") {
         {"adam", {}},
         {"adam", {{"lr", 1e-2}, {"beta1", 0.8}, {"beta2", 0.99}, {"eps", 1e-6}, {"weight_decay", 0.1}}},
         {"adam", {{"lr", 1e-5}}},
+        {"adamw", {}},  // weight_decay 0.01, torch's default
+        {"adamw", {{"lr", 1e-2}, {"beta1", 0.8}, {"weight_decay", 0.5}}},
         {"rmsprop", {}},
         {"rmsprop", {{"lr", 1e-3}, {"rho", 0.9}, {"momentum", 0.5}, {"centered", 1}, {"weight_decay", 0.01}}},
         {"rmsprop", {{"lr", 1e-3}, {"momentum", 0.9}}},
@@ -227,6 +235,38 @@ TEST_CASE("schedules: the lr by hand, and what cannot run") {
           std::string::npos);
     CHECK(hps::schedule_problem(cos, 4) == "lr_schedule cosine: warmup 4 is not below the 4 steps of the run");
     CHECK(hps::schedule_problem(cos, 0).empty());  // epochs: the length is known only with the data
+    // plateau, min mode, patience 1: the third checkpoint without a relative gain of 1e-4 halves the lr
+    schedule_config pl{schedule_kind::plateau, 0.1, 0, 0, 0, 0.5, 1};
+    hps::plateau_state st = hps::plateau_start(0.1, false);
+    CHECK_FALSE(hps::plateau_step(st, pl, false, 1.0));
+    CHECK_FALSE(hps::plateau_step(st, pl, false, 0.99995));  // not 1e-4 better
+    CHECK(st.bad == 1);
+    CHECK(hps::plateau_step(st, pl, false, NAN));
+    CHECK(st.lr == doctest::Approx(0.05));
+    CHECK(st.bad == 0);
+    CHECK_FALSE(hps::plateau_step(st, pl, false, 0.5));
+    CHECK(st.best == 0.5);
+    CHECK(hps::schedule_problem({schedule_kind::plateau, 0.1, 0, 0, 0, 1.0, 1}, 10) ==
+          "lr_schedule plateau: factor must be in (0, 1)");
+}
+
+TEST_CASE("schedules: a longer run continues a shorter one's final state only where the lr follows the step") {
+    // results/short: a finished run of 50 steps of the lineage; results/long: 100 steps
+    const fs::path root = fs::path(HPS_OPTIM_PARITY_DIR).string() + "_continuation";
+    fs::remove_all(root);
+    fs::create_directories(root / "short");
+    std::ofstream(root / "short" / "result.json")
+        << R"({"lineage": "lin-1", "overrides": "", "status": "done", "total_steps": 50})";
+    hps::train_config c;
+    c.lineage = "lin-1";
+    c.steps = 100;
+    const std::string run_dir = (root / "long").string();
+    c.lr_schedule.kind = hps::schedule_kind::plateau;
+    CHECK(hps::train_detail::plan_continuation(run_dir, c, 100, 10).reason ==
+          "not from short (50 steps): a plateau schedule's learning rate depends on the evaluations");
+    c.lr_schedule.kind = hps::schedule_kind::exponential;  // gets past the schedule, to the missing final.bin
+    CHECK(hps::train_detail::plan_continuation(run_dir, c, 100, 10).reason ==
+          "not from short (50 steps): it kept no final state (final.bin)");
 }
 
 TEST_CASE("clip_grad_norm: scales to the norm when above it, leaves it alone below") {
@@ -255,7 +295,14 @@ TEST_CASE("schedules and clipping: several steps match torch.optim.lr_scheduler 
         {"momentum", {{"lr", 0.05}, {"momentum", 0.9}}, {schedule_kind::cosine, 0.1, 0, 0, 0}, 0},
         {"sgd", {{"lr", 0.1}}, {}, 2.0},  // clipped at every step (the gradients' norm is about 13)
         {"rmsprop", {{"lr", 0.01}}, {schedule_kind::step, 0.1, 5, 0, 0}, 13.0},  // clipped at some steps
+        // plateau: stepped with PLATEAU_MIN / PLATEAU_MAX below after every step
+        {"sgd", {{"lr", 0.1}}, {schedule_kind::plateau, 0.1, 0, 0, 0, 0.5, 1}, 0},
+        {"adam", {{"lr", 0.01}}, {schedule_kind::plateau, 0.1, 0, 0, 0.002, 0.3, 0}, 0},
     };
+    // the metric after each step: min mode (loss), with a gain below the relative 1e-4
+    // threshold (0.85 -> 0.8499999); max mode (accuracy), with a NaN and min_lr reached
+    const std::vector<double> plateau_min{1, 0.9, 0.9, 0.9, 0.85, 0.85, 0.85, 0.8499999, 0.7, 0.7, 0.7, 0.7};
+    const std::vector<double> plateau_max{0.5, 0.6, 0.6, 0.6, NAN, 0.7, 0.7, 0.71, 0.71, 0.71, 0.71, 0.8};
     constexpr int steps = 12, n = 37;
     for (std::size_t k = 0; k < cases.size(); ++k) {
         const schedule_case& c = cases[k];
@@ -271,13 +318,24 @@ TEST_CASE("schedules and clipping: several steps match torch.optim.lr_scheduler 
         const double lr0 = opt.lr();
         std::vector<float> lrs;
         std::vector<float> g(n);
-        int clipped = 0;
+        int clipped = 0, reduced = 0;
+        const bool plateau = c.schedule.kind == schedule_kind::plateau, maximize = c.optimizer == "adam";
+        const std::vector<double>& metric = maximize ? plateau_max : plateau_min;
+        hps::plateau_state state = hps::plateau_start(lr0, maximize);
         for (int s = 0; s < steps; ++s) {
             std::copy_n(grads.data() + std::size_t(s) * n, n, g.data());
             if (c.clip > 0) clipped += hps::clip_grad_norm(g.data(), n, c.clip) > c.clip;
-            opt.set_lr(hps::scheduled_lr(c.schedule, lr0, s, steps));
+            if (!plateau) opt.set_lr(hps::scheduled_lr(c.schedule, lr0, s, steps));
             lrs.push_back(float(opt.lr()));
             opt.step(p.data(), g.data());
+            if (plateau && hps::plateau_step(state, c.schedule, maximize, metric[std::size_t(s)])) {
+                opt.set_lr(state.lr);
+                ++reduced;
+            }
+        }
+        if (plateau) {
+            CHECK(reduced == (maximize ? 2 : 3));  // by hand: min_lr stops the third
+            write_npy(dir / "metric.npy", {steps}, std::vector<float>(metric.begin(), metric.end()).data());
         }
         if (c.clip == 2.0) CHECK(clipped == steps);
         if (c.clip == 13.0) CHECK((clipped > 0 && clipped < steps));
@@ -292,7 +350,8 @@ TEST_CASE("schedules and clipping: several steps match torch.optim.lr_scheduler 
         sched.precision(17);
         sched << "kind " << hps::name_of(c.schedule.kind) << "\ngamma " << c.schedule.gamma << "\nevery "
               << c.schedule.every << "\nwarmup " << c.schedule.warmup << "\nmin_lr " << c.schedule.min_lr
-              << "\nclip " << c.clip << "\n";
+              << "\nclip " << c.clip << "\nfactor " << c.schedule.factor << "\npatience " << c.schedule.patience
+              << "\nmode " << (maximize ? "max" : "min") << "\n";
     }
     const std::string cmd = std::string(HPS_TEST_PYTHON) + " " + HPS_OPTIM_PARITY_SCRIPT + " " + root.string();
     INFO("ran: " << cmd);
