@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -98,6 +99,32 @@ void write_halving_state(const study_dir& s, const std::vector<rung_record>& run
     }
     w.end_array().end_object();
     write_file_atomic((fs::path(s.path) / "halving.json").string(), w.str() + "\n");
+
+    // each point's history, by identity, into its result.json
+    std::map<std::string, nlohmann::json> history;
+    for (std::size_t r = 0; r < rungs.size(); ++r) {
+        const auto& points = rungs[r].points;
+        for (std::size_t k = 0; k < points.size(); ++k) {
+            const rung_point& p = points[k];
+            nlohmann::json& h = history[p.identity];
+            h["eta"] = s.eta;
+            h["metric"] = s.select_metric;
+            nlohmann::json entry = {{"rung", r + 1}, {"steps", rungs[r].steps}, {"rank", k + 1},
+                                    {"of", points.size()}, {"promoted", p.promoted}};
+            entry["value"] = p.reached ? nlohmann::json(p.value) : nlohmann::json(nullptr);
+            h["rungs"].push_back(entry);
+            // the last rung promotes no one: its points ended, not stopped
+            h["stopped_at_rung"] = !p.promoted && r + 1 < s.rungs.size() ? nlohmann::json(r + 1) : nlohmann::json(nullptr);
+        }
+    }
+    for (auto& [identity, h] : history) {
+        const fs::path file = fs::path(s.path) / "results" / identity / "result.json";
+        auto j = nlohmann::json::parse(read_study_file(file.string()), nullptr, false);
+        if (j.is_discarded() || !j.is_object()) continue;  // a failed point without a result
+        if (j.contains("halving") && j["halving"] == h) continue;
+        j["halving"] = h;
+        write_file_atomic(file.string(), j.dump(2) + "\n");
+    }
 }
 
 std::vector<rung_record> read_halving_state(const std::string& dir) {

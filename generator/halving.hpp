@@ -46,7 +46,10 @@ std::vector<point_row> promoted_points(const study_dir& s, const rung_record& r)
 // the promotion job of a submitted study (`hpsgen promote`) in one go.
 std::vector<rung_record> rank_rungs(const study_dir& s, std::size_t last);
 
-// DIR/halving.json: the rungs ranked so far, replaced atomically.
+// DIR/halving.json: the rungs ranked so far, replaced atomically; and each ranked point's
+// own history in its result.json ("halving": its rungs, value, rank and whether it went
+// on; "stopped_at_rung" when halving stopped it), which a promoted point's trainer drops
+// when it writes its next result and the next ranking writes again.
 void write_halving_state(const study_dir& s, const std::vector<rung_record>& rungs);
 // Its contents; empty when the study has none yet (or it is unreadable).
 std::vector<rung_record> read_halving_state(const std::string& dir);

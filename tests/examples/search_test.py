@@ -235,6 +235,16 @@ def test_halving(hpsgen, work):
             check(res["status"] == "paused" and res["steps"] == g["steps"],
                   f"{n} stays paused at {g['steps']} steps: {res['status']} {res['steps']}")
         survivors = promoted
+    # each point's own history in its result.json: its rungs, where halving stopped it
+    for n, row in rows.items():
+        res = json.load(open(os.path.join(study, "results", row["identity"], "result.json")))
+        mine = [(r + 1, g["steps"], k + 1, len(g["points"]), p["promoted"], p["value"])
+                for r, g in enumerate(state["rungs"]) for k, p in enumerate(g["points"]) if p["name"] == n]
+        h = res.get("halving")
+        check(h is not None and [(e["rung"], e["steps"], e["rank"], e["of"], e["promoted"], e["value"])
+                                 for e in h["rungs"]] == mine, f"{n}: its rung history in result.json: {h}")
+        stopped = None if mine[-1][0] == 3 else mine[-1][0]
+        check(h["stopped_at_rung"] == stopped, f"{n}: stopped at rung {stopped}")
     winner = state["rungs"][-1]["points"][0]["name"]
     folder = os.path.join(study, "results", rows[winner]["identity"])
     res = json.load(open(os.path.join(folder, "result.json")))

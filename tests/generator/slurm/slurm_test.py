@@ -605,7 +605,8 @@ def case_halving(ctx):
         a = os.path.join(study, "results", row["identity"])
         b = os.path.join(local, "results", row["identity"])
         ra, rb = json.load(open(os.path.join(a, "result.json"))), json.load(open(os.path.join(b, "result.json")))
-        same = (ra["status"], ra["best"]) == (rb["status"], rb["best"])
+        same = (ra["status"], ra["best"], ra.get("halving")) == (rb["status"], rb["best"], rb.get("halving"))
+        check(ra.get("halving") is not None, f"{row['name']}: its rung history in result.json")
         same = same and strip(csv.DictReader(open(os.path.join(a, "metrics.csv")))) == \
             strip(csv.DictReader(open(os.path.join(b, "metrics.csv"))))
         wa, wb = np.load(os.path.join(a, "best.npz")), np.load(os.path.join(b, "best.npz"))
