@@ -67,6 +67,9 @@ struct slurm_config {
     bool report = true;  // a report job after the arrays (--dependency=afterany)
 };
 
+// The points a halving rung of n promotes with factor eta: the best 1/eta, at least one.
+inline std::size_t halving_promoted(std::size_t n, int eta) { return std::max<std::size_t>(1, n / std::size_t(eta)); }
+
 // Which points train, and for how long (the search block). A sample is drawn from the
 // grid after tuples and where; halving applies to the grid or the sample.
 struct search_config {
@@ -78,7 +81,7 @@ struct search_config {
     long min_steps = 0, max_steps = 0;
     bool halving() const { return eta > 0; }
     // the points a rung of n promotes: the best 1/eta, at least one
-    std::size_t promoted(std::size_t n) const { return std::max<std::size_t>(1, n / std::size_t(eta)); }
+    std::size_t promoted(std::size_t n) const { return halving_promoted(n, eta); }
     // each rung's steps, min_steps to max_steps
     std::vector<long> rungs() const {
         std::vector<long> out;

@@ -1,5 +1,7 @@
 #include "generator/halving.hpp"
 
+#include "dsl/study.hpp"
+
 #include <hps/io.hpp>
 #include <hps/train/metrics_csv.hpp>
 
@@ -60,7 +62,7 @@ rung_record rank_rung(const study_dir& s, const std::vector<point_row>& points, 
 
 std::size_t rung_promotes(const study_dir& s, std::size_t rung, std::size_t n) {
     if (rung + 1 >= s.rungs.size()) return 0;
-    return std::max<std::size_t>(1, n / std::size_t(s.eta));
+    return halving_promoted(n, s.eta);
 }
 
 std::vector<point_row> promoted_points(const study_dir& s, const rung_record& r) {

@@ -88,7 +88,7 @@ std::optional<study> checker::expand() {
         s.axes.push_back(std::move(out));
         sizes.push_back(s.axes.back().values.size());
     }
-    if (!drawn_axes.empty() && !read_search()) return std::nullopt;
+    if (!read_search()) return std::nullopt;
     if (!drawn_axes.empty()) {
         bool ok = true;
         const axis_rec& first = axes_[std::size_t(drawn_axes[0])];
@@ -196,7 +196,6 @@ std::optional<study> checker::expand() {
         }
         return std::nullopt;
     }
-    if (!read_search()) return std::nullopt;
     std::vector<std::vector<double>> drawn;  // per point of the sample, a value per drawn axis
     if (search_.sample > 0) {
         const stmt_rec* st = blocks_.at("search").find("random");
