@@ -109,6 +109,9 @@ private:
 std::string data_stamp(const fs::path& root, const std::string& path, bool hash) {
     if (const std::optional<h5_path> h5 = h5_path_of(path); h5 && !fs::exists(root / path))  // "file.h5:/x,/y"
         return data_stamp(root, h5->file, hash) + " " + path.substr(h5->file.size());
+    // "inputs,targets": two files (an .npy pair, an IDX pair), each stamped (runtime/hps/dataset.hpp)
+    if (const std::size_t comma = path.find(','); comma != std::string::npos && !fs::exists(root / path))
+        return data_stamp(root, path.substr(0, comma), hash) + ", " + data_stamp(root, path.substr(comma + 1), hash);
     std::error_code ec;
     const fs::path p = fs::weakly_canonical(fs::absolute(root / path), ec);
     const std::string name = ec ? (root / path).lexically_normal().string() : p.string();

@@ -321,6 +321,30 @@ def test_data_check():
                "data moved after generate: run says which file is missing", out, err)
         expect(not os.path.exists(os.path.join(good_dir, "build")), "and builds nothing", out, err)
 
+    # a pair of files ("inputs,targets") is in a point's identity, each of the two
+    with tempfile.TemporaryDirectory() as tmp:
+        write_npy(os.path.join(tmp, "x.npy"), "<f4", (8, 4), 4)
+        write_npy(os.path.join(tmp, "y.npy"), "<i8", (8,), 8)
+        with open(os.path.join(tmp, "pair.hps"), "w") as f:
+            f.write('study pair\ndata {\n  train "x.npy,y.npy"\n  split 0.25\n  input 4\n  target classes 3\n}\n'
+                    "network {\n  dense units 3\n}\ntrain {\n  optimizer adam lr 1e-3\n  loss softmax_ce\n"
+                    "  batch 2\n  steps 2\n}\n")
+
+        def identity():
+            rc, out, err = run("generate", os.path.join(tmp, "pair.hps"), "-o", os.path.join(tmp, "out"))
+            expect(rc == 0, "generate on an .npy pair", out, err)
+            with open(os.path.join(tmp, "out", "grid.tsv")) as f:
+                return list(csv.DictReader(f, delimiter="\t"))[0]["identity"]
+
+        first = identity()
+        expect(identity() == first, "the same files: the same identity")
+        for name in ("y.npy", "x.npy"):
+            later = os.path.getmtime(os.path.join(tmp, name)) + 10
+            os.utime(os.path.join(tmp, name), (later, later))
+            changed = identity()
+            expect(changed != first, f"{name} rewritten: a new identity")
+            first = changed
+
 
 REPORT_SPEC = """study ranks "report's rankings, on results written by hand"
 
