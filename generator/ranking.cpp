@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace hps {
@@ -96,16 +97,10 @@ double value_of(const std::vector<std::pair<std::string, double>>& list, const s
     return std::nan("");
 }
 
-// The axes a configuration's runs differ by: the seed (`repeat N`) and the fold (`folds K`).
-const char* const run_axis_names[] = {"train.seed", "train.fold"};
-
 // The points of `r` grouped by every axis but the run axes, ranked by the mean of r.key.
 void group_runs(ranking& r, const study_dir& s) {
     r.configurations.clear();
-    r.run_axes.clear();
-    for (std::size_t k = 0; k < s.axis_names.size(); ++k)
-        if (std::find(std::begin(run_axis_names), std::end(run_axis_names), s.axis_names[k]) != std::end(run_axis_names))
-            r.run_axes.push_back(int(k));
+    r.run_axes = run_axes_of(s);
     if (r.run_axes.empty()) return;
     std::vector<std::pair<std::size_t, std::size_t>> order;  // (first grid id, configuration)
     std::map<std::vector<std::string>, std::size_t> index;
@@ -155,6 +150,28 @@ void write_stats(json_writer& w, const char* key, const std::vector<metric_stat>
 }
 
 }  // namespace
+
+std::vector<int> run_axes_of(const study_dir& s) {
+    // the seed (`repeat N`) and the fold (`folds K`)
+    static const std::vector<std::string> names = {"train.seed", "train.fold"};
+    std::vector<int> out;
+    for (std::size_t k = 0; k < s.axis_names.size(); ++k)
+        if (std::find(names.begin(), names.end(), s.axis_names[k]) != names.end()) out.push_back(int(k));
+    return out;
+}
+
+std::size_t configuration_count(const study_dir& s) {
+    const std::vector<int> run = run_axes_of(s);
+    if (run.empty()) return 0;
+    std::set<std::vector<std::string>> configurations;
+    for (const auto& p : s.points) {
+        std::vector<std::string> axes;
+        for (std::size_t k = 0; k < p.axis_values.size(); ++k)
+            if (std::find(run.begin(), run.end(), int(k)) == run.end()) axes.push_back(p.axis_values[k]);
+        configurations.insert(std::move(axes));
+    }
+    return configurations.size();
+}
 
 std::string ranking::run_of(const point_row& p) const {
     std::string out;

@@ -73,6 +73,14 @@ struct ranking {
     std::string note;
 };
 
+// The indices in s.axis_names of the run axes, train.seed and train.fold, in grid order:
+// a configuration's runs differ by them.
+std::vector<int> run_axes_of(const study_dir& s);
+
+// How many configurations the study's points make (the points that differ only by the run
+// axes); 0 without a run axis.
+std::size_t configuration_count(const study_dir& s);
+
 // Every point's state (read_point_state), in grid order and not ranked yet, with the
 // results' metric names and the count of unfinished points.
 ranking read_points(const study_dir& s);

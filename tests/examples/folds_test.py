@@ -15,7 +15,7 @@ Checks, each an assertion that can fail:
   - report.csv: one row per configuration whose mean and sd (ddof 1) of every metric, test
     metrics included, are numpy's over the runs' result.json, ranked by the mean of the
     selection metric; report-runs.csv has the six runs; the JSON's configurations list each
-    run with its fold.
+    run with its fold; hpsgen status counts six runs of two configurations.
 """
 import csv
 import json
@@ -141,6 +141,10 @@ def main():
     quick_build(study)
     r = run([hpsgen, "run", study], cwd=work, timeout=900)
     check(r.returncode == 0, "hpsgen run: " + r.stdout[-2000:] + r.stderr[-2000:])
+
+    r = run([hpsgen, "status", study], cwd=work)
+    check(r.returncode == 0 and r.stdout.startswith("study folds, 6 points (runs of 2 configurations, by train.fold): "
+                                                    "6 done"), "hpsgen status counts the runs: " + r.stdout[:300])
 
     folds = folds_of(N, K, FOLD_SEED)
     together = sorted(i for f in folds for i in f)
