@@ -153,7 +153,7 @@ std::vector<block_spec> make_blocks() {
         b.heads.push_back(setting("test", string(), "", "test set, evaluated once with the best checkpoint"));
         {
             head_spec h = setting("split", real(0.0, true, 1.0, true), "",
-                                  "hold out this fraction of train as validation (instead of `validation`)");
+                                  "hold out this fraction of train as validation (instead of `validation`, or of `folds` in train)");
             h.options = {opt("take", choice({"random", "last"}), "random",
                              "random: a seeded draw of the samples; last: the file's last samples, in order (for "
                              "time-ordered data)"),
@@ -240,6 +240,19 @@ std::vector<block_spec> make_blocks() {
                                   "train each configuration N times, with the seeds seed..seed+N-1 (an axis "
                                   "train.seed); the report groups a configuration's runs: mean and standard "
                                   "deviation of each metric, ranked by the mean"));
+        {
+            // not rangeable: `folds K` is itself an axis, train.fold = 0, 1, ..., K - 1
+            head_spec h = setting("folds", integer(2, 1000), "",
+                                  "k-fold cross-validation instead of `validation` or `split`: train each "
+                                  "configuration K times (an axis train.fold, 0..K-1), run k validating on fold k "
+                                  "of train and training on the others; the report groups a configuration's runs: "
+                                  "mean and standard deviation of each metric, ranked by the mean");
+            h.options = {opt("seed", integer(0, 4294967295.0), "1",
+                             "the folds' draw (a shuffle of train cut into K near-equal parts), not the "
+                             "training's seed: every run and repeat shares the folds")};
+            h.usage = "folds 5 [seed 7]";
+            b.heads.push_back(std::move(h));
+        }
         b.heads.push_back(setting("patience", integer(0, 1e9, ranged), "0",
                                   "stop after this many checkpoints without improvement (0: never)"));
         {
@@ -422,6 +435,7 @@ std::vector<block_spec> make_blocks() {
         {"train.checkpoints", "checkpoints 200"},
         {"train.seed", "seed {1, 2, 3}"},
         {"train.repeat", "repeat 5"},
+        {"train.folds", "folds 5\nfolds 10 seed 7"},
         {"train.patience", "patience 5"},
         {"train.lr_schedule", "lr_schedule step gamma 0.5 every 1000\n"
                               "lr_schedule exponential gamma 0.999\n"

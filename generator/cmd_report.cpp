@@ -42,7 +42,7 @@ std::string ranking_json(const study_dir& s, const ranking& ranks, std::size_t s
     if (note.empty()) w.null();
     else w.value(note);
     w.member("points", s.points.size()).member("not_finished", ranks.unfinished).member("shown", shown);
-    write_configurations(w, s, ranks);  // with a seed axis: ranked by their mean
+    write_configurations(w, s, ranks);  // with a run axis (seed, fold): ranked by their mean
     w.key("rows").begin_array();
     int rank = 0;
     for (std::size_t i = 0; i < shown; ++i) {
@@ -244,7 +244,7 @@ int report(const args& a) {
             csv += line.str();
         }
     }
-    // with a seed axis (`repeat N`): the configurations, ranked by their mean, are report.csv,
+    // with a run axis (`repeat N`, `folds K`): the configurations, ranked by their mean, are report.csv,
     // the terminal's table and report.md's first; the runs go to report-runs.csv
     const bool grouped = !ranks.configurations.empty();
     std::vector<std::string> conf_header;
@@ -253,7 +253,7 @@ int report(const args& a) {
     if (grouped) {
         conf_header = {"rank"};
         for (std::size_t k = 0; k < s.axis_names.size(); ++k)
-            if (int(k) != ranks.seed_axis) conf_header.push_back(s.axis_names[k]);
+            if (!ranks.is_run_axis(k)) conf_header.push_back(s.axis_names[k]);
         conf_header.insert(conf_header.end(), {"runs", "params"});
         std::vector<std::string> csv_header = conf_header;
         csv_header.insert(csv_header.begin() + std::ptrdiff_t(conf_header.size() - 1), "of");
@@ -262,8 +262,8 @@ int report(const args& a) {
                 conf_header.push_back(prefix + m + " (mean ± sd)");
                 csv_header.insert(csv_header.end(), {prefix + m + "_mean", prefix + m + "_sd"});
             }
-        conf_header.push_back("seeds");
-        csv_header.insert(csv_header.end(), {"minutes", "seeds"});
+        conf_header.push_back(ranks.runs_word(s));
+        csv_header.insert(csv_header.end(), {"minutes", ranks.runs_word(s)});
         csv_row h;
         for (const auto& c : csv_header) h.field(c);
         conf_csv = h.str();
@@ -284,15 +284,15 @@ int report(const args& a) {
                     out.field(m.mean).field(m.sd);
                 }
             double wall = 0;
-            std::string seeds;
+            std::string runs;  // their seeds, folds or seed/fold pairs, in rank order
             for (const ranked_point* p : c.runs) {
                 wall += p->state.wall_seconds;
-                seeds += (seeds.empty() ? "" : " ") + p->row->axis_values[std::size_t(ranks.seed_axis)];
+                runs += (runs.empty() ? "" : " ") + ranks.run_of(*p->row);
             }
             if (wall > 0) out.field(wall / 60.0);
             else out.empty_field();
-            line.push_back(seeds);
-            out.field(seeds);
+            line.push_back(runs);
+            out.field(runs);
             conf_table.push_back(std::move(line));
             conf_csv += out.str();
         }
@@ -314,7 +314,9 @@ int report(const args& a) {
         }
     };
     if (grouped) {
-        md += "Configurations (the points that differ only by train.seed), ranked by the mean over their runs; "
+        std::string by;
+        for (int k : ranks.run_axes) by += (by.empty() ? "" : " and ") + s.axis_names[std::size_t(k)];
+        md += "Configurations (the points that differ only by " + by + "), ranked by the mean over their runs; "
               "sd: the sample standard deviation (n - 1).\n\n";
         md_table(conf_header, conf_table);
         md += "\n## Runs\n\nEach run ranked alone by " + rule_words + ".\n\n";
@@ -354,7 +356,7 @@ int report(const args& a) {
         return 0;
     }
 
-    // the terminal table: the top rows (configurations with a seed axis), columns padded
+    // the terminal table: the top rows (configurations with a run axis), columns padded
     if (grouped) {
         header = conf_header;
         table = conf_table;

@@ -4,6 +4,7 @@
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/halving.hpp"
+#include "generator/ranking.hpp"
 #include "generator/slurm_halving.hpp"
 #include "generator/slurm.hpp"
 #include "generator/slurm_jobs.hpp"
@@ -213,7 +214,13 @@ int status(const args& a) {
     const std::vector<outside_result> outside = results_outside_grid(s);
     // the summary line
     std::string summary = "study " + s.study + ", " + std::to_string(s.points.size()) + " point" +
-                          (s.points.size() == 1 ? "" : "s") + ": " + std::to_string(counts["done"]) + " done, " +
+                          (s.points.size() == 1 ? "" : "s");
+    if (const std::size_t n = configuration_count(s)) {  // repeats and folds: a point is a run
+        std::string by;
+        for (int k : run_axes_of(s)) by += (by.empty() ? "" : " and ") + s.axis_names[std::size_t(k)];
+        summary += " (runs of " + std::to_string(n) + " configuration" + (n == 1 ? "" : "s") + ", by " + by + ")";
+    }
+    summary += ": " + std::to_string(counts["done"]) + " done, " +
                           std::to_string(counts["running"]) + " running, " + std::to_string(counts["pending"]) +
                           " pending, " + std::to_string(counts["failed"]) + " failed";
     for (const char* k : {"paused", "halved", "diverged", "interrupted", "not submitted"})

@@ -62,7 +62,12 @@ std::optional<std::size_t> training_samples(const grid_point& p, const std::map<
     auto it = files.find(p.config.train);
     if (it == files.end()) return std::nullopt;
     const std::size_t n = it->second.samples;
-    if (!p.config.validation.empty() || p.config.split <= 0) return n;
+    if (!p.config.validation.empty()) return n;
+    if (p.config.folds > 0) {  // hps::fold_indices_of: fold k is [k*n/K, (k+1)*n/K) of a shuffle
+        const auto cut = [&](int k) { return std::size_t(k) * n / std::size_t(p.config.folds); };
+        return n - (cut(p.config.fold + 1) - cut(p.config.fold));
+    }
+    if (p.config.split <= 0) return n;
     // hps::split's rounding: the validation part is round(split * n), at least one in each part
     const std::size_t val = std::clamp<std::size_t>(std::size_t(std::llround(p.config.split * double(n))), 1,
                                                     n > 1 ? n - 1 : 1);
@@ -105,7 +110,7 @@ memory point_memory(const grid_point& p, const std::map<std::string, data_header
         sets += f;
         if (path == p.config.train) {
             // a split copies the training set into its two parts while the whole is held
-            if (p.config.validation.empty() && p.config.split > 0) sets += f;
+            if (p.config.validation.empty() && (p.config.split > 0 || p.config.folds > 0)) sets += f;
             // the shuffle's permutation (an int a sample), and the targets read as doubles
             // (two floats a value) before they become floats
             const std::size_t targets = p.config.target == target_kind::regression ? std::size_t(p.config.outputs) : 1;
@@ -137,11 +142,11 @@ std::optional<double> point_seconds(const grid_point& p, const std::map<std::str
         samples = double(p.config.epochs) * steps_per_epoch * p.batch;
     }
     // each of the `checkpoints` evaluations is a forward pass over the validation set (the
-    // validation file's, or the split's share); the test set once, at the end
+    // validation file's, or the split's or fold's share); the test set once, at the end
     double evaluated = 0;
     if (auto v = files.find(p.config.validation); v != files.end()) {
         evaluated = double(std::max(1, p.config.checkpoints)) * double(v->second.samples);
-    } else if (p.config.validation.empty() && p.config.split > 0) {
+    } else if (p.config.validation.empty() && (p.config.split > 0 || p.config.folds > 0)) {
         auto n = training_samples(p, files);
         auto t = files.find(p.config.train);
         if (n && t != files.end()) evaluated = double(std::max(1, p.config.checkpoints)) * double(t->second.samples - *n);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace hps {
@@ -96,17 +97,17 @@ double value_of(const std::vector<std::pair<std::string, double>>& list, const s
     return std::nan("");
 }
 
-// The points of `r` grouped by every axis but the seed axis, ranked by the mean of r.key.
+// The points of `r` grouped by every axis but the run axes, ranked by the mean of r.key.
 void group_runs(ranking& r, const study_dir& s) {
     r.configurations.clear();
-    const auto seed = std::find(s.axis_names.begin(), s.axis_names.end(), "train.seed");
-    r.seed_axis = seed == s.axis_names.end() ? -1 : int(seed - s.axis_names.begin());
-    if (r.seed_axis < 0) return;
+    r.run_axes = run_axes_of(s);
+    if (r.run_axes.empty()) return;
     std::vector<std::pair<std::size_t, std::size_t>> order;  // (first grid id, configuration)
     std::map<std::vector<std::string>, std::size_t> index;
     for (const auto& p : r.rows) {
-        std::vector<std::string> axes = p.row->axis_values;
-        if (std::size_t(r.seed_axis) < axes.size()) axes.erase(axes.begin() + r.seed_axis);
+        std::vector<std::string> axes;
+        for (std::size_t k = 0; k < p.row->axis_values.size(); ++k)
+            if (!r.is_run_axis(k)) axes.push_back(p.row->axis_values[k]);
         auto [it, fresh] = index.try_emplace(axes, r.configurations.size());
         if (fresh) r.configurations.push_back(configuration{std::move(axes), {}, 0, 0, {}, {}});
         r.configurations[it->second].runs.push_back(&p);
@@ -150,8 +151,45 @@ void write_stats(json_writer& w, const char* key, const std::vector<metric_stat>
 
 }  // namespace
 
+std::vector<int> run_axes_of(const study_dir& s) {
+    // the seed (`repeat N`) and the fold (`folds K`)
+    static const std::vector<std::string> names = {"train.seed", "train.fold"};
+    std::vector<int> out;
+    for (std::size_t k = 0; k < s.axis_names.size(); ++k)
+        if (std::find(names.begin(), names.end(), s.axis_names[k]) != names.end()) out.push_back(int(k));
+    return out;
+}
+
+std::size_t configuration_count(const study_dir& s) {
+    const std::vector<int> run = run_axes_of(s);
+    if (run.empty()) return 0;
+    std::set<std::vector<std::string>> configurations;
+    for (const auto& p : s.points) {
+        std::vector<std::string> axes;
+        for (std::size_t k = 0; k < p.axis_values.size(); ++k)
+            if (std::find(run.begin(), run.end(), int(k)) == run.end()) axes.push_back(p.axis_values[k]);
+        configurations.insert(std::move(axes));
+    }
+    return configurations.size();
+}
+
+std::string ranking::run_of(const point_row& p) const {
+    std::string out;
+    for (int k : run_axes) out += (out.empty() ? "" : "/") + (std::size_t(k) < p.axis_values.size() ? p.axis_values[std::size_t(k)] : "");
+    return out;
+}
+
+std::string ranking::runs_word(const study_dir& s) const {
+    std::string out;
+    for (int k : run_axes) out += (out.empty() ? "" : "/") + s.axis_names[std::size_t(k)].substr(6) + "s";  // "train."
+    return out;
+}
+
 void write_configurations(json_writer& w, const study_dir& s, const ranking& r) {
-    if (r.seed_axis < 0) return;
+    if (r.run_axes.empty()) return;
+    w.key("run_axes").begin_array();
+    for (int k : r.run_axes) w.value(s.axis_names[std::size_t(k)]);
+    w.end_array();
     w.key("configurations").begin_array();
     int rank = 0;
     for (const auto& c : r.configurations) {
@@ -160,7 +198,7 @@ void write_configurations(json_writer& w, const study_dir& s, const ranking& r) 
         else w.value(++rank);
         w.key("axes").begin_object();
         for (std::size_t k = 0, j = 0; k < s.axis_names.size(); ++k) {
-            if (int(k) == r.seed_axis) continue;
+            if (r.is_run_axis(k)) continue;
             w.key(s.axis_names[k]);
             write_axis_value(w, j < c.axis_values.size() ? c.axis_values[j] : std::string());
             ++j;
@@ -169,8 +207,11 @@ void write_configurations(json_writer& w, const study_dir& s, const ranking& r) 
         w.member("key", c.key).member("ranked", c.ranked).member("params", c.runs.front()->row->params);
         w.key("runs").begin_array();
         for (const ranked_point* p : c.runs) {
-            w.begin_object().member("name", p->row->name).key("seed");
-            write_axis_value(w, p->row->axis_values[std::size_t(r.seed_axis)]);
+            w.begin_object().member("name", p->row->name);
+            for (int k : r.run_axes) {  // "seed", "fold"
+                w.key(s.axis_names[std::size_t(k)].substr(6));
+                write_axis_value(w, p->row->axis_values[std::size_t(k)]);
+            }
             w.member("status", p->state.status).member("key", p->key).end_object();
         }
         w.end_array();

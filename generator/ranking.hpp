@@ -7,6 +7,7 @@
 
 #include <hps/io.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,10 +42,11 @@ struct metric_stat {
     int n = 0;
 };
 
-// A configuration: the points that differ only by the seed (the axis train.seed, written
-// `repeat N` or `seed {1, 2, 3}`), ranked by the mean of the rule's metric over its runs.
+// A configuration: the points that differ only by the run axes (train.seed, written
+// `repeat N` or `seed {1, 2, 3}`, and train.fold, written `folds K`), ranked by the mean of
+// the rule's metric over its runs.
 struct configuration {
-    std::vector<std::string> axis_values;   // every axis but train.seed, as in grid.tsv
+    std::vector<std::string> axis_values;   // every axis but the run axes, as in grid.tsv
     std::vector<const ranked_point*> runs;  // in rank order, then grid order (ranking::rows)
     int ranked = 0;                         // runs with a value of the rule's metric
     double key = 0;                         // their mean; NaN: none
@@ -55,16 +57,29 @@ struct ranking {
     rank_rule rule;
     // ranked points first (best first), then the rest in grid order
     std::vector<ranked_point> rows;
-    // with a seed axis: the configurations, ranked by their mean (best first), then those
-    // with no ranked run in grid order; empty without one
-    int seed_axis = -1;  // its index in study_dir::axis_names
+    // with a run axis (train.seed, train.fold): the configurations, ranked by their mean
+    // (best first), then those with no ranked run in grid order; empty without one
+    std::vector<int> run_axes;  // their indices in study_dir::axis_names, in grid order
     std::vector<configuration> configurations;
+    bool is_run_axis(std::size_t k) const { return std::find(run_axes.begin(), run_axes.end(), int(k)) != run_axes.end(); }
+    // a run's values of the run axes, "/" between them: "2", "1/0" (seed 1, fold 0)
+    std::string run_of(const point_row& p) const;
+    // what run_of's values are, plural: "seeds", "folds", "seeds/folds"
+    std::string runs_word(const study_dir& s) const;
     std::vector<std::string> metric_names, test_names;  // as the results name them, first seen first
     int unfinished = 0;
     // What the ranking owes the reader when some point's checkpoint was chosen in training
     // by another rule than the ranking's; empty when nothing differs.
     std::string note;
 };
+
+// The indices in s.axis_names of the run axes, train.seed and train.fold, in grid order:
+// a configuration's runs differ by them.
+std::vector<int> run_axes_of(const study_dir& s);
+
+// How many configurations the study's points make (the points that differ only by the run
+// axes); 0 without a run axis.
+std::size_t configuration_count(const study_dir& s);
 
 // Every point's state (read_point_state), in grid order and not ranked yet, with the
 // results' metric names and the count of unfinished points.
@@ -77,8 +92,9 @@ ranking read_points(const study_dir& s);
 // in training. The note says so.
 void rank_points(ranking& r, const study_dir& s, const rank_rule& rule);
 
-// "configurations": [...] (rank, axes, runs, seeds, mean, standard deviation and count of
-// each metric), for report --format json and report.html; nothing without a seed axis.
+// "run_axes": [...] and "configurations": [...] (rank, axes, runs with their seed and
+// fold, mean, standard deviation and count of each metric), for report --format json and
+// report.html; nothing without a run axis.
 void write_configurations(json_writer& w, const study_dir& s, const ranking& r);
 
 // A point's values as JSON, for report --format json and report.html:

@@ -440,7 +440,7 @@ std::string report_data(const study_dir& s, const ranking& r) {
     int rank = 0;
     for (std::size_t i = 0; i < r.rows.size(); ++i) write_point(w, r.rows[i], std::isnan(r.rows[i].key) ? 0 : ++rank, history[i]);
     w.end_array();
-    write_configurations(w, s, r);  // with a seed axis: ranked by their mean
+    write_configurations(w, s, r);  // with a run axis (seed, fold): ranked by their mean
     write_best(w, dir, r);
     write_axis_summary(w, s, r);
     write_outside_grid(w, s, r);

@@ -112,11 +112,12 @@
   }
 
   // ------------------------------------------------------------------ leaderboard
-  // with a seed axis (`repeat N`): the configurations, ranked by the mean over their runs
+  // with a run axis (`repeat N`, `folds K`): the configurations, ranked by the mean over their runs
   function configurations(s) {
-    s.appendChild(el("p", {class: "muted"}, "Configurations (the points that differ only by train.seed), ranked by the mean of " +
-                     selectLabel + " over their runs; \u00b1 the sample standard deviation (n \u2212 1)."));
-    var axes = data.axes.filter(function (a) { return a !== "train.seed"; });
+    var runAxes = data.run_axes || ["train.seed"];
+    s.appendChild(el("p", {class: "muted"}, "Configurations (the points that differ only by " + runAxes.join(" and ") +
+                     "), ranked by the mean of " + selectLabel + " over their runs; \u00b1 the sample standard deviation (n \u2212 1)."));
+    var axes = data.axes.filter(function (a) { return runAxes.indexOf(a) < 0; });
     var head = el("tr");
     ["rank"].concat(axes, ["runs", "params"], data.metrics.map(function (m) { return "val " + m; }),
                     data.test_metrics.map(function (m) { return "test " + m; })).forEach(function (label) {

@@ -222,8 +222,11 @@ private:
     std::optional<std::string> mismatch(const param_value& v, const sc::value_spec& spec) const;
     void check_block_heads(const block_rec& b);
     void read_repeat(block_rec& train);  // `repeat N`: the axis train.seed
+    void read_folds(block_rec& train);   // `folds K`: the axis train.fold
+    bool folds_given() const;
     // pass 3
     void check_cross();
+    void check_folds();
     void check_metric_options(const stmt_rec& s);
     void read_tuples(const ast::tuples& t);
     void read_where(const ast::where_clause& w);

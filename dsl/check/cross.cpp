@@ -61,6 +61,8 @@ void checker::check_cross() {
         }
     }
 
+    check_folds();
+
     // loss against the target
     std::string loss;
     if (auto it = blocks_.find("train"); it != blocks_.end()) {
@@ -171,6 +173,54 @@ void checker::check_cross() {
                 rep_.error(first_tagged({&m.node->name, m.node}),
                            "metrics has nothing to rank checkpoints by; add a metric such as accuracy or mse");
         }
+    }
+}
+
+// `folds K` draws each run's validation part from train: a validation file or a split
+// beside it would say another; halving and a random sample pick single runs, which would
+// take a configuration's folds apart.
+void checker::check_folds() {
+    const auto train = blocks_.find("train");
+    const stmt_rec* f = train == blocks_.end() ? nullptr : train->second.find("folds");
+    if (!f || !f->positional) return;
+    const tag& at = first_tagged({&f->node->head, f->node});
+    const std::string k = "folds " + f->positional->constant.text;
+    auto refuse = [&](const stmt_rec& other, const tag& where, const std::string& why, const std::string& note) {
+        rep_.error(where, why);
+        rep_.note(&where == &at ? first_tagged({&other.node->head, other.node}) : at, note);
+    };
+    if (auto d = blocks_.find("data"); d != blocks_.end()) {
+        if (const stmt_rec* v = d->second.find("validation"))
+            refuse(*v, first_tagged({&v->node->head, v->node}),
+                   k + " validates each run on a fold of train, so this validation file would not be used; remove "
+                       "it, or remove folds to validate on the file",
+                   "folds is here");
+        if (const stmt_rec* sp = d->second.find("split")) {
+            const bool last = sp->has("take") && sp->options.at("take").constant.text == "last";
+            refuse(*sp, first_tagged({&sp->node->head, sp->node}),
+                   last ? k + " and split take last exclude each other: for time-ordered data every fold but the "
+                              "last validates on samples older than some it trained on, which leaks the future into "
+                              "training; keep split take last (one run, validated on the newest samples), or remove "
+                              "it to cross-validate data whose order does not matter"
+                        : k + " replaces split: each run validates on one fold (1/" + f->positional->constant.text +
+                              " of train) and trains on the others; remove split (the folds' draw takes a seed: " +
+                              k + " seed 7)",
+                   "folds is here");
+        }
+    }
+    if (auto sb = blocks_.find("search"); sb != blocks_.end()) {
+        if (const stmt_rec* h = sb->second.find("halving"))
+            refuse(*h, at,
+                   k + " and search halving exclude each other: halving ranks and promotes single runs, so a "
+                       "configuration's folds would be parted at the first rung and no rung could rank by the folds' "
+                       "mean; use folds with search grid, or halving with split",
+                   "halving is here");
+        if (const stmt_rec* r = sb->second.find("random"))
+            refuse(*r, at,
+                   k + " and search random exclude each other: a sample draws single runs, so a configuration would "
+                       "keep only some of its folds (and a drawn value would differ between them); use folds with "
+                       "search grid (tuples or where choose the configurations), or random with split",
+                   "random is here");
     }
 }
 

@@ -238,6 +238,11 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     if (const stmt_rec* s = setting("seed")) c.seed = (unsigned long)val(*s->positional).number;
     if (const stmt_rec* s = setting("repeat"); s && s->positional->axis >= 0)  // the seed of this run
         c.seed = (unsigned long)val(*s->positional).number;
+    if (const stmt_rec* s = setting("folds"); s && s->positional && s->positional->axis >= 0) {  // this run's fold
+        c.folds = int(s->positional->constant.number);
+        c.fold = int(val(*s->positional).number);
+        c.split_seed = s->has("seed") ? (unsigned long)s->options.at("seed").constant.number : 1;
+    }
     if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
     if (const stmt_rec* s = setting("clip_norm")) c.clip_norm = val(*s->positional).number;
     if (const stmt_rec* s = setting("lr_schedule")) {

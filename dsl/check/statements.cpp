@@ -407,7 +407,7 @@ void checker::read_block(const ast::block& b) {
         }
     }
     check_block_heads(rec);
-    if (name == "train") read_repeat(rec);
+    if (name == "train") read_repeat(rec), read_folds(rec);
     blocks_[name] = std::move(rec);
 }
 
@@ -451,6 +451,38 @@ void checker::read_repeat(block_rec& train) {
     axes_.push_back(std::move(a));
 }
 
+// `folds K` is the axis train.fold with the values 0..K-1, bound to the folds statement:
+// each configuration becomes K runs, run k validating on fold k of train
+// (hps::fold_indices_of), which the report groups as it groups repeats.
+void checker::read_folds(block_rec& train) {
+    stmt_rec* folds = nullptr;
+    for (auto& st : train.stmts)
+        if (st.spec->name == "folds" && st.positional) folds = &st;
+    if (!folds) return;
+    const long k = long(folds->positional->constant.number);
+    axis_rec a;
+    a.name = "train.fold";
+    a.decl = folds->positional->node;
+    for (long i = 0; i < k; ++i) {
+        a.values.push_back(number_value(double(i)));
+        a.values.back().text = std::to_string(i);
+        a.value_nodes.push_back(folds->positional->node);
+    }
+    a.seq = next_seq_++;
+    folds->positional->axis = int(axes_.size());
+    axes_.push_back(std::move(a));
+}
+
+// Whether the spec's train block gives `folds`, whose folds stand for the data block's
+// validation part (read before the train block, when the train block comes later).
+bool checker::folds_given() const {
+    for (const auto& item : file_.items)
+        if (const auto* b = as<ast::block>(item); b && b->name.name == "train")
+            for (const auto& st : b->statements)
+                if (st.head.name == "folds") return true;
+    return false;
+}
+
 void checker::check_block_heads(const block_rec& b) {
     const tag& name_node = first_tagged({&b.node->name, b.node});
     for (const auto& h : b.spec->heads) {
@@ -471,9 +503,11 @@ void checker::check_block_heads(const block_rec& b) {
         std::vector<const stmt_rec*> given;
         for (const auto& g : group)
             if (auto* s = b.find(g)) given.push_back(s);
+        if (given.empty() && b.spec->name == "data" && folds_given()) continue;  // the folds validate
         if (given.empty()) {
             rep_.error(name_node, b.spec->name + " needs one of: " + sc::join(group, ", ") + " (e.g. " + group[0] + " " +
-                                      (group[0] == "validation" ? "\"data/validation.npz\"" : "1000") + ")");
+                                      (group[0] == "validation" ? "\"data/validation.npz\"" : "1000") + ")" +
+                                      (group[0] == "validation" ? ", or folds K in the train block" : ""));
         } else if (given.size() > 1) {
             rep_.error(first_tagged({&given[1]->node->head, given[1]->node}),
                        b.spec->name + " takes " + sc::join(group, " or ") + ", not both; remove one");

@@ -329,6 +329,9 @@ struct train_config {
     double split = 0;  // > 0 and no validation: hold out this fraction of train
     bool split_last = false;  // the split's validation part: train's last samples, not a draw
     unsigned long split_seed = 1;  // the draw's seed (not `seed`: repeats share one validation set)
+    // folds >= 2 and no validation: k-fold cross-validation, this run validating on fold
+    // `fold` (0-based) of train, drawn with split_seed (hps/dataset.hpp, fold_indices_of)
+    int folds = 0, fold = 0;
     std::string x_name = "x", y_name = "y";  // array names in .npz files
     target_kind target = target_kind::regression;
     int outputs = 1;  // regression: outputs; classes: K; binary: 1

@@ -517,15 +517,46 @@ inline int validation_count(int n, double validation_fraction) {
     return int(std::clamp<long long>(rounded, 1, n - 1));
 }
 
-inline split_indices split_indices_of(int n, double validation_fraction, std::uint64_t seed) {
-    const int n_val = validation_count(n, validation_fraction);
+// 0..n-1 shuffled by Fisher-Yates from the end, each swap with gen.below(i + 1): the draw
+// behind split_indices_of and fold_indices_of.
+inline std::vector<int> shuffled_order(int n, std::uint64_t seed) {
     std::vector<int> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     rng gen(seed);
-    for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[std::size_t(gen.below(i + 1))]);
+    for (std::size_t i = order.size(); i-- > 1;) std::swap(order[i], order[std::size_t(gen.below(i + 1))]);
+    return order;
+}
+
+inline split_indices split_indices_of(int n, double validation_fraction, std::uint64_t seed) {
+    const int n_val = validation_count(n, validation_fraction);
+    const std::vector<int> order = shuffled_order(n, seed);
     split_indices out;
     out.validation.assign(order.begin(), order.begin() + n_val);
     out.train.assign(order.begin() + n_val, order.end());
+    std::sort(out.validation.begin(), out.validation.end());
+    std::sort(out.train.begin(), out.train.end());
+    return out;
+}
+
+// Fold `fold` of a k-fold cross-validation over n samples: shuffled_order(n, seed) cut
+// into `folds` contiguous parts, part k being order[k*n/folds, (k+1)*n/folds) (sizes differ
+// by one at most); it is the validation part, every other sample the training part. Each
+// sample is in exactly one fold, so the folds' validation parts are disjoint and cover the
+// n samples. Both lists ascending. Throws std::invalid_argument for folds < 2, n < folds or
+// a fold outside 0..folds-1.
+inline split_indices fold_indices_of(int n, int folds, int fold, std::uint64_t seed) {
+    if (folds < 2) throw std::invalid_argument("folds: cross-validation needs at least 2 folds, got " + std::to_string(folds));
+    if (fold < 0 || fold >= folds)
+        throw std::invalid_argument("folds: fold " + std::to_string(fold) + " is not one of 0.." + std::to_string(folds - 1));
+    if (n < folds)
+        throw std::invalid_argument("folds: cannot cut " + std::to_string(n) + " sample(s) into " + std::to_string(folds) +
+                                    " folds; use fewer folds or more data");
+    const std::vector<int> order = shuffled_order(n, seed);
+    const auto cut = [&](int k) { return std::ptrdiff_t(std::int64_t(k) * n / folds); };
+    split_indices out;
+    out.validation.assign(order.begin() + cut(fold), order.begin() + cut(fold + 1));
+    out.train.assign(order.begin(), order.begin() + cut(fold));
+    out.train.insert(out.train.end(), order.begin() + cut(fold + 1), order.end());
     std::sort(out.validation.begin(), out.validation.end());
     std::sort(out.train.begin(), out.train.end());
     return out;
@@ -552,6 +583,12 @@ inline dataset subset(const dataset& data, const std::vector<int>& indices) {
 // (train, validation): see split_indices_of.
 inline std::pair<dataset, dataset> split(const dataset& data, double validation_fraction, std::uint64_t seed) {
     const split_indices parts = split_indices_of(data.n, validation_fraction, seed);
+    return {subset(data, parts.train), subset(data, parts.validation)};
+}
+
+// (train, validation) of fold `fold` of `folds`: see fold_indices_of.
+inline std::pair<dataset, dataset> split_fold(const dataset& data, int folds, int fold, std::uint64_t seed) {
+    const split_indices parts = fold_indices_of(data.n, folds, fold, seed);
     return {subset(data, parts.train), subset(data, parts.validation)};
 }
 

@@ -49,6 +49,7 @@ inline void write_training(json_writer& w, const train_config& c, bool in_force)
     // written only when on, so that the settings and identities of studies without them stay
     if (c.normalize_inputs) w.member("normalize_inputs", true);
     if (c.normalize_targets) w.member("normalize_targets", true);
+    if (c.folds > 0) w.member("folds", c.folds).member("fold", c.fold);
     w.end_object();
     w.member("loss", name_of(c.loss));
     w.key("optimizer").begin_object().member("kind", name_of(c.optimizer.kind));
@@ -241,6 +242,14 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     c.scale = r.number(data, "scale");
     c.normalize_inputs = data.find("normalize_inputs") && r.flag(data, "normalize_inputs");
     c.normalize_targets = data.find("normalize_targets") && r.flag(data, "normalize_targets");
+    if (data.find("folds")) {
+        c.folds = int(r.whole(data, "folds", 2));
+        c.fold = int(r.whole(data, "fold", 0));
+        if (c.fold >= c.folds) r.fail("\"fold\" " + std::to_string(c.fold) + " is not one of 0.." + std::to_string(c.folds - 1));
+        if (!c.validation.empty() || c.split > 0)
+            r.fail("\"folds\" draws the validation part from train, and the file also gives \"validation\" or "
+                   "\"split\"; regenerate the study");
+    }
     if (c.train.empty()) r.fail("no training data (\"data\": {\"train\": ...})");
     c.loss = r.kind(loss_table, root, "loss");
     const json::value& opt = r.at(root, "optimizer", T::object, "an object");

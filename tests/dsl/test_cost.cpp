@@ -171,6 +171,16 @@ TEST_CASE("time from the FLOP count, and the --mem text") {
     CHECK(*cost::point_seconds(point_of(e), files) ==
           doctest::Approx((2.0 * 145 + 9) * (3.0 * 2 * 250 * 4 + 5 * 200) / cost::kDefaultRate));
     CHECK(*cost::training_samples(point_of(e), files) == 1003);
+    // folds 3: fold k validates on positions k*n/3..(k+1)*n/3 of the shuffle, 334 / 334 / 335
+    // of 1003; each run evaluates its fold at the checkpoints
+    text.erase(text.find("  validation \"v.npz\"\n"), 21);
+    auto f = test::check_text(text.replace(text.find("checkpoints 5"), 13, "checkpoints 5\n  folds 3"));
+    REQUIRE_MESSAGE(f.result, f.messages());
+    REQUIRE(f.result->points.size() == 3);
+    CHECK(*cost::training_samples(f.result->points[0], files) == 1003 - 334);
+    CHECK(*cost::training_samples(f.result->points[2], files) == 1003 - 335);
+    CHECK(*cost::point_seconds(f.result->points[2], files) ==
+          doctest::Approx((2.0 * 145 + 9) * (3.0 * 2 * (668 / 4) * 4 + 5 * 335) / cost::kDefaultRate));
     CHECK(!cost::point_seconds(point_of(e), {}));  // epochs of data not there: unknown
     CHECK(cost::mem_request(std::size_t(100) << 20) == "120M");
     CHECK(cost::mem_request((std::size_t(100) << 20) + 1) == "121M");

@@ -466,4 +466,55 @@ TEST_CASE("repeat N: the axis train.seed, seed..seed+N-1, the same points as a s
     CHECK(refused_with(two, "  seed 4294967295\n  repeat 2", "passes the largest seed"));
 }
 
+TEST_CASE("folds K: the axis train.fold, 0..K-1, drawn with its own seed; refused where it cannot be grouped") {
+    // spec_with's study with `data_line` for its validation file, `lines` in its train block
+    // and `extra` (a search block) after it
+    auto with = [](const std::string& data_line, const std::string& lines, const std::string& extra = "") {
+        std::string text = spec_with("  dense units {1, 2}\n  dense units 1\n", "3", extra);
+        text.replace(text.find("  validation \"v.npz\"\n"), 21, data_line);
+        text.replace(text.find("steps 100"), 9, "steps 100\n" + lines);
+        return check_text(text);
+    };
+    auto a = with("", "  folds 3\n  repeat 2");
+    REQUIRE_MESSAGE(a.result, a.messages());
+    REQUIRE(a.result->points.size() == 12);  // 2 configurations x 2 seeds x 3 folds
+    REQUIRE(a.result->axes.size() == 3);
+    CHECK(a.result->axes[1].name == "train.seed");
+    CHECK(a.result->axes[2].name == "train.fold");
+    CHECK(texts(a.result->axes[2]) == std::vector<std::string>{"0", "1", "2"});
+    std::vector<int> folds;
+    for (const grid_point& p : a.result->points) {
+        folds.push_back(p.config.fold);
+        CHECK(p.config.folds == 3);
+        CHECK(p.config.split_seed == 1);  // every run and repeat shares the folds
+        CHECK(p.config.split == 0);
+        CHECK(p.config.validation.empty());
+    }
+    CHECK(folds == std::vector<int>{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2});
+    CHECK(a.result->points[4].config.seed == 2);
+    auto seeded = with("", "  folds 2 seed 9");
+    REQUIRE_MESSAGE(seeded.result, seeded.messages());
+    CHECK(seeded.result->points.size() == 4);
+    CHECK(seeded.result->points[3].config.split_seed == 9);
+    CHECK(seeded.result->points[3].config.fold == 1);
+
+    auto refused = [&](const std::string& data_line, const std::string& lines, const std::string& extra,
+                       const std::string& message) {
+        const auto r = with(data_line, lines, extra);
+        INFO(r.messages());
+        return !r.result && r.messages().find(message) != std::string::npos;
+    };
+    CHECK(refused("", "  folds 1", "", "folds must be >= 2"));
+    CHECK(refused("", "  folds {3, 5}", "", "folds takes a single value, not a set"));
+    CHECK(refused("", "", "", "data needs one of: validation, split (e.g. validation \"data/validation.npz\"), or folds K"));
+    CHECK(refused("  validation \"v.npz\"\n", "  folds 3", "", "folds 3 validates each run on a fold of train, so this "
+                                                               "validation file would not be used"));
+    CHECK(refused("  split 0.2\n", "  folds 3", "", "folds 3 replaces split"));
+    CHECK(refused("  split 0.2 take last\n", "  folds 3", "", "folds 3 and split take last exclude each other: for "
+                                                               "time-ordered data"));
+    CHECK(refused("", "  folds 3", "search {\n  halving min_steps 10 max_steps 90\n}\n",
+                  "folds 3 and search halving exclude each other"));
+    CHECK(refused("", "  folds 3", "search {\n  random 2\n}\n", "folds 3 and search random exclude each other"));
+}
+
 }  // TEST_SUITE

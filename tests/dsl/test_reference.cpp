@@ -54,8 +54,9 @@ std::string study_with(const std::string& block, const std::string& example, con
                        const std::string& input) {
     auto in = [&](const char* name) { return block == name ? example : std::string(); };
     std::string out = "study t\n";
-    out += block_text("data", {"train \"t.npz\"", "validation \"v.npz\"", "input " + input, "target " + c.target},
-                      in("data"), false);
+    std::vector<std::string> data = {"train \"t.npz\"", "validation \"v.npz\"", "input " + input, "target " + c.target};
+    if (block == "train" && head_of(example) == "folds") data.erase(data.begin() + 1);  // the folds validate
+    out += block_text("data", data, in("data"), false);
     out += block_text("network", {c.output}, in("network"), true);
     // a search block draws from a grid: 40 points (seeds, run-time values)
     out += block_text("train", block == "search" ? std::vector<std::string>{"loss " + c.loss, "steps 10000", "seed 1..40 step 1"}

@@ -191,6 +191,10 @@ void trainer<Net, B>::load_data() {
     train_ = load_dataset(train_path, spec);
     if (!validation_path.empty()) {
         validation_ = load_dataset(validation_path, spec);
+    } else if (c_.folds > 0) {  // k-fold cross-validation: this run's fold validates
+        auto [tr, va] = split_fold(train_, c_.folds, c_.fold, c_.split_seed);
+        train_ = std::move(tr);
+        validation_ = std::move(va);
     } else if (c_.split > 0) {
         auto [tr, va] = c_.split_last ? split_last(train_, c_.split) : split(train_, c_.split, c_.split_seed);
         train_ = std::move(tr);

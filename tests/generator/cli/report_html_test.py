@@ -13,7 +13,8 @@ usage: report_html_test.py HPSGEN ARTIFACTS CASE
             table; a screenshot is kept in ARTIFACTS.
             Skipped (exit 77) when chromium is not installed.
   repeats   `repeat 3`: each configuration's runs grouped, mean and standard deviation
-            against numpy, ranked by the mean (table, report.csv, JSON, report.html)
+            against numpy, ranked by the mean (table, report.csv, JSON, report.html);
+            `folds 3` grouped the same way by train.fold
 """
 import html.parser
 import json
@@ -565,11 +566,14 @@ REPEATS_SPEC = SPEC.replace("dense units {4, 8, 16, 32} activation {relu, tanh}"
 REPEATS_ACC = [[0.99, 0.50, 0.52], [0.80, 0.83, 0.81], [0.70, 0.74, None], [0.60, None, 0.66]]
 
 
-def make_repeats_study(tmp):
-    """REPEATS_SPEC with `repeat 3`, its results written from REPEATS_ACC; its folder and
-    the losses written (accuracy and loss per run, NaN where none)."""
+def make_repeats_study(tmp, runs="repeat 3"):
+    """REPEATS_SPEC with `repeat 3` (or `folds 3`, without its split), its results written
+    from REPEATS_ACC; its folder and the losses written (accuracy and loss per run, NaN
+    where none)."""
     import numpy as np
-    study = generated(tmp, "repeats", REPEATS_SPEC.replace("steps 50", "steps 50\n  repeat 3"), "repeats")
+    name = runs.split()[0] + "s"
+    text = REPEATS_SPEC.replace("steps 50", "steps 50\n  " + runs)
+    study = generated(tmp, name, text.replace("  split 0.25\n", "") if runs.startswith("folds") else text, name)
     acc = np.array(REPEATS_ACC, dtype=float)
     loss = np.round(1.3 - acc + np.arange(12).reshape(4, 3) / 97, 6)
     for i in range(12):
@@ -643,6 +647,19 @@ def test_repeats():
         rc, out, err = run("report", study, "--by", "loss", "--format", "json")
         by_loss = [(str(c["axes"]["dense1.units"]), c["axes"]["dense1.activation"]) for c in json.loads(out)["configurations"]]
         expect(by_loss == [configs[k] for k in np.argsort(mean["loss"], kind="stable")], f"--by loss: the mean loss, min: {by_loss}")
+
+        # `folds 3`: the same grouping by train.fold, each run with its fold
+        folds, _, _ = make_repeats_study(tmp, "folds 3")
+        rc, out, err = run("report", folds, "--format", "json")
+        doc = json.loads(out)
+        expect(rc == 0 and doc["run_axes"] == ["train.fold"]
+               and [(c["axes"], c["metrics"], c["rank"]) for c in doc["configurations"]] == [(c["axes"], c["metrics"], c["rank"]) for c in got]
+               and all(sorted(r["fold"] for r in c["runs"]) == [0, 1, 2] and "seed" not in c["runs"][0] for c in doc["configurations"]),
+               "folds 3: the configurations of repeat 3, ranked by the mean, their runs by fold", out, err)
+        with open(os.path.join(folds, "report.csv")) as f:
+            expect(f.readline().rstrip("\n").endswith(",minutes,folds"), "report.csv names the runs by their folds")
+        _, data = page_data(os.path.join(folds, "report.html"))
+        expect(data["best"]["name"] == "model-04", f"folds: the best point is the best run of the best mean: {data['best']['name']}")
 
         plain = generated(tmp, "plain", SPEC, "plain")
         rc, out, err = run("report", plain, "--format", "json")

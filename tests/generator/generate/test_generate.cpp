@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -258,6 +259,41 @@ TEST_CASE("normalize: in the settings and the identity only when the spec asks f
     const hps::train_config off = hps::read_settings(plain.settings, net, p.params, "settings/model-0.json");
     CHECK(!off.normalize_inputs);
     CHECK(!off.normalize_targets);
+}
+
+TEST_CASE("folds: each fold its own settings and identity, one trainer; the trainer refuses a fold beside a split") {
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    std::string text = spec("  folds 3 seed 7\n");
+    text.erase(text.find("  validation \"v.npz\"\n"), 21);
+    const auto s = checked(text);
+    REQUIRE(s->points.size() == 3);
+    std::set<std::string> ids, trainers;
+    for (const auto& p : s->points) {
+        const auto f = hps::emit_point(*s, p, opt);
+        ids.insert(f.identity);
+        trainers.insert(hps::signature_of(p).signature);
+        const std::string net = hps::signature_of(p).signature;
+        const hps::train_config c = hps::read_settings(f.settings, net, p.params, "settings/model-0.json");
+        CHECK(c.folds == 3);
+        CHECK(c.fold == int(p.id));
+        CHECK(c.split_seed == 7);
+        CHECK(hps::settings_json(c, net) == f.settings);
+        if (p.id == 2) {
+            std::string split = f.settings;
+            split.replace(split.find("\"split\": 0"), 10, "\"split\": 0.2");
+            CHECK_THROWS_WITH_AS(hps::read_settings(split, net, p.params, "s.json"),
+                                 doctest::Contains("\"folds\" draws the validation part from train"), hps::settings_error);
+            std::string fold = f.settings;
+            fold.replace(fold.find("\"fold\": 2"), 9, "\"fold\": 3");
+            CHECK_THROWS_WITH_AS(hps::read_settings(fold, net, p.params, "s.json"), doctest::Contains("is not one of 0..2"),
+                                 hps::settings_error);
+        }
+    }
+    CHECK(ids.size() == 3);  // each fold is a result of its own
+    CHECK(trainers.size() == 1);
+    const auto plain = checked(spec(""));
+    CHECK(hps::emit_point(*plain, plain->points.at(0), opt).settings.find("fold") == std::string::npos);
 }
 
 TEST_CASE("dropout rates are run-time settings: one trainer for a rate axis, the rate in each point's settings") {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <string>
@@ -696,6 +697,49 @@ TEST_CASE("split: seeded, complete, disjoint, fractions as asked") {
     CHECK_THROWS_AS(hps::split_indices_of(10, 0.0, 1), std::invalid_argument);
     CHECK_THROWS_AS(hps::split_indices_of(10, 1.0, 1), std::invalid_argument);
     CHECK_THROWS_AS(hps::split_indices_of(1, 0.5, 1), std::invalid_argument);
+}
+
+TEST_CASE("fold_indices_of: K disjoint validation parts that cover the samples, the split's shuffle cut in K") {
+    for (const int n : {2, 3, 10, 103}) {
+        for (const int k : {2, 3, 7}) {
+            if (k > n) continue;
+            CAPTURE(n);
+            CAPTURE(k);
+            std::vector<int> times_validated(std::size_t(n), 0);
+            for (int fold = 0; fold < k; ++fold) {
+                const hps::split_indices f = hps::fold_indices_of(n, k, fold, 5);
+                CHECK(int(f.validation.size()) == (fold + 1) * n / k - fold * n / k);  // near-equal: n/K, rounded
+                CHECK(f.train.size() + f.validation.size() == std::size_t(n));
+                CHECK(std::is_sorted(f.train.begin(), f.train.end()));
+                CHECK(std::is_sorted(f.validation.begin(), f.validation.end()));
+                std::vector<int> all = f.train;
+                all.insert(all.end(), f.validation.begin(), f.validation.end());
+                std::sort(all.begin(), all.end());
+                std::vector<int> every(static_cast<std::size_t>(n));
+                std::iota(every.begin(), every.end(), 0);
+                CHECK(all == every);  // train and validation: disjoint, complete
+                for (int i : f.validation) ++times_validated[std::size_t(i)];
+            }
+            CHECK(std::all_of(times_validated.begin(), times_validated.end(), [](int t) { return t == 1; }));
+        }
+    }
+    // fold k is the shuffle's k-th part: the split's draw (its first n_val samples) for the first
+    const std::vector<int> order = hps::shuffled_order(20, 1);
+    const hps::split_indices first = hps::fold_indices_of(20, 4, 0, 1);
+    CHECK(first.validation == hps::split_indices_of(20, 0.25, 1).validation);
+    std::vector<int> third(order.begin() + 10, order.begin() + 15);
+    std::sort(third.begin(), third.end());
+    CHECK(hps::fold_indices_of(20, 4, 2, 1).validation == third);
+    const auto [train, validation] = hps::split_fold(numbered(20, 2), 4, 2, 1);
+    REQUIRE(validation.n == 5);
+    for (int i = 0; i < 5; ++i) {
+        CHECK(validation.target(i)[0] == float(third[std::size_t(i)]));
+        CHECK(validation.sample(i)[1] == float(third[std::size_t(i)] * 2 + 1));  // x stays with its y
+    }
+    CHECK(train.n == 15);
+    CHECK_THROWS_AS(hps::fold_indices_of(10, 1, 0, 1), std::invalid_argument);
+    CHECK_THROWS_AS(hps::fold_indices_of(10, 3, 3, 1), std::invalid_argument);
+    CHECK_THROWS_AS(hps::fold_indices_of(2, 3, 0, 1), std::invalid_argument);
 }
 
 TEST_CASE("split_last: the validation part is the last samples, in order, as many as a drawn split's") {
