@@ -13,7 +13,12 @@ printability (examples/printability.hps: conv3d, batchnorm, 3-D max pooling, bce
     status done, the training loss falls, f1 and roc_auc are in [0, 1], the confusion matrix
     in result.json counts every validation sample;
   - best.npz (conv3d weights, batchnorm running statistics) loads into model.py's torch
-    model, which reproduces the trainer's validation loss, f1 and roc_auc on the raw data.
+    model, which reproduces the trainer's validation loss, f1 and roc_auc on the raw data;
+  - the point exported (tests/support/export_checks.py; its batchnorms, after a relu and
+    before a pooling, are kept): the C++ library's example, built through find_package in a
+    fresh project, and the ONNX model (onnx's checker, OpenCV's dnn module: Conv, MaxPool and
+    BatchNormalization in 3-D) reproduce torch's outputs within 1e-5 relative; the library's
+    outputs give the trainer's validation loss within 1e-5 relative, its f1 and roc_auc.
 
 gradation (examples/gradation.hps: augment block, brightness and contrast jitter):
   - both grid points (jitter 0 and 0.25) train; validation accuracy beats chance;
@@ -21,6 +26,11 @@ gradation (examples/gradation.hps: augment block, brightness and contrast jitter
     differs only through the augmentation: it must differ;
   - torch, loading the jittered point's best.npz, reproduces its validation accuracy and
     loss on the raw validation data (validation is never augmented), and its test figures;
+  - that point exported (conv2d, maxpool, dense; the input scale 1/255 inside): the C++
+    library's example, built through find_package in a fresh project, and the ONNX model
+    (onnx's checker, OpenCV's dnn module) reproduce torch's outputs on the raw validation
+    crops within 1e-5 relative; the library's outputs give the trainer's validation accuracy
+    and loss (within 1e-5 relative);
   - the jittered trainer stopped by SIGTERM part way and resumed ends with the same
     metrics.csv as an uninterrupted run (the augmentation is drawn from (seed, step)).
 """
@@ -37,6 +47,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from script_checks import check  # noqa: E402 (tests/support)
+from export_checks import check_exported  # noqa: E402
 
 
 def run(cmd, **kw):
@@ -109,10 +120,10 @@ def printability(a):
     v = np.load(os.path.join(work, "data/printability/validation.npz"))
     logits = torch_eval(run_dir, v["x"], (0, 4, 1, 2, 3))[:, 0]
     y = v["y"].astype(np.float64)
-    bce = np.mean(np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits))))
+    loss = bce(logits, y)
     f1 = f1_score(y, logits >= 0) if (logits >= 0).any() else 0.0
     auc = roc_auc_score(y, logits)
-    check(abs(bce - best["loss"]) < 1e-4 * max(1, abs(bce)), f"torch's validation loss {bce:.6f} = the trainer's {best['loss']:.6f}")
+    check(abs(loss - best["loss"]) < 1e-4 * max(1, abs(loss)), f"torch's validation loss {loss:.6f} = the trainer's {best['loss']:.6f}")
     check(abs(f1 - best["f1"]) < 1e-9, f"torch's f1 {f1:.4f} = the trainer's")
     check(abs(auc - best["roc_auc"]) < 1e-6, f"torch's roc_auc {auc:.4f} = the trainer's")
     # the best checkpoint's curves: 64 samples, so not thinned: sklearn's, thresholds as probabilities
@@ -131,6 +142,28 @@ def printability(a):
     names = np.load(os.path.join(run_dir, "best.npz")).files
     check("1.running_var" in names or any(n.endswith("running_var") for n in names),
           "best.npz holds batchnorm's running statistics")
+
+    # the point exported: the library (batchnorms kept) and ONNX reproduce torch; the
+    # library's outputs give the trainer's validation figures
+    ours = check_exported(a.hpsgen, os.path.join(work, "out"), "model-0", os.path.join(work, "export"), "printability",
+                          v["x"], logits[:, None])[:, 0].astype(np.float64)
+    model_hpp = open(os.path.join(work, "export/printability/include/printability/model.hpp")).read()
+    check(model_hpp.count("hps::batchnorm") == 2, "the exported network keeps its two batchnorms (before a pooling)")
+    loss = bce(ours, y)
+    check(abs(loss - best["loss"]) <= 1e-5 * abs(best["loss"]) and abs(roc_auc_score(y, ours) - best["roc_auc"]) < 1e-6
+          and abs((f1_score(y, ours >= 0) if (ours >= 0).any() else 0.0) - best["f1"]) < 1e-9,
+          f"the library's outputs give the trainer's validation loss ({loss:.8g} vs {best['loss']:.8g}), f1 and roc_auc")
+
+
+def bce(logits, y):
+    """Binary cross-entropy on logits, as the trainer's loss (mean over samples)."""
+    return np.mean(np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits))))
+
+
+def softmax_ce(logits, y):
+    """Softmax cross-entropy of logits (N, classes) for labels y, as the trainer's loss."""
+    z = logits - logits.max(1, keepdims=True)
+    return np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y])
 
 
 def trainer_of(work, point):
@@ -179,8 +212,9 @@ def gradation(a):
         d = np.load(os.path.join(work, f"data/gradation/{split}.npz"))
         logits = torch_eval(run_dir, d["x"].astype(np.float32) / 255, (0, 3, 1, 2)).astype(np.float64)
         y = d["y"].astype(np.int64)
-        z = logits - logits.max(1, keepdims=True)
-        ce = np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y])
+        ce = softmax_ce(logits, y)
+        if split == "validation":
+            xv, yv, theirs = d["x"], y, logits
         acc = np.mean(logits.argmax(1) == y)
         check(abs(acc - figures["accuracy"]) < 1e-9 and abs(ce - figures["loss"]) < 1e-4 * max(1, ce),
               f"{split}: torch on the raw data gives the trainer's accuracy {acc:.4f} and loss {ce:.5f}")
@@ -193,6 +227,14 @@ def gradation(a):
         check(np.allclose(per["precision"], p, atol=1e-12) and np.allclose(per["recall"], r, atol=1e-12)
               and np.allclose(per["f1"], f, atol=1e-12) and per["support"] == support.tolist(),
               f"{split}: result.json's per-class precision, recall, f1 and support are sklearn's: {per}")
+
+    # the jittered point exported: the library and ONNX on the raw validation crops
+    ours = check_exported(a.hpsgen, os.path.join(work, "out"), "model-1", os.path.join(work, "export"), "gradation",
+                          xv.astype(np.float32), theirs).astype(np.float64)
+    ce = softmax_ce(ours, yv)
+    check(abs(np.mean(ours.argmax(1) == yv) - res["best"]["accuracy"]) < 1e-9
+          and abs(ce - res["best"]["loss"]) <= 1e-5 * res["best"]["loss"],
+          f"the library's outputs give the trainer's validation accuracy and loss ({ce:.8g} vs {res['best']['loss']:.8g})")
 
     # resumption: stopped at step 100 by SIGTERM, then resumed, the run ends as the uninterrupted one
     binary = os.path.join(work, "out/build/bin", trainer_of(work, "model-1"))

@@ -13,7 +13,14 @@ For the example named by --example, each check an assertion that can fail:
     present and sane (probabilities in [0, 1], eff_pur = precision x recall, rmse >= mae,
     the stated decision threshold), the model learns (better than chance / than
     predicting the mean), and the exported best.npz loads into model.py's torch model,
-    whose predictions agree with the trainer's own validation figures.
+    whose predictions agree with the trainer's own validation figures;
+  - the point exported (tests/support/export_checks.py): the C++ library's example, built
+    through find_package in a fresh project, and the ONNX model (onnx's checker, OpenCV's
+    dnn module) reproduce torch's outputs on the validation part within 1e-5 relative, and
+    the library's outputs give the trainer's validation loss and figures (loss within 1e-5
+    relative; roc_auc, mae, rmse).
+  The one-point specs pin the peak finders' dense activation to another value of the grid
+  each (selu for the LSTM, sigmoid for the GRU), so that the exports cover them.
 """
 import argparse
 import csv
@@ -27,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from script_checks import run, check  # noqa: E402 (tests/support)
+from export_checks import check_exported, split_validation  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -125,7 +133,7 @@ def main():
               f"model-37's trainer is {rnn}<128>, its settings have pos_weight 3")
 
     # --- one point, built and trained a few steps
-    one = pin_sets(spec, {"adam", "relu"})
+    one = pin_sets(spec, {"adam", {"peakfinder": "selu", "peakfinder_gru": "sigmoid"}.get(name, "relu")})
     check(not re.search(r"\{[^{}\n]*,", one), "the one-point spec has no sets left")
     with open(os.path.join(work, "one.hps"), "w") as f:
         f.write(one)
@@ -180,6 +188,25 @@ def main():
         mae = np.abs(out - y).mean()
         check(abs(mae - best["mae"]) < 0.25 * best["mae"],
               f"torch's mae on the whole file ({mae:.2f}) is close to the trainer's validation figure")
+    # --- the point exported: the library and ONNX on the validation part (the file's last 30 %
+    # with `split 0.3 take last`, else the runtime's seeded draw)
+    check(re.search(r"^  split 0\.3\b", spec, re.M), "the example holds out 30 % of its file for validation")
+    val = (np.arange(len(x) - round(0.3 * len(x)), len(x)) if "split 0.3 take last" in spec
+           else np.array(split_validation(len(x), 0.3)))
+    ours = check_exported(hpsgen, os.path.join(work, "one"), "model-0", os.path.join(work, "export"), name,
+                          x[val], out[val, None], onnx_batch=data_name == "peakfinder")[:, 0].astype(np.float64)
+    yv = y[val].astype(np.float64)
+    if data_name == "peakfinder":
+        softplus = lambda v: np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))  # noqa: E731
+        loss = np.mean(3 * yv * softplus(-ours) + (1 - yv) * softplus(ours))  # bce, pos_weight 3
+        figures = {"roc_auc": roc_auc(ours, yv)}
+    else:
+        loss = np.abs(ours - yv).mean()
+        figures = {"mae": loss, "rmse": np.sqrt(np.mean((ours - yv) ** 2))}
+    check(abs(loss - best["loss"]) <= 1e-5 * abs(best["loss"]),
+          f"the library's outputs give the trainer's validation loss within 1e-5 relative: {loss:.8g} vs {best['loss']:.8g}")
+    check(all(abs(v - best[k]) <= 1e-5 * abs(best[k]) for k, v in figures.items()),
+          f"and its validation figures: {figures} vs {[best[k] for k in figures]}")
     print(f"examples_seq {name}: all checks passed")
 
 

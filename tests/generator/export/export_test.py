@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """hpsgen export end to end, on a small study of its own (conv1d, batchnorm, gru over every
-step, lstm's last step, dense, dropout; an input scale and `normalize inputs`; two points that
-differ only in the dropout rate, so one trainer is built); its training data is HDF5.
+step, lstm's last step, dense layers with tanh, elu and softplus, dropout; an input scale and
+`normalize inputs`; two points that differ only in the dropout rate, so one trainer is
+built); its training data is HDF5. (The examples' networks are exported by their own tests,
+tests/examples/, through tests/support/export_checks.py, which this test shares.)
 Its batchnorms fold both ways: the first into the linear conv1d before it, the second
 (after a tanh) into the dense layer after it, across the dropout.
 
@@ -34,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from script_checks import run, check  # noqa: E402 (tests/support)
+from export_checks import O1, build_example, check_onnx, close  # noqa: E402
 
 SPEC = """study exptest "hpsgen export test study"
 
@@ -54,6 +57,8 @@ network {
   dense units 8 activation tanh
   batchnorm
   dropout {0.1, 0.3}
+  dense units 6 activation elu
+  dense units 6 activation softplus
   dense units 3
 }
 
@@ -80,16 +85,6 @@ def make_data(n, seed):
     x = (2 + rng.normal(0, 1.0, size=(n, 6, 4))).astype(np.float32)
     y = (np.argmax(x[:, :3, :].sum(axis=1), axis=1) % 3).astype(np.int64)
     return x, y
-
-
-def close(ours, theirs, rtol=1e-5):
-    """|ours - theirs| <= rtol * (|theirs| + max |theirs|): relative, with the scale of the
-    outputs as the floor for values near 0."""
-    ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
-    if ours.shape != theirs.shape:
-        return False, "shapes %s and %s" % (ours.shape, theirs.shape)
-    err = np.abs(ours - theirs) / (np.abs(theirs) + np.abs(theirs).max())
-    return bool(err.max() <= rtol), "largest relative difference %.3g" % err.max()
 
 
 def main():
@@ -119,8 +114,7 @@ def main():
           "export before training: exit 1, says to train: " + r.stderr)
 
     # -O1: behaviour is tested, not speed (as tests/examples/e2e_test.py's quick_build)
-    r = run(["cmake", "-S", study, "-B", os.path.join(study, "build"), "-DCMAKE_BUILD_TYPE=Release",
-             "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"])
+    r = run(["cmake", "-S", study, "-B", os.path.join(study, "build")] + O1)
     check(r.returncode == 0, "configure the study: " + r.stderr[-500:])
     r = run([hpsgen, "run", study], timeout=600)
     check(r.returncode == 0, "run trains both points: " + r.stdout[-1000:] + r.stderr[-1000:])
@@ -139,30 +133,24 @@ def main():
     model_hpp = open(os.path.join(out, "include", name, "model.hpp")).read()
     network = model_hpp.split("using network =")[1].split(";")[0]
     kinds = [layer.strip().split("<")[0] for layer in network.split(",\n")[1:]]
-    check(kinds == ["hps::conv1d", "hps::gru", "hps::lstm", "hps::dense", "hps::dense"],
-          "the network: conv1d, gru, lstm, dense, dense (dropout removed, batchnorms folded): " + network)
+    check(kinds == ["hps::conv1d", "hps::gru", "hps::lstm"] + ["hps::dense"] * 4,
+          "the network: conv1d, gru, lstm, 4 dense (dropout removed, batchnorms folded): " + network)
     headers = os.listdir(os.path.join(out, "include", "hps"))
     check(not {"optimizers.hpp", "losses.hpp", "train.hpp", "dataset.hpp", "npz.hpp"} & set(headers),
           "no training code, loss, optimizer or data loading among the headers: " + ", ".join(sorted(headers)))
 
     # a fresh project, elsewhere, that finds the package: the example, and a check that
     # predict allocates nothing after a thread's first call and is thread-safe
-    proj = os.path.join(work, "fresh")
-    shutil.copytree(os.path.join(out, "example"), proj)
-    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "alloc_threads.cpp"), proj)
-    with open(os.path.join(proj, "CMakeLists.txt"), "a") as f:
-        f.write("find_package(Threads REQUIRED)\nadd_executable(alloc_threads alloc_threads.cpp)\n"
-                "target_compile_definitions(alloc_threads PRIVATE EXPORTED_MODEL_HPP=\"%s/model.hpp\" EXPORTED_NS=%s "
-                "EIGEN_RUNTIME_NO_MALLOC)\ntarget_compile_options(alloc_threads PRIVATE -UNDEBUG)\n"
-                "target_link_libraries(alloc_threads PRIVATE %s::%s Threads::Threads)\n" % (name, name, name, name))
-    r = run(["cmake", "-S", proj, "-B", os.path.join(proj, "build"), "-D" + name + "_DIR=" + out,
-             "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"])
-    check(r.returncode == 0, "find_package(" + name + ") in a fresh project: " + r.stdout[-800:] + r.stderr[-800:])
-    r = run(["cmake", "--build", os.path.join(proj, "build"), "-j2"], timeout=300)
-    check(r.returncode == 0, "the example builds: " + r.stdout[-2000:] + r.stderr[-2000:])
-    r = run([os.path.join(proj, "build", "alloc_threads")])
+    alloc_threads = os.path.join(os.path.dirname(os.path.abspath(__file__)), "alloc_threads.cpp")
+    build = build_example(out, name, os.path.join(work, "fresh"),
+                          "find_package(Threads REQUIRED)\nadd_executable(alloc_threads %s)\n"
+                          "target_compile_definitions(alloc_threads PRIVATE EXPORTED_MODEL_HPP=\"%s/model.hpp\" EXPORTED_NS=%s "
+                          "EIGEN_RUNTIME_NO_MALLOC)\ntarget_compile_options(alloc_threads PRIVATE -UNDEBUG)\n"
+                          "target_link_libraries(alloc_threads PRIVATE %s::%s Threads::Threads)\n"
+                          % (alloc_threads, name, name, name, name))
+    r = run([os.path.join(build, "alloc_threads")])
     check(r.returncode == 0, "predict allocates nothing after a thread's first call; threads agree: " + r.stdout + r.stderr)
-    predict = os.path.join(proj, "build", "predict")
+    predict = os.path.join(build, "predict")
     xv_path, pred_path = os.path.join(work, "xv.npy"), os.path.join(work, "pred.npy")
     np.save(xv_path, xv)
     r = run([predict, xv_path, pred_path])
@@ -210,8 +198,7 @@ def main():
     check(r.returncode == 0 and os.path.exists(os.path.join(out_npz, "weights.npz"))
           and not os.path.exists(os.path.join(out_npz, "include", name, "weights.hpp")),
           "export --weights npz writes weights.npz, no weights.hpp: " + r.stdout + r.stderr)
-    r = run(["cmake", "-S", os.path.join(out_npz, "example"), "-B", os.path.join(out_npz, "build"),
-             "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"])
+    r = run(["cmake", "-S", os.path.join(out_npz, "example"), "-B", os.path.join(out_npz, "build")] + O1)
     r = r if r.returncode else run(["cmake", "--build", os.path.join(out_npz, "build")], timeout=300)
     check(r.returncode == 0, "its example builds: " + r.stdout[-1500:] + r.stderr[-1500:])
     np.save(xv_path, xv)
@@ -222,25 +209,13 @@ def main():
     check(r.returncode == 1 and "cannot read the weights file" in r.stderr, "without its weights file: says so: " + r.stderr)
 
     # ONNX: the checker, and OpenCV's dnn module reproducing the outputs on the flat raw inputs
-    try:
-        import cv2
-        import onnx
-    except ImportError as e:
-        check(False, "python3-onnx and python3-opencv (scripts/install-deps.sh --test): " + str(e))
     # (a fixed batch: OpenCV 4.6 runs lstm and gru only with one)
-    r = run([hpsgen, "export", study, "--format", "onnx", "--batch", str(len(xv)), "-o", os.path.join(work, "onnx")])
-    onnx_path = os.path.join(work, "onnx", name + ".onnx")
-    check(r.returncode == 0 and os.path.exists(onnx_path), "export --format onnx: " + r.stdout + r.stderr)
-    m = onnx.load(onnx_path)
-    onnx.checker.check_model(m, full_check=True)
+    m = check_onnx(hpsgen, study, best_point, os.path.join(work, "onnx"), name, xv, theirs, batch=len(xv))
     ops = [n.op_type for n in m.graph.node if n.op_type not in ("Reshape", "Transpose", "Slice")]
-    check(ops == ["Mul", "Sub", "Div", "Conv", "GRU", "LSTM", "Gemm", "Tanh", "Gemm", "Identity"],
-          "onnx's checker passes; the graph: scale, normalization, conv1d (batchnorm folded), gru, lstm, dense, dense: " +
-          ", ".join(n.op_type for n in m.graph.node))
-    cv = cv2.dnn.readNetFromONNX(onnx_path)
-    cv.setInput(xv.reshape(len(xv), -1))
-    ok, how = close(cv.forward(), theirs)
-    check(ok, "OpenCV's dnn reproduces PyTorch's outputs within 1e-5 relative: " + how)
+    check(ops == ["Mul", "Sub", "Div", "Conv", "GRU", "LSTM", "Gemm", "Tanh", "Gemm", "Elu", "Gemm", "Softplus", "Gemm",
+                  "Identity"],
+          "the graph: scale, normalization, conv1d (batchnorm folded), gru, lstm, dense tanh, elu, softplus, dense: " +
+          ", ".join(ops))
 
     # --point and --name
     other = "model-1" if best_point == "model-0" else "model-0"
