@@ -1,6 +1,7 @@
 #include "generator/ranking.hpp"
 
 #include "generator/halving.hpp"
+#include "dsl/study.hpp"
 
 #include <hps/config.hpp>
 #include <hps/train/metrics_csv.hpp>
@@ -96,18 +97,20 @@ double value_of(const std::vector<std::pair<std::string, double>>& list, const s
     return std::nan("");
 }
 
-// The points of `r` grouped by every axis but the seed axis, ranked by the mean of r.key.
+// The points of `r` grouped into configurations (point_row::configuration: every axis but
+// the run axes, is_run_axis), ranked by the mean of r.key.
 void group_runs(ranking& r, const study_dir& s) {
     r.configurations.clear();
-    const auto seed = std::find(s.axis_names.begin(), s.axis_names.end(), "train.seed");
+    const auto seed = std::find_if(s.axis_names.begin(), s.axis_names.end(), is_run_axis);
     r.seed_axis = seed == s.axis_names.end() ? -1 : int(seed - s.axis_names.begin());
     if (r.seed_axis < 0) return;
     std::vector<std::pair<std::size_t, std::size_t>> order;  // (first grid id, configuration)
-    std::map<std::vector<std::string>, std::size_t> index;
+    std::map<std::size_t, std::size_t> index;
     for (const auto& p : r.rows) {
-        std::vector<std::string> axes = p.row->axis_values;
-        if (std::size_t(r.seed_axis) < axes.size()) axes.erase(axes.begin() + r.seed_axis);
-        auto [it, fresh] = index.try_emplace(axes, r.configurations.size());
+        std::vector<std::string> axes;
+        for (std::size_t k = 0; k < p.row->axis_values.size() && k < s.axis_names.size(); ++k)
+            if (!is_run_axis(s.axis_names[k])) axes.push_back(p.row->axis_values[k]);
+        auto [it, fresh] = index.try_emplace(p.row->configuration, r.configurations.size());
         if (fresh) r.configurations.push_back(configuration{std::move(axes), {}, 0, 0, {}, {}});
         r.configurations[it->second].runs.push_back(&p);
     }
