@@ -227,7 +227,9 @@ std::vector<std::string> halving_status_lines(const study_dir& s, const std::vec
                 if (j.kind == "promote" && j.rung == r && j.bracket == b) {
                     const std::string st = job_state_text(j.job, queue, accounting);
                     if (st == "done" || followed(b, r)) continue;
-                    out.push_back("promotion after " + label + ": job " + j.job + " " + st +
+                    const std::string after = (s.brackets > 1 ? "bracket " + std::to_string(b + 1) + ", " : std::string()) +
+                                              "rung " + std::to_string(r - b + 1);
+                    out.push_back("promotion after " + after + ": job " + j.job + " " + st +
                                   (st.rfind("pending", 0) == 0 || st == "running"
                                        ? ""
                                        : "; run it again with: hpsgen promote " + s.path +

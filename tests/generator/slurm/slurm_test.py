@@ -496,15 +496,16 @@ def index_list(text):
     return out
 
 
-def case_halving(ctx):
-    skip_if_no_cluster(ctx)
-    study = os.path.join(ctx.work, "out", "halving")
-    local = os.path.join(ctx.work, "out", "halving-local")
+def halving_study(ctx, name, text):
+    """Generates the study `text` into out/NAME, builds its trainer at -O1 and copies it to
+    out/NAME-local (for hpsgen run); returns both folders."""
+    study = os.path.join(ctx.work, "out", name)
+    local = os.path.join(ctx.work, "out", name + "-local")
     for d in [study, local]:
         shutil.rmtree(d, ignore_errors=True)
-    spec = os.path.join(ctx.work, "halving.hps")
+    spec = os.path.join(ctx.work, name + ".hps")
     with open(spec, "w") as f:
-        f.write(halving_spec())
+        f.write(text)
     run(ctx, [ctx.hpsgen, "generate", spec, "-o", study], cwd=ctx.work, check_rc=0)
     t0 = time.time()
     run(ctx, ["cmake", "-S", study, "-B", os.path.join(study, "build"), "-DCMAKE_BUILD_TYPE=Release",
@@ -512,6 +513,12 @@ def case_halving(ctx):
     run(ctx, [ctx.hpsgen, "run", study, "--build-only"], check_rc=0)
     log(f"built the trainer in {time.time() - t0:.1f} s")
     shutil.copytree(study, local, symlinks=True)
+    return study, local
+
+
+def case_halving(ctx):
+    skip_if_no_cluster(ctx)
+    study, local = halving_study(ctx, "halving", halving_spec())
 
     # the first promotion will fail: rung 2's point list cannot be written (a folder is in
     # its way), as on a full disk
@@ -628,18 +635,8 @@ def case_halving(ctx):
 
 def case_brackets(ctx):
     skip_if_no_cluster(ctx)
-    study = os.path.join(ctx.work, "out", "brackets")
-    local = os.path.join(ctx.work, "out", "brackets-local")
-    for d in [study, local]:
-        shutil.rmtree(d, ignore_errors=True)
-    spec = os.path.join(ctx.work, "brackets.hps")
-    with open(spec, "w") as f:
-        f.write(halving_spec().replace("halving eta 3 min_steps 40", "halving eta 3 min_steps 40 brackets 2"))
-    run(ctx, [ctx.hpsgen, "generate", spec, "-o", study], cwd=ctx.work, check_rc=0)
-    run(ctx, ["cmake", "-S", study, "-B", os.path.join(study, "build"), "-DCMAKE_BUILD_TYPE=Release",
-              "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"], check_rc=0)
-    run(ctx, [ctx.hpsgen, "run", study, "--build-only"], check_rc=0)
-    shutil.copytree(study, local, symlinks=True)
+    study, local = halving_study(
+        ctx, "brackets", halving_spec().replace("halving eta 3 min_steps 40", "halving eta 3 min_steps 40 brackets 2"))
     bracket_of = json.load(open(os.path.join(study, "study.json")))["search"]["halving"]["bracket_of"]
 
     t0 = time.time()
