@@ -4,7 +4,9 @@
   sample   (no build) `random N seed S` draws the same points every time (pinned here),
            the first N of a larger sample are the N points, and bad input is refused with
            a located error: N larger than the grid, random beside grid, rungs that do not
-           reach max_steps, halving on an epochs study without max_steps, eta below 2.
+           reach max_steps, halving on an epochs study without max_steps, eta below 2,
+           brackets below 1, more brackets than rungs, a bracket dealt no point; a sample's
+           points are dealt to Hyperband's brackets in draw order (stable as N grows).
   halving  a 9-point study (one trainer: its axes are run-time values) with eta 3 and
            3 rungs, trained by `hpsgen run`: halving.json ranks each rung as its points'
            metrics.csv say (recomputed here), the best third go on, the others stay
@@ -201,6 +203,19 @@ def test_sample(hpsgen, work):
               f"{name}: an error at line {line} saying '{message}': {r.stderr}")
         check(f"{name}:{line}:{col}:" in r.stderr,
               f"{name}: the error points at brackets' value (column {col}): {r.stderr}")
+    # a sample is dealt to brackets in its draw order: the first 4 of random 7 keep random 4's brackets
+    weights = hyperband_weights([40, 120, 360], 3, 2)
+    dealt = {}
+    for n in (4, 7):
+        with open(path, "w") as f:
+            f.write(with_search(SPEC, f"random {n} seed 3\n  halving eta 3 min_steps 40 brackets 2"))
+        folder = os.path.join(work, f"dealt{n}")
+        r = run([hpsgen, "generate", "--no-data-check", path, "-o", folder])
+        check(r.returncode == 0, "generate a sample with brackets: " + r.stderr)
+        meta = json.load(open(os.path.join(folder, "study.json")))["search"]["halving"]
+        dealt[n] = meta["bracket_of"]
+        check(dealt[n] == deal_brackets(weights, n, True), f"random {n}: dealt in draw order, 9 : 5: {dealt[n]}")
+    check(dealt[7][:4] == dealt[4] == [0, 1, 0, 0], f"stable as the sample grows: {dealt}")
     r, _ = check_spec(hpsgen, work, "hyperband.hps", with_search(SPEC, "halving eta 3 min_steps 40 brackets 3"))
     check(r.returncode == 0 and "3 brackets (Hyperband)" in r.stdout and "bracket 3: " in r.stdout,
           "check shows the brackets: " + r.stdout + r.stderr)
