@@ -477,6 +477,13 @@ def test_brackets(hpsgen, work):
         check(sorted(p["name"] for p in g["points"] if p["promoted"]) == sorted(survivors),
               f"rung {k + 1}: both runs of the best {keep} configurations go on")
     check([len(g["points"]) for g in state["rungs"]] == [18, 6, 2], "18, 6 and 2 runs in the rungs")
+    page = open(os.path.join(study, "report.html")).read()
+    data = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1))
+    check(data["halving"]["grouped"] and [[(p["name"], p["mean"], p["rank"]) for p in g["points"]] for g in data["halving"]["rungs"]]
+          == [[(p["name"], p["mean"], p["rank"]) for p in g["points"]] for g in state["rungs"]],
+          "report.html shows each run's configuration mean and rank")
+    check(sorted(data["halving"]["winner"]["points"]) == sorted(state["winner"]["points"])
+          and len(state["winner"]["points"]) == 2, "the winner is a configuration: both its runs")
 
 
 def main():
