@@ -369,9 +369,12 @@ std::vector<block_spec> make_blocks() {
             h.options = {opt("eta", integer(2, 1e3), "3", "rung r keeps the best 1/eta of rung r-1 (at least one)"),
                          opt("min_steps", integer(1, 1e15), "", "rung 0's steps (required)"),
                          opt("max_steps", integer(1, 1e15), "the train block's steps",
-                             "the last rung's steps: min_steps x eta^k")};
+                             "the last rung's steps: min_steps x eta^k"),
+                         opt("brackets", integer(1, 1e3), "1",
+                             "Hyperband: B halvings side by side, each over its share of the points; bracket b starts "
+                             "at min_steps x eta^(b-1) with fewer points (at most the number of rungs)")};
             h.options[1].required = true;
-            h.usage = "halving eta 3 min_steps 2000 [max_steps 18000]";
+            h.usage = "halving eta 3 min_steps 2000 [max_steps 18000] [brackets 3]";
             h.help = "successive halving: every point trains min_steps, the best 1/eta continue (from their "
                      "checkpoint) to min_steps x eta, and so on to max_steps; ranked by the selection metric at each "
                      "rung's last step (ties: the lower point id)";
@@ -450,7 +453,7 @@ std::vector<block_spec> make_blocks() {
         {"metrics.select", "select max accuracy\nselect min mse"},
         {"search.grid", "grid"},
         {"search.random", "random 20\nrandom 20 seed 7"},
-        {"search.halving", "halving eta 3 min_steps 2000 max_steps 18000"},
+        {"search.halving", "halving eta 3 min_steps 2000 max_steps 18000\nhalving eta 3 min_steps 2000 max_steps 18000 brackets 3"},
         {"slurm.partition", "partition \"thinnodes\""},
         {"slurm.account", "account \"proj42\""},
         {"slurm.qos", "qos \"normal\""},

@@ -70,6 +70,48 @@ struct slurm_config {
 // The points a halving rung of n promotes with factor eta: the best 1/eta, at least one.
 inline std::size_t halving_promoted(std::size_t n, int eta) { return std::max<std::size_t>(1, n / std::size_t(eta)); }
 
+// The axes that tell a configuration's runs apart: train.seed (`repeat N`, or a seed axis
+// written out) and train.fold (`folds K`). A configuration is the points with the same values of every other axis;
+// the report ranks configurations by their runs' mean, and halving ranks, promotes and
+// stops a configuration's runs together (docs/design.md, sections 16, 19 and 21).
+inline bool is_run_axis(const std::string& axis_name) { return axis_name == "train.seed" || axis_name == "train.fold"; }
+
+// Each point's configuration, numbered from 0 in order of first appearance: values[i] is
+// point i's value of every axis (as text, in the order of axis_names).
+inline std::vector<std::size_t> configuration_index(const std::vector<std::string>& axis_names,
+                                                    const std::vector<std::vector<std::string>>& values) {
+    std::map<std::vector<std::string>, std::size_t> index;
+    std::vector<std::size_t> out;
+    for (const auto& row : values) {
+        std::vector<std::string> key;
+        for (std::size_t k = 0; k < row.size() && k < axis_names.size(); ++k)
+            if (!is_run_axis(axis_names[k])) key.push_back(row[k]);
+        out.push_back(index.try_emplace(std::move(key), index.size()).first->second);
+    }
+    return out;
+}
+
+// The first number of the splitmix64 stream seeded x (the sample's generator, grid.cpp).
+inline std::uint64_t splitmix64_first(std::uint64_t x) {
+    std::uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// The steps that rungs ask for: points[i] points trained from steps[i - 1] (0 before the
+// first) to steps[i], a promoted point going on from its pause. The one count of a
+// halving's cost: check's plan and hpsgen run's total.
+inline std::size_t halving_steps(const std::vector<long>& steps, const std::vector<std::size_t>& points) {
+    std::size_t out = 0;
+    long before = 0;
+    for (std::size_t i = 0; i < steps.size() && i < points.size(); ++i) {
+        out += points[i] * std::size_t(steps[i] - before);
+        before = steps[i];
+    }
+    return out;
+}
+
 // Which points train, and for how long (the search block). A sample is drawn from the
 // grid after tuples and where; halving applies to the grid or the sample.
 struct search_config {
@@ -79,6 +121,10 @@ struct search_config {
     // successive halving when eta > 0: rung r trains the survivors to min_steps * eta^r
     int eta = 0;
     long min_steps = 0, max_steps = 0;
+    // Hyperband: bracket b (0 the first) is a halving of its own share of the
+    // configurations over rungs b .. last, starting at min_steps * eta^b
+    int brackets = 1;
+    std::vector<std::size_t> bracket_of;  // per point id, when brackets > 1 (else empty: bracket 0)
     bool halving() const { return eta > 0; }
     // the points a rung of n promotes: the best 1/eta, at least one
     std::size_t promoted(std::size_t n) const { return halving_promoted(n, eta); }
@@ -89,7 +135,52 @@ struct search_config {
         for (long b = min_steps; b <= max_steps; b *= eta) out.push_back(b);
         return out;
     }
+    // Hyperband's number of configurations for bracket b (Li et al. 2018, with s_max = K,
+    // the study's rungs less one, and s = K - b halvings in the bracket):
+    // ceil((K + 1) / (s + 1) * eta^s); the brackets share a study's configurations in
+    // these proportions
+    std::vector<std::size_t> bracket_weights() const {
+        std::vector<std::size_t> out;
+        const std::size_t k = rungs().size() - 1;
+        for (std::size_t b = 0; b < std::size_t(brackets) && b <= k; ++b) {
+            const std::size_t s = k - b;
+            std::size_t power = 1;
+            for (std::size_t i = 0; i < s; ++i) power *= std::size_t(eta);
+            out.push_back(((k + 1) * power + s) / (s + 1));
+        }
+        return out;
+    }
 };
+
+// The bracket of each of n configurations (numbered in order of first appearance):
+// the configurations are taken in the sample's draw order (random: so that the first
+// configurations of a larger sample keep their brackets) or, for a grid, in the order of
+// splitmix64_first(configuration) (so that no bracket holds one corner of the grid), and
+// dealt by smooth weighted round robin over the weights: each bracket adds its weight to
+// its credit, the one with the most (ties: the first) takes the configuration and gives
+// back the weights' sum. Every run of weights.sum() configurations deals each bracket
+// exactly its weight.
+inline std::vector<std::size_t> deal_brackets(const std::vector<std::size_t>& weights, std::size_t n, bool drawn) {
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    if (!drawn)
+        std::stable_sort(order.begin(), order.end(),
+                         [](std::size_t a, std::size_t b) { return splitmix64_first(a) < splitmix64_first(b); });
+    std::vector<long long> credit(weights.size(), 0);
+    long long total = 0;
+    for (std::size_t w : weights) total += (long long)w;
+    std::vector<std::size_t> out(n, 0);
+    for (std::size_t c : order) {
+        std::size_t best = 0;
+        for (std::size_t b = 0; b < weights.size(); ++b) {
+            credit[b] += (long long)weights[b];
+            if (credit[b] > credit[best]) best = b;
+        }
+        credit[best] -= total;
+        out[c] = best;
+    }
+    return out;
+}
 
 struct grid_point {
     std::size_t id = 0;
@@ -115,5 +206,17 @@ struct study {
     slurm_config slurm;
     search_config search;
 };
+
+// configuration_index of a checked study's points (by id).
+inline std::vector<std::size_t> configurations_of(const study& s) {
+    std::vector<std::string> names;
+    for (const auto& a : s.axes) names.push_back(a.name);
+    std::vector<std::vector<std::string>> values;
+    for (const auto& p : s.points) {
+        values.emplace_back();
+        for (const auto& v : p.axis_values) values.back().push_back(v.text);
+    }
+    return configuration_index(names, values);
+}
 
 }  // namespace hps

@@ -5,6 +5,7 @@
 #include "generator/commands.hpp"
 #include "generator/data_check.hpp"
 #include "generator/halving.hpp"
+#include "dsl/study.hpp"
 #include "generator/process.hpp"
 #include "generator/report_html.hpp"
 #include "generator/study_dir.hpp"
@@ -223,65 +224,70 @@ round_outcome train_points(const std::string& dir, const std::vector<point_row>&
     return out;
 }
 
-// Successive halving (generator/halving.hpp): the rungs in order, each a round of
-// training to its steps (paused there with --until, but for the last), ranked by the
-// spec's selection rule, the best 1/eta promoted. Run again, it picks up where it was: a
-// point paused at a rung's steps is not trained again for it, and the ranking is read
-// anew from the points' metrics.csv, so it is the same.
+// Successive halving (generator/halving.hpp): bracket by bracket (one, unless Hyperband's
+// `brackets`), the bracket's rungs in order, each a round of training to its steps
+// (paused there with --until, but for the last), ranked by the spec's selection rule, the
+// best 1/eta (configurations, with a run axis) promoted. Run again, it picks up where it
+// was: a point paused at a rung's steps is not trained again for it, and the ranking is
+// read anew from the points' metrics.csv, so it is the same.
 int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsigned cores) {
     const std::string& dir = s.path;
-    std::vector<point_row> survivors = s.points;
     std::vector<rung_record> history;
     std::size_t steps_trained = 0;  // what the rungs ask for, whether trained now or before
-    long before = 0;
     int failed = 0;
-    for (std::size_t r = 0; r < s.rungs.size(); ++r) {
-        const long steps = s.rungs[r];
-        const bool last = r + 1 == s.rungs.size();
-        std::vector<point_row> todo;
-        for (const auto& p : survivors) {
-            const point_state st = read_point_state(dir, p);
-            const bool there = st.finished() || (st.status == "paused" && st.steps >= steps);
-            if (!there) todo.push_back(p);
-        }
-        steps_trained += survivors.size() * std::size_t(steps - before);
-        before = steps;
-        std::printf("[hpsgen run] rung %zu of %zu: %zu point%s to %ld steps (%zu there before)\n", r + 1,
-                    s.rungs.size(), survivors.size(), survivors.size() == 1 ? "" : "s", steps,
-                    survivors.size() - todo.size());
-        std::fflush(stdout);
-        if (!todo.empty()) {
-            const std::size_t j = jobs ? jobs : std::min<std::size_t>(cores, todo.size());
-            const std::size_t t = threads ? threads : std::max<std::size_t>(1, cores / j);
-            std::vector<std::string> extra;
-            if (!last) extra = {"--until", std::to_string(steps)};
-            const round_outcome o = train_points(dir, todo, j, t, extra);
-            failed += o.failed;
-            for (const auto& f : o.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
-            if (interrupted || o.stopped > 0) {
-                std::printf("interrupted in rung %zu: run `hpsgen run %s` again to go on\n", r + 1, dir.c_str());
-                return 130;
+    for (std::size_t b = 0; b < s.brackets; ++b) {
+        std::vector<point_row> survivors = s.bracket_points(b);
+        std::vector<long> steps_of;
+        std::vector<std::size_t> points_of;
+        for (std::size_t r = b; r < s.rungs.size() && !survivors.empty(); ++r) {
+            const long steps = s.rungs[r];
+            const bool last = r + 1 == s.rungs.size();
+            std::vector<point_row> todo;
+            for (const auto& p : survivors) {
+                const point_state st = read_point_state(dir, p);
+                const bool there = st.finished() || (st.status == "paused" && st.steps >= steps);
+                if (!there) todo.push_back(p);
             }
+            steps_of.push_back(steps);
+            points_of.push_back(survivors.size());
+            const std::string label = rung_label(s, b, r);
+            std::printf("[hpsgen run] %s: %zu point%s to %ld steps (%zu there before)\n", label.c_str(),
+                        survivors.size(), survivors.size() == 1 ? "" : "s", steps, survivors.size() - todo.size());
+            std::fflush(stdout);
+            if (!todo.empty()) {
+                const std::size_t j = jobs ? jobs : std::min<std::size_t>(cores, todo.size());
+                const std::size_t t = threads ? threads : std::max<std::size_t>(1, cores / j);
+                std::vector<std::string> extra;
+                if (!last) extra = {"--until", std::to_string(steps)};
+                const round_outcome o = train_points(dir, todo, j, t, extra);
+                failed += o.failed;
+                for (const auto& f : o.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
+                if (interrupted || o.stopped > 0) {
+                    std::printf("interrupted in %s: run `hpsgen run %s` again to go on\n", label.c_str(), dir.c_str());
+                    return 130;
+                }
+            }
+            history.push_back(rank_rung(s, survivors, b, r));
+            write_halving_state(s, history);
+            const rung_record& rr = history.back();
+            std::string line;
+            std::size_t shown = 0;
+            for (const auto& p : rr.points) {
+                if (!p.reached || shown == 5) continue;
+                char value[32];
+                std::snprintf(value, sizeof value, "%.4g", s.grouped ? p.mean : p.value);
+                line += (line.empty() ? "" : ", ") + p.name + " " + value + (p.promoted ? " (on)" : "");
+                ++shown;
+            }
+            survivors = promoted_points(s, rr);
+            std::printf("[hpsgen run] %s at %ld steps, by %s %s%s: %s%s\n", label.c_str(), steps,
+                        s.select_max ? "max" : "min", s.select_metric.c_str(),
+                        s.grouped ? " (the mean of a configuration's runs)" : "", line.c_str(),
+                        last ? "" : ("; " + std::to_string(survivors.size()) + " go on to " +
+                                     std::to_string(s.rungs[r + 1]) + " steps").c_str());
+            std::fflush(stdout);
         }
-        history.push_back(rank_rung(s, survivors, steps, rung_promotes(s, r, survivors.size())));
-        write_halving_state(s, history);
-        const rung_record& rr = history.back();
-        std::string line;
-        std::size_t promoted = 0, shown = 0;
-        for (const auto& p : rr.points) {
-            if (!p.reached || shown == 5) continue;
-            char value[32];
-            std::snprintf(value, sizeof value, "%.4g", p.value);
-            line += (line.empty() ? "" : ", ") + p.name + " " + value + (p.promoted ? " (on)" : "");
-            ++shown;
-        }
-        survivors = promoted_points(s, rr);
-        promoted = survivors.size();
-        std::printf("[hpsgen run] rung %zu at %ld steps, by %s %s: %s%s\n", r + 1, steps, s.select_max ? "max" : "min",
-                    s.select_metric.c_str(), line.c_str(),
-                    last ? "" : ("; " + std::to_string(promoted) + " go on to " + std::to_string(s.rungs[r + 1]) + " steps").c_str());
-        std::fflush(stdout);
-        if (survivors.empty()) break;
+        steps_trained += halving_steps(steps_of, points_of);
     }
     try {  // the page with every rung ranked (each round refreshed it before its ranking)
         write_report_html(dir, (fs::path(dir) / "report.html").string());
@@ -293,6 +299,16 @@ int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsig
                 "%ld steps%s\n",
                 steps_trained, s.points.size(), 100.0 * double(steps_trained) / double(std::max<std::size_t>(1, full)),
                 s.rungs.back(), failed ? "; some points failed" : "");
+    if (const auto win = winner_of(s, history)) {
+        std::string names;
+        for (const auto& n : win->names) names += (names.empty() ? "" : ", ") + n;
+        char value[32];
+        std::snprintf(value, sizeof value, "%.4g", win->value);
+        std::printf("[hpsgen run] the winner%s: %s, %s%s %s at %ld steps\n",
+                    s.brackets > 1 ? (" (of " + std::to_string(s.brackets) + " brackets, from bracket " +
+                                      std::to_string(win->bracket + 1) + ")").c_str() : "",
+                    names.c_str(), s.grouped ? "mean " : "", s.select_metric.c_str(), value, s.rungs.back());
+    }
     std::printf("next: hpsgen report %s (the page so far: %s/report.html)\n", dir.c_str(), dir.c_str());
     return failed ? 1 : 0;
 }

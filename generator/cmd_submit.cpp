@@ -115,7 +115,8 @@ int submit(const args& a) {
                 // the promotion jobs carry the study on: never a second chain
                 std::cout << "hpsgen submit: " << dir << "'s rungs are submitted (" << jobs_path(dir)
                           << "); follow them with: hpsgen status " << dir
-                          << " (a promotion that failed: hpsgen promote " << dir << " --rung R)\n";
+                          << " (a promotion that failed: hpsgen promote " << dir
+                          << (s.brackets > 1 ? " --bracket B" : "") << " --rung R)\n";
                 return 0;
             }
     if (chunk == 0) chunk = settings.chunk;
@@ -242,9 +243,18 @@ int submit(const args& a) {
         o.report = report;
         o.dry_run = dry_run;
         o.submission = submission;
-        std::cout << (dry_run ? "would submit " : "submitting ") << "rung 1 of " << s.rungs.size()
-                  << " and its promotion job (halving: each promotion job ranks its rung and submits the next):\n";
-        if (int rc = submit_rung(s, 0, todo, o, recorded)) return rc;
+        if (s.brackets > 1)
+            std::cout << (dry_run ? "would submit " : "submitting ") << "the first rung of each of " << s.brackets
+                      << " brackets and its promotion job (Hyperband: each bracket is a chain of rungs of its own, "
+                         "each promotion job ranks its rung and submits the next):\n";
+        else
+            std::cout << (dry_run ? "would submit " : "submitting ") << "rung 1 of " << s.rungs.size()
+                      << " and its promotion job (halving: each promotion job ranks its rung and submits the next):\n";
+        for (std::size_t b = 0; b < s.brackets; ++b) {  // a bracket's first rung trains its points
+            std::vector<std::size_t> ids;
+            for (const auto& pt : s.bracket_points(b)) ids.push_back(pt.id);
+            if (int rc = submit_rung(s, b, b, ids, o, recorded)) return rc;
+        }
         if (!dry_run) std::cout << "job ids: " << jobs_path(dir) << "; logs: " << dir << "/logs/\nnext: hpsgen status " << dir << "\n";
         return 0;
     }

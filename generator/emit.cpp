@@ -92,7 +92,13 @@ std::string study_json(const study& s, const emit_options& opt, const std::map<s
     if (s.search.halving()) {
         w.key("halving").begin_object().member("eta", s.search.eta).key("rungs").begin_array();
         for (long b : s.search.rungs()) w.value(b);
-        w.end_array().end_object();
+        w.end_array();
+        if (!s.search.bracket_of.empty()) {  // Hyperband: each point's bracket (0 the first)
+            w.member("brackets", s.search.brackets).key("bracket_of").begin_array();
+            for (std::size_t b : s.search.bracket_of) w.value(b);
+            w.end_array();
+        }
+        w.end_object();
     }
     w.end_object();
     w.key("axes").begin_array();

@@ -5,6 +5,7 @@
 #include "dsl/expand.hpp"
 
 #include <algorithm>
+#include <map>
 #include <cstdio>
 
 namespace hps {
@@ -163,18 +164,43 @@ std::string study_summary(const study& s) {
     }
     out += "\n";
     if (s.search.halving()) {
+        // each bracket's configurations (their runs: with a seed axis, a configuration's
+        // runs go on or stop together), the best promoted at each rung: at most the largest
+        const auto configuration = configurations_of(s);
+        const std::size_t brackets = std::max<std::size_t>(1, s.search.bracket_weights().size());
+        std::vector<std::map<std::size_t, std::size_t>> runs(brackets);  // per bracket: configuration -> runs
+        for (const auto& p : s.points)
+            ++runs[s.search.bracket_of.empty() ? 0 : s.search.bracket_of[p.id]][configuration[p.id]];
+        const bool grouped =
+            std::any_of(s.axes.begin(), s.axes.end(), [](const axis& a) { return is_run_axis(a.name); });
+        const std::vector<long> all = s.search.rungs();
         std::string rungs;
-        std::size_t left = n, trained = 0, before = 0;  // a promoted point trains on from its rung's end
-        for (long b : s.search.rungs()) {
-            rungs += (rungs.empty() ? "" : ", ") + group_digits(left) + " x " + group_digits(std::size_t(b));
-            trained += left * (std::size_t(b) - before);
-            before = std::size_t(b);
-            left = s.search.promoted(left);
+        std::size_t trained = 0;
+        for (std::size_t b = 0; b < brackets; ++b) {
+            std::vector<std::size_t> sizes;
+            for (const auto& [c, n_runs] : runs[b]) sizes.push_back(n_runs);
+            std::sort(sizes.rbegin(), sizes.rend());
+            const std::vector<long> steps(all.begin() + long(b), all.end());
+            std::vector<std::size_t> points;
+            std::size_t left = sizes.size();
+            if (brackets > 1) rungs += std::string(b ? "; " : "") + "bracket " + std::to_string(b + 1) + ": ";
+            for (std::size_t r = 0; r < steps.size(); ++r) {
+                std::size_t n = 0;
+                for (std::size_t k = 0; k < left; ++k) n += sizes[k];
+                points.push_back(n);
+                rungs += (r ? ", " : "") + group_digits(n) + " x " + group_digits(std::size_t(steps[r]));
+                left = s.search.promoted(left);
+            }
+            trained += halving_steps(steps, points);
         }
         const std::size_t full = n * std::size_t(s.search.max_steps);
-        out += "halving: eta " + std::to_string(s.search.eta) + ", rungs of points x steps: " + rungs + "; at most " +
-               group_digits(trained) + " steps in all, " + std::to_string(int(100.0 * double(trained) / double(full) + 0.5)) +
-               " % of training every point to the end\n";
+        out += "halving: eta " + std::to_string(s.search.eta) +
+               (brackets > 1 ? ", " + std::to_string(brackets) + " brackets (Hyperband)" : "") +
+               ", rungs of points x steps: " + rungs + "; at most " + group_digits(trained) + " steps in all, " +
+               std::to_string(int(100.0 * double(trained) / double(full) + 0.5)) +
+               " % of training every point to the end" +
+               (grouped ? "; the runs of a configuration (train.seed) are ranked by their mean and go on together" : "") +
+               "\n";
     }
     if (s.axes.empty()) {
         out += "axes: none (a single trainer)\n";

@@ -1,6 +1,7 @@
 #include "generator/ranking.hpp"
 
 #include "generator/halving.hpp"
+#include "dsl/study.hpp"
 
 #include <hps/config.hpp>
 #include <hps/train/metrics_csv.hpp>
@@ -97,18 +98,19 @@ double value_of(const std::vector<std::pair<std::string, double>>& list, const s
     return std::nan("");
 }
 
-// The points of `r` grouped by every axis but the run axes, ranked by the mean of r.key.
+// The points of `r` grouped into configurations (point_row::configuration: every axis but
+// the run axes, is_run_axis), ranked by the mean of r.key.
 void group_runs(ranking& r, const study_dir& s) {
     r.configurations.clear();
     r.run_axes = run_axes_of(s);
     if (r.run_axes.empty()) return;
     std::vector<std::pair<std::size_t, std::size_t>> order;  // (first grid id, configuration)
-    std::map<std::vector<std::string>, std::size_t> index;
+    std::map<std::size_t, std::size_t> index;
     for (const auto& p : r.rows) {
         std::vector<std::string> axes;
         for (std::size_t k = 0; k < p.row->axis_values.size(); ++k)
             if (!r.is_run_axis(k)) axes.push_back(p.row->axis_values[k]);
-        auto [it, fresh] = index.try_emplace(axes, r.configurations.size());
+        auto [it, fresh] = index.try_emplace(p.row->configuration, r.configurations.size());
         if (fresh) r.configurations.push_back(configuration{std::move(axes), {}, 0, 0, {}, {}});
         r.configurations[it->second].runs.push_back(&p);
     }
@@ -152,24 +154,16 @@ void write_stats(json_writer& w, const char* key, const std::vector<metric_stat>
 }  // namespace
 
 std::vector<int> run_axes_of(const study_dir& s) {
-    // the seed (`repeat N`) and the fold (`folds K`)
-    static const std::vector<std::string> names = {"train.seed", "train.fold"};
     std::vector<int> out;
     for (std::size_t k = 0; k < s.axis_names.size(); ++k)
-        if (std::find(names.begin(), names.end(), s.axis_names[k]) != names.end()) out.push_back(int(k));
+        if (is_run_axis(s.axis_names[k])) out.push_back(int(k));
     return out;
 }
 
 std::size_t configuration_count(const study_dir& s) {
-    const std::vector<int> run = run_axes_of(s);
-    if (run.empty()) return 0;
-    std::set<std::vector<std::string>> configurations;
-    for (const auto& p : s.points) {
-        std::vector<std::string> axes;
-        for (std::size_t k = 0; k < p.axis_values.size(); ++k)
-            if (std::find(run.begin(), run.end(), int(k)) == run.end()) axes.push_back(p.axis_values[k]);
-        configurations.insert(std::move(axes));
-    }
+    if (run_axes_of(s).empty()) return 0;
+    std::set<std::size_t> configurations;
+    for (const auto& p : s.points) configurations.insert(p.configuration);
     return configurations.size();
 }
 

@@ -449,20 +449,36 @@ std::string report_data(const study_dir& s, const ranking& r) {
     if (const auto rungs = read_halving_state(s.path); s.rungs.empty() || rungs.empty()) {
         w.null();
     } else {
-        w.begin_object().member("eta", s.eta).key("planned").begin_array();
+        w.begin_object().member("eta", s.eta).member("brackets", s.brackets).member("grouped", s.grouped);
+        w.key("planned").begin_array();
         for (long b : s.rungs) w.value(b);
         w.end_array().key("rungs").begin_array();
         for (const auto& g : rungs) {
-            w.begin_object().member("steps", g.steps).key("points").begin_array();
+            w.begin_object().member("bracket", g.bracket + 1).member("rung", g.rung - g.bracket + 1);
+            w.member("steps", g.steps).key("points").begin_array();
             for (const auto& p : g.points) {
                 w.begin_object().member("name", p.name).member("promoted", p.promoted).key("value");
                 if (p.reached) w.value(p.value);
                 else w.null();
+                if (s.grouped) {
+                    w.key("mean");
+                    if (p.rank) w.value(p.mean);
+                    else w.null();
+                    w.member("rank", p.rank).member("of", g.configurations);
+                }
                 w.end_object();
             }
             w.end_array().end_object();
         }
-        w.end_array().end_object();
+        w.end_array().key("winner");
+        if (const auto win = winner_of(s, rungs)) {
+            w.begin_object().member("bracket", win->bracket + 1).member("value", win->value).key("points").begin_array();
+            for (const auto& n : win->names) w.value(n);
+            w.end_array().end_object();
+        } else {
+            w.null();
+        }
+        w.end_object();
     }
     w.key("warnings").begin_array();
     for (const auto& x : find_warnings(r, history)) {

@@ -162,6 +162,18 @@ std::vector<array_part> plan_arrays(const std::vector<std::size_t>& points, std:
 
 // ------------------------------------------------------------------------ jobs.tsv
 
+namespace {
+// a rung's or promotion's `first` cell: "R", or "R/B" in bracket B > 0
+std::string rung_cell(const job_record& j) {
+    return std::to_string(j.rung) + (j.bracket ? "/" + std::to_string(j.bracket) : "");
+}
+void read_rung_cell(const std::string& cell, job_record& j) {
+    const auto slash = cell.find('/');
+    j.rung = to_size(cell.substr(0, slash));
+    j.bracket = slash == std::string::npos ? 0 : to_size(cell.substr(slash + 1));
+}
+}  // namespace
+
 std::string jobs_tsv(const std::vector<job_record>& jobs) {
     std::string out = "submission\tjob\tkind\tfirst\tchunk\ttasks\tbuild\n";
     for (const auto& j : jobs) {
@@ -169,9 +181,9 @@ std::string jobs_tsv(const std::vector<job_record>& jobs) {
         if (j.kind == "array")
             out += std::to_string(j.first) + "\t" + std::to_string(j.chunk) + "\t" + index_list(j.tasks) + "\t" + j.build;
         else if (j.kind == "rung")
-            out += std::to_string(j.rung) + "\t1\t" + index_list(j.points) + "\t" + j.build;
+            out += rung_cell(j) + "\t1\t" + index_list(j.points) + "\t" + j.build;
         else if (j.kind == "promote")
-            out += std::to_string(j.rung) + "\t-\t-\t-";
+            out += rung_cell(j) + "\t-\t-\t-";
         else
             out += "-\t-\t-\t-";
         out += "\n";
@@ -206,12 +218,12 @@ std::vector<job_record> parse_jobs_tsv(const std::string& text) {
                 j.tasks = parse_index_list(c[5]);
                 j.build = c[6];
             } else if (j.kind == "rung") {
-                j.rung = to_size(c[3]);
+                read_rung_cell(c[3], j);
                 j.points = parse_index_list(c[5]);
                 for (std::size_t t = 0; t < j.points.size(); ++t) j.tasks.push_back(t);
                 j.build = c[6];
             } else if (j.kind == "promote") {
-                j.rung = to_size(c[3]);
+                read_rung_cell(c[3], j);
             } else if (j.kind != "report") {
                 throw std::invalid_argument("unknown kind '" + j.kind + "'");
             }

@@ -65,7 +65,8 @@ std::vector<std::size_t> task_points(std::size_t first, std::size_t chunk, std::
 // One submitted job: an array part, the report job, or for a halving study a rung's
 // array and the promotion job after it. In jobs.tsv a rung's row keeps its rung in the
 // `first` column and its points in `tasks` (task t trains the t-th, slurm/rung-R.points);
-// a promotion's row its rung in `first`.
+// a promotion's row its rung in `first`. With Hyperband's brackets, `first` is "R/B" for
+// bracket B > 0 (0 the first; a bracket-0 row is written as before).
 struct job_record {
     int submission = 0;  // 1, 2, ...: one `hpsgen submit`
     std::string job;  // Slurm's job id
@@ -73,8 +74,9 @@ struct job_record {
     std::size_t first = 0, chunk = 1;  // arrays
     std::vector<std::size_t> tasks;  // arrays and rungs: the submitted indices (a rung's: 0..n-1)
     std::string build = "before";  // arrays and rungs: before | node
-    std::size_t rung = 0;  // rung and promote: the rung (0 the first)
+    std::size_t rung = 0;  // rung and promote: the rung (an index into the study's rungs)
     std::vector<std::size_t> points;  // rung: the points, sorted, task t the t-th
+    std::size_t bracket = 0;  // rung and promote: the Hyperband bracket (0 the first)
 };
 
 // DIR/slurm/jobs.tsv: the header line and one row per job, in submission order.

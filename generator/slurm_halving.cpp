@@ -31,14 +31,19 @@ std::string absolute_dir(const std::string& dir) {
     return abs;
 }
 
-std::string points_file(std::size_t rung) { return "slurm/rung-" + std::to_string(rung + 1) + ".points"; }
+// a rung's list of points: slurm/rung-R.points, or in bracket B > 1 slurm/bracket-B-rung-R.points (R of the bracket)
+std::string points_file(std::size_t bracket, std::size_t rung) {
+    return "slurm/" + (bracket ? "bracket-" + std::to_string(bracket + 1) + "-" : std::string()) + "rung-" +
+           std::to_string(rung - bracket + 1) + ".points";
+}
 
 // Submits argv (dry run: prints it), records the job as `rec`; false when sbatch refused.
 bool submit_and_record(const rung_submission& o, std::vector<std::string> argv, slurm::job_record rec,
                        const std::string& what, std::vector<slurm::job_record>& recorded, std::string& job) {
     if (o.dry_run) {
         std::cout << "  " << process::command_line(argv) << "    # " << what << "\n";
-        job = "<" + rec.kind + " " + std::to_string(rec.rung + 1) + ">";
+        job = "<" + rec.kind + " " + (rec.bracket ? std::to_string(rec.bracket + 1) + "." : "") +
+              std::to_string(rec.rung - rec.bracket + 1) + ">";
         return true;
     }
     std::string error, warnings;
@@ -56,17 +61,18 @@ bool submit_and_record(const rung_submission& o, std::vector<std::string> argv, 
 
 }  // namespace
 
-int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::size_t>& points,
+int submit_rung(const study_dir& s, std::size_t bracket, std::size_t rung, const std::vector<std::size_t>& points,
                 const rung_submission& o, std::vector<slurm::job_record>& recorded) {
     const bool last = rung + 1 == s.rungs.size();
     const std::string abs_dir = absolute_dir(o.dir);
     const std::string hpsgen = hpsgen_path().empty() ? "hpsgen" : hpsgen_path();
-    const std::string name = "rung " + std::to_string(rung + 1) + " of " + std::to_string(s.rungs.size());
+    const std::string name = rung_label(s, bracket, rung);
+    const std::string list_file = points_file(bracket, rung);
 
     std::vector<std::string> arrays;
     bool submitted_before = false;
     for (const auto& j : recorded)
-        if (j.kind == "rung" && j.rung == rung) {
+        if (j.kind == "rung" && j.rung == rung && j.bracket == bracket) {
             submitted_before = true;
             arrays.push_back(j.job);
         }
@@ -88,13 +94,13 @@ int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::siz
                       << " points trained to " << s.rungs[rung] << " steps before\n";
         std::string list;
         for (std::size_t id : todo) list += std::to_string(id) + "\n";
-        if (!o.dry_run) write_file_atomic((fs::path(o.dir) / points_file(rung)).string(), list);
+        if (!o.dry_run) write_file_atomic((fs::path(o.dir) / list_file).string(), list);
         std::vector<std::size_t> positions(todo.size());
         for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = i;
         for (const auto& part : slurm::plan_arrays(positions, positions.size(), 1, o.max_array)) {
             std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir,
                                              "--array=" + slurm::index_list(part.tasks) + o.throttle,
-                                             "--export=ALL,HPS_POINTS=" + points_file(rung) + ",HPS_FIRST=" +
+                                             "--export=ALL,HPS_POINTS=" + list_file + ",HPS_FIRST=" +
                                                  std::to_string(part.first) + ",HPS_CHUNK=1,HPS_PACKING=" + o.packing +
                                                  ",HPS_BUILD=" + o.build,
                                              abs_dir + "/submit.sbatch"};
@@ -103,6 +109,7 @@ int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::siz
             rec.submission = o.submission;
             rec.kind = "rung";
             rec.rung = rung;
+            rec.bracket = bracket;
             rec.build = o.build;
             for (std::size_t q : part.points) rec.points.push_back(todo[q]);
             for (std::size_t t = 0; t < rec.points.size(); ++t) rec.tasks.push_back(t);
@@ -117,7 +124,7 @@ int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::siz
     }
 
     for (const auto& j : recorded)
-        if (j.kind == "promote" && j.rung == rung) {
+        if (j.kind == "promote" && j.rung == rung && j.bracket == bracket) {
             std::cout << "  the promotion after " << name << ": job " << j.job << ", submitted before\n";
             return 0;
         }
@@ -126,21 +133,28 @@ int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::siz
     std::vector<std::string> argv = {"sbatch", "--parsable", "--chdir=" + abs_dir,
                                      "--job-name=hps-" + s.study + "-promote"};
     if (!arrays.empty()) argv.push_back(dependency);  // none when every point was there before
-    argv.insert(argv.end(), {abs_dir + "/report.sbatch", hpsgen, "promote", ".", "--rung", std::to_string(rung + 1),
-                             "--max-array-size", std::to_string(o.max_array)});
+    argv.insert(argv.end(), {abs_dir + "/report.sbatch", hpsgen, "promote", ".", "--rung",
+                             std::to_string(rung - bracket + 1), "--max-array-size", std::to_string(o.max_array)});
+    if (s.brackets > 1) argv.insert(argv.end(), {"--bracket", std::to_string(bracket + 1)});
     if (!o.report) argv.push_back("--no-report");
     slurm::job_record rec;
     rec.submission = o.submission;
     rec.kind = "promote";
     rec.rung = rung;
+    rec.bracket = bracket;
+    const std::string promote_args =
+        (s.brackets > 1 ? " --bracket " + std::to_string(bracket + 1) : std::string()) + " --rung " +
+        std::to_string(rung - bracket + 1);
     std::string job;
     if (!submit_and_record(o, argv, rec, "the promotion job after " + name, recorded, job)) {
         std::cerr << "hpsgen: " << name << " is submitted; when it has ended, rank it and go on with: hpsgen promote "
-                  << o.dir << " --rung " << rung + 1 << "\n";
+                  << o.dir << promote_args << "\n";
         return 1;
     }
-    std::cout << "  job " << job << ": " << (last ? "ranks the last rung, then submits the report" : "ranks " + name + ", then submits the next rung")
-              << " (hpsgen promote --rung " << rung + 1 << ")" << (arrays.empty() ? "" : arrays.size() == 1 ? ", after job" : ", after jobs");
+    std::cout << "  job " << job << ": "
+              << (last ? "ranks the last rung, then submits the report" + std::string(s.brackets > 1 ? " (after the last bracket to end)" : "")
+                       : "ranks " + name + ", then submits the next rung")
+              << " (hpsgen promote" << promote_args << ")" << (arrays.empty() ? "" : arrays.size() == 1 ? ", after job" : ", after jobs");
     for (const auto& a : arrays) std::cout << " " << a;
     std::cout << "\n";
     return 0;
@@ -171,64 +185,71 @@ std::vector<std::string> halving_status_lines(const study_dir& s, const std::vec
     std::vector<std::string> out;
     const auto ranked = read_halving_state(s.path);
     // a promotion that failed and was run again by hand: what it was to submit is there
-    auto followed = [&](std::size_t r) {
+    auto followed = [&](std::size_t b, std::size_t r) {
         bool after = false;
         for (const auto& j : jobs) {
-            if (j.kind == "rung" && j.rung == r + 1) return true;
-            if (j.kind == "promote" && j.rung == r) after = true;
+            if (j.kind == "rung" && j.rung == r + 1 && j.bracket == b) return true;
+            if (j.kind == "promote" && j.rung == r && j.bracket == b) after = true;
             else if (after && j.kind == "report" && r + 1 == s.rungs.size()) return true;
         }
         return false;
     };
-    for (std::size_t r = 0; r < s.rungs.size(); ++r) {
-        std::vector<std::string> arrays;
-        std::size_t count = 0;
-        for (const auto& j : jobs)
-            if (j.kind == "rung" && j.rung == r) {
-                arrays.push_back(j.job);
-                count += j.points.size();
+    for (std::size_t b = 0; b < s.brackets; ++b)
+        for (std::size_t r = b; r < s.rungs.size(); ++r) {
+            std::vector<std::string> arrays;
+            std::size_t count = 0;
+            for (const auto& j : jobs)
+                if (j.kind == "rung" && j.rung == r && j.bracket == b) {
+                    arrays.push_back(j.job);
+                    count += j.points.size();
+                }
+            if (arrays.empty()) continue;
+            const std::string label = rung_label(s, b, r);
+            std::string line = label + " (" + std::to_string(s.rungs[r]) + " steps): " + std::to_string(count) + " point" +
+                               (count == 1 ? "" : "s") + ", job";
+            std::string state;
+            for (const auto& a : arrays) {
+                line += " " + a;
+                const std::string st = job_state_text(a, queue, accounting);
+                if (state.empty() || st != "done") state = st;
             }
-        if (arrays.empty()) continue;
-        std::string line = "rung " + std::to_string(r + 1) + " of " + std::to_string(s.rungs.size()) + " (" +
-                           std::to_string(s.rungs[r]) + " steps): " + std::to_string(count) + " point" +
-                           (count == 1 ? "" : "s") + ", job";
-        std::string state;
-        for (const auto& a : arrays) {
-            line += " " + a;
-            const std::string st = job_state_text(a, queue, accounting);
-            if (state.empty() || st != "done") state = st;
-        }
-        line += " " + state;
-        if (r < ranked.size() && ranked[r].steps == s.rungs[r]) {
-            std::string on;
-            for (const auto& p : ranked[r].points)
-                if (p.promoted) on += (on.empty() ? "" : ", ") + p.name;
-            if (r + 1 == s.rungs.size()) line += "; ranked (halving.json), best " + ranked[r].points.front().name;
-            else line += "; ranked, on to rung " + std::to_string(r + 2) + ": " + (on.empty() ? "none" : on);
-        }
-        out.push_back(line);
-        for (const auto& j : jobs)
-            if (j.kind == "promote" && j.rung == r) {
-                const std::string st = job_state_text(j.job, queue, accounting);
-                if (st == "done" || followed(r)) continue;
-                out.push_back("promotion after rung " + std::to_string(r + 1) + ": job " + j.job + " " + st +
-                              (st.rfind("pending", 0) == 0 || st == "running"
-                                   ? ""
-                                   : "; run it again with: hpsgen promote " + s.path + " --rung " + std::to_string(r + 1)));
+            line += " " + state;
+            for (const auto& g : ranked) {
+                if (g.bracket != b || g.rung != r || g.steps != s.rungs[r] || g.points.empty()) continue;
+                std::string on;
+                for (const auto& p : g.points)
+                    if (p.promoted) on += (on.empty() ? "" : ", ") + p.name;
+                if (r + 1 == s.rungs.size()) line += "; ranked (halving.json), best " + g.points.front().name;
+                else line += "; ranked, on to rung " + std::to_string(r - b + 2) + ": " + (on.empty() ? "none" : on);
             }
-    }
+            out.push_back(line);
+            for (const auto& j : jobs)
+                if (j.kind == "promote" && j.rung == r && j.bracket == b) {
+                    const std::string st = job_state_text(j.job, queue, accounting);
+                    if (st == "done" || followed(b, r)) continue;
+                    const std::string after = (s.brackets > 1 ? "bracket " + std::to_string(b + 1) + ", " : std::string()) +
+                                              "rung " + std::to_string(r - b + 1);
+                    out.push_back("promotion after " + after + ": job " + j.job + " " + st +
+                                  (st.rfind("pending", 0) == 0 || st == "running"
+                                       ? ""
+                                       : "; run it again with: hpsgen promote " + s.path +
+                                             (s.brackets > 1 ? " --bracket " + std::to_string(b + 1) : "") +
+                                             " --rung " + std::to_string(r - b + 1)));
+                }
+        }
     return out;
 }
 
 namespace {
-int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t max_array, bool no_report);
+int promote_rung(const std::string& dir, std::size_t bracket_number, std::size_t rung_number, std::size_t max_array,
+                 bool no_report);
 }  // namespace
 
 namespace cli {
 
 int promote(const args& a) {
     std::string dir;
-    std::size_t rung_number = 0, max_array = 0;
+    std::size_t rung_number = 0, bracket_number = 1, max_array = 0;
     bool no_report = false;
     arg_parser p("promote",
                  "Ranks rung R of a halving study submitted to Slurm (hpsgen submit) from its points'\n"
@@ -236,9 +257,11 @@ int promote(const args& a) {
                  "array and its promotion job; after the last rung, the report job. The promotion job\n"
                  "that hpsgen submit chains after each rung runs it; running it again by hand (after\n"
                  "it failed) is safe: the ranking is the same, and a rung or job recorded in\n"
-                 "DIR/slurm/jobs.tsv is never submitted twice.");
+                 "DIR/slurm/jobs.tsv is never submitted twice. With Hyperband's brackets, each bracket is\n"
+                 "a chain of its own (--bracket B); the last bracket to end submits the report.");
     p.positional("DIR", "the study folder", dir);
-    p.count("rung", "R", "the rung to rank (1 the first)", rung_number);
+    p.count("rung", "R", "the rung to rank (1 the first of its bracket)", rung_number);
+    p.count("bracket", "B", "the bracket of the rung (1 the first, the default)", bracket_number);
     p.count("max-array-size", "N", "the cluster's MaxArraySize (default: scontrol show config, else 1001)", max_array);
     p.flag("no-report", 0, "no report job after the last rung", no_report);
     if (auto status = p.parse(a)) return *status;
@@ -253,10 +276,11 @@ int promote(const args& a) {
         return 1;
     }
     try {
-        return promote_rung(dir, rung_number, max_array, no_report);
+        return promote_rung(dir, bracket_number, rung_number, max_array, no_report);
     } catch (const std::exception& e) {  // a file that cannot be written: nothing half done to undo
         std::cerr << "hpsgen promote: " << e.what() << "\nhpsgen promote: fix that and run again: hpsgen promote "
-                  << absolute_dir(dir) << " --rung " << rung_number << "\n";  // the job's DIR is "."
+                  << absolute_dir(dir) << (bracket_number > 1 ? " --bracket " + std::to_string(bracket_number) : "")
+                  << " --rung " << rung_number << "\n";  // the job's DIR is "."
         return 1;
     }
 }
@@ -267,7 +291,8 @@ namespace {
 
 // hpsgen promote, once its arguments are read and it holds the lock; throws
 // std::runtime_error where a file cannot be read or written.
-int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t max_array, bool no_report) {
+int promote_rung(const std::string& dir, std::size_t bracket_number, std::size_t rung_number, std::size_t max_array,
+                 bool no_report) {
     const submitted_study loaded = load_submitted_study(dir);
     const study_dir& s = loaded.study;
     const slurm_settings& settings = loaded.settings;
@@ -276,22 +301,31 @@ int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t ma
         std::cerr << "hpsgen promote: " << dir << " is not a halving study (no halving in its search block)\n";
         return 2;
     }
-    if (rung_number == 0 || rung_number > s.rungs.size()) {
-        std::cerr << "hpsgen promote: --rung " << rung_number << ": the study has rungs 1 to " << s.rungs.size() << "\n";
+    if (bracket_number == 0 || bracket_number > s.brackets) {
+        std::cerr << "hpsgen promote: --bracket " << bracket_number << ": the study has "
+                  << (s.brackets == 1 ? "one bracket (1)" : "brackets 1 to " + std::to_string(s.brackets)) << "\n";
         return 2;
     }
-    const std::size_t r = rung_number - 1;
+    const std::size_t b = bracket_number - 1;
+    if (rung_number == 0 || rung_number > s.bracket_rungs(b)) {
+        std::cerr << "hpsgen promote: --rung " << rung_number << ": "
+                  << (s.brackets > 1 ? "bracket " + std::to_string(bracket_number) : std::string("the study")) << " has rungs 1 to "
+                  << s.bracket_rungs(b) << "\n";
+        return 2;
+    }
+    const std::size_t r = b + rung_number - 1;
+    const std::string label = rung_label(s, b, r);
     std::vector<std::string> arrays;
     int submission = 1;
     std::string build = "before";
     for (const auto& j : recorded)
-        if (j.kind == "rung" && j.rung == r) {
+        if (j.kind == "rung" && j.rung == r && j.bracket == b) {
             arrays.push_back(j.job);
             submission = j.submission;
             build = j.build;
         }
     if (arrays.empty()) {
-        std::cerr << "hpsgen promote: rung " << rung_number << " has not been submitted (" << jobs_path(dir)
+        std::cerr << "hpsgen promote: " << label << " has not been submitted (" << jobs_path(dir)
                   << "); submit the study with hpsgen submit " << dir << "\n";
         return 1;
     }
@@ -300,25 +334,30 @@ int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t ma
     if (auto q = slurm::squeue(arrays, error))
         for (const auto& [key, st] : *q)
             if (st.state == "PENDING" || st.state == "RUNNING") {
-                std::cerr << "hpsgen promote: rung " << rung_number << " is still training (task " << key << " "
+                std::cerr << "hpsgen promote: " << label << " is still training (task " << key << " "
                           << st.state << "); its promotion job ranks it when it has ended\n";
                 return 1;
             }
 
-    // the rungs ranked before stay (a rerun of an earlier promotion), ranked anew: the same
-    const std::size_t ranked_before = read_halving_state(dir).size();
-    const auto history = rank_rungs(s, std::max(r + 1, ranked_before) - 1);
+    // the rungs ranked before stay (a rerun of an earlier promotion, another bracket's),
+    // ranked anew: the same
+    std::vector<std::size_t> counts = ranked_counts(s, read_halving_state(dir));
+    counts[b] = std::max(counts[b], rung_number);
+    const auto history = rank_brackets(s, counts);
     write_halving_state(s, history);
-    if (history.size() <= r) {
-        std::cerr << "hpsgen promote: no point reached rung " << history.size() << "; see hpsgen status " << dir << "\n";
+    const rung_record* found = nullptr;
+    for (const auto& g : history)
+        if (g.bracket == b && g.rung == r) found = &g;
+    if (!found) {
+        std::cerr << "hpsgen promote: no point reached " << label << "; see hpsgen status " << dir << "\n";
         return 1;
     }
-    const rung_record& ranked = history[r];
+    const rung_record& ranked = *found;
     std::size_t reached = 0;
     for (const auto& pt : ranked.points) reached += pt.reached;
-    std::cout << "rung " << rung_number << " of " << s.rungs.size() << " at " << ranked.steps << " steps: " << reached
-              << " of " << ranked.points.size() << " points reached it, ranked by " << (s.select_max ? "max " : "min ")
-              << s.select_metric << " (" << dir << "/halving.json)\n";
+    std::cout << label << " at " << ranked.steps << " steps: " << reached << " of " << ranked.points.size()
+              << " points reached it, ranked by " << (s.select_max ? "max " : "min ") << s.select_metric
+              << (s.grouped ? " (a configuration by its runs' mean)" : "") << " (" << dir << "/halving.json)\n";
 
     rung_submission o;
     o.dir = dir;
@@ -335,16 +374,23 @@ int promote_rung(const std::string& dir, std::size_t rung_number, std::size_t ma
         for (const auto& row : promoted_points(s, ranked)) next.push_back(row.id);
         std::sort(next.begin(), next.end());
         if (next.empty()) {
-            std::cerr << "hpsgen promote: no point of rung " << rung_number << " reached its end, none goes on; "
+            std::cerr << "hpsgen promote: no point of " << label << " reached its end, none goes on; "
                       << "see why with hpsgen status " << dir << "\n";
             return 1;
         }
         std::cout << next.size() << " go on to " << s.rungs[r + 1] << " steps:\n";
-        return submit_rung(s, r + 1, next, o, recorded);
+        return submit_rung(s, b, r + 1, next, o, recorded);
     }
 
-    // the last rung: the report, once
+    // the last rung: the report, once, after the last bracket to end
     if (!o.report) return 0;
+    const auto ended = ranked_counts(s, history);
+    bool all_ended = true;
+    for (std::size_t k = 0; k < s.brackets; ++k) all_ended = all_ended && ended[k] == s.bracket_rungs(k);
+    if (!all_ended) {
+        std::cout << label << " has ended; the report follows when every bracket has (hpsgen status " << dir << ")\n";
+        return 0;
+    }
     bool after_last = false;
     for (const auto& j : recorded) {
         if (j.kind == "promote" && j.rung == r) after_last = true;

@@ -6,7 +6,9 @@
 // halving.json, and submits the next rung and its promotion job; after the last rung,
 // the report job. Every job is recorded in slurm/jobs.tsv before the next is submitted,
 // and a rung or promotion recorded there is never submitted again: a failed promotion
-// can be run again by hand.
+// can be run again by hand. With Hyperband's brackets, each bracket is a chain of its own
+// (slurm/bracket-B-rung-R.points, `hpsgen promote --bracket B`), side by side; the last
+// bracket's promotion to end submits the report.
 #pragma once
 
 #include "generator/slurm.hpp"
@@ -27,11 +29,12 @@ struct rung_submission {
     int submission = 1;
 };
 
-// Submits rung `rung` (0 the first) over `points` (ids, sorted) as arrays cut to
+// Submits rung `rung` (an index into the study's rungs) of bracket `bracket` (0 the first;
+// its first rung is `bracket`) over `points` (ids, sorted) as arrays cut to
 // max_array, and its promotion job, each unless jobs.tsv records it for this rung;
 // records what it submits in `recorded` and jobs.tsv. Prints what it does; returns the
 // exit status (1 when sbatch refused, with the reason on stderr).
-int submit_rung(const study_dir& s, std::size_t rung, const std::vector<std::size_t>& points,
+int submit_rung(const study_dir& s, std::size_t bracket, std::size_t rung, const std::vector<std::size_t>& points,
                 const rung_submission& o, std::vector<slurm::job_record>& recorded);
 
 // `hpsgen status`: a line per rung submitted (its points, array jobs, state, the points

@@ -1,5 +1,7 @@
 #include "generator/study_dir.hpp"
 
+#include "dsl/study.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <hps/settings.hpp>
@@ -95,7 +97,16 @@ study_dir load_study_dir(const std::string& dir) {
         s.eta = h.value("eta", 0);
         if (h.contains("rungs") && h["rungs"].is_array())
             for (const auto& r : h["rungs"]) s.rungs.push_back(r.get<long>());
+        s.brackets = h.value("brackets", std::size_t(1));
+        if (h.contains("bracket_of") && h["bracket_of"].is_array() && h["bracket_of"].size() == s.points.size())
+            for (auto& p : s.points)
+                if (p.id < s.points.size()) p.bracket = h["bracket_of"][p.id].get<std::size_t>();
     }
+    std::vector<std::vector<std::string>> values;
+    for (const auto& p : s.points) values.push_back(p.axis_values);
+    const auto configuration = configuration_index(s.axis_names, values);
+    for (std::size_t i = 0; i < s.points.size(); ++i) s.points[i].configuration = configuration[i];
+    s.grouped = std::any_of(s.axis_names.begin(), s.axis_names.end(), is_run_axis);
     return s;
 }
 

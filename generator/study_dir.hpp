@@ -20,6 +20,8 @@ struct point_row {
     std::size_t params = 0;
     std::string trainer;   // net-<signature>: the binary build/bin/<trainer>
     std::string identity;  // what its result belongs to
+    std::size_t configuration = 0;  // the points that differ only by a run axis (train.seed, train.fold) share one
+    std::size_t bracket = 0;        // halving with brackets (Hyperband): its bracket, 0 the first
 
     std::string settings_file() const { return "settings/" + name + ".json"; }
     std::string run_dir() const { return "results/" + identity; }  // relative to the study folder
@@ -37,6 +39,17 @@ struct study_dir {
     // successive halving (study.json's search): each rung's steps, ascending; empty: none
     int eta = 0;
     std::vector<long> rungs;
+    std::size_t brackets = 1;  // bracket b halves its points over rungs b .. last
+    bool grouped = false;      // a run axis: halving ranks configurations by their runs' mean
+
+    // bracket b's rungs (indices into rungs): b .. last
+    std::size_t bracket_rungs(std::size_t b) const { return rungs.size() > b ? rungs.size() - b : 0; }
+    std::vector<point_row> bracket_points(std::size_t b) const {
+        std::vector<point_row> out;
+        for (const auto& p : points)
+            if (p.bracket == b) out.push_back(p);
+        return out;
+    }
 };
 
 // The whole of a file of the study folder, "" when it is missing or unreadable.

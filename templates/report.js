@@ -512,36 +512,53 @@
   }
 
   // ------------------------------------------------------------------ successive halving
-  // One row per point, in rung 0's order; a column per rung: the selection metric at the
-  // rung's last step, in bold for the points that went on.
+  // Per bracket (one, unless Hyperband's brackets), one row per point, in its first rung's
+  // order; a column per rung: the selection metric at the rung's last step (with a seed
+  // axis, the configuration's mean too), in bold for the points that went on.
   function halving() {
     var h = data.halving;
     if (!h) return;
-    var s = section("halving", "Successive halving");
-    s.appendChild(el("p", {class: "muted"}, "eta " + h.eta + ": each rung ranks its points by " + selectLabel +
+    var s = section("halving", h.brackets > 1 ? "Hyperband: " + h.brackets + " brackets of successive halving"
+                                              : "Successive halving");
+    s.appendChild(el("p", {class: "muted"}, "eta " + h.eta + ": each rung ranks its " +
+                     (h.grouped ? "configurations by the mean of their runs' " : "points by ") + selectLabel +
                      " at its last step and the best 1/" + h.eta + " go on from their checkpoint. Rungs of " +
-                     h.planned.join(", ") + " steps; " + h.rungs.length + " ranked so far."));
-    var head = el("tr", null, el("th", {class: "text"}, "point"));
-    h.rungs.forEach(function (g, r) { head.appendChild(el("th", null, "rung " + (r + 1) + " (" + g.steps + " steps)")); });
-    var t = el("table", {id: "halving-table"}, el("thead", null, head));
-    var b = el("tbody");
-    var at = h.rungs.map(function (g) {
-      var m = {};
-      g.points.forEach(function (p, k) { m[p.name] = {p: p, rank: k + 1, of: g.points.length}; });
-      return m;
-    });
-    h.rungs[0].points.forEach(function (p0) {
-      var row = el("tr", null, el("td", {class: "text"}, pointLink(p0.name)));
-      at.forEach(function (m) {
-        var x = m[p0.name];
-        if (!x) { row.appendChild(el("td", {class: "muted"}, "")); return; }
-        var text = (x.p.value === null ? "not reached" : num(x.p.value, 4)) + " (" + x.rank + "/" + x.of + ")";
-        row.appendChild(el("td", x.p.promoted ? {class: "promoted"} : null, x.p.promoted ? el("strong", null, text) : text));
+                     h.planned.join(", ") + " steps" +
+                     (h.brackets > 1 ? "; bracket b starts at the b-th, with fewer points" : "") + "; " +
+                     h.rungs.length + " ranked so far."));
+    if (h.winner)
+      s.appendChild(el("p", null, "Winner: " + h.winner.points.join(", ") +
+                       (h.brackets > 1 ? " (bracket " + h.winner.bracket + ")" : "") + ", " + selectLabel +
+                       (h.grouped ? " mean " : " ") + num(h.winner.value, 4) + " at " +
+                       h.planned[h.planned.length - 1] + " steps."));
+    for (var bracket = 1; bracket <= h.brackets; bracket++) {
+      var rungs = h.rungs.filter(function (g) { return (g.bracket || 1) === bracket; });
+      if (!rungs.length) continue;
+      if (h.brackets > 1) s.appendChild(el("h3", null, "Bracket " + bracket));
+      var head = el("tr", null, el("th", {class: "text"}, "point"));
+      rungs.forEach(function (g, r) { head.appendChild(el("th", null, "rung " + (r + 1) + " (" + g.steps + " steps)")); });
+      var t = el("table", {class: "halving-table", id: bracket === 1 ? "halving-table" : "halving-table-" + bracket},
+                 el("thead", null, head));
+      var b = el("tbody");
+      var at = rungs.map(function (g) {
+        var m = {};
+        g.points.forEach(function (p, k) { m[p.name] = {p: p, rank: h.grouped ? p.rank : k + 1, of: h.grouped ? p.of : g.points.length}; });
+        return m;
       });
-      b.appendChild(row);
-    });
-    t.appendChild(b);
-    s.appendChild(el("div", {class: "scroll"}, t));
+      rungs[0].points.forEach(function (p0) {
+        var row = el("tr", null, el("td", {class: "text"}, pointLink(p0.name)));
+        at.forEach(function (m) {
+          var x = m[p0.name];
+          if (!x) { row.appendChild(el("td", {class: "muted"}, "")); return; }
+          var text = (x.p.value === null ? "not reached" : num(x.p.value, 4)) +
+                     (h.grouped && x.p.mean !== null ? ", mean " + num(x.p.mean, 4) : "") + " (" + x.rank + "/" + x.of + ")";
+          row.appendChild(el("td", x.p.promoted ? {class: "promoted"} : null, x.p.promoted ? el("strong", null, text) : text));
+        });
+        b.appendChild(row);
+      });
+      t.appendChild(b);
+      s.appendChild(el("div", {class: "scroll"}, t));
+    }
   }
 
   // ------------------------------------------------------------------ each point

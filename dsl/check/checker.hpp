@@ -241,6 +241,7 @@ private:
     std::optional<study> expand();
     // the search block (dsl/check/grid.cpp): false after an error
     bool read_search();
+    bool assign_brackets(const study& s);  // after the points: each one's Hyperband bracket
     // a random sample of the kept grid points, in the order drawn
     std::vector<std::size_t> draw_sample(const std::vector<std::size_t>& kept,
                                          const std::vector<std::pair<double, double>>& ranges,

@@ -313,6 +313,7 @@ std::optional<study> checker::expand() {
             p.config.select_metric = sel->second;
         }
     }
+    if (!assign_brackets(s)) return std::nullopt;
     s.search = search_;
     if (auto it = blocks_.find("slurm"); it != blocks_.end()) {
         for (const auto& st : it->second.stmts) {
@@ -356,7 +357,37 @@ bool checker::read_search() {
         search_.eta = h->has("eta") ? int(h->options.at("eta").constant.number) : 3;
         search_.min_steps = long(h->options.at("min_steps").constant.number);
         if (h->has("max_steps")) search_.max_steps = long(h->options.at("max_steps").constant.number);
+        if (h->has("brackets")) search_.brackets = int(h->options.at("brackets").constant.number);
     }
+    return true;
+}
+
+// Hyperband's brackets share the configurations (deal_brackets, dsl/study.hpp): all runs
+// of a configuration go to one bracket. A bracket dealt none is refused: fewer brackets,
+// or more points.
+bool checker::assign_brackets(const study& s) {
+    search_.bracket_of.clear();
+    const std::vector<long> rungs = search_.rungs();
+    if (!search_.halving() || search_.brackets <= 1 || rungs.size() < std::size_t(search_.brackets)) return true;
+    const auto configuration = configurations_of(s);
+    const std::size_t n = configuration.empty() ? 0 : *std::max_element(configuration.begin(), configuration.end()) + 1;
+    const auto weights = search_.bracket_weights();
+    const auto dealt = deal_brackets(weights, n, search_.sample > 0);
+    std::vector<std::size_t> count(weights.size(), 0);
+    for (std::size_t c : dealt) ++count[c];
+    for (std::size_t b = 0; b < count.size(); ++b)
+        if (count[b] == 0) {
+            std::size_t total = 0;
+            for (std::size_t w : weights) total += w;
+            rep_.error(*halving_stmt_->options.at("brackets").node,
+                       "brackets " + std::to_string(search_.brackets) + " over " + std::to_string(n) +
+                           " configuration" + (n == 1 ? "" : "s") + " leaves bracket " + std::to_string(b + 1) +
+                           " empty (Hyperband deals them " + std::to_string(weights[0]) + " : ... : " +
+                           std::to_string(weights.back()) + ", " + std::to_string(total) + " per round); use fewer brackets, or more points (at least " + std::to_string(total) +
+                           " configurations give every bracket its full share)");
+            return false;
+        }
+    for (const auto& p : s.points) search_.bracket_of.push_back(dealt[configuration[p.id]]);
     return true;
 }
 

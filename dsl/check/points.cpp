@@ -367,6 +367,14 @@ void checker::apply_halving(hps::train_config& c, const stmt_rec* steps, const s
                         (k == 0 ? "" : " or " + std::to_string(above)) + ", or change min_steps");
         return;
     }
+    if (search_.brackets > k + 1) {
+        point_issue(severity::error, *halving_stmt_->options.at("brackets").node,
+                    "brackets " + std::to_string(search_.brackets) + " asks for more brackets than the " +
+                        std::to_string(k + 1) + " rungs (" + std::to_string(min) + " to " + std::to_string(max) +
+                        " steps): bracket b starts at min_steps x eta^(b-1), which must not pass max_steps",
+                    "write brackets " + std::to_string(k + 1) + " or fewer, or lower min_steps");
+        return;
+    }
     long base = 1;
     for (long r = 0; r < k; ++r) base *= eta;
     const long want = checkpoints ? long(checkpoints->positional->constant.number) : 10;

@@ -58,8 +58,9 @@ std::string study_with(const std::string& block, const std::string& example, con
     if (block == "train" && head_of(example) == "folds") data.erase(data.begin() + 1);  // the folds validate
     out += block_text("data", data, in("data"), false);
     out += block_text("network", {c.output}, in("network"), true);
-    // a search block draws from a grid: 40 points (seeds, run-time values)
-    out += block_text("train", block == "search" ? std::vector<std::string>{"loss " + c.loss, "steps 10000", "seed 1..40 step 1"}
+    // a search block draws from a grid: 40 points (configurations of a run-time value: not
+    // seeds, which halving ranks together as the runs of one configuration)
+    out += block_text("train", block == "search" ? std::vector<std::string>{"loss " + c.loss, "steps 10000", "clip_norm 1..40 step 1"}
                                                  : std::vector<std::string>{"loss " + c.loss, "steps 10000"},
                       in("train"), false);
     if (block == "metrics")

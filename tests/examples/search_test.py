@@ -4,13 +4,23 @@
   sample   (no build) `random N seed S` draws the same points every time (pinned here),
            the first N of a larger sample are the N points, and bad input is refused with
            a located error: N larger than the grid, random beside grid, rungs that do not
-           reach max_steps, halving on an epochs study without max_steps, eta below 2.
+           reach max_steps, halving on an epochs study without max_steps, eta below 2,
+           brackets below 1, more brackets than rungs, a bracket dealt no point; a sample's
+           points are dealt to Hyperband's brackets in draw order (stable as N grows).
   halving  a 9-point study (one trainer: its axes are run-time values) with eta 3 and
            3 rungs, trained by `hpsgen run`: halving.json ranks each rung as its points'
            metrics.csv say (recomputed here), the best third go on, the others stay
            paused at their rung's steps (result.json "paused"); the winner's files are
            bit-identical to a straight run of its trainer to max_steps; a second run trains
            nothing and ranks the same.
+  brackets Hyperband and repeats on the same 9 configurations (one trainer, built once):
+           `brackets 3` deals the points to brackets as documented (recomputed here:
+           splitmix64 order, smooth weighted round robin over Hyperband's 9 : 5 : 3), each
+           bracket halves its own points over rungs 40-120-360, 120-360 and 360 (rankings
+           recomputed from metrics.csv), the winner is the best of the last rungs, and a
+           second run ranks the same; then `repeat 2` (no brackets) ranks configurations
+           by the mean of their two runs (computed here from the runs' result.json and
+           checked against metrics.csv) and promotes or stops both runs together.
 """
 import argparse
 import filecmp
@@ -177,6 +187,38 @@ def test_sample(hpsgen, work):
         check(r.returncode != 0, f"{name}: refused")
         check(f"{name}:{line}:" in r.stderr and message in r.stderr,
               f"{name}: an error at line {line} saying '{message}': {r.stderr}")
+    bad = [
+        ("brackets4.hps", with_search(SPEC, "halving eta 3 min_steps 40 brackets 4"), "halving",
+         "brackets 4 asks for more brackets than the 3 rungs (40 to 360 steps)"),
+        ("brackets0.hps", with_search(SPEC, "halving eta 3 min_steps 40 brackets 0"), "halving",
+         "halving brackets must be >= 1"),
+        ("empty.hps", with_search(SPEC, "random 2 seed 1\n  halving eta 3 min_steps 40 brackets 3"), "halving",
+         "brackets 3 over 2 configurations leaves bracket 3 empty"),
+    ]
+    for name, text, statement, message in bad:
+        line = next(i + 1 for i, t in enumerate(text.splitlines()) if t.strip().startswith(statement))
+        col = text.splitlines()[line - 1].index("brackets ") + len("brackets ") + 1  # its value
+        r, _ = check_spec(hpsgen, work, name, text)
+        check(r.returncode != 0 and f"{name}:{line}:" in r.stderr and message in r.stderr,
+              f"{name}: an error at line {line} saying '{message}': {r.stderr}")
+        check(f"{name}:{line}:{col}:" in r.stderr,
+              f"{name}: the error points at brackets' value (column {col}): {r.stderr}")
+    # a sample is dealt to brackets in its draw order: the first 4 of random 7 keep random 4's brackets
+    weights = hyperband_weights([40, 120, 360], 3, 2)
+    dealt = {}
+    for n in (4, 7):
+        with open(path, "w") as f:
+            f.write(with_search(SPEC, f"random {n} seed 3\n  halving eta 3 min_steps 40 brackets 2"))
+        folder = os.path.join(work, f"dealt{n}")
+        r = run([hpsgen, "generate", "--no-data-check", path, "-o", folder])
+        check(r.returncode == 0, "generate a sample with brackets: " + r.stderr)
+        meta = json.load(open(os.path.join(folder, "study.json")))["search"]["halving"]
+        dealt[n] = meta["bracket_of"]
+        check(dealt[n] == deal_brackets(weights, n, True), f"random {n}: dealt in draw order, 9 : 5: {dealt[n]}")
+    check(dealt[7][:4] == dealt[4] == [0, 1, 0, 0], f"stable as the sample grows: {dealt}")
+    r, _ = check_spec(hpsgen, work, "hyperband.hps", with_search(SPEC, "halving eta 3 min_steps 40 brackets 3"))
+    check(r.returncode == 0 and "3 brackets (Hyperband)" in r.stdout and "bracket 3: " in r.stdout,
+          "check shows the brackets: " + r.stdout + r.stderr)
     r, _ = check_spec(hpsgen, work, "ok.hps", with_search(SPEC, "halving eta 3 min_steps 40"))
     check(r.returncode == 0 and "halving: eta 3, rungs of points x steps: 9 x 40, 3 x 120, 1 x 360" in r.stdout,
           "check shows the rungs: " + r.stdout + r.stderr)
@@ -189,7 +231,7 @@ def validation_at(folder, metric, step):
     return None
 
 
-def test_halving(hpsgen, work):
+def halving_data(work):
     if os.path.exists(work):
         shutil.rmtree(work)
     os.makedirs(os.path.join(work, "data"))
@@ -198,6 +240,10 @@ def test_halving(hpsgen, work):
     y[noisy] = (y[noisy] + 1) % 3
     np.savez(os.path.join(work, "data", "train.npz"), x=x[:450], y=y[:450])
     np.savez(os.path.join(work, "data", "validation.npz"), x=x[450:], y=y[450:])
+
+
+def test_halving(hpsgen, work):
+    halving_data(work)
     with open(os.path.join(work, "halving.hps"), "w") as f:
         f.write(SPEC)
     study = os.path.join(work, "out")
@@ -298,13 +344,155 @@ def test_halving(hpsgen, work):
     check(r.returncode == 2 and "halving study" in r.stderr, "submit --steps refused on a halving study: " + r.stderr)
 
 
+def splitmix64_first(x):
+    """The first number of the splitmix64 stream seeded x (as drawn() draws)."""
+    mask = (1 << 64) - 1
+    z = (x + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return z ^ (z >> 31)
+
+
+def hyperband_weights(rungs, eta, brackets):
+    """Hyperband's n_s (Li et al. 2018) with s_max = K = len(rungs) - 1, bracket b having s = K - b halvings."""
+    k = len(rungs) - 1
+    return [-(-(k + 1) * eta ** (k - b) // (k - b + 1)) for b in range(brackets)]
+
+
+def deal_brackets(weights, n, drawn_order):
+    """Configurations 0..n-1 dealt to brackets (docs/search.md): a grid's in splitmix64 order,
+    by smooth weighted round robin."""
+    order = list(range(n)) if drawn_order else sorted(range(n), key=lambda c: (splitmix64_first(c), c))
+    credit, total, out = [0] * len(weights), sum(weights), [0] * n
+    for c in order:
+        for b, w in enumerate(weights):
+            credit[b] += w
+        best = max(range(len(weights)), key=lambda b: (credit[b], -b))
+        credit[best] -= total
+        out[c] = best
+    return out
+
+
+def generate(hpsgen, work, study, spec):
+    path = os.path.join(work, "study.hps")
+    with open(path, "w") as f:
+        f.write(spec)
+    r = run([hpsgen, "generate", path, "-o", study])
+    check(r.returncode == 0, "generate: " + r.stdout + r.stderr)
+    return r
+
+
+def test_brackets(hpsgen, work):
+    halving_data(work)
+    study = os.path.join(work, "out")
+    generate(hpsgen, work, study, with_search(SPEC, "halving eta 3 min_steps 40 brackets 3"))
+    e2e_test.quick_build(study)
+    rows = e2e_test.grid(study)
+    names = sorted(rows, key=lambda n: int(rows[n]["id"]))
+    weights = hyperband_weights([40, 120, 360], 3, 3)
+    check(weights == [9, 5, 3], f"Hyperband's n_s for eta 3 and 3 brackets: {weights}")
+    dealt = deal_brackets(weights, 9, False)  # a grid without a seed axis: a configuration per point
+    meta = json.load(open(os.path.join(study, "study.json")))["search"]["halving"]
+    check(meta["brackets"] == 3 and meta["bracket_of"] == dealt, f"study.json's brackets {meta} against {dealt}")
+    check(sorted(set(dealt)) == [0, 1, 2], "every bracket has points")
+
+    r = run([hpsgen, "run", study, "--jobs", "2", "--threads", "1"])
+    check(r.returncode == 0, "hpsgen run: " + r.stdout[-2000:] + r.stderr[-2000:])
+    check("bracket 2 of 3, rung 1 of 2" in r.stdout and "bracket 3 of 3, rung 1 of 1" in r.stdout,
+          "the brackets in order: " + r.stdout[-2000:])
+    state = json.load(open(os.path.join(study, "halving.json")))
+    check(state["brackets"] == 3, "halving.json: 3 brackets")
+    finals = []
+    for b in range(3):
+        mine = [g for g in state["rungs"] if g["bracket"] == b + 1]
+        check([g["steps"] for g in mine] == [40, 120, 360][b:], f"bracket {b + 1}'s rungs: {[g['steps'] for g in mine]}")
+        check([g["rung"] for g in mine] == list(range(1, 4 - b)), f"bracket {b + 1}'s rungs numbered from 1")
+        survivors = [n for n in names if dealt[int(rows[n]["id"])] == b]
+        check(sorted(p["name"] for p in mine[0]["points"]) == survivors, f"bracket {b + 1} starts with its points")
+        for k, g in enumerate(mine):
+            values = {n: validation_at(os.path.join(study, "results", rows[n]["identity"]), "accuracy", g["steps"])
+                      for n in survivors}
+            expected = sorted(survivors, key=lambda n: (-values[n], int(rows[n]["id"])))
+            check([p["name"] for p in g["points"]] == expected, f"bracket {b + 1} at {g['steps']}: {g['points']}")
+            last = k + 1 == len(mine)
+            keep = 0 if last else max(1, len(survivors) // 3)
+            promoted = [p["name"] for p in g["points"] if p["promoted"]]
+            check(promoted == expected[:keep], f"bracket {b + 1} at {g['steps']}: the best {keep} go on: {promoted}")
+            if last:
+                finals.append((values[expected[0]], b, expected[0]))
+            survivors = promoted
+        for n in [n for n in names if dealt[int(rows[n]["id"])] == b]:
+            h = json.load(open(os.path.join(study, "results", rows[n]["identity"], "result.json")))["halving"]
+            check(h["bracket"] == b + 1, f"{n}'s result.json names its bracket: {h}")
+    best = max(finals, key=lambda f: (f[0], -f[1]))  # the best of the last rungs; ties: the lower bracket
+    check(state["winner"]["points"] == [best[2]] and state["winner"]["bracket"] == best[1] + 1
+          and state["winner"]["value"] == best[0], f"the winner over brackets: {state['winner']} against {best}")
+    check(f"the winner (of 3 brackets, from bracket {best[1] + 1}): {best[2]}" in r.stdout, "run names it: " + r.stdout[-800:])
+    page = open(os.path.join(study, "report.html")).read()
+    data = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1))
+    check(data["halving"]["brackets"] == 3 and data["halving"]["winner"]["points"] == [best[2]]
+          and [(g["bracket"], g["steps"]) for g in data["halving"]["rungs"]]
+          == [(g["bracket"], g["steps"]) for g in state["rungs"]], "report.html shows the brackets")
+    r = run([hpsgen, "status", study])
+    stopped = [p["name"] for p in state["rungs"][0]["points"] if not p["promoted"]]
+    check(any(line.startswith(stopped[0]) and "stopped at bracket 1 of 3, rung 1 of 3 (40 steps)" in line
+              for line in r.stdout.splitlines()), "status names the bracket: " + r.stdout)
+    before = open(os.path.join(study, "halving.json")).read()
+    r = run([hpsgen, "run", study, "--no-build"])
+    check(r.returncode == 0 and open(os.path.join(study, "halving.json")).read() == before,
+          "a second run ranks the same: " + r.stdout[-800:])
+    r = run([hpsgen, "submit", study, "--dry-run"])
+    check(r.returncode == 0 and "--bracket 2 --rung 1" in r.stdout and "--bracket 3 --rung 1" in r.stdout,
+          "submit --dry-run: a promotion chain per bracket: " + r.stdout)
+
+    # repeat 2: the same configurations, two seeds each, one bracket
+    generate(hpsgen, work, study, with_search(SPEC.replace("seed 7", "seed 7\n  repeat 2"), "halving eta 3 min_steps 40"))
+    rows = e2e_test.grid(study)
+    r = run([hpsgen, "run", study, "--jobs", "2", "--threads", "1"])
+    check(r.returncode == 0, "hpsgen run with repeat: " + r.stdout[-2000:] + r.stderr[-2000:])
+    state = json.load(open(os.path.join(study, "halving.json")))
+    config = lambda n: (rows[n]["dropout1.rate"], rows[n]["train.lr"])
+    survivors = sorted(rows, key=lambda n: int(rows[n]["id"]))
+    check(len(survivors) == 18, "18 runs")
+    for k, g in enumerate(state["rungs"]):
+        # each run's value at the rung, from its result.json history (and its metrics.csv)
+        runs = {}
+        for n in survivors:
+            folder = os.path.join(study, "results", rows[n]["identity"])
+            h = json.load(open(os.path.join(folder, "result.json")))["halving"]
+            entry = next(e for e in h["rungs"] if e["steps"] == g["steps"])
+            check(entry["value"] == validation_at(folder, "accuracy", g["steps"]), f"{n}: result.json's value")
+            runs.setdefault(config(n), []).append((n, entry))
+        means = {c: sum(e["value"] for _, e in rs) / len(rs) for c, rs in runs.items()}
+        first = {c: min(int(rows[n]["id"]) for n, _ in rs) for c, rs in runs.items()}
+        order = sorted(runs, key=lambda c: (-means[c], first[c]))
+        keep = 0 if k + 1 == len(state["rungs"]) else max(1, len(order) // 3)
+        check(g["configurations"] == len(order), f"rung {k + 1}: {len(order)} configurations")
+        for rank, c in enumerate(order):
+            for n, e in runs[c]:
+                check(e["rank"] == rank + 1 and abs(e["mean"] - means[c]) < 1e-12 and e["of"] == len(order),
+                      f"rung {k + 1}: {n} ranks with its configuration {c}: {e} (mean {means[c]})")
+                check(e["promoted"] == (rank < keep), f"rung {k + 1}: {n} goes on with its configuration: {e}")
+        survivors = [n for c in order[:keep] for n, _ in runs[c]]
+        check(sorted(p["name"] for p in g["points"] if p["promoted"]) == sorted(survivors),
+              f"rung {k + 1}: both runs of the best {keep} configurations go on")
+    check([len(g["points"]) for g in state["rungs"]] == [18, 6, 2], "18, 6 and 2 runs in the rungs")
+    page = open(os.path.join(study, "report.html")).read()
+    data = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1))
+    check(data["halving"]["grouped"] and [[(p["name"], p["mean"], p["rank"]) for p in g["points"]] for g in data["halving"]["rungs"]]
+          == [[(p["name"], p["mean"], p["rank"]) for p in g["points"]] for g in state["rungs"]],
+          "report.html shows each run's configuration mean and rank")
+    check(sorted(data["halving"]["winner"]["points"]) == sorted(state["winner"]["points"])
+          and len(state["winner"]["points"]) == 2, "the winner is a configuration: both its runs")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hpsgen", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("case", choices=["sample", "halving"])
+    ap.add_argument("case", choices=["sample", "halving", "brackets"])
     a = ap.parse_args()
-    {"sample": test_sample, "halving": test_halving}[a.case](os.path.abspath(a.hpsgen), os.path.abspath(a.work))
+    {"sample": test_sample, "halving": test_halving, "brackets": test_brackets}[a.case](os.path.abspath(a.hpsgen), os.path.abspath(a.work))
     print("ok")
 
 

@@ -26,6 +26,11 @@
              study; `hpsgen status` shows the rungs. The first promotion fails (its file
              cannot be written): status says so and how to run it again, and the rerun by
              hand carries the chain on; promoting again or submitting again submits nothing.
+  brackets   the same 9 points with Hyperband's `brackets 2`: `hpsgen submit` submits both
+             brackets' first rungs at once, each bracket is a chain of its own
+             (`hpsgen promote --bracket B`, jobs.tsv's "R/B" rows), the last to end
+             submits the report; halving.json and every result.json as `hpsgen run` of a
+             copy of the study; `hpsgen status` names the brackets.
   teardown   stops every daemon by PID.
 """
 import argparse
@@ -491,15 +496,16 @@ def index_list(text):
     return out
 
 
-def case_halving(ctx):
-    skip_if_no_cluster(ctx)
-    study = os.path.join(ctx.work, "out", "halving")
-    local = os.path.join(ctx.work, "out", "halving-local")
+def halving_study(ctx, name, text):
+    """Generates the study `text` into out/NAME, builds its trainer at -O1 and copies it to
+    out/NAME-local (for hpsgen run); returns both folders."""
+    study = os.path.join(ctx.work, "out", name)
+    local = os.path.join(ctx.work, "out", name + "-local")
     for d in [study, local]:
         shutil.rmtree(d, ignore_errors=True)
-    spec = os.path.join(ctx.work, "halving.hps")
+    spec = os.path.join(ctx.work, name + ".hps")
     with open(spec, "w") as f:
-        f.write(halving_spec())
+        f.write(text)
     run(ctx, [ctx.hpsgen, "generate", spec, "-o", study], cwd=ctx.work, check_rc=0)
     t0 = time.time()
     run(ctx, ["cmake", "-S", study, "-B", os.path.join(study, "build"), "-DCMAKE_BUILD_TYPE=Release",
@@ -507,6 +513,12 @@ def case_halving(ctx):
     run(ctx, [ctx.hpsgen, "run", study, "--build-only"], check_rc=0)
     log(f"built the trainer in {time.time() - t0:.1f} s")
     shutil.copytree(study, local, symlinks=True)
+    return study, local
+
+
+def case_halving(ctx):
+    skip_if_no_cluster(ctx)
+    study, local = halving_study(ctx, "halving", halving_spec())
 
     # the first promotion will fail: rung 2's point list cannot be written (a folder is in
     # its way), as on a full disk
@@ -621,16 +633,64 @@ def case_halving(ctx):
           "hpsgen promote again (rungs 1 and 3): the same halving.json, no job submitted")
 
 
+def case_brackets(ctx):
+    skip_if_no_cluster(ctx)
+    study, local = halving_study(
+        ctx, "brackets", halving_spec().replace("halving eta 3 min_steps 40", "halving eta 3 min_steps 40 brackets 2"))
+    bracket_of = json.load(open(os.path.join(study, "study.json")))["search"]["halving"]["bracket_of"]
+
+    t0 = time.time()
+    r = run(ctx, [ctx.hpsgen, "submit", study, "--no-build"], check_rc=0)
+    check("first rung of each of 2 brackets" in r.stdout, "submit: both brackets' first rungs at once")
+    jobs_tsv = os.path.join(study, "slurm", "jobs.tsv")
+    jobs = list(csv.DictReader(open(jobs_tsv), delimiter="\t"))
+    firsts = [(j["kind"], j["first"]) for j in jobs]
+    check(firsts[-2:] == [("rung", "1/1"), ("promote", "1/1")] and ("promote", "0") in firsts,
+          f"jobs.tsv: bracket 1's rung 1 and promotion, then bracket 2's (rung index 1, bracket 1): {firsts}")
+    for b in range(2):
+        name = "rung-1.points" if b == 0 else "bracket-2-rung-1.points"
+        listed = open(os.path.join(study, "slurm", name)).read().split()
+        check(listed == [str(i) for i in range(9) if bracket_of[i] == b], f"slurm/{name}: bracket {b + 1}'s points")
+    start = time.time()
+    while True:
+        jobs = list(csv.DictReader(open(jobs_tsv), delimiter="\t"))
+        if any(j["kind"] == "report" for j in jobs):
+            wait_for_jobs(ctx, [j["job"] for j in jobs])
+            break
+        if time.time() - start > 300:
+            run(ctx, ["squeue", "-r"])
+            fail("no report job after 300 s: " + str(jobs))
+        time.sleep(0.5)
+    log(f"the 2-bracket study ran on Slurm in {time.time() - t0:.1f} s")
+    jobs = list(csv.DictReader(open(jobs_tsv), delimiter="\t"))
+    check(sum(j["kind"] == "report" for j in jobs) == 1 and jobs[-1]["kind"] == "report",
+          "one report job, after the last promotion")
+    check(sorted(j["first"] for j in jobs if j["kind"] == "promote") == ["0", "1", "1/1", "2", "2/1"],
+          "a promotion per rung: bracket 1's 3, bracket 2's 2")
+    r = run(ctx, [ctx.hpsgen, "status", study], check_rc=0)
+    check("bracket 1 of 2, rung 3 of 3 (360 steps)" in r.stdout and "bracket 2 of 2, rung 2 of 2 (360 steps)" in r.stdout,
+          "hpsgen status: each bracket's rungs")
+    run(ctx, [ctx.hpsgen, "run", local, "--no-build", "--jobs", "2", "--threads", "1"], check_rc=0)
+    check(open(os.path.join(study, "halving.json")).read() == open(os.path.join(local, "halving.json")).read(),
+          "halving.json: the same brackets, rungs, survivors and winner as hpsgen run")
+    with open(os.path.join(study, "grid.tsv")) as f:
+        grid = list(csv.DictReader(f, delimiter="\t"))
+    for row in grid:
+        ra, rb = [json.load(open(os.path.join(d, "results", row["identity"], "result.json"))) for d in (study, local)]
+        check((ra["status"], ra["best"], ra["halving"]) == (rb["status"], rb["best"], rb["halving"]),
+              f"{row['name']} (bracket {ra['halving']['bracket']}): result.json as hpsgen run's")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "chunk", "halving"])
+    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "chunk", "halving", "brackets"])
     ap.add_argument("--hpsgen", required=True)
     ap.add_argument("--build", required=True, help="this test folder in the build tree")
     a = ap.parse_args()
     ctx = Ctx(a)
     t0 = time.time()
     {"setup": setup, "teardown": teardown, "submit": case_submit, "retry": case_retry, "chunk": case_chunk,
-     "halving": case_halving}[a.what](ctx)
+     "halving": case_halving, "brackets": case_brackets}[a.what](ctx)
     log(f"slurm {a.what}: all checks passed in {time.time() - t0:.1f} s")
 
 

@@ -121,6 +121,26 @@ TEST_CASE("jobs.tsv: a halving study's rung arrays and promotion jobs") {
     CHECK(latest[7].key() == "202_0");
 }
 
+TEST_CASE("jobs.tsv: Hyperband's brackets, each rung and promotion with its bracket") {
+    std::vector<job_record> jobs(3);
+    jobs[0] = {1, "300", "rung", 0, 1, {0, 1}, "before", 1, {2, 5}, 1};
+    jobs[1] = {1, "301", "promote", 0, 1, {}, "before", 1, {}, 1};
+    jobs[2] = {1, "302", "rung", 0, 1, {0}, "before", 0, {4}, 0};
+    const auto text = jobs_tsv(jobs);
+    CHECK(text.find("1\t300\trung\t1/1\t1\t2,5\tbefore\n") != std::string::npos);
+    CHECK(text.find("1\t301\tpromote\t1/1\t-\t-\t-\n") != std::string::npos);
+    CHECK(text.find("1\t302\trung\t0\t1\t4\tbefore\n") != std::string::npos);  // bracket 0: as before brackets
+    auto back = parse_jobs_tsv(text);
+    REQUIRE(back.size() == 3);
+    CHECK(back[0].bracket == 1);
+    CHECK(back[0].rung == 1);
+    CHECK(back[1].bracket == 1);
+    CHECK(back[1].rung == 1);
+    CHECK(back[2].bracket == 0);
+    CHECK(back[2].points == std::vector<std::size_t>{4});
+    CHECK_THROWS(parse_jobs_tsv("submission\tjob\tkind\tfirst\tchunk\ttasks\tbuild\n1\t9\tpromote\t1/x\t-\t-\t-\n"));
+}
+
 TEST_CASE("a job's state, from its tasks") {
     auto q = parse_squeue("12_0|COMPLETED|None|0:42|n\n12_1|RUNNING|None|0:42|n\n13|PENDING|Dependency|0:00|\n"
                           "14_0|PENDING|None|0:00|\n");
