@@ -332,7 +332,7 @@ int submit(const args& a) {
         for (std::size_t id : todo) trainers.emplace(s.points[id].trainer, s.points[id].settings_file());
         const int threads = std::max(1, std::min(cpus, int(std::max(1u, std::thread::hardware_concurrency()))));
         calibrated = calibrate_trainers(dir, trainers, threads, std::cout);
-    } else if (checked) {
+    } else if (checked && !no_calibrate) {
         calibrated = read_calibrations(dir);
     }
     // per point: the spec's or the command line's, else its estimate and its calibration
