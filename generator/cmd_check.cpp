@@ -3,16 +3,18 @@
 #include "dsl/schema.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
+#include "generator/calibrate.hpp"
 #include "generator/cost.hpp"
 #include "generator/data_check.hpp"
 #include "generator/expand.hpp"
+#include "generator/slurm.hpp"
 
 #include <iostream>
 
 namespace hps::cli {
 
 int check(const args& a) {
-    std::string spec;
+    std::string spec, calibrated_in;
     bool reference = false, markdown = false, no_data_check = false, show_cost = false;
     arg_parser p("check", "Checks a .hps study and summarises its grid: the axes and their values, the number\n"
                           "of grid points and the range of free parameters. The data files it names are\n"
@@ -27,7 +29,12 @@ int check(const args& a) {
            "print each point's memory, its --mem request and its estimated training time, the array tasks and "
            "the study's core-hours (docs/slurm.md)",
            show_cost);
-    p.epilog("examples:\n  hpsgen check examples/cyplam.hps\n  hpsgen check --cost examples/cyplam.hps\n  hpsgen check --reference\n"
+    p.option("calibration", "DIR",
+             "with --cost: the time of each point whose trainer the study folder DIR has calibrated "
+             "(hpsgen submit does, after its build: DIR/build/calibration.tsv)",
+             calibrated_in);
+    p.epilog("examples:\n  hpsgen check examples/cyplam.hps\n  hpsgen check --cost examples/cyplam.hps\n"
+             "  hpsgen check --cost examples/cyplam.hps --calibration out/cyplam\n  hpsgen check --reference\n"
              "  hpsgen check --reference --markdown > docs/language.md   (refresh the language page)\n\n"
              "The language, with an example of every statement: docs/language.md (hpsgen help language).");
     if (auto status = p.parse(a)) return *status;
@@ -51,7 +58,14 @@ int check(const args& a) {
     }
     std::cout << study_summary(*s);
     const auto files = cost::data_files(*s, cost::spec_folder(spec));
-    std::cout << (show_cost ? "\n" + cost::cost_table(*s, files) : cost::memory_summary(*s, files));
+    if (!calibrated_in.empty() && !show_cost) return p.usage_error(std::cerr, "--calibration goes with --cost");
+    const calibrations calibrated = calibrated_in.empty() ? calibrations{} : read_calibrations(calibrated_in);
+    if (!calibrated_in.empty() && calibrated.empty())
+        std::cerr << "hpsgen check: " << calibrated_in
+                  << " has no calibration of a built trainer (hpsgen submit makes them after its build); the times "
+                     "are estimates\n";
+    std::cout << (show_cost ? "\n" + cost::cost_table(*s, files, calibrated, slurm::partition_max_time(s->slurm.partition))
+                            : cost::memory_summary(*s, files));
     return 0;
 }
 

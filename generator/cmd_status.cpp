@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct row {
-    std::string name, state, detail, job, log;
+    std::string name, state, detail, job, log, reason;
 };
 
 std::string number(double v) {
@@ -61,32 +61,6 @@ long last_step(const std::string& dir, const point_row& p) {
     return std::atol(last.c_str());
 }
 
-// What the batch shell wrote about a point in a task log: its last exit line and the
-// trainer's last error line before it.
-struct log_verdict {
-    int rc = -1;
-    std::string error;
-};
-
-log_verdict read_log(const std::string& log, const std::string& name) {
-    log_verdict v;
-    std::ifstream in(log);
-    std::string line, error;
-    const std::string start = "[hps] " + name + ": start", exit = "[hps] " + name + ": exit ";
-    while (std::getline(in, line)) {
-        if (line.rfind(start, 0) == 0) {
-            error.clear();
-            v.rc = -1;
-        } else if (line.rfind(exit, 0) == 0) {
-            v.rc = std::atoi(line.c_str() + exit.size());
-            v.error = error;
-        } else if (line.find("error:") != std::string::npos) {
-            error = line;
-        }
-    }
-    return v;
-}
-
 std::string tsv_cell(std::string s) {
     for (auto& c : s)
         if (c == '\t' || c == '\n') c = ' ';
@@ -103,9 +77,16 @@ int status(const args& a) {
                  "metric), running, pending (queued), failed (with the reason and the task's log),\n"
                  "interrupted (resumable), or not submitted. Asks squeue (and sacct where accounting\n"
                  "is on) about the jobs `hpsgen submit` recorded in DIR/slurm/jobs.tsv, and reads the\n"
-                 "run folders and task logs for the rest; without Slurm, the run folders alone.");
+                 "run folders and task logs for the rest; without Slurm, the run folders alone.\n"
+                 "A task that Slurm ended names Slurm's reason: OUT_OF_MEMORY (with the --mem it had),\n"
+                 "TIMEOUT (with its --time), NODE_FAIL, PREEMPTED, CANCELLED; from squeue or sacct, or\n"
+                 "where those do not say (no accounting, no cgroups), from slurmstepd's lines in the\n"
+                 "task's log. `hpsgen submit --retry` gives out-of-memory and timed-out points more.");
     p.positional("DIR", "the study folder", dir);
-    p.option("format", "FORMAT", "table for people, or tsv: point, state, detail, job, log", format, {"table", "tsv"}, 'f');
+    p.option("format", "FORMAT",
+             "table for people, or tsv: point, state, detail, job, log, reason (Slurm's: OUT_OF_MEMORY, TIMEOUT, "
+             "NODE_FAIL, PREEMPTED, CANCELLED, FAILED; empty when none)",
+             format, {"table", "tsv"}, 'f');
     p.flag("failed", 0, "list only the points that failed or were interrupted", failed_only);
     p.epilog("examples:\n  hpsgen status out/cyplam\n  hpsgen status out/cyplam --failed\n\n"
              "next: hpsgen submit --retry DIR (failed and interrupted points), hpsgen report DIR");
@@ -184,20 +165,36 @@ int status(const args& a) {
             r.detail = st.message.empty() ? "the trainer failed" : st.message;
         } else if (pj) {
             // its task has ended without a result: why?
-            auto v = r.log.empty() ? log_verdict{} : read_log(r.log, pt.name);
             const slurm::task_state* acct = nullptr;
             if (auto it = accounting.find(pj->key()); it != accounting.end()) acct = &it->second;
             else if (q) acct = q;
-            if (st.status == "interrupted" || v.rc == 75) {
+            const task_end v = r.log.empty() ? task_end{slurm::failure_reason(acct ? acct->state : "", ""), -1, ""}
+                                             : read_task_end(r.log, pt.name, acct);
+            r.reason = v.reason;
+            const bool resumable = st.status == "interrupted" || v.rc == 75;
+            if (v.reason == "OUT_OF_MEMORY" || v.reason == "TIMEOUT") {
+                const bool memory = v.reason == "OUT_OF_MEMORY";
+                const std::string asked = memory ? requested_mem(dir, *pj) : requested_time(dir, *pj);
+                r.state = resumable ? "interrupted" : "failed";
+                r.detail = v.reason + (memory ? ": the task used more than its --mem" : ": the task's time limit ran out, --time") +
+                           (asked.empty() ? std::string(" (the cluster's default)") : "=" + asked);
+                if (resumable) r.detail += "; resume.bin saved";
+                if (long step = last_step(dir, pt); step >= 0) r.detail += ", checkpoint at step " + std::to_string(step);
+                r.detail += std::string("; hpsgen submit --retry gives it ") + (memory ? "more memory" : "more time");
+            } else if (resumable) {
                 r.state = "interrupted";
                 r.detail = "resume.bin saved";
+                if (v.rc >= 0 && v.rc != 75) r.detail += "; exit " + std::to_string(v.rc) + " (" + slurm::exit_meaning(v.rc) + ")";
                 if (acct) r.detail += "; its task ended " + acct->state;
+                else if (!v.reason.empty()) r.detail += "; its task ended " + v.reason;
                 r.detail += "; resume with hpsgen submit --retry";
             } else {
                 r.state = "failed";
                 if (v.rc >= 0) r.detail = "exit " + std::to_string(v.rc) + " (" + slurm::exit_meaning(v.rc) + ")";
                 if (!v.error.empty()) r.detail += (r.detail.empty() ? "" : ": ") + v.error;
-                if (acct && (r.detail.empty() || acct->state != "FAILED"))
+                if (!v.reason.empty() && v.reason != "FAILED")
+                    r.detail = v.reason + " (" + slurm::failure_meaning(v.reason) + ")" + (r.detail.empty() ? "" : "; " + r.detail);
+                else if (acct && (r.detail.empty() || acct->state != "FAILED"))
                     r.detail += (r.detail.empty() ? "" : "; ") + std::string("task ") + acct->state +
                                 (acct->exit_code.empty() ? "" : " (exit " + acct->exit_code + ")");
                 if (r.detail.empty()) r.detail = "its task ended without a result" + std::string(r.log.empty() ? " and without a log (is logs/ writable?)" : "");
@@ -235,10 +232,11 @@ int status(const args& a) {
     }
 
     if (format == "tsv") {
-        std::cout << "point\tstate\tdetail\tjob\tlog\n";
+        std::cout << "point\tstate\tdetail\tjob\tlog\treason\n";
         for (const auto& r : rows)
             if (!failed_only || r.state == "failed" || r.state == "interrupted")
-                std::cout << r.name << "\t" << r.state << "\t" << tsv_cell(r.detail) << "\t" << r.job << "\t" << r.log << "\n";
+                std::cout << r.name << "\t" << r.state << "\t" << tsv_cell(r.detail) << "\t" << r.job << "\t" << r.log
+                          << "\t" << r.reason << "\n";
         return 0;
     }
     std::cout << summary << "\n";

@@ -2,10 +2,12 @@
 // as job arrays (split or chunked to fit MaxArraySize), then a report job; the job ids
 // go to DIR/slurm/jobs.tsv. The Slurm twin of `hpsgen run`.
 #include "generator/build.hpp"
+#include "generator/calibrate.hpp"
 #include "generator/cli_util.hpp"
 #include "generator/commands.hpp"
 #include "generator/cost.hpp"
 #include "generator/data_check.hpp"
+#include "generator/emit.hpp"
 #include "generator/process.hpp"
 #include "generator/slurm.hpp"
 #include "generator/slurm_halving.hpp"
@@ -18,10 +20,12 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <tuple>
 #include <sstream>
 #include <thread>
 
@@ -44,20 +48,64 @@ std::string plural(std::size_t n, const char* word) {
 
 // --dry-run's cost preview: the folder's study.hps checked again, its data opened from the
 // spec's folder as generate was given it (unknown, "?", when it is not there from here)
-int print_cost(const study_dir& s, const std::string& dir) {
-    std::ostringstream err;
-    auto checked = read_spec(dir + "/study.hps", err);
-    if (!checked) return 0;
-    std::cout << "\n" << cost::cost_table(*checked, cost::data_files(*checked, cost::spec_folder(s.spec)));
+// The folder the spec's data paths are relative to, seen from here: the study folder and the
+// prefix generate gave them in the settings files ("../../data/x.npz" for "data/x.npz"); the
+// spec's folder when no settings file says.
+std::string data_folder(const std::string& dir, const study_dir& s, const study& checked) {
+    if (!s.points.empty() && !checked.points.empty())
+        if (const auto c = read_point_settings(dir, s.points.front())) {
+            const std::string& as_written = checked.points.front().config.train;
+            const std::string& in_settings = c->train;
+            if (!as_written.empty() && in_settings.size() >= as_written.size() &&
+                in_settings.compare(in_settings.size() - as_written.size(), as_written.size(), as_written) == 0) {
+                const std::string prefix = in_settings.substr(0, in_settings.size() - as_written.size());
+                return prefix.rfind('/', 0) == 0 ? prefix : (fs::path(dir) / prefix).string();
+            }
+        }
+    return cost::spec_folder(s.spec);
+}
+
+int print_cost(const study& checked, const std::map<std::string, data_header>& files, const calibrations& calibrated,
+               std::optional<long> cap) {
+    std::cout << "\n" << cost::cost_table(checked, files, calibrated, cap);
     return 0;
+}
+
+// What a task asks of Slurm beyond submit.sbatch's own lines ("": the script's).
+struct request {
+    std::string mem, time;
+    bool operator<(const request& o) const { return std::tie(mem, time) < std::tie(o.mem, o.time); }
+};
+
+// A resource class: the step of the ladders (cost::mem_class, time_class) its request
+// rounds up to; 0 where the request is the script's.
+std::pair<std::size_t, long> class_of(const request& r) {
+    const auto mib = slurm::parse_mem(r.mem);
+    const auto t = slurm::parse_time(r.time);
+    return {mib ? cost::mem_class(*mib) : 0, t ? cost::time_class(*t) : 0};
+}
+
+// The larger of two requests of one kind ("" counts as none).
+std::string larger_mem(const std::string& a, const std::string& b) {
+    const auto x = slurm::parse_mem(a), y = slurm::parse_mem(b);
+    if (!x) return b;
+    if (!y) return a;
+    return *y > *x ? b : a;
+}
+std::string larger_time(const std::string& a, const std::string& b) {
+    const auto x = slurm::parse_time(a), y = slurm::parse_time(b);
+    if (!x) return b;
+    if (!y) return a;
+    return *y > *x ? b : a;
 }
 
 }  // namespace
 
 int submit(const args& a) {
-    std::string dir, packing, build_where;
+    std::string dir, packing, build_where, mem_arg, time_arg, max_time_arg, factor_arg = "2";
+    std::optional<std::string> point_list;
     std::size_t chunk = 0, max_array = 0, jobs_n = 0, steps = 0, checkpoints = 0;
-    bool retry = false, no_report = false, no_build = false, dry_run = false, no_data_check = false;
+    bool retry = false, no_report = false, no_build = false, dry_run = false, no_data_check = false, no_calibrate = false;
     arg_parser p("submit",
                  "Submits the study folder DIR to Slurm: builds the trainers (cmake, in DIR/build, as\n"
                  "`hpsgen run` does), then submits every point that has not finished and is not queued\n"
@@ -65,9 +113,31 @@ int submit(const args& a) {
                  "arrays or chunked (K points per task) where the grid exceeds the cluster's\n"
                  "MaxArraySize; then a report job that runs `hpsgen report DIR` when the arrays have\n"
                  "ended. Job ids go to DIR/slurm/jobs.tsv, logs to DIR/logs/. Points that finished are\n"
-                 "never submitted again; points that failed only with --retry.");
+                 "never submitted again; points that failed only with --retry.\n\n"
+                 "Each point requests what it needs: --mem its memory estimate + 20 % (the spec's `mem`\n"
+                 "overrides it); --time its calibrated time x 1.5 + 5 min (each trainer built here is run\n"
+                 "with --calibrate once, about a second, cached in DIR/build/calibration.tsv), at most the\n"
+                 "partition's MaxTime (the spec's `time` overrides it; without a calibration, no --time).\n"
+                 "Points are grouped into arrays by resource class (requests that round up to the same\n"
+                 "step of a ladder), each array asking the largest request of its points.\n"
+                 "A point resubmitted after its task ran out of memory (OUT_OF_MEMORY) gets --retry-factor\n"
+                 "times the --mem it had, one that ran out of time (TIMEOUT) that many times the --time;\n"
+                 "each resumes from its resume.bin.");
     p.positional("DIR", "the study folder (hpsgen generate)", dir);
     p.flag("retry", 0, "also resubmit the points that failed (their reasons: hpsgen status DIR)", retry);
+    p.option("retry-factor", "F",
+             "a point whose last task ran out of memory or time gets F times its --mem or --time (default 2)",
+             factor_arg);
+    p.option("points", "LIST",
+             "only these points: names, ids or id ranges, e.g. model-3,5,10-12 (as hpsgen run)", point_list);
+    p.option("mem", "SIZE", "--mem for every task of this submission, e.g. 4G (instead of each point's estimate)",
+             mem_arg);
+    p.option("time", "LIMIT", "--time for every task of this submission, e.g. 2:00:00 (instead of the calibration)",
+             time_arg);
+    p.option("max-time", "LIMIT",
+             "the longest --time to ask (default: the partition's MaxTime, scontrol show partition)", max_time_arg);
+    p.flag("no-calibrate", 0, "do not calibrate the trainers (no --time unless the spec or --time gives one)",
+           no_calibrate);
     p.count("chunk", "K", "points per array task (default: the spec's `chunk`, else 1)", chunk);
     p.option("packing", "HOW",
              "a chunk's points: sequential (one after another, every cpu each; default, or the spec's `packing`) "
@@ -89,9 +159,20 @@ int submit(const args& a) {
              "  hpsgen submit out/cyplam\n"
              "  hpsgen submit out/cyplam --chunk 4 --build node\n"
              "  hpsgen submit out/cyplam --chunk 4 --packing side_by_side   # 4 single-thread trainers per 4-cpu task\n"
-             "  hpsgen submit out/cyplam --retry      # failed and unfinished points only\n\n"
+             "  hpsgen submit out/cyplam --retry      # failed and unfinished points only\n"
+             "  hpsgen submit out/cyplam --retry --retry-factor 3 --points model-7,12-15\n\n"
              "next: hpsgen status DIR; when every point has finished, hpsgen report DIR");
     if (auto status = p.parse(a)) return *status;
+    if (!mem_arg.empty() && !slurm::parse_mem(mem_arg))
+        return p.usage_error(std::cerr, "--mem needs a size like 500M or 4G, not '" + mem_arg + "'");
+    for (const auto* t : {&time_arg, &max_time_arg})
+        if (!t->empty() && !(slurm::parse_time(*t) && *slurm::parse_time(*t) > 0))
+            return p.usage_error(std::cerr, "--time and --max-time need a time like 90 (minutes), 2:00:00 or 1-12:00:00, "
+                                            "not '" + *t + "'");
+    char* factor_end = nullptr;
+    const double factor = std::strtod(factor_arg.c_str(), &factor_end);
+    if (factor_end == factor_arg.c_str() || *factor_end != '\0' || !(factor >= 1) || factor > 100)
+        return p.usage_error(std::cerr, "--retry-factor needs a number from 1 to 100, not '" + factor_arg + "'");
 
     submitted_study loaded;
     try {
@@ -104,10 +185,19 @@ int submit(const args& a) {
     const slurm_settings& settings = loaded.settings;
     std::vector<slurm::job_record>& recorded = loaded.jobs;
     const bool halving = !s.rungs.empty();
-    if (halving && (steps || checkpoints)) {
-        std::cerr << "hpsgen submit: " << dir << " is a halving study: its rungs choose the steps, so --steps and "
-                     "--checkpoints do not apply\n";
+    if (halving && (steps || checkpoints || point_list)) {
+        std::cerr << "hpsgen submit: " << dir << " is a halving study: its rungs choose the points and their steps, so "
+                     "--points, --steps and --checkpoints do not apply\n";
         return 2;
+    }
+    std::set<std::size_t> chosen;  // --points
+    if (point_list) {
+        try {
+            for (const auto& pt : select_points(s, *point_list)) chosen.insert(pt.id);
+        } catch (const std::exception& e) {
+            std::cerr << "hpsgen submit: " << e.what() << "\n";
+            return 2;
+        }
     }
     if (halving)
         for (const auto& j : recorded)
@@ -146,6 +236,7 @@ int submit(const args& a) {
         }
         queue = *q;
     }
+    const slurm::queue_view accounting = dry_run ? slurm::queue_view{} : slurm::sacct(earlier);
     const auto by_point = latest_jobs(recorded, s.points.size());
     std::vector<std::string> active_jobs;  // earlier jobs still in the queue: the report waits for them too
     for (const auto& [key, st] : queue) {
@@ -163,6 +254,7 @@ int submit(const args& a) {
     asked.checkpoints = checkpoints ? int(checkpoints) : -1;
     const std::string overrides = train_detail::overrides_text(asked);
     for (const auto& pt : s.points) {
+        if (point_list && !chosen.count(pt.id)) continue;
         auto st = read_point_state(dir, pt);
         if (st.finished() && st.overrides == overrides) {
             ++finished;
@@ -185,7 +277,9 @@ int submit(const args& a) {
         todo.clear();
         for (const auto& pt : s.points) todo.push_back(pt.id);
     }
-    std::string counts = plural(s.points.size(), "point") + ": " + std::to_string(finished) + " finished";
+    std::string counts = plural(s.points.size(), "point") + ": " +
+                         (point_list ? plural(chosen.size(), "point") + " chosen, " : std::string()) +
+                         std::to_string(finished) + " finished";
     if (queued) counts += ", " + std::to_string(queued) + " queued";
     if (failed) counts += ", " + std::to_string(failed) + " failed";
     counts += ", " + std::to_string(todo.size()) + " to submit";
@@ -216,6 +310,90 @@ int submit(const args& a) {
         r.jobs = jobs_n ? unsigned(jobs_n) : std::max(1u, std::thread::hardware_concurrency());
         r.command = "hpsgen submit";
         if (!build_trainers(r)) return 1;
+    }
+
+    // what each point needs: the checked spec (memory, steps), the calibrations, the cap
+    std::ostringstream spec_errors;
+    std::optional<study> checked = read_spec(dir + "/study.hps", spec_errors);
+    if (checked)  // what the trainers will be told
+        for (grid_point& gp : checked->points) {
+            if (steps) gp.config.steps = long(steps);
+            if (checkpoints) gp.config.checkpoints = int(checkpoints);
+        }
+    std::map<std::string, data_header> files;
+    if (checked) files = cost::data_files(*checked, data_folder(dir, s, *checked));
+    const int cpus = checked ? std::max(1, checked->slurm.cpus) : 1;
+    const std::string spec_mem = checked ? checked->slurm.mem : "", spec_time = checked ? checked->slurm.time : "";
+    std::optional<long> cap;
+    if (!max_time_arg.empty()) cap = slurm::parse_time(max_time_arg);
+    else if (checked) cap = slurm::partition_max_time(checked->slurm.partition);
+    calibrations calibrated;
+    if (!no_calibrate && checked && !halving && spec_time.empty() && time_arg.empty()) {
+        std::map<std::string, std::string> trainers;  // trainer -> a settings file of one of its points
+        for (std::size_t id : todo) trainers.emplace(s.points[id].trainer, s.points[id].settings_file());
+        const int threads = std::max(1, std::min(cpus, int(std::max(1u, std::thread::hardware_concurrency()))));
+        calibrated = calibrate_trainers(dir, trainers, threads, std::cout);
+    } else if (checked && !no_calibrate) {
+        calibrated = read_calibrations(dir);
+    }
+    // per point: the spec's or the command line's, else its estimate and its calibration
+    std::map<std::size_t, request> wanted;  // the spec's, the command line's, or a retry's
+    std::map<std::size_t, double> seconds;  // calibrated training times
+    std::size_t more_memory = 0, more_time = 0;
+    for (std::size_t id : halving ? std::vector<std::size_t>{} : todo) {
+        request r;
+        r.mem = !mem_arg.empty() ? mem_arg : spec_mem;
+        r.time = !time_arg.empty() ? time_arg : spec_time;
+        const grid_point* gp = checked && id < checked->points.size() ? &checked->points[id] : nullptr;
+        if (r.mem.empty() && gp) {
+            const cost::memory m = cost::point_memory(*gp, files);
+            if (m.data_known) r.mem = cost::mem_request(m.bytes());
+            // a task that builds its trainer runs the compiler first
+            if (build_where == "node" || (no_build && !fs::exists(fs::path(dir) / "build" / "bin" / s.points[id].trainer)))
+                r.mem = larger_mem(r.mem, slurm::format_mem(cost::kBuildMemory >> 20));
+        }
+        if (gp)
+            if (auto c = calibrated.find(s.points[id].trainer); c != calibrated.end())
+                if (auto t = cost::calibrated_seconds(*gp, files, c->second, cpus)) seconds[id] = *t;
+        // its last task ran out of memory or time: F times what it had
+        if (auto pj = by_point.find(id); pj != by_point.end()) {
+            const slurm::task_state* state = nullptr;
+            if (auto it = accounting.find(pj->second.key()); it != accounting.end()) state = &it->second;
+            else if (auto it = queue.find(pj->second.key()); it != queue.end()) state = &it->second;
+            const std::string log = task_log(dir, pj->second.job, pj->second.task);
+            const task_end e = log.empty() ? task_end{slurm::failure_reason(state ? state->state : "", ""), -1, ""}
+                                           : read_task_end(log, s.points[id].name, state);
+            const std::string& name = s.points[id].name;
+            if (e.reason == "OUT_OF_MEMORY" && mem_arg.empty()) {
+                const std::string had = larger_mem(requested_mem(dir, pj->second), "");
+                if (auto mib = slurm::parse_mem(had.empty() ? r.mem : had)) {
+                    const std::string more = slurm::format_mem(std::size_t(std::ceil(double(*mib) * factor)));
+                    r.mem = larger_mem(r.mem, more);
+                    std::cout << name << ": its task " << pj->second.key() << " ran out of memory with --mem="
+                              << (had.empty() ? "?" : had) << "; now --mem=" << r.mem << "\n";
+                    ++more_memory;
+                } else {
+                    std::cout << name << ": its task " << pj->second.key()
+                              << " ran out of memory, with the cluster's default --mem: give one with --mem SIZE\n";
+                }
+            } else if (e.reason == "TIMEOUT" && time_arg.empty()) {
+                const std::string had = requested_time(dir, pj->second);
+                if (auto t = slurm::parse_time(had.empty() ? r.time : had)) {
+                    long more = long(std::ceil(double(*t) * factor / 60.0)) * 60;
+                    if (cap) more = std::min(more, *cap);
+                    r.time = larger_time(r.time, slurm::format_time(more));
+                    std::cout << name << ": its task " << pj->second.key() << " ran out of time with --time="
+                              << (had.empty() ? "?" : had) << "; now --time=" << r.time
+                              << (cap && more == *cap ? " (the partition's MaxTime: it requeues itself at the limit)" : "")
+                              << "\n";
+                    ++more_time;
+                } else {
+                    std::cout << name << ": its task " << pj->second.key()
+                              << " ran out of time, with the cluster's default --time: give one with --time LIMIT\n";
+                }
+            }
+        }
+        wanted[id] = r;
     }
 
     std::error_code ec;
@@ -258,7 +436,42 @@ int submit(const args& a) {
         if (!dry_run) std::cout << "job ids: " << jobs_path(dir) << "; logs: " << dir << "/logs/\nnext: hpsgen status " << dir << "\n";
         return 0;
     }
-    const auto parts = slurm::plan_arrays(todo, s.points.size(), chunk, max_array);
+    // resource classes: a task asks what its points need together (a chunk's points one
+    // after another: the most memory and the sum of the times; side by side: the sum of
+    // both), and tasks of one class share arrays that ask the largest request among them
+    std::map<std::size_t, request> task_request;  // by task (point / chunk)
+    std::map<std::size_t, double> task_seconds;  // by task, while every point of it is calibrated
+    std::set<std::size_t> uncalibrated;
+    for (std::size_t id : todo) {
+        const std::size_t task = id / chunk;
+        request& t = task_request[task];
+        const request& r = wanted[id];
+        if (packing == "side_by_side" && chunk > 1 && !t.mem.empty() && !r.mem.empty())
+            t.mem = slurm::format_mem(*slurm::parse_mem(t.mem) + *slurm::parse_mem(r.mem));
+        else
+            t.mem = larger_mem(t.mem, r.mem);
+        t.time = larger_time(t.time, r.time);
+        if (auto it = seconds.find(id); it != seconds.end()) task_seconds[task] += it->second;
+        else uncalibrated.insert(task);
+    }
+    for (auto& [task, t] : task_request)  // a time from the calibration: the margin once a task
+        if (t.time.empty() && !uncalibrated.count(task) && task_seconds.count(task))
+            t.time = slurm::format_time(cost::time_request(task_seconds[task], cap));
+    std::map<std::pair<std::size_t, long>, std::pair<request, std::vector<std::size_t>>> classes;
+    for (std::size_t id : todo) {
+        const request& t = task_request[id / chunk];
+        auto& c = classes[class_of(t)];
+        c.first.mem = larger_mem(c.first.mem, t.mem);
+        c.first.time = larger_time(c.first.time, t.time);
+        c.second.push_back(id);
+    }
+    struct planned {
+        slurm::array_part part;
+        request asked;
+    };
+    std::vector<planned> parts;
+    for (const auto& [key, c] : classes)
+        for (auto& part : slurm::plan_arrays(c.second, s.points.size(), chunk, max_array)) parts.push_back({part, c.first});
     const std::string throttle = settings.throttle > 0 ? "%" + std::to_string(settings.throttle) : "";
 
     auto record = [&](const slurm::job_record& j) {
@@ -268,17 +481,25 @@ int submit(const args& a) {
 
     std::cout << (dry_run ? "would submit " : "submitting ") << plural(todo.size(), "point") << " as "
               << plural(parts.size(), "array") << " (MaxArraySize " << max_array << ", " << plural(chunk, "point")
-              << " per task" << (chunk > 1 && packing == "side_by_side" ? " side by side" : "") << ", trainers built " << (build_where == "node" ? "on the nodes" : "before") << "):\n";
+              << " per task" << (chunk > 1 && packing == "side_by_side" ? " side by side" : "") << ", trainers built "
+              << (build_where == "node" ? "on the nodes" : "before")
+              << (classes.size() > 1 ? ", " + std::to_string(classes.size()) + " resource classes" : std::string())
+              << "):\n";
     std::vector<std::string> submitted;
-    for (const auto& part : parts) {
+    for (const auto& [part, asked] : parts) {
         std::vector<std::string> argv = {"sbatch",
                                          "--parsable",
                                          "--chdir=" + abs_dir,
                                          "--array=" + slurm::index_list(part.tasks) + throttle,
                                          "--export=ALL,HPS_FIRST=" + std::to_string(part.first) +
                                              ",HPS_CHUNK=" + std::to_string(part.chunk) + ",HPS_PACKING=" + packing +
-                                             ",HPS_BUILD=" + build_where,
-                                         abs_dir + "/submit.sbatch"};
+                                             ",HPS_BUILD=" + build_where};
+        // over submit.sbatch's own lines; the warning before the limit goes with the limit
+        if (!asked.mem.empty()) argv.push_back("--mem=" + asked.mem);
+        if (!asked.time.empty())
+            argv.insert(argv.end(), {"--time=" + asked.time,
+                                     "--signal=B:USR1@" + std::to_string(slurm::warning_seconds(asked.time))});
+        argv.push_back(abs_dir + "/submit.sbatch");
         argv.insert(argv.end(), trainer_args.begin(), trainer_args.end());
         const std::string what = (part.points.size() == 1 ? "point " : "points ") + slurm::index_list(part.points);
         if (dry_run) {
@@ -308,10 +529,14 @@ int submit(const args& a) {
         rec.chunk = part.chunk;
         rec.tasks = part.tasks;
         rec.build = build_where;
+        rec.mem = asked.mem;
+        rec.time = asked.time;
         record(rec);
         submitted.push_back(job);
         std::cout << "  job " << job << ": " << what << " (--array=" << slurm::index_list(part.tasks) << throttle;
         if (part.first) std::cout << ", HPS_FIRST=" << part.first;
+        if (!asked.mem.empty()) std::cout << ", --mem=" << asked.mem;
+        if (!asked.time.empty()) std::cout << ", --time=" << asked.time;
         std::cout << ")\n";
     }
 
@@ -343,7 +568,10 @@ int submit(const args& a) {
             std::cout << "\n";
         }
     }
-    if (dry_run) return print_cost(s, dir);
+    if (dry_run) return checked ? print_cost(*checked, files, calibrated, cap) : 0;
+    if (more_memory + more_time)
+        std::cout << "retried with more: " << more_memory << " out of memory, " << more_time
+                  << " out of time (x " << format_number(factor) << ")\n";
     std::cout << "job ids: " << jobs_path(dir) << "; logs: " << dir << "/logs/\n"
               << "next: hpsgen status " << dir << "\n";
     return 0;

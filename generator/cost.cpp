@@ -2,6 +2,10 @@
 
 #include "dsl/data_check.hpp"
 #include "dsl/layer_kind.hpp"
+#include "generator/emit.hpp"
+#include "generator/slurm.hpp"
+
+#include <hps/io.hpp>
 
 
 #include <algorithm>
@@ -130,33 +134,65 @@ double forward_flops(const grid_point& p) {
     return f;
 }
 
-std::optional<double> point_seconds(const grid_point& p, const std::map<std::string, data_header>& files, int cpus,
-                                    double rate) {
-    double samples = 0;
+std::optional<workload> point_workload(const grid_point& p, const std::map<std::string, data_header>& files) {
+    workload w;
     if (p.config.steps > 0) {
-        samples = double(p.config.steps) * p.batch;
+        w.steps = double(p.config.steps);
     } else {
         auto n = training_samples(p, files);
         if (!n) return std::nullopt;
-        const double steps_per_epoch = double(*n / std::size_t(p.batch));  // the trainer drops a partial batch
-        samples = double(p.config.epochs) * steps_per_epoch * p.batch;
+        w.steps = double(p.config.epochs) * double(*n / std::size_t(p.batch));  // the trainer drops a partial batch
     }
     // each of the `checkpoints` evaluations is a forward pass over the validation set (the
     // validation file's, or the split's or fold's share); the test set once, at the end
-    double evaluated = 0;
     if (auto v = files.find(p.config.validation); v != files.end()) {
-        evaluated = double(std::max(1, p.config.checkpoints)) * double(v->second.samples);
+        w.evaluated = double(std::max(1, p.config.checkpoints)) * double(v->second.samples);
     } else if (p.config.validation.empty() && (p.config.split > 0 || p.config.folds > 0)) {
         auto n = training_samples(p, files);
         auto t = files.find(p.config.train);
-        if (n && t != files.end()) evaluated = double(std::max(1, p.config.checkpoints)) * double(t->second.samples - *n);
+        if (n && t != files.end()) w.evaluated = double(std::max(1, p.config.checkpoints)) * double(t->second.samples - *n);
     }
-    if (auto t = files.find(p.config.test); !p.config.test.empty() && t != files.end()) evaluated += double(t->second.samples);
-    return forward_flops(p) * (3.0 * samples + evaluated) / (rate * std::max(1, cpus));
+    if (auto t = files.find(p.config.test); !p.config.test.empty() && t != files.end()) w.evaluated += double(t->second.samples);
+    return w;
+}
+
+std::optional<double> point_seconds(const grid_point& p, const std::map<std::string, data_header>& files, int cpus,
+                                    double rate) {
+    const auto w = point_workload(p, files);
+    if (!w) return std::nullopt;
+    return forward_flops(p) * (3.0 * w->steps * p.batch + w->evaluated) / (rate * std::max(1, cpus));
+}
+
+std::optional<double> calibrated_seconds(const grid_point& p, const std::map<std::string, data_header>& files,
+                                         const calibration& c, int cpus) {
+    const auto w = point_workload(p, files);
+    if (!w) return std::nullopt;
+    const double batches = std::ceil(w->evaluated / double(std::max(1, p.batch)));
+    const double at_threads = w->steps * c.step_seconds + batches * c.eval_batch_seconds;
+    return at_threads * double(c.threads) / double(std::max(c.threads, cpus));
+}
+
+long time_request(double seconds, std::optional<long> cap) {
+    long t = long(std::ceil((seconds * kTimeMargin + double(kTimeSlack)) / 60.0)) * 60;
+    if (cap && *cap > 0) t = std::min(t, *cap);
+    return t;
+}
+
+std::size_t mem_class(std::size_t mib) {
+    std::size_t step = 64;
+    for (int i = 0; step < mib; ++i) step = i % 2 == 0 ? step * 3 / 2 : step * 4 / 3;  // 64 96 128 192 256 ...
+    return step;
+}
+
+long time_class(long seconds) {
+    static const long minutes[] = {10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 960, 1440};
+    for (long m : minutes)
+        if (seconds <= m * 60) return m * 60;
+    return (seconds + 86399) / 86400 * 86400;
 }
 
 std::string mem_request(std::size_t bytes) {
-    const double mib = double(bytes) * kMemMargin / double(1 << 20);
+    const double mib = (double(bytes) * kMemMargin + double(kTaskOverhead)) / double(1 << 20);
     return std::to_string(std::size_t(std::ceil(mib))) + "M";
 }
 
@@ -204,44 +240,72 @@ std::string memory_summary(const study& s, const std::map<std::string, data_head
     if (mem.empty())
         out += "sbatch: no --mem (the data files could not be opened here: give slurm { mem }, or generate where they are)\n";
     else
-        out += "sbatch --mem=" + mem + (s.slurm.mem.empty() ? " (the largest point + 20 %)" : " (the spec's slurm mem)") + "\n";
+        out += "sbatch --mem=" + mem +
+               (s.slurm.mem.empty() ? " (the largest point + 20 % + " + std::to_string(kTaskOverhead >> 20) + " MiB)"
+                                    : " (the spec's slurm mem)") +
+               "\n";
     return out;
 }
 
-std::string cost_table(const study& s, const std::map<std::string, data_header>& files) {
+std::string cost_table(const study& s, const std::map<std::string, data_header>& files, const calibrations& calibrated,
+                       std::optional<long> cap) {
     std::size_t width = 5;
     for (const grid_point& p : s.points) width = std::max(width, p.name.size());
-    char line[256];
+    char line[320];
     std::string out;
-    std::snprintf(line, sizeof line, "%-*s %10s %12s %8s %10s %10s\n", int(width), "point", "params", "memory",
-                  "request", "MFLOP", "time");
+    const int cpus = std::max(1, s.slurm.cpus);
+    std::snprintf(line, sizeof line, "%-*s %10s %12s %8s %10s %10s %-10s %9s\n", int(width), "point", "params", "memory",
+                  "request", "MFLOP", "time", "from", "--time");
     out += line;
     double seconds = 0;
     bool time_unknown = false;
+    std::size_t n_calibrated = 0;
     for (const grid_point& p : s.points) {
         const memory m = point_memory(p, files);
-        const std::optional<double> t = point_seconds(p, files, s.slurm.cpus);
+        std::optional<double> t;
+        auto c = calibrated.find(signature_of(p).trainer);
+        if (c != calibrated.end()) t = calibrated_seconds(p, files, c->second, cpus);
+        const bool measured = t.has_value();
+        if (!t) t = point_seconds(p, files, cpus);
+        n_calibrated += measured;
         if (t) seconds += *t;
         else time_unknown = true;
-        std::snprintf(line, sizeof line, "%-*s %10zu %12s %8s %10.2f %10s\n", int(width), p.name.c_str(), p.params,
-                      (format_bytes(m.bytes()) + (m.data_known ? "" : "?")).c_str(), mem_request(m.bytes()).c_str(),
-                      3.0 * forward_flops(p) / 1e6, t ? format_seconds(*t).c_str() : "?");
+        const std::string limit = !s.slurm.time.empty() ? s.slurm.time
+                                  : measured             ? slurm::format_time(time_request(*t, cap))
+                                                         : "-";
+        std::snprintf(line, sizeof line, "%-*s %10zu %12s %8s %10.2f %10s %-10s %9s\n", int(width), p.name.c_str(),
+                      p.params, (format_bytes(m.bytes()) + (m.data_known ? "" : "?")).c_str(),
+                      mem_request(m.bytes()).c_str(), 3.0 * forward_flops(p) / 1e6, t ? format_seconds(*t).c_str() : "?",
+                      measured ? "calibrated" : "estimated", limit.c_str());
         out += line;
     }
     const std::size_t chunk = std::size_t(std::max(1, s.slurm.chunk));
     const std::size_t tasks = (s.points.size() + chunk - 1) / chunk;
-    const int cpus = std::max(1, s.slurm.cpus);
-    out += "\n" + std::to_string(s.points.size()) + " points in " + std::to_string(tasks) + " array tasks, " + std::to_string(cpus) +
-           (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " +
-           (array_mem(s, files).empty() ? std::string("no --mem (data unknown)") : "--mem=" + array_mem(s, files)) + "\n";
+    const std::string most = array_mem(s, files);
+    const std::string mem = !s.slurm.mem.empty() ? "--mem=" + s.slurm.mem + " (the spec's)"
+                            : most.empty()       ? std::string("no --mem (data unknown)")
+                                                 : "the --mem of its class, the largest request of its points (at most --mem=" + most + ")";
+    out += "\n" + std::to_string(s.points.size()) + " points in " + std::to_string(tasks) + " array tasks, " +
+           std::to_string(cpus) + (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " + mem + "\n";
     std::snprintf(line, sizeof line, "total: %.1f core-hours%s (%.1f hours of training)\n", seconds * cpus / 3600,
                   time_unknown ? " for the points of known time" : "", seconds / 3600);
     out += line;
     out += "memory: the runtime's buffers + the data + " + std::to_string(kFixedOverhead >> 20) +
-           " MiB measured overhead; a request adds 20 %.\n"
-           "time: MFLOP per sample trained (3 x its forward pass) x samples trained, + a forward pass per sample "
-           "evaluated,\nat a default " + std::to_string(int(kDefaultRate / 1e9)) +
-           " GFLOP/s per cpu (estimated, not calibrated here; docs/slurm.md)\n";
+           " MiB measured overhead; a request adds 20 % and " + std::to_string(kTaskOverhead >> 20) +
+           " MiB for the batch shell.\n";
+    if (n_calibrated > 0)
+        out += "time: calibrated on this machine for " + std::to_string(n_calibrated) + " of " +
+               std::to_string(s.points.size()) +
+               " points (each trainer's --calibrate: its steps and evaluation batches at their measured time); "
+               "--time: x " + format_number(kTimeMargin) + " + " + std::to_string(kTimeSlack / 60) + " min" +
+               (cap ? ", at most the partition's MaxTime " + slurm::format_time(*cap) : std::string()) +
+               (s.slurm.time.empty() ? "" : " (the spec's `time` overrides it)") + "\n";
+    if (n_calibrated < s.points.size())
+        out += std::string(n_calibrated ? "the others: " : "time: ") +
+               "MFLOP per sample trained (3 x its forward pass) x samples trained, + a forward pass per sample "
+               "evaluated,\nat a default " + std::to_string(int(kDefaultRate / 1e9)) +
+               " GFLOP/s per cpu (estimated, not calibrated here: hpsgen submit calibrates the trainers it builds; "
+               "docs/slurm.md); no --time from an estimate\n";
     return out;
 }
 

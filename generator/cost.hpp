@@ -16,11 +16,14 @@
 // Time is the forward pass's floating-point operations per sample (layer_kind::flops) x 3
 // for forward and backward, x the samples a point trains on, plus one forward pass per
 // sample evaluated (the validation set at each checkpoint, the test set once), over
-// kDefaultRate x cpus: a documented default, not a calibration on the building machine.
+// kDefaultRate x cpus: a documented default, not a calibration on the building machine;
+// or, once `hpsgen submit` has built and calibrated the trainer (generator/calibrate.hpp),
+// the steps and evaluation batches at their measured times: that time gives --time.
 #pragma once
 
 #include "dsl/data_check.hpp"
 #include "dsl/study.hpp"
+#include "generator/calibrate.hpp"
 
 #include <cstddef>
 #include <map>
@@ -36,8 +39,15 @@ inline constexpr std::size_t kFixedOverhead = std::size_t(5) << 20;
 // examples/fashion_long.hps's two points trained at on docs/performance.md's machine 1
 // (35.1 and 21.4 min measured), not a calibration on the building machine.
 inline constexpr double kDefaultRate = 18e9;
-// The margin on what a point's sbatch requests: +20 %, rounded up to whole MiB.
+// The margin on what a point's sbatch requests: +20 %, plus what the batch shell and the
+// tools it starts hold beside the trainer (bash 3 MiB, its subshell 2, awk 2: 7 MiB measured
+// with /usr/bin/time -v; twice that), rounded up to whole MiB.
 inline constexpr double kMemMargin = 1.2;
+inline constexpr std::size_t kTaskOverhead = std::size_t(16) << 20;
+// The least a task that builds its trainer (`build node`) requests: g++ 12 compiling the
+// tests' small trainer at -O1 peaked at 555 MiB (/usr/bin/time -v); -O3 and larger networks
+// take more.
+inline constexpr std::size_t kBuildMemory = std::size_t(1) << 30;
 
 // The data files a study names, opened from `folder` (the spec's folder, "" or ending in
 // '/'). A file that cannot be opened is left out: its point's data counts as unknown.
@@ -63,12 +73,38 @@ memory point_memory(const grid_point& p, const std::map<std::string, data_header
 // One sample's forward pass, in floating-point operations.
 double forward_flops(const grid_point& p);
 
+// What a point computes: its training steps, and the samples it evaluates (the
+// validation set at each checkpoint, the test set once); unset when it trains for epochs
+// of data that could not be opened.
+struct workload {
+    double steps = 0, evaluated = 0;
+};
+std::optional<workload> point_workload(const grid_point& p, const std::map<std::string, data_header>& files);
+
 // The point's training time in seconds on `cpus` at `rate` per cpu (scaling assumed
 // linear); unset when it trains for epochs of data that could not be opened.
 std::optional<double> point_seconds(const grid_point& p, const std::map<std::string, data_header>& files, int cpus = 1,
                                     double rate = kDefaultRate);
 
-// --mem's value for `bytes` with the margin: "58M".
+// The same from a calibration of its trainer: steps x a step + the batches evaluated x an
+// evaluation batch, at `cpus` (scaling assumed linear beyond the calibration's threads).
+std::optional<double> calibrated_seconds(const grid_point& p, const std::map<std::string, data_header>& files,
+                                         const calibration& c, int cpus = 1);
+
+// --time for a calibrated time: x kTimeMargin + kTimeSlack (the data's loading, a loaded
+// node), whole minutes, at most `cap` (the partition's MaxTime) when there is one.
+inline constexpr double kTimeMargin = 1.5;
+inline constexpr long kTimeSlack = 300;
+long time_request(double seconds, std::optional<long> cap);
+
+// Resource classes: points whose requests round up to the same step of a ladder (memory:
+// 64M, 96M, 128M, 192M, 256M, ... each step 1.5 or 1.33 times the last; time: 10, 15, 20,
+// 30, 45 min, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24 h, then whole days) share an array, which
+// requests the largest of its points' requests (not the step's).
+std::size_t mem_class(std::size_t mib);
+long time_class(long seconds);
+
+// --mem's value for `bytes` with the margin and the task's overhead: "86M".
 std::string mem_request(std::size_t bytes);
 // "45.2 MiB", "1.3 GiB"
 std::string format_bytes(std::size_t bytes);
@@ -83,8 +119,10 @@ std::string array_mem(const study& s, const std::map<std::string, data_header>& 
 // `hpsgen check`'s summary line: the least and the most memory per point, and --mem.
 std::string memory_summary(const study& s, const std::map<std::string, data_header>& files);
 
-// `hpsgen check --cost`: per point its parameters, memory, time; the arrays, and the
-// study's core-hours.
-std::string cost_table(const study& s, const std::map<std::string, data_header>& files);
+// `hpsgen check --cost`: per point its parameters, memory, time (calibrated where its
+// trainer is in `calibrated`, else estimated) and --time; the arrays, and the study's
+// core-hours. `cap`: the partition's MaxTime, where known.
+std::string cost_table(const study& s, const std::map<std::string, data_header>& files,
+                       const calibrations& calibrated = {}, std::optional<long> cap = std::nullopt);
 
 }  // namespace hps::cost

@@ -90,6 +90,32 @@ int warning_seconds(const std::string& time_limit) {
     return int(std::clamp(*t / 10, 30L, 300L));
 }
 
+// ------------------------------------------------------------------------ memory sizes
+
+std::optional<std::size_t> parse_mem(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    double per_unit = 1;  // MiB
+    switch (text.back()) {
+        case 'K': case 'k': per_unit = 1.0 / 1024; break;
+        case 'M': case 'm': break;
+        case 'G': case 'g': per_unit = 1024; break;
+        case 'T': case 't': per_unit = 1024.0 * 1024; break;
+        default:
+            if (text.back() < '0' || text.back() > '9') return std::nullopt;
+            per_unit = 0;
+    }
+    if (per_unit != 0) text.remove_suffix(1);
+    else per_unit = 1;
+    if (!all_digits(text) || text.size() > 12) return std::nullopt;
+    const double mib = double(std::stoull(std::string(text))) * per_unit;
+    return std::size_t(mib) + (mib > double(std::size_t(mib)) ? 1 : 0);
+}
+
+std::string format_mem(std::size_t mib) {
+    if (mib >= 1024 && mib % 1024 == 0) return std::to_string(mib / 1024) + "G";
+    return std::to_string(mib) + "M";
+}
+
 // ------------------------------------------------------------------------ index lists
 
 std::string index_list(const std::vector<std::size_t>& sorted) {
@@ -175,7 +201,7 @@ void read_rung_cell(const std::string& cell, job_record& j) {
 }  // namespace
 
 std::string jobs_tsv(const std::vector<job_record>& jobs) {
-    std::string out = "submission\tjob\tkind\tfirst\tchunk\ttasks\tbuild\n";
+    std::string out = "submission\tjob\tkind\tfirst\tchunk\ttasks\tbuild\tmem\ttime\n";
     for (const auto& j : jobs) {
         out += std::to_string(j.submission) + "\t" + j.job + "\t" + j.kind + "\t";
         if (j.kind == "array")
@@ -186,6 +212,7 @@ std::string jobs_tsv(const std::vector<job_record>& jobs) {
             out += rung_cell(j) + "\t-\t-\t-";
         else
             out += "-\t-\t-\t-";
+        out += "\t" + (j.mem.empty() ? std::string("-") : j.mem) + "\t" + (j.time.empty() ? std::string("-") : j.time);
         out += "\n";
     }
     return out;
@@ -206,7 +233,8 @@ std::vector<job_record> parse_jobs_tsv(const std::string& text) {
         }
         if (line.empty()) continue;
         auto c = split(line, '\t');
-        if (c.size() != 7) throw std::runtime_error("line " + std::to_string(number) + " has " + std::to_string(c.size()) + " cells, not 7");
+        if (c.size() != 7 && c.size() != 9)
+            throw std::runtime_error("line " + std::to_string(number) + " has " + std::to_string(c.size()) + " cells, not 9");
         try {
             job_record j;
             j.submission = int(to_size(c[0]));
@@ -226,6 +254,10 @@ std::vector<job_record> parse_jobs_tsv(const std::string& text) {
                 read_rung_cell(c[3], j);
             } else if (j.kind != "report") {
                 throw std::invalid_argument("unknown kind '" + j.kind + "'");
+            }
+            if (c.size() == 9) {
+                if (c[7] != "-") j.mem = c[7];
+                if (c[8] != "-") j.time = c[8];
             }
             out.push_back(std::move(j));
         } catch (const std::invalid_argument& e) {
@@ -261,6 +293,31 @@ std::optional<std::size_t> max_array_size() {
         if (all_digits(v)) return std::stoull(v);
     }
     return std::nullopt;
+}
+
+std::optional<long> parse_partition_max_time(const std::string& text, const std::string& partition) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {  // one partition a line (-o): "PartitionName=test ... MaxTime=1-00:00:00 ..."
+        std::map<std::string, std::string> kv;
+        std::istringstream words(line);
+        std::string w;
+        while (words >> w)
+            if (auto eq = w.find('='); eq != std::string::npos) kv[w.substr(0, eq)] = w.substr(eq + 1);
+        const bool wanted = partition.empty() ? kv["Default"] == "YES" : kv["PartitionName"] == partition;
+        if (!wanted) continue;
+        auto t = parse_time(kv["MaxTime"]);  // UNLIMITED (or anything else): no limit
+        if (t && *t > 0) return t;
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::optional<long> partition_max_time(const std::string& partition) {
+    if (!on_path("scontrol")) return std::nullopt;
+    auto r = process::capture({"scontrol", "show", "partition", "-o"});
+    if (r.rc != 0) return std::nullopt;
+    return parse_partition_max_time(r.out, partition);
 }
 
 queue_view parse_squeue(const std::string& text) {
@@ -343,6 +400,45 @@ std::string exit_meaning(int rc) {
     }
     if (rc > 128) return "killed by signal " + std::to_string(rc - 128);
     return "exit " + std::to_string(rc);
+}
+
+// ------------------------------------------------------------------------ why a task ended
+
+std::string failure_reason(const std::string& state, const std::string& log_text) {
+    static const char* named[] = {"OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE"};
+    for (const char* n : named)
+        if (state == n) return state;
+    // the log: the last word slurmstepd wrote about the task (a requeued task appends)
+    std::string from_log;
+    std::istringstream in(log_text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.find("slurmstepd") == std::string::npos) continue;
+        if (line.find("xceeded job memory limit") != std::string::npos ||
+            line.find("exceeded memory limit") != std::string::npos || line.find("oom-kill") != std::string::npos ||
+            line.find("oom_kill") != std::string::npos || line.find("Out Of Memory") != std::string::npos)
+            from_log = "OUT_OF_MEMORY";
+        else if (line.find("DUE TO TIME LIMIT") != std::string::npos) from_log = "TIMEOUT";
+        else if (line.find("DUE TO NODE FAIL") != std::string::npos) from_log = "NODE_FAIL";
+        else if (line.find("DUE TO PREEMPTION") != std::string::npos) from_log = "PREEMPTED";
+        else if (line.find("DUE TO JOB REQUEUE") != std::string::npos) from_log.clear();  // it went on
+        else if (line.find("CANCELLED AT") != std::string::npos && from_log.empty()) from_log = "CANCELLED";
+    }
+    if (!from_log.empty()) return from_log;
+    if (state == "CANCELLED" || state == "FAILED") return state;
+    return "";
+}
+
+std::string failure_meaning(const std::string& reason) {
+    if (reason == "OUT_OF_MEMORY") return "out of memory: the task used more than its --mem";
+    if (reason == "TIMEOUT") return "its time limit ran out";
+    if (reason == "NODE_FAIL") return "its node failed";
+    if (reason == "PREEMPTED") return "preempted";
+    if (reason == "BOOT_FAIL") return "its node did not boot";
+    if (reason == "DEADLINE") return "past its deadline";
+    if (reason == "CANCELLED") return "cancelled";
+    if (reason == "FAILED") return "failed";
+    return reason;
 }
 
 }  // namespace hps::slurm

@@ -32,6 +32,15 @@ std::string format_time(long seconds);
 // starts. 300 s, or a tenth of a shorter limit (at least 30 s).
 int warning_seconds(const std::string& time_limit);
 
+// --------------------------------------------------------------------- memory sizes
+
+// A Slurm memory size ("500M", "4G", "2T", "800K", "5000": megabytes) in MiB, rounded up;
+// nullopt when the text is not one.
+std::optional<std::size_t> parse_mem(std::string_view text);
+
+// --mem's value for `mib`: "4G" when it is whole GiB, else "1500M".
+std::string format_mem(std::size_t mib);
+
 // --------------------------------------------------------------------- index lists
 
 // Sorted, distinct indices as Slurm's --array list: {0,1,2,3,7,9,10} -> "0-3,7,9-10".
@@ -77,9 +86,13 @@ struct job_record {
     std::size_t rung = 0;  // rung and promote: the rung (an index into the study's rungs)
     std::vector<std::size_t> points;  // rung: the points, sorted, task t the t-th
     std::size_t bracket = 0;  // rung and promote: the Hyperband bracket (0 the first)
+    // arrays: the --mem and --time given on sbatch's command line ("": submit.sbatch's own)
+    std::string mem, time;
 };
 
-// DIR/slurm/jobs.tsv: the header line and one row per job, in submission order.
+// DIR/slurm/jobs.tsv: the header line and one row per job, in submission order. Its
+// columns: submission job kind first chunk tasks build mem time (a file of an earlier
+// hpsgen, without the last two, is read as requesting the script's own).
 std::string jobs_tsv(const std::vector<job_record>& jobs);
 std::vector<job_record> parse_jobs_tsv(const std::string& text);  // throws std::runtime_error
 
@@ -92,6 +105,11 @@ bool on_path(const std::string& program);
 
 // MaxArraySize from `scontrol show config`, or nullopt when Slurm does not answer.
 std::optional<std::size_t> max_array_size();
+
+// The time limit (MaxTime) of `partition` ("": the default partition) in seconds, from
+// `scontrol show partition -o`; nullopt when it is UNLIMITED or Slurm does not say.
+std::optional<long> partition_max_time(const std::string& partition);
+std::optional<long> parse_partition_max_time(const std::string& scontrol_text, const std::string& partition);
 
 // A job or array task as squeue (or sacct) sees it.
 struct task_state {
@@ -118,5 +136,18 @@ queue_view parse_sacct(const std::string& text);
 
 // What a trainer's (or the batch shell's) exit status means, in a few words.
 std::string exit_meaning(int rc);
+
+// --------------------------------------------------------------------- why a task ended
+
+// Slurm's word for why a task ended without finishing: OUT_OF_MEMORY, TIMEOUT, NODE_FAIL,
+// PREEMPTED, BOOT_FAIL, DEADLINE, CANCELLED or FAILED; "" when nothing says. Slurm's state
+// (squeue -t all, or sacct) decides where it names a cause; where it says only FAILED or
+// nothing (a cluster without cgroups or accounting, or a task squeue has forgotten), the
+// lines slurmstepd wrote into the task's log do: "Exceeded job memory limit", "oom-kill",
+// "... CANCELLED AT ... DUE TO TIME LIMIT ***", "DUE TO NODE FAILURE", "DUE TO PREEMPTION".
+std::string failure_reason(const std::string& state, const std::string& log_text);
+
+// What a failure_reason means, for `hpsgen status`: "out of memory", "the time limit", ...
+std::string failure_meaning(const std::string& reason);
 
 }  // namespace hps::slurm

@@ -2,6 +2,7 @@
 
 #include "generator/process.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -84,10 +85,11 @@ std::map<std::size_t, point_job> latest_jobs(const std::vector<slurm::job_record
     std::map<std::size_t, point_job> out;
     for (const auto& j : jobs) {
         if (j.kind == "rung")
-            for (std::size_t t = 0; t < j.points.size(); ++t) out[j.points[t]] = {j.job, t, j.submission};
+            for (std::size_t t = 0; t < j.points.size(); ++t) out[j.points[t]] = {j.job, t, j.submission, j.mem, j.time};
         if (j.kind != "array") continue;
         for (std::size_t t : j.tasks)
-            for (std::size_t p : slurm::task_points(j.first, j.chunk, t, count)) out[p] = {j.job, t, j.submission};
+            for (std::size_t p : slurm::task_points(j.first, j.chunk, t, count))
+                out[p] = {j.job, t, j.submission, j.mem, j.time};
     }
     return out;
 }
@@ -140,6 +142,52 @@ std::string task_log(const std::string& dir, const std::string& job, std::size_t
         }
     }
     return found;
+}
+
+task_end read_task_end(const std::string& log, const std::string& name, const slurm::task_state* state) {
+    task_end v;
+    std::ifstream in(log);
+    std::string line, error, since_start;
+    const std::string start = "[hps] " + name + ": start", exit = "[hps] " + name + ": exit ";
+    while (std::getline(in, line)) {
+        if (line.rfind(start, 0) == 0) {
+            error.clear();
+            since_start.clear();
+            v.rc = -1;
+            v.error.clear();
+        } else if (line.rfind(exit, 0) == 0) {
+            v.rc = std::atoi(line.c_str() + exit.size());
+            v.error = error;
+        } else if (line.find("error:") != std::string::npos && line.find("slurmstepd") == std::string::npos) {
+            error = line;
+        }
+        since_start += line + "\n";
+    }
+    v.reason = slurm::failure_reason(state ? state->state : std::string(), since_start);
+    return v;
+}
+
+namespace {
+
+// the value of "#SBATCH --OPTION=..." in DIR/submit.sbatch, "" when it has none
+std::string script_option(const std::string& dir, const std::string& option) {
+    const auto text = slurp(fs::path(dir) / "submit.sbatch");
+    if (!text) return "";
+    const std::string key = "\n#SBATCH --" + option + "=";
+    const auto at = text->find(key);
+    if (at == std::string::npos) return "";
+    const auto from = at + key.size();
+    return trim(text->substr(from, text->find('\n', from) - from));
+}
+
+}  // namespace
+
+std::string requested_mem(const std::string& dir, const point_job& j) {
+    return j.mem.empty() ? script_option(dir, "mem") : j.mem;
+}
+
+std::string requested_time(const std::string& dir, const point_job& j) {
+    return j.time.empty() ? script_option(dir, "time") : j.time;
 }
 
 }  // namespace hps

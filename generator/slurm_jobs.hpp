@@ -44,6 +44,7 @@ struct point_job {
     std::string job;
     std::size_t task = 0;
     int submission = 0;
+    std::string mem, time;  // what its array asked on sbatch's command line ("": the script's)
     std::string key() const { return job + "_" + std::to_string(task); }
 };
 std::map<std::size_t, point_job> latest_jobs(const std::vector<slurm::job_record>& jobs, std::size_t count);
@@ -65,5 +66,20 @@ std::string sbatch_job(const std::vector<std::string>& argv, std::string& error,
 
 // The Slurm log of an array task (DIR/logs/<job name>-JOB_TASK.out), or "" when none is there.
 std::string task_log(const std::string& dir, const std::string& job, std::size_t task);
+
+// How a point's task ended, when it ended without the point's result: from its log (what
+// the batch shell and the trainer wrote since the point's last start, and slurmstepd's
+// lines) and from Slurm's state of the task (squeue or sacct; null when neither knows it).
+struct task_end {
+    std::string reason;  // slurm::failure_reason: OUT_OF_MEMORY, TIMEOUT, NODE_FAIL, ...; "" none
+    int rc = -1;  // the point's exit line ("[hps] NAME: exit N"), -1 when there is none
+    std::string error;  // the trainer's last "error:" line before it
+};
+task_end read_task_end(const std::string& log, const std::string& name, const slurm::task_state* state);
+
+// The --mem and --time a point's task requested: its array's (jobs.tsv), else the ones
+// submit.sbatch holds; "" when neither says (the cluster's default).
+std::string requested_mem(const std::string& dir, const point_job& j);
+std::string requested_time(const std::string& dir, const point_job& j);
 
 }  // namespace hps

@@ -17,6 +17,9 @@
 # Tuned for tests: cred_expire=10 (a requeued job restarts after 10 s,
 # not 120), sched_interval=1, EnforcePartLimits=ALL (an impossible request is refused
 # instead of pending forever), MaxArraySize as given (default 1001, Slurm's own).
+# --mem is enforced without cgroups: jobacct_gather/linux adds up the RSS of a job step's
+# processes every second and OverMemoryKill kills a step past its --mem (the log says
+# "exceeded memory limit"; Slurm's state stays FAILED, where cgroups would say OUT_OF_MEMORY).
 set -euo pipefail
 
 die() {
@@ -25,7 +28,7 @@ die() {
 }
 
 usage() {
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -146,6 +149,9 @@ MaxArraySize=$max_array
 MinJobAge=300
 KillWait=10
 ReturnToService=2
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+JobAcctGatherParams=OverMemoryKill
 JobCompType=jobcomp/filetxt
 JobCompLoc=$state/log/jobcomp.txt
 MpiDefault=none

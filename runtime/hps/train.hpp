@@ -20,6 +20,7 @@
 //
 // The pieces, each in its own header under hps/train/:
 //   cli.hpp           options, --help, parsing, stop signals, threads, OpenMP waiting
+//   calibrate.hpp     --calibrate: the time of a step and of an evaluation batch
 //   run_dir.hpp       the run folder: lock, --fresh, a finished run not trained again
 //   torch_export.hpp  model.py
 //   results.hpp       metrics.csv rows and result.json
@@ -29,6 +30,7 @@
 #include "hps/config.hpp"
 #include "hps/io.hpp"
 #include "hps/settings.hpp"
+#include "hps/train/calibrate.hpp"
 #include "hps/train/cli.hpp"
 #include "hps/train/results.hpp"
 #include "hps/train/run_dir.hpp"
@@ -52,6 +54,7 @@ template <class Net, int B>
 int train_with(const train_config& config, const options& opt, char** argv) {
     bound_omp_spinning(choose_threads(opt.threads), argv);
     try {
+        if (opt.calibrate) return calibrate<Net, B>(config, opt);
         trainer<Net, B> t(config, opt);
         return t.run();
     } catch (const data_error& e) {

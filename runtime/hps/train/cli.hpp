@@ -32,6 +32,7 @@ struct options {
     double progress_seconds = -1;  // -1: 10 s on a terminal, 60 s otherwise
     double checkpoint_every = -1;  // seconds between saves of resume.bin; -1: the config's, 0: none
     bool quiet = false, fresh = false, help = false;
+    bool calibrate = false;  // time a few steps on a made-up batch (hps/train/calibrate.hpp); train nothing
 };
 
 // The --help of a trainer: `c` null for a study's trainer, which trains the point its
@@ -63,6 +64,9 @@ inline void print_help(const train_config* c, const char* argv0) {
         "                      so that a kill without warning (SIGKILL, out of memory)\n"
         "                      loses at most that much; 0: only on a stop signal\n"
         "                      (default: %s)\n"
+        "  --calibrate         time a few training steps and evaluation batches on a made-up\n"
+        "                      batch, print them on one line and exit (hpsgen submit's time\n"
+        "                      per point); reads no data, writes nothing\n"
         "  --quiet             no progress lines, only errors and the final line\n"
         "  --fresh             start over: the old run folder is kept as DIR.old-N\n"
         "  -h, --help          this text\n\n"
@@ -96,6 +100,7 @@ inline std::string parse_options(int argc, char** argv, options& o) {
         if (a == "-h" || a == "--help") o.help = true;
         else if (a == "--quiet") o.quiet = true;
         else if (a == "--fresh") o.fresh = true;
+        else if (a == "--calibrate") o.calibrate = true;
         else if (a == "--settings" || a == "--run-dir" || a == "--train" || a == "--validation" || a == "--test") {
             const char* v = value(a.c_str());
             if (!v) return need(v);

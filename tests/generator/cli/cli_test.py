@@ -508,13 +508,16 @@ def test_report():
 
 
 def cost_rows(out):
-    """check --cost's table: point -> (params, memory MiB, request, MFLOP, time)."""
+    """check --cost's table: point -> (params, memory MiB, request, MFLOP, time, "?" when the data is
+    unknown, where the time is from, --time)."""
     rows = {}
     for line in out.splitlines():
-        m = re.match(r"(model-\d+)\s+(\d+)\s+([\d.]+) (MiB|GiB)(\??)\s+(\d+)M\s+([\d.]+)\s+(.+)$", line)
+        m = re.match(r"(model-\d+)\s+(\d+)\s+([\d.]+) (MiB|GiB)(\??)\s+(\d+)M\s+([\d.]+)\s+(\S+ \S+|\?)\s+"
+                     r"(calibrated|estimated)\s+(\S+)$", line)
         if m:
             mib = float(m.group(3)) * (1024 if m.group(4) == "GiB" else 1)
-            rows[m.group(1)] = (int(m.group(2)), mib, int(m.group(6)), float(m.group(7)), m.group(8).strip(), m.group(5))
+            rows[m.group(1)] = (int(m.group(2)), mib, int(m.group(6)), float(m.group(7)), m.group(8).strip(), m.group(5),
+                                m.group(9), m.group(10))
     return rows
 
 
@@ -533,7 +536,10 @@ def test_cost():
     expect(m and abs(float(m.group(1)) - 12 * float(m.group(2))) <= 12 * 0.05 and abs(float(m.group(2)) - hours) < 0.01 * hours,
            f"core-hours = 12 cpus x the hours of the rows ({hours:.1f} h)", out)
     expect("192 points in 192 array tasks, 12 cpus each; every task requests --mem=4G" in out, "the spec's mem", out)
-    expect(out.endswith("at a default 18 GFLOP/s per cpu (estimated, not calibrated here; docs/slurm.md)\n"),
+    expect(all(r[6] == "estimated" and r[7] == "10:00:00" for r in rows.values()),
+           "every time estimated (no trainer built), --time the spec's", out)
+    expect(out.endswith("at a default 18 GFLOP/s per cpu (estimated, not calibrated here: hpsgen submit calibrates the "
+                        "trainers it builds; docs/slurm.md); no --time from an estimate\n"),
            "the table ends with how it was estimated, whole", out)
     rc, out, err = run("check", "--no-data-check", CYPLAM)
     expect(re.search(r"memory per point: [\d.]+ MiB \(model-000\) to [\d.]+ MiB \(model-191\), without the data", out)

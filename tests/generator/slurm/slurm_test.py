@@ -16,6 +16,17 @@
   retry      a point whose data is missing fails; `hpsgen status` names the reason and
              the log; `hpsgen submit` leaves it alone, `hpsgen submit --retry` reruns it
              and only it, built on the node (--build node).
+  failures   three points, each submitted alone (--points): model-0's trainer is SIGKILLed
+             mid-training (after its periodic resume.bin), model-1 is given too little
+             memory (--mem 4M, enforced by the test cluster: jobacct_gather/linux with
+             OverMemoryKill, scripts/slurm-cluster.sh), model-2 a 1-minute --time while
+             the test holds its trainer stopped (SIGSTOP: a step longer than the warning),
+             so Slurm's limit ends it (TIMEOUT; SIGCONT + SIGTERM, and it saves).
+             `hpsgen status` names each reason (OUT_OF_MEMORY with the --mem, TIMEOUT with
+             the --time, exit 137); `hpsgen submit --retry --retry-factor 20` gives model-1
+             20 x the memory and model-2 20 x the time, as three arrays (resource classes);
+             all three finish, the two with a resume.bin resume mid-training, and end
+             bit-identical to uninterrupted runs.
   chunk      --chunk 4: 6 points in 2 tasks of one array, one after another; a trainer
              whose binary is missing is built by its task.
   halving    a 9-point halving study (one trainer; eta 3, rungs of 40, 120 and 360 steps):
@@ -71,6 +82,7 @@ train {
   steps 300
   checkpoints 6
   seed 7
+  checkpoint_every "1"
 }
 
 metrics {
@@ -80,8 +92,6 @@ metrics {
 
 slurm {
   cpus 1
-  mem "200M"
-  time "00:10:00"
   throttle 2
 }
 """
@@ -226,6 +236,51 @@ def make_data(n, seed):
     return x, y.astype(np.int64)
 
 
+def check_uninterrupted(ctx, name):
+    """A point trained with --steps LONG_STEPS, interrupted and resumed, against an
+    uninterrupted run of the same trainer: metrics.csv (elapsed_s aside), best.npz, the best."""
+    import numpy as np
+    ref = os.path.join("ref", name)
+    run(ctx, [os.path.join(ctx.study, "build", "bin", point(ctx, name)["trainer"]), "--settings",
+              f"settings/{name}.json", "--run-dir", ref, "--steps", str(LONG_STEPS),
+              "--threads", "1", "--quiet"], cwd=ctx.study, check_rc=0)
+    strip = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows]
+    with open(os.path.join(ctx.study, ref, "metrics.csv")) as f:
+        want = strip(list(csv.DictReader(f)))
+    with open(run_path(ctx, name, "metrics.csv")) as f:
+        got = strip(list(csv.DictReader(f)))
+    check(got == want, f"{name}: metrics.csv equals an uninterrupted run's (elapsed_s aside)")
+    wa = np.load(os.path.join(ctx.study, ref, "best.npz"))
+    wb = np.load(run_path(ctx, name, "best.npz"))
+    check(sorted(wa.files) == sorted(wb.files) and all(np.array_equal(wa[k], wb[k]) for k in wa.files),
+          f"{name}: best.npz equals an uninterrupted run's, bit for bit")
+    check(result(ctx, name)["best"] == json.load(open(os.path.join(ctx.study, ref, "result.json")))["best"],
+          f"{name}: result.json's best checkpoint too")
+
+
+def trainer_pid(ctx, name, timeout=60):
+    """The pid of the trainer of point `name` that a task of this study started: its working
+    folder is the study folder (other tests on the machine run trainers of points with the
+    same names), its command line names settings/<name>.json and a trainer of build/bin."""
+    start = time.time()
+    want = f"settings/{name}.json".encode()
+    study = os.path.realpath(ctx.study)
+    while time.time() - start < timeout:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                if want not in argv or b"--calibrate" in argv or os.readlink(f"/proc/{pid}/cwd") != study:
+                    continue
+                exe = os.path.realpath(os.path.join(study, argv[0].decode()))
+            except OSError:
+                continue
+            if exe.startswith(os.path.join(study, "build", "bin") + os.sep):
+                return int(pid)
+        time.sleep(0.05)
+    fail(f"no trainer of {name} running after {timeout} s")
+
+
 # ------------------------------------------------------------------ setup / teardown
 
 def setup(ctx):
@@ -352,24 +407,8 @@ def case_submit(ctx):
           "hpsgen status: every point done, with its selection metric")
 
     # the interrupted points against uninterrupted runs of the same trainers
-    import numpy as np
     for name in ["model-0", "model-1"]:
-        ref = os.path.join("ref", name)
-        run(ctx, [os.path.join(ctx.study, "build", "bin", point(ctx, name)["trainer"]), "--settings",
-                  f"settings/{name}.json", "--run-dir", ref, "--steps", str(LONG_STEPS),
-                  "--threads", "1", "--quiet"], cwd=ctx.study, check_rc=0)
-        strip = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows]
-        with open(os.path.join(ctx.study, ref, "metrics.csv")) as f:
-            want = strip(list(csv.DictReader(f)))
-        with open(run_path(ctx, name, "metrics.csv")) as f:
-            got = strip(list(csv.DictReader(f)))
-        check(got == want, f"{name}: metrics.csv equals an uninterrupted run's (elapsed_s aside)")
-        wa = np.load(os.path.join(ctx.study, ref, "best.npz"))
-        wb = np.load(run_path(ctx, name, "best.npz"))
-        check(sorted(wa.files) == sorted(wb.files) and all(np.array_equal(wa[k], wb[k]) for k in wa.files),
-              f"{name}: best.npz equals an uninterrupted run's, bit for bit")
-        check(result(ctx, name)["best"] == json.load(open(os.path.join(ctx.study, ref, "result.json")))["best"],
-              f"{name}: result.json's best checkpoint too")
+        check_uninterrupted(ctx, name)
 
     r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--steps", str(LONG_STEPS)], check_rc=0)
     check("nothing to submit" in r.stdout and len(read_jobs(ctx)) == len(jobs),
@@ -440,6 +479,78 @@ def case_retry(ctx):
           "hpsgen status: 6 done")
 
 
+def case_failures(ctx):
+    skip_if_no_cluster(ctx)
+    fresh_runs(ctx)
+    steps = ["--steps", str(LONG_STEPS), "--no-report"]
+    first = 0  # fresh_runs removed slurm/jobs.tsv
+    # model-2: a 1-minute limit, its trainer held stopped once it has saved (the limit's
+    # SIGCONT + SIGTERM wake it; it saves and exits 75, and Slurm says TIMEOUT)
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--points", "model-2", "--time", "1"] + steps, check_rc=0)
+    check("1 point chosen" in r.stdout and "--time=1" in r.stdout, "--points model-2 --time 1: one array, --time=1")
+    wait_for_file(run_path(ctx, "model-2", "resume.bin"))
+    stopped = trainer_pid(ctx, "model-2")
+    os.kill(stopped, 19)  # SIGSTOP
+    log(f"model-2's trainer {stopped} stopped")
+    # model-0: SIGKILL mid-training, after a periodic save
+    run(ctx, [ctx.hpsgen, "submit", ctx.study, "--points", "0"] + steps, check_rc=0)
+    wait_for_file(run_path(ctx, "model-0", "resume.bin"))
+    os.kill(trainer_pid(ctx, "model-0"), 9)
+    log("model-0's trainer killed (SIGKILL)")
+    # model-1: 4 MiB for the batch shell and a trainer of 5 MiB: the cluster kills the step
+    run(ctx, [ctx.hpsgen, "submit", ctx.study, "--points", "model-1", "--mem", "4M"] + steps, check_rc=0)
+    jobs = read_jobs(ctx)[first:]
+    log("jobs.tsv:", [(j["tasks"], j["mem"], j["time"]) for j in jobs])
+    check([j["tasks"] for j in jobs] == ["2", "0", "1"], "jobs.tsv: one array a point (--points)")
+    check(jobs[0]["time"] == "1" and jobs[2]["mem"] == "4M", "jobs.tsv records --time 1 and --mem 4M")
+    check(re.fullmatch(r"\d+M", jobs[1]["mem"]) and re.fullmatch(r"00:\d\d:00", jobs[1]["time"]),
+          "model-0's array asks its estimate and its calibrated time")
+    wait_for_jobs(ctx, [j["job"] for j in jobs], timeout=200)
+
+    rows = status_rows(ctx)
+    for name in ["model-0", "model-1", "model-2"]:
+        log(f"status {name}: {rows[name]['state']} | {rows[name]['reason']} | {rows[name]['detail']}")
+    check(rows["model-1"]["reason"] == "OUT_OF_MEMORY" and "--mem=4M" in rows["model-1"]["detail"],
+          "hpsgen status: model-1 ran out of memory, with its --mem=4M")
+    check(rows["model-2"]["reason"] == "TIMEOUT" and rows["model-2"]["state"] == "interrupted"
+          and "--time=1" in rows["model-2"]["detail"] and "resume.bin saved" in rows["model-2"]["detail"],
+          "hpsgen status: model-2 ran out of time (--time=1), resume.bin saved")
+    check(rows["model-0"]["state"] == "interrupted" and "exit 137" in rows["model-0"]["detail"],
+          "hpsgen status: model-0 was killed (exit 137) and can resume")
+    out = open(task_log(ctx, jobs[0]["job"], 2)).read()
+    check("DUE TO TIME LIMIT" in out and "stopped by" in out, "model-2's log: Slurm's time limit, and the trainer saved")
+
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--retry", "--retry-factor", "20", "--points", "0-2"] + steps,
+            check_rc=0)
+    check("model-1: its task" in r.stdout and "now --mem=80M" in r.stdout, "--retry: model-1 gets 20 x 4M")
+    check("model-2: its task" in r.stdout and "now --time=00:20:00" in r.stdout, "--retry: model-2 gets 20 x 1 min")
+    check("3 resource classes" in r.stdout, "three classes, three arrays")
+    retried = read_jobs(ctx)[first + 3:]
+    by_task = {j["tasks"]: j for j in retried}
+    check(sorted(by_task) == ["0", "1", "2"] and by_task["1"]["mem"] == "80M" and by_task["2"]["time"] == "00:20:00"
+          and by_task["0"]["mem"] == jobs[1]["mem"], "jobs.tsv: each array with its class's request")
+    wait_for_jobs(ctx, [j["job"] for j in retried])
+    for name in ["model-0", "model-1", "model-2"]:
+        check(result(ctx, name)["status"] == "done", f"{name} is done after the retry")
+    # the calibration that gave --time against the training: model-0's 40000 steps of 16 and
+    # 6 evaluations of 100 samples (7 batches each), before and after its kill
+    with open(os.path.join(ctx.study, "build", "calibration.tsv")) as f:
+        calibration = {row["trainer"]: row for row in csv.DictReader(f, delimiter="\t")}
+    c = calibration[point(ctx, "model-0")["trainer"]]
+    predicted = LONG_STEPS * float(c["step_s"]) + 6 * 7 * float(c["eval_batch_s"])
+    took = result(ctx, "model-0")["wall_seconds"]
+    log(f"model-0: trained in {took:.2f} s, calibrated {predicted:.2f} s")
+    # a factor of 5: the machine is shared, and a step of this tiny network (50 us) leaves out
+    # what a calibration does not time (the batch's assembly, saves, progress): 2.5 x measured
+    check(predicted / 5 < took < predicted * 5, "model-0's training time is its calibrated time, within a factor of 5")
+    for name, task in [("model-0", "0"), ("model-2", "2")]:
+        out = open(task_log(ctx, by_task[task]["job"], int(task))).read()
+        m = re.search(r"resuming at step (\d+) of (\d+)", out)
+        check(m and 0 < int(m.group(1)) < int(m.group(2)), f"{name} resumed mid-training from its resume.bin"
+              + (f" (step {m.group(1)})" if m else ""))
+        check_uninterrupted(ctx, name)
+
+
 def case_chunk(ctx):
     skip_if_no_cluster(ctx)
     fresh_runs(ctx)
@@ -447,8 +558,10 @@ def case_chunk(ctx):
     missing = os.path.join(ctx.study, "build", "bin", t5)
     if os.path.exists(missing):
         os.remove(missing)
-    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--chunk", "4", "--no-build", "--no-report", "--steps", "200"],
-            check_rc=0)
+    # one resource class: no calibrated --time, and every task the memory of the one that
+    # builds model-5's trainer (the compiler's)
+    r = run(ctx, [ctx.hpsgen, "submit", ctx.study, "--chunk", "4", "--no-build", "--no-report", "--steps", "200",
+                  "--no-calibrate", "--mem", "1G"], check_rc=0)
     check("1 array" in r.stdout and "4 points per task" in r.stdout, "--chunk 4: one array")
     jobs = read_jobs(ctx)
     check(len(jobs) == 1 and jobs[0]["tasks"] == "0-1" and jobs[0]["chunk"] == "4", "of 2 tasks (--array=0-1)")
@@ -683,14 +796,14 @@ def case_brackets(ctx):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "chunk", "halving", "brackets"])
+    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "failures", "chunk", "halving", "brackets"])
     ap.add_argument("--hpsgen", required=True)
     ap.add_argument("--build", required=True, help="this test folder in the build tree")
     a = ap.parse_args()
     ctx = Ctx(a)
     t0 = time.time()
-    {"setup": setup, "teardown": teardown, "submit": case_submit, "retry": case_retry, "chunk": case_chunk,
-     "halving": case_halving, "brackets": case_brackets}[a.what](ctx)
+    {"setup": setup, "teardown": teardown, "submit": case_submit, "retry": case_retry, "failures": case_failures,
+     "chunk": case_chunk, "halving": case_halving, "brackets": case_brackets}[a.what](ctx)
     log(f"slurm {a.what}: all checks passed in {time.time() - t0:.1f} s")
 
 

@@ -3,6 +3,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "generator/calibrate.hpp"
+#include "generator/cost.hpp"
 #include "generator/emit.hpp"
 #include "generator/slurm.hpp"
 #include "generator/slurm_halving.hpp"
@@ -106,8 +108,8 @@ TEST_CASE("jobs.tsv: a halving study's rung arrays and promotion jobs") {
     jobs[1] = {1, "201", "promote", 0, 1, {}, "before", 1, {}};
     jobs[2] = {1, "202", "rung", 0, 1, {0}, "before", 2, {7}};
     const auto text = jobs_tsv(jobs);
-    CHECK(text.find("1\t200\trung\t1\t1\t3,7\tbefore\n") != std::string::npos);
-    CHECK(text.find("1\t201\tpromote\t1\t-\t-\t-\n") != std::string::npos);
+    CHECK(text.find("1\t200\trung\t1\t1\t3,7\tbefore\t-\t-\n") != std::string::npos);
+    CHECK(text.find("1\t201\tpromote\t1\t-\t-\t-\t-\t-\n") != std::string::npos);
     auto back = parse_jobs_tsv(text);
     REQUIRE(back.size() == 3);
     CHECK(back[0].points == std::vector<std::size_t>{3, 7});
@@ -218,4 +220,133 @@ TEST_CASE("emit_slurm: chunked; spec text cannot break out of its #SBATCH line")
     CHECK(text.find(": \"${HPS_PACKING:=side_by_side}\"") != std::string::npos);
     CHECK(text.find("#SBATCH --partition=a rm -rf /\n") != std::string::npos);
     CHECK(text.find("\nrm -rf") == std::string::npos);
+}
+
+TEST_CASE("memory sizes as Slurm writes them") {
+    CHECK(parse_mem("500M") == 500u);
+    CHECK(parse_mem("4G") == 4096u);
+    CHECK(parse_mem("5000") == 5000u);  // megabytes
+    CHECK(parse_mem("1T") == 1048576u);
+    CHECK(parse_mem("1500K") == 2u);  // rounded up
+    CHECK_FALSE(parse_mem(""));
+    CHECK_FALSE(parse_mem("4GB"));
+    CHECK_FALSE(parse_mem("G"));
+    CHECK(format_mem(4096) == "4G");
+    CHECK(format_mem(1500) == "1500M");
+}
+
+TEST_CASE("jobs.tsv keeps each array's --mem and --time; an older file without them still reads") {
+    std::vector<job_record> jobs(2);
+    jobs[0] = {1, "300", "array", 0, 1, {1}, "before"};
+    jobs[0].mem = "80M";
+    jobs[0].time = "00:20:00";
+    jobs[1] = {1, "301", "array", 0, 1, {2}, "before"};
+    const auto text = jobs_tsv(jobs);
+    CHECK(text.find("1\t300\tarray\t0\t1\t1\tbefore\t80M\t00:20:00\n") != std::string::npos);
+    CHECK(text.find("1\t301\tarray\t0\t1\t2\tbefore\t-\t-\n") != std::string::npos);
+    auto back = parse_jobs_tsv(text);
+    REQUIRE(back.size() == 2);
+    CHECK(back[0].mem == "80M");
+    CHECK(back[0].time == "00:20:00");
+    CHECK(back[1].mem.empty());
+    auto latest = hps::latest_jobs(back, 3);
+    CHECK(latest[1].mem == "80M");
+    CHECK(latest[1].time == "00:20:00");
+    auto old = parse_jobs_tsv("submission\tjob\tkind\tfirst\tchunk\ttasks\tbuild\n1\t7\tarray\t0\t1\t0-3\tbefore\n");
+    REQUIRE(old.size() == 1);
+    CHECK(old[0].tasks.size() == 4);
+    CHECK(old[0].mem.empty());
+}
+
+TEST_CASE("why a task ended: Slurm's state where it names a cause, else slurmstepd's lines in the log") {
+    CHECK(failure_reason("OUT_OF_MEMORY", "") == "OUT_OF_MEMORY");
+    CHECK(failure_reason("TIMEOUT", "") == "TIMEOUT");
+    CHECK(failure_reason("NODE_FAIL", "") == "NODE_FAIL");
+    CHECK(failure_reason("COMPLETED", "") == "");
+    CHECK(failure_reason("", "") == "");
+    // the test cluster (jobacct_gather/linux + OverMemoryKill, no cgroups): FAILED, and the log
+    const std::string oom = "[hps] model-1: start (point 1)\n"
+                            "slurmstepd-vm: error: StepId=1.batch exceeded memory limit (8900608 > 4194304), being killed\n"
+                            "slurmstepd-vm: error: Exceeded job memory limit\n"
+                            "slurmstepd-vm: error: *** JOB 1 ON vm CANCELLED AT 2026-12-06T13:05:38 ***\n";
+    CHECK(failure_reason("FAILED", oom) == "OUT_OF_MEMORY");
+    CHECK(failure_reason("", oom) == "OUT_OF_MEMORY");  // squeue has forgotten it, no accounting
+    CHECK(failure_reason("", "slurmstepd: error: Detected 1 oom-kill event(s) in StepId=5.batch.\n") == "OUT_OF_MEMORY");
+    const std::string limit = "slurmstepd-vm: error: *** JOB 2 ON vm CANCELLED AT 2026-12-06T12:45:32 DUE TO TIME LIMIT ***\n";
+    CHECK(failure_reason("", limit) == "TIMEOUT");
+    CHECK(failure_reason("", "slurmstepd: error: *** JOB 3 ON n1 CANCELLED AT 2026-01-01T00:00:00 DUE TO NODE FAILURE ***\n") ==
+          "NODE_FAIL");
+    CHECK(failure_reason("", "slurmstepd: error: *** JOB 3 ON n1 CANCELLED AT 2026-01-01T00:00:00 ***\n") == "CANCELLED");
+    // a requeue's cancellation is not the end: the task went on
+    CHECK(failure_reason("", "slurmstepd-vm: error: *** JOB 20 ON vm CANCELLED AT 2026-11-22T07:04:50 DUE TO JOB REQUEUE ***\n") == "");
+    // a trainer's own error line is not Slurm's word
+    CHECK(failure_reason("FAILED", "[model-3] error: data/train.npz: cannot open\n") == "FAILED");
+}
+
+TEST_CASE("the partition's MaxTime") {
+    const std::string text =
+        "PartitionName=test AllowGroups=ALL Default=YES MaxTime=1-00:00:00 MinNodes=0 State=UP\n"
+        "PartitionName=long AllowGroups=ALL Default=NO MaxTime=UNLIMITED State=UP\n"
+        "PartitionName=short Default=NO MaxTime=00:30:00 State=UP\n";
+    CHECK(parse_partition_max_time(text, "") == 86400);
+    CHECK(parse_partition_max_time(text, "short") == 1800);
+    CHECK_FALSE(parse_partition_max_time(text, "long"));
+    CHECK_FALSE(parse_partition_max_time(text, "none"));
+}
+
+TEST_CASE("time per point from a calibration; --time with its margin; resource classes") {
+    hps::grid_point p;
+    p.batch = 16;
+    p.config.steps = 1000;
+    p.config.checkpoints = 5;
+    p.config.train = "t.npz";
+    p.config.validation = "v.npz";
+    std::map<std::string, hps::data_header> files;
+    files["t.npz"].samples = 480;
+    files["v.npz"].samples = 100;
+    hps::calibration c;
+    c.threads = 1;
+    c.batch = 16;
+    c.step_seconds = 0.002;
+    c.eval_batch_seconds = 0.001;
+    // 1000 steps x 2 ms + ceil(5 x 100 / 16) = 32 evaluation batches x 1 ms
+    CHECK(hps::cost::calibrated_seconds(p, files, c, 1).value() == doctest::Approx(2.032));
+    CHECK(hps::cost::calibrated_seconds(p, files, c, 4).value() == doctest::Approx(2.032 / 4));  // linear beyond 1 thread
+    c.threads = 4;
+    CHECK(hps::cost::calibrated_seconds(p, files, c, 4).value() == doctest::Approx(2.032));  // measured at 4
+    // epochs of unknown data: no time
+    p.config.steps = 0;
+    p.config.epochs = 3;
+    CHECK_FALSE(hps::cost::calibrated_seconds(p, {}, c, 1));
+    CHECK(hps::cost::calibrated_seconds(p, files, c, 4).value() == doctest::Approx(3 * 30 * 0.002 + 32 * 0.001));
+    // x 1.5 + 5 min, whole minutes, at most the cap
+    CHECK(hps::cost::time_request(2.0, std::nullopt) == 360);
+    CHECK(hps::cost::time_request(3600, std::nullopt) == 5700);
+    CHECK(hps::cost::time_request(36000, 86400) == 54300);
+    CHECK(hps::cost::time_request(360000, 86400) == 86400);
+    // the ladders: each request rounds up to the next step
+    CHECK(hps::cost::mem_class(23) == 64);
+    CHECK(hps::cost::mem_class(64) == 64);
+    CHECK(hps::cost::mem_class(65) == 96);
+    CHECK(hps::cost::mem_class(80) == 96);
+    CHECK(hps::cost::mem_class(936) == 1024);
+    CHECK(hps::cost::mem_class(1025) == 1536);
+    CHECK(hps::cost::time_class(360) == 600);
+    CHECK(hps::cost::time_class(1200) == 1200);
+    CHECK(hps::cost::time_class(5700) == 7200);
+    CHECK(hps::cost::time_class(5700) != hps::cost::time_class(360));
+    CHECK(hps::cost::time_class(100000) == 2 * 86400);
+}
+
+TEST_CASE("the trainer's --calibrate line") {
+    hps::calibration c;
+    REQUIRE(hps::parse_calibration_line(
+        "calibration threads=2 batch=16 steps=812 step_s=0.000615 eval_batches=2301 eval_batch_s=0.000217\n", c));
+    CHECK(c.threads == 2);
+    CHECK(c.batch == 16);
+    CHECK(c.step_seconds == doctest::Approx(0.000615));
+    CHECK(c.eval_batch_seconds == doctest::Approx(0.000217));
+    hps::calibration d;
+    CHECK_FALSE(hps::parse_calibration_line("[model-0] error: settings/model-0.json: no such file\n", d));
+    CHECK_FALSE(hps::parse_calibration_line("calibration threads=1 batch=16 step_s=0\n", d));
 }
