@@ -26,7 +26,7 @@ std::vector<std::string> paths_of(const grid_point& p) {
 }
 
 // hps::optimizer's state_slots(): sgd/momentum [momentum_buffer if momentum > 0], adam
-// [exp_avg, exp_avg_sq], rmsprop [square_avg, grad_avg if centered, momentum_buffer if
+// and adamw [exp_avg, exp_avg_sq], rmsprop [square_avg, grad_avg if centered, momentum_buffer if
 // momentum > 0], adadelta [square_avg, acc_delta]
 std::size_t optimizer_slots(const optimizer_config& c) {
     auto get = [&](optimizer_setting k) { return c.takes(k) ? c[k] : 0.0; };
@@ -34,7 +34,8 @@ std::size_t optimizer_slots(const optimizer_config& c) {
     switch (c.kind) {
         case optimizer_kind::sgd:
         case optimizer_kind::momentum: return momentum;
-        case optimizer_kind::adam: return 2;
+        case optimizer_kind::adam:
+        case optimizer_kind::adamw: return 2;
         case optimizer_kind::rmsprop: return 1 + (get(optimizer_setting::centered) == 1 ? 1 : 0) + momentum;
         case optimizer_kind::adadelta: return 2;
     }
