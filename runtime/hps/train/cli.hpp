@@ -31,6 +31,7 @@ struct options {
     long until = -1;  // pause at this step (a halving rung's end): resume.bin and a "paused" result
     double progress_seconds = -1;  // -1: 10 s on a terminal, 60 s otherwise
     double checkpoint_every = -1;  // seconds between saves of resume.bin; -1: the config's, 0: none
+    std::string precision;  // "fp32" or "bf16": override the config's; empty: the config's
     bool quiet = false, fresh = false, help = false;
 };
 
@@ -63,6 +64,8 @@ inline void print_help(const train_config* c, const char* argv0) {
         "                      so that a kill without warning (SIGKILL, out of memory)\n"
         "                      loses at most that much; 0: only on a stop signal\n"
         "                      (default: %s)\n"
+        "  --precision P       the conv and dense products in fp32 or bf16 (mixed precision:\n"
+        "                      bf16 inputs, fp32 sums; needs AVX512_BF16) instead of the spec's\n"
         "  --quiet             no progress lines, only errors and the final line\n"
         "  --fresh             start over: the old run folder is kept as DIR.old-N\n"
         "  -h, --help          this text\n\n"
@@ -104,6 +107,12 @@ inline std::string parse_options(int argc, char** argv, options& o) {
              : a == "--train"    ? o.train
              : a == "--validation" ? o.validation
                                  : o.test) = v;
+        } else if (a == "--precision") {
+            const char* v = value(a.c_str());
+            if (!v) return need(v);
+            if (std::string(v) != "fp32" && std::string(v) != "bf16")
+                return "option --precision needs fp32 or bf16, not '" + std::string(v) + "'";
+            o.precision = v;
         } else if (a == "--threads" || a == "--steps" || a == "--checkpoints" || a == "--progress" ||
                    a == "--checkpoint-every" || a == "--until") {
             const char* v = value(a.c_str());
