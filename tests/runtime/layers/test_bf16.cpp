@@ -2,7 +2,7 @@
 // (ctest: skipped) with the reason where the program has no bf16 kernels or the CPU lacks
 // AVX512_BF16.
 //   - the rounding: scalar and vector conversions agree, round to nearest even;
-//   - conv2d and dense in bf16 against the fp32 layer fed the same values rounded to bf16
+//   - conv2d, conv1d, conv3d and dense in bf16 against the fp32 layer fed the same values rounded to bf16
 //     (the products then have the same inputs and differ only in the fp32 summation order:
 //     1e-5 of the sum of |terms|), and against the unrounded fp32 layer within bf16's
 //     bound (each factor rounded: a relative 2^-8 at most each, bf16's unit roundoff u
@@ -15,6 +15,8 @@
 
 #include <hps/layers/avgpool2d.hpp>
 #include <hps/layers/bf16_kernels.hpp>
+#include <hps/layers/conv1d.hpp>
+#include <hps/layers/conv3d.hpp>
 
 #include <cstdio>
 #include <cstring>
@@ -158,6 +160,12 @@ TEST_CASE("bf16: conv2d against fp32") {
     check_layer<layer_of<conv2d<32, 5, 5, same, linear>, shape<7, 7, 16>, 4>, 4>();
     check_layer<layer_of<conv2d<5, 3, 3, valid, linear>, shape<9, 7, 3>, 3>, 3>();
     check_layer<layer_of<conv2d<8, 3, 2, same, linear, 2, 2>, shape<10, 9, 4>, 5>, 5>();
+}
+
+TEST_CASE("bf16: conv1d and conv3d against fp32") {
+    // the same driver with height 1 (conv1d), and with kernel planes (conv3d, stride 2)
+    check_layer<layer_of<conv1d<16, 5, same, linear>, shape<21, 3>, 4>, 4>();
+    check_layer<layer_of<conv3d<8, 3, same, linear, 2>, shape<6, 5, 5, 2>, 3>, 3>();
 }
 
 TEST_CASE("bf16: dense against fp32") {
