@@ -4,6 +4,8 @@
 // cluster counter (examples/clustercount.hps: conv1d on 1024 bins, batch 250) and of the
 // printability CNN (examples/printability.hps: conv3d on 32^3 x 1, batch 16).
 //   layer/<layer>/<model>/forward, .../backward   counters: samples/s, GFLOP/s
+//   layer/<layer>/model-108/bf16/forward, ...    Model-108's conv and dense layers in bf16
+//                                                 (hps/layers/bf16_kernels.hpp), where the CPU has it
 // backward runs on the buffers of one forward pass (the layer contract's order); the
 // first convolution's backward skips dx, as the network's first layer does.
 #include "bench_support.hpp"
@@ -44,9 +46,19 @@ double forward_flops() {
     else return 0;
 }
 
-template <class L, int B = batch>
+// a bf16 benchmark where the program or the CPU has no bf16 kernels: skipped, says why
+bool refuse_precision(benchmark::State& state, hps::precision p) {
+    if (p != hps::precision::bf16) return false;
+    const std::string why = hps::bf16_unavailable();
+    if (!why.empty()) state.SkipWithError(why.c_str());
+    return !why.empty();
+}
+
+template <class L, int B = batch, hps::precision P = hps::precision::fp32>
 void forward(benchmark::State& state) {
+    if (refuse_precision(state, P)) return;
     auto b = std::make_unique<bound<L, B>>();
+    b->ctx.prec = P;
     for (auto _ : state) {
         b->layer.forward(b->x.data(), b->y.data(), b->ctx);
         benchmark::ClobberMemory();
@@ -54,9 +66,11 @@ void forward(benchmark::State& state) {
     set_rates(state, B, forward_flops<L, B>());
 }
 
-template <class L, bool First, int B = batch>
+template <class L, bool First, int B = batch, hps::precision P = hps::precision::fp32>
 void backward(benchmark::State& state) {
+    if (refuse_precision(state, P)) return;
     auto b = std::make_unique<bound<L, B>>();
+    b->ctx.prec = P;
     b->layer.forward(b->x.data(), b->y.data(), b->ctx);
     for (auto _ : state) {
         b->layer.backward(b->x.data(), b->y.data(), b->dy.data(), First ? nullptr : b->dx.data(), b->ctx);
@@ -93,6 +107,15 @@ using conv3_pr = layer_of<hps::conv3d<32, 3, hps::same, hps::relu>, hps::shape<8
     BENCHMARK(forward<L, B>)->Name("layer/" name "/forward")->Unit(benchmark::kMicrosecond)->UseRealTime();      \
     BENCHMARK(backward<L, first, B>)->Name("layer/" name "/backward")->Unit(benchmark::kMicrosecond)->UseRealTime()
 #define HPS_LAYER_BENCH(L, first, name) HPS_LAYER_BENCH_B(L, batch, first, name)
+#define HPS_LAYER_BENCH_BF16(L, first, name)                                                                       \
+    BENCHMARK(forward<L, batch, hps::precision::bf16>)                                                             \
+        ->Name("layer/" name "/bf16/forward")                                                                      \
+        ->Unit(benchmark::kMicrosecond)                                                                            \
+        ->UseRealTime();                                                                                           \
+    BENCHMARK(backward<L, first, batch, hps::precision::bf16>)                                                     \
+        ->Name("layer/" name "/bf16/backward")                                                                     \
+        ->Unit(benchmark::kMicrosecond)                                                                            \
+        ->UseRealTime()
 
 HPS_LAYER_BENCH(conv1_108, true, "conv1/model-108");
 HPS_LAYER_BENCH(pool1_108, false, "pool1/model-108");
@@ -101,6 +124,9 @@ HPS_LAYER_BENCH(pool2_108, false, "pool2/model-108");
 HPS_LAYER_BENCH(dense1_108, false, "dense1/model-108");
 HPS_LAYER_BENCH(dropout_108, false, "dropout/model-108");
 HPS_LAYER_BENCH(dense2_108, false, "dense2/model-108");
+HPS_LAYER_BENCH_BF16(conv1_108, true, "conv1/model-108");
+HPS_LAYER_BENCH_BF16(conv2_108, false, "conv2/model-108");
+HPS_LAYER_BENCH_BF16(dense1_108, false, "dense1/model-108");
 HPS_LAYER_BENCH(conv1_040, true, "conv1/model-040");
 HPS_LAYER_BENCH(conv2_040, false, "conv2/model-040");
 HPS_LAYER_BENCH(conv1_189, true, "conv1/model-189");

@@ -4,6 +4,8 @@
 // masks as in training; two untimed steps first (first touch of every buffer).
 //   train/<model>   counters: samples/s, GFLOP/s (cyplam_flops per sample); time: wall,
 //                   and the CPU time of the whole process (every thread)
+//   train/model-108/bf16   the same step in bf16 mixed precision (hps/layers/bf16_kernels.hpp),
+//                   registered where the CPU has AVX512_BF16
 // hps_bench --steps=N times exactly N steps (compare_torch.py's PyTorch side does the same).
 #include "bench_support.hpp"
 
@@ -14,7 +16,7 @@ namespace {
 
 constexpr int batch = 128;
 
-template <int W1, int N1, int W2, int N2, int NFC>
+template <int W1, int N1, int W2, int N2, int NFC, hps::precision P = hps::precision::fp32>
 void train_step(benchmark::State& state) {
     using net = cyplam_net<W1, N1, W2, N2, NFC>;
     using model_type = typename net::template instance<batch>;
@@ -25,6 +27,7 @@ void train_step(benchmark::State& state) {
     hps::context ctx;
     ctx.mode = hps::phase::train;
     ctx.gen = &dropout_rng;
+    ctx.prec = P;
     hps::buffer x(std::size_t(model_type::in_size) * batch), y(std::size_t(model_type::out_size) * batch),
         dy(std::size_t(model_type::out_size) * batch);
     fill_random(x.data(), x.size(), 3);
@@ -71,6 +74,7 @@ void register_train_benchmarks(int steps) {
     };
     add("train/model-040", train_step<5, 8, 5, 32, 128>);
     add("train/model-108", train_step<5, 16, 5, 32, 640>);
+    if (hps::bf16_unavailable().empty()) add("train/model-108/bf16", train_step<5, 16, 5, 32, 640, hps::precision::bf16>);
     add("train/model-189", train_step<5, 32, 5, 64, 768>);
 }
 

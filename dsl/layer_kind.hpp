@@ -104,6 +104,7 @@ std::size_t size(const std::vector<int>& shape);  // its elements: (4, 4, 8) -> 
 // the rows of hps/layers/small_gemm.hpp's register tile (MR).
 struct vector_unit {
     int full_lanes = 4, half_lanes = 4, gemm_rows = 8;
+    bool bf16 = false;  // AVX512_BF16: the conv and dense layers hold bf16 scratch (bf16_kernels.hpp)
 };
 vector_unit native_vector_unit();
 

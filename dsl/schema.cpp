@@ -288,6 +288,10 @@ std::vector<block_spec> make_blocks() {
         }
         b.heads.push_back(setting("clip_norm", real(0.0, true, std::nullopt, false, ranged), "none",
                                   "scale the gradients to this global L2 norm at most (torch clip_grad_norm_)"));
+        b.heads.push_back(setting("precision", choice({"fp32", "bf16"}, ranged), "fp32",
+                                  "the conv and dense layers' products: fp32, or bf16 mixed precision (inputs rounded "
+                                  "to bf16, sums, weights, optimizer and loss in fp32; needs a CPU with AVX512_BF16 "
+                                  "and a study built with HPS_NATIVE on, else the trainer refuses to start)"));
         // not an axis: how often a trainer saves its state does not change its result
         b.heads.push_back(shown(setting("checkpoint_every", string(string_format::duration), "\"10min\"",
                                         "save the trainer's state (resume.bin) every DURATION of training, so that a "
@@ -445,6 +449,7 @@ std::vector<block_spec> make_blocks() {
                               "lr_schedule cosine warmup 500 min_lr 1e-5\n"
                               "lr_schedule plateau factor 0.5 patience 3 min_lr 1e-6"},
         {"train.clip_norm", "clip_norm 1.0"},
+        {"train.precision", "precision bf16"},
         {"train.checkpoint_every", "checkpoint_every \"10min\"\ncheckpoint_every \"0\""},
         {"augment.brightness", "brightness 0.25"},
         {"augment.contrast", "contrast {0, 0.25}"},

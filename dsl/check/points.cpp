@@ -245,6 +245,8 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
     }
     if (const stmt_rec* s = setting("patience")) c.patience = int(val(*s->positional).number);
     if (const stmt_rec* s = setting("clip_norm")) c.clip_norm = val(*s->positional).number;
+    if (const stmt_rec* s = setting("precision"))
+        c.prec = val(*s->positional).text == "bf16" ? hps::precision::bf16 : hps::precision::fp32;
     if (const stmt_rec* s = setting("lr_schedule")) {
         hps::schedule_config& l = c.lr_schedule;
         l.kind = hps::find_by_name(hps::schedule_table, val(*s->positional).text)->kind;

@@ -45,7 +45,9 @@ std::size_t size(const std::vector<int>& shape) {
 
 vector_unit native_vector_unit() {
 #if defined(__x86_64__) || defined(__i386__)
-    if (__builtin_cpu_supports("avx512f")) return {16, 8, 64};
+    if (__builtin_cpu_supports("avx512f"))
+        return {16, 8, 64, __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vl") &&
+                               __builtin_cpu_supports("avx512bw")};
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {8, 4, 16};
     if (__builtin_cpu_supports("avx")) return {8, 4, 8};
 #endif

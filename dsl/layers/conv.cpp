@@ -74,9 +74,19 @@ layer_memory conv_memory(const layer& l, int batch) {
     const std::size_t xpad_stride = (padded + std::size_t(padded_run - run) + 15) / 16 * 16;
     const bool pads_filters = padded_filters != filters, keeps_dz = l.activation != "linear" || pads_filters;
     const std::size_t patch = std::size_t(k[0]) * k[1] * run;
+    // the bf16 buffers (bf16 units), where the kernels exist: the padded samples in bf16 and
+    // paired, dZ paired by pixels, W paired by kernel positions, Wt paired by filters
+    std::size_t half = 0;
+    if (native_vector_unit().bf16) {
+        const std::size_t rows = std::size_t(k[0]) * k[1], xpad = xpad_stride * B;
+        const std::size_t dzp = std::size_t(out[0]) * out[1] * std::size_t((out[2] + 1) / 2) * padded_filters * 2 * B;
+        half = detail::bf16::floats_for(xpad) + detail::bf16::floats_for(2 * xpad) + detail::bf16::floats_for(dzp) +
+               detail::bf16::floats_for(rows * std::size_t((run + 1) / 2) * padded_filters * 2) +
+               detail::bf16::floats_for(rows * std::size_t((filters + 1) / 2) * padded_run * 2);
+    }
     return layer_memory{.scratch = xpad_stride * B + (keeps_dz ? std::size_t(padded_filters) * pixels * B : 0) +
                                    std::size_t(k[0]) * k[1] * filters * padded_run +
-                                   (pads_filters ? std::size_t(padded_filters) * (patch + 1) : 0)};
+                                   (pads_filters ? std::size_t(padded_filters) * (patch + 1) : 0) + half};
 }
 
 // a multiply and an add per weight at each output position, plus the bias and activation

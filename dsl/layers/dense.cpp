@@ -33,7 +33,14 @@ extern const layer_kind dense_kind{
         return "hps::dense<" + std::to_string(l.units) + ", " + layer_text::activation_type(l.activation) + ">";
     },
     .memory = [](const layer& l, int batch) {  // dz (Out, B) unless the activation is linear
-        return layer_memory{.scratch = l.activation == "linear" ? 0 : std::size_t(l.units) * std::size_t(batch)};
+        const std::size_t out = std::size_t(l.units), B = std::size_t(batch), in = layer_text::size(l.in_shape);
+        std::size_t half = 0;  // bf16 (dense.hpp's bf16_total): where the kernels exist and Out fills packets
+        if (const vector_unit unit = native_vector_unit(); unit.bf16 && l.units % unit.half_lanes == 0) {
+            namespace h = detail::bf16;
+            half = h::floats_for(in * B + 2) + h::floats_for(2 * in * B) + h::floats_for(out * ((B + 1) / 2) * 2) +
+                   h::floats_for(out * ((in + 1) / 2) * 2) + 2 * h::floats_for(out * in);
+        }
+        return layer_memory{.scratch = (l.activation == "linear" ? 0 : out * B) + half};
     },
 };
 

@@ -317,6 +317,11 @@ struct axis_setting {
 // Everything a trainer needs besides its network type and batch size. hpsgen fills it
 // for a grid point; a hand-written trainer fills it by hand. Paths are relative to the
 // folder the trainer runs in (the study folder).
+// The arithmetic of the conv and dense layers' products: fp32 throughout, or bf16 mixed
+// precision (hps/layers/bf16_kernels.hpp: the products' inputs rounded to bf16, summed in
+// fp32; parameters, gradients, optimizer, loss and element-wise passes stay fp32).
+enum class precision { fp32, bf16 };
+
 struct train_config {
     std::string study = "study", point = "model";
     // what the result belongs to (hps/settings.hpp, identity_json): a run folder's result.json
@@ -344,6 +349,9 @@ struct train_config {
     optimizer_config optimizer;
     schedule_config lr_schedule;  // the lr over the run (hps/schedule.hpp)
     double clip_norm = 0;  // > 0: gradients scaled to this global L2 norm at most (torch clip_grad_norm_)
+    // the conv and dense layers' products in fp32 or in bf16 mixed precision (hps/core.hpp);
+    // a bf16 run refuses to start where the kernels or the CPU lack AVX512_BF16
+    precision prec = precision::fp32;
     long steps = 0, epochs = 0;  // one of them > 0
     int checkpoints = 10;  // validation evaluations, evenly spaced
     unsigned long seed = 1;

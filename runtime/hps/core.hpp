@@ -47,6 +47,7 @@
 // forward/backward allocates.
 #pragma once
 
+#include "hps/config.hpp"
 #include "hps/rules.hpp"
 
 #include <Eigen/Core>
@@ -232,6 +233,7 @@ enum class phase { train, infer };
 struct context {
     phase mode = phase::train;
     rng* gen = nullptr;  // dropout masks; owned by the trainer, saved in checkpoints
+    precision prec = precision::fp32;  // hps/config.hpp
 };
 
 // ---------------------------------------------------------------------------- init

@@ -63,6 +63,8 @@ inline void write_training(json_writer& w, const train_config& c, bool in_force)
     if (s.kind == schedule_kind::plateau) w.member("factor", s.factor).member("patience", s.patience);
     w.end_object();
     w.member("clip_norm", c.clip_norm);
+    // written only for bf16, so that the settings and identities of fp32 studies stay
+    if (c.prec == precision::bf16) w.member("precision", "bf16");
     w.member("steps", c.steps).member("epochs", c.epochs).member("checkpoints", c.checkpoints);
     w.member("seed", c.seed).member("patience", c.patience).member("pos_weight", c.pos_weight);
     w.key("penalties").begin_array();
@@ -272,6 +274,11 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     }
     if (const std::string why = schedule_problem(c.lr_schedule, 0); !why.empty()) r.fail(why);
     c.clip_norm = r.at_least(root, "clip_norm", 0);
+    if (root.find("precision")) {
+        const std::string p = r.text(root, "precision");
+        if (p != "fp32" && p != "bf16") r.fail("\"precision\" must be fp32 or bf16, not \"" + p + "\"");
+        c.prec = p == "bf16" ? precision::bf16 : precision::fp32;
+    }
     c.steps = r.whole(root, "steps", 0);
     c.epochs = r.whole(root, "epochs", 0);
     if ((c.steps > 0) == (c.epochs > 0)) r.fail("exactly one of \"steps\" and \"epochs\" must be above 0");

@@ -29,6 +29,7 @@
 
 #include "hps/config.hpp"
 #include "hps/io.hpp"
+#include "hps/layers/bf16_kernels.hpp"
 #include "hps/settings.hpp"
 #include "hps/train/calibrate.hpp"
 #include "hps/train/cli.hpp"
@@ -51,7 +52,15 @@ namespace hps {
 namespace train_detail {
 
 template <class Net, int B>
-int train_with(const train_config& config, const options& opt, char** argv) {
+int train_with(const train_config& spec_config, const options& opt, char** argv) {
+    train_config config = spec_config;
+    if (!opt.precision.empty()) config.prec = opt.precision == "bf16" ? precision::bf16 : precision::fp32;
+    if (config.prec == precision::bf16) {
+        if (const std::string why = bf16_unavailable(); !why.empty()) {
+            std::fprintf(stderr, "[%s] error: precision bf16: %s\n", config.point.c_str(), why.c_str());
+            return 2;
+        }
+    }
     bound_omp_spinning(choose_threads(opt.threads), argv);
     try {
         if (opt.calibrate) return calibrate<Net, B>(config, opt);

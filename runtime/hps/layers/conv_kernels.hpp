@@ -31,7 +31,9 @@
 
 #include "hps/activations.hpp"
 #include "hps/core.hpp"
+#include "hps/layers/bf16_kernels.hpp"
 #include "hps/layers/common.hpp"
+#include "hps/layers/packets.hpp"
 #include "hps/rules.hpp"
 
 #include <Eigen/Core>
@@ -82,25 +84,6 @@ constexpr outcome conv(dims in, int spatial, int filters, std::array<int, 3> ker
 }  // namespace hps::rules
 
 namespace hps::detail::conv {
-
-namespace ei = Eigen::internal;
-
-using full_packet = ei::packet_traits<float>::type;
-using half_packet = typename ei::unpacket_traits<full_packet>::half;
-template <class P>
-inline constexpr int lanes = int(ei::unpacket_traits<P>::size);
-
-#if defined(EIGEN_VECTORIZE_AVX512)
-inline constexpr int vector_registers = 32;
-#else
-inline constexpr int vector_registers = 16;
-#endif
-
-constexpr int round_up(int v, int m) { return (v + m - 1) / m * m; }
-
-// The packet that wastes least when V floats are cut into packets (ties: the wider).
-template <int V>
-using packet_for = std::conditional_t<(round_up(V, lanes<half_packet>) < round_up(V, lanes<full_packet>)), half_packet, full_packet>;
 
 // cycles of one inner step: 2 FMAs and 2 loads per cycle, at least the FMA latency (each
 // accumulator is updated once per step); loads also take issue slots, so of two tiles
@@ -170,20 +153,6 @@ constexpr tile_shape choose_dx(int np, int wo, int f) {
     return best;
 }
 
-// dst[0..n) (+)= the first n lanes of v (n <= lanes): the padded tail of a tile
-template <class P, bool Add>
-inline void store_lanes(float* dst, const P& v, int n) {
-    if (n >= lanes<P>) {
-        if constexpr (Add) ei::pstoreu(dst, ei::padd(ei::ploadu<P>(dst), v));
-        else ei::pstoreu(dst, v);
-        return;
-    }
-    alignas(64) float tmp[lanes<P>];
-    ei::pstoreu(tmp, v);
-    for (int i = 0; i < lanes<P>; ++i)
-        if (i < n) dst[i] = Add ? dst[i] + tmp[i] : tmp[i];
-}
-
 // ------------------------------------------------------------------ forward tile
 // y[j*ldy + m*L + i] = act(bias + sum_{kd<KD, kh<KH, r<R} w[((kd*KH + kh)*R + r)*ldw + m*L + i]
 //                                                      * x[kd*XPlane + kh*XRow + j*XPix + r])
@@ -214,16 +183,7 @@ inline void fwd_tile(const float* __restrict w, int ldw, const float* __restrict
             }
         }
     }
-    const P zero = ei::pset1<P>(0.0f);
-#pragma GCC unroll 32
-    for (int j = 0; j < NR; ++j) {
-#pragma GCC unroll 8
-        for (int m = 0; m < MR; ++m) {
-            const P v = Relu ? ei::pmax(acc[m][j], zero) : acc[m][j];
-            if (valid >= MR * L) ei::pstoreu(y + j * ldy + m * L, v);
-            else store_lanes<P, false>(y + j * ldy + m * L, v, valid - m * L);
-        }
-    }
+    store_fwd_tile<P, MR, NR, Relu>(acc, y, ldy, valid);
 }
 
 // ------------------------------------------------------------------ dW tile
@@ -255,15 +215,7 @@ inline void dw_tile(const float* __restrict dz, int ldz, const float* __restrict
             }
         }
     }
-#pragma GCC unroll 32
-    for (int n = 0; n < N; ++n) {
-        float* col = dw + std::size_t((n / (KHT * RT) * KH + (n / RT) % KHT) * R + n % RT) * ldw;
-#pragma GCC unroll 8
-        for (int m = 0; m < MR; ++m) {
-            if (valid >= MR * L) ei::pstoreu(col + m * L, ei::padd(ei::ploadu<P>(col + m * L), acc[m][n]));
-            else store_lanes<P, true>(col + m * L, acc[m][n], valid - m * L);
-        }
-    }
+    add_dw_tile<P, MR, KHT, RT, R, KDT, KH>(acc, dw, ldw, valid);
 }
 
 // ------------------------------------------------------------------ dX tile
@@ -395,7 +347,23 @@ public:
     static constexpr std::size_t dz_total = keeps_dz ? std::size_t(padded_filters) * columns : 0;      // (F', pixels*B)
     static constexpr std::size_t wt_total = std::size_t(kernel_rows) * Filters * padded_run;          // (KD*KH, F, R')
     static constexpr std::size_t wpad_total = pads_filters ? std::size_t(padded_filters) * (patch_size + 1) : 0;
-    static constexpr std::size_t scratch_size = xpad_total + dz_total + wt_total + wpad_total;
+    // bf16 (bf16_kernels.hpp; only in a program that has its kernels), in bf16 units: the
+    // padded samples in bf16; paired with themselves one pixel on (dW); dZ paired by pixel
+    // pairs (dW; then dZ in bf16, for dx); W paired by kernel positions; Wt by filters
+    static constexpr int pixel_pairs = (out_width + 1) / 2;  // per output row
+    static constexpr int run_pairs = (run + 1) / 2;
+    static constexpr int filter_pairs = (Filters + 1) / 2;
+    static constexpr std::size_t dzp_sample = std::size_t(out_depth) * out_height * pixel_pairs * padded_filters * 2;
+    static constexpr std::size_t xb_units = xpad_total;                                                   // (B, Dp, Hp, Wp, C)
+    static constexpr std::size_t x2_units = 2 * xpad_total;                                               // (B, Dp, Hp, Wp, C, 2)
+    static constexpr std::size_t dzp_units = dzp_sample * B;                                              // (B, rows, Wo/2, F', 2)
+    static constexpr std::size_t wf_units = std::size_t(kernel_rows) * run_pairs * padded_filters * 2;   // (KD*KH, R/2, F', 2)
+    static constexpr std::size_t wtp_units = std::size_t(kernel_rows) * filter_pairs * padded_run * 2;  // (KD*KH, F/2, R', 2)
+    static constexpr std::size_t bf16_total =
+        bf16::compiled ? bf16::floats_for(xb_units) + bf16::floats_for(x2_units) + bf16::floats_for(dzp_units) +
+                             bf16::floats_for(wf_units) + bf16::floats_for(wtp_units)
+                       : 0;
+    static constexpr std::size_t scratch_size = xpad_total + dz_total + wt_total + wpad_total + bf16_total;
     static constexpr bool is_view = false;
     static constexpr int torch_param_module = symmetric_padding ? 0 : 1;
 
@@ -408,6 +376,14 @@ public:
         dz_ = xpad_ + xpad_total;  // (F', pixels*B)
         wt_ = dz_ + dz_total;      // (KD*KH, F, R')
         wpad_ = wt_ + wt_total;    // (F', K + 1): W and b padded to F' rows
+        if constexpr (bf16::compiled) {
+            bf16::scratch_cutter cut{wpad_ + wpad_total};
+            xb_ = cut.take(xb_units);
+            x2_ = cut.take(x2_units);
+            dzp_ = cut.take(dzp_units);
+            wf_ = cut.take(wf_units);
+            wtp_ = cut.take(wtp_units);
+        }
     }
 
     void init(rng& gen) {
@@ -416,7 +392,7 @@ public:
         std::fill(b_, b_ + Filters, 0.0f);
     }
 
-    void forward(const float* x, float* y, context&) {
+    void forward(const float* x, float* y, context& ctx) {
         const float* w = w_;
         const float* bias = b_;
         if constexpr (pads_filters) {
@@ -429,6 +405,7 @@ public:
             w = wpad_;
             bias = wpad_ + std::size_t(patch_size) * padded_filters;
         }
+        if (bf16::compiled && ctx.prec == precision::bf16) return forward_bf16(x, y, w, bias);
         HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
         for (int b = 0; b < B; ++b) {
             float* xp = xpad_ + b * xpad_stride;
@@ -446,7 +423,8 @@ public:
         }
     }
 
-    void backward(const float*, const float* y, const float* dy, float* dx, context&) {
+    void backward(const float*, const float* y, const float* dy, float* dx, context& ctx) {
+        const bool half = bf16::compiled && ctx.prec == precision::bf16;
         const float* dz = dy;
         if constexpr (keeps_dz) {
             HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
@@ -468,6 +446,7 @@ public:
             }
             dz = dz_;
         }
+        if (half) pair_for_weights(dz);
         const int threads = detail::usable_threads();
         HPS_OMP(omp parallel num_threads(threads) if (threads > 1))
         {
@@ -475,7 +454,7 @@ public:
             const int t = detail::thread_id(), nt = detail::team_size();
             const int first = dw_tiles * t / nt, last = dw_tiles * (t + 1) / nt;
             for (int b = 0; b < B; ++b)
-                for (int tile = first; tile < last; ++tile) weight_tile(tile, dz, b);
+                for (int tile = first; tile < last; ++tile) weight_tile(tile, dz, b, half);
         }
         using dz_matrix = Eigen::Map<const detail::dyn_matrix, 0, Eigen::OuterStride<>>;
         detail::vec_view(db_, Filters) += dz_matrix(dz, Filters, columns, Eigen::OuterStride<>(padded_filters)).rowwise().sum();
@@ -487,20 +466,32 @@ public:
                 for (int r = 0; r < run; ++r) dst[r] = w_[std::size_t(q * run + r) * Filters + f];
                 std::fill(dst + run, dst + padded_run, 0.0f);
             }
+        if (half)  // Wt paired by filters
+            for (int q = 0; q < kernel_rows; ++q)
+                for (int p = 0; p < filter_pairs; ++p) {
+                    const float* r0 = wt_ + (std::size_t(q) * Filters + 2 * p) * padded_run;
+                    bf16::interleave(r0, 2 * p + 1 < Filters ? r0 + padded_run : nullptr,
+                                     wtp_ + (std::size_t(q) * filter_pairs + p) * padded_run * 2, padded_run);
+                }
         HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
         for (int b = 0; b < B; ++b) {
             float* dxp = xpad_ + b * xpad_stride;  // the padded sample is no longer needed
             std::fill(dxp, dxp + xpad_stride, 0.0f);
             const float* dzb = dz + std::size_t(b) * out_pixels * padded_filters;
+            bf16::bf16_t* dzh = half ? dzp_ + b * dzp_sample : nullptr;  // dZ in bf16 (the pairs for dW are done with)
+            if (half) bf16::convert(dzb, dzh, std::size_t(out_pixels) * padded_filters);
             for (int o = 0; o < out_depth * out_height; ++o) {  // output row (od, oh)
                 const float* dzr = dzb + std::size_t(o) * out_width * padded_filters;
                 const int od = o / out_height, oh = o % out_height;
                 for (int q = 0; q < kernel_rows; ++q) {  // kernel row (kd, kh)
                     float* dr = dxp + std::size_t(od * SD + q / KH) * plane_stride + std::size_t(oh * SH + q % KH) * row_stride;
                     const float* wk = wt_ + std::size_t(q) * Filters * padded_run;
+                    const bf16::bf16_t* wkh = half ? wtp_ + std::size_t(q) * filter_pairs * padded_run * 2 : nullptr;
+                    const bf16::bf16_t* dzrh = half ? dzh + std::size_t(o) * out_width * padded_filters : nullptr;
                     for (int ow = 0; ow < out_width; ow += dx_tile.b)
                         with_block<dx_tile.b, out_width>(ow, [&](auto nr) {
-                            input_tiles<nr()>(wk, dzr + ow * padded_filters, dr + ow * SW * channels);
+                            if (half) input_tiles_bf16<nr()>(wkh, dzrh + ow * padded_filters, dr + ow * SW * channels);
+                            else input_tiles<nr()>(wk, dzr + ow * padded_filters, dr + ow * SW * channels);
                         });
                 }
             }
@@ -568,20 +559,28 @@ private:
     }
 
     // dW tile number `tile` (filter block, kernel-plane block, kernel-row block, run block),
-    // summed over sample b
-    void weight_tile(int tile, const float* dz, int b) {
+    // summed over sample b; in bf16 (`half`) over the pairs pair_for_weights made
+    void weight_tile(int tile, const float* dz, int b, bool half) {
         const int rb = tile % dw_run_blocks, kb = tile / dw_run_blocks % dw_row_blocks;
         const int db = tile / (dw_run_blocks * dw_row_blocks) % dw_plane_blocks, m = tile / (dw_run_blocks * dw_row_blocks * dw_plane_blocks);
         const int m0 = m * dw_shape.a * filter_lanes, kd0 = db * dw_shape.d, kh0 = kb * dw_shape.b, r0 = rb * dw_shape.c;
         const float* dzb = dz + std::size_t(b) * out_pixels * padded_filters + m0;
-        const float* xp = xpad_ + b * xpad_stride + std::size_t(kd0) * plane_stride + std::size_t(kh0) * row_stride + r0;
+        const std::size_t x_at = b * xpad_stride + std::size_t(kd0) * plane_stride + std::size_t(kh0) * row_stride + r0;
         float* dw = dw_ + std::size_t((kd0 * KH + kh0) * run + r0) * Filters + m0;
         with_block<dw_shape.d, KD>(kd0, [&](auto kdt) {
             with_block<dw_shape.b, KH>(kh0, [&](auto kht) {
                 with_block<dw_shape.c, run>(r0, [&](auto rt) {
+#if HPS_BF16_KERNELS
+                    if (half) {
+                        bf16::dw_tile<filter_packet, dw_shape.a, kht(), rt(), run, out_height, out_width, SW * channels,
+                                      row_stride, SH * row_stride, kdt(), KH, out_depth, plane_stride, SD * plane_stride>(
+                            dzp_ + b * dzp_sample + m0 * 2, padded_filters, x2_ + 2 * x_at, dw, Filters, Filters - m0);
+                        return;
+                    }
+#endif
                     conv::dw_tile<filter_packet, dw_shape.a, kht(), rt(), run, out_height, out_width, SW * channels, row_stride,
                                   SH * row_stride, kdt(), KH, out_depth, plane_stride, SD * plane_stride>(
-                        dzb, padded_filters, xp, dw, Filters, Filters - m0);
+                        dzb, padded_filters, xpad_ + x_at, dw, Filters, Filters - m0);
                 });
             });
         });
@@ -596,6 +595,78 @@ private:
         }
     }
 
+    // ---- bf16 (bf16_kernels.hpp): the same loops over the bf16 tiles
+    // forward with W (F', K) and b (F') padded to whole packets
+    void forward_bf16(const float* x, float* y, const float* w, const float* bias) {
+#if HPS_BF16_KERNELS
+        for (int q = 0; q < kernel_rows; ++q)  // W paired by kernel positions
+            for (int p = 0; p < run_pairs; ++p) {
+                const float* c0 = w + std::size_t(q * run + 2 * p) * padded_filters;
+                bf16::interleave(c0, 2 * p + 1 < run ? c0 + padded_filters : nullptr,
+                                 wf_ + (std::size_t(q) * run_pairs + p) * padded_filters * 2, padded_filters);
+            }
+        HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
+        for (int b = 0; b < B; ++b) {
+            float* xp = xpad_ + b * xpad_stride;
+            pad_sample(x + std::size_t(b) * in_sample, xp);
+            bf16::bf16_t* xh = xb_ + b * xpad_stride;
+            bf16::convert(xp, xh, xpad_stride);
+            float* yb = y + std::size_t(b) * out_sample;
+            for (int o = 0; o < out_depth * out_height; ++o) {
+                const bf16::bf16_t* xr =
+                    xh + std::size_t(o / out_height) * SD * plane_stride + std::size_t(o % out_height) * SH * row_stride;
+                float* yr = yb + std::size_t(o) * out_width * Filters;
+                for (int ow = 0; ow < out_width; ow += fwd_tile.b)
+                    with_block<fwd_tile.b, out_width>(ow, [&](auto nr) {
+                        constexpr bool fuse_relu = std::is_same_v<Act, relu>;
+                        for (int m = 0; m < fwd_blocks; ++m) {
+                            const int m0 = m * fwd_tile.a * filter_lanes;
+                            bf16::fwd_tile<filter_packet, fwd_tile.a, nr(), KH, run, SW * channels, row_stride, fuse_relu, KD,
+                                           plane_stride>(wf_ + m0 * 2, padded_filters, bias + m0, xr + ow * SW * channels,
+                                                         yr + ow * Filters + m0, Filters, Filters - m0);
+                        }
+                    });
+            }
+            if constexpr (!Act::is_identity && !std::is_same_v<Act, relu>) Act::forward(yb, out_sample);
+        }
+#else
+        (void)x, (void)y, (void)w, (void)bias;
+#endif
+    }
+
+    // dZ (F', pixels*B) paired by pixel pairs of each output row, and the padded samples
+    // paired with themselves one pixel on, for the bf16 dW tiles
+    void pair_for_weights(const float* dz) {
+        constexpr int xpix = SW * channels;
+        HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
+        for (int b = 0; b < B; ++b) {
+            const float* dzb = dz + std::size_t(b) * out_pixels * padded_filters;
+            for (int o = 0; o < out_depth * out_height; ++o)
+                for (int p = 0; p < pixel_pairs; ++p) {
+                    const float* r0 = dzb + std::size_t(o * out_width + 2 * p) * padded_filters;
+                    bf16::interleave(r0, 2 * p + 1 < out_width ? r0 + padded_filters : nullptr,
+                                     dzp_ + b * dzp_sample + (std::size_t(o) * pixel_pairs + p) * padded_filters * 2,
+                                     padded_filters);
+                }
+            const float* xp = xpad_ + b * xpad_stride;
+            bf16::bf16_t* x2 = x2_ + 2 * b * xpad_stride;
+            bf16::interleave(xp, xp + xpix, x2, xpad_stride - xpix);
+            bf16::interleave(xp + xpad_stride - xpix, nullptr, x2 + 2 * (xpad_stride - xpix), xpix);
+        }
+    }
+
+    template <int NR>
+    static void input_tiles_bf16(const bf16::bf16_t* wk, const bf16::bf16_t* dz, float* dr) {
+#if HPS_BF16_KERNELS
+        for (int p = 0; p < dx_blocks; ++p) {
+            const int p0 = p * dx_tile.a * run_lanes;
+            bf16::dx_tile<run_packet, dx_tile.a, NR, Filters, SW * channels>(wk + p0 * 2, padded_run, dz, padded_filters, dr + p0);
+        }
+#else
+        (void)wk, (void)dz, (void)dr;
+#endif
+    }
+
     float* w_ = nullptr;
     float* b_ = nullptr;
     float* dw_ = nullptr;
@@ -604,6 +675,11 @@ private:
     float* dz_ = nullptr;
     float* wt_ = nullptr;
     float* wpad_ = nullptr;
+    bf16::bf16_t* xb_ = nullptr;   // (B, Dp, Hp, Wp, C)
+    bf16::bf16_t* x2_ = nullptr;   // (B, Dp, Hp, Wp, C, 2)
+    bf16::bf16_t* dzp_ = nullptr;  // (B, rows, Wo/2, F', 2), then dZ (F', pixels) per sample
+    bf16::bf16_t* wf_ = nullptr;   // (KD*KH, R/2, F', 2)
+    bf16::bf16_t* wtp_ = nullptr;  // (KD*KH, F/2, R', 2)
 };
 
 }  // namespace hps::detail::conv

@@ -58,7 +58,7 @@ public:
     static constexpr std::size_t num_params = rule.params;
     static constexpr std::size_t num_weights = num_params - out_size;  // (Out, In), then the biases
     static constexpr std::size_t num_state = 0;
-    static constexpr std::size_t scratch_size = Act::is_identity ? 0 : std::size_t(out_size) * B;  // dz (Out, B)
+    static constexpr std::size_t dz_total = Act::is_identity ? 0 : std::size_t(out_size) * B;  // dz (Out, B)
     static constexpr bool is_view = false;
     static constexpr bool flattens = In::rank > 1;  // emits its own nn.Flatten()
     static constexpr int torch_param_module = flattens ? 1 : 0;
@@ -69,6 +69,15 @@ public:
         dw_ = grads;
         db_ = grads + num_weights;
         dz_ = scratch;              // (Out, B) or null
+        if constexpr (bf16_total > 0) {
+            detail::bf16::scratch_cutter cut{scratch + dz_total};
+            xb_ = cut.take(xb_units);
+            x2_ = cut.take(x2_units);
+            dzp_ = cut.take(dzp_units);
+            wf_ = cut.take(wf_units);
+            wb_ = cut.take(wtp_units);
+            wtp_ = cut.take(wtp_units);
+        }
         const int threads = detail::usable_threads();  // the packing buffers, allocated once
         if constexpr (!direct) {
             forward_.prepare(decltype(forward_)::threads_for(threads));
@@ -82,7 +91,8 @@ public:
         std::fill(b_, b_ + out_size, 0.0f);
     }
 
-    void forward(const float* x, float* y, context&) {
+    void forward(const float* x, float* y, context& ctx) {
+        if (bf16_total > 0 && ctx.prec == precision::bf16) return forward_bf16(x, y);
         if constexpr (direct) {
             const int threads = std::min(detail::usable_threads(), fwd_blocks);
             HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
@@ -99,11 +109,16 @@ public:
         }
     }
 
-    void backward(const float* x, const float* y, const float* dy, float* dx, context&) {
+    void backward(const float* x, const float* y, const float* dy, float* dx, context& ctx) {
+        const bool half = bf16_total > 0 && ctx.prec == precision::bf16;
         const float* dz = dy;
         if constexpr (!Act::is_identity) {
             Act::backward(y, dy, dz_, std::ptrdiff_t(out_size) * B);
             dz = dz_;
+        }
+        if (half) {
+            backward_bf16(x, dz, dx);
+            return;
         }
         if constexpr (direct) {  // dW += dz x^T
             const int threads = std::min(detail::usable_threads(), dw_tiles);
@@ -150,6 +165,31 @@ private:
     static constexpr int fwd_blocks = packets / fwd_tile.a;
     static constexpr int dw_run_blocks = (in_size + dw_shape.c - 1) / dw_shape.c;
     static constexpr int dw_tiles = packets / dw_shape.a * dw_run_blocks;
+    using dx_packet = detail::conv::packet_for<in_size>;
+    static constexpr int dx_lanes = detail::conv::lanes<dx_packet>;
+    static constexpr bool bf16_dx = in_size % dx_lanes == 0;
+    static constexpr detail::conv::tile_shape dx_tile = detail::conv::choose_dx(in_size / dx_lanes, B, out_size);
+    static constexpr int dx_blocks = in_size / dx_lanes / dx_tile.a;
+    static constexpr int input_pairs = (in_size + 1) / 2;
+    static constexpr int sample_pairs = (B + 1) / 2;
+
+public:
+    // bf16 scratch, in bf16 units (only with the kernels, and only when Out fills packets):
+    // x in bf16; x paired with the next sample; dz paired by samples (then dz in bf16);
+    // W paired by inputs; W in bf16, then paired by outputs
+    static constexpr std::size_t xb_units = std::size_t(in_size) * B + 2;                          // (In, B)
+    static constexpr std::size_t x2_units = std::size_t(in_size) * B * 2;                          // (In, 2, B/2) pairs
+    static constexpr std::size_t dzp_units = std::size_t(out_size) * sample_pairs * 2;            // (Out, 2, B/2)
+    static constexpr std::size_t wf_units = std::size_t(out_size) * input_pairs * 2;              // (Out, 2, In/2)
+    static constexpr std::size_t wtp_units = std::size_t(out_size) * in_size;                      // (In, 2, Out/2)
+    static constexpr std::size_t bf16_total =
+        detail::bf16::compiled && direct
+            ? detail::bf16::floats_for(xb_units) + detail::bf16::floats_for(x2_units) + detail::bf16::floats_for(dzp_units) +
+                  detail::bf16::floats_for(wf_units) + 2 * detail::bf16::floats_for(wtp_units)
+            : 0;
+    static constexpr std::size_t scratch_size = dz_total + bf16_total;
+
+private:
 
     // y rows m0.. for samples b..b+NR: bias, W x, ReLU in registers
     template <int NR>
@@ -172,6 +212,81 @@ private:
         detail::conv::dw_tile<packet, dw_shape.a, 1, RT, in_size, 1, B, in_size, 0, 0>(dz, out_size, x, dw, out_size, valid);
     }
 
+    // ---- bf16 (bf16_kernels.hpp), when Out fills whole packets: the same tiles over pairs;
+    // dx too when In fills whole packets of its own (else dx is detail::gemm in fp32)
+    void forward_bf16(const float* x, float* y) {
+#if HPS_BF16_KERNELS
+        namespace h = detail::bf16;
+        h::convert(x, xb_, std::size_t(in_size) * B);
+        std::fill(xb_ + std::size_t(in_size) * B, xb_ + xb_units, h::bf16_t(0));  // an odd In's last pair
+        for (int p = 0; p < input_pairs; ++p) {  // W paired by inputs
+            const float* c0 = w_ + std::size_t(2 * p) * out_size;
+            h::interleave(c0, 2 * p + 1 < in_size ? c0 + out_size : nullptr, wf_ + std::size_t(p) * out_size * 2, out_size);
+        }
+        const int threads = std::min(detail::usable_threads(), fwd_blocks);
+        HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
+        for (int m = 0; m < fwd_blocks; ++m) {
+            const int m0 = m * fwd_tile.a * lanes;
+            for (int b = 0; b < B; b += fwd_tile.b)
+                detail::conv::with_block<fwd_tile.b, B>(b, [&](auto nr) {
+                    h::fwd_tile<packet, fwd_tile.a, nr(), 1, in_size, in_size, 0, std::is_same_v<Act, relu>>(
+                        wf_ + m0 * 2, out_size, b_ + m0, xb_ + std::size_t(b) * in_size, y + std::size_t(b) * out_size + m0,
+                        out_size, out_size - m0);
+                });
+        }
+        if constexpr (!std::is_same_v<Act, relu>) Act::forward(y, std::ptrdiff_t(out_size) * B);
+#else
+        (void)x, (void)y;
+#endif
+    }
+
+    // dW += dz x^T over sample pairs, db, and dx = W^T dz over pairs of outputs
+    void backward_bf16(const float* x, const float* dz, float* dx) {
+#if HPS_BF16_KERNELS
+        namespace h = detail::bf16;
+        for (int p = 0; p < sample_pairs; ++p) {  // dz paired by samples, x paired with the next sample
+            const float* d0 = dz + std::size_t(2 * p) * out_size;
+            const float* x0 = x + std::size_t(2 * p) * in_size;
+            const bool second = 2 * p + 1 < B;
+            h::interleave(d0, second ? d0 + out_size : nullptr, dzp_ + std::size_t(p) * out_size * 2, out_size);
+            h::interleave(x0, second ? x0 + in_size : nullptr, x2_ + std::size_t(2 * p) * in_size * 2, in_size);
+        }
+        const int threads = std::min(detail::usable_threads(), dw_tiles);
+        HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
+        for (int tile = 0; tile < dw_tiles; ++tile) {
+            const int m0 = tile / dw_run_blocks * dw_shape.a * lanes, r0 = tile % dw_run_blocks * dw_shape.c;
+            float* dw = dw_ + std::size_t(r0) * out_size + m0;
+            detail::conv::with_block<dw_shape.c, in_size>(r0, [&](auto rt) {
+                h::dw_tile<packet, dw_shape.a, 1, rt(), in_size, 1, B, in_size, 0, 0>(dzp_ + m0 * 2, out_size, x2_ + 2 * r0, dw,
+                                                                                    out_size, out_size - m0);
+            });
+        }
+        detail::vec_view(db_, out_size) += detail::const_mat_view(dz, out_size, B).rowwise().sum();
+        if (!dx) return;
+        std::fill(dx, dx + std::size_t(in_size) * B, 0.0f);
+        if constexpr (!bf16_dx) {
+            input_grad_.run(w_, dz, dx);
+        } else {
+            h::convert(w_, wb_, num_weights);  // W (Out, In): its neighbouring outputs are pairs
+            h::transpose_pairs(wb_, in_size, out_size / 2, wtp_, in_size);  // (Out/2, In, 2)
+            h::convert(dz, dzp_, std::size_t(out_size) * B);
+            const int threads_dx = std::min(detail::usable_threads(), dx_blocks);
+            HPS_OMP(omp parallel for schedule(static) num_threads(threads_dx) if (threads_dx > 1))
+            for (int p = 0; p < dx_blocks; ++p) {
+                const int p0 = p * dx_tile.a * dx_lanes;
+                for (int b = 0; b < B; b += dx_tile.b)
+                    detail::conv::with_block<dx_tile.b, B>(b, [&](auto nr) {
+                        h::dx_tile<dx_packet, dx_tile.a, nr(), out_size, in_size>(wtp_ + p0 * 2, in_size,
+                                                                                  dzp_ + std::size_t(b) * out_size, out_size,
+                                                                                  dx + std::size_t(b) * in_size + p0);
+                    });
+            }
+        }
+#else
+        (void)x, (void)dz, (void)dx;
+#endif
+    }
+
     // the multi-dimensional shape whose torch flatten order the weight columns follow
     using torch_origin = typename flatten_origin<In>::type;
 
@@ -180,6 +295,12 @@ private:
     float* dw_ = nullptr;
     float* db_ = nullptr;
     float* dz_ = nullptr;
+    detail::bf16::bf16_t* xb_ = nullptr;
+    detail::bf16::bf16_t* x2_ = nullptr;
+    detail::bf16::bf16_t* dzp_ = nullptr;
+    detail::bf16::bf16_t* wf_ = nullptr;
+    detail::bf16::bf16_t* wb_ = nullptr;
+    detail::bf16::bf16_t* wtp_ = nullptr;
     detail::gemm<out_size, B, in_size, false, false> forward_;     // (Out, In) x (In, B)
     detail::gemm<out_size, in_size, B, false, true> weight_grad_;  // (Out, B) x (In, B)^T
     detail::gemm<in_size, B, out_size, true, false> input_grad_;   // (Out, In)^T x (Out, B)

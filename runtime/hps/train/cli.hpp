@@ -31,6 +31,7 @@ struct options {
     long until = -1;  // pause at this step (a halving rung's end): resume.bin and a "paused" result
     double progress_seconds = -1;  // -1: 10 s on a terminal, 60 s otherwise
     double checkpoint_every = -1;  // seconds between saves of resume.bin; -1: the config's, 0: none
+    std::string precision;  // "fp32" or "bf16": override the config's; empty: the config's
     bool quiet = false, fresh = false, help = false;
     bool calibrate = false;  // time a few steps on a made-up batch (hps/train/calibrate.hpp); train nothing
 };
@@ -67,6 +68,9 @@ inline void print_help(const train_config* c, const char* argv0) {
         "  --calibrate         time a few training steps and evaluation batches on a made-up\n"
         "                      batch, print them on one line and exit (hpsgen submit's time\n"
         "                      per point); reads no data, writes nothing\n"
+        "  --precision P       the conv and dense products in fp32 or bf16 (mixed precision:\n"
+        "                      bf16 inputs, fp32 sums; needs AVX512_BF16), whatever the\n"
+        "                      settings file says (the spec's `precision`)\n"
         "  --quiet             no progress lines, only errors and the final line\n"
         "  --fresh             start over: the old run folder is kept as DIR.old-N\n"
         "  -h, --help          this text\n\n"
@@ -109,6 +113,12 @@ inline std::string parse_options(int argc, char** argv, options& o) {
              : a == "--train"    ? o.train
              : a == "--validation" ? o.validation
                                  : o.test) = v;
+        } else if (a == "--precision") {
+            const char* v = value(a.c_str());
+            if (!v) return need(v);
+            if (std::string(v) != "fp32" && std::string(v) != "bf16")
+                return "option --precision needs fp32 or bf16, not '" + std::string(v) + "'";
+            o.precision = v;
         } else if (a == "--threads" || a == "--steps" || a == "--checkpoints" || a == "--progress" ||
                    a == "--checkpoint-every" || a == "--until") {
             const char* v = value(a.c_str());

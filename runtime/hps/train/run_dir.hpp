@@ -108,6 +108,7 @@ inline std::string overrides_text(const options& o) {
     if (!o.train.empty()) add("train=" + o.train);
     if (!o.validation.empty()) add("validation=" + o.validation);
     if (!o.test.empty()) add("test=" + o.test);
+    if (!o.precision.empty()) add("precision=" + o.precision);
     return out;
 }
 

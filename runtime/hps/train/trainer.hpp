@@ -257,6 +257,7 @@ typename trainer<Net, B>::evaluation trainer<Net, B>::evaluate(const dataset& da
     context ctx;
     ctx.mode = phase::infer;
     ctx.gen = nullptr;
+    ctx.prec = c_.prec;
     evaluator ev(task_, out_size, metric_specs_, std::size_t(data.n));
     buffer x(std::size_t(in_size) * B, 0.0f), y(std::size_t(target_rows_) * B, 0.0f);
     // normalized targets: the loss in the training's units, the metrics in the data's
@@ -537,6 +538,7 @@ int trainer<Net, B>::run() {
     logs_.start(c_, o_.run_dir, overrides_, csv_columns_, elapsed_before_, history_);
     ctx_.mode = phase::train;
     ctx_.gen = &dropout_rng_;
+    ctx_.prec = c_.prec;
 
     // HPS_STOP_AFTER_STEP=N sends this process SIGTERM after step N: the tests' way to
     // interrupt a run at an exact step, through the same path as a real signal.

@@ -1,0 +1,87 @@
+// The vector packets the register-tile kernels are written in (Eigen's: AVX-512, AVX2+FMA,
+// SSE, or plain floats), and the stores that end a tile, shared by the fp32 tiles
+// (conv_kernels.hpp) and the bf16 ones (bf16_kernels.hpp).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <type_traits>
+
+// Eigen's packet types as template arguments: harmless attribute notes (conv_kernels.hpp)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace hps::detail::conv {
+
+namespace ei = Eigen::internal;
+
+using full_packet = ei::packet_traits<float>::type;
+using half_packet = typename ei::unpacket_traits<full_packet>::half;
+template <class P>
+inline constexpr int lanes = int(ei::unpacket_traits<P>::size);
+
+#if defined(EIGEN_VECTORIZE_AVX512)
+inline constexpr int vector_registers = 32;
+#else
+inline constexpr int vector_registers = 16;
+#endif
+
+constexpr int round_up(int v, int m) { return (v + m - 1) / m * m; }
+
+// The packet that wastes least when V floats are cut into packets (ties: the wider).
+template <int V>
+using packet_for = std::conditional_t<(round_up(V, lanes<half_packet>) < round_up(V, lanes<full_packet>)), half_packet, full_packet>;
+
+// dst[0..n) (+)= the first n lanes of v (n <= lanes): the padded tail of a tile
+template <class P, bool Add>
+inline void store_lanes(float* dst, const P& v, int n) {
+    if (n >= lanes<P>) {
+        if constexpr (Add) ei::pstoreu(dst, ei::padd(ei::ploadu<P>(dst), v));
+        else ei::pstoreu(dst, v);
+        return;
+    }
+    alignas(64) float tmp[lanes<P>];
+    ei::pstoreu(tmp, v);
+    for (int i = 0; i < lanes<P>; ++i)
+        if (i < n) dst[i] = Add ? dst[i] + tmp[i] : tmp[i];
+}
+
+// A forward tile's end: y[j*ldy + m*L + i] = act(acc[m][j]) (ReLU or none), rows >= valid
+// (the padded filters) not stored.
+template <class P, int MR, int NR, bool Relu>
+inline void store_fwd_tile(const P (&acc)[MR][NR], float* __restrict y, int ldy, int valid) {
+    constexpr int L = lanes<P>;
+    const P zero = ei::pset1<P>(0.0f);
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; ++j) {
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m) {
+            const P v = Relu ? ei::pmax(acc[m][j], zero) : acc[m][j];
+            if (valid >= MR * L) ei::pstoreu(y + j * ldy + m * L, v);
+            else store_lanes<P, false>(y + j * ldy + m * L, v, valid - m * L);
+        }
+    }
+}
+
+// A dW tile's end: column ((kd*KH + kh)*R + r) of dw += acc[m][n] for n = (kd*KHT + kh)*RT + r
+// (kd < KDT, kh < KHT, r < RT), rows >= valid not stored.
+template <class P, int MR, int KHT, int RT, int R, int KDT, int KH>
+inline void add_dw_tile(const P (&acc)[MR][KDT * KHT * RT], float* __restrict dw, int ldw, int valid) {
+    constexpr int L = lanes<P>;
+#pragma GCC unroll 32
+    for (int n = 0; n < KDT * KHT * RT; ++n) {
+        float* col = dw + std::size_t((n / (KHT * RT) * KH + (n / RT) % KHT) * R + n % RT) * ldw;
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m) {
+            if (valid >= MR * L) ei::pstoreu(col + m * L, ei::padd(ei::ploadu<P>(col + m * L), acc[m][n]));
+            else store_lanes<P, true>(col + m * L, acc[m][n], valid - m * L);
+        }
+    }
+}
+
+}  // namespace hps::detail::conv
+
+#pragma GCC diagnostic pop
