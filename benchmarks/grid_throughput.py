@@ -10,8 +10,8 @@ frames as the published set, and a small validation set (2,048 frames; the publi
      {8, 16, 32}, w1 = 5, n2 in {32, 64}, w2 = 5, n_fc in {128, 1024}: 12 points from
      the cheapest to the most expensive of the grid's 5 x 5 models);
   2. build: `hpsgen run --build-only` (cmake Release, -march=native, make -j CORES), timed:
-     the shared part (precompiled header, kernels) and every trainer; then one trainer
-     rebuilt alone (its object removed) for the per-trainer figure;
+     the shared part (training core, kernels, precompiled header) and every trainer; then
+     one trainer rebuilt alone (its object removed) for the per-trainer figure;
   3. train, once per packing (-j J --threads T, e.g. "2x1,1x2"): every point for --steps S
      with --checkpoints 1, from scratch, timed; reports models per hour, and the training
      speed (steps per second per trainer, from each trainer's own wall time in
@@ -119,12 +119,12 @@ def main():
         t_all, c_all, _ = run([hpsgen, "run", study, "--build-only"])
         total = t_cfg + t_shared + t_all
         print(f"build (-j {cores}; load {l0} -> {load()}):")
-        print(f"   configure {t_cfg:.1f} s; shared part (precompiled header, kernels) {t_shared:.1f} s wall, "
+        print(f"   configure {t_cfg:.1f} s; shared part (training core, kernels, precompiled header) {t_shared:.1f} s wall, "
               f"{c_shared:.1f} s CPU")
         print(f"   {points} trainers: {t_all:.1f} s wall, {c_all:.1f} s CPU = {c_all / points:.1f} s CPU per trainer")
         print(f"   total {total / 60:.1f} min wall; on {cores} idle cores it would take about "
               f"{(c_cfg + c_shared + c_all / cores) / 60:.1f} min")
-        one = grid[1][1]
+        one = grid[1][grid[0].index("trainer")]  # the first point's trainer (net-SIG)
         obj = os.path.join(study, "build", "CMakeFiles", f"{one}.dir", "trainers", one, "main.cpp.o")
         os.remove(obj)
         t_one, c_one, _ = run(["cmake", "--build", os.path.join(study, "build"), "--target", one])

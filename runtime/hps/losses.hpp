@@ -19,8 +19,10 @@
 //                                                            torch BCEWithLogitsLoss
 //   softmax_ce  sum_i (logsumexp(y_i) - y_i[t_i]) / m; t_i a class index in [0, Out)
 //               stored as a float                            torch CrossEntropyLoss
-// (m = valid). Sums are taken in double. A class index outside [0, Out) or not a whole
-// number throws std::invalid_argument.
+// (m = valid). Each also has compute(out, batch, y, target, dy, valid), the same with the
+// sizes given at run time (the training core's, compiled once for every network); the
+// template calls it. Sums are taken in double. A class index outside [0, Out) or not a
+// whole number throws std::invalid_argument.
 //
 // compute_loss picks a loss by its loss_kind at run time (the kinds, their names and
 // target kinds: hps/config.hpp's loss_table).
@@ -55,8 +57,11 @@ struct mse {
 
     template <int Out, int B>
     static double compute(const float* y, const float* target, float* dy, int valid) {
-        detail::check_valid(valid, B, name);
-        const std::size_t n = std::size_t(Out) * valid;
+        return compute(Out, B, y, target, dy, valid);
+    }
+    static double compute(int out, int batch, const float* y, const float* target, float* dy, int valid) {
+        detail::check_valid(valid, batch, name);
+        const std::size_t n = std::size_t(out) * valid;
         const double scale = n ? 1.0 / double(n) : 0.0;
         double sum = 0;
         for (std::size_t i = 0; i < n; ++i) {
@@ -64,7 +69,7 @@ struct mse {
             sum += d * d;
             if (dy) dy[i] = float(2.0 * d * scale);
         }
-        detail::zero_padding(dy, Out, valid, B);
+        detail::zero_padding(dy, out, valid, batch);
         return sum * scale;
     }
 };
@@ -76,8 +81,11 @@ struct mse_half {
 
     template <int Out, int B>
     static double compute(const float* y, const float* target, float* dy, int valid) {
-        detail::check_valid(valid, B, name);
-        const std::size_t n = std::size_t(Out) * valid;
+        return compute(Out, B, y, target, dy, valid);
+    }
+    static double compute(int out, int batch, const float* y, const float* target, float* dy, int valid) {
+        detail::check_valid(valid, batch, name);
+        const std::size_t n = std::size_t(out) * valid;
         const double scale = valid ? 1.0 / double(valid) : 0.0;
         double sum = 0;
         for (std::size_t i = 0; i < n; ++i) {
@@ -85,7 +93,7 @@ struct mse_half {
             sum += d * d;
             if (dy) dy[i] = float(d * scale);
         }
-        detail::zero_padding(dy, Out, valid, B);
+        detail::zero_padding(dy, out, valid, batch);
         return 0.5 * sum * scale;
     }
 };
@@ -97,8 +105,11 @@ struct mae {
 
     template <int Out, int B>
     static double compute(const float* y, const float* target, float* dy, int valid) {
-        detail::check_valid(valid, B, name);
-        const std::size_t n = std::size_t(Out) * valid;
+        return compute(Out, B, y, target, dy, valid);
+    }
+    static double compute(int out, int batch, const float* y, const float* target, float* dy, int valid) {
+        detail::check_valid(valid, batch, name);
+        const std::size_t n = std::size_t(out) * valid;
         const double scale = n ? 1.0 / double(n) : 0.0;
         double sum = 0;
         for (std::size_t i = 0; i < n; ++i) {
@@ -106,7 +117,7 @@ struct mae {
             sum += std::fabs(d);
             if (dy) dy[i] = float(d > 0 ? scale : d < 0 ? -scale : 0.0);
         }
-        detail::zero_padding(dy, Out, valid, B);
+        detail::zero_padding(dy, out, valid, batch);
         return sum * scale;
     }
 };
@@ -120,8 +131,12 @@ struct bce_logits {
     // for every output).
     template <int Out, int B>
     static double compute(const float* y, const float* target, float* dy, int valid, double pos_weight = 1.0) {
-        detail::check_valid(valid, B, name);
-        const std::size_t n = std::size_t(Out) * valid;
+        return compute(Out, B, y, target, dy, valid, pos_weight);
+    }
+    static double compute(int out, int batch, const float* y, const float* target, float* dy, int valid,
+                          double pos_weight = 1.0) {
+        detail::check_valid(valid, batch, name);
+        const std::size_t n = std::size_t(out) * valid;
         const double scale = n ? 1.0 / double(n) : 0.0;
         double sum = 0;
         for (std::size_t i = 0; i < n; ++i) {
@@ -136,7 +151,7 @@ struct bce_logits {
                 dy[i] = float(((1.0 - t) - w * sig_neg) * scale);
             }
         }
-        detail::zero_padding(dy, Out, valid, B);
+        detail::zero_padding(dy, out, valid, batch);
         return sum * scale;
     }
 };
@@ -149,31 +164,36 @@ struct softmax_ce {
     template <int Out, int B>
     static double compute(const float* y, const float* target, float* dy, int valid) {
         static_assert(Out >= 2, "softmax_ce: the network needs one output per class, at least 2 (use bce for one logit)");
-        detail::check_valid(valid, B, name);
+        return compute(Out, B, y, target, dy, valid);
+    }
+    static double compute(int out, int batch, const float* y, const float* target, float* dy, int valid) {
+        if (out < 2)
+            throw std::invalid_argument("softmax_ce: the network has 1 output; it needs one per class (at least 2), or use bce");
+        detail::check_valid(valid, batch, name);
         const double scale = valid ? 1.0 / double(valid) : 0.0;
         double sum = 0;
         for (int b = 0; b < valid; ++b) {
-            const float* yb = y + std::size_t(b) * Out;
+            const float* yb = y + std::size_t(b) * out;
             const float t = target[b];
             const int cls = int(t);
-            if (!(t >= 0 && t < float(Out)) || float(cls) != t)
+            if (!(t >= 0 && t < float(out)) || float(cls) != t)
                 throw std::invalid_argument("softmax_ce: sample " + std::to_string(b) + " of the batch has class " +
-                                            std::to_string(t) + ", not a whole number in [0, " + std::to_string(Out) +
+                                            std::to_string(t) + ", not a whole number in [0, " + std::to_string(out) +
                                             "); targets are class indices");
-            const double top = *std::max_element(yb, yb + Out);
+            const double top = *std::max_element(yb, yb + out);
             double total = 0;
-            for (int o = 0; o < Out; ++o) total += std::exp(double(yb[o]) - top);
+            for (int o = 0; o < out; ++o) total += std::exp(double(yb[o]) - top);
             const double lse = top + std::log(total);
             sum += lse - double(yb[cls]);
             if (dy) {
-                float* db = dy + std::size_t(b) * Out;
-                for (int o = 0; o < Out; ++o) {
+                float* db = dy + std::size_t(b) * out;
+                for (int o = 0; o < out; ++o) {
                     const double p = std::exp(double(yb[o]) - lse);
                     db[o] = float((p - (o == cls ? 1.0 : 0.0)) * scale);
                 }
             }
         }
-        detail::zero_padding(dy, Out, valid, B);
+        detail::zero_padding(dy, out, valid, batch);
         return sum * scale;
     }
 };
@@ -186,21 +206,25 @@ constexpr int loss_target_rows(loss_kind k) {
     return k == loss_kind::softmax_ce ? 1 : Out;
 }
 
-// The loss named by k (see the structs above); pos_weight only matters for bce.
-template <int Out, int B>
-double compute_loss(loss_kind k, const float* y, const float* target, float* dy, int valid, double pos_weight = 1.0) {
+// The loss named by k (see the structs above) for a network of `out` outputs and a batch of
+// `batch` columns, sizes given at run time: the training core's (hps/train/trainer.hpp),
+// compiled once for every network. pos_weight only matters for bce.
+inline double compute_loss(loss_kind k, int out, int batch, const float* y, const float* target, float* dy, int valid,
+                           double pos_weight = 1.0) {
     switch (k) {
-        case loss_kind::mse: return mse::compute<Out, B>(y, target, dy, valid);
-        case loss_kind::mse_half: return mse_half::compute<Out, B>(y, target, dy, valid);
-        case loss_kind::mae: return mae::compute<Out, B>(y, target, dy, valid);
-        case loss_kind::bce: return bce_logits::compute<Out, B>(y, target, dy, valid, pos_weight);
-        case loss_kind::softmax_ce:
-            if constexpr (Out >= 2)
-                return softmax_ce::compute<Out, B>(y, target, dy, valid);
-            else
-                throw std::invalid_argument("softmax_ce: the network has 1 output; it needs one per class (at least 2), or use bce");
+        case loss_kind::mse: return mse::compute(out, batch, y, target, dy, valid);
+        case loss_kind::mse_half: return mse_half::compute(out, batch, y, target, dy, valid);
+        case loss_kind::mae: return mae::compute(out, batch, y, target, dy, valid);
+        case loss_kind::bce: return bce_logits::compute(out, batch, y, target, dy, valid, pos_weight);
+        case loss_kind::softmax_ce: return softmax_ce::compute(out, batch, y, target, dy, valid);
     }
     throw std::invalid_argument("compute_loss: unknown loss_kind");
+}
+
+// The same with the sizes as template arguments.
+template <int Out, int B>
+double compute_loss(loss_kind k, const float* y, const float* target, float* dy, int valid, double pos_weight = 1.0) {
+    return compute_loss(k, Out, B, y, target, dy, valid, pos_weight);
 }
 
 }  // namespace hps

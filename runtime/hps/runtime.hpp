@@ -9,6 +9,10 @@
 //   hps/metrics.hpp   validation metrics, streamed over batches
 //   hps/train.hpp     train_main: the trainer's life from argv to result.json
 //                     (its parts: hps/train/cli, run_dir, results, torch_export, trainer)
+// Under HPS_SHARED_TRAIN (a generated study's trainers) the training core is only declared
+// here and linked from the study's hps_train library (hps/train/entry.hpp); dataset.hpp,
+// metrics.hpp and the train/ parts are then not included.
 #pragma once
 
+#include "hps/layers.hpp"
 #include "hps/train.hpp"

@@ -1,7 +1,9 @@
 // hps::train_main: the whole life of one trainer, from its command line to result.json.
 //
-// A generated trainer is a network type, a train_config and a call to train_main; a
-// hand-written one (examples/handwritten/) is the same three things. train_main:
+// A generated trainer is a network type and a call to train_main<Net, B>; a hand-written
+// one (examples/handwritten/) is a network type, a train_config and the same call. The
+// template only makes the network (hps/train/model.hpp); the rest, the training core, is
+// not a template and is compiled once per study (hps/train/entry.hpp). train_main:
 //   - loads the data once (npz/npy/IDX) and checks it against the network's shapes;
 //   - trains for the configured steps (or epochs), evaluating the validation set at
 //     `checkpoints` evenly spaced steps, keeping the best parameters by the selection
@@ -24,8 +26,15 @@
 //   run_dir.hpp       the run folder: lock, --fresh, a finished run not trained again
 //   torch_export.hpp  model.py
 //   results.hpp       metrics.csv rows and result.json
-//   trainer.hpp       trainer<Net, B>: data, evaluation, checkpoints, the training loop
+//   trainer.hpp       trainer: data, evaluation, checkpoints, the training loop
+//   model.hpp         model_interface, the network as the core sees it, and its adapter
+//   entry.hpp         the entry points, and where the core is compiled
 #pragma once
+
+#include "hps/train/entry.hpp"
+
+// the core: in the trainer, or only in hps_train (hps/train/entry.hpp)
+#if !defined(HPS_SHARED_TRAIN) || defined(HPS_INSTANTIATE_TRAIN)
 
 #include "hps/config.hpp"
 #include "hps/io.hpp"
@@ -51,20 +60,21 @@ namespace hps {
 // ====================================================================== entry point
 namespace train_detail {
 
-template <class Net, int B>
-int train_with(const train_config& spec_config, const options& opt, char** argv) {
+HPS_TRAIN_INLINE int train_with(const train_config& spec_config, const options& opt, char** argv,
+                                model_factory make_network) {
     train_config config = spec_config;
     if (!opt.precision.empty()) config.prec = opt.precision == "bf16" ? precision::bf16 : precision::fp32;
     if (config.prec == precision::bf16) {
         if (const std::string why = bf16_unavailable(); !why.empty()) {
-            std::fprintf(stderr, "[%s] error: precision bf16: %s\n", config.point.c_str(), why.c_str());
+            std::fprintf(stderr, "[%s] error: precision bf16: %s
+", config.point.c_str(), why.c_str());
             return 2;
         }
     }
     bound_omp_spinning(choose_threads(opt.threads), argv);
     try {
-        if (opt.calibrate) return calibrate<Net, B>(config, opt);
-        trainer<Net, B> t(config, opt);
+        if (opt.calibrate) return calibrate(config, opt, make_network);
+        trainer t(config, opt, make_network);
         return t.run();
     } catch (const data_error& e) {
         std::fprintf(stderr, "[%s] error: %s\n", config.point.c_str(), e.what());
@@ -80,9 +90,7 @@ int train_with(const train_config& spec_config, const options& opt, char** argv)
 
 }  // namespace train_detail
 
-// A hand-written trainer: its config is compiled in.
-template <class Net, int B>
-int train_main(const train_config& config, int argc, char** argv) {
+HPS_TRAIN_INLINE int train_main(const train_config& config, model_factory make_network, int argc, char** argv) {
     train_detail::options opt;
     std::string error = train_detail::parse_options(argc, argv, opt);
     if (error.empty() && !opt.settings.empty()) error = "--settings is for the trainers hpsgen generates; this one's settings are compiled in";
@@ -94,14 +102,11 @@ int train_main(const train_config& config, int argc, char** argv) {
         train_detail::print_help(&config, argv[0]);
         return 0;
     }
-    return train_detail::train_with<Net, B>(config, opt, argv);
+    return train_detail::train_with(config, opt, argv, make_network);
 }
 
-// A study's trainer: one compiled network, `network` its signature (hpsgen's hash of its
-// type and batch); the point it trains is the --settings file's (hps/settings.hpp), which
-// must have been written for this network. Exit 2 when it is missing or refused.
-template <class Net, int B>
-int train_main(std::string_view network, int argc, char** argv) {
+HPS_TRAIN_INLINE int train_main(std::string_view network, std::size_t num_params, model_factory make_network,
+                                int argc, char** argv) {
     train_detail::options opt;
     std::string error = train_detail::parse_options(argc, argv, opt);
     if (error.empty() && !opt.help && opt.settings.empty())
@@ -120,12 +125,14 @@ int train_main(std::string_view network, int argc, char** argv) {
         const std::string text = train_detail::read_text(opt.settings);
         if (text.empty() && !std::filesystem::exists(opt.settings))
             throw settings_error(opt.settings + " does not exist (run the trainer from the study folder)");
-        config = read_settings(text, network, std::size_t(Net::template instance<B>::num_params), opt.settings);
+        config = read_settings(text, network, num_params, opt.settings);
     } catch (const settings_error& e) {
         std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
         return 2;
     }
-    return train_detail::train_with<Net, B>(config, opt, argv);
+    return train_detail::train_with(config, opt, argv, make_network);
 }
 
 }  // namespace hps
+
+#endif  // the core

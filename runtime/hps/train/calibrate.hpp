@@ -1,4 +1,4 @@
-// hps::train_detail::calibrate<Net, B>: the trainer's --calibrate, how long one training
+// hps::train_detail::calibrate: the trainer's --calibrate, how long one training
 // step and one evaluation batch of this network take on this machine, for `hpsgen submit`'s
 // time per point (generator/calibrate.hpp).
 //
@@ -17,6 +17,8 @@
 #include "hps/losses.hpp"
 #include "hps/optimizers.hpp"
 #include "hps/train/cli.hpp"
+#include "hps/train/entry.hpp"
+#include "hps/train/model.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -34,10 +36,10 @@
 
 namespace hps::train_detail {
 
-template <class Net, int B>
-int calibrate(const train_config& c, const options& o, double min_seconds = 0.5) {
-    using model_type = typename Net::template instance<B>;
-    constexpr int in_size = model_type::in_size, out_size = model_type::out_size;
+// Declared in hps/train/entry.hpp's way: inline in a header-only trainer, compiled once in
+// the study's hps_train library otherwise (HPS_SHARED_TRAIN, docs/design.md section 17).
+HPS_TRAIN_INLINE int calibrate(const train_config& c, const options& o, model_factory make_network,
+                               double min_seconds = 0.5) {
     const int threads = choose_threads(o.threads);
     Eigen::setNbThreads(threads);
 #if defined(__GLIBC__)
@@ -47,7 +49,8 @@ int calibrate(const train_config& c, const options& o, double min_seconds = 0.5)
 #if defined(_OPENMP)
     omp_set_num_threads(threads);
 #endif
-    auto model = std::make_unique<model_type>();
+    const std::unique_ptr<model_interface> model = make_network();
+    const int B = model->batch(), in_size = model->in_size(), out_size = model->out_size();
     for (const auto& l : c.layer_settings) {
         const std::string why = model->set_layer(l.layer, l.name, l.value);
         if (!why.empty()) {
@@ -57,7 +60,7 @@ int calibrate(const train_config& c, const options& o, double min_seconds = 0.5)
     }
     rng gen(c.seed);
     model->init(gen);
-    optimizer opt(c.optimizer, model_type::num_params);
+    optimizer opt(c.optimizer, model->num_params());
     const int target_rows = c.target == target_kind::regression ? c.outputs : 1;
     buffer x(std::size_t(in_size) * B), y(std::size_t(target_rows) * B), dy(std::size_t(out_size) * B);
     for (auto& v : x) v = float(gen.normal());
@@ -69,11 +72,12 @@ int calibrate(const train_config& c, const options& o, double min_seconds = 0.5)
     train_ctx.mode = phase::train;
     train_ctx.gen = &gen;
     infer_ctx.mode = phase::infer;
+    train_ctx.prec = infer_ctx.prec = c.prec;
     double sink = 0;  // the losses, so that no step is optimised away
     auto step = [&] {
         model->zero_grads();
         const float* out = model->forward(x.data(), train_ctx);
-        sink += compute_loss<out_size, B>(c.loss, out, y.data(), dy.data(), B, c.pos_weight);
+        sink += compute_loss(c.loss, out, out_size, B, y.data(), dy.data(), B, c.pos_weight);
         model->backward(dy.data(), train_ctx);
         opt.step(model->params(), model->grads());
     };

@@ -3,27 +3,28 @@
 // load() that builds the model and loads them.
 #pragma once
 
-#include "hps/layers.hpp"
+#include "hps/layers/torch_rnn.hpp"
 
 #include <string>
 #include <vector>
 
 namespace hps {
 
-// model.py: the torch.nn model equivalent to Model, and a loader for best.npz. With
-// `normalized_inputs` / `normalized_targets` (the study's `normalize`), load() wraps the
-// network in the normalization of normalization.npz (hps/normalize.hpp), so that it takes
-// raw inputs and gives outputs in the data's units; build() is the bare network.
-template <class Model>
-std::string torch_model_source(const Model& model, const std::string& study, const std::string& point,
-                               bool normalized_inputs = false, bool normalized_targets = false) {
-    const std::vector<std::string> mods = model.torch_modules();
+// model.py: the torch.nn model of the network whose modules are `mods` (its
+// torch_modules()) and whose input shape, channels last, is `in_shape`, and a loader for
+// best.npz. With `normalized_inputs` / `normalized_targets` (the study's `normalize`),
+// load() wraps the network in the normalization of normalization.npz (hps/normalize.hpp),
+// so that it takes raw inputs and gives outputs in the data's units; build() is the bare
+// network.
+inline std::string torch_model_source(const std::vector<std::string>& mods, const std::vector<int>& in_shape,
+                                      const std::string& study, const std::string& point,
+                                      bool normalized_inputs = false, bool normalized_targets = false) {
     std::string modules;
     for (const auto& m : mods) modules += "        " + m + ",\n";
     std::string dims;
-    for (int d : Model::template layer_t<0>::in_shape::dims) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+    for (int d : in_shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
     // channels last -> channels first: (N, d1, ..., C) -> (N, C, d1, ...)
-    constexpr int rank = Model::template layer_t<0>::in_shape::rank;
+    const int rank = int(in_shape.size());
     std::string call = "net(x)";
     if (rank > 1) {
         call = "net(x.permute(0, " + std::to_string(rank);

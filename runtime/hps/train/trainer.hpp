@@ -1,5 +1,7 @@
-// hps::trainer<Net, B>: one training run of a network, from its run folder to result.json
-// (train_main, hps/train.hpp, makes one from the command line and runs it).
+// hps::trainer: one training run of a network, from its run folder to result.json
+// (train_main, hps/train.hpp, makes one from the command line and runs it). It is not a
+// template: the network is a model_interface (hps/train/model.hpp) that a factory makes,
+// so the whole class is compiled once per study (hps/train/entry.hpp).
 //   - locks the run folder; a finished run of this configuration is not trained again
 //     (hps/train/run_dir.hpp);
 //   - loads the data once (npz/npy/IDX) and checks it against the network's shapes;
@@ -19,10 +21,8 @@
 #include "hps/config.hpp"
 #include "hps/dataset.hpp"
 #include "hps/io.hpp"
-#include "hps/layers.hpp"
 #include "hps/losses.hpp"
 #include "hps/metrics.hpp"
-#include "hps/network.hpp"
 #include "hps/normalize.hpp"
 #include "hps/schedule.hpp"
 #include "hps/npz.hpp"
@@ -33,6 +33,8 @@
 #include "hps/train/results.hpp"
 #include "hps/train/run_dir.hpp"
 #include "hps/train/run_logs.hpp"
+#include "hps/train/entry.hpp"
+#include "hps/train/model.hpp"
 #include "hps/train/torch_export.hpp"
 
 #include <Eigen/Core>
@@ -74,14 +76,11 @@ struct clock_type {
 
 }  // namespace train_detail
 
-template <class Net, int B>
 class trainer {
 public:
-    using model_type = typename Net::template instance<B>;
-    static constexpr int in_size = model_type::in_size;
-    static constexpr int out_size = model_type::out_size;
-
-    trainer(const train_config& config, const train_detail::options& opt) : c_(config), o_(opt) {}
+    // make_network: called once by run(), after the process is set up (threads, allocator)
+    trainer(const train_config& config, const train_detail::options& opt, model_factory make_network)
+        : c_(config), o_(opt), make_network_(make_network) {}
 
     int run();
 
@@ -99,8 +98,8 @@ private:
     // resume.bin's float arrays, in their order: parameters, state, optimizer state, best
     // parameters, best state
     template <class F> void for_each_array(F&& f) {
-        f(model_->params(), std::size_t(model_type::num_params));
-        f(model_->state(), std::size_t(model_type::num_state));
+        f(model_->params(), model_->num_params());
+        f(model_->state(), model_->num_state());
         f(opt_->state().data(), opt_->state().size());
         f(best_params_.data(), best_params_.size());
         f(best_state_.data(), best_state_.size());
@@ -132,7 +131,9 @@ private:
     long total_steps_ = 0, steps_per_epoch_ = 0;
     double base_lr_ = 0;  // the optimizer's lr: a schedule's lr0
 
-    std::unique_ptr<model_type> model_;
+    model_factory make_network_;
+    std::unique_ptr<model_interface> model_;
+    int batch_ = 0, in_size_ = 0, out_size_ = 0;  // the network's, read once it is made
     std::unique_ptr<optimizer> opt_;
     loss_kind loss_ = loss_kind::mse;
     rng dropout_rng_{1};
@@ -159,28 +160,26 @@ private:
     train_detail::run_logs logs_;  // metrics.csv's rows for TensorBoard and MLflow
 };
 
-template <class Net, int B>
-void trainer<Net, B>::say(const char* fmt, ...) const {
+HPS_TRAIN_INLINE void trainer::say(const char* fmt, ...) const {
     va_list args;
     va_start(args, fmt);
     train_detail::vsay(c_.point, fmt, args);
     va_end(args);
 }
 
-template <class Net, int B>
-void trainer<Net, B>::load_data() {
-    const data_spec spec = data_spec_of(c_, std::vector<int>(std::begin(Net::in_shape::dims), std::end(Net::in_shape::dims)));
+HPS_TRAIN_INLINE void trainer::load_data() {
+    const data_spec spec = data_spec_of(c_, model_->in_shape());
     if (c_.target == target_kind::classes) {
         target_rows_ = 1;
-        if (out_size != c_.outputs)
-            throw data_error("the network has " + std::to_string(out_size) + " outputs but the spec has " +
+        if (out_size_ != c_.outputs)
+            throw data_error("the network has " + std::to_string(out_size_) + " outputs but the spec has " +
                              std::to_string(c_.outputs) + " classes");
     } else if (c_.target == target_kind::binary) {
         target_rows_ = 1;
     } else {
         target_rows_ = c_.outputs;
-        if (out_size != c_.outputs)
-            throw data_error("the network has " + std::to_string(out_size) + " outputs but the spec's target has " +
+        if (out_size_ != c_.outputs)
+            throw data_error("the network has " + std::to_string(out_size_) + " outputs but the spec's target has " +
                              std::to_string(c_.outputs));
     }
     task_ = spec.target;
@@ -206,9 +205,9 @@ void trainer<Net, B>::load_data() {
         test_ = load_dataset(test_path, spec);
         has_test_ = true;
     }
-    if (train_.n < B)
+    if (train_.n < batch_)
         throw data_error(train_path + ": " + std::to_string(train_.n) + " training samples, fewer than one batch of " +
-                         std::to_string(B) + "; lower `batch` or add data");
+                         std::to_string(batch_) + "; lower `batch` or add data");
     if (validation_.n < 1) throw data_error("the validation set is empty");
     if (c_.normalize_inputs || c_.normalize_targets) {  // after the split: the training part's statistics
         if (c_.normalize_targets && task_ != target_kind::regression)
@@ -219,7 +218,7 @@ void trainer<Net, B>::load_data() {
         if (norm_.targets()) normalize_values(train_.y.data(), train_.y.size(), norm_.target_mean, norm_.target_std);
     }
     augment_.setup(c_.augment, spec.input, augmenter::data_range(train_.x.data(), train_.x.size()));
-    steps_per_epoch_ = train_.n / B;  // the last partial batch of an epoch is dropped
+    steps_per_epoch_ = train_.n / batch_;  // the last partial batch of an epoch is dropped
     total_steps_ = c_.steps > 0 ? c_.steps : c_.epochs * steps_per_epoch_;
     if (o_.steps > 0) total_steps_ = o_.steps;
     if (total_steps_ <= 0) throw data_error("nothing to train: the spec gives no steps or epochs");
@@ -227,14 +226,13 @@ void trainer<Net, B>::load_data() {
     if (const std::string why = schedule_problem(c_.lr_schedule, total_steps_); !why.empty())
         throw data_error(why + " (" + std::to_string(steps_per_epoch_) + " steps per epoch)");
     say("data: %d training, %d validation%s samples; %ld steps of %d (%.2f epochs)", train_.n, validation_.n,
-        has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, B,
+        has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, batch_,
         double(total_steps_) / double(steps_per_epoch_));
 }
 
 // Batches follow a permutation of the training set per epoch, drawn from (seed, epoch)
 // alone: a resumed run draws the same batches without storing any permutation.
-template <class Net, int B>
-void trainer<Net, B>::fill_batch(long step, float* x, float* y) {
+HPS_TRAIN_INLINE void trainer::fill_batch(long step, float* x, float* y) {
     const long epoch = step / steps_per_epoch_;
     if (epoch != perm_epoch_) {
         perm_.resize(std::size_t(train_.n));
@@ -243,40 +241,39 @@ void trainer<Net, B>::fill_batch(long step, float* x, float* y) {
         for (std::size_t i = perm_.size() - 1; i > 0; --i) std::swap(perm_[i], perm_[shuffle.below(i + 1)]);
         perm_epoch_ = epoch;
     }
-    const long first = (step % steps_per_epoch_) * B;
-    for (int b = 0; b < B; ++b) {
+    const long first = (step % steps_per_epoch_) * batch_;
+    for (int b = 0; b < batch_; ++b) {
         const int s = perm_[std::size_t(first + b)];
-        std::copy_n(train_.x.data() + std::size_t(s) * in_size, in_size, x + std::size_t(b) * in_size);
+        std::copy_n(train_.x.data() + std::size_t(s) * in_size_, in_size_, x + std::size_t(b) * in_size_);
         std::copy_n(train_.y.data() + std::size_t(s) * target_rows_, target_rows_, y + std::size_t(b) * target_rows_);
     }
-    augment_.apply(x, B, c_.seed, step);  // training batches only; draws from (seed, step) alone
+    augment_.apply(x, batch_, c_.seed, step);  // training batches only; draws from (seed, step) alone
 }
 
-template <class Net, int B>
-typename trainer<Net, B>::evaluation trainer<Net, B>::evaluate(const dataset& data, bool with_curves) {
+HPS_TRAIN_INLINE trainer::evaluation trainer::evaluate(const dataset& data, bool with_curves) {
     context ctx;
     ctx.mode = phase::infer;
     ctx.gen = nullptr;
     ctx.prec = c_.prec;
-    evaluator ev(task_, out_size, metric_specs_, std::size_t(data.n));
-    buffer x(std::size_t(in_size) * B, 0.0f), y(std::size_t(target_rows_) * B, 0.0f);
+    evaluator ev(task_, out_size_, metric_specs_, std::size_t(data.n));
+    buffer x(std::size_t(in_size_) * batch_, 0.0f), y(std::size_t(target_rows_) * batch_, 0.0f);
     // normalized targets: the loss in the training's units, the metrics in the data's
-    buffer y_norm(norm_.targets() ? y.size() : 0), out_raw(norm_.targets() ? std::size_t(out_size) * B : 0);
+    buffer y_norm(norm_.targets() ? y.size() : 0), out_raw(norm_.targets() ? std::size_t(out_size_) * batch_ : 0);
     double loss_sum = 0;
-    for (int first = 0; first < data.n; first += B) {
-        const int valid = std::min(B, data.n - first);
-        std::copy_n(data.x.data() + std::size_t(first) * in_size, std::size_t(valid) * in_size, x.data());
+    for (int first = 0; first < data.n; first += batch_) {
+        const int valid = std::min(batch_, data.n - first);
+        std::copy_n(data.x.data() + std::size_t(first) * in_size_, std::size_t(valid) * in_size_, x.data());
         std::copy_n(data.y.data() + std::size_t(first) * target_rows_, std::size_t(valid) * target_rows_, y.data());
         const float* out = model_->forward(x.data(), ctx);
         if (norm_.targets()) {
             std::copy(y.begin(), y.end(), y_norm.begin());
             normalize_values(y_norm.data(), y_norm.size(), norm_.target_mean, norm_.target_std);
-            loss_sum += compute_loss<out_size, B>(loss_, out, y_norm.data(), nullptr, valid, c_.pos_weight) * valid;
+            loss_sum += compute_loss(loss_, out_size_, batch_, out, y_norm.data(), nullptr, valid, c_.pos_weight) * valid;
             std::copy_n(out, out_raw.size(), out_raw.data());
             denormalize_values(out_raw.data(), out_raw.size(), norm_.target_mean, norm_.target_std);
             out = out_raw.data();
         } else {
-            loss_sum += compute_loss<out_size, B>(loss_, out, y.data(), nullptr, valid, c_.pos_weight) * valid;
+            loss_sum += compute_loss(loss_, out_size_, batch_, out, y.data(), nullptr, valid, c_.pos_weight) * valid;
         }
         ev.add(out, y.data(), valid);
     }
@@ -295,30 +292,26 @@ typename trainer<Net, B>::evaluation trainer<Net, B>::evaluate(const dataset& da
     return e;
 }
 
-template <class Net, int B>
-double trainer<Net, B>::selection_value(const evaluation& e) const {
+HPS_TRAIN_INLINE double trainer::selection_value(const evaluation& e) const {
     if (c_.select_metric.empty()) return e.loss;
     return train_detail::find_metric(e.values, c_.select_metric);
 }
 
-template <class Net, int B>
-bool trainer<Net, B>::better(double candidate, double best) const {
+HPS_TRAIN_INLINE bool trainer::better(double candidate, double best) const {
     if (!std::isfinite(candidate)) return false;
     if (best_step_ < 0) return true;
     const bool maximize = c_.select_metric.empty() ? false : c_.select_max;
     return maximize ? candidate > best : candidate < best;
 }
 
-template <class Net, int B>
-std::vector<long> trainer<Net, B>::checkpoint_steps() const {
+HPS_TRAIN_INLINE std::vector<long> trainer::checkpoint_steps() const {
     return train_detail::checkpoint_steps(total_steps_, o_.checkpoints > 0 ? o_.checkpoints : c_.checkpoints);
 }
 
-template <class Net, int B>
-void trainer<Net, B>::save_best_files() {
+HPS_TRAIN_INLINE void trainer::save_best_files() {
     // best.npz: the best parameters under PyTorch's state_dict names and layouts
-    buffer current(model_->params(), model_->params() + model_type::num_params);
-    buffer current_state(model_->state(), model_->state() + model_type::num_state);
+    buffer current(model_->params(), model_->params() + model_->num_params());
+    buffer current_state(model_->state(), model_->state() + model_->num_state());
     std::copy(best_params_.begin(), best_params_.end(), model_->params());
     std::copy(best_state_.begin(), best_state_.end(), model_->state());
     tensor_list tensors;
@@ -330,15 +323,14 @@ void trainer<Net, B>::save_best_files() {
         entries.emplace_back(t.name, std::vector<std::int64_t>(t.shape.begin(), t.shape.end()), t.data.data());
     write_npz(path("best.npz"), entries);
     if (norm_.inputs() || norm_.targets())
-        write_normalization(path("normalization.npz"), norm_, std::vector<int>(std::begin(Net::in_shape::dims), std::end(Net::in_shape::dims)));
+        write_normalization(path("normalization.npz"), norm_, model_->in_shape());
 }
 
-template <class Net, int B>
-void trainer<Net, B>::write_result(const std::string& status, const std::string& message) {
+HPS_TRAIN_INLINE void trainer::write_result(const std::string& status, const std::string& message) {
     train_detail::run_report r;
     r.status = status;
     r.message = message;
-    r.params = std::size_t(model_type::num_params);
+    r.params = std::size_t(model_->num_params());
     r.opt = opt_.get();
     r.steps = step_;
     r.total_steps = total_steps_;
@@ -362,14 +354,13 @@ void trainer<Net, B>::write_result(const std::string& status, const std::string&
     }
     r.wall_seconds = elapsed_before_ + clock_.seconds();
     r.threads = threads_;
-    r.batch = B;
+    r.batch = batch_;
     r.overrides = overrides_;
     r.continued_from = continued_from_;
     write_file_atomic(path("result.json"), train_detail::result_json(c_, r));
 }
 
-template <class Net, int B>
-void trainer<Net, B>::save_resume(const std::string& file) {
+HPS_TRAIN_INLINE void trainer::save_resume(const std::string& file) {
     checkpoint_writer out(path(file));
     out.text(c_.identity + "|" + overrides_);
     out.i64(step_);
@@ -394,8 +385,7 @@ void trainer<Net, B>::save_resume(const std::string& file) {
     out.commit();
 }
 
-template <class Net, int B>
-bool trainer<Net, B>::try_resume(const std::string& file, const std::string& key) {
+HPS_TRAIN_INLINE bool trainer::try_resume(const std::string& file, const std::string& key) {
     if (!std::filesystem::exists(file)) return false;
     checkpoint_reader in(file);
     if (in.text() != key)
@@ -427,8 +417,7 @@ bool trainer<Net, B>::try_resume(const std::string& file, const std::string& key
     return true;
 }
 
-template <class Net, int B>
-int trainer<Net, B>::run() {
+HPS_TRAIN_INLINE int trainer::run() {
     threads_ = train_detail::choose_threads(o_.threads);
     Eigen::setNbThreads(threads_);
 #if defined(__GLIBC__)
@@ -443,7 +432,10 @@ int trainer<Net, B>::run() {
     omp_set_num_threads(threads_);
 #endif
     // the values its layers take at run time (dropout<>'s rate), before anything is written
-    model_ = std::make_unique<model_type>();
+    model_ = make_network_();
+    batch_ = model_->batch();
+    in_size_ = model_->in_size();
+    out_size_ = model_->out_size();
     const std::string settings_file = o_.settings.empty() ? "" : o_.settings + ": ";
     for (const auto& l : c_.layer_settings) {
         const std::string why = model_->set_layer(l.layer, l.name, l.value);
@@ -479,12 +471,12 @@ int trainer<Net, B>::run() {
     // a point's settings beside its results: a run folder says what it is a result of
     if (!o_.settings.empty()) write_file_atomic(path("settings.json"), train_detail::read_text(o_.settings));
 
-    opt_ = std::make_unique<optimizer>(c_.optimizer, model_type::num_params);
+    opt_ = std::make_unique<optimizer>(c_.optimizer, model_->num_params());
     base_lr_ = opt_->lr();
     plateau_ = plateau_start(base_lr_, !c_.select_metric.empty() && c_.select_max);
     loss_ = c_.loss;
-    best_params_.assign(model_type::num_params, 0.0f);
-    best_state_.assign(model_type::num_state, 0.0f);
+    best_params_.assign(model_->num_params(), 0.0f);
+    best_state_.assign(model_->num_state(), 0.0f);
     csv_columns_ = train_detail::csv_columns(c_);
     for (const auto& m : c_.metrics) {
         metric_specs_.push_back(m);
@@ -492,7 +484,8 @@ int trainer<Net, B>::run() {
         if (m.kind == metric_kind::confusion) has_confusion_ = true;
     }
 
-    write_file_atomic(path("model.py"), torch_model_source(*model_, c_.study, c_.point, c_.normalize_inputs, c_.normalize_targets));
+    write_file_atomic(path("model.py"), torch_model_source(model_->torch_modules(), model_->in_shape(), c_.study, c_.point,
+                                                          c_.normalize_inputs, c_.normalize_targets));
     try {
         load_data();
     } catch (const data_error& e) {
@@ -549,7 +542,7 @@ int trainer<Net, B>::run() {
     double last_print = 0, last_resume_save = 0;
     const double save_every = o_.checkpoint_every >= 0 ? o_.checkpoint_every : c_.checkpoint_every;
     long steps_at_last_print = step_;
-    buffer xb(std::size_t(in_size) * B), yb(std::size_t(target_rows_) * B), dy(std::size_t(out_size) * B);
+    buffer xb(std::size_t(in_size_) * batch_), yb(std::size_t(target_rows_) * batch_), dy(std::size_t(out_size_) * batch_);
     std::string status = "done", message;
 
     // --until: a pause at a step, with what a resumed run needs and the result so far
@@ -572,7 +565,7 @@ int trainer<Net, B>::run() {
         fill_batch(step_, xb.data(), yb.data());
         model_->zero_grads();
         const float* out = model_->forward(xb.data(), ctx_);
-        double loss = compute_loss<out_size, B>(loss_, out, yb.data(), dy.data(), B, c_.pos_weight);
+        double loss = compute_loss(loss_, out_size_, batch_, out, yb.data(), dy.data(), batch_, c_.pos_weight);
         model_->backward(dy.data(), ctx_);
         for (const auto& p : c_.penalties) {
             auto span = model_->layer_span(p.layer);
@@ -585,7 +578,7 @@ int trainer<Net, B>::run() {
             std::fprintf(stderr, "[%s] error: %s\n", c_.point.c_str(), message.c_str());
             break;
         }
-        if (c_.clip_norm > 0) clip_grad_norm(model_->grads(), model_type::num_params, c_.clip_norm);
+        if (c_.clip_norm > 0) clip_grad_norm(model_->grads(), model_->num_params(), c_.clip_norm);
         if (c_.lr_schedule.kind != schedule_kind::constant && c_.lr_schedule.kind != schedule_kind::plateau)
             opt_->set_lr(scheduled_lr(c_.lr_schedule, base_lr_, step_, total_steps_));
         opt_->step(model_->params(), model_->grads());
@@ -610,8 +603,8 @@ int trainer<Net, B>::run() {
                 best_values_ = e.values;
                 best_confusion_ = e.confusion;
                 stale_ = 0;
-                std::copy(model_->params(), model_->params() + model_type::num_params, best_params_.begin());
-                std::copy(model_->state(), model_->state() + model_type::num_state, best_state_.begin());
+                std::copy(model_->params(), model_->params() + model_->num_params(), best_params_.begin());
+                std::copy(model_->state(), model_->state() + model_->num_state(), best_state_.begin());
                 save_best_files();
             } else {
                 ++stale_;
@@ -659,8 +652,8 @@ int trainer<Net, B>::run() {
             }
         }
         if (!o_.quiet && now - last_print >= interval && step_ < total_steps_) {
-            const double rate = double(step_ - steps_at_last_print) * B / std::max(1e-9, now - last_print);
-            const double eta = double(total_steps_ - step_) * B / std::max(1e-9, rate);
+            const double rate = double(step_ - steps_at_last_print) * batch_ / std::max(1e-9, now - last_print);
+            const double eta = double(total_steps_ - step_) * batch_ / std::max(1e-9, rate);
             say("step %ld/%ld (%.0f%%) loss %.4g  %.0f samples/s  ETA %s", step_, total_steps_,
                 100.0 * double(step_) / double(total_steps_), loss, rate, train_detail::duration_text(eta).c_str());
             last_print = now;
