@@ -66,8 +66,7 @@ HPS_TRAIN_INLINE int train_with(const train_config& spec_config, const options& 
     if (!opt.precision.empty()) config.prec = opt.precision == "bf16" ? precision::bf16 : precision::fp32;
     if (config.prec == precision::bf16) {
         if (const std::string why = bf16_unavailable(); !why.empty()) {
-            std::fprintf(stderr, "[%s] error: precision bf16: %s
-", config.point.c_str(), why.c_str());
+            std::fprintf(stderr, "[%s] error: precision bf16: %s\n", config.point.c_str(), why.c_str());
             return 2;
         }
     }

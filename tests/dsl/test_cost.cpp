@@ -188,8 +188,9 @@ TEST_CASE("time from the FLOP count, and the --mem text") {
     CHECK(*cost::point_seconds(f.result->points[2], files) ==
           doctest::Approx((2.0 * 145 + 9) * (3.0 * 2 * (668 / 4) * 4 + 5 * 335) / cost::kDefaultRate));
     CHECK(!cost::point_seconds(point_of(e), {}));  // epochs of data not there: unknown
-    CHECK(cost::mem_request(std::size_t(100) << 20) == "120M");
-    CHECK(cost::mem_request((std::size_t(100) << 20) + 1) == "121M");
+    // +20 %, then the batch shell's 16 MiB (cost::kTaskOverhead), rounded up to whole MiB
+    CHECK(cost::mem_request(std::size_t(100) << 20) == "136M");
+    CHECK(cost::mem_request((std::size_t(100) << 20) + 1) == "137M");
     CHECK(cost::format_bytes(std::size_t(3) << 29) == "1.50 GiB");
     CHECK(cost::format_seconds(2.5 * 3600) == "2.5 h");
 }

@@ -77,7 +77,7 @@ HPS_TRAIN_INLINE int calibrate(const train_config& c, const options& o, model_fa
     auto step = [&] {
         model->zero_grads();
         const float* out = model->forward(x.data(), train_ctx);
-        sink += compute_loss(c.loss, out, out_size, B, y.data(), dy.data(), B, c.pos_weight);
+        sink += compute_loss(c.loss, out_size, B, out, y.data(), dy.data(), B, c.pos_weight);
         model->backward(dy.data(), train_ctx);
         opt.step(model->params(), model->grads());
     };
