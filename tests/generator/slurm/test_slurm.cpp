@@ -129,9 +129,10 @@ TEST_CASE("jobs.tsv: Hyperband's brackets, each rung and promotion with its brac
     jobs[1] = {1, "301", "promote", 0, 1, {}, "before", 1, {}, 1};
     jobs[2] = {1, "302", "rung", 0, 1, {0}, "before", 0, {4}, 0};
     const auto text = jobs_tsv(jobs);
-    CHECK(text.find("1\t300\trung\t1/1\t1\t2,5\tbefore\n") != std::string::npos);
-    CHECK(text.find("1\t301\tpromote\t1/1\t-\t-\t-\n") != std::string::npos);
-    CHECK(text.find("1\t302\trung\t0\t1\t4\tbefore\n") != std::string::npos);  // bracket 0: as before brackets
+    // the last two columns: the --mem and --time asked on the command line ("-": the script's)
+    CHECK(text.find("1\t300\trung\t1/1\t1\t2,5\tbefore\t-\t-\n") != std::string::npos);
+    CHECK(text.find("1\t301\tpromote\t1/1\t-\t-\t-\t-\t-\n") != std::string::npos);
+    CHECK(text.find("1\t302\trung\t0\t1\t4\tbefore\t-\t-\n") != std::string::npos);  // bracket 0: as before brackets
     auto back = parse_jobs_tsv(text);
     REQUIRE(back.size() == 3);
     CHECK(back[0].bracket == 1);
