@@ -34,7 +34,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from script_checks import run, check  # noqa: E402 (tests/support)
-from export_checks import check_exported, split_validation  # noqa: E402
+from export_checks import check_exported  # noqa: E402
+from runtime_split import split_validation  # noqa: E402 (the runtime's split, written again)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

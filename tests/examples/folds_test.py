@@ -30,6 +30,7 @@ from e2e_test import grid as grid_rows, make_data, quick_build  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from script_checks import args_with_work, run, check  # noqa: E402 (tests/support)
+from runtime_split import folds_of  # noqa: E402 (the documented fold rule, independent of the runtime)
 
 K, N, FOLD_SEED = 3, 100, 4
 
@@ -62,59 +63,6 @@ metrics {{
   select max accuracy
 }}
 """
-
-MASK = (1 << 64) - 1
-
-
-class Xoshiro:
-    """hps::rng (runtime/hps/core.hpp): xoshiro256** seeded through splitmix64."""
-
-    def __init__(self, seed):
-        self.s = []
-        for _ in range(4):
-            seed = (seed + 0x9E3779B97F4A7C15) & MASK
-            z = seed
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-            self.s.append(z ^ (z >> 31))
-
-    @staticmethod
-    def rotl(x, k):
-        return ((x << k) | (x >> (64 - k))) & MASK
-
-    def next(self):
-        s = self.s
-        result = (self.rotl((s[1] * 5) & MASK, 7) * 9) & MASK
-        t = (s[1] << 17) & MASK
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = self.rotl(s[3], 45)
-        return result
-
-    def below(self, bound):
-        """Lemire's multiply-and-reject, as hps::rng::below."""
-        m = self.next() * bound
-        low = m & MASK
-        if low < bound:
-            threshold = ((1 << 64) - bound) % bound
-            while low < threshold:
-                m = self.next() * bound
-                low = m & MASK
-        return m >> 64
-
-
-def folds_of(n, k, seed):
-    """The documented rule: 0..n-1 shuffled (Fisher-Yates from the end), cut into k parts."""
-    order = list(range(n))
-    gen = Xoshiro(seed)
-    for i in range(n - 1, 0, -1):
-        j = gen.below(i + 1)
-        order[i], order[j] = order[j], order[i]
-    return [sorted(order[f * n // k:(f + 1) * n // k]) for f in range(k)]
-
 
 def main():
     a = args_with_work("--hpsgen")
