@@ -22,6 +22,7 @@
 //
 // The pieces, each in its own header under hps/train/:
 //   cli.hpp           options, --help, parsing, stop signals, threads, OpenMP waiting
+//   startup.hpp       threads, the allocator, the network and its run-time layer values
 //   calibrate.hpp     --calibrate: the time of a step and of an evaluation batch
 //   run_dir.hpp       the run folder: lock, --fresh, a finished run not trained again
 //   torch_export.hpp  model.py

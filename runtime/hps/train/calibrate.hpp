@@ -19,20 +19,13 @@
 #include "hps/train/cli.hpp"
 #include "hps/train/entry.hpp"
 #include "hps/train/model.hpp"
+#include "hps/train/startup.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
-
-#include <Eigen/Core>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 
 namespace hps::train_detail {
 
@@ -41,23 +34,9 @@ namespace hps::train_detail {
 HPS_TRAIN_INLINE int calibrate(const train_config& c, const options& o, model_factory make_network,
                                double min_seconds = 0.5) {
     const int threads = choose_threads(o.threads);
-    Eigen::setNbThreads(threads);
-#if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // as the trainer (trainer.hpp, run())
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
-#if defined(_OPENMP)
-    omp_set_num_threads(threads);
-#endif
-    const std::unique_ptr<model_interface> model = make_network();
+    const std::unique_ptr<model_interface> model = start_model(c, o, make_network, threads);
+    if (!model) return 2;  // a run-time layer value refused or not given, as a training run refuses it
     const int B = model->batch(), in_size = model->in_size(), out_size = model->out_size();
-    for (const auto& l : c.layer_settings) {
-        const std::string why = model->set_layer(l.layer, l.name, l.value);
-        if (!why.empty()) {
-            std::fprintf(stderr, "[%s] error: %s; regenerate the study\n", c.point.c_str(), why.c_str());
-            return 2;
-        }
-    }
     rng gen(c.seed);
     model->init(gen);
     optimizer opt(c.optimizer, model->num_params());

@@ -33,6 +33,7 @@
 #include "hps/train/results.hpp"
 #include "hps/train/run_dir.hpp"
 #include "hps/train/run_logs.hpp"
+#include "hps/train/startup.hpp"
 #include "hps/train/entry.hpp"
 #include "hps/train/model.hpp"
 #include "hps/train/torch_export.hpp"
@@ -56,12 +57,6 @@
 #include <vector>
 
 #include <unistd.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 
 namespace hps {
 
@@ -419,37 +414,12 @@ HPS_TRAIN_INLINE bool trainer::try_resume(const std::string& file, const std::st
 
 HPS_TRAIN_INLINE int trainer::run() {
     threads_ = train_detail::choose_threads(o_.threads);
-    Eigen::setNbThreads(threads_);
-#if defined(__GLIBC__)
-    // Eigen's matrix products allocate their packing buffers per product (docs/runtime.md).
-    // glibc serves blocks over 128 KB with mmap and unmaps them on free, so every product
-    // would fault its pages in again: a quarter of an LSTM training step. Keep such blocks
-    // in the heap, and the heap's top untrimmed.
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
-#if defined(_OPENMP)
-    omp_set_num_threads(threads_);
-#endif
-    // the values its layers take at run time (dropout<>'s rate), before anything is written
-    model_ = make_network_();
+    // the process set up, the network made with its run-time layer values, before anything is written
+    model_ = train_detail::start_model(c_, o_, make_network_, threads_);
+    if (!model_) return 2;
     batch_ = model_->batch();
     in_size_ = model_->in_size();
     out_size_ = model_->out_size();
-    const std::string settings_file = o_.settings.empty() ? "" : o_.settings + ": ";
-    for (const auto& l : c_.layer_settings) {
-        const std::string why = model_->set_layer(l.layer, l.name, l.value);
-        if (!why.empty()) {
-            std::fprintf(stderr, "[%s] error: %s%s; regenerate the study\n", c_.point.c_str(), settings_file.c_str(),
-                         why.c_str());
-            return 2;
-        }
-    }
-    if (const std::string m = model_->missing_settings(); !m.empty()) {
-        std::fprintf(stderr, "[%s] error: %s%s is not given (%s)\n", c_.point.c_str(), settings_file.c_str(), m.c_str(),
-                     o_.settings.empty() ? "add it to train_config::layer_settings" : "regenerate the study");
-        return 2;
-    }
     // a point of a study trains into results/<identity>; a hand-written trainer into runs/<point>
     run_dir_ = !o_.run_dir.empty() ? o_.run_dir : o_.settings.empty() ? "runs/" + c_.point : "results/" + c_.identity;
     overrides_ = train_detail::overrides_text(o_);

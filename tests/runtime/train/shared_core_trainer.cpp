@@ -2,8 +2,11 @@
 // the training core inline (<hps/runtime.hpp> alone) and under HPS_SHARED_TRAIN, linked
 // with the core compiled once (runtime/hps/train.cpp). It uses what the core does around
 // the network: dropout (its run-time rate and random draws), augmentation, a test set,
-// penalties, gradient clipping, a schedule, metrics with a confusion matrix.
+// penalties, gradient clipping, a schedule, metrics with a confusion matrix. With
+// SHARED_CORE_NO_RATE set, its dropout is given no rate (startup_test.py: refused).
 #include <hps/runtime.hpp>
+
+#include <cstdlib>
 
 using net = hps::network<hps::shape<8, 8, 1>,
                          hps::conv2d<4, 3, 3, hps::same, hps::relu>,
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
     config.penalties = {{2, 0.0, 0.01}};
     config.augment.flip_horizontal = true;
     config.layer_settings = {{3, "rate", 0.2}};
+    if (std::getenv("SHARED_CORE_NO_RATE")) config.layer_settings.clear();
     config.steps = 120;
     config.checkpoints = 6;
     config.seed = 9;
