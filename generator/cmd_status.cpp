@@ -180,7 +180,10 @@ int status(const args& a) {
                            (asked.empty() ? std::string(" (the cluster's default)") : "=" + asked);
                 if (resumable) r.detail += "; resume.bin saved";
                 if (long step = last_step(dir, pt); step >= 0) r.detail += ", checkpoint at step " + std::to_string(step);
-                r.detail += std::string("; hpsgen submit --retry gives it ") + (memory ? "more memory" : "more time");
+                // a halving rung's point: its promotion job trains it again, once (generator/slurm_halving.cpp)
+                r.detail += std::string(s.rungs.empty() ? "; hpsgen submit --retry gives it "
+                                                        : "; its rung's promotion job trains such a point again, once, with ") +
+                            (memory ? "more memory" : "more time");
             } else if (resumable) {
                 r.state = "interrupted";
                 r.detail = "resume.bin saved";

@@ -12,6 +12,7 @@
 #include "generator/slurm.hpp"
 #include "generator/slurm_halving.hpp"
 #include "generator/slurm_jobs.hpp"
+#include "generator/slurm_requests.hpp"
 #include "generator/study_dir.hpp"
 
 #include <hps/train/run_dir.hpp>
@@ -46,57 +47,11 @@ std::string plural(std::size_t n, const char* word) {
     return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-// --dry-run's cost preview: the folder's study.hps checked again, its data opened from the
-// spec's folder as generate was given it (unknown, "?", when it is not there from here)
-// The folder the spec's data paths are relative to, seen from here: the study folder and the
-// prefix generate gave them in the settings files ("../../data/x.npz" for "data/x.npz"); the
-// spec's folder when no settings file says.
-std::string data_folder(const std::string& dir, const study_dir& s, const study& checked) {
-    if (!s.points.empty() && !checked.points.empty())
-        if (const auto c = read_point_settings(dir, s.points.front())) {
-            const std::string& as_written = checked.points.front().config.train;
-            const std::string& in_settings = c->train;
-            if (!as_written.empty() && in_settings.size() >= as_written.size() &&
-                in_settings.compare(in_settings.size() - as_written.size(), as_written.size(), as_written) == 0) {
-                const std::string prefix = in_settings.substr(0, in_settings.size() - as_written.size());
-                return prefix.rfind('/', 0) == 0 ? prefix : (fs::path(dir) / prefix).string();
-            }
-        }
-    return cost::spec_folder(s.spec);
-}
-
+// --dry-run's cost preview
 int print_cost(const study& checked, const std::map<std::string, data_header>& files, const calibrations& calibrated,
                std::optional<long> cap) {
     std::cout << "\n" << cost::cost_table(checked, files, calibrated, cap);
     return 0;
-}
-
-// What a task asks of Slurm beyond submit.sbatch's own lines ("": the script's).
-struct request {
-    std::string mem, time;
-    bool operator<(const request& o) const { return std::tie(mem, time) < std::tie(o.mem, o.time); }
-};
-
-// A resource class: the step of the ladders (cost::mem_class, time_class) its request
-// rounds up to; 0 where the request is the script's.
-std::pair<std::size_t, long> class_of(const request& r) {
-    const auto mib = slurm::parse_mem(r.mem);
-    const auto t = slurm::parse_time(r.time);
-    return {mib ? cost::mem_class(*mib) : 0, t ? cost::time_class(*t) : 0};
-}
-
-// The larger of two requests of one kind ("" counts as none).
-std::string larger_mem(const std::string& a, const std::string& b) {
-    const auto x = slurm::parse_mem(a), y = slurm::parse_mem(b);
-    if (!x) return b;
-    if (!y) return a;
-    return *y > *x ? b : a;
-}
-std::string larger_time(const std::string& a, const std::string& b) {
-    const auto x = slurm::parse_time(a), y = slurm::parse_time(b);
-    if (!x) return b;
-    if (!y) return a;
-    return *y > *x ? b : a;
 }
 
 }  // namespace
@@ -313,22 +268,21 @@ int submit(const args& a) {
     }
 
     // what each point needs: the checked spec (memory, steps), the calibrations, the cap
-    std::ostringstream spec_errors;
-    std::optional<study> checked = read_spec(dir + "/study.hps", spec_errors);
+    study_costs costs = read_study_costs(dir, s);
+    std::optional<study>& checked = costs.checked;
     if (checked)  // what the trainers will be told
         for (grid_point& gp : checked->points) {
             if (steps) gp.config.steps = long(steps);
             if (checkpoints) gp.config.checkpoints = int(checkpoints);
         }
-    std::map<std::string, data_header> files;
-    if (checked) files = cost::data_files(*checked, data_folder(dir, s, *checked));
-    const int cpus = checked ? std::max(1, checked->slurm.cpus) : 1;
+    const std::map<std::string, data_header>& files = costs.files;
+    const int cpus = costs.cpus;
     const std::string spec_mem = checked ? checked->slurm.mem : "", spec_time = checked ? checked->slurm.time : "";
     std::optional<long> cap;
     if (!max_time_arg.empty()) cap = slurm::parse_time(max_time_arg);
     else if (checked) cap = slurm::partition_max_time(checked->slurm.partition);
     calibrations calibrated;
-    if (!no_calibrate && checked && !halving && spec_time.empty() && time_arg.empty()) {
+    if (!no_calibrate && checked && spec_time.empty() && time_arg.empty()) {
         std::map<std::string, std::string> trainers;  // trainer -> a settings file of one of its points
         for (std::size_t id : todo) trainers.emplace(s.points[id].trainer, s.points[id].settings_file());
         const int threads = std::max(1, std::min(cpus, int(std::max(1u, std::thread::hardware_concurrency()))));
@@ -342,33 +296,23 @@ int submit(const args& a) {
     std::size_t more_memory = 0, more_time = 0;
     for (std::size_t id : halving ? std::vector<std::size_t>{} : todo) {
         request r;
-        r.mem = !mem_arg.empty() ? mem_arg : spec_mem;
+        r.mem = point_mem(costs, dir, s, id, !mem_arg.empty() ? mem_arg : spec_mem,
+                          build_where == "node" ? task_build::always
+                          : no_build            ? task_build::missing
+                                                : task_build::never);
         r.time = !time_arg.empty() ? time_arg : spec_time;
         const grid_point* gp = checked && id < checked->points.size() ? &checked->points[id] : nullptr;
-        if (r.mem.empty() && gp) {
-            const cost::memory m = cost::point_memory(*gp, files);
-            if (m.data_known) r.mem = cost::mem_request(m.bytes());
-            // a task that builds its trainer runs the compiler first
-            if (build_where == "node" || (no_build && !fs::exists(fs::path(dir) / "build" / "bin" / s.points[id].trainer)))
-                r.mem = larger_mem(r.mem, slurm::format_mem(cost::kBuildMemory >> 20));
-        }
         if (gp)
             if (auto c = calibrated.find(s.points[id].trainer); c != calibrated.end())
                 if (auto t = cost::calibrated_seconds(*gp, files, c->second, cpus)) seconds[id] = *t;
         // its last task ran out of memory or time: F times what it had
         if (auto pj = by_point.find(id); pj != by_point.end()) {
-            const slurm::task_state* state = nullptr;
-            if (auto it = accounting.find(pj->second.key()); it != accounting.end()) state = &it->second;
-            else if (auto it = queue.find(pj->second.key()); it != queue.end()) state = &it->second;
-            const std::string log = task_log(dir, pj->second.job, pj->second.task);
-            const task_end e = log.empty() ? task_end{slurm::failure_reason(state ? state->state : "", ""), -1, ""}
-                                           : read_task_end(log, s.points[id].name, state);
             const std::string& name = s.points[id].name;
+            const task_end e = point_task_end(dir, pj->second, name, queue, accounting);
             if (e.reason == "OUT_OF_MEMORY" && mem_arg.empty()) {
                 const std::string had = larger_mem(requested_mem(dir, pj->second), "");
-                if (auto mib = slurm::parse_mem(had.empty() ? r.mem : had)) {
-                    const std::string more = slurm::format_mem(std::size_t(std::ceil(double(*mib) * factor)));
-                    r.mem = larger_mem(r.mem, more);
+                if (auto more = retry_request(r, {had, ""}, e.reason, factor, cap)) {
+                    r.mem = more->mem;
                     std::cout << name << ": its task " << pj->second.key() << " ran out of memory with --mem="
                               << (had.empty() ? "?" : had) << "; now --mem=" << r.mem << "\n";
                     ++more_memory;
@@ -377,14 +321,14 @@ int submit(const args& a) {
                               << " ran out of memory, with the cluster's default --mem: give one with --mem SIZE\n";
                 }
             } else if (e.reason == "TIMEOUT" && time_arg.empty()) {
-                const std::string had = requested_time(dir, pj->second);
-                if (auto t = slurm::parse_time(had.empty() ? r.time : had)) {
-                    long more = long(std::ceil(double(*t) * factor / 60.0)) * 60;
-                    if (cap) more = std::min(more, *cap);
-                    r.time = larger_time(r.time, slurm::format_time(more));
+                const std::string had = larger_time(requested_time(dir, pj->second), "");
+                if (auto more = retry_request(r, {"", had}, e.reason, factor, cap)) {
+                    r.time = more->time;
                     std::cout << name << ": its task " << pj->second.key() << " ran out of time with --time="
                               << (had.empty() ? "?" : had) << "; now --time=" << r.time
-                              << (cap && more == *cap ? " (the partition's MaxTime: it requeues itself at the limit)" : "")
+                              << (cap && slurm::parse_time(r.time) == *cap
+                                      ? " (the partition's MaxTime: it requeues itself at the limit)"
+                                      : "")
                               << "\n";
                     ++more_time;
                 } else {
@@ -420,7 +364,12 @@ int submit(const args& a) {
         o.max_array = max_array;
         o.report = report;
         o.dry_run = dry_run;
+        o.no_build = no_build;
         o.submission = submission;
+        o.fixed = {mem_arg, time_arg};
+        o.max_time = max_time_arg;
+        o.calibrate = !no_calibrate;
+        o.retry_factor = factor;
         if (s.brackets > 1)
             std::cout << (dry_run ? "would submit " : "submitting ") << "the first rung of each of " << s.brackets
                       << " brackets and its promotion job (Hyperband: each bracket is a chain of rungs of its own, "
@@ -457,21 +406,16 @@ int submit(const args& a) {
     for (auto& [task, t] : task_request)  // a time from the calibration: the margin once a task
         if (t.time.empty() && !uncalibrated.count(task) && task_seconds.count(task))
             t.time = slurm::format_time(cost::time_request(task_seconds[task], cap));
-    std::map<std::pair<std::size_t, long>, std::pair<request, std::vector<std::size_t>>> classes;
-    for (std::size_t id : todo) {
-        const request& t = task_request[id / chunk];
-        auto& c = classes[class_of(t)];
-        c.first.mem = larger_mem(c.first.mem, t.mem);
-        c.first.time = larger_time(c.first.time, t.time);
-        c.second.push_back(id);
-    }
+    std::vector<std::pair<std::size_t, request>> by_task;  // each point with its task's request
+    for (std::size_t id : todo) by_task.emplace_back(id, task_request[id / chunk]);
+    const auto classes = group_by_class(by_task);
     struct planned {
         slurm::array_part part;
         request asked;
     };
     std::vector<planned> parts;
     for (const auto& [key, c] : classes)
-        for (auto& part : slurm::plan_arrays(c.second, s.points.size(), chunk, max_array)) parts.push_back({part, c.first});
+        for (auto& part : slurm::plan_arrays(c.tasks, s.points.size(), chunk, max_array)) parts.push_back({part, c.asked});
     const std::string throttle = settings.throttle > 0 ? "%" + std::to_string(settings.throttle) : "";
 
     auto record = [&](const slurm::job_record& j) {

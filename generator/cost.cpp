@@ -6,6 +6,7 @@
 #include "generator/slurm.hpp"
 
 #include <hps/io.hpp>
+#include <hps/train/continuation.hpp>
 
 
 #include <algorithm>
@@ -157,6 +158,24 @@ std::optional<workload> point_workload(const grid_point& p, const std::map<std::
     return w;
 }
 
+std::optional<workload> point_workload(const grid_point& p, const std::map<std::string, data_header>& files, long from,
+                                       long until) {
+    auto w = point_workload(p, files);
+    if (!w || p.config.steps <= 0) return std::nullopt;
+    const long total = p.config.steps;
+    until = std::clamp(until, 0L, total);
+    from = std::clamp(from, 0L, until);
+    const int checkpoints = std::max(1, p.config.checkpoints);
+    double passes = 0;  // validation passes in (from, until]
+    for (long at : train_detail::checkpoint_steps(total, checkpoints)) passes += at > from && at <= until;
+    double test = 0;
+    if (auto t = files.find(p.config.test); !p.config.test.empty() && t != files.end()) test = double(t->second.samples);
+    const double per_pass = (w->evaluated - test) / double(checkpoints);
+    w->steps = double(until - from);
+    w->evaluated = passes * per_pass + (until == total ? test : 0.0);
+    return w;
+}
+
 std::optional<double> point_seconds(const grid_point& p, const std::map<std::string, data_header>& files, int cpus,
                                     double rate) {
     const auto w = point_workload(p, files);
@@ -168,8 +187,12 @@ std::optional<double> calibrated_seconds(const grid_point& p, const std::map<std
                                          const calibration& c, int cpus) {
     const auto w = point_workload(p, files);
     if (!w) return std::nullopt;
-    const double batches = std::ceil(w->evaluated / double(std::max(1, p.batch)));
-    const double at_threads = w->steps * c.step_seconds + batches * c.eval_batch_seconds;
+    return workload_seconds(p, *w, c, cpus);
+}
+
+double workload_seconds(const grid_point& p, const workload& w, const calibration& c, int cpus) {
+    const double batches = std::ceil(w.evaluated / double(std::max(1, p.batch)));
+    const double at_threads = w.steps * c.step_seconds + batches * c.eval_batch_seconds;
     return at_threads * double(c.threads) / double(std::max(c.threads, cpus));
 }
 

@@ -80,6 +80,12 @@ struct workload {
     double steps = 0, evaluated = 0;
 };
 std::optional<workload> point_workload(const grid_point& p, const std::map<std::string, data_header>& files);
+// Its part from step `from` to step `until` (a halving rung, which resumes where the rung
+// before paused): until - from steps, the validation passes of the checkpoints in (from,
+// until] (the trainer's own checkpoint steps), the test set once when `until` is the end.
+// Only for points that train for steps (halving's do).
+std::optional<workload> point_workload(const grid_point& p, const std::map<std::string, data_header>& files, long from,
+                                       long until);
 
 // The point's training time in seconds on `cpus` at `rate` per cpu (scaling assumed
 // linear); unset when it trains for epochs of data that could not be opened.
@@ -90,6 +96,8 @@ std::optional<double> point_seconds(const grid_point& p, const std::map<std::str
 // evaluation batch, at `cpus` (scaling assumed linear beyond the calibration's threads).
 std::optional<double> calibrated_seconds(const grid_point& p, const std::map<std::string, data_header>& files,
                                          const calibration& c, int cpus = 1);
+// ... of a workload of the point's network (a rung's)
+double workload_seconds(const grid_point& p, const workload& w, const calibration& c, int cpus = 1);
 
 // --time for a calibrated time: x kTimeMargin + kTimeSlack (the data's loading, a loaded
 // node), whole minutes, at most `cap` (the partition's MaxTime) when there is one.

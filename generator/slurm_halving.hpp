@@ -12,6 +12,7 @@
 #pragma once
 
 #include "generator/slurm.hpp"
+#include "generator/slurm_requests.hpp"
 #include "generator/study_dir.hpp"
 
 #include <string>
@@ -26,12 +27,23 @@ struct rung_submission {
     std::size_t max_array = 1001;
     bool report = true;
     bool dry_run = false;
+    bool no_build = false;  // submit's --no-build: a trainer not built is built by its task
     int submission = 1;
+    // what the rung's arrays ask (generator/slurm_requests.hpp), as for submit's arrays:
+    // the command line's --mem and --time over every point's, --max-time over the
+    // partition's MaxTime, and no time from the calibrations under --no-calibrate; passed on
+    // to each promotion job's command line, so that every rung asks alike
+    request fixed;
+    std::string max_time;
+    bool calibrate = true;
+    // a point whose task of a rung ran out of memory or time is trained again, once, with
+    // this many times its --mem or --time (submit's --retry-factor)
+    double retry_factor = 2;
 };
 
 // Submits rung `rung` (an index into the study's rungs) of bracket `bracket` (0 the first;
-// its first rung is `bracket`) over `points` (ids, sorted) as arrays cut to
-// max_array, and its promotion job, each unless jobs.tsv records it for this rung;
+// its first rung is `bracket`) over `points` (ids, sorted) as arrays by resource class, cut
+// to max_array, and its promotion job, each unless jobs.tsv records it for this rung;
 // records what it submits in `recorded` and jobs.tsv. Prints what it does; returns the
 // exit status (1 when sbatch refused, with the reason on stderr).
 int submit_rung(const study_dir& s, std::size_t bracket, std::size_t rung, const std::vector<std::size_t>& points,

@@ -182,6 +182,16 @@ std::string script_option(const std::string& dir, const std::string& option) {
 
 }  // namespace
 
+task_end point_task_end(const std::string& dir, const point_job& j, const std::string& name,
+                        const slurm::queue_view& queue, const slurm::queue_view& accounting) {
+    const slurm::task_state* state = nullptr;
+    if (auto it = accounting.find(j.key()); it != accounting.end()) state = &it->second;
+    else if (auto it = queue.find(j.key()); it != queue.end()) state = &it->second;
+    const std::string log = task_log(dir, j.job, j.task);
+    return log.empty() ? task_end{slurm::failure_reason(state ? state->state : "", ""), -1, ""}
+                       : read_task_end(log, name, state);
+}
+
 std::string requested_mem(const std::string& dir, const point_job& j) {
     return j.mem.empty() ? script_option(dir, "mem") : j.mem;
 }

@@ -77,6 +77,11 @@ struct task_end {
 };
 task_end read_task_end(const std::string& log, const std::string& name, const slurm::task_state* state);
 
+// How the task `j` of point `name` ended: its log read as above, with Slurm's state of it
+// (sacct's, else squeue's); Slurm's state alone when there is no log.
+task_end point_task_end(const std::string& dir, const point_job& j, const std::string& name,
+                        const slurm::queue_view& queue, const slurm::queue_view& accounting);
+
 // The --mem and --time a point's task requested: its array's (jobs.tsv), else the ones
 // submit.sbatch holds; "" when neither says (the cluster's default).
 std::string requested_mem(const std::string& dir, const point_job& j);

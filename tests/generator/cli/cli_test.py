@@ -590,6 +590,93 @@ def test_cost():
         expect(rc == 0 and cost_rows(out) == b and "core-hours" in out, "submit --dry-run prints the cost", out, err)
 
 
+RUNG_SPEC = """study rungs
+data {
+  train "good.npz"
+  validation "good.npz"
+  input 4 x 4 x 1
+  target classes 3
+}
+let width = {8, 2048}
+network {
+  dense units width activation relu
+  dense units width activation relu
+  dense units 3
+}
+train {
+  optimizer adam lr 1e-3
+  loss softmax_ce
+  batch 4
+  steps 360
+  checkpoints 9
+}
+search {
+  halving eta 3 min_steps 40
+}
+"""
+
+
+def test_rung_classes():
+    # a halving rung's points ask what they need: two networks of 4,000 and 4.2 million
+    # parameters, their trainers stand-ins that print a calibration (nothing built), make
+    # rung 1 two arrays, each with its point's --mem and --time
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(os.path.join(GOLDEN_DATA, "data", "good.npz"), tmp)
+        with open(os.path.join(tmp, "rungs.hps"), "w") as f:
+            f.write(RUNG_SPEC)
+        study = os.path.join(tmp, "out")
+        rc, out, err = run("generate", os.path.join(tmp, "rungs.hps"), "-o", study)
+        expect(rc == 0 and "2 points on 2 trainers" in out, "generate", out, err)
+        rc, table, err = run("check", "--cost", os.path.join(tmp, "rungs.hps"))
+        cost = cost_rows(table)
+        expect(rc == 0 and set(cost) == {"model-0", "model-1"} and cost["model-1"][2] > 1.5 * cost["model-0"][2] > 0,
+               "check --cost: two requests of different memory classes", table, err)
+        with open(os.path.join(study, "grid.tsv")) as f:
+            trainer = {r["name"]: r["trainer"] for r in csv.DictReader(f, delimiter="\t")}
+        os.makedirs(os.path.join(study, "build", "bin"))
+        step_s = {"model-0": 0.001, "model-1": 30.0}  # a step of the large one: 35 min for 40 steps
+        for name, t in trainer.items():
+            binary = os.path.join(study, "build", "bin", t)
+            with open(binary, "w") as f:
+                f.write("#!/bin/sh\n[ \"$3\" = --calibrate ] || exit 2\n"
+                        f"echo calibration threads=1 batch=4 steps=3 step_s={step_s[name]} eval_batch_s={step_s[name] / 2}\n")
+            os.chmod(binary, 0o755)
+
+        def expected_time(name, cap=None):
+            # rung 1: 40 steps from 0 and the one checkpoint at step 40 (9 in 360 steps), a pass
+            # over the 6 validation samples in batches of 4; x 1.5 + 5 min, whole minutes
+            seconds = 40 * step_s[name] + 2 * step_s[name] / 2
+            t = -(-(seconds * 1.5 + 300) // 60) * 60
+            t = int(min(t, cap) if cap else t)
+            return f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"
+
+        def arrays(out):
+            """point -> (HPS_FIRST, --mem in MiB, --time) of each sbatch line of rung 1"""
+            found = {}
+            for line in out.splitlines():
+                m = re.search(r"HPS_POINTS=slurm/rung-1\.points,HPS_FIRST=(\d+),\S* --mem=(\d+)M --time=(\S+) "
+                              r"--signal=B:USR1@\d+ \S+/submit\.sbatch --until 40 +# rung 1 of 3's array of points (\d+)$",
+                              line)
+                if m:
+                    found[f"model-{m.group(4)}"] = (int(m.group(1)), int(m.group(2)), m.group(3))
+            return found
+
+        rc, out, err = run("submit", study, "--dry-run", "--no-build")
+        expect(rc == 0 and "calibrating 2 trainers" in out and "rung 1 of 3: 2 points in 2 resource classes" in out,
+               "submit --dry-run: the trainers calibrated, rung 1 in two classes", out, err)
+        got = arrays(out)
+        expect(got == {"model-0": (0, cost["model-0"][2], expected_time("model-0")),
+                       "model-1": (1, cost["model-1"][2], expected_time("model-1"))},
+               f"each array asks its point's memory and rung-1 time, on its own line of the list: {got}", out, err)
+        # the cap, passed on to the promotion job as submit's other requests are
+        rc, out, err = run("submit", study, "--dry-run", "--no-build", "--max-time", "20")
+        expect("calibrating" not in out, "the second time, from build/calibration.tsv", out, err)
+        got = arrays(out)
+        expect(rc == 0 and got["model-1"][2] == expected_time("model-1", 1200) == "00:20:00"
+               and got["model-0"][2] == expected_time("model-0") and "--max-time=20" in out,
+               f"--max-time caps the rung's --time and goes on to the promotion: {got}", out, err)
+
+
 if __name__ == "__main__":
     case = sys.argv[3]
     globals()["test_" + case]()

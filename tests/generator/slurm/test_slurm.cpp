@@ -9,6 +9,7 @@
 #include "generator/slurm.hpp"
 #include "generator/slurm_halving.hpp"
 #include "generator/slurm_jobs.hpp"
+#include "generator/slurm_requests.hpp"
 
 #include <numeric>
 
@@ -337,6 +338,119 @@ TEST_CASE("time per point from a calibration; --time with its margin; resource c
     CHECK(hps::cost::time_class(5700) == 7200);
     CHECK(hps::cost::time_class(5700) != hps::cost::time_class(360));
     CHECK(hps::cost::time_class(100000) == 2 * 86400);
+}
+
+TEST_CASE("a halving rung's requests: its own steps and evaluations, grouped by resource class") {
+    hps::grid_point p;
+    p.batch = 16;
+    p.config.steps = 360;  // halving 40, 120, 360: 9 checkpoints, one every 40 steps
+    p.config.checkpoints = 9;
+    p.config.train = "t.npz";
+    p.config.validation = "v.npz";
+    p.config.test = "e.npz";
+    std::map<std::string, hps::data_header> files;
+    files["t.npz"].samples = 480;
+    files["v.npz"].samples = 100;
+    files["e.npz"].samples = 50;
+    // each rung: its steps, the validation passes at its checkpoints, the test set at the end
+    const auto r1 = hps::cost::point_workload(p, files, 0, 40), r2 = hps::cost::point_workload(p, files, 40, 120),
+               r3 = hps::cost::point_workload(p, files, 120, 360), all = hps::cost::point_workload(p, files);
+    REQUIRE((r1 && r2 && r3 && all));
+    CHECK(r1->steps == 40);
+    CHECK(r1->evaluated == 100);
+    CHECK(r2->steps == 80);
+    CHECK(r2->evaluated == 200);
+    CHECK(r3->steps == 240);
+    CHECK(r3->evaluated == 6 * 100 + 50);
+    CHECK(r1->steps + r2->steps + r3->steps == all->steps);
+    CHECK(r1->evaluated + r2->evaluated + r3->evaluated == all->evaluated);
+    // checkpoints that do not fall on a rung's end: the trainer's own steps (51, 103, 154, ...),
+    // not the rung's share of them (80 / 360 x 7 = 1.6 passes)
+    p.config.checkpoints = 7;
+    CHECK(hps::cost::point_workload(p, files, 40, 120)->evaluated == 200);
+    p.config.checkpoints = 9;
+
+    // two trainers of one point each, one 200 times slower a step
+    hps::study checked;
+    checked.points = {p, p};
+    hps::study_costs costs;
+    costs.checked = checked;
+    costs.files = files;
+    hps::study_dir s;
+    s.points.resize(3);
+    s.points[0].trainer = "net-small";
+    s.points[1].trainer = "net-large";
+    s.points[2].trainer = "net-unbuilt";
+    hps::calibrations calibrated;
+    calibrated["net-small"] = {1, 16, 0.002, 0.001, ""};
+    calibrated["net-large"] = {1, 16, 0.4, 0.2, ""};
+    const hps::request fixed{"1G", ""};
+    auto req = hps::rung_requests(costs, "/nonexistent", s, {0, 1}, 40, 120, calibrated, std::nullopt, fixed,
+                                  hps::task_build::never);
+    // rung 2 of the small one: 80 steps x 2 ms + ceil(200 / 16) = 13 batches x 1 ms = 0.173 s,
+    // x 1.5 + 5 min = 300.26 s: 6 min; the large one: 80 x 0.4 + 13 x 0.2 = 34.6 s, 351.9 s: 6 min
+    CHECK(req.at(0).time == "00:06:00");
+    CHECK(req.at(1).time == "00:06:00");
+    CHECK(req.at(0).mem == "1G");
+    // its last rung, 240 steps: 96 + ceil(650 / 16) = 41 x 0.2 = 104.2 s, x 1.5 + 5 min: 7 min 36 s -> 8 min
+    req = hps::rung_requests(costs, "/nonexistent", s, {0, 1}, 120, 360, calibrated, std::nullopt, fixed,
+                             hps::task_build::never);
+    CHECK(req.at(1).time == "00:08:00");
+    calibrated["net-large"].step_seconds = 30;  // 7208.2 s, x 1.5 + 5 min = 3 h 5 min 12 s -> 3 h 6 min
+    req = hps::rung_requests(costs, "/nonexistent", s, {0, 1}, 120, 360, calibrated, std::nullopt, fixed,
+                             hps::task_build::never);
+    CHECK(req.at(0).time == "00:06:00");
+    CHECK(req.at(1).time == "03:06:00");
+    auto classes = hps::group_by_class({{0, req.at(0)}, {1, req.at(1)}});
+    REQUIRE(classes.size() == 2);
+    CHECK(classes.begin()->second.tasks == std::vector<std::size_t>{0});
+    CHECK(classes.rbegin()->second.tasks == std::vector<std::size_t>{1});
+    CHECK(classes.rbegin()->second.asked.time == "03:06:00");
+    // capped at 10 min, both fall into one class, which asks the larger
+    req = hps::rung_requests(costs, "/nonexistent", s, {0, 1}, 120, 360, calibrated, 600L, fixed,
+                             hps::task_build::never);
+    CHECK(req.at(1).time == "00:10:00");
+    classes = hps::group_by_class({{0, req.at(0)}, {1, req.at(1)}});
+    REQUIRE(classes.size() == 1);
+    CHECK(classes.begin()->second.asked.time == "00:10:00");
+    CHECK(classes.begin()->second.tasks == std::vector<std::size_t>{0, 1});
+    // no calibration, no --time; the spec's or the command line's wins over a calibration
+    checked.points.push_back(p);
+    costs.checked = checked;
+    req = hps::rung_requests(costs, "/nonexistent", s, {2}, 0, 40, calibrated, std::nullopt, fixed, hps::task_build::never);
+    CHECK(req.at(2).time.empty());
+    req = hps::rung_requests(costs, "/nonexistent", s, {1}, 0, 40, calibrated, std::nullopt, {"", "2:00:00"},
+                             hps::task_build::never);
+    CHECK(req.at(1).time == "2:00:00");
+    // a task that builds its trainer asks at least the compiler's memory
+    req = hps::rung_requests(costs, "/nonexistent", s, {1}, 0, 40, calibrated, std::nullopt, {"100M", ""},
+                             hps::task_build::always);
+    CHECK(req.at(1).mem == "100M");  // the command line's, as for submit's arrays
+}
+
+TEST_CASE("what a point asks after running out of memory or time") {
+    using hps::retry_request;
+    // F times what its task had, at least what it would ask anew
+    auto r = retry_request({"23M", "00:06:00"}, {"4M", "00:01:00"}, "OUT_OF_MEMORY", 20, std::nullopt);
+    REQUIRE(r);
+    CHECK(r->mem == "80M");
+    CHECK(r->time == "00:06:00");  // the other request as anew
+    r = retry_request({"100M", ""}, {"4M", ""}, "OUT_OF_MEMORY", 2, std::nullopt);
+    CHECK(r->mem == "100M");
+    // a task that asked none: F times what it asks anew; nothing to multiply: unset
+    CHECK(retry_request({"23M", ""}, {"", ""}, "OUT_OF_MEMORY", 2, std::nullopt)->mem == "46M");
+    CHECK_FALSE(retry_request({"", ""}, {"", ""}, "OUT_OF_MEMORY", 2, std::nullopt));
+    // time: whole minutes, at most the cap
+    r = retry_request({"23M", "00:06:00"}, {"23M", "1"}, "TIMEOUT", 20, std::nullopt);
+    CHECK(r->time == "00:20:00");
+    CHECK(r->mem == "23M");
+    CHECK(retry_request({"", "00:06:00"}, {"", "00:10:00"}, "TIMEOUT", 1.5, std::nullopt)->time == "00:15:00");
+    CHECK(retry_request({"", "00:06:00"}, {"", "10:00:00"}, "TIMEOUT", 2, 86400L)->time == "20:00:00");
+    CHECK(retry_request({"", "00:06:00"}, {"", "20:00:00"}, "TIMEOUT", 2, 86400L)->time == "1-00:00:00");
+    CHECK_FALSE(retry_request({"", ""}, {"", ""}, "TIMEOUT", 2, std::nullopt));
+    // another end is not retried with more
+    CHECK_FALSE(retry_request({"23M", "00:06:00"}, {"4M", "1"}, "NODE_FAIL", 2, std::nullopt));
+    CHECK_FALSE(retry_request({"23M", "00:06:00"}, {"4M", "1"}, "", 2, std::nullopt));
 }
 
 TEST_CASE("the trainer's --calibrate line") {
