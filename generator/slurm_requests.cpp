@@ -101,7 +101,7 @@ std::string point_mem(const study_costs& costs, const std::string& dir, const st
                       const std::string& fixed, task_build build) {
     if (!fixed.empty()) return fixed;
     const grid_point* gp = costs.checked && id < costs.checked->points.size() ? &costs.checked->points[id] : nullptr;
-    if (!gp) return "";
+    if (!gp || id >= s.points.size()) return "";
     std::string mem;
     const cost::memory m = cost::point_memory(*gp, costs.files);
     if (m.data_known) mem = cost::mem_request(m.bytes());
