@@ -27,7 +27,8 @@ int check(const args& a) {
     data_check_flag(p, no_data_check);
     p.flag("cost", 0,
            "print each point's memory, its --mem request and its estimated training time, the array tasks and "
-           "the study's core-hours (docs/slurm.md)",
+           "the study's core-hours; for a halving study each point's time in each rung and the core-hours of the "
+           "points that reach each rung, at most (docs/slurm.md)",
            show_cost);
     p.option("calibration", "DIR",
              "with --cost: the time of each point whose trainer the study folder DIR has calibrated "

@@ -108,7 +108,8 @@ int submit(const args& a) {
     p.count("steps", "N", "train each point N steps instead of the spec's (a quick look)", steps);
     p.count("checkpoints", "N", "evaluate N times instead of the spec's", checkpoints);
     p.count("jobs", "N", "parallel compilations when building (default: every core)", jobs_n, 'j');
-    p.flag("dry-run", 'n', "print the sbatch commands instead of running them", dry_run);
+    p.flag("dry-run", 'n', "print the sbatch commands instead of running them, then the cost preview of check --cost",
+           dry_run);
     data_check_flag(p, no_data_check);
     p.epilog("examples:\n"
              "  hpsgen submit out/cyplam\n"
@@ -382,7 +383,8 @@ int submit(const args& a) {
             for (const auto& pt : s.bracket_points(b)) ids.push_back(pt.id);
             if (int rc = submit_rung(s, b, b, ids, o, recorded)) return rc;
         }
-        if (!dry_run) std::cout << "job ids: " << jobs_path(dir) << "; logs: " << dir << "/logs/\nnext: hpsgen status " << dir << "\n";
+        if (dry_run) return checked ? print_cost(*checked, files, calibrated, cap) : 0;
+        std::cout << "job ids: " << jobs_path(dir) << "; logs: " << dir << "/logs/\nnext: hpsgen status " << dir << "\n";
         return 0;
     }
     // resource classes: a task asks what its points need together (a chunk's points one

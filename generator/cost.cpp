@@ -1,8 +1,10 @@
 #include "generator/cost.hpp"
 
 #include "dsl/data_check.hpp"
+#include "dsl/expand.hpp"
 #include "dsl/layer_kind.hpp"
 #include "generator/emit.hpp"
+#include "generator/expand.hpp"
 #include "generator/slurm.hpp"
 
 #include <hps/io.hpp>
@@ -176,11 +178,26 @@ std::optional<workload> point_workload(const grid_point& p, const std::map<std::
     return w;
 }
 
+namespace {
+
+double estimated_seconds(const grid_point& p, const workload& w, int cpus, double rate) {
+    return forward_flops(p) * (3.0 * w.steps * p.batch + w.evaluated) / (rate * std::max(1, cpus));
+}
+
+}  // namespace
+
 std::optional<double> point_seconds(const grid_point& p, const std::map<std::string, data_header>& files, int cpus,
                                     double rate) {
     const auto w = point_workload(p, files);
     if (!w) return std::nullopt;
-    return forward_flops(p) * (3.0 * w->steps * p.batch + w->evaluated) / (rate * std::max(1, cpus));
+    return estimated_seconds(p, *w, cpus, rate);
+}
+
+std::optional<double> rung_seconds(const grid_point& p, const std::map<std::string, data_header>& files, long from,
+                                   long until, const calibration* c, int cpus, double rate) {
+    const auto w = point_workload(p, files, from, until);
+    if (!w) return std::nullopt;
+    return c ? workload_seconds(p, *w, *c, cpus) : estimated_seconds(p, *w, cpus, rate);
 }
 
 std::optional<double> calibrated_seconds(const grid_point& p, const std::map<std::string, data_header>& files,
@@ -271,8 +288,187 @@ std::string memory_summary(const study& s, const std::map<std::string, data_head
     return out;
 }
 
+namespace {
+
+// A point's calibration, when its trainer has one.
+const calibration* calibration_of(const grid_point& p, const calibrations& calibrated) {
+    const auto c = calibrated.find(signature_of(p).trainer);
+    return c == calibrated.end() ? nullptr : &c->second;
+}
+
+// The tasks' line: what each task requests.
+std::string task_mem(const study& s, const std::map<std::string, data_header>& files) {
+    const std::string most = array_mem(s, files);
+    return !s.slurm.mem.empty() ? "--mem=" + s.slurm.mem + " (the spec's)"
+           : most.empty()       ? std::string("no --mem (data unknown)")
+                                : "the --mem of its class, the largest request of its points (at most --mem=" + most + ")";
+}
+
+// The lines after the totals: what the memory and the times are.
+std::string cost_notes(const study& s, std::size_t n_calibrated, std::optional<long> cap) {
+    std::string out = "memory: the runtime's buffers + the data + " + std::to_string(kFixedOverhead >> 20) +
+                      " MiB measured overhead; a request adds 20 % and " + std::to_string(kTaskOverhead >> 20) +
+                      " MiB for the batch shell.\n";
+    if (n_calibrated > 0)
+        out += "time: calibrated on this machine for " + std::to_string(n_calibrated) + " of " +
+               std::to_string(s.points.size()) +
+               " points (each trainer's --calibrate: its steps and evaluation batches at their measured time); "
+               "--time: x " + format_number(kTimeMargin) + " + " + std::to_string(kTimeSlack / 60) + " min" +
+               (cap ? ", at most the partition's MaxTime " + slurm::format_time(*cap) : std::string()) +
+               (s.slurm.time.empty() ? "" : " (the spec's `time` overrides it)") + "\n";
+    if (n_calibrated < s.points.size())
+        out += std::string(n_calibrated ? "the others: " : "time: ") +
+               "MFLOP per sample trained (3 x its forward pass) x samples trained, + a forward pass per sample "
+               "evaluated,\nat a default " + std::to_string(int(kDefaultRate / 1e9)) +
+               " GFLOP/s per cpu (estimated, not calibrated here: hpsgen submit calibrates the trainers it builds; "
+               "docs/slurm.md); no --time from an estimate\n";
+    return out;
+}
+
+std::string plural(std::size_t n, const std::string& word) {
+    return group_digits(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+// cost_table of a halving study: a column per rung (by the steps it trains to), a line per
+// rung of each bracket, the sum of the rungs.
+std::string halving_cost_table(const study& s, const std::map<std::string, data_header>& files,
+                               const calibrations& calibrated, std::optional<long> cap) {
+    const halving_plan plan = plan_halving(s);
+    const std::vector<long> steps = s.search.rungs();
+    const bool brackets = plan.brackets.size() > 1;
+    const bool grouped = std::any_of(s.axes.begin(), s.axes.end(), [](const axis& a) { return is_run_axis(a.name); });
+    const int cpus = std::max(1, s.slurm.cpus);
+    std::size_t width = 5;
+    for (const grid_point& p : s.points) width = std::max(width, p.name.size());
+    std::vector<std::string> columns;
+    for (long at : steps) columns.push_back("to " + group_digits(std::size_t(at)));
+    char line[320];
+    std::snprintf(line, sizeof line, "%-*s %10s %12s %8s %10s", int(width), "point", "params", "memory", "request",
+                  "MFLOP");
+    std::string out = line;
+    if (brackets) out += " bracket";
+    for (const std::string& c : columns) {
+        std::snprintf(line, sizeof line, " %10s", c.c_str());
+        out += line;
+    }
+    out += " from\n";
+    // each point's time in each rung of its bracket (unset where its bracket has no such
+    // rung or its time is unknown), and to the end
+    std::vector<std::vector<std::optional<double>>> in_rung(s.points.size(), std::vector<std::optional<double>>(steps.size()));
+    double to_end = 0;
+    std::size_t n_calibrated = 0;
+    bool time_unknown = false;
+    for (const grid_point& p : s.points) {
+        const std::size_t b = s.search.bracket_of.empty() ? 0 : s.search.bracket_of[p.id];
+        const calibration* c = calibration_of(p, calibrated);
+        n_calibrated += c != nullptr;
+        const memory m = point_memory(p, files);
+        std::snprintf(line, sizeof line, "%-*s %10zu %12s %8s %10.2f", int(width), p.name.c_str(), p.params,
+                      (format_bytes(m.bytes()) + (m.data_known ? "" : "?")).c_str(), mem_request(m.bytes()).c_str(),
+                      3.0 * forward_flops(p) / 1e6);
+        out += line;
+        if (brackets) {
+            std::snprintf(line, sizeof line, " %7zu", b + 1);
+            out += line;
+        }
+        for (std::size_t r = 0; r < steps.size(); ++r) {
+            std::string cell = "-";
+            if (r >= b) {
+                in_rung[p.id][r] = rung_seconds(p, files, r == b ? 0 : steps[r - 1], steps[r], c, cpus);
+                cell = in_rung[p.id][r] ? format_seconds(*in_rung[p.id][r]) : "?";
+                time_unknown = time_unknown || !in_rung[p.id][r];
+            }
+            std::snprintf(line, sizeof line, " %*s", int(std::max<std::size_t>(10, columns[r].size())), cell.c_str());
+            out += line;
+        }
+        if (const auto t = rung_seconds(p, files, 0, s.search.max_steps, c, cpus)) to_end += *t;
+        out += std::string(" ") + (c ? "calibrated" : "estimated") + "\n";
+    }
+
+    // each rung: its candidates (the bracket's configurations), the most expensive of them
+    // that it can promote
+    out += "\nrungs (halving, eta " + std::to_string(s.search.eta) + "):\n";
+    double seconds = 0;
+    std::size_t tasks = 0;
+    bool bound = false;
+    for (const halving_rung& r : plan.rungs) {
+        const auto& candidates = plan.brackets[r.bracket];
+        std::vector<double> costs;  // per configuration: its points' time in the rung
+        std::optional<double> least, most;
+        std::optional<long> least_limit, most_limit;
+        std::size_t n_points = 0;
+        for (const auto& ids : candidates) {
+            double sum = 0;
+            for (std::size_t id : ids) {
+                ++n_points;
+                const std::optional<double>& t = in_rung[id][r.rung];
+                if (!t) continue;
+                sum += *t;
+                least = std::min(least.value_or(*t), *t);
+                most = std::max(most.value_or(*t), *t);
+                if (calibration_of(s.points[id], calibrated)) {
+                    const long limit = time_request(*t, cap);
+                    least_limit = std::min(least_limit.value_or(limit), limit);
+                    most_limit = std::max(most_limit.value_or(limit), limit);
+                }
+            }
+            costs.push_back(sum);
+        }
+        std::sort(costs.rbegin(), costs.rend());
+        double rung = 0;
+        for (std::size_t k = 0; k < r.configurations && k < costs.size(); ++k) rung += costs[k];
+        const bool all = r.configurations >= candidates.size();
+        bound = bound || !all;
+        seconds += rung;
+        tasks += r.points;
+        const std::size_t in_bracket = steps.size() - r.bracket;
+        std::string label = "rung " + std::to_string(r.rung - r.bracket + 1) + " of " + std::to_string(in_bracket);
+        if (brackets) label = "bracket " + std::to_string(r.bracket + 1) + " of " + std::to_string(plan.brackets.size()) + ", " + label;
+        std::string who;
+        if (grouped)
+            who = all ? plural(n_points, "point") + " (" + plural(candidates.size(), "configuration") + ")"
+                      : group_digits(r.configurations) + " of " + plural(candidates.size(), "configuration") +
+                            " (at most " + plural(r.points, "point") + ")";
+        else
+            who = all ? plural(n_points, "point") : group_digits(r.configurations) + " of " + plural(n_points, "point");
+        const auto span = [](const std::string& a, const std::string& b) { return a == b ? a : a + " to " + b; };
+        out += "  " + label + ", steps " + group_digits(std::size_t(r.from)) + " to " + group_digits(std::size_t(r.until)) +
+               ": " + who + " x " + group_digits(std::size_t(r.until - r.from)) + " steps, " +
+               (most ? span(format_seconds(*least), format_seconds(*most)) : std::string("?")) + " a point: " +
+               (all ? "" : "at most ") + format_seconds(rung) +
+               (all ? ""
+                    : " (the " + std::string(r.configurations == 1 ? "" : group_digits(r.configurations) + " ") +
+                          "most expensive" +
+                          (grouped ? std::string(r.configurations == 1 ? " configuration" : " configurations") : "") + ")");
+        if (!s.slurm.time.empty())
+            out += "; --time " + s.slurm.time;
+        else if (most_limit)
+            out += "; --time " + span(slurm::format_time(*least_limit), slurm::format_time(*most_limit));
+        out += "\n";
+    }
+
+    out += "\n" + plural(s.points.size(), "point") + " in " +
+           (brackets ? std::to_string(plan.brackets.size()) + " brackets, " + plural(plan.rungs.size(), "rung") + " in all"
+                     : plural(plan.rungs.size(), "rung")) +
+           ": " + (bound ? "at most " : "") + plural(tasks, "task") + " (a point each), " + std::to_string(cpus) +
+           (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " + task_mem(s, files) + "\n";
+    std::snprintf(line, sizeof line, "total: %s%.1f core-hours%s (%.1f hours of training), the sum of the rungs; "
+                  "every point trained to the end: %.1f core-hours\n",
+                  bound ? "at most " : "", seconds * cpus / 3600, time_unknown ? " for the points of known time" : "",
+                  seconds / 3600, to_end * cpus / 3600);
+    out += line;
+    out += cost_notes(s, n_calibrated, cap);
+    out += "rungs: a point's time in a rung is that of its steps since the rung before (where it paused) and of "
+           "its validation passes between;\nwhich points a rung promotes is known once it is ranked, so a rung after "
+           "a bracket's first counts its most expensive candidates\n";
+    return out;
+}
+
+}  // namespace
+
 std::string cost_table(const study& s, const std::map<std::string, data_header>& files, const calibrations& calibrated,
                        std::optional<long> cap) {
+    if (s.search.halving()) return halving_cost_table(s, files, calibrated, cap);
     std::size_t width = 5;
     for (const grid_point& p : s.points) width = std::max(width, p.name.size());
     char line[320];
@@ -287,8 +483,7 @@ std::string cost_table(const study& s, const std::map<std::string, data_header>&
     for (const grid_point& p : s.points) {
         const memory m = point_memory(p, files);
         std::optional<double> t;
-        auto c = calibrated.find(signature_of(p).trainer);
-        if (c != calibrated.end()) t = calibrated_seconds(p, files, c->second, cpus);
+        if (const calibration* c = calibration_of(p, calibrated)) t = calibrated_seconds(p, files, *c, cpus);
         const bool measured = t.has_value();
         if (!t) t = point_seconds(p, files, cpus);
         n_calibrated += measured;
@@ -305,32 +500,12 @@ std::string cost_table(const study& s, const std::map<std::string, data_header>&
     }
     const std::size_t chunk = std::size_t(std::max(1, s.slurm.chunk));
     const std::size_t tasks = (s.points.size() + chunk - 1) / chunk;
-    const std::string most = array_mem(s, files);
-    const std::string mem = !s.slurm.mem.empty() ? "--mem=" + s.slurm.mem + " (the spec's)"
-                            : most.empty()       ? std::string("no --mem (data unknown)")
-                                                 : "the --mem of its class, the largest request of its points (at most --mem=" + most + ")";
     out += "\n" + std::to_string(s.points.size()) + " points in " + std::to_string(tasks) + " array tasks, " +
-           std::to_string(cpus) + (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " + mem + "\n";
+           std::to_string(cpus) + (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " + task_mem(s, files) + "\n";
     std::snprintf(line, sizeof line, "total: %.1f core-hours%s (%.1f hours of training)\n", seconds * cpus / 3600,
                   time_unknown ? " for the points of known time" : "", seconds / 3600);
     out += line;
-    out += "memory: the runtime's buffers + the data + " + std::to_string(kFixedOverhead >> 20) +
-           " MiB measured overhead; a request adds 20 % and " + std::to_string(kTaskOverhead >> 20) +
-           " MiB for the batch shell.\n";
-    if (n_calibrated > 0)
-        out += "time: calibrated on this machine for " + std::to_string(n_calibrated) + " of " +
-               std::to_string(s.points.size()) +
-               " points (each trainer's --calibrate: its steps and evaluation batches at their measured time); "
-               "--time: x " + format_number(kTimeMargin) + " + " + std::to_string(kTimeSlack / 60) + " min" +
-               (cap ? ", at most the partition's MaxTime " + slurm::format_time(*cap) : std::string()) +
-               (s.slurm.time.empty() ? "" : " (the spec's `time` overrides it)") + "\n";
-    if (n_calibrated < s.points.size())
-        out += std::string(n_calibrated ? "the others: " : "time: ") +
-               "MFLOP per sample trained (3 x its forward pass) x samples trained, + a forward pass per sample "
-               "evaluated,\nat a default " + std::to_string(int(kDefaultRate / 1e9)) +
-               " GFLOP/s per cpu (estimated, not calibrated here: hpsgen submit calibrates the trainers it builds; "
-               "docs/slurm.md); no --time from an estimate\n";
-    return out;
+    return out + cost_notes(s, n_calibrated, cap);
 }
 
 }  // namespace hps::cost

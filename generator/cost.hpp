@@ -98,6 +98,11 @@ std::optional<double> calibrated_seconds(const grid_point& p, const std::map<std
                                          const calibration& c, int cpus = 1);
 // ... of a workload of the point's network (a rung's)
 double workload_seconds(const grid_point& p, const workload& w, const calibration& c, int cpus = 1);
+// A halving rung's part of a point (point_workload from `from` to `until`): at its trainer's
+// calibration `c` (workload_seconds), or estimated at `rate` as point_seconds is when there
+// is none. What a rung's --time (rung_requests) and check --cost's rung columns come from.
+std::optional<double> rung_seconds(const grid_point& p, const std::map<std::string, data_header>& files, long from,
+                                   long until, const calibration* c, int cpus = 1, double rate = kDefaultRate);
 
 // --time for a calibrated time: x kTimeMargin + kTimeSlack (the data's loading, a loaded
 // node), whole minutes, at most `cap` (the partition's MaxTime) when there is one.
@@ -127,9 +132,13 @@ std::string array_mem(const study& s, const std::map<std::string, data_header>& 
 // `hpsgen check`'s summary line: the least and the most memory per point, and --mem.
 std::string memory_summary(const study& s, const std::map<std::string, data_header>& files);
 
-// `hpsgen check --cost`: per point its parameters, memory, time (calibrated where its
-// trainer is in `calibrated`, else estimated) and --time; the arrays, and the study's
-// core-hours. `cap`: the partition's MaxTime, where known.
+// `hpsgen check --cost` and `hpsgen submit --dry-run`: per point its parameters, memory, time
+// (calibrated where its trainer is in `calibrated`, else estimated) and --time; the arrays,
+// and the study's core-hours. A halving study's instead: per point the time of each of its
+// rungs (its part from the rung before's pause), per rung the points that train it, and the
+// core-hours of the points that reach each rung; after a bracket's first rung, which ones
+// do is unknown before training, and the rung counts its most expensive candidates (an
+// upper bound). `cap`: the partition's MaxTime, where known.
 std::string cost_table(const study& s, const std::map<std::string, data_header>& files,
                        const calibrations& calibrated = {}, std::optional<long> cap = std::nullopt);
 

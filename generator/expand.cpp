@@ -144,6 +144,41 @@ std::string format_grid(const study& s, grid_format format) {
     return out;
 }
 
+halving_plan plan_halving(const study& s) {
+    halving_plan plan;
+    if (!s.search.halving()) return plan;
+    // each bracket's configurations (their runs: with a seed axis, a configuration's runs go
+    // on or stop together), the best promoted at each rung: at most the largest
+    const auto configuration = configurations_of(s);
+    const std::size_t brackets = std::max<std::size_t>(1, s.search.bracket_weights().size());
+    std::vector<std::map<std::size_t, std::vector<std::size_t>>> runs(brackets);  // per bracket: configuration -> runs
+    for (const auto& p : s.points)
+        runs[s.search.bracket_of.empty() ? 0 : s.search.bracket_of[p.id]][configuration[p.id]].push_back(p.id);
+    const std::vector<long> all = s.search.rungs();
+    for (std::size_t b = 0; b < brackets; ++b) {
+        plan.brackets.emplace_back();
+        std::vector<std::size_t> sizes;
+        for (auto& [c, ids] : runs[b]) {
+            sizes.push_back(ids.size());
+            plan.brackets.back().push_back(std::move(ids));
+        }
+        std::sort(sizes.rbegin(), sizes.rend());
+        std::size_t left = sizes.size();
+        for (std::size_t r = b; r < all.size(); ++r) {
+            halving_rung rung;
+            rung.bracket = b;
+            rung.rung = r;
+            rung.from = r == b ? 0 : all[r - 1];
+            rung.until = all[r];
+            rung.configurations = left;
+            for (std::size_t k = 0; k < left; ++k) rung.points += sizes[k];
+            plan.rungs.push_back(rung);
+            left = s.search.promoted(left);
+        }
+    }
+    return plan;
+}
+
 std::string study_summary(const study& s) {
     std::string out = "study " + s.name;
     if (!s.description.empty()) out += ": " + s.description;
@@ -164,34 +199,26 @@ std::string study_summary(const study& s) {
     }
     out += "\n";
     if (s.search.halving()) {
-        // each bracket's configurations (their runs: with a seed axis, a configuration's
-        // runs go on or stop together), the best promoted at each rung: at most the largest
-        const auto configuration = configurations_of(s);
-        const std::size_t brackets = std::max<std::size_t>(1, s.search.bracket_weights().size());
-        std::vector<std::map<std::size_t, std::size_t>> runs(brackets);  // per bracket: configuration -> runs
-        for (const auto& p : s.points)
-            ++runs[s.search.bracket_of.empty() ? 0 : s.search.bracket_of[p.id]][configuration[p.id]];
+        const halving_plan plan = plan_halving(s);
         const bool grouped =
             std::any_of(s.axes.begin(), s.axes.end(), [](const axis& a) { return is_run_axis(a.name); });
-        const std::vector<long> all = s.search.rungs();
+        const std::size_t brackets = plan.brackets.size();
         std::string rungs;
         std::size_t trained = 0;
-        for (std::size_t b = 0; b < brackets; ++b) {
-            std::vector<std::size_t> sizes;
-            for (const auto& [c, n_runs] : runs[b]) sizes.push_back(n_runs);
-            std::sort(sizes.rbegin(), sizes.rend());
-            const std::vector<long> steps(all.begin() + long(b), all.end());
-            std::vector<std::size_t> points;
-            std::size_t left = sizes.size();
-            if (brackets > 1) rungs += std::string(b ? "; " : "") + "bracket " + std::to_string(b + 1) + ": ";
-            for (std::size_t r = 0; r < steps.size(); ++r) {
-                std::size_t n = 0;
-                for (std::size_t k = 0; k < left; ++k) n += sizes[k];
-                points.push_back(n);
-                rungs += (r ? ", " : "") + group_digits(n) + " x " + group_digits(std::size_t(steps[r]));
-                left = s.search.promoted(left);
+        std::vector<long> steps;
+        std::vector<std::size_t> points;
+        for (std::size_t i = 0; i < plan.rungs.size(); ++i) {
+            const halving_rung& r = plan.rungs[i];
+            if (steps.empty() && brackets > 1)
+                rungs += std::string(r.bracket ? "; " : "") + "bracket " + std::to_string(r.bracket + 1) + ": ";
+            rungs += (steps.empty() ? "" : ", ") + group_digits(r.points) + " x " + group_digits(std::size_t(r.until));
+            steps.push_back(r.until);
+            points.push_back(r.points);
+            if (i + 1 == plan.rungs.size() || plan.rungs[i + 1].bracket != r.bracket) {
+                trained += halving_steps(steps, points);
+                steps.clear();
+                points.clear();
             }
-            trained += halving_steps(steps, points);
         }
         const std::size_t full = n * std::size_t(s.search.max_steps);
         out += "halving: eta " + std::to_string(s.search.eta) +

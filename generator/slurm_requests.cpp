@@ -125,8 +125,8 @@ std::map<std::size_t, request> rung_requests(const study_costs& costs, const std
         if (!r.time.empty() || !gp || id >= s.points.size()) continue;
         const auto c = calibrated.find(s.points[id].trainer);
         if (c == calibrated.end()) continue;  // no --time from an estimate
-        if (const auto w = cost::point_workload(*gp, costs.files, from, until))
-            r.time = slurm::format_time(cost::time_request(cost::workload_seconds(*gp, *w, c->second, costs.cpus), cap));
+        if (const auto t = cost::rung_seconds(*gp, costs.files, from, until, &c->second, costs.cpus))
+            r.time = slurm::format_time(cost::time_request(*t, cap));
     }
     return out;
 }

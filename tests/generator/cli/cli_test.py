@@ -521,6 +521,33 @@ def cost_rows(out):
     return rows
 
 
+def duration(text):
+    """format_seconds' "40 s", "12 min", "2.4 h": the seconds it stands for, as (least, most) of its rounding"""
+    value, unit = text.split()
+    scale, half = {"s": (1, 0.5), "min": (60, 0.5), "h": (3600, 0.05)}[unit]
+    return ((float(value) - half) * scale, (float(value) + half) * scale)
+
+
+def halving_cost(out):
+    """check --cost's table of a halving study: requests (point -> its --mem in MiB); cells (point -> its
+    rungs' times, None where not its bracket's); rungs ([(points, candidates, --time)]); total core-hours;
+    to_end (core-hours of every point trained to the end)"""
+    cells, rungs, requests = {}, [], {}
+    for line in out.splitlines():
+        m = re.match(r"(model-\d+)\s+\d+\s+[\d.]+ MiB\s+(\d+)M\s+[\d.]+(?:\s+\d)?((?:\s+(?:-|[\d.]+ (?:s|min|h)))+) "
+                     r"(?:calibrated|estimated)$", line)
+        if m:
+            requests[m.group(1)] = int(m.group(2))
+            cells[m.group(1)] = [None if c == "-" else duration(c) for c in re.findall(r"-|[\d.]+ (?:s|min|h)", m.group(3))]
+        m = re.match(r"  (?:bracket \d of \d, )?rung \d of \d, steps [\d,]+ to [\d,]+: (?:(\d+) of )?(\d+) points? x .*?"
+                     r"(?:; --time (\S+(?: to \S+)?))?$", line)
+        if m:
+            rungs.append((int(m.group(1) or m.group(2)), int(m.group(2)), m.group(3)))
+    m = re.search(r"total: (?:at most )?([\d.]+) core-hours .*; every point trained to the end: ([\d.]+) core-hours", out)
+    return {"requests": requests, "cells": cells, "rungs": rungs, "total": float(m.group(1)) if m else None,
+            "to_end": float(m.group(2)) if m else None}
+
+
 def test_cost():
     # CyPLAM without its data: 192 rows, memory without data ("?"), time from its 400000 steps
     rc, out, err = run("check", "--no-data-check", "--cost", CYPLAM)
@@ -628,13 +655,13 @@ def test_rung_classes():
         rc, out, err = run("generate", os.path.join(tmp, "rungs.hps"), "-o", study)
         expect(rc == 0 and "2 points on 2 trainers" in out, "generate", out, err)
         rc, table, err = run("check", "--cost", os.path.join(tmp, "rungs.hps"))
-        cost = cost_rows(table)
-        expect(rc == 0 and set(cost) == {"model-0", "model-1"} and cost["model-1"][2] > 1.5 * cost["model-0"][2] > 0,
+        cost = halving_cost(table)["requests"]
+        expect(rc == 0 and set(cost) == {"model-0", "model-1"} and cost["model-1"] > 1.5 * cost["model-0"] > 0,
                "check --cost: two requests of different memory classes", table, err)
         with open(os.path.join(study, "grid.tsv")) as f:
             trainer = {r["name"]: r["trainer"] for r in csv.DictReader(f, delimiter="\t")}
         os.makedirs(os.path.join(study, "build", "bin"))
-        step_s = {"model-0": 0.001, "model-1": 30.0}  # a step of the large one: 35 min for 40 steps
+        step_s = {"model-0": 6.0, "model-1": 30.0}  # a step of the large one: 20 min for 40 steps
         for name, t in trainer.items():
             binary = os.path.join(study, "build", "bin", t)
             with open(binary, "w") as f:
@@ -665,8 +692,8 @@ def test_rung_classes():
         expect(rc == 0 and "calibrating 2 trainers" in out and "rung 1 of 3: 2 points in 2 resource classes" in out,
                "submit --dry-run: the trainers calibrated, rung 1 in two classes", out, err)
         got = arrays(out)
-        expect(got == {"model-0": (0, cost["model-0"][2], expected_time("model-0")),
-                       "model-1": (1, cost["model-1"][2], expected_time("model-1"))},
+        expect(got == {"model-0": (0, cost["model-0"], expected_time("model-0")),
+                       "model-1": (1, cost["model-1"], expected_time("model-1"))},
                f"each array asks its point's memory and rung-1 time, on its own line of the list: {got}", out, err)
         # the cap, passed on to the promotion job as submit's other requests are
         rc, out, err = run("submit", study, "--dry-run", "--no-build", "--max-time", "20")
@@ -675,6 +702,65 @@ def test_rung_classes():
         expect(rc == 0 and got["model-1"][2] == expected_time("model-1", 1200) == "00:20:00"
                and got["model-0"][2] == expected_time("model-0") and "--max-time=20" in out,
                f"--max-time caps the rung's --time and goes on to the promotion: {got}", out, err)
+
+        # the cost preview of a halving study: each point's time in each rung (its steps since
+        # the rung before and its validation passes), the rungs' sizes, and a total that is
+        # the sum over rungs of the most expensive points that can reach them
+        rc, table, err = run("check", "--cost", os.path.join(tmp, "rungs.hps"), "--calibration", study)
+        expect(rc == 0 and err == "" and "rungs of points x steps: 2 x 40, 1 x 120, 1 x 360;" in table,
+               "check --cost --calibration of the halving study", table, err)
+        preview = halving_cost(table)
+        cells, rungs, total, to_end = (preview[k] for k in ("cells", "rungs", "total", "to_end"))
+        expect(set(cells) == {"model-0", "model-1"} and all(len(c) == 3 for c in cells.values()),
+               f"a column per rung: {cells}", table)
+        for name, its in cells.items():
+            # rung 1: 40 steps and 1 validation pass (2 batches of 4); rung 2: 80 steps and 2
+            # passes (3 batches); rung 3: 240 steps, 6 passes (9 batches)
+            for (lo, hi), batches, cell in zip(((0, 40), (40, 120), (120, 360)), (2, 3, 9), its):
+                want = (hi - lo) * step_s[name] + batches * step_s[name] / 2
+                expect(cell[0] <= want <= cell[1], f"{name} steps {lo}-{hi}: {want} s in {cell}", table)
+        expect([(r[0], r[1]) for r in rungs] == [(2, 2), (1, 2), (1, 2)], f"the rungs' sizes: {rungs}", table)
+        low = high = 0.0
+        for r, (k, n, _) in enumerate(rungs):  # the k most expensive of the rung's candidates
+            by_cost = sorted(cells.values(), key=lambda c: -c[r][0])[:k]
+            low += sum(c[r][0] for c in by_cost) / 3600
+            high += sum(c[r][1] for c in by_cost) / 3600
+        expect(low - 0.05 <= total <= high + 0.05 and total < to_end,
+               f"the total, {total} core-hours, is the rungs' sum ({low:.3f} to {high:.3f}), below {to_end} to the end",
+               table)
+        everyone = sum(c[r][0] for c in cells.values() for r in range(3)) / 3600
+        expect(total < everyone - 0.3, f"not every point in every rung ({everyone:.2f} h)", table)
+        expect(rungs[0][2] == f"{expected_time('model-0')} to {expected_time('model-1')}",
+               f"rung 1's --time, as its arrays ask: {rungs[0]}", table)
+        # submit --dry-run previews the same
+        rc, out, err = run("submit", study, "--dry-run", "--no-build")
+        expect(rc == 0 and out.endswith(table[table.index("\npoint "):]), "submit --dry-run: the same preview", out, err)
+
+        # a Hyperband study: a point's rungs are its bracket's; a grid study's table is unchanged
+        with open(os.path.join(tmp, "brackets.hps"), "w") as f:
+            f.write(RUNG_SPEC.replace("{8, 2048}", "{8, 16, 32, 64, 128, 256, 512, 2048}")
+                    .replace("min_steps 40", "min_steps 40 brackets 2"))
+        rc, table, err = run("check", "--cost", os.path.join(tmp, "brackets.hps"))
+        preview = halving_cost(table)
+        cells, rungs = preview["cells"], preview["rungs"]
+        expect(rc == 0 and len(cells) == 8 and sum(c[0] is None for c in cells.values()) == 3
+               and [(r[0], r[1]) for r in rungs] == [(5, 5), (1, 5), (1, 5), (3, 3), (1, 3)]
+               and "bracket 1: 5 x 40, 1 x 120, 1 x 360; bracket 2: 3 x 120, 1 x 360;" in table,
+               "brackets: bracket 2's 3 points start at 120 steps", table, err)
+        with open(os.path.join(tmp, "grid.hps"), "w") as f:
+            f.write(RUNG_SPEC.replace("search {\n  halving eta 3 min_steps 40\n}\n", ""))
+        rc, table, err = run("check", "--cost", os.path.join(tmp, "grid.hps"))
+        expect(rc == 0 and len(cost_rows(table)) == 2 and "rungs (" not in table
+               and "2 points in 2 array tasks" in table, "a grid's table", table, err)
+        # random N: only the sample
+        with open(os.path.join(tmp, "sample.hps"), "w") as f:
+            f.write(RUNG_SPEC.replace("{8, 2048}", "{8, 16, 32, 64, 128, 256, 512, 2048}")
+                    .replace("halving eta 3 min_steps 40", "random 3"))
+        rc, table, err = run("check", "--cost", os.path.join(tmp, "sample.hps"))
+        rc2, listed, _ = run("list", "--format", "tsv", os.path.join(tmp, "sample.hps"))
+        sampled = {line.split("\t")[1] for line in listed.splitlines()[1:]}
+        expect(rc == 0 and rc2 == 0 and set(cost_rows(table)) == sampled and len(sampled) == 3
+               and "3 points in 3 array tasks" in table, "random 3: the 3 points drawn", table + listed, err)
 
 
 if __name__ == "__main__":
