@@ -50,6 +50,19 @@ def test_check():
     rc, out, err = run("check", "--no-data-check", os.path.join(ROOT, "examples", "gradation.hps"))
     expect(rc == 0 and "metrics: accuracy, f1 (macro), confusion; best checkpoint by max accuracy" in out,
            "check gradation.hps: its f1 is macro", out, err)
+    # the runs of each configuration: `repeat 2` and `folds 3` make 6 runs of each of 2 learning rates
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "runs.hps")
+        with open(path, "w") as f:
+            f.write('study runs\ndata {\n  train "train.npz"\n  input 4\n  target regression 1\n}\n'
+                    'network {\n  dense units 1\n}\n'
+                    'train {\n  optimizer adam lr {0.01, 0.001}\n  loss mse\n  batch 8\n  steps 10\n  repeat 2\n  folds 3\n}\n')
+        rc, out, err = run("check", "--no-data-check", path)
+    expect(rc == 0 and "grid: 12 points\nruns: 6 per configuration (2 seeds x 3 folds), 2 configurations; "
+           "the report ranks each configuration by its runs' mean\n" in out,
+           "check's summary gives the runs of each configuration (repeat x folds)", out, err)
+    rc, out, err = run("check", "--no-data-check", CYPLAM)
+    expect("runs:" not in out, "and says nothing of runs where a point is a configuration", out, err)
     rc, out, err = run("check", "--reference")
     expect(rc == 0 and "conv2d" in out and "select" in out, "check --reference prints the language", out, err)
     expect("average: one of macro, micro, weighted (default macro)" in out and "roc_auc [average weighted | class 3]" in out,
