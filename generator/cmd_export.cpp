@@ -19,6 +19,7 @@
 #include <hps/npz.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -622,6 +623,38 @@ std::vector<const embedded::file*> runtime_headers() {
     return out;
 }
 
+// The layer headers model.hpp includes: those that define a type the network names
+// (`hps::conv2d<...>` -> hps/layers/conv2d.hpp, which includes what it needs), not every
+// layer's: each unused one costs the exported library's users compile time (all of them:
+// seconds at -O1).
+std::set<std::string> layer_headers(const std::string& network, const std::vector<std::string>& layers) {
+    std::set<std::string> names;
+    for (std::size_t at = network.find("hps::"); at != std::string::npos; at = network.find("hps::", at)) {
+        at += 5;
+        std::size_t end = at;
+        while (end < network.size() && (std::isalnum(static_cast<unsigned char>(network[end])) || network[end] == '_')) ++end;
+        names.insert(network.substr(at, end - at));
+    }
+    std::set<std::string> headers, defined;
+    for (const auto& name : names) {
+        for (const auto& f : embedded::files) {
+            const std::string_view path = f.path;
+            if (path.starts_with("runtime/hps/layers/") && std::string_view(f.contents).find("\nstruct " + name + " {") != std::string_view::npos) {
+                headers.insert(std::string(path.substr(8)));
+                defined.insert(name);
+            }
+        }
+    }
+    // every layer (the types after the input shape, at the top level of the list) must have its header
+    for (const auto& layer : layers) {
+        const std::string head = layer.substr(5, layer.find('<') - 5);  // hps::conv2d<...> -> conv2d
+        if (!defined.count(head))
+            throw failure("hpsgen's runtime has no layer header that defines hps::" + head + " (the network's layer " + layer +
+                          "); rebuild hpsgen from a source tree that has it");
+    }
+    return headers;
+}
+
 std::string join_dims(const std::vector<int>& d, const char* sep) {
     std::string s;
     for (int v : d) s += (s.empty() ? "" : sep) + std::to_string(v);
@@ -690,8 +723,10 @@ int export_model(const args& a) {
         std::vector<module_tensors> modules = read_modules((run / "best.npz").string());
         fold_batchnorms(layers, modules);
         std::string network = args.at(0);
+        std::vector<std::string> kept;
         for (const auto& layer : layers)
-            if (!layer.starts_with("hps::dropout<")) network += ",\n                             " + layer;
+            if (!layer.starts_with("hps::dropout<")) kept.push_back(layer);
+        for (const auto& layer : kept) network += ",\n                             " + layer;
         std::vector<int> in_dims;
         {
             std::string shape = args.at(0);  // hps::shape<28, 28, 1>
@@ -707,12 +742,7 @@ int export_model(const args& a) {
         char scale[40];
         std::snprintf(scale, sizeof scale, "%.17g", settings->scale);
         std::string includes;
-        std::set<std::string> layer_files;
-        for (const auto& f : embedded::files) {
-            std::string_view path = f.path;
-            if (path.starts_with("runtime/hps/layers/")) layer_files.insert(std::string(path.substr(8)));
-        }
-        for (const auto& l : layer_files) includes += "#include \"" + l + "\"\n";
+        for (const auto& l : layer_headers(network, kept)) includes += "#include \"" + l + "\"\n";
         includes.pop_back();
 
         std::string upper = name;

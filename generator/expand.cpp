@@ -179,6 +179,32 @@ halving_plan plan_halving(const study& s) {
     return plan;
 }
 
+namespace {
+
+// The runs of each configuration (`repeat N` or a seed axis, `folds K`): how many, what
+// tells them apart, and that the report ranks their mean; "" when a point is a configuration.
+std::string runs_summary(const study& s) {
+    std::vector<std::string> what;
+    for (const auto& a : s.axes) {
+        if (!is_run_axis(a.name)) continue;
+        const std::string k = std::to_string(a.values.size());
+        what.push_back(a.name == "train.fold" ? k + " folds" : k + (a.values.size() == 1 ? " seed" : " seeds"));
+    }
+    if (what.empty() || s.points.empty()) return "";
+    std::map<std::size_t, std::size_t> runs;  // configuration -> its points
+    for (std::size_t c : configurations_of(s)) ++runs[c];
+    std::size_t lo = s.points.size(), hi = 0;
+    for (const auto& [c, k] : runs) lo = std::min(lo, k), hi = std::max(hi, k);
+    std::string axes;
+    for (std::size_t i = 0; i < what.size(); ++i) axes += (i ? " x " : "") + what[i];
+    return "runs: " + (lo == hi ? group_digits(hi) : group_digits(lo) + " to " + group_digits(hi)) +
+           " per configuration (" + axes + "), " + group_digits(runs.size()) +
+           (runs.size() == 1 ? " configuration" : " configurations") +
+           "; the report ranks each configuration by its runs' mean\n";
+}
+
+}  // namespace
+
 std::string study_summary(const study& s) {
     std::string out = "study " + s.name;
     if (!s.description.empty()) out += ": " + s.description;
@@ -198,6 +224,7 @@ std::string study_summary(const study& s) {
         if (s.full_size != n) out += " (of " + group_digits(s.full_size) + " before tuples and where)";
     }
     out += "\n";
+    out += runs_summary(s);
     if (s.search.halving()) {
         const halving_plan plan = plan_halving(s);
         const bool grouped =

@@ -2,7 +2,7 @@
 # Installs, from Debian 12's own packages, what hpsgen needs and is missing.
 #   scripts/install-deps.sh          build + run (compiler, cmake, Boost, Eigen, zlib, HDF5 for HDF5
 #                                    data, Chart.js for report.html, Fashion-MNIST)
-#   scripts/install-deps.sh --test   also the test suite's references and tools (doctest, Google Benchmark, Ninja,
+#   scripts/install-deps.sh --test   also the test suite's references and tools (doctest, Google Benchmark, Ninja, ccache,
 #                                    python3-numpy/-sklearn/-torch/-h5py, python3-onnx/-opencv for the ONNX
 #                                    export's checks, python3-yaml for the MLflow layout's, chromium for report.html's test) and the Slurm test
 #                                    cluster (slurmctld, slurmd, slurm-client, munge)
@@ -13,6 +13,8 @@ set -euo pipefail
 # libhdf5-dev: hpsgen reads HDF5 data; a generated study links it only when its data is HDF5
 want=(g++ cmake make libboost-dev libeigen3-dev zlib1g-dev libhdf5-dev nlohmann-json3-dev libjs-chart.js dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
+    # ccache: the suite's generated studies share what they compile alike (scripts/test.sh)
+    want+=(ccache)
     want+=(doctest-dev libbenchmark-dev ninja-build python3-numpy python3-sklearn python3-torch python3-h5py python3-onnx python3-opencv)
     # PyYAML reads the MLflow file store's meta.yaml as MLflow does (tests/examples/logs_test.py)
     want+=(python3-yaml)

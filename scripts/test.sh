@@ -14,7 +14,13 @@ echo "== build (Release)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DHPS_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build/release -j"$jobs"
 echo "== tests (Release)"
-ctest --test-dir build/release --output-on-failure -j"$jobs"
+# one slot more than the cores: the Slurm cluster's cases, which mostly wait, run beside
+# $jobs other tests, each of which holds a core (RESOURCE_GROUPS, tests/CMakeLists.txt).
+# The generated studies' builds (ccache when installed) share one cache key for what every
+# study compiles alike (the runtime's shared objects, its precompiled header, equal trainers):
+# paths under the build folder are made relative.
+CCACHE_BASEDIR=$PWD/build/release ctest --test-dir build/release --output-on-failure -j"$((jobs + 1))" \
+    --resource-spec-file "$PWD/build/release/ctest-resources.json"
 
 if [[ "${HPS_SKIP_ASAN:-0}" != 1 ]]; then
     echo "== build (AddressSanitizer + UBSan)"

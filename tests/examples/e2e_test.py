@@ -8,7 +8,8 @@ Checks, each an assertion that can fail:
     `--points` builds and trains only the points it names;
   - best.npz loads into the torch.nn model of model.py, which reproduces the trainer's
     validation accuracy and loss on the same data (an independent check of export,
-    layouts and evaluation); OpenCV runs its ONNX export (hpsgen export) as torch;
+    layouts and evaluation); its ONNX export (hpsgen export) passes onnx's full checker and
+    OpenCV runs it as torch;
   - a trainer stopped by SIGTERM saves a checkpoint, exits 75, resumes, and ends with
     the same metrics as an uninterrupted run; one killed by SIGKILL at random moments
     resumes from its periodic saves and ends bit-identical too;
@@ -42,6 +43,7 @@ import kill_trials  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from script_checks import run, check  # noqa: E402 (tests/support)
+from export_checks import check_onnx  # noqa: E402
 
 # the SIGKILL test's run: long enough for 3 kills of 0.4 to 1 s each and a finishing start
 KILL_STEPS = 60000
@@ -267,14 +269,9 @@ def main():
 
     # --- its ONNX export (conv2d same, maxpool, dense relu, dropout): OpenCV reproduces
     # torch's outputs (the C++ export and the rest of ONNX: tests/generator/export/)
-    import cv2
-    r = run([hpsgen, "export", study, "--point", "model-1", "--format", "onnx", "-o", os.path.join(work, "onnx")])
-    check(r.returncode == 0, "export --format onnx: " + r.stdout + r.stderr)
-    cv = cv2.dnn.readNetFromONNX(os.path.join(work, "onnx", "tiny_model_1.onnx"))
-    cv.setInput(xv.reshape(len(xv), -1))
-    theirs = logits.numpy()
-    err = np.abs(cv.forward() - theirs).max() / np.abs(theirs).max()
-    check(err < 1e-5, f"OpenCV runs the ONNX export as torch ({err:.2g} of the largest output)")
+    # (onnx's full checker, then OpenCV: tests/support/export_checks.py); rtol 5e-6 with
+    # close()'s floor of the largest output: every difference within 1e-5 of the largest
+    check_onnx(hpsgen, study, "model-1", os.path.join(work, "onnx"), "tiny_model_1", xv, logits.numpy(), rtol=5e-6)
 
     # --- SIGTERM and resume: same result as an uninterrupted run
     # the trainer of model-2's network, with model-2's settings

@@ -58,10 +58,11 @@ def predict(binary, x, work):
     return np.load(y_path)
 
 
-def check_onnx(hpsgen, study, point, out, name, x, theirs, batch=0):
+def check_onnx(hpsgen, study, point, out, name, x, theirs, batch=0, rtol=1e-5):
     """`export --format onnx` of the point into OUT: onnx's full checker accepts it and
-    OpenCV's dnn module, given the raw samples x flat, reproduces `theirs`. batch > 0 fixes
-    the model's batch (OpenCV 4.6 runs lstm and gru only with one). Returns the onnx model."""
+    OpenCV's dnn module, given the raw samples x flat, reproduces `theirs` (close(), within
+    rtol). batch > 0 fixes the model's batch (OpenCV 4.6 runs lstm and gru only with one).
+    Returns the onnx model."""
     try:
         import cv2
         import onnx
@@ -77,8 +78,8 @@ def check_onnx(hpsgen, study, point, out, name, x, theirs, batch=0):
     print("ok: onnx's checker accepts " + os.path.basename(path) + ": " + ops, flush=True)
     cv = cv2.dnn.readNetFromONNX(path)
     cv.setInput(np.ascontiguousarray(x, np.float32).reshape(len(x), -1))
-    ok, how = close(cv.forward().reshape(np.shape(theirs)), theirs)
-    check(ok, "OpenCV's dnn reproduces PyTorch's outputs within 1e-5 relative (" + ops + "): " + how)
+    ok, how = close(cv.forward().reshape(np.shape(theirs)), theirs, rtol)
+    check(ok, "OpenCV's dnn reproduces PyTorch's outputs within %g relative (%s): %s" % (rtol, ops, how))
     return m
 
 

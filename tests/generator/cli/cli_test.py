@@ -38,6 +38,7 @@ def test_check():
     expect(err == "", "check of a valid spec prints nothing to stderr", out, err)
     expect("study cyplam" in out, "summary names the study", out)
     expect("grid: 192 points" in out, "summary gives 192 points", out)
+    expect("runs:" not in out, "no line of runs where a point is a configuration (no repeat, no folds)", out)
     expect("203,506" in out and "3,266,434" in out, "summary gives the parameter range", out)
     expect("(model-000)" in out and "(model-191)" in out, "summary names the extreme points", out)
     for axis in ["conv2d1.filters", "conv2d1.kernel", "conv2d2.filters", "conv2d2.kernel", "dense1.units"]:
@@ -50,6 +51,17 @@ def test_check():
     rc, out, err = run("check", "--no-data-check", os.path.join(ROOT, "examples", "gradation.hps"))
     expect(rc == 0 and "metrics: accuracy, f1 (macro), confusion; best checkpoint by max accuracy" in out,
            "check gradation.hps: its f1 is macro", out, err)
+    # the runs of each configuration: `repeat 2` and `folds 3` make 6 runs of each of 2 learning rates
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "runs.hps")
+        with open(path, "w") as f:
+            f.write('study runs\ndata {\n  train "train.npz"\n  input 4\n  target regression 1\n}\n'
+                    'network {\n  dense units 1\n}\n'
+                    'train {\n  optimizer adam lr {0.01, 0.001}\n  loss mse\n  batch 8\n  steps 10\n  repeat 2\n  folds 3\n}\n')
+        rc, out, err = run("check", "--no-data-check", path)
+    expect(rc == 0 and "grid: 12 points\nruns: 6 per configuration (2 seeds x 3 folds), 2 configurations; "
+           "the report ranks each configuration by its runs' mean\n" in out,
+           "check's summary gives the runs of each configuration (repeat x folds)", out, err)
     rc, out, err = run("check", "--reference")
     expect(rc == 0 and "conv2d" in out and "select" in out, "check --reference prints the language", out, err)
     expect("average: one of macro, micro, weighted (default macro)" in out and "roc_auc [average weighted | class 3]" in out,

@@ -15,6 +15,24 @@
 
 using namespace hps::slurm;
 
+namespace {
+// a jobs.tsv row with the fields a case sets, the others left at job_record's defaults
+// (member by member: a field added to job_record needs no change here)
+job_record job(int submission, std::string id, std::string kind, std::vector<std::size_t> tasks, std::string build,
+               std::size_t rung = 0, std::vector<std::size_t> points = {}, std::size_t bracket = 0) {
+    job_record j;
+    j.submission = submission;
+    j.job = std::move(id);
+    j.kind = std::move(kind);
+    j.tasks = std::move(tasks);
+    j.build = std::move(build);
+    j.rung = rung;
+    j.points = std::move(points);
+    j.bracket = bracket;
+    return j;
+}
+}  // namespace
+
 TEST_CASE("Slurm time limits") {
     CHECK(parse_time("30") == 1800);
     CHECK(parse_time("10:30") == 630);
@@ -88,9 +106,9 @@ TEST_CASE("a retry submits only the tasks of the points asked for") {
 
 TEST_CASE("jobs.tsv round trip and the latest job of each point") {
     std::vector<job_record> jobs(3);
-    jobs[0] = {1, "100", "array", 0, 1, {0, 1, 2, 3}, "before"};
-    jobs[1] = {1, "101", "report", 0, 1, {}, "before"};
-    jobs[2] = {2, "102", "array", 0, 1, {2}, "node"};
+    jobs[0] = job(1, "100", "array", {0, 1, 2, 3}, "before");
+    jobs[1] = job(1, "101", "report", {}, "before");
+    jobs[2] = job(2, "102", "array", {2}, "node");
     auto text = jobs_tsv(jobs);
     auto back = parse_jobs_tsv(text);
     REQUIRE(back.size() == 3);
@@ -105,9 +123,9 @@ TEST_CASE("jobs.tsv round trip and the latest job of each point") {
 
 TEST_CASE("jobs.tsv: a halving study's rung arrays and promotion jobs") {
     std::vector<job_record> jobs(3);
-    jobs[0] = {1, "200", "rung", 0, 1, {0, 1}, "before", 1, {3, 7}};
-    jobs[1] = {1, "201", "promote", 0, 1, {}, "before", 1, {}};
-    jobs[2] = {1, "202", "rung", 0, 1, {0}, "before", 2, {7}};
+    jobs[0] = job(1, "200", "rung", {0, 1}, "before", 1, {3, 7});
+    jobs[1] = job(1, "201", "promote", {}, "before", 1, {});
+    jobs[2] = job(1, "202", "rung", {0}, "before", 2, {7});
     const auto text = jobs_tsv(jobs);
     CHECK(text.find("1\t200\trung\t1\t1\t3,7\tbefore\t-\t-\n") != std::string::npos);
     CHECK(text.find("1\t201\tpromote\t1\t-\t-\t-\t-\t-\n") != std::string::npos);
@@ -126,9 +144,9 @@ TEST_CASE("jobs.tsv: a halving study's rung arrays and promotion jobs") {
 
 TEST_CASE("jobs.tsv: Hyperband's brackets, each rung and promotion with its bracket") {
     std::vector<job_record> jobs(3);
-    jobs[0] = {1, "300", "rung", 0, 1, {0, 1}, "before", 1, {2, 5}, 1};
-    jobs[1] = {1, "301", "promote", 0, 1, {}, "before", 1, {}, 1};
-    jobs[2] = {1, "302", "rung", 0, 1, {0}, "before", 0, {4}, 0};
+    jobs[0] = job(1, "300", "rung", {0, 1}, "before", 1, {2, 5}, 1);
+    jobs[1] = job(1, "301", "promote", {}, "before", 1, {}, 1);
+    jobs[2] = job(1, "302", "rung", {0}, "before", 0, {4}, 0);
     const auto text = jobs_tsv(jobs);
     // the last two columns: the --mem and --time asked on the command line ("-": the script's)
     CHECK(text.find("1\t300\trung\t1/1\t1\t2,5\tbefore\t-\t-\n") != std::string::npos);
@@ -239,10 +257,10 @@ TEST_CASE("memory sizes as Slurm writes them") {
 
 TEST_CASE("jobs.tsv keeps each array's --mem and --time; an older file without them still reads") {
     std::vector<job_record> jobs(2);
-    jobs[0] = {1, "300", "array", 0, 1, {1}, "before"};
+    jobs[0] = job(1, "300", "array", {1}, "before");
     jobs[0].mem = "80M";
     jobs[0].time = "00:20:00";
-    jobs[1] = {1, "301", "array", 0, 1, {2}, "before"};
+    jobs[1] = job(1, "301", "array", {2}, "before");
     const auto text = jobs_tsv(jobs);
     CHECK(text.find("1\t300\tarray\t0\t1\t1\tbefore\t80M\t00:20:00\n") != std::string::npos);
     CHECK(text.find("1\t301\tarray\t0\t1\t2\tbefore\t-\t-\n") != std::string::npos);
