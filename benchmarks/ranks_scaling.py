@@ -12,9 +12,12 @@ CyPLAM's Model-108 (examples/cyplam.hps, 28 x 28 frames, batch 128; stand-in dat
 `ranks R` in its slurm block (1 thread per rank) and the point's trainer built (Release,
 -march=native). A step's time is the difference of a run of --steps and a run of 10 steps
 (start-up, MPI's start, data loading, the one evaluation and the writes cancel out),
-divided by the difference of steps; the median over --repeats. "exchange" is what the
-trainer reports at its end: the time per step inside the gradient exchange
-(hps/train/ranks.hpp), waiting for the slower rank included. R > 1 runs under
+divided by the difference of steps; the median over --repeats. "exchange" and "waiting" are
+what the trainer reports at its end, per step: the gradient exchange itself
+(hps/train/ranks.hpp: MPI_Alltoallv, the sums, MPI_Allgatherv, and the loss's allgather)
+and, before it, the barrier where a rank waits for the slower one. Then the exchange alone
+(benchmarks/ranks_exchange.cpp, built with mpicxx): each rank count above 1 averaging the
+points' gradient sizes 60 times, computing nothing else (median and minimum). R > 1 runs under
 `mpirun -n R --bind-to none` (as hpsgen run), as root with --allow-run-as-root.
 """
 import argparse
@@ -84,7 +87,8 @@ def main():
     ranks = [int(r) for r in a.ranks.split(",")]
     mpirun = ["mpirun", "--bind-to", "none", "--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
     print(f"{'study':13} {'point':10} {'ranks':>5} {'batch/rank':>10} {'ms/step':>8} {'speed-up':>8} "
-          f"{'exchange ms/step':>16} {'exchange %':>10}", flush=True)
+          f"{'exchange ms/step':>16} {'exchange %':>10} {'waiting ms/step':>15}", flush=True)
+    sizes = []  # each point's parameter count: the exchange's size
     for name in a.studies.split(","):
         spec, point, batch, data, writer = STUDIES[name]
         writer(os.path.join(work, "data", data))
@@ -102,21 +106,29 @@ def main():
                 for line in f:
                     row = dict(zip(header, line.rstrip("\n").split("\t")))
                     if row["name"] == point:
-                        trainer = row["trainer"]
+                        trainer, params = row["trainer"], row["params"]
+            sizes.append(params)
             launch = (mpirun + ["-n", str(R)] if R > 1 else []) + [os.path.join("build", "bin", trainer)]
             args = ["--settings", f"settings/{point}.json", "--threads", "1", "--quiet", "--checkpoints", "1"]
-            per_step, exchange = [], []
+            per_step, exchange, waiting = [], [], []
             for r in range(a.repeats):
                 w0, _ = timed(launch + args + ["--run-dir", f"runs/few{r}", "--steps", str(FEW), "--fresh"], study)
                 w1, out = timed(launch + args + ["--run-dir", f"runs/all{r}", "--steps", str(a.steps), "--fresh"], study)
                 per_step.append((w1 - w0) / (a.steps - FEW))
-                m = re.search(r"([\d.]+) ms per step exchanging gradients", out)
+                m = re.search(r"([\d.]+) ms per step exchanging gradients .*?, ([\d.]+) ms waiting", out)
                 exchange.append(float(m.group(1)) / 1e3 if m else 0.0)
+                waiting.append(float(m.group(2)) / 1e3 if m else 0.0)
             step = statistics.median(per_step)
-            ex = statistics.median(exchange)
+            ex, wait = statistics.median(exchange), statistics.median(waiting)
             base = base or step
             print(f"{name:13} {point:10} {R:>5} {batch // R:>10} {1e3 * step:>8.1f} {base / step:>8.2f} "
-                  f"{1e3 * ex:>16.2f} {100 * ex / step:>9.1f}%", flush=True)
+                  f"{1e3 * ex:>16.2f} {100 * ex / step:>9.1f}% {1e3 * wait:>15.1f}", flush=True)
+    exchange = os.path.join(work, "ranks_exchange")
+    run_setup(["mpicxx", "-O2", "-std=c++20", "-DHPS_MPI", "-I" + os.path.join(ROOT, "runtime"),
+               os.path.join(ROOT, "benchmarks", "ranks_exchange.cpp"), "-o", exchange], "ranks_scaling")
+    for R in ranks:
+        if R > 1:
+            print(timed(mpirun + ["-n", str(R), exchange] + sorted(set(sizes), key=int), work)[1].strip(), flush=True)
     with open("/proc/loadavg") as f:
         print(f"--steps {a.steps}, median of {a.repeats}; load average {' '.join(f.read().split()[:3])} at the end; "
               f"{os.cpu_count()} cpus")

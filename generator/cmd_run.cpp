@@ -341,7 +341,8 @@ int run(const args& a) {
                  "trainer's output in train.log there. Interrupted (Ctrl-C, kill),\n"
                  "the running trainers save a checkpoint; the next `hpsgen run` resumes them.\n"
                  "DIR/report.html (hpsgen report) is refreshed as points finish, every 10 s at most,\n"
-                 "and at the end.");
+                 "and at the end. A study with `ranks N` (slurm block) trains each point as N MPI\n"
+                 "processes: mpirun -n N, --threads threads each (docs/slurm.md).");
     p.positional("DIR", "the study folder (hpsgen generate)", dir);
     p.count("jobs", "N", "trainers side by side (default: one per core, at most the points left)", jobs, 'j');
     p.count("threads", "T",

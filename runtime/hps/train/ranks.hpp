@@ -85,7 +85,12 @@ public:
     void average(float* data, std::size_t n) {
         if (size_ == 1) return;
 #if defined(HPS_MPI)
+        // a barrier first, timed apart: what a rank waits for the slower one is not the
+        // exchange's own cost (docs/performance.md, "Data-parallel training")
         const auto t0 = std::chrono::steady_clock::now();
+        MPI_Barrier(MPI_COMM_WORLD);
+        const auto t1 = std::chrono::steady_clock::now();
+        wait_seconds_ += std::chrono::duration<double>(t1 - t0).count();
         const int N = size_;
         counts_.resize(std::size_t(N));
         offsets_.resize(std::size_t(N));
@@ -111,7 +116,7 @@ public:
             own[i] = sum * scale;
         }
         MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, data, counts_.data(), offsets_.data(), MPI_FLOAT, MPI_COMM_WORLD);
-        seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 #endif
     }
 
@@ -139,13 +144,15 @@ public:
 #endif
     }
 
-    // Seconds spent in average() and sum() (waiting for the slowest rank included).
+    // Seconds spent exchanging in average() and sum(), and waiting in average() for the
+    // slowest rank to reach the exchange.
     double comm_seconds() const { return seconds_; }
+    double wait_seconds() const { return wait_seconds_; }
 
 private:
     int rank_ = 0, size_ = 1;
     bool started_ = false;
-    double seconds_ = 0;
+    double seconds_ = 0, wait_seconds_ = 0;
     std::vector<int> counts_, offsets_, from_, at_;
     std::vector<float> slices_;
     std::vector<double> all_;

@@ -716,9 +716,12 @@ HPS_TRAIN_INLINE int trainer::run() {
         logs_.finish(status, run_dir_, history_, best_step_);
         std::filesystem::remove(path("resume.bin"), ec);
     }
-    if (group_.active())
-        say("%d ranks: %.2f ms per step exchanging gradients (%.1f%% of the time)", group_.size(),
-            1e3 * group_.comm_seconds() / std::max<long>(1, step_), 100 * group_.comm_seconds() / std::max(1e-9, clock_.seconds()));
+    if (group_.active()) {
+        const double per_step = 1e3 / double(std::max<long>(1, step_)), time = std::max(1e-9, clock_.seconds());
+        say("%d ranks: %.2f ms per step exchanging gradients (%.1f%% of the time), %.2f ms waiting for the slower rank",
+            group_.size(), per_step * group_.comm_seconds(), 100 * group_.comm_seconds() / time,
+            per_step * group_.wait_seconds());
+    }
     std::string best = best_step_ >= 0 ? (c_.select_metric.empty() ? "loss" : c_.select_metric) + " " +
                                              format_number(best_value_) + " at step " + std::to_string(best_step_)
                                        : "none";
