@@ -14,6 +14,14 @@ import time
 TORCH_PYTHON = "/usr/bin/python3"  # Debian's python3-torch lives here, not on every PATH
 
 
+def sh(args, who, cwd=None):
+    """Runs a setup command (hpsgen generate, a build); exits with its output when it fails."""
+    r = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{who}: {' '.join(args)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    return r.stdout + r.stderr
+
+
 def child_env(blas_dir=None, coretype=""):
     """One thread, passive OpenMP waits; OpenBLAS's libblas.so.3 first when blas_dir is given."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")

@@ -31,15 +31,10 @@ import sys
 
 import numpy as np
 
+from bench_common import sh as run_setup
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_FRAMES = 44505
-
-
-def sh(args, cwd=None):
-    r = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"estimates: {' '.join(args)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
-    return r.stdout + r.stderr
 
 
 def write_data(folder, validation):
@@ -78,10 +73,10 @@ def main():
     with open(os.path.join(work, "cyplam.hps"), "w") as f:
         f.write(spec_text(a.steps))
     out = os.path.join(work, "out")
-    sh([hpsgen, "generate", os.path.join(work, "cyplam.hps"), "-o", out])
-    sh([hpsgen, "run", out, "--points", a.points, "--build-only"])
-    sh([hpsgen, "submit", out, "--dry-run", "--no-build", "--points", a.points])  # calibrates the built trainers
-    cost = sh([hpsgen, "check", "--cost", os.path.join(work, "cyplam.hps"), "--calibration", out])
+    run_setup([hpsgen, "generate", os.path.join(work, "cyplam.hps"), "-o", out], "estimates")
+    run_setup([hpsgen, "run", out, "--points", a.points, "--build-only"], "estimates")
+    run_setup([hpsgen, "submit", out, "--dry-run", "--no-build", "--points", a.points], "estimates")  # calibrates the built trainers
+    cost = run_setup([hpsgen, "check", "--cost", os.path.join(work, "cyplam.hps"), "--calibration", out], "estimates")
     memory = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(model-\d+)\s+\d+\s+([\d.]+) MiB", cost, re.M)}
     grid = {}
     with open(os.path.join(out, "grid.tsv")) as f:

@@ -409,6 +409,10 @@ std::vector<block_spec> make_blocks() {
                                   "node (-march=native there)"));
         b.heads.push_back(setting("report", choice({"yes", "no"}), "yes",
                                   "submit a job that runs hpsgen report when the arrays have ended"));
+        b.heads.push_back(setting("ranks", integer(1, 4096), "1",
+                                  "MPI processes that train each point together (data-parallel: each computes the "
+                                  "gradients of batch/ranks samples, averaged every step; srun --ntasks, mpirun -n); "
+                                  "batch must be a multiple"));
         {
             head_spec h = setting("extra", string(), "", "an extra #SBATCH line, as written");
             h.repeatable = true;
@@ -470,6 +474,7 @@ std::vector<block_spec> make_blocks() {
         {"slurm.packing", "packing side_by_side"},
         {"slurm.build", "build node"},
         {"slurm.report", "report no"},
+        {"slurm.ranks", "ranks 2"},
         {"slurm.extra", "extra \"--constraint=avx512\""},
     };
     for (auto& b : out)

@@ -65,6 +65,7 @@ struct slurm_config {
     std::string packing = "sequential";  // a chunk's points: sequential | side_by_side (sharing the task's cpus)
     std::string build = "before";  // where trainers are built: before (hpsgen submit) | node (in each task)
     bool report = true;  // a report job after the arrays (--dependency=afterany)
+    int ranks = 1;  // MPI processes per point (data-parallel), each with `cpus` threads
 };
 
 // The points a halving rung of n promotes with factor eta: the best 1/eta, at least one.

@@ -75,11 +75,20 @@ struct round_outcome {
     double wall = 0;
 };
 
+// The command that starts `ranks` processes of a trainer (the spec's `ranks`; docs/design.md,
+// section 22): mpirun, unbound (each rank runs its own threads), allowed to run more ranks
+// than cores, and as root where hpsgen runs as root (OpenMPI refuses root unless told).
+std::vector<std::string> mpi_launcher(int ranks) {
+    std::vector<std::string> argv = {"mpirun", "-n", std::to_string(ranks), "--bind-to", "none", "--oversubscribe"};
+    if (::geteuid() == 0) argv.push_back("--allow-run-as-root");
+    return argv;
+}
+
 // Trains `todo` in the study folder `dir`, `jobs` trainers side by side with `threads`
-// threads each, every trainer given `extra` arguments; one progress line, report.html
-// refreshed as points end.
+// threads each (`ranks` processes each, under mpirun, when above 1), every trainer given
+// `extra` arguments; one progress line, report.html refreshed as points end.
 round_outcome train_points(const std::string& dir, const std::vector<point_row>& todo, std::size_t jobs,
-                           std::size_t threads, const std::vector<std::string>& extra) {
+                           std::size_t threads, const std::vector<std::string>& extra, int ranks = 1) {
     round_outcome out;
     struct sigaction sa {};
     sa.sa_handler = on_interrupt;
@@ -151,7 +160,8 @@ round_outcome train_points(const std::string& dir, const std::vector<point_row>&
 
     while ((next < todo.size() && !interrupted) || !running.empty()) {
         if (interrupted && !forwarded) {
-            for (const auto& t : running) t.proc.signal(SIGTERM);
+            // mpirun passes SIGUSR1 on to every rank; on SIGTERM it kills them within a second
+            for (const auto& t : running) t.proc.signal(ranks > 1 ? SIGUSR1 : SIGTERM);
             forwarded = true;
             std::printf("%s[hpsgen run] interrupted: asking %zu trainer%s to save a checkpoint\n", tty ? "\n" : "",
                         running.size(), running.size() == 1 ? "" : "s");
@@ -166,6 +176,10 @@ round_outcome train_points(const std::string& dir, const std::vector<point_row>&
             o.argv = {"build/bin/" + point.trainer, "--settings", point.settings_file(), "--threads",
                       std::to_string(threads), "--progress", "60"};
             o.argv.insert(o.argv.end(), extra.begin(), extra.end());
+            if (ranks > 1) {
+                const auto launcher = mpi_launcher(ranks);
+                o.argv.insert(o.argv.begin(), launcher.begin(), launcher.end());
+            }
             o.dir = dir;
             o.out = process::output::append;
             o.err = process::output::merge;
@@ -259,7 +273,7 @@ int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsig
                 const std::size_t t = threads ? threads : std::max<std::size_t>(1, cores / j);
                 std::vector<std::string> extra;
                 if (!last) extra = {"--until", std::to_string(steps)};
-                const round_outcome o = train_points(dir, todo, j, t, extra);
+                const round_outcome o = train_points(dir, todo, j, t, extra, s.ranks);
                 failed += o.failed;
                 for (const auto& f : o.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
                 if (interrupted || o.stopped > 0) {
@@ -327,7 +341,8 @@ int run(const args& a) {
                  "trainer's output in train.log there. Interrupted (Ctrl-C, kill),\n"
                  "the running trainers save a checkpoint; the next `hpsgen run` resumes them.\n"
                  "DIR/report.html (hpsgen report) is refreshed as points finish, every 10 s at most,\n"
-                 "and at the end.");
+                 "and at the end. A study with `ranks N` (slurm block) trains each point as N MPI\n"
+                 "processes: mpirun -n N, --threads threads each (docs/slurm.md).");
     p.positional("DIR", "the study folder (hpsgen generate)", dir);
     p.count("jobs", "N", "trainers side by side (default: one per core, at most the points left)", jobs, 'j');
     p.count("threads", "T",
@@ -409,16 +424,19 @@ int run(const args& a) {
                     points.size(), dir.c_str());
         return 0;
     }
-    if (jobs == 0) jobs = std::min<std::size_t>(cores, todo.size());
-    if (threads == 0) threads = std::max<std::size_t>(1, cores / jobs);
-    std::printf("training %zu point%s (%d finished before), %zu at a time, %zu thread%s each\n", todo.size(),
-                todo.size() == 1 ? "" : "s", already, jobs, threads, threads == 1 ? "" : "s");
+    // `ranks`: each point is that many processes, each with `threads` threads
+    const std::size_t ranks = std::size_t(std::max(1, s.ranks));
+    if (jobs == 0) jobs = std::max<std::size_t>(1, std::min<std::size_t>(cores / ranks, todo.size()));
+    if (threads == 0) threads = std::max<std::size_t>(1, cores / (jobs * ranks));
+    std::printf("training %zu point%s (%d finished before), %zu at a time, %zu thread%s each%s\n", todo.size(),
+                todo.size() == 1 ? "" : "s", already, jobs, threads, threads == 1 ? "" : "s",
+                ranks > 1 ? (" in each of " + std::to_string(ranks) + " ranks (mpirun)").c_str() : "");
     std::fflush(stdout);
 
     std::vector<std::string> extra;
     if (steps > 0) extra.insert(extra.end(), {"--steps", std::to_string(steps)});
     if (checkpoints > 0) extra.insert(extra.end(), {"--checkpoints", std::to_string(checkpoints)});
-    const round_outcome r = train_points(dir, todo, jobs, threads, extra);
+    const round_outcome r = train_points(dir, todo, jobs, threads, extra, int(ranks));
     const int done = r.done, failed = r.failed, stopped = r.stopped;
     const double wall = r.wall;
     const auto& failures = r.failures;

@@ -70,6 +70,7 @@ std::string study_json(const study& s, const emit_options& opt, const std::map<s
     w.begin_object();
     w.member("study", s.name).member("description", s.description).member("spec", opt.spec_display);
     w.member("grid_size", s.points.size()).member("full_size", s.full_size);
+    if (s.slurm.ranks > 1) w.member("ranks", s.slurm.ranks);  // MPI processes per point (hpsgen run: mpirun -n)
     if (!s.points.empty()) {
         const hps::train_config& c = s.points.front().config;
         // no select statement: the validation loss, min (as result.json says)
@@ -195,11 +196,14 @@ std::vector<layer_setting> layer_run_time(const layer& l) {
     return kind->run_time ? kind->run_time(l) : std::vector<layer_setting>{};
 }
 
+// The network's compiled batch: the spec's, or each rank's share of it (`ranks`).
+static int compiled_batch(const grid_point& p) { return p.batch / std::max(1, p.config.ranks); }
+
 network_signature signature_of(const grid_point& p) {
     network_signature n;
     n.type = network_type(p);
-    n.batch = p.batch;
-    n.signature = fingerprint(n.type + "\nbatch " + std::to_string(p.batch));
+    n.batch = compiled_batch(p);
+    n.signature = fingerprint(n.type + "\nbatch " + std::to_string(n.batch));
     n.trainer = "net-" + n.signature;
     return n;
 }
@@ -207,7 +211,7 @@ network_signature signature_of(const grid_point& p) {
 std::string emit_trainer(const grid_point& p) {
     const network_signature n = signature_of(p);
     return render(embedded::contents("templates/trainer.cpp.in"), {{"network", n.type},
-                                                               {"batch", std::to_string(p.batch)},
+                                                               {"batch", std::to_string(n.batch)},
                                                                {"params", std::to_string(p.params)},
                                                                {"signature", n.signature}});
 }
@@ -273,12 +277,27 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
                    "target_link_libraries(hps_flags INTERFACE ${HDF5_LIBRARIES})\n"
                    "target_compile_definitions(hps_flags INTERFACE HPS_HDF5 ${HDF5_DEFINITIONS})\n";
     }
+    // MPI only for a study whose points train as several ranks (docs/design.md, section 22)
+    std::string mpi;
+    if (s.slurm.ranks > 1)
+        mpi = "# the points train as " + std::to_string(s.slurm.ranks) +
+              " MPI ranks (the slurm block's `ranks`): Debian's OpenMPI\n"
+              "enable_language(C)  # FindMPI compiles a C test program\n"
+              "find_package(MPI COMPONENTS C)\n"
+              "if(NOT MPI_C_FOUND)\n"
+              "    message(FATAL_ERROR \"this study's points train as several MPI ranks (`ranks` in its slurm block), \"\n"
+              "                        \"but CMake finds no MPI: install OpenMPI (apt-get install libopenmpi-dev openmpi-bin), \"\n"
+              "                        \"load your cluster's MPI module, or drop `ranks`\")\n"
+              "endif()\n"
+              "target_link_libraries(hps_flags INTERFACE MPI::MPI_C)\n"
+              "target_compile_definitions(hps_flags INTERFACE HPS_MPI)\n";
     sink.write("CMakeLists.txt", render(embedded::contents("templates/CMakeLists.txt.in"),
                                         {{"spec", opt.spec_display},
                                          {"count", std::to_string(networks.size())},
                                          {"points", std::to_string(s.points.size())},
                                          {"study", s.name},
                                          {"hdf5", hdf5},
+                                         {"mpi", mpi},
                                          {"trainers", trainers}}));
     // grid.tsv: the grid's columns, then each point's trainer and identity
     std::istringstream grid(grid_tsv(s));

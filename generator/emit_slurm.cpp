@@ -92,6 +92,7 @@ void emit_slurm(const study& s, const emit_options& opt, output_sink& sink) {
     if (tasks > 0)
         lines += "#SBATCH --array=0-" + std::to_string(std::min(tasks, default_max_array_size) - 1) + throttle + "\n";
     lines += placement_lines(c);
+    if (c.ranks > 1) lines += "#SBATCH --ntasks=" + std::to_string(c.ranks) + "\n";  // a point's MPI ranks
     lines += "#SBATCH --cpus-per-task=" + std::to_string(std::max(1, c.cpus)) + "\n";
     if (!c.mem.empty()) lines += sbatch_line("mem", c.mem);
     else if (!opt.mem_estimate.empty()) lines += sbatch_line("mem", opt.mem_estimate);
@@ -113,6 +114,7 @@ void emit_slurm(const study& s, const emit_options& opt, output_sink& sink) {
                                         {"packing", c.packing == "side_by_side" ? "side_by_side" : "sequential"},
                                         {"build", c.build == "node" ? "node" : "before"},
                                         {"report", c.report ? "yes" : "no"},
+                                        {"ranks", std::to_string(std::max(1, c.ranks))},
                                         {"throttle", std::to_string(std::max(0, c.throttle))}}));
 
     // the report reads a few small files: one cpu, at most ten minutes

@@ -92,6 +92,7 @@ study_dir load_study_dir(const std::string& dir) {
         s.select_metric = j["select"].value("metric", "loss");
         s.select_max = j["select"].value("goal", "min") == "max";
     }
+    s.ranks = std::max(1, j.value("ranks", 1));
     if (j.contains("search") && j["search"].is_object() && j["search"].contains("halving")) {
         const auto& h = j["search"]["halving"];
         s.eta = h.value("eta", 0);

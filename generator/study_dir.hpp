@@ -41,6 +41,7 @@ struct study_dir {
     std::vector<long> rungs;
     std::size_t brackets = 1;  // bracket b halves its points over rungs b .. last
     bool grouped = false;      // a run axis: halving ranks configurations by their runs' mean
+    int ranks = 1;             // MPI processes per point (the slurm block's `ranks`)
 
     // bracket b's rungs (indices into rungs): b .. last
     std::size_t bracket_rungs(std::size_t b) const { return rungs.size() > b ? rungs.size() - b : 0; }

@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh --test   also the test suite's references and tools (doctest, Google Benchmark, Ninja, ccache,
 #                                    python3-numpy/-sklearn/-torch/-h5py, python3-onnx/-opencv for the ONNX
 #                                    export's checks, python3-yaml for the MLflow layout's, chromium for report.html's test) and the Slurm test
-#                                    cluster (slurmctld, slurmd, slurm-client, munge)
+#                                    cluster (slurmctld, slurmd, slurm-client, munge) and OpenMPI (libopenmpi-dev,
+#                                    openmpi-bin) for the `ranks` tests
 # Nothing is downloaded outside apt; nothing is installed that is already there.
 set -euo pipefail
 
@@ -23,6 +24,10 @@ if [[ "${1:-}" == "--test" ]]; then
     # a one-node Slurm cluster for tests/generator/slurm: scripts/slurm-cluster.sh runs its own
     # daemons with every file under one folder; the system services are not used
     want+=(slurmctld slurmd slurm-client munge)
+    # OpenMPI for the data-parallel tests (`ranks`: runtime.train.ranks, generator.slurm.ranks).
+    # Not in the base list: only a study with `ranks` above 1 needs MPI, and a cluster brings
+    # its own (a module built against its Slurm and network); its CMake says how to install it
+    want+=(libopenmpi-dev openmpi-bin)
 fi
 
 missing=()

@@ -331,6 +331,7 @@ std::optional<study> checker::expand() {
             if (h == "packing") s.slurm.packing = v.text;
             if (h == "build") s.slurm.build = v.text;
             if (h == "report") s.slurm.report = v.text != "no";
+            if (h == "ranks") s.slurm.ranks = int(v.number);
         }
     }
     return s;

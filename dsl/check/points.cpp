@@ -220,6 +220,19 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
         c.pos_weight = opt_num(*s, "pos_weight", 1);
     }
     if (const stmt_rec* s = setting("batch")) p.batch = int(val(*s->positional).number);
+    // `ranks N`: each of N processes trains on batch/N samples of every batch, the size its
+    // trainer is compiled for
+    if (auto it = blocks_.find("slurm"); it != blocks_.end())
+        if (const stmt_rec* r = it->second.find("ranks"); r && r->positional) {
+            c.ranks = int(r->positional->constant.number);
+            if (p.batch % c.ranks != 0) {
+                const stmt_rec* b = setting("batch");
+                point_issue(severity::error, b ? *b->positional->node : *r->positional->node,
+                            "batch " + std::to_string(p.batch) + " is not a multiple of the slurm block's ranks " +
+                                std::to_string(c.ranks) + ": each rank trains on batch/ranks samples",
+                            "use a batch that " + std::to_string(c.ranks) + " divides, or other ranks");
+            }
+        }
     if (const stmt_rec* s = setting("steps")) c.steps = long(val(*s->positional).number);
     if (const stmt_rec* s = setting("epochs")) c.epochs = long(val(*s->positional).number);
     if (const stmt_rec* s = setting("checkpoints")) {
@@ -275,10 +288,12 @@ void checker::materialise(grid_point& p, const std::vector<std::size_t>& idx) {
         const layer& l = p.layers[i];
         const layer_kind& kind = *slots_[i].kind;
         const int least = kind.min_batch ? kind.min_batch(int(l.in_shape.size())) : 1;
-        if (p.batch < least)
+        const int per_rank = p.batch / std::max(1, c.ranks);  // what each rank's network sees
+        if (per_rank < least && p.batch % std::max(1, c.ranks) == 0)  // else the batch is refused above
             point_issue(severity::error, first_tagged({&slots_[i].anchor->node->head, slots_[i].anchor->node}),
-                        l.name + " " + std::string(kind.min_batch_reason) + ", but batch is " + std::to_string(p.batch),
-                        "use batch " + std::to_string(least) + " or more");
+                        l.name + " " + std::string(kind.min_batch_reason) + ", but batch is " + std::to_string(p.batch) +
+                            (c.ranks > 1 ? " (" + std::to_string(per_rank) + " per rank)" : ""),
+                        "use batch " + std::to_string(least * std::max(1, c.ranks)) + " or more");
     }
 
     // augment: transforms of the training samples, checked against the input's shape

@@ -82,10 +82,11 @@ public:
 
     // Augments the `batch` samples at x ((size, batch), one per column) in place: training
     // step `step` of a run seeded by `seed`.
-    void apply(float* x, int batch, std::uint64_t seed, long step) {
+    // x holds samples first .. first + batch - 1 of the step's batch (a rank's share)
+    void apply(float* x, int batch, std::uint64_t seed, long step, int first = 0) {
         if (!active()) return;
         for (int b = 0; b < batch; ++b) {
-            rng gen(sample_seed(seed, step, b));
+            rng gen(sample_seed(seed, step, first + b));
             apply_one(x + std::size_t(b) * std::size_t(size_), gen);
         }
     }

@@ -362,6 +362,10 @@ struct train_config {
     // this much; 0: saved only on a stop signal. Not part of the identity: it does not
     // change the result (a resumed run ends as an uninterrupted one)
     double checkpoint_every = 600;
+    // the processes that train this point together, each on batch/ranks samples of every
+    // batch (hps/train/ranks.hpp; MPI); in the identity when above 1: a result equals one
+    // process's only within float rounding
+    int ranks = 1;
     // where the trainer also logs its metrics (hps/train/run_logs.hpp, docs/logging.md):
     // TensorBoard event files and an MLflow file store in the study folder. Not part of
     // the identity: they change no number

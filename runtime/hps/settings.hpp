@@ -65,6 +65,8 @@ inline void write_training(json_writer& w, const train_config& c, bool in_force)
     w.member("clip_norm", c.clip_norm);
     // written only for bf16, so that the settings and identities of fp32 studies stay
     if (c.prec == precision::bf16) w.member("precision", "bf16");
+    // written only above 1, so that the settings and identities of one-process points stay
+    if (c.ranks > 1) w.member("ranks", c.ranks);
     w.member("steps", c.steps).member("epochs", c.epochs).member("checkpoints", c.checkpoints);
     w.member("seed", c.seed).member("patience", c.patience).member("pos_weight", c.pos_weight);
     w.key("penalties").begin_array();
@@ -325,6 +327,7 @@ inline train_config read_settings(std::string_view text, std::string_view networ
     if (g != "min" && g != "max") r.fail("\"select\": \"goal\" must be min or max, not '" + g + "'");
     c.select_max = g == "max";
     c.checkpoint_every = r.at_least(root, "checkpoint_every", 0);
+    if (root.find("ranks")) c.ranks = int(r.whole(root, "ranks", 1));
     const json::value& log = r.at(root, "log", T::object, "an object");
     c.log_tensorboard = r.flag(log, "tensorboard");
     c.log_mlflow = r.flag(log, "mlflow");

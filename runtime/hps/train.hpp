@@ -72,10 +72,24 @@ HPS_TRAIN_INLINE int train_with(const train_config& spec_config, const options& 
         }
     }
     bound_omp_spinning(choose_threads(opt.threads), argv);
+    // `ranks N`: this process is one of N (hps/train/ranks.hpp); --calibrate times one alone
+    rank_group& group = rank_group::world();
+    if (config.ranks > 1 && !opt.calibrate) {
+        if (const std::string why = group.start(config.ranks); !why.empty()) {
+            std::fprintf(stderr, "[%s] error: %s\n", config.point.c_str(), why.c_str());
+            return 2;
+        }
+    } else if (const int n = rank_group::launched_as(); n > 1 && !opt.calibrate) {
+        std::fprintf(stderr, "[%s] error: started as one of %d processes (mpirun, srun), but this point trains as one; "
+                             "run it alone, or give the spec's slurm block `ranks %d`\n", config.point.c_str(), n, n);
+        return 2;
+    }
     try {
         if (opt.calibrate) return calibrate(config, opt, make_network);
         trainer t(config, opt, make_network);
-        return t.run();
+        const int rc = t.run();
+        group.finish();
+        return rc;
     } catch (const data_error& e) {
         std::fprintf(stderr, "[%s] error: %s\n", config.point.c_str(), e.what());
         return 4;

@@ -77,6 +77,9 @@ inline void print_help(const train_config* c, const char* argv0) {
         "With more than one thread, outside Slurm and unless OMP_WAIT_POLICY or GOMP_SPINCOUNT\n"
         "is set, the trainer restarts itself with GOMP_SPINCOUNT=30000: waiting threads spin\n"
         "briefly, then sleep, instead of holding cores that other work may need.\n\n"
+        "A point with `ranks N` (the spec's slurm block) trains as N MPI processes, each on\n"
+        "batch/N samples: start it with mpirun -n N or srun --ntasks=N (hpsgen run and\n"
+        "submit.sbatch do); rank 0 writes every file; stop it with SIGUSR1 to mpirun.\n\n"
         "exit status: 0 done, 2 bad command line, 3 diverged (NaN/Inf loss), 4 bad data,\n"
         "5 cannot write, 6 run folder in use, 75 interrupted (resumable); 0 also when paused (--until)\n",
         argv0, usage.c_str(), what.c_str(),

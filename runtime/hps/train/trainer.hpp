@@ -13,7 +13,10 @@
 //     (hps/train/run_logs.hpp);
 //   - saves resume.bin every `checkpoint_every` seconds of training (at a step's end,
 //     atomically: a kill at any moment leaves the last one whole) and on a stop signal,
-//     and resumes from it, ending exactly as an uninterrupted run.
+//     and resumes from it, ending exactly as an uninterrupted run;
+//   - with `ranks N`, runs as one of N processes (hps/train/ranks.hpp), each training on
+//     its share of every batch, their gradients averaged each step; rank 0 evaluates and
+//     writes every file (docs/design.md, section 22).
 #pragma once
 
 #include "hps/augment.hpp"
@@ -36,6 +39,7 @@
 #include "hps/train/startup.hpp"
 #include "hps/train/entry.hpp"
 #include "hps/train/model.hpp"
+#include "hps/train/ranks.hpp"
 #include "hps/train/torch_export.hpp"
 
 #include <Eigen/Core>
@@ -99,7 +103,9 @@ private:
         f(best_params_.data(), best_params_.size());
         f(best_state_.data(), best_state_.size());
     }
-    void write_metrics_csv() const { train_detail::write_metrics_csv(path("metrics.csv"), csv_columns_, history_); }
+    void write_metrics_csv() const {
+        if (group_.leader()) train_detail::write_metrics_csv(path("metrics.csv"), csv_columns_, history_);
+    }
     void write_result(const std::string& status, const std::string& message);
     void fill_batch(long step, float* x, float* y);
     std::vector<long> checkpoint_steps() const;
@@ -129,6 +135,10 @@ private:
     model_factory make_network_;
     std::unique_ptr<model_interface> model_;
     int batch_ = 0, in_size_ = 0, out_size_ = 0;  // the network's, read once it is made
+    // the processes training this point (one unless `ranks`); each computes batch_ samples
+    // of a step's batch of global_batch_; rank 0 alone evaluates and writes
+    train_detail::rank_group& group_ = train_detail::rank_group::world();
+    int global_batch_ = 0;
     std::unique_ptr<optimizer> opt_;
     loss_kind loss_ = loss_kind::mse;
     rng dropout_rng_{1};
@@ -156,6 +166,7 @@ private:
 };
 
 HPS_TRAIN_INLINE void trainer::say(const char* fmt, ...) const {
+    if (!group_.leader()) return;
     va_list args;
     va_start(args, fmt);
     train_detail::vsay(c_.point, fmt, args);
@@ -200,9 +211,9 @@ HPS_TRAIN_INLINE void trainer::load_data() {
         test_ = load_dataset(test_path, spec);
         has_test_ = true;
     }
-    if (train_.n < batch_)
+    if (train_.n < global_batch_)
         throw data_error(train_path + ": " + std::to_string(train_.n) + " training samples, fewer than one batch of " +
-                         std::to_string(batch_) + "; lower `batch` or add data");
+                         std::to_string(global_batch_) + "; lower `batch` or add data");
     if (validation_.n < 1) throw data_error("the validation set is empty");
     if (c_.normalize_inputs || c_.normalize_targets) {  // after the split: the training part's statistics
         if (c_.normalize_targets && task_ != target_kind::regression)
@@ -213,7 +224,7 @@ HPS_TRAIN_INLINE void trainer::load_data() {
         if (norm_.targets()) normalize_values(train_.y.data(), train_.y.size(), norm_.target_mean, norm_.target_std);
     }
     augment_.setup(c_.augment, spec.input, augmenter::data_range(train_.x.data(), train_.x.size()));
-    steps_per_epoch_ = train_.n / batch_;  // the last partial batch of an epoch is dropped
+    steps_per_epoch_ = train_.n / global_batch_;  // the last partial batch of an epoch is dropped
     total_steps_ = c_.steps > 0 ? c_.steps : c_.epochs * steps_per_epoch_;
     if (o_.steps > 0) total_steps_ = o_.steps;
     if (total_steps_ <= 0) throw data_error("nothing to train: the spec gives no steps or epochs");
@@ -221,7 +232,7 @@ HPS_TRAIN_INLINE void trainer::load_data() {
     if (const std::string why = schedule_problem(c_.lr_schedule, total_steps_); !why.empty())
         throw data_error(why + " (" + std::to_string(steps_per_epoch_) + " steps per epoch)");
     say("data: %d training, %d validation%s samples; %ld steps of %d (%.2f epochs)", train_.n, validation_.n,
-        has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, batch_,
+        has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, global_batch_,
         double(total_steps_) / double(steps_per_epoch_));
 }
 
@@ -236,13 +247,15 @@ HPS_TRAIN_INLINE void trainer::fill_batch(long step, float* x, float* y) {
         for (std::size_t i = perm_.size() - 1; i > 0; --i) std::swap(perm_[i], perm_[shuffle.below(i + 1)]);
         perm_epoch_ = epoch;
     }
-    const long first = (step % steps_per_epoch_) * batch_;
+    // rank r's share of the step's batch: its samples r*batch_ .. (r+1)*batch_ - 1
+    const int share = group_.rank() * batch_;
+    const long first = (step % steps_per_epoch_) * global_batch_ + share;
     for (int b = 0; b < batch_; ++b) {
         const int s = perm_[std::size_t(first + b)];
         std::copy_n(train_.x.data() + std::size_t(s) * in_size_, in_size_, x + std::size_t(b) * in_size_);
         std::copy_n(train_.y.data() + std::size_t(s) * target_rows_, target_rows_, y + std::size_t(b) * target_rows_);
     }
-    augment_.apply(x, batch_, c_.seed, step);  // training batches only; draws from (seed, step) alone
+    augment_.apply(x, batch_, c_.seed, step, share);  // training batches only; draws from (seed, step) alone
 }
 
 HPS_TRAIN_INLINE trainer::evaluation trainer::evaluate(const dataset& data, bool with_curves) {
@@ -304,6 +317,7 @@ HPS_TRAIN_INLINE std::vector<long> trainer::checkpoint_steps() const {
 }
 
 HPS_TRAIN_INLINE void trainer::save_best_files() {
+    if (!group_.leader()) return;
     // best.npz: the best parameters under PyTorch's state_dict names and layouts
     buffer current(model_->params(), model_->params() + model_->num_params());
     buffer current_state(model_->state(), model_->state() + model_->num_state());
@@ -322,6 +336,7 @@ HPS_TRAIN_INLINE void trainer::save_best_files() {
 }
 
 HPS_TRAIN_INLINE void trainer::write_result(const std::string& status, const std::string& message) {
+    if (!group_.leader()) return;
     train_detail::run_report r;
     r.status = status;
     r.message = message;
@@ -349,13 +364,14 @@ HPS_TRAIN_INLINE void trainer::write_result(const std::string& status, const std
     }
     r.wall_seconds = elapsed_before_ + clock_.seconds();
     r.threads = threads_;
-    r.batch = batch_;
+    r.batch = global_batch_;
     r.overrides = overrides_;
     r.continued_from = continued_from_;
     write_file_atomic(path("result.json"), train_detail::result_json(c_, r));
 }
 
 HPS_TRAIN_INLINE void trainer::save_resume(const std::string& file) {
+    if (!group_.leader()) return;
     checkpoint_writer out(path(file));
     out.text(c_.identity + "|" + overrides_);
     out.i64(step_);
@@ -420,26 +436,33 @@ HPS_TRAIN_INLINE int trainer::run() {
     batch_ = model_->batch();
     in_size_ = model_->in_size();
     out_size_ = model_->out_size();
+    global_batch_ = batch_ * group_.size();
     // a point of a study trains into results/<identity>; a hand-written trainer into runs/<point>
     run_dir_ = !o_.run_dir.empty() ? o_.run_dir : o_.settings.empty() ? "runs/" + c_.point : "results/" + c_.identity;
     overrides_ = train_detail::overrides_text(o_);
     // a finished run of this configuration with other overrides (a quick look with --steps)
     // is kept aside, as under --fresh, not taken for this run's result
-    const bool fresh = o_.fresh || train_detail::other_overrides(run_dir_, c_.identity, overrides_, c_.point);
-    try {
-        lock_fd_ = train_detail::lock_run_dir(run_dir_, fresh, c_.point);
-    } catch (const std::runtime_error& e) {
-        if (std::string(e.what()) == "run folder in use") {
+    // rank 0 alone locks the run folder (and moves a finished run aside); the others
+    // follow its verdict: train, or exit with its status
+    double verdict = -1;
+    if (group_.leader()) {
+        const bool fresh = o_.fresh || train_detail::other_overrides(run_dir_, c_.identity, overrides_, c_.point);
+        try {
+            lock_fd_ = train_detail::lock_run_dir(run_dir_, fresh, c_.point);
+            if (!fresh && train_detail::finished_before(run_dir_, c_.identity, c_.point)) verdict = 0;
+        } catch (const std::runtime_error& e) {
+            if (std::string(e.what()) != "run folder in use") throw;
             std::fprintf(stderr, "[%s] error: %s is in use by another trainer of this point; wait for it to end\n",
                          c_.point.c_str(), run_dir_.c_str());
-            return 6;
+            verdict = 6;
         }
-        throw;
     }
-    if (!fresh && train_detail::finished_before(run_dir_, c_.identity, c_.point)) return 0;
+    group_.share(&verdict, 1);
+    if (verdict >= 0) return int(verdict);
     train_detail::install_signal_handlers();
     // a point's settings beside its results: a run folder says what it is a result of
-    if (!o_.settings.empty()) write_file_atomic(path("settings.json"), train_detail::read_text(o_.settings));
+    if (!o_.settings.empty() && group_.leader())
+        write_file_atomic(path("settings.json"), train_detail::read_text(o_.settings));
 
     opt_ = std::make_unique<optimizer>(c_.optimizer, model_->num_params());
     base_lr_ = opt_->lr();
@@ -454,7 +477,8 @@ HPS_TRAIN_INLINE int trainer::run() {
         if (m.kind == metric_kind::confusion) has_confusion_ = true;
     }
 
-    write_file_atomic(path("model.py"), torch_model_source(model_->torch_modules(), model_->in_shape(), c_.study, c_.point,
+    if (group_.leader())
+        write_file_atomic(path("model.py"), torch_model_source(model_->torch_modules(), model_->in_shape(), c_.study, c_.point,
                                                           c_.normalize_inputs, c_.normalize_targets));
     try {
         load_data();
@@ -498,7 +522,7 @@ HPS_TRAIN_INLINE int trainer::run() {
             say("training from the start, %s", plan.reason.c_str());
         }
     }
-    logs_.start(c_, o_.run_dir, overrides_, csv_columns_, elapsed_before_, history_);
+    if (group_.leader()) logs_.start(c_, o_.run_dir, overrides_, csv_columns_, elapsed_before_, history_);
     ctx_.mode = phase::train;
     ctx_.gen = &dropout_rng_;
     ctx_.prec = c_.prec;
@@ -514,6 +538,7 @@ HPS_TRAIN_INLINE int trainer::run() {
     long steps_at_last_print = step_;
     buffer xb(std::size_t(in_size_) * batch_), yb(std::size_t(target_rows_) * batch_), dy(std::size_t(out_size_) * batch_);
     std::string status = "done", message;
+    bool stop_agreed = false;  // ranks: a stop signal any rank has seen, agreed at a step's exchange
 
     // --until: a pause at a step, with what a resumed run needs and the result so far
     auto pause = [&] {
@@ -525,18 +550,29 @@ HPS_TRAIN_INLINE int trainer::run() {
     };
     if (o_.until > 0 && step_ >= o_.until && step_ < total_steps_) return pause();
     while (step_ < total_steps_) {
-        if (train_detail::stop_signal) {
+        if (group_.active() ? stop_agreed : train_detail::stop_signal != 0) {
             save_resume();
-            logs_.finish("stopped", run_dir_, history_, best_step_);
+            if (group_.leader()) logs_.finish("stopped", run_dir_, history_, best_step_);
             say("stopped by signal %d at step %ld: saved %s; run again to resume", int(train_detail::stop_signal), step_,
                 path("resume.bin").c_str());
             return 75;
         }
         fill_batch(step_, xb.data(), yb.data());
+        // ranks: each its own dropout masks, drawn from (seed, step, rank) alone, so that
+        // resume.bin (rank 0's) needs no other rank's rng
+        if (group_.active())
+            dropout_rng_.reseed(augmenter::sample_seed(c_.seed ^ 0xD1B54A32D192ED03ull, step_, group_.rank()));
         model_->zero_grads();
         const float* out = model_->forward(xb.data(), ctx_);
         double loss = compute_loss(loss_, out_size_, batch_, out, yb.data(), dy.data(), batch_, c_.pos_weight);
         model_->backward(dy.data(), ctx_);
+        if (group_.active()) {  // the mean of the ranks' gradients and losses, in rank order
+            group_.average(model_->grads(), model_->num_params());
+            double shared[2] = {loss, train_detail::stop_signal != 0 ? 1.0 : 0.0};
+            group_.sum(shared, 2);
+            loss = shared[0] / group_.size();
+            stop_agreed = shared[1] > 0;
+        }
         for (const auto& p : c_.penalties) {
             auto span = model_->layer_span(p.layer);
             loss += apply_penalty(model_->params() + span.offset, model_->grads() + span.offset, span.weights, p.l1, p.l2);
@@ -545,7 +581,7 @@ HPS_TRAIN_INLINE int trainer::run() {
             status = "diverged";
             message = "the training loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " +
                       std::to_string(step_ + 1) + "; lower the learning rate or check the data's scale";
-            std::fprintf(stderr, "[%s] error: %s\n", c_.point.c_str(), message.c_str());
+            if (group_.leader()) std::fprintf(stderr, "[%s] error: %s\n", c_.point.c_str(), message.c_str());
             break;
         }
         if (c_.clip_norm > 0) clip_grad_norm(model_->grads(), model_->num_params(), c_.clip_norm);
@@ -557,7 +593,16 @@ HPS_TRAIN_INLINE int trainer::run() {
         train_loss_sum_ += loss;
         ++train_loss_count_;
 
-        if (std::binary_search(at.begin(), at.end(), step_)) {
+        if (std::binary_search(at.begin(), at.end(), step_) && !group_.leader()) {
+            // rank 0 evaluates; the others take its verdict (1 diverged, 2 early stop) and lr
+            double verdict[2] = {0, 0};
+            group_.share(verdict, 2);
+            if (c_.lr_schedule.kind == schedule_kind::plateau) opt_->set_lr(verdict[1]);
+            if (verdict[0] != 0) {
+                status = verdict[0] == 1 ? "diverged" : "early_stopped";
+                break;
+            }
+        } else if (std::binary_search(at.begin(), at.end(), step_)) {
             const double elapsed = elapsed_before_ + clock_.seconds();
             history_ += train_detail::train_row(step_, train_loss_sum_ / std::max<long>(1, train_loss_count_),
                                                 csv_columns_.size(), elapsed);
@@ -588,6 +633,9 @@ HPS_TRAIN_INLINE int trainer::run() {
             }
             write_metrics_csv();
             logs_.sync(history_);
+            double verdict[2] = {!std::isfinite(e.loss) ? 1.0 : c_.patience > 0 && stale_ >= c_.patience ? 2.0 : 0.0,
+                                 plateau_.lr};
+            group_.share(verdict, 2);
             if (!o_.quiet) {
                 std::string shown;
                 for (const auto& [k, v] : e.values) shown += " " + k + " " + format_number(std::round(v * 1e4) / 1e4);
@@ -622,8 +670,8 @@ HPS_TRAIN_INLINE int trainer::run() {
             }
         }
         if (!o_.quiet && now - last_print >= interval && step_ < total_steps_) {
-            const double rate = double(step_ - steps_at_last_print) * batch_ / std::max(1e-9, now - last_print);
-            const double eta = double(total_steps_ - step_) * batch_ / std::max(1e-9, rate);
+            const double rate = double(step_ - steps_at_last_print) * global_batch_ / std::max(1e-9, now - last_print);
+            const double eta = double(total_steps_ - step_) * global_batch_ / std::max(1e-9, rate);
             say("step %ld/%ld (%.0f%%) loss %.4g  %.0f samples/s  ETA %s", step_, total_steps_,
                 100.0 * double(step_) / double(total_steps_), loss, rate, train_detail::duration_text(eta).c_str());
             last_print = now;
@@ -633,9 +681,17 @@ HPS_TRAIN_INLINE int trainer::run() {
     // the final state, for a longer run of this configuration to continue from
     if (status == "done") save_resume("final.bin");
     write_result(status, message);
-    logs_.finish(status, run_dir_, history_, best_step_);
     std::error_code ec;
-    std::filesystem::remove(path("resume.bin"), ec);
+    if (group_.leader()) {
+        logs_.finish(status, run_dir_, history_, best_step_);
+        std::filesystem::remove(path("resume.bin"), ec);
+    }
+    if (group_.active()) {
+        const double per_step = 1e3 / double(std::max<long>(1, step_)), time = std::max(1e-9, clock_.seconds());
+        say("%d ranks: %.2f ms per step exchanging gradients (%.1f%% of the time), %.2f ms waiting for the slower rank",
+            group_.size(), per_step * group_.comm_seconds(), 100 * group_.comm_seconds() / time,
+            per_step * group_.wait_seconds());
+    }
     std::string best = best_step_ >= 0 ? (c_.select_metric.empty() ? "loss" : c_.select_metric) + " " +
                                              format_number(best_value_) + " at step " + std::to_string(best_step_)
                                        : "none";

@@ -42,6 +42,14 @@
              (`hpsgen promote --bracket B`, jobs.tsv's "R/B" rows), the last to end
              submits the report; halving.json and every result.json as `hpsgen run` of a
              copy of the study; `hpsgen status` names the brackets.
+  ranks      one point with `ranks 2` (data-parallel, MPI): `hpsgen submit` runs its trainer
+             as 2 tasks of one srun (--mpi=pmix); the job is requeued mid-training
+             (scontrol requeue: SIGTERM to both ranks), both stop at one step, rank 0
+             saves, the restarted job resumes; the result equals, bit for bit, an
+             uninterrupted `hpsgen run` of a copy of the study (mpirun -n 2). Then one rank
+             is SIGKILLed: srun (--kill-on-bad-exit) ends the other, the task fails and
+             `hpsgen status` says so. Skipped where OpenMPI is not installed (77; a failure
+             with CI=true).
   teardown   stops every daemon by PID.
 """
 import argparse
@@ -50,6 +58,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -593,6 +602,80 @@ def case_chunk(ctx):
           "all three were training before the first of them ended")
 
 
+# the study's network with one point, trained as 2 MPI ranks
+RANKS_SPEC = (SPEC.replace('study tiny "hpsgen\'s Slurm test study"', 'study ranks "hpsgen\'s Slurm test study, 2 ranks"')
+              .replace("filters {4, 6}", "filters 4").replace("{relu, tanh, elu}", "tanh")
+              .replace("throttle 2", "ranks 2"))
+
+
+def case_ranks(ctx):
+    skip_if_no_cluster(ctx)
+    if not shutil.which("mpirun"):
+        why = "OpenMPI is not installed (scripts/install-deps.sh --test installs libopenmpi-dev and openmpi-bin)"
+        if os.environ.get("CI", "").lower() == "true":
+            fail("CI=true, and the ranks case cannot run: " + why)
+        log("SKIPPED:", why)
+        sys.exit(SKIP)
+    study, local = halving_study(ctx, "ranks", RANKS_SPEC)
+    steps = 6000
+    name = "model-0"
+    with open(os.path.join(study, "grid.tsv")) as f:
+        identity = next(csv.DictReader(f, delimiter="\t"))["identity"]
+    run_dir = os.path.join(study, "results", identity)
+    r = run(ctx, [ctx.hpsgen, "submit", study, "--steps", str(steps), "--no-report", "--no-calibrate", "--mem", "1G"],
+            check_rc=0)
+    with open(os.path.join(study, "slurm", "jobs.tsv")) as f:
+        job = next(csv.DictReader(f, delimiter="\t"))["job"]
+    sbatch = open(os.path.join(study, "submit.sbatch")).read()
+    check("#SBATCH --ntasks=2" in sbatch, "submit.sbatch asks for 2 tasks")
+    wait_for_file(os.path.join(run_dir, "metrics.csv"))
+    run(ctx, ["scontrol", "requeue", f"{job}_0"], check_rc=0)
+    wait_for_jobs(ctx, [job])
+    log_text = open(os.path.join(study, "logs", f"hps-ranks-{job}_0.out")).read()
+    check(json.load(open(os.path.join(run_dir, "result.json")))["status"] == "done", "the 2-rank point is done")
+    check("stopped by signal 15" in log_text and "restart 1" in log_text,
+          "SIGTERM from the requeue stopped the ranks; Slurm restarted the job")
+    m = re.search(r"resuming at step (\d+) of (\d+)", log_text)
+    check(m and 0 < int(m.group(1)) < steps, "resumed mid-training" + (f" (step {m.group(1)})" if m else ""))
+    check(log_text.count("2 ranks: ") == 1 and log_text.count("[model-0] done") == 1,
+          "trained as 2 ranks; rank 0 alone prints")
+
+    # the same point, uninterrupted, with hpsgen run (mpirun -n 2)
+    r = run(ctx, [ctx.hpsgen, "run", local, "--steps", str(steps), "--no-build"], check_rc=0)
+    local_dir = os.path.join(local, "results", identity)
+    strip = lambda path: [line.rsplit(",", 1)[0] for line in open(path)]
+    check(strip(os.path.join(run_dir, "metrics.csv")) == strip(os.path.join(local_dir, "metrics.csv")),
+          "srun's interrupted run equals mpirun's uninterrupted one: metrics.csv (elapsed_s aside)")
+    import numpy as np
+    wa, wb = np.load(os.path.join(run_dir, "best.npz")), np.load(os.path.join(local_dir, "best.npz"))
+    check(all(np.array_equal(wa[k], wb[k]) for k in wa.files), "and best.npz, bit for bit")
+
+    # a rank killed: srun ends the other, the task fails
+    shutil.rmtree(os.path.join(study, "results"))
+    r = run(ctx, [ctx.hpsgen, "submit", study, "--steps", "10000000", "--no-report", "--no-calibrate", "--mem", "1G"],
+            check_rc=0)
+    with open(os.path.join(study, "slurm", "jobs.tsv")) as f:
+        job = list(csv.DictReader(f, delimiter="\t"))[-1]["job"]
+    wait_for_file(os.path.join(run_dir, "model.py"))
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            if f"settings/{name}.json".encode() in argv and os.readlink(f"/proc/{pid}/cwd") == os.path.realpath(study) \
+                    and b"srun" not in argv[0]:
+                pids.append(int(pid))
+        except OSError:
+            pass
+    check(len(pids) == 2, "two ranks running under srun")
+    t0 = time.time()
+    os.kill(max(pids), signal.SIGKILL)
+    wait_for_jobs(ctx, [job], timeout=60)
+    log_text = open(os.path.join(study, "logs", f"hps-ranks-{job}_0.out")).read()
+    check(re.search(r"\[hps\] model-0: exit \d+ \(failed", log_text) is not None,
+          f"a rank SIGKILLed: the task ends in {time.time() - t0:.1f} s, the point failed (its log says so)")
+    check(all(not os.path.exists(f"/proc/{p}") for p in pids), "no rank left running")
+
+
 def halving_spec():
     """tests/examples/search_test.py's 9-point halving study (one trainer), with a slurm block."""
     sys.path.insert(0, os.path.join(ROOT, "tests", "examples"))
@@ -796,14 +879,15 @@ def case_brackets(ctx):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "failures", "chunk", "halving", "brackets"])
+    ap.add_argument("what", choices=["setup", "teardown", "submit", "retry", "failures", "chunk", "halving", "brackets",
+                                     "ranks"])
     ap.add_argument("--hpsgen", required=True)
     ap.add_argument("--build", required=True, help="this test folder in the build tree")
     a = ap.parse_args()
     ctx = Ctx(a)
     t0 = time.time()
     {"setup": setup, "teardown": teardown, "submit": case_submit, "retry": case_retry, "failures": case_failures,
-     "chunk": case_chunk, "halving": case_halving, "brackets": case_brackets}[a.what](ctx)
+     "chunk": case_chunk, "halving": case_halving, "brackets": case_brackets, "ranks": case_ranks}[a.what](ctx)
     log(f"slurm {a.what}: all checks passed in {time.time() - t0:.1f} s")
 
 

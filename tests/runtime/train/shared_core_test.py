@@ -17,16 +17,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from script_checks import args_with_work, check, run  # noqa: E402 (tests/support)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from classifier_data import write_classifier_data  # noqa: E402
 
 a = args_with_work("--inline", "--linked")
-rng = np.random.default_rng(5)
-for name, n in (("train", 400), ("test", 60)):
-    y = rng.integers(0, 3, n)
-    x = rng.random((n, 8, 8, 1), dtype=np.float32)
-    for c in range(3):  # class c: brighter rows 3c-1 .. 3c+1 (an image flipped left-right keeps its class)
-        x[y == c, max(0, 3 * c - 1):3 * c + 2] += 0.12
-    y = y.astype(np.float32)
-    np.savez(os.path.join(a.work, f"{name}.npz"), x=x, y=y)
+write_classifier_data(a.work)
 
 
 def train(trainer, run_dir, **env):
