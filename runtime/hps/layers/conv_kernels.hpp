@@ -140,10 +140,10 @@ constexpr tile_shape choose_dw(int mp, int kh, int r, int kd = 1) {
 }
 
 // dX: PB packets (of np, the padded run) x NR pixels (of a row of wo), F steps each
-constexpr tile_shape choose_dx(int np, int wo, int f) {
+constexpr tile_shape choose_dx(int np, int wo, int f, int max_pb = 8) {
     tile_shape best;
     double best_cost = 1e300;
-    for (int pb = 1; pb <= std::min(np, 8); ++pb) {
+    for (int pb = 1; pb <= std::min({np, 8, std::max(max_pb, 1)}); ++pb) {
         if (np % pb) continue;
         for (int nr = 1; nr <= wo && pb * nr + pb + 1 <= vector_registers; ++nr) {
             const int rem = wo % nr;

@@ -189,7 +189,11 @@ private:
     // fp32 dx by the dX tiles too when In also fills whole packets: per block of dx_panel
     // inputs, W's rows packed transposed (Out, dx_panel) into a buffer of the thread's
     static constexpr bool direct_dx = direct && bf16_dx;
-    static constexpr int dx_panel = dx_tile.a * dx_lanes;
+    // its tiles: a panel (Out x PB packets) within a quarter of the L2, beside dz and dx
+    static constexpr detail::conv::tile_shape dx32_tile = detail::conv::choose_dx(
+        in_size / dx_lanes, B, out_size, int(detail::conv::l2_cache_bytes / 4 / (4L * out_size * dx_lanes)));
+    static constexpr int dx32_blocks = in_size / dx_lanes / dx32_tile.a;
+    static constexpr int dx_panel = dx32_tile.a * dx_lanes;
     // the forward's blocks of inputs: rows of W that one pass over the batch takes
     static constexpr int fwd_kc = detail::conv::k_block(in_size, out_size, B, fwd_tile.a * lanes);
     static constexpr int input_pairs = (in_size + 1) / 2;
@@ -244,12 +248,12 @@ private:
     // dx = W^T dz: per block of dx_panel inputs, W's rows transposed into the thread's panel
     // (Out, dx_panel), then the dX tiles over the batch; each sum runs over Out in order
     void input_grad_direct(const float* dz, float* dx) {
-        const int threads = std::min({detail::usable_threads(), dx_blocks, int(panels_.size())});
+        const int threads = std::min({detail::usable_threads(), dx32_blocks, int(panels_.size())});
         HPS_OMP(omp parallel num_threads(threads) if (threads > 1))
         {
             float* wt = panels_[std::size_t(detail::thread_id())].data();
             HPS_OMP(omp for schedule(static))
-            for (int p = 0; p < dx_blocks; ++p) {
+            for (int p = 0; p < dx32_blocks; ++p) {
                 const int i0 = p * dx_panel;
                 for (int f0 = 0; f0 < out_size; f0 += lanes)  // 16 x dx_panel blocks: W's columns are contiguous
                     for (int l = 0; l < dx_panel; ++l) {
@@ -257,9 +261,9 @@ private:
 #pragma GCC unroll 16
                         for (int f = 0; f < lanes; ++f) wt[std::size_t(f0 + f) * dx_panel + l] = col[f];
                     }
-                for (int b = 0; b < B; b += dx_tile.b)
-                    detail::conv::with_block<dx_tile.b, B>(b, [&](auto nr) {
-                        detail::conv::dx_tile<dx_packet, dx_tile.a, nr(), out_size, in_size, false>(
+                for (int b = 0; b < B; b += dx32_tile.b)
+                    detail::conv::with_block<dx32_tile.b, B>(b, [&](auto nr) {
+                        detail::conv::dx_tile<dx_packet, dx32_tile.a, nr(), out_size, in_size, false>(
                             wt, dx_panel, dz + std::size_t(b) * out_size, out_size, dx + std::size_t(b) * in_size + i0);
                     });
             }
