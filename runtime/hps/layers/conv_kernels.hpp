@@ -25,8 +25,10 @@
 // Tiles are chosen at compile time by a small cost model (choose_*: FMAs and loads per
 // inner step, two of each per cycle, at least the FMA latency) for the register count
 // of the target (32 vector registers with AVX-512, else 16). Packets are Eigen's
-// (AVX-512, AVX2+FMA, SSE, or plain floats without vectorisation). dense uses the forward
-// and dW tiles too (a dense layer is a 1 x 1 convolution over a batch of one pixel each).
+// (AVX-512, AVX2+FMA, SSE, or plain floats without vectorisation). dense uses the forward,
+// dW and dX tiles too (a dense layer is a 1 x 1 convolution over a batch of one pixel each).
+// Neither the tile shapes nor k_block's blocking (from the building CPU's L2) change the
+// order of any output's sum (design section 24).
 #pragma once
 
 #include "hps/activations.hpp"
@@ -138,10 +140,10 @@ constexpr tile_shape choose_dw(int mp, int kh, int r, int kd = 1) {
 }
 
 // dX: PB packets (of np, the padded run) x NR pixels (of a row of wo), F steps each
-constexpr tile_shape choose_dx(int np, int wo, int f) {
+constexpr tile_shape choose_dx(int np, int wo, int f, int max_pb = 8) {
     tile_shape best;
     double best_cost = 1e300;
-    for (int pb = 1; pb <= std::min(np, 8); ++pb) {
+    for (int pb = 1; pb <= std::min({np, 8, std::max(max_pb, 1)}); ++pb) {
         if (np % pb) continue;
         for (int nr = 1; nr <= wo && pb * nr + pb + 1 <= vector_registers; ++nr) {
             const int rem = wo % nr;
@@ -153,11 +155,40 @@ constexpr tile_shape choose_dx(int np, int wo, int f) {
     return best;
 }
 
+// The L2 cache of one core of the building CPU, in bytes: a generated study's CMake passes
+// what the building machine reports (-DHPS_L2_CACHE_BYTES) when it builds for that CPU
+// (HPS_NATIVE, -march=native); else 512 KiB, the smallest L2 of the x86-64 server cores
+// these kernels target (Zen 2 and Zen 3; Skylake-SP to Granite Rapids and Zen 4/5 have 1 to 2 MiB).
+#ifndef HPS_L2_CACHE_BYTES
+#define HPS_L2_CACHE_BYTES 524288
+#endif
+inline constexpr long l2_cache_bytes = HPS_L2_CACHE_BYTES;
+
+// The rows of a (K, N) weight matrix (N floats a row, column panels of `panel` floats) that one
+// pass of a product over `columns` inputs takes (dense's forward): the inputs' block (columns
+// x rows floats) and one tile's panel of W (rows x panel floats) in half of the L2, and the
+// panel's rows within as many 4 KiB pages as the L2 has (one pass of a panel touches a page
+// per N*4 bytes: a whole 3136-row panel of a 768-wide W touches 2,352, more than a 2,048-entry
+// second-level TLB holds). Cut into equal blocks, multiples of 8 rows. Only the order in
+// which tiles are visited changes with it, never an output's sum (fwd_tile's Resume).
+constexpr int k_block(int k, int n, int columns, int panel, long l2 = l2_cache_bytes) {
+    long rows = std::min(l2 / 2 / (4L * (columns + panel)), l2 / (4L * n));
+    rows = std::max(rows, 64L);
+    if (rows >= k) return k;
+    const long blocks = (k + rows - 1) / rows;
+    const long per_block = ((k + blocks - 1) / blocks + 7) / 8 * 8;
+    return int(std::min<long>(k, per_block));
+}
+
 // ------------------------------------------------------------------ forward tile
 // y[j*ldy + m*L + i] = act(bias + sum_{kd<KD, kh<KH, r<R} w[((kd*KH + kh)*R + r)*ldw + m*L + i]
 //                                                      * x[kd*XPlane + kh*XRow + j*XPix + r])
 // for j < NR pixels, MR packets of filters; rows >= valid (the padded filters) are not stored.
-template <class P, int MR, int NR, int KH, int R, int XPix, int XRow, bool Relu, int KD = 1, int XPlane = 0>
+// Resume: the accumulators start from y (the partial sums a previous block of the
+// reduction stored) instead of the bias, so that a reduction cut into blocks adds its terms
+// in the same order as one pass (dense's forward; needs valid >= MR packets).
+template <class P, int MR, int NR, int KH, int R, int XPix, int XRow, bool Relu, int KD = 1, int XPlane = 0,
+          bool Resume = false>
 inline void fwd_tile(const float* __restrict w, int ldw, const float* __restrict bias, const float* __restrict x,
                      float* __restrict y, int ldy, int valid) {
     constexpr int L = lanes<P>;
@@ -166,7 +197,7 @@ inline void fwd_tile(const float* __restrict w, int ldw, const float* __restrict
     for (int m = 0; m < MR; ++m) {
         const P b = ei::ploadu<P>(bias + m * L);
 #pragma GCC unroll 32
-        for (int j = 0; j < NR; ++j) acc[m][j] = b;
+        for (int j = 0; j < NR; ++j) acc[m][j] = Resume ? ei::ploadu<P>(y + j * ldy + m * L) : b;
     }
     for (int q = 0; q < KD * KH; ++q) {  // kernel row q = kd*KH + kh
         const float* xr = x + (q / KH) * XPlane + (q % KH) * XRow;
@@ -220,8 +251,9 @@ inline void dw_tile(const float* __restrict dz, int ldz, const float* __restrict
 
 // ------------------------------------------------------------------ dX tile
 // dx[j*XPix + p*L + i] += sum_{f<F} wt[f*ldwt + p*L + i] * dz[j*ldz + f] for j < NR pixels
-// (in order: neighbouring pixels' runs overlap), PB packets of the run.
-template <class P, int PB, int NR, int F, int XPix>
+// (in order: neighbouring pixels' runs overlap), PB packets of the run; with Add false, =
+// instead of += (dense's dx, whose columns do not overlap).
+template <class P, int PB, int NR, int F, int XPix, bool Add = true>
 inline void dx_tile(const float* __restrict wt, int ldwt, const float* __restrict dz, int ldz, float* dx) {
     constexpr int L = lanes<P>;
     P acc[PB][NR];
@@ -245,7 +277,8 @@ inline void dx_tile(const float* __restrict wt, int ldwt, const float* __restric
 #pragma GCC unroll 8
         for (int p = 0; p < PB; ++p) {
             float* d = dx + j * XPix + p * L;
-            ei::pstoreu(d, ei::padd(ei::ploadu<P>(d), acc[p][j]));
+            if constexpr (Add) ei::pstoreu(d, ei::padd(ei::ploadu<P>(d), acc[p][j]));
+            else ei::pstoreu(d, acc[p][j]);
         }
 }
 

@@ -10,10 +10,14 @@
 //
 // Kernels: when Out fills whole vector packets, the forward product and dW use
 // conv_kernels.hpp's register tiles (a dense layer is a 1 x 1 convolution whose pixels are
-// the batch's samples: bias and ReLU in registers, no packing); dx = W^T dz (and the
-// other cases) is detail::gemm, Eigen's packed kernel on buffers allocated at bind().
-// OpenMP threads take blocks of output rows (forward) or dW tiles, each summed over the
-// whole batch by one thread, so results do not depend on the thread count.
+// the batch's samples: bias and ReLU in registers, no packing); the forward goes through
+// the inputs in blocks sized from the building CPU's L2 (k_block), each output's sum kept in
+// one order across them. dx = W^T dz uses the dX tiles too when In also fills packets (W's
+// rows packed transposed per block of inputs, into a buffer per thread allocated at
+// bind()); the other cases are detail::gemm, Eigen's packed kernel on buffers allocated at
+// bind(). OpenMP threads take blocks of output rows (forward), dW tiles or blocks of inputs
+// (dx), each summed over the whole batch by one thread, so results do not depend on the
+// thread count, nor on the blocking (design section 24).
 //
 // PyTorch: [nn.Flatten() when the input has rank > 1,] nn.Linear(In, Out) [, act].
 // torch's flatten sees a channels-first sample (C, H, W) where we hold (H, W, C), so the
@@ -83,7 +87,11 @@ public:
             forward_.prepare(decltype(forward_)::threads_for(threads));
             weight_grad_.prepare(decltype(weight_grad_)::threads_for(threads));
         }
-        input_grad_.prepare(decltype(input_grad_)::threads_for(threads));
+        if constexpr (direct_dx) {
+            if (int(panels_.size()) < threads) panels_.assign(std::size_t(threads), std::vector<float>(std::size_t(out_size) * dx_panel));
+        } else {
+            input_grad_.prepare(decltype(input_grad_)::threads_for(threads));
+        }
     }
 
     void init(rng& gen) {
@@ -94,13 +102,18 @@ public:
     void forward(const float* x, float* y, context& ctx) {
         if (bf16_total > 0 && ctx.prec == precision::bf16) return forward_bf16(x, y);
         if constexpr (direct) {
-            const int threads = std::min(detail::usable_threads(), fwd_blocks);
-            HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
-            for (int m = 0; m < fwd_blocks; ++m) {
-                const int m0 = m * fwd_tile.a * lanes;
-                for (int b = 0; b + fwd_tile.b <= B; b += fwd_tile.b) forward_tile<fwd_tile.b>(m0, x, y, b);
-                if constexpr (B % fwd_tile.b != 0) forward_tile<B % fwd_tile.b>(m0, x, y, B / fwd_tile.b * fwd_tile.b);
-            }
+            // the inputs in blocks of fwd_kc rows of W, in order: each output's sum runs over
+            // them in one sequence (fwd_tile's Resume), whatever the block
+            for (int k0 = 0; k0 < in_size; k0 += fwd_kc)
+                detail::conv::with_block<fwd_kc, in_size>(k0, [&](auto kc) {
+                    using no = std::false_type;
+                    using yes = std::true_type;
+                    if constexpr (kc() != fwd_kc) forward_pass<kc()>(x, y, k0, yes{}, yes{});  // the tail: last
+                    else if constexpr (fwd_kc == in_size) forward_pass<kc()>(x, y, k0, no{}, yes{});
+                    else if (k0 == 0) forward_pass<kc()>(x, y, k0, no{}, no{});
+                    else if (k0 + fwd_kc < in_size) forward_pass<kc()>(x, y, k0, yes{}, no{});
+                    else if constexpr (in_size % fwd_kc == 0) forward_pass<kc()>(x, y, k0, yes{}, yes{});
+                });
             if constexpr (!std::is_same_v<Act, relu>) Act::forward(y, std::ptrdiff_t(out_size) * B);
         } else {
             detail::mat_view(y, out_size, B).colwise() = detail::const_vec_view(b_, out_size);
@@ -128,7 +141,10 @@ public:
             weight_grad_.run(dz, x, dw_);
         }
         detail::vec_view(db_, out_size) += detail::const_mat_view(dz, out_size, B).rowwise().sum();
-        if (dx) {
+        if (!dx) return;
+        if constexpr (direct_dx) {
+            input_grad_direct(dz, dx);
+        } else {
             std::fill(dx, dx + std::size_t(in_size) * B, 0.0f);
             input_grad_.run(w_, dz, dx);  // dx = W^T dz
         }
@@ -170,10 +186,24 @@ private:
     static constexpr bool bf16_dx = in_size % dx_lanes == 0;
     static constexpr detail::conv::tile_shape dx_tile = detail::conv::choose_dx(in_size / dx_lanes, B, out_size);
     static constexpr int dx_blocks = in_size / dx_lanes / dx_tile.a;
+    // fp32 dx by the dX tiles too when In also fills whole packets: per block of dx_panel
+    // inputs, W's rows packed transposed (Out, dx_panel) into a buffer of the thread's
+    static constexpr bool direct_dx = direct && bf16_dx;
+    // its tiles: a panel (Out x PB packets) within a quarter of the L2, beside dz and dx
+    static constexpr detail::conv::tile_shape dx32_tile = detail::conv::choose_dx(
+        in_size / dx_lanes, B, out_size, int(detail::conv::l2_cache_bytes / 4 / (4L * out_size * dx_lanes)));
+    static constexpr int dx32_blocks = in_size / dx_lanes / dx32_tile.a;
+    static constexpr int dx_panel = dx32_tile.a * dx_lanes;
+    // the forward's blocks of inputs: rows of W that one pass over the batch takes
+    static constexpr int fwd_kc = detail::conv::k_block(in_size, out_size, B, fwd_tile.a * lanes);
     static constexpr int input_pairs = (in_size + 1) / 2;
     static constexpr int sample_pairs = (B + 1) / 2;
 
 public:
+    // the kernels' choices, for tests: the forward's block of inputs, and whether dx has its own tiles
+    static constexpr int forward_block = fwd_kc;
+    static constexpr bool direct_input_grad = direct_dx;
+
     // bf16 scratch, in bf16 units (only with the kernels, and only when Out fills packets):
     // x in bf16; x paired with the next sample; dz paired by samples (then dz in bf16);
     // W paired by inputs; W in bf16, then paired by outputs
@@ -191,12 +221,53 @@ public:
 
 private:
 
-    // y rows m0.. for samples b..b+NR: bias, W x, ReLU in registers
-    template <int NR>
-    void forward_tile(int m0, const float* x, float* y, int b) const {
-        detail::conv::fwd_tile<packet, fwd_tile.a, NR, 1, in_size, in_size, 0, std::is_same_v<Act, relu>>(
-            w_ + m0, out_size, b_ + m0, x + std::size_t(b) * in_size, y + std::size_t(b) * out_size + m0, out_size,
-            out_size - m0);
+    // one block of KC inputs from k0, every block of rows and samples: y = bias (or, when
+    // Resume, the sums so far) + W(:, k0..k0+KC) x(k0..k0+KC, :), ReLU in registers when Last
+    template <int KC, class Resume, class Last>
+    void forward_pass(const float* x, float* y, int k0, Resume, Last) const {
+        forward_tiles([&](int m0, int b, auto nr) {
+            detail::conv::fwd_tile<packet, fwd_tile.a, nr(), 1, KC, in_size, 0, Last::value && std::is_same_v<Act, relu>, 1, 0,
+                                   Resume::value>(w_ + std::size_t(k0) * out_size + m0, out_size, b_ + m0,
+                                                  x + std::size_t(b) * in_size + k0, y + std::size_t(b) * out_size + m0,
+                                                  out_size, out_size - m0);
+        });
+    }
+
+    // f(m0, b, nr) for every forward tile: blocks of rows m0.. shared among the threads, each
+    // over the batch in blocks of nr samples from b
+    template <class Fn>
+    static void forward_tiles(Fn&& f) {
+        const int threads = std::min(detail::usable_threads(), fwd_blocks);
+        HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
+        for (int m = 0; m < fwd_blocks; ++m) {
+            const int m0 = m * fwd_tile.a * lanes;
+            for (int b = 0; b < B; b += fwd_tile.b) detail::conv::with_block<fwd_tile.b, B>(b, [&](auto nr) { f(m0, b, nr); });
+        }
+    }
+
+    // dx = W^T dz: per block of dx_panel inputs, W's rows transposed into the thread's panel
+    // (Out, dx_panel), then the dX tiles over the batch; each sum runs over Out in order
+    void input_grad_direct(const float* dz, float* dx) {
+        const int threads = std::min({detail::usable_threads(), dx32_blocks, int(panels_.size())});
+        HPS_OMP(omp parallel num_threads(threads) if (threads > 1))
+        {
+            float* wt = panels_[std::size_t(detail::thread_id())].data();
+            HPS_OMP(omp for schedule(static))
+            for (int p = 0; p < dx32_blocks; ++p) {
+                const int i0 = p * dx_panel;
+                for (int f0 = 0; f0 < out_size; f0 += lanes)  // 16 x dx_panel blocks: W's columns are contiguous
+                    for (int l = 0; l < dx_panel; ++l) {
+                        const float* col = w_ + std::size_t(i0 + l) * out_size + f0;
+#pragma GCC unroll 16
+                        for (int f = 0; f < lanes; ++f) wt[std::size_t(f0 + f) * dx_panel + l] = col[f];
+                    }
+                for (int b = 0; b < B; b += dx32_tile.b)
+                    detail::conv::with_block<dx32_tile.b, B>(b, [&](auto nr) {
+                        detail::conv::dx_tile<dx_packet, dx32_tile.a, nr(), out_size, in_size, false>(
+                            wt, dx_panel, dz + std::size_t(b) * out_size, out_size, dx + std::size_t(b) * in_size + i0);
+                    });
+            }
+        }
     }
 
     // dW tile number `tile` (rows block, inputs block), summed over the batch
@@ -223,17 +294,11 @@ private:
             const float* c0 = w_ + std::size_t(2 * p) * out_size;
             h::interleave(c0, 2 * p + 1 < in_size ? c0 + out_size : nullptr, wf_ + std::size_t(p) * out_size * 2, out_size);
         }
-        const int threads = std::min(detail::usable_threads(), fwd_blocks);
-        HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
-        for (int m = 0; m < fwd_blocks; ++m) {
-            const int m0 = m * fwd_tile.a * lanes;
-            for (int b = 0; b < B; b += fwd_tile.b)
-                detail::conv::with_block<fwd_tile.b, B>(b, [&](auto nr) {
-                    h::fwd_tile<packet, fwd_tile.a, nr(), 1, in_size, in_size, 0, std::is_same_v<Act, relu>>(
-                        wf_ + m0 * 2, out_size, b_ + m0, xb_ + std::size_t(b) * in_size, y + std::size_t(b) * out_size + m0,
-                        out_size, out_size - m0);
-                });
-        }
+        forward_tiles([&](int m0, int b, auto nr) {
+            h::fwd_tile<packet, fwd_tile.a, nr(), 1, in_size, in_size, 0, std::is_same_v<Act, relu>>(
+                wf_ + m0 * 2, out_size, b_ + m0, xb_ + std::size_t(b) * in_size, y + std::size_t(b) * out_size + m0, out_size,
+                out_size - m0);
+        });
         if constexpr (!std::is_same_v<Act, relu>) Act::forward(y, std::ptrdiff_t(out_size) * B);
 #else
         (void)x, (void)y;
@@ -303,7 +368,8 @@ private:
     detail::bf16::bf16_t* wtp_ = nullptr;
     detail::gemm<out_size, B, in_size, false, false> forward_;     // (Out, In) x (In, B)
     detail::gemm<out_size, in_size, B, false, true> weight_grad_;  // (Out, B) x (In, B)^T
-    detail::gemm<in_size, B, out_size, true, false> input_grad_;   // (Out, In)^T x (Out, B)
+    detail::gemm<in_size, B, out_size, true, false> input_grad_;   // (Out, In)^T x (Out, B), unless direct_dx
+    std::vector<std::vector<float>> panels_;                        // direct_dx: (Out, dx_panel) per thread
 };
 
 template <int Units, class Act = linear>

@@ -100,6 +100,44 @@ void check_dense() {
     CHECK(relative_error(rdx, dx.data()) < 1e-4);
 }
 
+// The order of a dense output's sum is fixed: the bias, then inputs 0..In-1 (forward); from
+// zero, outputs 0..Out-1 (dx); one multiply-add each, whatever the register tiles and the
+// blocks of inputs chosen for the building CPU's caches (design section 24). So the layer
+// equals, bit for bit, scalar loops in that order (fused multiply-adds where the build has them).
+template <int In, int Out, int B>
+void check_dense_order() {
+    using L = typename dense<Out, relu>::template impl<shape<In>, B>;
+    const hps_test::layer_pass<L, B> run(41, false);
+    const float *w = run.weights(), *bias = run.bias();
+    const auto madd = [](float a, float b, float acc) {
+#if defined(__FMA__)
+        return std::fma(a, b, acc);
+#else
+        return acc + a * b;
+#endif
+    };
+    int wrong_y = 0, wrong_dx = 0;
+    std::vector<float> dz(static_cast<std::size_t>(Out) * B);
+    for (int s = 0; s < B; ++s)
+        for (int o = 0; o < Out; ++o) {
+            float z = bias[o];
+            for (int i = 0; i < In; ++i) z = madd(w[std::size_t(i) * Out + o], run.x[std::size_t(s) * In + i], z);
+            const std::size_t at = std::size_t(s) * Out + o;
+            wrong_y += std::max(z, 0.0f) != run.y[at];
+            dz[at] = run.y[at] > 0 ? run.dy[at] : 0.0f;
+        }
+    for (int s = 0; s < B; ++s)
+        for (int i = 0; i < In; ++i) {
+            float d = 0;
+            for (int o = 0; o < Out; ++o) d = madd(w[std::size_t(i) * Out + o], dz[std::size_t(s) * Out + o], d);
+            wrong_dx += d != run.dx[std::size_t(s) * In + i];
+        }
+    INFO("dense<" << Out << "> on " << In << ", batch " << B << ": forward in blocks of " << L::forward_block
+                  << " inputs, dx by " << (L::direct_input_grad ? "its tiles" : "detail::gemm"));
+    CHECK(wrong_y == 0);
+    if (L::direct_input_grad) CHECK(wrong_dx == 0);
+}
+
 // maxpool2d<P, P, S, S> on In (H, W, C), batch B, against loops: the first maximum in
 // row-major window order wins (PyTorch's rule); `ties`: ReLU-like inputs, many equal zeros
 template <class In, int P, int S, int B>
@@ -190,6 +228,19 @@ TEST_CASE("dense: forward and backward equal reference loops") {
     check_dense<640, 2, linear, 4>();
     check_dense<37, 48, hps::tanh, 13>();
     check_dense<9, 16, sigmoid, 1>();
+}
+
+TEST_CASE("dense: each output's sum in one fixed order, bit for bit, through blocks of inputs") {
+    // CyPLAM Model-108's and Model-189's dense1 at a small batch: several blocks of inputs
+    // at the default 512 KiB L2 (and at any L2 up to 2 MiB for Model-189's)
+    using L108 = dense<640, relu>::impl<shape<1568>, 8>;
+    using L189 = dense<768, relu>::impl<shape<3136>, 8>;
+    CHECK(L108::forward_block < 1568);
+    CHECK(L189::forward_block < 3136);
+    CHECK(L108::direct_input_grad);
+    check_dense_order<1568, 640, 8>();
+    check_dense_order<3136, 768, 8>();
+    check_dense_order<512, 128, 3>();  // gradation's: one block
 }
 
 TEST_CASE("dense: the gradation shapes at other batch sizes") {
