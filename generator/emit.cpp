@@ -13,6 +13,7 @@
 
 #include <hps/io.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -273,12 +274,21 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
                    "target_link_libraries(hps_flags INTERFACE ${HDF5_LIBRARIES})\n"
                    "target_compile_definitions(hps_flags INTERFACE HPS_HDF5 ${HDF5_DEFINITIONS})\n";
     }
+    // the bf16 kernels only for a study that trains in bf16: they are a third of a conv
+    // trainer's compile time (docs/design.md, section 25)
+    const std::size_t bf16_points = std::size_t(std::count_if(
+        s.points.begin(), s.points.end(), [](const grid_point& p) { return p.config.prec == hps::precision::bf16; }));
+    const std::string bf16_why = bf16_points == 0 ? "no point of the study trains in bf16"
+                                                  : std::to_string(bf16_points) + " of the study's " +
+                                                        std::to_string(s.points.size()) + " points train in bf16";
     sink.write("CMakeLists.txt", render(embedded::contents("templates/CMakeLists.txt.in"),
                                         {{"spec", opt.spec_display},
                                          {"count", std::to_string(networks.size())},
                                          {"points", std::to_string(s.points.size())},
                                          {"study", s.name},
                                          {"hdf5", hdf5},
+                                         {"bf16", bf16_points == 0 ? "OFF" : "ON"},
+                                         {"bf16_why", bf16_why},
                                          {"trainers", trainers}}));
     // grid.tsv: the grid's columns, then each point's trainer and identity
     std::istringstream grid(grid_tsv(s));
