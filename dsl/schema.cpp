@@ -291,7 +291,9 @@ std::vector<block_spec> make_blocks() {
         b.heads.push_back(setting("precision", choice({"fp32", "bf16"}, ranged), "fp32",
                                   "the conv and dense layers' products: fp32, or bf16 mixed precision (inputs rounded "
                                   "to bf16, sums, weights, optimizer and loss in fp32; needs a CPU with AVX512_BF16 "
-                                  "and a study built with HPS_NATIVE on, else the trainer refuses to start)"));
+                                  "and a study built with HPS_NATIVE on, else the trainer refuses to start; a study none of whose "
+                                  "points is bf16 builds fp32 only, so its trainers refuse --precision bf16 unless "
+                                  "configured with -DHPS_BF16=ON)"));
         // not an axis: how often a trainer saves its state does not change its result
         b.heads.push_back(shown(setting("checkpoint_every", string(string_format::duration), "\"10min\"",
                                         "save the trainer's state (resume.bin) every DURATION of training, so that a "

@@ -13,6 +13,7 @@
 
 #include <hps/io.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -291,6 +292,13 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
               "endif()\n"
               "target_link_libraries(hps_flags INTERFACE MPI::MPI_C)\n"
               "target_compile_definitions(hps_flags INTERFACE HPS_MPI)\n";
+    // the bf16 kernels only for a study that trains in bf16: they are a third of a conv
+    // trainer's compile time (docs/design.md, section 25)
+    const std::size_t bf16_points = std::size_t(std::count_if(
+        s.points.begin(), s.points.end(), [](const grid_point& p) { return p.config.prec == hps::precision::bf16; }));
+    const std::string bf16_why = bf16_points == 0 ? "no point of the study trains in bf16"
+                                                  : std::to_string(bf16_points) + " of the study's " +
+                                                        std::to_string(s.points.size()) + " points train in bf16";
     sink.write("CMakeLists.txt", render(embedded::contents("templates/CMakeLists.txt.in"),
                                         {{"spec", opt.spec_display},
                                          {"count", std::to_string(networks.size())},
@@ -298,6 +306,8 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
                                          {"study", s.name},
                                          {"hdf5", hdf5},
                                          {"mpi", mpi},
+                                         {"bf16", bf16_points == 0 ? "OFF" : "ON"},
+                                         {"bf16_why", bf16_why},
                                          {"trainers", trainers}}));
     // grid.tsv: the grid's columns, then each point's trainer and identity
     std::istringstream grid(grid_tsv(s));

@@ -21,8 +21,10 @@
 // inputs' rounding, a relative 2^-9 each (8-bit significand), with fp32 sums.
 //
 // Compiled only where the target has AVX512_BF16 with AVX512VL and BW (-march=native on
-// AMD Zen 4 and later, Intel Cooper Lake, Sapphire Rapids and later); `compiled` says
-// so. A program built without it has no bf16 path, and a trainer asked for bf16 refuses
+// AMD Zen 4 and later, Intel Cooper Lake, Sapphire Rapids and later), and not under
+// HPS_NO_BF16, which a generated study defines when none of its points trains in bf16 (the
+// bf16 tiles are a third of a conv trainer's compile time); `compiled` says so. A program
+// built without them has no bf16 path, and a trainer asked for bf16 refuses
 // to start (hps::bf16_unavailable, hps/train.hpp). Not written: AMX tiles (Intel's
 // _tile_dpbf16ps), which would need their own kernels and the kernel's permission for the
 // tile state (arch_prctl ARCH_REQ_XCOMP_PERM); an AMX CPU runs the AVX512_BF16 path.
@@ -37,7 +39,7 @@
 #include <cstring>
 #include <string>
 
-#if defined(__AVX512BF16__) && defined(__AVX512VL__) && defined(__AVX512BW__)
+#if defined(__AVX512BF16__) && defined(__AVX512VL__) && defined(__AVX512BW__) && !defined(HPS_NO_BF16)
 #define HPS_BF16_KERNELS 1
 #include <immintrin.h>
 #else
@@ -281,6 +283,12 @@ inline bool cpu_has_avx512_bf16() {
 // Why `precision bf16` cannot run in this program on this CPU ("" when it can): the
 // program was built without the bf16 kernels, or the CPU lacks the instructions.
 inline std::string bf16_unavailable() {
+#ifdef HPS_NO_BF16
+    return "this trainer was built without the bf16 path (HPS_NO_BF16: its study has no point in precision bf16, "
+           "so the study's CMake option HPS_BF16 is AUTO, which builds fp32 only, or OFF); add `precision bf16` (or "
+           "an axis of it) to the spec and generate again, or configure the study with -DHPS_BF16=ON and build it "
+           "again, or train in fp32 (precision fp32, or --precision fp32)";
+#endif
     if (!detail::bf16::compiled)
         return "this trainer was compiled without AVX512_BF16 (a study built with -DHPS_NATIVE=OFF, or with "
                "-march=native on a CPU without it); build the study on a node that has it (Intel Cooper Lake or "

@@ -157,6 +157,15 @@ std::string spec(const std::string& train, const std::string& network = one_net,
            "network {\n" + network + "}\ntrain {\n  loss mse\n  steps 10\n" + train + "}\n" + extra;
 }
 
+// the study's CMakeLists.txt for a spec
+std::string cmake(const std::string& text) {
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    hps::memory_sink sink;
+    hps::emit_study(*checked(text), opt, sink);
+    return sink.files.at("CMakeLists.txt");
+}
+
 // identity of each point, by a key of the caller's (its axis values)
 std::map<std::string, std::string> identities(const hps::study& s, const hps::emit_options& opt) {
     std::map<std::string, std::string> out;
@@ -219,13 +228,6 @@ TEST_CASE("the HParams experiment for TensorBoard: written where TensorBoard is 
 }
 
 TEST_CASE("the study's CMakeLists.txt links HDF5 only when a data path reads HDF5") {
-    hps::emit_options opt;
-    opt.include_runtime = false;
-    const auto cmake = [&](const std::string& text) {
-        hps::memory_sink sink;
-        hps::emit_study(*checked(text), opt, sink);
-        return sink.files.at("CMakeLists.txt");
-    };
     const std::string plain = cmake(spec(""));
     CHECK(plain.find("HDF5") == std::string::npos);
     std::string h5 = spec("");
@@ -236,6 +238,21 @@ TEST_CASE("the study's CMakeLists.txt links HDF5 only when a data path reads HDF
     // after hps_flags exists, before anything compiles against it
     CHECK(with.find("add_library(hps_flags") < with.find("HPS_HDF5"));
     CHECK(with.find("HPS_HDF5") < with.find("add_library(hps_kernels"));
+}
+
+TEST_CASE("the study's CMakeLists.txt compiles the bf16 path only when a point trains in bf16") {
+    // HPS_BF16=AUTO resolves to what the generator found; ON and OFF override it
+    const std::string fp32 = cmake(spec("  precision fp32\n"));
+    CHECK(fp32.find("set(hps_bf16 OFF)  # no point of the study trains in bf16") != std::string::npos);
+    const std::string axis = cmake(spec("  precision {fp32, bf16}\n"));
+    CHECK(axis.find("set(hps_bf16 ON)  # 1 of the study's 2 points train in bf16") != std::string::npos);
+    for (const std::string& text : {fp32, axis}) {
+        CHECK(text.find("set(HPS_BF16 AUTO CACHE STRING") != std::string::npos);
+        CHECK(text.find("target_compile_definitions(hps_flags INTERFACE HPS_NO_BF16)") != std::string::npos);
+        // decided before hps_flags gets it, and before anything compiles against hps_flags
+        CHECK(text.find("set(hps_bf16 ") < text.find("if(NOT hps_bf16)"));
+        CHECK(text.find("HPS_NO_BF16") < text.find("add_library(hps_kernels"));
+    }
 }
 
 TEST_CASE("normalize: in the settings and the identity only when the spec asks for it") {
