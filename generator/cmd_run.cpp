@@ -84,6 +84,21 @@ std::vector<std::string> mpi_launcher(int ranks) {
     return argv;
 }
 
+// How many points of `todo` train side by side and with how many threads each, on `cores`:
+// --jobs and --threads where given (not 0); else as many points as the cores hold at `ranks`
+// processes each, and each rank its share of the cores, so that the ranks of the points
+// running together use every core once.
+struct round_shape {
+    std::size_t jobs = 1, threads = 1;
+};
+round_shape shape_round(unsigned cores, std::size_t todo, int ranks, std::size_t jobs, std::size_t threads) {
+    const std::size_t n = std::size_t(std::max(1, ranks));
+    round_shape r;
+    r.jobs = jobs ? jobs : std::max<std::size_t>(1, std::min<std::size_t>(cores / n, todo));
+    r.threads = threads ? threads : std::max<std::size_t>(1, cores / (r.jobs * n));
+    return r;
+}
+
 // Trains `todo` in the study folder `dir`, `jobs` trainers side by side with `threads`
 // threads each (`ranks` processes each, under mpirun, when above 1), every trainer given
 // `extra` arguments; one progress line, report.html refreshed as points end.
@@ -269,11 +284,14 @@ int run_halving(const study_dir& s, std::size_t jobs, std::size_t threads, unsig
                         survivors.size(), survivors.size() == 1 ? "" : "s", steps, survivors.size() - todo.size());
             std::fflush(stdout);
             if (!todo.empty()) {
-                const std::size_t j = jobs ? jobs : std::min<std::size_t>(cores, todo.size());
-                const std::size_t t = threads ? threads : std::max<std::size_t>(1, cores / j);
+                const round_shape shape = shape_round(cores, todo.size(), s.ranks, jobs, threads);
+                std::printf("[hpsgen run] %s: %zu at a time, %zu thread%s each%s\n", label.c_str(), shape.jobs,
+                            shape.threads, shape.threads == 1 ? "" : "s",
+                            s.ranks > 1 ? (" in each of " + std::to_string(s.ranks) + " ranks (mpirun)").c_str() : "");
+                std::fflush(stdout);
                 std::vector<std::string> extra;
                 if (!last) extra = {"--until", std::to_string(steps)};
-                const round_outcome o = train_points(dir, todo, j, t, extra, s.ranks);
+                const round_outcome o = train_points(dir, todo, shape.jobs, shape.threads, extra, s.ranks);
                 failed += o.failed;
                 for (const auto& f : o.failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
                 if (interrupted || o.stopped > 0) {
@@ -344,10 +362,14 @@ int run(const args& a) {
                  "and at the end. A study with `ranks N` (slurm block) trains each point as N MPI\n"
                  "processes: mpirun -n N, --threads threads each (docs/slurm.md).");
     p.positional("DIR", "the study folder (hpsgen generate)", dir);
-    p.count("jobs", "N", "trainers side by side (default: one per core, at most the points left)", jobs, 'j');
+    p.count("jobs", "N",
+            "trainers side by side (default: one per core, at most the points\n"
+            "left; a point of `ranks N` takes N cores)",
+            jobs, 'j');
     p.count("threads", "T",
-            "threads per trainer (default: cores / jobs, at least 1); for a grid,\n"
-            "one single-threaded trainer per core trains the most models per hour",
+            "threads per trainer, per rank with `ranks N` (default: cores / (jobs x N),\n"
+            "at least 1); for a grid, one single-threaded trainer per core trains the most\n"
+            "models per hour",
             threads);
     p.count("steps", "N", "train each point N steps instead of the spec's (a quick look)", steps);
     p.count("checkpoints", "N", "evaluate N times instead of the spec's", checkpoints);
@@ -426,8 +448,9 @@ int run(const args& a) {
     }
     // `ranks`: each point is that many processes, each with `threads` threads
     const std::size_t ranks = std::size_t(std::max(1, s.ranks));
-    if (jobs == 0) jobs = std::max<std::size_t>(1, std::min<std::size_t>(cores / ranks, todo.size()));
-    if (threads == 0) threads = std::max<std::size_t>(1, cores / (jobs * ranks));
+    const round_shape shape = shape_round(cores, todo.size(), s.ranks, jobs, threads);
+    jobs = shape.jobs;
+    threads = shape.threads;
     std::printf("training %zu point%s (%d finished before), %zu at a time, %zu thread%s each%s\n", todo.size(),
                 todo.size() == 1 ? "" : "s", already, jobs, threads, threads == 1 ? "" : "s",
                 ranks > 1 ? (" in each of " + std::to_string(ranks) + " ranks (mpirun)").c_str() : "");

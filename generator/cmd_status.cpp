@@ -165,11 +165,8 @@ int status(const args& a) {
             r.detail = st.message.empty() ? "the trainer failed" : st.message;
         } else if (pj) {
             // its task has ended without a result: why?
-            const slurm::task_state* acct = nullptr;
-            if (auto it = accounting.find(pj->key()); it != accounting.end()) acct = &it->second;
-            else if (q) acct = q;
-            const task_end v = r.log.empty() ? task_end{slurm::failure_reason(acct ? acct->state : "", ""), -1, ""}
-                                             : read_task_end(r.log, pt.name, acct);
+            const task_end v = point_task_end(dir, *pj, pt.name, queue, accounting);
+            const slurm::task_state* acct = v.state;
             r.reason = v.reason;
             const bool resumable = st.status == "interrupted" || v.rc == 75;
             if (v.reason == "OUT_OF_MEMORY" || v.reason == "TIMEOUT") {

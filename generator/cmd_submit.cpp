@@ -75,6 +75,9 @@ int submit(const args& a) {
                  "partition's MaxTime (the spec's `time` overrides it; without a calibration, no --time).\n"
                  "Points are grouped into arrays by resource class (requests that round up to the same\n"
                  "step of a ladder), each array asking the largest request of its points.\n"
+                 "A study with `ranks N` (each point N MPI processes): every memory figure is one rank's\n"
+                 "(the spec's `mem` and --mem too), asked as --mem-per-cpu = it / cpus; time and\n"
+                 "core-hours count a rank's steps at batch/N, the gradient exchange, and the N ranks.\n"
                  "A point resubmitted after its task ran out of memory (OUT_OF_MEMORY) gets --retry-factor\n"
                  "times the --mem it had, one that ran out of time (TIMEOUT) that many times the --time;\n"
                  "each resumes from its resume.bin.");
@@ -85,7 +88,8 @@ int submit(const args& a) {
              factor_arg);
     p.option("points", "LIST",
              "only these points: names, ids or id ranges, e.g. model-3,5,10-12 (as hpsgen run)", point_list);
-    p.option("mem", "SIZE", "--mem for every task of this submission, e.g. 4G (instead of each point's estimate)",
+    p.option("mem", "SIZE",
+             "--mem for every task of this submission, e.g. 4G (instead of each point's estimate; a rank's with `ranks`)",
              mem_arg);
     p.option("time", "LIMIT", "--time for every task of this submission, e.g. 2:00:00 (instead of the calibration)",
              time_arg);
@@ -441,7 +445,9 @@ int submit(const args& a) {
                                              ",HPS_CHUNK=" + std::to_string(part.chunk) + ",HPS_PACKING=" + packing +
                                              ",HPS_BUILD=" + build_where};
         // over submit.sbatch's own lines; the warning before the limit goes with the limit
-        if (!asked.mem.empty()) argv.push_back("--mem=" + asked.mem);
+        // a `ranks` point's memory is one rank's: --mem-per-cpu (slurm::mem_option)
+        const std::string mem_option = task_mem_option(dir, s, asked.mem);
+        if (!mem_option.empty()) argv.push_back(mem_option);
         if (!asked.time.empty())
             argv.insert(argv.end(), {"--time=" + asked.time,
                                      "--signal=B:USR1@" + std::to_string(slurm::warning_seconds(asked.time))});
@@ -481,7 +487,7 @@ int submit(const args& a) {
         submitted.push_back(job);
         std::cout << "  job " << job << ": " << what << " (--array=" << slurm::index_list(part.tasks) << throttle;
         if (part.first) std::cout << ", HPS_FIRST=" << part.first;
-        if (!asked.mem.empty()) std::cout << ", --mem=" << asked.mem;
+        if (!mem_option.empty()) std::cout << ", " << mem_option;
         if (!asked.time.empty()) std::cout << ", --time=" << asked.time;
         std::cout << ")\n";
     }

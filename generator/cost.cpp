@@ -82,9 +82,17 @@ std::optional<std::size_t> training_samples(const grid_point& p, const std::map<
     return n - val;
 }
 
+int point_ranks(const grid_point& p) { return std::max(1, p.config.ranks); }
+int rank_batch(const grid_point& p) { return std::max(1, p.batch / point_ranks(p)); }
+
+double exchange_seconds(const grid_point& p) {
+    const double n = point_ranks(p);
+    return 2.0 * (n - 1) / n * double(p.params) * sizeof(float) / kExchangeRate;
+}
+
 memory point_memory(const grid_point& p, const std::map<std::string, data_header>& files) {
     memory m;
-    const int B = p.batch;
+    const int B = rank_batch(p);  // each rank's buffers; its data is a whole copy
     std::size_t largest = layer_text::size(p.input);  // the delta buffers' size: the largest activation
     for (const layer& l : p.layers) {
         const layer_kind* kind = find_layer_kind(l.kind);
@@ -181,7 +189,8 @@ std::optional<workload> point_workload(const grid_point& p, const std::map<std::
 namespace {
 
 double estimated_seconds(const grid_point& p, const workload& w, int cpus, double rate) {
-    return forward_flops(p) * (3.0 * w.steps * p.batch + w.evaluated) / (rate * std::max(1, cpus));
+    return forward_flops(p) * (3.0 * w.steps * rank_batch(p) + w.evaluated) / (rate * std::max(1, cpus)) +
+           w.steps * exchange_seconds(p);
 }
 
 }  // namespace
@@ -208,9 +217,9 @@ std::optional<double> calibrated_seconds(const grid_point& p, const std::map<std
 }
 
 double workload_seconds(const grid_point& p, const workload& w, const calibration& c, int cpus) {
-    const double batches = std::ceil(w.evaluated / double(std::max(1, p.batch)));
+    const double batches = std::ceil(w.evaluated / double(rank_batch(p)));  // rank 0 evaluates in batches of B/N
     const double at_threads = w.steps * c.step_seconds + batches * c.eval_batch_seconds;
-    return at_threads * double(c.threads) / double(std::max(c.threads, cpus));
+    return at_threads * double(c.threads) / double(std::max(c.threads, cpus)) + w.steps * exchange_seconds(p);
 }
 
 long time_request(double seconds, std::optional<long> cap) {
@@ -275,16 +284,19 @@ std::string memory_summary(const study& s, const std::map<std::string, data_head
         if (!least || m.bytes() < lo) least = &p, lo = m.bytes();
         if (!most || m.bytes() > hi) most = &p, hi = m.bytes();
     }
-    std::string out = "memory per point: " + format_bytes(lo) + " (" + least->name + ") to " + format_bytes(hi) + " (" +
-                      most->name + ")" + (unknown ? ", without the data files that could not be opened" : "") + "\n";
+    const bool ranks = s.slurm.ranks > 1;
+    std::string out = std::string(ranks ? "memory per rank: " : "memory per point: ") + format_bytes(lo) + " (" +
+                      least->name + ") to " + format_bytes(hi) + " (" + most->name + ")" +
+                      (unknown ? ", without the data files that could not be opened" : "") + "\n";
     const std::string mem = array_mem(s, files);
     if (mem.empty())
         out += "sbatch: no --mem (the data files could not be opened here: give slurm { mem }, or generate where they are)\n";
     else
-        out += "sbatch --mem=" + mem +
-               (s.slurm.mem.empty() ? " (the largest point + 20 % + " + std::to_string(kTaskOverhead >> 20) + " MiB)"
-                                    : " (the spec's slurm mem)") +
-               "\n";
+        out += "sbatch " + slurm::mem_option(mem, s.slurm.ranks, s.slurm.cpus) +
+               (s.slurm.mem.empty() ? " (the largest point + 20 % + " + std::to_string(kTaskOverhead >> 20) + " MiB"
+                                    : " (the spec's slurm mem") +
+               (ranks ? ", " + mem + " a rank over its " + std::to_string(std::max(1, s.slurm.cpus)) + " cpus" : "") +
+               ")\n";
     return out;
 }
 
@@ -299,16 +311,38 @@ const calibration* calibration_of(const grid_point& p, const calibrations& calib
 // The tasks' line: what each task requests.
 std::string task_mem(const study& s, const std::map<std::string, data_header>& files) {
     const std::string most = array_mem(s, files);
-    return !s.slurm.mem.empty() ? "--mem=" + s.slurm.mem + " (the spec's)"
+    const std::string option = slurm::mem_option(most, s.slurm.ranks, s.slurm.cpus);
+    const std::string of_rank = s.slurm.ranks > 1 ? ", " + most + " a rank" : "";
+    return !s.slurm.mem.empty() ? option + " (the spec's" + of_rank + ")"
            : most.empty()       ? std::string("no --mem (data unknown)")
-                                : "the --mem of its class, the largest request of its points (at most --mem=" + most + ")";
+                                : "the memory of its class, the largest request of its points (at most " + option +
+                                      of_rank + ")";
 }
+
+// "12 cpus", or a `ranks` point's "2 ranks x 12 cpus"
+std::string task_cpus(const study& s) {
+    const int cpus = std::max(1, s.slurm.cpus);
+    const std::string text = std::to_string(cpus) + (cpus == 1 ? " cpu" : " cpus");
+    return s.slurm.ranks > 1 ? std::to_string(s.slurm.ranks) + " ranks x " + text : text;
+}
+
+// The cores a task holds: its cpus in each of its ranks.
+int task_cores(const study& s) { return std::max(1, s.slurm.cpus) * std::max(1, s.slurm.ranks); }
 
 // The lines after the totals: what the memory and the times are.
 std::string cost_notes(const study& s, std::size_t n_calibrated, std::optional<long> cap) {
     std::string out = "memory: the runtime's buffers + the data + " + std::to_string(kFixedOverhead >> 20) +
                       " MiB measured overhead; a request adds 20 % and " + std::to_string(kTaskOverhead >> 20) +
                       " MiB for the batch shell.\n";
+    if (s.slurm.ranks > 1) {
+        const std::string n = std::to_string(s.slurm.ranks);
+        out += "ranks " + n + ": memory and request are one rank's (its network at batch / " + n +
+               ", a whole copy of the data), asked as --mem-per-cpu (the request / cpus: a node gets it for each cpu "
+               "of the ranks it holds);\n  a rank's time: its steps at batch / " + n +
+               " and the gradient exchange (2 x (ranks-1)/ranks x the parameters' bytes a step, at an assumed " +
+               format_number(kExchangeRate / 1e9) + " GB/s), the evaluation on rank 0; core-hours: " + n +
+               " ranks x cpus x time\n";
+    }
     if (n_calibrated > 0)
         out += "time: calibrated on this machine for " + std::to_string(n_calibrated) + " of " +
                std::to_string(s.points.size()) +
@@ -450,12 +484,12 @@ std::string halving_cost_table(const study& s, const std::map<std::string, data_
     out += "\n" + plural(s.points.size(), "point") + " in " +
            (brackets ? std::to_string(plan.brackets.size()) + " brackets, " + plural(plan.rungs.size(), "rung") + " in all"
                      : plural(plan.rungs.size(), "rung")) +
-           ": " + (bound ? "at most " : "") + plural(tasks, "task") + " (a point each), " + std::to_string(cpus) +
-           (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " + task_mem(s, files) + "\n";
+           ": " + (bound ? "at most " : "") + plural(tasks, "task") + " (a point each), " + task_cpus(s) +
+           " each; every task requests " + task_mem(s, files) + "\n";
     std::snprintf(line, sizeof line, "total: %s%.1f core-hours%s (%.1f hours of training), the sum of the rungs; "
                   "every point trained to the end: %.1f core-hours\n",
-                  bound ? "at most " : "", seconds * cpus / 3600, time_unknown ? " for the points of known time" : "",
-                  seconds / 3600, to_end * cpus / 3600);
+                  bound ? "at most " : "", seconds * task_cores(s) / 3600,
+                  time_unknown ? " for the points of known time" : "", seconds / 3600, to_end * task_cores(s) / 3600);
     out += line;
     out += cost_notes(s, n_calibrated, cap);
     out += "rungs: a point's time in a rung is that of its steps since the rung before (where it paused) and of "
@@ -501,8 +535,8 @@ std::string cost_table(const study& s, const std::map<std::string, data_header>&
     const std::size_t chunk = std::size_t(std::max(1, s.slurm.chunk));
     const std::size_t tasks = (s.points.size() + chunk - 1) / chunk;
     out += "\n" + std::to_string(s.points.size()) + " points in " + std::to_string(tasks) + " array tasks, " +
-           std::to_string(cpus) + (cpus == 1 ? " cpu" : " cpus") + " each; every task requests " + task_mem(s, files) + "\n";
-    std::snprintf(line, sizeof line, "total: %.1f core-hours%s (%.1f hours of training)\n", seconds * cpus / 3600,
+           task_cpus(s) + " each; every task requests " + task_mem(s, files) + "\n";
+    std::snprintf(line, sizeof line, "total: %.1f core-hours%s (%.1f hours of training)\n", seconds * task_cores(s) / 3600,
                   time_unknown ? " for the points of known time" : "", seconds / 3600);
     out += line;
     return out + cost_notes(s, n_calibrated, cap);

@@ -12,6 +12,10 @@
 //                the files' headers), the training set twice when a `split` cuts it, its
 //                shuffle's permutation and its targets as read (doubles)
 // plus a fixed overhead measured on a trainer with tiny data (kFixedOverhead, docs/slurm.md).
+// A point of `ranks N` (docs/design.md, section 22) is N processes, each with its network at
+// batch B/N and its own copy of the data: its memory here is one rank's (a request per rank,
+// which Slurm gets as --mem-per-cpu: slurm::mem_option), its time a rank's steps at B/N plus
+// the gradient exchange, its core-hours N x cpus x its time.
 //
 // Time is the forward pass's floating-point operations per sample (layer_kind::flops) x 3
 // for forward and backward, x the samples a point trains on, plus one forward pass per
@@ -39,6 +43,11 @@ inline constexpr std::size_t kFixedOverhead = std::size_t(5) << 20;
 // examples/fashion_long.hps's two points trained at on docs/performance.md's machine 1
 // (35.1 and 21.4 min measured), not a calibration on the building machine.
 inline constexpr double kDefaultRate = 18e9;
+// What each rank of a `ranks N` point sends and receives per byte of its gradients per
+// step (MPI_Alltoallv, then MPI_Allgatherv: (N-1)/N of the array each), at an assumed 1 GB/s
+// per rank, about a 10 Gbit/s network: not a measurement of the cluster. Two ranks on one
+// node moved Model-108's 1,018,690 gradients in 2.25 ms, 1.8 GB/s (docs/performance.md).
+inline constexpr double kExchangeRate = 1e9;
 // The margin on what a point's sbatch requests: +20 %, plus what the batch shell and the
 // tools it starts hold beside the trainer (bash 3 MiB, its subshell 2, awk 2: 7 MiB measured
 // with /usr/bin/time -v; twice that), rounded up to whole MiB.
@@ -68,6 +77,14 @@ struct memory {
 // The training samples of a point (after a split), if its data is known.
 std::optional<std::size_t> training_samples(const grid_point& p, const std::map<std::string, data_header>& files);
 
+// The processes a point trains as (the slurm block's `ranks`), and each one's batch (B/N:
+// what its network is compiled for and what --calibrate times).
+int point_ranks(const grid_point& p);
+int rank_batch(const grid_point& p);
+// One rank's gradient exchange per step, in seconds at kExchangeRate; 0 for one process.
+double exchange_seconds(const grid_point& p);
+
+// One process's memory (a rank's, for a `ranks` point).
 memory point_memory(const grid_point& p, const std::map<std::string, data_header>& files);
 
 // One sample's forward pass, in floating-point operations.
@@ -88,12 +105,14 @@ std::optional<workload> point_workload(const grid_point& p, const std::map<std::
                                        long until);
 
 // The point's training time in seconds on `cpus` at `rate` per cpu (scaling assumed
-// linear); unset when it trains for epochs of data that could not be opened.
+// linear), each rank's steps at B/N and their exchange, the evaluation on rank 0 alone;
+// unset when it trains for epochs of data that could not be opened.
 std::optional<double> point_seconds(const grid_point& p, const std::map<std::string, data_header>& files, int cpus = 1,
                                     double rate = kDefaultRate);
 
-// The same from a calibration of its trainer: steps x a step + the batches evaluated x an
-// evaluation batch, at `cpus` (scaling assumed linear beyond the calibration's threads).
+// The same from a calibration of its trainer (one rank's batch B/N timed alone): steps x
+// (a step + the exchange) + the batches of B/N evaluated x an evaluation batch, at `cpus`
+// (scaling assumed linear beyond the calibration's threads).
 std::optional<double> calibrated_seconds(const grid_point& p, const std::map<std::string, data_header>& files,
                                          const calibration& c, int cpus = 1);
 // ... of a workload of the point's network (a rung's)
@@ -117,7 +136,8 @@ long time_request(double seconds, std::optional<long> cap);
 std::size_t mem_class(std::size_t mib);
 long time_class(long seconds);
 
-// --mem's value for `bytes` with the margin and the task's overhead: "86M".
+// --mem's value for `bytes` with the margin and the task's overhead: "86M" (per rank for a
+// `ranks` point: slurm::mem_option makes it --mem-per-cpu).
 std::string mem_request(std::size_t bytes);
 // "45.2 MiB", "1.3 GiB"
 std::string format_bytes(std::size_t bytes);

@@ -94,8 +94,9 @@ void emit_slurm(const study& s, const emit_options& opt, output_sink& sink) {
     lines += placement_lines(c);
     if (c.ranks > 1) lines += "#SBATCH --ntasks=" + std::to_string(c.ranks) + "\n";  // a point's MPI ranks
     lines += "#SBATCH --cpus-per-task=" + std::to_string(std::max(1, c.cpus)) + "\n";
-    if (!c.mem.empty()) lines += sbatch_line("mem", c.mem);
-    else if (!opt.mem_estimate.empty()) lines += sbatch_line("mem", opt.mem_estimate);
+    // a `ranks` point's memory is one rank's, asked per cpu (slurm::mem_option)
+    const std::string mem = one_line(!c.mem.empty() ? c.mem : opt.mem_estimate);
+    if (const std::string asked = slurm::mem_option(mem, c.ranks, c.cpus); !asked.empty()) lines += "#SBATCH " + asked + "\n";
     if (!c.time.empty()) lines += sbatch_line("time", c.time);
     lines += "#SBATCH --output=logs/%x-%A_%a.out\n"
              "#SBATCH --open-mode=append\n"

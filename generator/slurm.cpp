@@ -116,6 +116,14 @@ std::string format_mem(std::size_t mib) {
     return std::to_string(mib) + "M";
 }
 
+std::string mem_option(const std::string& mem, int ranks, int cpus) {
+    const auto mib = parse_mem(mem);
+    if (!mib) return "";
+    if (ranks <= 1) return "--mem=" + mem;
+    const std::size_t per_cpu = std::size_t(std::max(1, cpus));
+    return "--mem-per-cpu=" + format_mem((*mib + per_cpu - 1) / per_cpu);
+}
+
 // ------------------------------------------------------------------------ index lists
 
 std::string index_list(const std::vector<std::size_t>& sorted) {

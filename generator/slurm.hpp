@@ -41,6 +41,13 @@ std::optional<std::size_t> parse_mem(std::string_view text);
 // --mem's value for `mib`: "4G" when it is whole GiB, else "1500M".
 std::string format_mem(std::size_t mib);
 
+// The sbatch option that asks a task's memory `mem` ("4G"): "--mem=4G" for a point of one
+// process; for one of `ranks` above 1, where every memory figure is one rank's,
+// "--mem-per-cpu=" that / `cpus` rounded up to whole MiB: sbatch's --mem is per node, and a
+// point's ranks may share a node or not (--ntasks without --nodes), so per cpu is what gives
+// each node what its ranks need. "" when `mem` is "" or not a size.
+std::string mem_option(const std::string& mem, int ranks, int cpus);
+
 // --------------------------------------------------------------------- index lists
 
 // Sorted, distinct indices as Slurm's --array list: {0,1,2,3,7,9,10} -> "0-3,7,9-10".

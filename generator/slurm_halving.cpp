@@ -124,7 +124,8 @@ bool submit_rung_arrays(const study_dir& s, std::size_t bracket, std::size_t run
                                                  std::to_string(offset + part.first) +
                                                  ",HPS_CHUNK=1,HPS_PACKING=" + o.packing + ",HPS_BUILD=" + o.build};
             // over submit.sbatch's own lines; the warning before the limit goes with the limit
-            if (!c.asked.mem.empty()) argv.push_back("--mem=" + c.asked.mem);
+            const std::string mem_option = task_mem_option(o.dir, s, c.asked.mem);  // per cpu for `ranks`
+            if (!mem_option.empty()) argv.push_back(mem_option);
             if (!c.asked.time.empty())
                 argv.insert(argv.end(), {"--time=" + c.asked.time,
                                          "--signal=B:USR1@" + std::to_string(slurm::warning_seconds(c.asked.time))});
@@ -147,7 +148,7 @@ bool submit_rung_arrays(const study_dir& s, std::size_t bracket, std::size_t run
             std::cout << "  job " << job << ": " << name << ", " << rec.points.size() << " point"
                       << (rec.points.size() == 1 ? "" : "s") << " to " << s.rungs[rung] << " steps ("
                       << slurm::index_list(rec.points);
-            if (!rec.mem.empty()) std::cout << ", --mem=" << rec.mem;
+            if (!mem_option.empty()) std::cout << ", " << mem_option;
             if (!rec.time.empty()) std::cout << ", --time=" << rec.time;
             std::cout << ")\n";
         }

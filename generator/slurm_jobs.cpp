@@ -2,6 +2,7 @@
 
 #include "generator/process.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -180,6 +181,9 @@ std::string script_option(const std::string& dir, const std::string& option) {
     return trim(text->substr(from, text->find('\n', from) - from));
 }
 
+// submit.sbatch's --cpus-per-task, 1 when it has none
+int script_cpus(const std::string& dir) { return std::max(1, std::atoi(script_option(dir, "cpus-per-task").c_str())); }
+
 }  // namespace
 
 task_end point_task_end(const std::string& dir, const point_job& j, const std::string& name,
@@ -188,16 +192,26 @@ task_end point_task_end(const std::string& dir, const point_job& j, const std::s
     if (auto it = accounting.find(j.key()); it != accounting.end()) state = &it->second;
     else if (auto it = queue.find(j.key()); it != queue.end()) state = &it->second;
     const std::string log = task_log(dir, j.job, j.task);
-    return log.empty() ? task_end{slurm::failure_reason(state ? state->state : "", ""), -1, ""}
-                       : read_task_end(log, name, state);
+    task_end v = log.empty() ? task_end{slurm::failure_reason(state ? state->state : "", ""), -1, ""}
+                             : read_task_end(log, name, state);
+    v.state = state;
+    return v;
 }
 
 std::string requested_mem(const std::string& dir, const point_job& j) {
-    return j.mem.empty() ? script_option(dir, "mem") : j.mem;
+    if (!j.mem.empty()) return j.mem;
+    const std::string mem = script_option(dir, "mem");
+    if (!mem.empty()) return mem;
+    const auto per_cpu = slurm::parse_mem(script_option(dir, "mem-per-cpu"));  // a `ranks` study's
+    return per_cpu ? slurm::format_mem(*per_cpu * std::size_t(script_cpus(dir))) : "";
 }
 
 std::string requested_time(const std::string& dir, const point_job& j) {
     return j.time.empty() ? script_option(dir, "time") : j.time;
+}
+
+std::string task_mem_option(const std::string& dir, const study_dir& s, const std::string& mem) {
+    return slurm::mem_option(mem, s.ranks, s.ranks > 1 ? script_cpus(dir) : 1);
 }
 
 }  // namespace hps

@@ -74,6 +74,9 @@ struct task_end {
     std::string reason;  // slurm::failure_reason: OUT_OF_MEMORY, TIMEOUT, NODE_FAIL, ...; "" none
     int rc = -1;  // the point's exit line ("[hps] NAME: exit N"), -1 when there is none
     std::string error;  // the trainer's last "error:" line before it
+    // Slurm's state it was read with (point_task_end: sacct's, else squeue's; an entry of
+    // the views it was given), null when neither knows the task
+    const slurm::task_state* state = nullptr;
 };
 task_end read_task_end(const std::string& log, const std::string& name, const slurm::task_state* state);
 
@@ -83,8 +86,14 @@ task_end point_task_end(const std::string& dir, const point_job& j, const std::s
                         const slurm::queue_view& queue, const slurm::queue_view& accounting);
 
 // The --mem and --time a point's task requested: its array's (jobs.tsv), else the ones
-// submit.sbatch holds; "" when neither says (the cluster's default).
+// submit.sbatch holds; "" when neither says (the cluster's default). A `ranks` study's
+// memory is one rank's (jobs.tsv's as recorded, the script's --mem-per-cpu x its cpus).
 std::string requested_mem(const std::string& dir, const point_job& j);
 std::string requested_time(const std::string& dir, const point_job& j);
+
+// The sbatch option that asks `mem` for a task of study folder `dir`: slurm::mem_option with
+// the study's ranks and submit.sbatch's --cpus-per-task ("--mem=4G", or for `ranks` above 1
+// "--mem-per-cpu=..."); "" when `mem` is "".
+std::string task_mem_option(const std::string& dir, const study_dir& s, const std::string& mem);
 
 }  // namespace hps

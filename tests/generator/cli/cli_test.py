@@ -584,6 +584,41 @@ def test_cost():
     expect(re.search(r"memory per point: [\d.]+ MiB \(model-000\) to [\d.]+ MiB \(model-191\), without the data", out)
            and "sbatch --mem=4G (the spec's slurm mem)" in out, "check's memory summary", out, err)
 
+    # `ranks 2`: each point two MPI processes, each with its network at batch 64 and the
+    # whole data: memory and request those of a one-process point of batch 64, the spec's 4G
+    # a rank's, asked per cpu (sbatch's --mem is per node); time a rank's steps at batch 64
+    # plus the gradient exchange (2 x 1/2 x 4 bytes x the parameters a step, at 1 GB/s);
+    # core-hours 2 ranks x 12 cpus x the time
+    with tempfile.TemporaryDirectory() as tmp:
+        text = open(CYPLAM).read()
+        specs = {"ranks": text.replace("  cpus 12\n", "  cpus 12\n  ranks 2\n"), "half": text.replace("batch 128", "batch 64")}
+        tables = {}
+        for name, spec in specs.items():
+            expect(spec != text, f"{name}.hps differs from cyplam.hps")
+            with open(os.path.join(tmp, name + ".hps"), "w") as f:
+                f.write(spec)
+            rc, tables[name], err = run("check", "--no-data-check", "--cost", os.path.join(tmp, name + ".hps"))
+            expect(rc == 0 and err == "", f"check --cost of {name}.hps", tables[name], err)
+        out = tables["ranks"]
+        r, h = cost_rows(out), cost_rows(tables["half"])
+        expect(len(r) == 192 and set(r) == set(h), "one row per point", out)
+        expect(all(r[n][1] == h[n][1] and r[n][2] == h[n][2] for n in r), "a rank's memory: batch 64's", out + tables["half"])
+        for n in ("model-000", "model-191"):
+            lo, hi = duration(r[n][4])
+            half_lo, half_hi = duration(h[n][4])
+            exchange = 400000 * 2 * 0.5 * 4 * r[n][0] / 1e9
+            expect(lo <= half_hi + exchange and half_lo + exchange <= hi,
+                   f"{n}: {r[n][4]} = batch 64's {h[n][4]} + the exchange's {exchange:.0f} s", out + tables["half"])
+        hours = sum(float(x[4].split()[0]) * {"h": 1, "min": 1 / 60, "s": 1 / 3600}[x[4].split()[1]] for x in r.values())
+        m = re.search(r"total: ([\d.]+) core-hours \(([\d.]+) hours of training\)", out)
+        expect(m and abs(float(m.group(1)) - 24 * float(m.group(2))) <= 24 * 0.05 and abs(float(m.group(2)) - hours) < 0.01 * hours,
+               f"core-hours = 2 ranks x 12 cpus x the hours of the rows ({hours:.1f} h)", out)
+        expect("192 points in 192 array tasks, 2 ranks x 12 cpus each; every task requests --mem-per-cpu=342M "
+               "(the spec's, 4G a rank)" in out, "the spec's mem is a rank's, per cpu 4096 / 12 MiB", out)
+        rc, out, err = run("check", "--no-data-check", os.path.join(tmp, "ranks.hps"))
+        expect("memory per rank: " in out and "sbatch --mem-per-cpu=342M (the spec's slurm mem, 4G a rank over its 12 cpus)"
+               in out, "check's memory summary, per rank", out, err)
+
     # with data: 50000 training samples of 4 x 4 x 1 floats and a class: 50000 x 17 floats more,
     # and 3 a sample while they load (the permutation, the class read as a double)
     with tempfile.TemporaryDirectory() as tmp:

@@ -628,6 +628,10 @@ def case_ranks(ctx):
         job = next(csv.DictReader(f, delimiter="\t"))["job"]
     sbatch = open(os.path.join(study, "submit.sbatch")).read()
     check("#SBATCH --ntasks=2" in sbatch, "submit.sbatch asks for 2 tasks")
+    # --mem is a rank's: asked per cpu (1 cpu a rank), so the node gives the two ranks 1G each
+    shown = run(ctx, ["scontrol", "show", "job", job], check_rc=0).stdout
+    check("--mem-per-cpu=1G" in r.stdout and "MinMemoryCPU=1G" in shown,
+          "a rank's --mem 1G, asked as --mem-per-cpu=1G")
     wait_for_file(os.path.join(run_dir, "metrics.csv"))
     run(ctx, ["scontrol", "requeue", f"{job}_0"], check_rc=0)
     wait_for_jobs(ctx, [job])

@@ -11,6 +11,7 @@
 #include "generator/slurm_jobs.hpp"
 #include "generator/slurm_requests.hpp"
 
+#include <cmath>
 #include <numeric>
 
 using namespace hps::slurm;
@@ -356,6 +357,77 @@ TEST_CASE("time per point from a calibration; --time with its margin; resource c
     CHECK(hps::cost::time_class(5700) == 7200);
     CHECK(hps::cost::time_class(5700) != hps::cost::time_class(360));
     CHECK(hps::cost::time_class(100000) == 2 * 86400);
+}
+
+TEST_CASE("a `ranks 2` point: one rank's memory at batch B/2, steps at B/2 plus the exchange, --mem-per-cpu") {
+    // one network, as a 1-rank point of batch 16, the same of batch 8, and a 2-rank point of batch 16
+    hps::layer dense;
+    dense.kind = "dense";
+    dense.name = "dense1";
+    dense.units = 3;
+    dense.activation = "relu";
+    dense.in_shape = {4};
+    dense.out_shape = {3};
+    dense.params = 15;
+    hps::grid_point one;
+    one.input = {4};
+    one.layers = {dense};
+    one.params = 250000;  // the exchange's size (the layers' counts are the memory's)
+    one.batch = 16;
+    one.config.steps = 1000;
+    one.config.checkpoints = 5;
+    one.config.train = "t.npz";
+    one.config.validation = "v.npz";
+    one.config.outputs = 3;
+    hps::grid_point half = one, ranks = one;
+    half.batch = 8;
+    ranks.config.ranks = 2;
+    std::map<std::string, hps::data_header> files;
+    files["t.npz"] = {480, 4};
+    files["v.npz"] = {100, 4};
+    CHECK(hps::cost::point_ranks(ranks) == 2);
+    CHECK(hps::cost::rank_batch(ranks) == 8);
+    CHECK(hps::cost::rank_batch(one) == 16);
+    // each rank holds batch 8's buffers and a whole copy of the data: a 1-rank point of batch 8
+    const auto m1 = hps::cost::point_memory(one, files), mh = hps::cost::point_memory(half, files),
+               mr = hps::cost::point_memory(ranks, files);
+    CHECK(mr.bytes() == mh.bytes());
+    CHECK(mr.data == m1.data);
+    CHECK(mr.data > 0);
+    CHECK(mr.bytes() < m1.bytes());
+    // the exchange: each rank sends and receives (2-1)/2 of the 250,000 floats twice a step, at 1 GB/s
+    CHECK(hps::cost::exchange_seconds(one) == 0);
+    CHECK(hps::cost::exchange_seconds(ranks) == doctest::Approx(2 * 0.5 * 250000 * 4 / 1e9));
+    // calibrated (the trainer of batch 8, timed alone): 1000 steps x (2 ms + 1 ms exchange) and
+    // ceil(5 x 100 / 8) = 63 evaluation batches of 8 x 1 ms on rank 0
+    const hps::calibration c8{1, 8, 0.002, 0.001, ""}, c16{1, 16, 0.002, 0.001, ""};
+    CHECK(hps::cost::calibrated_seconds(one, files, c16, 1).value() == doctest::Approx(2.032));  // ceil(500 / 16) = 32
+    CHECK(hps::cost::calibrated_seconds(ranks, files, c8, 1).value() == doctest::Approx(1000 * 0.003 + 63 * 0.001));
+    CHECK(hps::cost::calibrated_seconds(ranks, files, c8, 4).value() ==
+          doctest::Approx(1000 * 0.0005 + 1 + 63 * 0.00025));  // threads scale the computing, not the exchange
+    // estimated: a rank's forward and backward passes at batch 8, every sample evaluated once on rank 0
+    const double flops = hps::cost::forward_flops(one), rate = 1e9;
+    CHECK(hps::cost::point_seconds(ranks, files, 2, rate).value() ==
+          doctest::Approx(flops * (3.0 * 1000 * 8 + 500) / (2 * rate) + 1000 * 0.001));
+    CHECK(hps::cost::point_seconds(one, files, 2, rate).value() == doctest::Approx(flops * (3.0 * 1000 * 16 + 500) / (2 * rate)));
+    // a halving rung of it: the same rule over the rung's steps and passes
+    CHECK(hps::cost::rung_seconds(ranks, files, 200, 400, &c8, 1).value() ==
+          doctest::Approx(200 * 0.003 + std::ceil(100.0 / 8) * 0.001));
+
+    // the request is one rank's, asked per cpu: sbatch's --mem is per node, the ranks' nodes unknown
+    CHECK(hps::slurm::mem_option("4G", 1, 12) == "--mem=4G");
+    CHECK(hps::slurm::mem_option("4G", 2, 12) == "--mem-per-cpu=342M");  // 4096 / 12, rounded up
+    CHECK(hps::slurm::mem_option("3G", 2, 3) == "--mem-per-cpu=1G");
+    CHECK(hps::slurm::mem_option("", 2, 4).empty());
+    auto s = fake_study(4);
+    s.slurm.ranks = 2;
+    s.slurm.cpus = 4;
+    s.slurm.mem = "1G";
+    hps::memory_sink sink;
+    hps::emit_slurm(s, hps::emit_options{}, sink);
+    const auto& text = sink.files.at("submit.sbatch");
+    CHECK(text.find("#SBATCH --ntasks=2\n#SBATCH --cpus-per-task=4\n#SBATCH --mem-per-cpu=256M\n") != std::string::npos);
+    CHECK(text.find("--mem=") == std::string::npos);
 }
 
 TEST_CASE("a halving rung's requests: its own steps and evaluations, grouped by resource class") {
