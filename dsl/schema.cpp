@@ -399,7 +399,8 @@ std::vector<block_spec> make_blocks() {
         b.heads.push_back(setting("account", string(), "", "--account"));
         b.heads.push_back(setting("qos", string(), "", "--qos"));
         b.heads.push_back(setting("cpus", integer(1, 4096), "1", "--cpus-per-task: the trainer's threads"));
-        b.heads.push_back(setting("mem", string(string_format::slurm_mem), "", "--mem, e.g. \"4G\""));
+        b.heads.push_back(setting("mem", string(string_format::slurm_mem), "",
+                                  "--mem, e.g. \"4G\" (with ranks: a rank's, asked as --mem-per-cpu)"));
         b.heads.push_back(setting("time", string(string_format::slurm_time), "", "--time, e.g. \"10:00:00\""));
         b.heads.push_back(setting("throttle", integer(1, 1e6), "", "at most this many tasks at once (--array=...%N)"));
         b.heads.push_back(setting("chunk", integer(1, 1e6), "1", "grid points per array task (see packing)"));
