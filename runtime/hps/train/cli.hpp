@@ -236,4 +236,14 @@ inline std::string duration_text(double seconds) {
     return buf;
 }
 
+// "0 B", "512 B", "83.2 kB", "1.5 MB", "12.0 GB" (powers of 1000): data in memory.
+inline std::string size_text(double bytes) {
+    char buf[32];
+    if (bytes < 1e3) std::snprintf(buf, sizeof buf, "%.0f B", bytes);
+    else if (bytes < 1e6) std::snprintf(buf, sizeof buf, "%.1f kB", bytes / 1e3);
+    else if (bytes < 1e9) std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
+    else std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+    return buf;
+}
+
 }  // namespace hps::train_detail

@@ -8,6 +8,11 @@
 // Both only move data, so the sums do not depend on how MPI routes it. A few doubles per
 // step (the loss, a stop flag) go through an MPI_Allgather and are summed in rank order.
 //
+// The ranks of one node share one copy of the training set (share_on_node): the node's
+// leader, its lowest rank, loads the data into an MPI shared-memory window on the node's
+// communicator (MPI_Comm_split_type, MPI_COMM_TYPE_SHARED; MPI_Win_allocate_shared); the
+// others read it in place (MPI_Win_shared_query).
+//
 // Without HPS_MPI (a study with no `ranks` above 1, a hand-written trainer) there is one
 // rank and nothing here touches MPI: such trainers build and run without it installed.
 #pragma once
@@ -17,6 +22,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #if defined(HPS_MPI)
@@ -41,6 +47,10 @@ public:
     bool leader() const { return rank_ == 0; }
     bool active() const { return size_ > 1; }
 
+    // Whether this rank leads its node (the ranks that can share memory): its lowest rank,
+    // so rank 0 leads its own.
+    bool node_leader() const { return node_rank_ == 0; }
+
     // How many processes a launcher started this one among (mpirun, srun), from its
     // environment; 1 when none did. A point of one rank refuses to run as several.
     static int launched_as() {
@@ -60,6 +70,10 @@ public:
         started_ = true;
         MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
         MPI_Comm_size(MPI_COMM_WORLD, &size_);
+        // the ranks of this node, in world-rank order
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_);
+        MPI_Comm_rank(node_, &node_rank_);
+        MPI_Comm_size(node_, &node_size_);
         if (size_ != ranks)
             return "this point trains as " + std::to_string(ranks) + " ranks (the spec's `ranks`) but was started as " +
                    std::to_string(size_) + " process" + (size_ == 1 ? "" : "es") + "; start it with mpirun -n " +
@@ -73,13 +87,62 @@ public:
 #endif
     }
 
-    // Leaves the MPI job, once every rank has come here.
+    // Leaves the MPI job, once every rank has come here; share_on_node's arrays go with it.
     void finish() {
 #if defined(HPS_MPI)
-        if (started_) MPI_Finalize();
+        if (!started_) return;
+        for (MPI_Win& w : windows_) {
+            MPI_Win_unlock_all(w);
+            MPI_Win_free(&w);
+        }
+        windows_.clear();
+        if (node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
+        MPI_Finalize();
         started_ = false;
 #endif
     }
+
+    // One array for all the ranks of a node: the node's leader's `values`, which it moves
+    // into memory the node's ranks share (its vector is left empty); the other ranks' are
+    // not read. Returns the shared array and its length, the same on every rank of the node,
+    // to be read only; it lives until finish(). Every rank calls it at the same point. One
+    // rank, or one on its node: `values` itself, untouched.
+    std::pair<const float*, std::size_t> share_on_node(std::vector<float>& values) {
+        if (size_ == 1 || node_size_ == 1) return {values.data(), values.size()};
+#if defined(HPS_MPI)
+        unsigned long long n = node_leader() ? values.size() : 0;
+        MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, node_);
+        // the leader's segment holds it all; the others allocate nothing and find it
+        const MPI_Aint bytes = node_leader() ? MPI_Aint(n * sizeof(float)) : 0;
+        float* base = nullptr;
+        MPI_Win win;
+        MPI_Win_allocate_shared(bytes, int(sizeof(float)), MPI_INFO_NULL, node_, &base, &win);
+        windows_.push_back(win);
+        // a passive epoch for the whole run: the ranks load and store the memory directly.
+        // The leader's stores become visible to the others through MPI_Win_sync on both
+        // sides of a barrier, as the MPI standard's shared-memory examples synchronise.
+        MPI_Win_lock_all(MPI_MODE_NOCHECK, win);
+        if (node_leader()) {
+            std::copy(values.begin(), values.end(), base);
+            std::vector<float>().swap(values);
+            shared_bytes_ += std::size_t(bytes);
+        }
+        MPI_Win_sync(win);
+        MPI_Barrier(node_);
+        MPI_Win_sync(win);
+        if (!node_leader()) {
+            MPI_Aint size = 0;
+            int unit = 0;
+            MPI_Win_shared_query(win, 0, &size, &unit, &base);
+        }
+        return {base, std::size_t(n)};
+#else
+        return {values.data(), values.size()};
+#endif
+    }
+
+    // Bytes of share_on_node's arrays this rank allocated: the node's leader's, 0 elsewhere.
+    std::size_t shared_bytes() const { return shared_bytes_; }
 
     // Every rank's `data` (n floats) becomes the mean of every rank's, summed in rank order.
     void average(float* data, std::size_t n) {
@@ -151,7 +214,13 @@ public:
 
 private:
     int rank_ = 0, size_ = 1;
+    int node_rank_ = 0, node_size_ = 1;
     bool started_ = false;
+    std::size_t shared_bytes_ = 0;
+#if defined(HPS_MPI)
+    MPI_Comm node_ = MPI_COMM_NULL;  // this node's ranks
+    std::vector<MPI_Win> windows_;   // share_on_node's, freed by finish()
+#endif
     double seconds_ = 0, wait_seconds_ = 0;
     std::vector<int> counts_, offsets_, from_, at_;
     std::vector<float> slices_;

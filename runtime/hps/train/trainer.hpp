@@ -16,7 +16,8 @@
 //     and resumes from it, ending exactly as an uninterrupted run;
 //   - with `ranks N`, runs as one of N processes (hps/train/ranks.hpp), each training on
 //     its share of every batch, their gradients averaged each step; rank 0 evaluates and
-//     writes every file (docs/design.md, section 22).
+//     writes every file; the ranks of a node read one copy of the training set, which the
+//     node's first rank loads into memory they share (docs/design.md, section 22).
 #pragma once
 
 #include "hps/augment.hpp"
@@ -53,6 +54,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <numeric>
@@ -88,6 +90,8 @@ private:
 
     void say(const char* fmt, ...) const __attribute__((format(printf, 2, 3)));
     void load_data();
+    void load_files(const data_spec& spec);  // the node's leader's part of load_data
+    void share_training_set();
     evaluation evaluate(const dataset& data, bool with_curves = false);
     double selection_value(const evaluation& e) const;
     bool better(double candidate, double best) const;
@@ -123,6 +127,12 @@ private:
     int lock_fd_ = -1;
     int threads_ = 1;
     dataset train_, validation_, test_;  // inputs normalized; targets normalized in train_ alone
+    // the training set's inputs (in_size_, train_.n) and targets (target_rows_, train_.n):
+    // train_'s own arrays, or with ranks the node's one copy, which its ranks share
+    // (share_training_set); validation_ and test_ are rank 0's alone, which evaluates
+    const float* train_x_ = nullptr;
+    const float* train_y_ = nullptr;
+    bool data_failed_elsewhere_ = false;  // ranks: another node's leader could not load the data
     normalization norm_;  // `normalize`: the training part's statistics (hps/normalize.hpp)
     target_kind task_ = target_kind::regression;
     std::vector<metric_spec> metric_specs_;
@@ -190,12 +200,51 @@ HPS_TRAIN_INLINE void trainer::load_data() {
     }
     task_ = spec.target;
     const std::string train_path = o_.train.empty() ? c_.train : o_.train;
+    if (train_path.empty()) throw data_error("no training data: the spec names none and --train was not given");
+    // ranks: each node's leader alone reads the files; a failure on any stops every rank
+    std::exception_ptr failed;
+    if (group_.node_leader()) {
+        try {
+            load_files(spec);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+    }
+    if (group_.active()) {
+        double failures = failed ? 1 : 0;
+        group_.sum(&failures, 1);
+        if (failures > 0 && !failed) {
+            data_failed_elsewhere_ = true;
+            throw data_error("the data could not be loaded on another node (the error of its first rank says why)");
+        }
+    }
+    if (failed) std::rethrow_exception(failed);
+    share_training_set();
+    if (train_.n < global_batch_)
+        throw data_error(train_path + ": " + std::to_string(train_.n) + " training samples, fewer than one batch of " +
+                         std::to_string(global_batch_) + "; lower `batch` or add data");
+    augment_.setup(c_.augment, spec.input, augmenter::data_range(train_x_, std::size_t(train_.n) * std::size_t(in_size_)));
+    steps_per_epoch_ = train_.n / global_batch_;  // the last partial batch of an epoch is dropped
+    total_steps_ = c_.steps > 0 ? c_.steps : c_.epochs * steps_per_epoch_;
+    if (o_.steps > 0) total_steps_ = o_.steps;
+    if (total_steps_ <= 0) throw data_error("nothing to train: the spec gives no steps or epochs");
+    // a cosine schedule's warm-up must fit the run, whose length epochs give only now
+    if (const std::string why = schedule_problem(c_.lr_schedule, total_steps_); !why.empty())
+        throw data_error(why + " (" + std::to_string(steps_per_epoch_) + " steps per epoch)");
+    say("data: %d training, %d validation%s samples; %ld steps of %d (%.2f epochs)", train_.n, validation_.n,
+        has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, global_batch_,
+        double(total_steps_) / double(steps_per_epoch_));
+}
+
+// The training, validation and test sets, split and normalized. With ranks, only the
+// leader of each node calls it, and only rank 0 loads the validation and test files.
+HPS_TRAIN_INLINE void trainer::load_files(const data_spec& spec) {
+    const std::string train_path = o_.train.empty() ? c_.train : o_.train;
     const std::string validation_path = o_.validation.empty() ? c_.validation : o_.validation;
     const std::string test_path = o_.test.empty() ? c_.test : o_.test;
-    if (train_path.empty()) throw data_error("no training data: the spec names none and --train was not given");
     train_ = load_dataset(train_path, spec);
     if (!validation_path.empty()) {
-        validation_ = load_dataset(validation_path, spec);
+        if (group_.leader()) validation_ = load_dataset(validation_path, spec);
     } else if (c_.folds > 0) {  // k-fold cross-validation: this run's fold validates
         auto [tr, va] = split_fold(train_, c_.folds, c_.fold, c_.split_seed);
         train_ = std::move(tr);
@@ -207,14 +256,12 @@ HPS_TRAIN_INLINE void trainer::load_data() {
     } else {
         throw data_error("no validation data: name a validation file or a `split` fraction in the spec");
     }
-    if (!test_path.empty()) {
+    if (!test_path.empty() && group_.leader()) {
         test_ = load_dataset(test_path, spec);
         has_test_ = true;
     }
-    if (train_.n < global_batch_)
-        throw data_error(train_path + ": " + std::to_string(train_.n) + " training samples, fewer than one batch of " +
-                         std::to_string(global_batch_) + "; lower `batch` or add data");
-    if (validation_.n < 1) throw data_error("the validation set is empty");
+    if (group_.leader() && validation_.n < 1) throw data_error("the validation set is empty");
+    if (!group_.leader()) validation_ = dataset{};  // a split's validation part: rank 0 alone evaluates
     if (c_.normalize_inputs || c_.normalize_targets) {  // after the split: the training part's statistics
         if (c_.normalize_targets && task_ != target_kind::regression)
             throw data_error("normalize targets is for regression; the spec's target is " + std::string(name_of(task_)));
@@ -223,17 +270,35 @@ HPS_TRAIN_INLINE void trainer::load_data() {
             for (dataset* d : {&train_, &validation_, &test_}) normalize_values(d->x.data(), d->x.size(), norm_.input_mean, norm_.input_std);
         if (norm_.targets()) normalize_values(train_.y.data(), train_.y.size(), norm_.target_mean, norm_.target_std);
     }
-    augment_.setup(c_.augment, spec.input, augmenter::data_range(train_.x.data(), train_.x.size()));
-    steps_per_epoch_ = train_.n / global_batch_;  // the last partial batch of an epoch is dropped
-    total_steps_ = c_.steps > 0 ? c_.steps : c_.epochs * steps_per_epoch_;
-    if (o_.steps > 0) total_steps_ = o_.steps;
-    if (total_steps_ <= 0) throw data_error("nothing to train: the spec gives no steps or epochs");
-    // a cosine schedule's warm-up must fit the run, whose length epochs give only now
-    if (const std::string why = schedule_problem(c_.lr_schedule, total_steps_); !why.empty())
-        throw data_error(why + " (" + std::to_string(steps_per_epoch_) + " steps per epoch)");
-    say("data: %d training, %d validation%s samples; %ld steps of %d (%.2f epochs)", train_.n, validation_.n,
-        has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, global_batch_,
-        double(total_steps_) / double(steps_per_epoch_));
+}
+
+// train_x_ and train_y_: train_'s arrays, or with ranks one copy per node in memory its
+// ranks share, moved there by the node's leader (hps/train/ranks.hpp); train_.n on every
+// rank. With ranks, rank 0 says what each rank holds.
+HPS_TRAIN_INLINE void trainer::share_training_set() {
+    const auto [x, x_count] = group_.share_on_node(train_.x);
+    train_x_ = x;
+    train_y_ = group_.share_on_node(train_.y).first;
+    if (!group_.node_leader()) {
+        train_.n = int(x_count / std::size_t(in_size_));
+        train_.x_size = in_size_;
+        train_.y_size = target_rows_;
+    }
+    if (!group_.active()) return;
+    // the bytes of data each rank holds (its own arrays and the shared memory it allocated),
+    // and how many nodes
+    const auto held = [](const dataset& d) { return double((d.x.capacity() + d.y.capacity()) * sizeof(float)); };
+    std::vector<double> bytes(std::size_t(group_.size()) + 1, 0.0);
+    bytes[std::size_t(group_.rank())] = held(train_) + held(validation_) + held(test_) + double(group_.shared_bytes());
+    bytes.back() = group_.node_leader() ? 1 : 0;
+    group_.sum(bytes.data(), int(bytes.size()));
+    std::string per_rank;
+    for (int r = 0; r < group_.size(); ++r)
+        per_rank += (r > 0 ? ", " : "") + train_detail::size_text(bytes[std::size_t(r)]);
+    const int nodes = int(bytes.back());
+    say("%d ranks on %d node%s: data in memory per rank %s; the training set's %s once per node, shared by its ranks",
+        group_.size(), nodes, nodes == 1 ? "" : "s", per_rank.c_str(),
+        train_detail::size_text(double(std::size_t(train_.n) * std::size_t(in_size_ + target_rows_) * sizeof(float))).c_str());
 }
 
 // Batches follow a permutation of the training set per epoch, drawn from (seed, epoch)
@@ -252,8 +317,8 @@ HPS_TRAIN_INLINE void trainer::fill_batch(long step, float* x, float* y) {
     const long first = (step % steps_per_epoch_) * global_batch_ + share;
     for (int b = 0; b < batch_; ++b) {
         const int s = perm_[std::size_t(first + b)];
-        std::copy_n(train_.x.data() + std::size_t(s) * in_size_, in_size_, x + std::size_t(b) * in_size_);
-        std::copy_n(train_.y.data() + std::size_t(s) * target_rows_, target_rows_, y + std::size_t(b) * target_rows_);
+        std::copy_n(train_x_ + std::size_t(s) * in_size_, in_size_, x + std::size_t(b) * in_size_);
+        std::copy_n(train_y_ + std::size_t(s) * target_rows_, target_rows_, y + std::size_t(b) * target_rows_);
     }
     augment_.apply(x, batch_, c_.seed, step, share);  // training batches only; draws from (seed, step) alone
 }
@@ -483,7 +548,7 @@ HPS_TRAIN_INLINE int trainer::run() {
     try {
         load_data();
     } catch (const data_error& e) {
-        std::fprintf(stderr, "[%s] error: %s\n", c_.point.c_str(), e.what());
+        if (group_.leader() || !data_failed_elsewhere_) std::fprintf(stderr, "[%s] error: %s\n", c_.point.c_str(), e.what());
         write_result("failed", e.what());
         return 4;
     }

@@ -6,6 +6,12 @@ Checks, each an assertion that can fail:
     metrics.csv, the test metrics, best.npz), and the run does learn (accuracy > 0.7);
   - rank 0 alone writes: rank 1, started in a folder of its own (mpirun's MPMD form),
     leaves nothing there, and prints nothing;
+  - one copy of the training set per node: the trainer's count of the data each rank holds
+    says rank 0 holds the training set (320 samples of 65 floats, 83.2 kB) once plus the
+    validation and test sets, and rank 1 none (with a copy per rank it would hold 83.2 kB);
+    rank 1's batches come from rank 0's memory (the metrics equal one process's above);
+  - a data file that cannot be read stops both ranks with exit 4 and one error (rank 0's),
+    without hanging;
   - a stop signal seen by rank 1 alone (HPS_STOP_AFTER_STEP in its environment only) stops
     both at the same step with exit 75 and resume.bin; run again, they end bit-identical
     to an uninterrupted 2-rank run (metrics.csv less elapsed_s, best.npz, result.json's best);
@@ -16,6 +22,7 @@ Skipped (77) where MPI is not installed (no --two trainer, or no mpirun).
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -69,6 +76,7 @@ def best(run_dir):
 t0 = time.time()
 r = run([a.one, "--run-dir", "one"] + TRAIN, cwd=a.work)
 check(r.returncode == 0, f"1 process trains (exit {r.returncode}: {r.stderr.strip()})")
+check("data in memory" not in r.stdout, "one process says nothing of ranks")
 os.makedirs(os.path.join(a.work, "rank1"))
 r = two("two", rank1_dir=os.path.join(a.work, "rank1"))
 check(r.returncode == 0, f"2 ranks train (exit {r.returncode}: {r.stderr.strip()[-600:]})")
@@ -87,6 +95,22 @@ check(res2["best"]["accuracy"] > 0.7, f"it learns: best validation accuracy {res
 check(res1["best"]["step"] == res2["best"]["step"] and res2.get("batch", 16) == 16,
       "the same best step; result.json's batch is the whole batch (16)")
 print(f"1 process and 2 ranks: {time.time() - t0:.1f} s", flush=True)
+
+# ---- one copy of the training set per node
+held = re.search(r"\[ranks\] 2 ranks on 1 node: data in memory per rank ([^;]+); the training set's (.+) once per node",
+                 r.stdout)
+check(held is not None, f"rank 0 says what data each rank holds: {r.stdout.strip()[-600:]}")
+train_bytes = (400 - 80) * (8 * 8 + 1) * 4  # the training part after the split, inputs and class indices
+other_bytes = (80 + 60) * (8 * 8 + 1) * 4  # the validation part and test.npz: rank 0's alone
+check(held.group(2) == f"{train_bytes / 1e3:.1f} kB", f"the shared training set is {held.group(2)}")
+check(held.group(1).split(", ") == [f"{(train_bytes + other_bytes) / 1e3:.1f} kB", "0 B"],
+      f"rank 0 holds the training set once, plus validation and test; rank 1 holds none: {held.group(1)}")
+
+# ---- a missing data file: both ranks stop, rank 0 says why
+r = run(MPIRUN + ["-n", "2", a.two, "--run-dir", "nodata", "--train", os.path.join(a.work, "missing.npz")] + TRAIN,
+        cwd=a.work, timeout=60)
+check(r.returncode == 4 and r.stderr.count("missing.npz") == 1,
+      f"a missing training file: exit 4 and rank 0's error alone (exit {r.returncode}: {r.stderr.strip()[-600:]})")
 
 # ---- a stop seen by rank 1 alone, then resume: bit-identical to the uninterrupted 2-rank run
 r = two("stopped", rank1_env={"HPS_STOP_AFTER_STEP": "50"})
