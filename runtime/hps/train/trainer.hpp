@@ -90,7 +90,7 @@ private:
 
     void say(const char* fmt, ...) const __attribute__((format(printf, 2, 3)));
     void load_data();
-    void load_files(const data_spec& spec);  // the node's leader's part of load_data
+    void load_files(const data_spec& spec, const std::string& train_path);  // the node's leader's part of load_data
     void share_training_set();
     evaluation evaluate(const dataset& data, bool with_curves = false);
     double selection_value(const evaluation& e) const;
@@ -205,7 +205,7 @@ HPS_TRAIN_INLINE void trainer::load_data() {
     std::exception_ptr failed;
     if (group_.node_leader()) {
         try {
-            load_files(spec);
+            load_files(spec, train_path);
         } catch (...) {
             failed = std::current_exception();
         }
@@ -238,8 +238,7 @@ HPS_TRAIN_INLINE void trainer::load_data() {
 
 // The training, validation and test sets, split and normalized. With ranks, only the
 // leader of each node calls it, and only rank 0 loads the validation and test files.
-HPS_TRAIN_INLINE void trainer::load_files(const data_spec& spec) {
-    const std::string train_path = o_.train.empty() ? c_.train : o_.train;
+HPS_TRAIN_INLINE void trainer::load_files(const data_spec& spec, const std::string& train_path) {
     const std::string validation_path = o_.validation.empty() ? c_.validation : o_.validation;
     const std::string test_path = o_.test.empty() ? c_.test : o_.test;
     train_ = load_dataset(train_path, spec);
