@@ -64,6 +64,22 @@ HPS_KERNEL_INSTANTIATION struct Eigen::internal::general_matrix_matrix_product<
 
 namespace hps::detail {
 
+// ------------------------------------------------------- Eigen's blocking, fixed
+// Eigen's packed GEMM cuts the sum over K into blocks of kc terms, and kc comes from the
+// L1 size it reads through CPUID on the running CPU (Eigen 3.4: about 150 terms with a
+// 32 KiB L1, 230 with 48 KiB). So one binary would sum the LSTM's and GRU's input products
+// and the dense layers that stay on detail::gemm in a different order on another CPU
+// model, and a run requeued onto another node would not resume exactly. Every program
+// that includes the layers sets the sizes Eigen blocks by to these constants before main
+// (design.md, section 24). They only steer Eigen's blocking (the other two never change a
+// sum's order, only the tiling of C); 32 KiB is the L1 of every x86 server core before
+// Ice Lake and of AMD's, so the blocks are those Eigen chose on most machines anyway.
+inline constexpr std::ptrdiff_t eigen_l1_bytes = 32 * 1024;
+inline constexpr std::ptrdiff_t eigen_l2_bytes = 1024 * 1024;
+inline constexpr std::ptrdiff_t eigen_l3_bytes = 8 * 1024 * 1024;
+inline void fix_eigen_blocking() { Eigen::setCpuCacheSizes(eigen_l1_bytes, eigen_l2_bytes, eigen_l3_bytes); }
+inline const bool eigen_blocking_fixed = (fix_eigen_blocking(), true);
+
 using dyn_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
 using dyn_vector = Eigen::Matrix<float, Eigen::Dynamic, 1>;
 using dyn_array = Eigen::Array<float, Eigen::Dynamic, 1>;

@@ -286,3 +286,32 @@ TEST_CASE("layers: used again, a layer gives what a fresh one gives; backward ad
     check_repeated<dense<640, relu>::impl<shape<7, 7, 32>, 128>, 128>(false);
     check_repeated<dense<37, hps::tanh>::impl<shape<50>, 3>, 3>(false);
 }
+
+// Eigen's packed GEMM blocks its sum over K by the L1 size of the running CPU; the runtime
+// fixes the sizes before main (layers/common.hpp), so that one binary gives the same sums
+// on every CPU model (exact resume after a requeue onto another node).
+TEST_CASE("layers: Eigen's products are blocked by the runtime's fixed cache sizes, not the CPU's") {
+    // what the running CPU reports does not reach Eigen (this machine's L3, at least, differs)
+    CHECK(Eigen::l1CacheSize() == detail::eigen_l1_bytes);
+    CHECK(Eigen::l2CacheSize() == detail::eigen_l2_bytes);
+    CHECK(Eigen::l3CacheSize() == detail::eigen_l3_bytes);
+
+    // and it matters: a K of 3000 is summed in blocks whose size follows the L1 (Eigen 3.4,
+    // one thread: 608 terms with 32 KiB, 1008 with 48 KiB on SSE; 608 and 752 on AVX-512)
+    constexpr int M = 64, N = 48, K = 3000;
+    rng gen(31);
+    const auto a = hps_test::normal_vector(std::size_t(M) * K, gen), b = hps_test::normal_vector(std::size_t(K) * N, gen);
+    auto product = [&] {
+        std::vector<float> c(std::size_t(M) * N, 0.0f);
+        detail::gemm<M, N, K, false, false> g;  // its blocking is computed on construction
+        g.prepare(1);
+        g.run(a.data(), b.data(), c.data());
+        return c;
+    };
+    const auto fixed = product();
+    Eigen::setCpuCacheSizes(48 * 1024, 2 * 1024 * 1024, 32 * 1024 * 1024);  // an Ice Lake's L1
+    const auto other = product();
+    detail::fix_eigen_blocking();  // what every program does before main
+    CHECK(other != fixed);
+    CHECK(product() == fixed);
+}
