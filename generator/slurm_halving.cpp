@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -45,8 +46,13 @@ bool submit_and_record(const rung_submission& o, std::vector<std::string> argv, 
                        const std::string& what, std::vector<slurm::job_record>& recorded, std::string& job) {
     if (o.dry_run) {
         std::cout << "  " << process::command_line(argv) << "    # " << what << "\n";
-        job = "<" + rec.kind + " " + (rec.bracket ? std::to_string(rec.bracket + 1) + "." : "") +
-              std::to_string(rec.rung - rec.bracket + 1) + ">";
+        // a placeholder for the job id; a rung's second and later arrays (resource classes)
+        // are numbered, so that a dependency lists each job once
+        static std::map<std::string, int> placeholders;
+        const std::string name =
+            rec.kind + " " + (rec.bracket ? std::to_string(rec.bracket + 1) + "." : "") + std::to_string(rec.rung - rec.bracket + 1);
+        const int n = ++placeholders[name];
+        job = "<" + name + (n > 1 ? " #" + std::to_string(n) : std::string()) + ">";
         return true;
     }
     std::string error, warnings;

@@ -742,6 +742,8 @@ def test_rung_classes():
         expect(got == {"model-0": (0, cost["model-0"], expected_time("model-0")),
                        "model-1": (1, cost["model-1"], expected_time("model-1"))},
                f"each array asks its point's memory and rung-1 time, on its own line of the list: {got}", out, err)
+        expect("--dependency=afterany:<rung 1>:<rung 1 #2>' " in out,
+               "the promotion job waits for both arrays, each named once in the preview", out, err)
         # the cap, passed on to the promotion job as submit's other requests are
         rc, out, err = run("submit", study, "--dry-run", "--no-build", "--max-time", "20")
         expect("calibrating" not in out, "the second time, from build/calibration.tsv", out, err)
