@@ -4,6 +4,7 @@
 // and the core's FMA peak (independent FMAs on registers, the widest packets compiled in).
 //   sgemm/<library>/<shape>   counters: GFLOP/s (2 m n k per product)
 //   peak/fma                  counters: GFLOP/s (2 flops per lane per FMA)
+//   peak/clock                counters: GHz (the core's clock, from dependent adds per CPU second)
 #include "bench_support.hpp"
 
 #include <Eigen/Core>
@@ -93,8 +94,31 @@ void fma_peak(benchmark::State& state) {
     set_rates(state, 0, 2.0 * lanes * chains * rounds);
 }
 
+// The core's clock while it runs: a chain of dependent integer adds, one per cycle on every
+// x86-64 core, timed in CPU time (a TSC or /proc/cpuinfo's MHz is the nominal clock, not the
+// boost the FMA loop runs at). peak/fma's GFLOP/s over this GHz is the FLOP per cycle that the
+// core's FMA units give (32 on Zen 4: two 256-bit FMA pipes, a 512-bit FMA in two halves).
+void core_clock(benchmark::State& state) {
+#if defined(__x86_64__)
+    constexpr long adds = 1L << 22;
+    long x = 0;
+    for (auto _ : state) {
+        for (long i = 0; i < adds; i += 8)
+            asm volatile(
+                "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0"
+                : "+r"(x));
+    }
+    benchmark::DoNotOptimize(x);
+    state.counters["GHz"] = benchmark::Counter(adds * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+#else
+    state.SkipWithError("peak/clock: x86-64 only");
+#endif
+}
+
 const bool registered = [] {
     benchmark::RegisterBenchmark("peak/fma", fma_peak)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    benchmark::RegisterBenchmark("peak/clock", core_clock)->Unit(benchmark::kMicrosecond);  // per CPU second
     for (const auto& s : shapes)
         benchmark::RegisterBenchmark((std::string("sgemm/eigen/") + s.name).c_str(), eigen_sgemm, s)
             ->Unit(benchmark::kMillisecond)

@@ -23,7 +23,10 @@ The machine may be shared (the load average is printed): every repeat runs hpsge
 PyTorch back to back (alternating which goes first), ratios are taken within a repeat,
 and the medians over repeats are reported. Rates are given per wall-clock second and
 per CPU-second of the process (for 1 thread the CPU rate is the steadier: it does not
-count the time the process waited for a core). OMP_WAIT_POLICY is the same for both
+count the time the process waited for a core). Where hps_bench has Model-108's bf16 step
+(an AVX512_BF16 CPU), a "bf16" row under that model gives its rate and its ratio to fp32's
+in the same process; the fp32 rows and every hpsgen/PyTorch ratio are fp32's. A row above
+the FMA peak is flagged: no fp32 step can be. OMP_WAIT_POLICY is the same for both
 sides (default passive: spinning threads waste a busy machine's cores).
 
 usage: benchmarks/compare_torch.py --bench build/benchmarks/hps_bench
@@ -133,26 +136,64 @@ def run_hps(args, threads, blas_lib):
         env["HPS_OPENBLAS"] = blas_lib
     models = "|".join(args.model_list)
     cmd = [args.bench, f"--threads={threads}", f"--steps={args.steps}",
-           f"--benchmark_filter=^train/model-({models})/|^sgemm/(eigen|openblas)/square_1024/|^peak/fma/",
+           f"--benchmark_filter=^train/model-({models})/|^sgemm/(eigen|openblas)/square_1024/|^peak/(fma|clock)",
            "--benchmark_format=json", "--benchmark_min_time=0.3"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if res.returncode != 0:
         sys.exit(f"compare_torch: {' '.join(cmd)} failed:\n{res.stderr}")
-    data = json.loads(res.stdout)
+    return parse_hps_bench(json.loads(res.stdout))
+
+
+def parse_hps_bench(data):
+    """hps_bench's JSON -> seconds per step of each model, fp32 ("models") and bf16 ("bf16"),
+    the SGEMM roof and the FMA peak (GFLOP/s per wall-clock and per CPU second).
+
+    A train benchmark's name is train/model-NNN[/bf16]/iterations:S/...: the third part
+    says the precision, so train/model-108/bf16 is never read as Model-108's fp32 step (it
+    once was, and bf16's rate was reported as fp32's, above the FMA peak). An unknown third
+    part, or a model seen twice, is an error rather than a guess."""
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-    out = {"models": {}, "roof": {}, "context": data.get("context", {})}
+    out = {"models": {}, "bf16": {}, "roof": {}, "context": data.get("context", {})}
     for b in data["benchmarks"]:
         name = b["name"].split("/")
         s = scale[b["time_unit"]]
         if name[0] == "train":
-            out["models"][name[1].split("-")[1]] = {"wall": b["real_time"] * s, "cpu": b["cpu_time"] * s}
+            model = name[1].split("-")[1]
+            variant = name[2] if len(name) > 2 and ":" not in name[2] and not name[2].endswith("_time") else "fp32"
+            if variant not in ("fp32", "bf16"):
+                raise ValueError(f"compare_torch: {b['name']}: unknown variant {variant!r} (fp32 or bf16)")
+            where = out["models"] if variant == "fp32" else out["bf16"]
+            if model in where:
+                raise ValueError(f"compare_torch: {b['name']}: model-{model} {variant} measured twice in one run")
+            where[model] = {"wall": b["real_time"] * s, "cpu": b["cpu_time"] * s}
         elif name[0] == "sgemm":
             gflop = 2.0 * 1024 ** 3 / 1e9
             out["roof"][name[1]] = {"wall": gflop / (b["real_time"] * s), "cpu": gflop / (b["cpu_time"] * s)}
-        elif name[0] == "peak":
+        elif name[0] == "peak" and name[1] == "fma":
             g = b["GFLOP/s"]  # per wall-clock second; one thread
             out["peak"] = {"wall": g, "cpu": g * b["real_time"] / b["cpu_time"]}
+        elif name[0] == "peak" and name[1] == "clock":
+            out["clock_ghz"] = b["GHz"]  # per CPU second
     return out
+
+
+def cpu_description():
+    """The CPU's model name, vendor, family and model, and the vector extensions the kernels use
+    (lscpu's model name alone can be as vague as "AMD EPYC")."""
+    info = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "vendor_id", "cpu family", "model", "flags") and key not in info:
+                    info[key] = value.strip()
+    except OSError:
+        return "unknown (no /proc/cpuinfo)"
+    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16")
+    flags = [f for f in wanted if f in info.get("flags", "").split()]
+    return (f"{info.get('model name', '?')} ({info.get('vendor_id', '?')} family {info.get('cpu family', '?')} "
+            f"model {info.get('model', '?')}), {os.cpu_count()} logical CPUs; ISA: {' '.join(flags) or 'none of ' + ', '.join(wanted)}")
 
 
 def load():
@@ -228,6 +269,7 @@ def main():
     elif blas_dir:
         variants = [("torch+openblas", None)]  # the system's libblas.so.3 is OpenBLAS already
 
+    print(f"CPU: {cpu_description()}")
     print(f"machine load average at start: {load()}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
     print(f"system libblas.so.3: {system_blas()}; OpenBLAS for torch+openblas and the roof: {blas_dir or 'not found'}")
     print(f"{args.repeats} repeats x {args.steps} timed steps per model, batch {BATCH}, threads {args.threads}")
@@ -264,6 +306,11 @@ def main():
         for c in clock:
             print(f"   SGEMM roof (square 1024, best of {'/'.join(sorted(recs[0]['hps']['roof']))}), per {c}: "
                   f"{median(roof[c]):.1f} GFLOP/s; FMA peak ({t} x one core's): {median(peak[c]):.1f} GFLOP/s")
+        ghz = [x["hps"]["clock_ghz"] for x in recs if "clock_ghz" in x["hps"]]
+        if ghz and "cpu" in clock:  # the peak's own check: FLOP per cycle of the core's FMA units
+            per_cycle = [x["hps"]["peak"]["cpu"] / x["hps"]["clock_ghz"] for x in recs if "clock_ghz" in x["hps"]]
+            print(f"   core clock (dependent adds per CPU second): {median(ghz):.2f} GHz; FMA peak per cycle: "
+                  f"{median(per_cycle):.1f} FLOP (Zen 4: 32, Zen 5 and Intel AVX-512 with 2 FMA units: 64, AVX2: 32)")
         head = f"   {'model':<10}{'clock':<6}{'hpsgen/s':>10}{'GFLOP/s':>9}{'roof %':>8}{'peak %':>8}"
         for v, _ in variants:
             head += f"{v + '/s':>17}{'hps/' + v:>19}"
@@ -287,12 +334,27 @@ def main():
                                 "ratio_min": min(ratio), "ratio_max": max(ratio)}
                 print(line)
                 summary[f"{t}/{m}/{c}"] = entry
+                if median(pshare) > 1.05:
+                    print(f"   WARNING: model-{m}'s fp32 step above the FMA peak ({100 * median(pshare):.0f} %): "
+                          "the timing or the FLOP count is wrong, do not quote this row")
+            if all(m in x["hps"]["bf16"] for x in recs):
+                for c in clock:
+                    rate = [BATCH / x["hps"]["bf16"][m][c] for x in recs]
+                    gf = [fl / x["hps"]["bf16"][m][c] / 1e9 for x in recs]
+                    # bf16 over fp32 of the same hps_bench process, then over each PyTorch
+                    up = [x["hps"]["models"][m][c] / x["hps"]["bf16"][m][c] for x in recs]
+                    line = (f"   {'  bf16':<10}{c:<6}{median(rate):>10.0f}{median(gf):>9.1f}"
+                            f"{'':>8}{'':>8}   bf16/fp32 {median(up):.2f}x ({min(up):.2f} to {max(up):.2f})")
+                    summary[f"{t}/{m}/{c}"]["bf16"] = {"samples_per_s": median(rate), "gflops": median(gf),
+                                                      "over_fp32": median(up), "over_fp32_min": min(up),
+                                                      "over_fp32_max": max(up)}
+                    print(line)
         print()
     if len(thread_list) > 1:
         print_scaling(records, thread_list, args.model_list, [v for v, _ in variants], summary)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"records": records, "summary": summary, "loads": loads}, f, indent=1)
+            json.dump({"cpu": cpu_description(), "records": records, "summary": summary, "loads": loads}, f, indent=1)
         print(f"every measurement: {args.json}")
 
 

@@ -111,15 +111,64 @@ inline void interleave(const float* r0, const float* r1, bf16_t* out, std::size_
     }
 }
 
-// The pairs (32 bits each) of a (rows, cols) row-major matrix of pairs, transposed:
-// out[c * ldo + r] = in[r * cols + c]
-inline void transpose_pairs(const bf16_t* in, int rows, int cols, bf16_t* out, int ldo) {
-    constexpr int block = 16;
-    for (int r0 = 0; r0 < rows; r0 += block)
-        for (int c0 = 0; c0 < cols; c0 += block)
-            for (int c = c0; c < std::min(cols, c0 + block); ++c)
-                for (int r = r0; r < std::min(rows, r0 + block); ++r)
-                    std::memcpy(out + 2 * (std::size_t(c) * ldo + r), in + 2 * (std::size_t(r) * cols + c), 4);
+#if HPS_BF16_KERNELS
+// the 16 x 16 32-bit elements of r transposed in registers: r[j] becomes column j
+inline void transpose_16x16(__m512i (&r)[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 4; ++i) {
+        t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 8; ++i) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+#endif
+
+// Columns c0..c0+Width of a column-major (N, *) float matrix w (leading dimension ld, N
+// even), rounded and paired by neighbouring rows, transposed: out[(p*ldo + l)*2 + s] =
+// round(w[(c0 + l)*ld + 2p + s]), p < N/2, l < Width. Dense's dX panels (W's neighbouring
+// outputs paired, a block of inputs at a time): rounding and transposing in one pass,
+// 16 x 16 pairs at a time through registers.
+template <int N, int Width>
+inline void pack_pairs_transposed(const float* w, int ld, int c0, bf16_t* out, int ldo) {
+    static_assert(N % 2 == 0, "pack_pairs_transposed: N must be even");
+    constexpr int pairs_n = N / 2;
+    constexpr int whole_p = compiled ? pairs_n / 16 * 16 : 0, whole_l = compiled ? Width / 16 * 16 : 0;
+    auto scalar = [&](int p, int l) {
+        for (int s = 0; s < 2; ++s) out[2 * (std::size_t(p) * ldo + l) + s] = round(w[std::size_t(c0 + l) * ld + 2 * p + s]);
+    };
+#if HPS_BF16_KERNELS
+    for (int p0 = 0; p0 < whole_p; p0 += 16)
+        for (int l0 = 0; l0 < whole_l; l0 += 16) {
+            __m512i r[16];
+            for (int l = 0; l < 16; ++l) {
+                const float* col = w + std::size_t(c0 + l0 + l) * ld + 2 * p0;
+                r[l] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(col + 16), _mm512_loadu_ps(col));
+            }
+            transpose_16x16(r);
+            for (int p = 0; p < 16; ++p) _mm512_storeu_si512(out + 2 * (std::size_t(p0 + p) * ldo + l0), r[p]);
+        }
+#endif
+    if constexpr (whole_l < Width)
+        for (int p = 0; p < whole_p; ++p)
+            for (int l = whole_l; l < Width; ++l) scalar(p, l);
+    if constexpr (whole_p < pairs_n)
+        for (int p = whole_p; p < pairs_n; ++p)
+            for (int l = 0; l < Width; ++l) scalar(p, l);
 }
 
 #if HPS_BF16_KERNELS

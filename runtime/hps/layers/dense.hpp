@@ -79,8 +79,6 @@ public:
             x2_ = cut.take(x2_units);
             dzp_ = cut.take(dzp_units);
             wf_ = cut.take(wf_units);
-            wb_ = cut.take(wtp_units);
-            wtp_ = cut.take(wtp_units);
         }
         const int threads = detail::usable_threads();  // the packing buffers, allocated once
         if constexpr (!direct) {
@@ -184,10 +182,9 @@ private:
     using dx_packet = detail::conv::packet_for<in_size>;
     static constexpr int dx_lanes = detail::conv::lanes<dx_packet>;
     static constexpr bool bf16_dx = in_size % dx_lanes == 0;
-    static constexpr detail::conv::tile_shape dx_tile = detail::conv::choose_dx(in_size / dx_lanes, B, out_size);
-    static constexpr int dx_blocks = in_size / dx_lanes / dx_tile.a;
-    // fp32 dx by the dX tiles too when In also fills whole packets: per block of dx_panel
-    // inputs, W's rows packed transposed (Out, dx_panel) into a buffer of the thread's
+    // dx by the dX tiles too when In also fills whole packets: per block of dx_panel inputs,
+    // W's rows packed transposed (Out, dx_panel) into a buffer of the thread's (bf16: the
+    // pairs of neighbouring outputs, half of it)
     static constexpr bool direct_dx = direct && bf16_dx;
     // its tiles: a panel (Out x PB packets) within a quarter of the L2, beside dz and dx
     static constexpr detail::conv::tile_shape dx32_tile = detail::conv::choose_dx(
@@ -206,16 +203,15 @@ public:
 
     // bf16 scratch, in bf16 units (only with the kernels, and only when Out fills packets):
     // x in bf16; x paired with the next sample; dz paired by samples (then dz in bf16);
-    // W paired by inputs; W in bf16, then paired by outputs
+    // W paired by inputs (dx pairs W by outputs a panel at a time, in the fp32 dx's panels)
     static constexpr std::size_t xb_units = std::size_t(in_size) * B + 2;                          // (In, B)
     static constexpr std::size_t x2_units = std::size_t(in_size) * B * 2;                          // (In, 2, B/2) pairs
     static constexpr std::size_t dzp_units = std::size_t(out_size) * sample_pairs * 2;            // (Out, 2, B/2)
     static constexpr std::size_t wf_units = std::size_t(out_size) * input_pairs * 2;              // (Out, 2, In/2)
-    static constexpr std::size_t wtp_units = std::size_t(out_size) * in_size;                      // (In, 2, Out/2)
     static constexpr std::size_t bf16_total =
         detail::bf16::compiled && direct
             ? detail::bf16::floats_for(xb_units) + detail::bf16::floats_for(x2_units) + detail::bf16::floats_for(dzp_units) +
-                  detail::bf16::floats_for(wf_units) + 2 * detail::bf16::floats_for(wtp_units)
+                  detail::bf16::floats_for(wf_units)
             : 0;
     static constexpr std::size_t scratch_size = dz_total + bf16_total;
 
@@ -329,22 +325,27 @@ private:
         detail::vec_view(db_, out_size) += detail::const_mat_view(dz, out_size, B).rowwise().sum();
         if (!dx) return;
         std::fill(dx, dx + std::size_t(in_size) * B, 0.0f);
-        if constexpr (!bf16_dx) {
+        if constexpr (!direct_dx) {  // (Out fills whole packets on this path, so it is even)
             input_grad_.run(w_, dz, dx);
         } else {
-            h::convert(w_, wb_, num_weights);  // W (Out, In): its neighbouring outputs are pairs
-            h::transpose_pairs(wb_, in_size, out_size / 2, wtp_, in_size);  // (Out/2, In, 2)
-            h::convert(dz, dzp_, std::size_t(out_size) * B);
-            const int threads_dx = std::min(detail::usable_threads(), dx_blocks);
-            HPS_OMP(omp parallel for schedule(static) num_threads(threads_dx) if (threads_dx > 1))
-            for (int p = 0; p < dx_blocks; ++p) {
-                const int p0 = p * dx_tile.a * dx_lanes;
-                for (int b = 0; b < B; b += dx_tile.b)
-                    detail::conv::with_block<dx_tile.b, B>(b, [&](auto nr) {
-                        h::dx_tile<dx_packet, dx_tile.a, nr(), out_size, in_size>(wtp_ + p0 * 2, in_size,
-                                                                                  dzp_ + std::size_t(b) * out_size, out_size,
-                                                                                  dx + std::size_t(b) * in_size + p0);
-                    });
+            // as fp32's input_grad_direct: per block of dx_panel inputs, W's rows paired by
+            // neighbouring outputs, rounded and transposed into the thread's panel (Out/2,
+            // dx_panel, 2), which stays in the L2 while the dX tiles go over the batch
+            h::convert(dz, dzp_, std::size_t(out_size) * B);  // dz (Out, B): its neighbouring outputs are pairs
+            const int threads_dx = std::min({detail::usable_threads(), dx32_blocks, int(panels_.size())});
+            HPS_OMP(omp parallel num_threads(threads_dx) if (threads_dx > 1))
+            {
+                auto* wt = reinterpret_cast<h::bf16_t*>(panels_[std::size_t(detail::thread_id())].data());
+                HPS_OMP(omp for schedule(static))
+                for (int p = 0; p < dx32_blocks; ++p) {
+                    const int i0 = p * dx_panel;
+                    h::pack_pairs_transposed<out_size, dx_panel>(w_, out_size, i0, wt, dx_panel);
+                    for (int b = 0; b < B; b += dx32_tile.b)
+                        detail::conv::with_block<dx32_tile.b, B>(b, [&](auto nr) {
+                            h::dx_tile<dx_packet, dx32_tile.a, nr(), out_size, in_size>(
+                                wt, dx_panel, dzp_ + std::size_t(b) * out_size, out_size, dx + std::size_t(b) * in_size + i0);
+                        });
+                }
             }
         }
 #else
@@ -364,8 +365,6 @@ private:
     detail::bf16::bf16_t* x2_ = nullptr;
     detail::bf16::bf16_t* dzp_ = nullptr;
     detail::bf16::bf16_t* wf_ = nullptr;
-    detail::bf16::bf16_t* wb_ = nullptr;
-    detail::bf16::bf16_t* wtp_ = nullptr;
     detail::gemm<out_size, B, in_size, false, false> forward_;     // (Out, In) x (In, B)
     detail::gemm<out_size, in_size, B, false, true> weight_grad_;  // (Out, B) x (In, B)^T
     detail::gemm<in_size, B, out_size, true, false> input_grad_;   // (Out, In)^T x (Out, B), unless direct_dx

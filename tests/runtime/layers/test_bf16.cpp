@@ -170,6 +170,10 @@ TEST_CASE("bf16: conv1d and conv3d against fp32") {
 
 TEST_CASE("bf16: dense against fp32") {
     check_layer<layer_of<dense<32, linear>, shape<48>, 7>, 7>();    // dx in bf16 too
+    // dx's panels of W paired by outputs: whole 16 x 16 blocks of pairs, several panels
+    check_layer<layer_of<dense<64, linear>, shape<96>, 3>, 3>();
+    // and the pairs past the blocks: 24 pairs of outputs, 40 inputs (8-lane packets)
+    check_layer<layer_of<dense<48, linear>, shape<40>, 5>, 5>();
     check_layer<layer_of<dense<16, linear>, shape<37>, 6>, 6>(false);  // odd In: dx stays fp32
 }
 
