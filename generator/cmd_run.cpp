@@ -78,9 +78,12 @@ struct round_outcome {
 // The command that starts `ranks` processes of a trainer (the spec's `ranks`; docs/design.md,
 // section 22): mpirun, unbound (each rank runs its own threads), allowed to run more ranks
 // than cores, and as root where hpsgen runs as root (OpenMPI refuses root unless told).
+// `-n N` comes last, so that mpirun's MPMD form (a -n before each program) can take the
+// options before it. The one copy: tests and benchmarks ask `hpsgen run --print-launcher N`.
 std::vector<std::string> mpi_launcher(int ranks) {
-    std::vector<std::string> argv = {"mpirun", "-n", std::to_string(ranks), "--bind-to", "none", "--oversubscribe"};
+    std::vector<std::string> argv = {"mpirun", "--bind-to", "none", "--oversubscribe"};
     if (::geteuid() == 0) argv.push_back("--allow-run-as-root");
+    argv.insert(argv.end(), {"-n", std::to_string(ranks)});
     return argv;
 }
 
@@ -352,6 +355,7 @@ int run(const args& a) {
     std::optional<std::string> point_list;
     std::size_t jobs = 0, threads = 0, steps = 0, checkpoints = 0;
     bool build_only = false, no_build = false, no_data_check = false;
+    std::size_t print_launcher = 0;
     arg_parser p("run",
                  "Builds the trainers of the study folder DIR (cmake, in DIR/build) and trains every\n"
                  "point that has not finished, N at a time, sharing the machine's cores between them.\n"
@@ -361,7 +365,7 @@ int run(const args& a) {
                  "DIR/report.html (hpsgen report) is refreshed as points finish, every 10 s at most,\n"
                  "and at the end. A study with `ranks N` (slurm block) trains each point as N MPI\n"
                  "processes: mpirun -n N, --threads threads each (docs/slurm.md).");
-    p.positional("DIR", "the study folder (hpsgen generate)", dir);
+    p.positional("DIR", "the study folder (hpsgen generate)", dir, false);
     p.count("jobs", "N",
             "trainers side by side (default: one per core, at most the points\n"
             "left; a point of `ranks N` takes N cores)",
@@ -380,9 +384,19 @@ int run(const args& a) {
     p.flag("build-only", 0, "build, do not train", build_only);
     p.flag("no-build", 0, "train with the trainers already built", no_build);
     data_check_flag(p, no_data_check);
+    p.count("print-launcher", "N",
+            "print the command that starts a point of `ranks N` (mpirun and its options,\n"
+            "one argument a line; the trainer and its options follow it) and exit; no DIR",
+            print_launcher);
     p.epilog("examples:\n  hpsgen run out/cyplam\n  hpsgen run out/cyplam --points model-3 --steps 100\n\n"
              "next: hpsgen report DIR");
     if (auto status = p.parse(a)) return *status;
+    if (print_launcher > 0) {
+        if (!dir.empty()) return p.usage_error(std::cerr, "--print-launcher takes no study folder");
+        for (const std::string& arg : mpi_launcher(int(print_launcher))) std::printf("%s\n", arg.c_str());
+        return 0;
+    }
+    if (dir.empty()) return p.usage_error(std::cerr, "missing DIR, the study folder (hpsgen generate writes it)");
     const bool some_points = point_list.has_value();
     study_dir s;
     try {

@@ -339,8 +339,9 @@ std::string cost_notes(const study& s, std::size_t n_calibrated, std::optional<l
         out += "ranks " + n + ": memory and request are one rank's (its network at batch / " + n +
                ", a whole copy of the data), asked as --mem-per-cpu (the request / cpus: a node gets it for each cpu "
                "of the ranks it holds);\n  a rank's time: its steps at batch / " + n +
-               " and the gradient exchange (2 x (ranks-1)/ranks x the parameters' bytes a step, at an assumed " +
-               format_number(kExchangeRate / 1e9) + " GB/s), the evaluation on rank 0; core-hours: " + n +
+               " and the gradient exchange (2 x (ranks-1)/ranks x the parameters' bytes a step, at " +
+               format_number(kExchangeRate / 1e9) + " GB/s, measured between 2 ranks on one node), the evaluation on "
+               "rank 0; core-hours: " + n +
                " ranks x cpus x time\n";
     }
     if (n_calibrated > 0)

@@ -44,10 +44,13 @@ inline constexpr std::size_t kFixedOverhead = std::size_t(5) << 20;
 // (35.1 and 21.4 min measured), not a calibration on the building machine.
 inline constexpr double kDefaultRate = 18e9;
 // What each rank of a `ranks N` point sends and receives per byte of its gradients per
-// step (MPI_Alltoallv, then MPI_Allgatherv: (N-1)/N of the array each), at an assumed 1 GB/s
-// per rank, about a 10 Gbit/s network: not a measurement of the cluster. Two ranks on one
-// node moved Model-108's 1,018,690 gradients in 2.25 ms, 1.8 GB/s (docs/performance.md).
-inline constexpr double kExchangeRate = 1e9;
+// step (MPI_Alltoallv, then MPI_Allgatherv: (N-1)/N of the array each), per second: the
+// slower of the two rates benchmarks/ranks_exchange.cpp measured between 2 ranks on one
+// node (OpenMPI 4.1, shared memory; the fastest of 60 exchanges, docs/performance.md,
+// "Data-parallel training"): 1.29 GB/s for printability's 148,801 gradients, 1.73 GB/s for
+// Model-108's 1,018,690. About a 10 Gbit/s network's line rate (1.25 GB/s) too; not the
+// cluster's own network, which only a job on its nodes could measure.
+inline constexpr double kExchangeRate = 1.3e9;
 // The margin on what a point's sbatch requests: +20 %, plus what the batch shell and the
 // tools it starts hold beside the trainer (bash 3 MiB, its subshell 2, awk 2: 7 MiB measured
 // with /usr/bin/time -v; twice that), rounded up to whole MiB.

@@ -124,7 +124,18 @@ struct network {
         }
 
         // dy: dL/d output (Out, B). Accumulates into grads(); zero_grads() once per step.
-        void backward(const float* dy, context& ctx) { backward_from<sizeof...(Specs) - 1>(dy, ctx); }
+        void backward(const float* dy, context& ctx) {
+            auto nothing = [](std::size_t) {};
+            backward_from<sizeof...(Specs) - 1>(dy, ctx, nothing);
+        }
+        // The same, calling done(from) after each layer's backward: grads() from `from` to
+        // num_params are then final (the layers' parameters lie in order and the pass runs
+        // from the last), so that data-parallel training can exchange them while the layers
+        // below compute (hps/train/ranks.hpp).
+        template <class Done>
+        void backward(const float* dy, context& ctx, Done&& done) {
+            backward_from<sizeof...(Specs) - 1>(dy, ctx, done);
+        }
 
         void zero_grads() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
 
@@ -213,17 +224,18 @@ struct network {
                 return !layer_t<I - 1>::is_view || computes_below<I - 1>();
         }
 
-        template <std::size_t I>
-        void backward_from(const float* dy, context& ctx) {
+        template <std::size_t I, class Done>
+        void backward_from(const float* dy, context& ctx, Done& done) {
             using L = layer_t<I>;
             const float* x = I == 0 ? input_ : out_[I == 0 ? 0 : I - 1];
             if constexpr (L::is_view) {
-                if constexpr (I > 0) backward_from<I - 1>(dy, ctx);
+                if constexpr (I > 0) backward_from<I - 1>(dy, ctx, done);
             } else {
                 float* dx = nullptr;  // nullptr: nothing below uses it (only views, or the input)
                 if constexpr (computes_below<I>()) dx = (dy == delta_a_.data()) ? delta_b_.data() : delta_a_.data();
                 std::get<I>(layers_).backward(x, out_[I], dy, dx, ctx);
-                if constexpr (I > 0) backward_from<I - 1>(dx, ctx);
+                done(spans_[I].offset);
+                if constexpr (I > 0) backward_from<I - 1>(dx, ctx, done);
             }
         }
 

@@ -34,6 +34,11 @@ struct options {
     std::string precision;  // "fp32" or "bf16": override the config's; empty: the config's
     bool quiet = false, fresh = false, help = false;
     bool calibrate = false;  // time a few steps on a made-up batch (hps/train/calibrate.hpp); train nothing
+    // ranks: the gradient exchange overlaps the backward pass, in buckets of at least this
+    // many bytes of gradients (hps/train/ranks.hpp); false: one exchange after it. Either
+    // gives the same result bit for bit, so neither is an override of the run's.
+    bool overlap = true;
+    double exchange_bucket = 256 * 1024;
 };
 
 // The --help of a trainer: `c` null for a study's trainer, which trains the point its
@@ -71,6 +76,12 @@ inline void print_help(const train_config* c, const char* argv0) {
         "  --precision P       the conv and dense products in fp32 or bf16 (mixed precision:\n"
         "                      bf16 inputs, fp32 sums; needs AVX512_BF16), whatever the\n"
         "                      settings file says (the spec's `precision`)\n"
+        "  --exchange MODE     with ranks: overlap (default) exchanges each bucket of layers'\n"
+        "                      gradients while the layers below compute their backward pass;\n"
+        "                      blocking exchanges them all after it. The same result, bit for bit\n"
+        "  --exchange-bucket BYTES\n"
+        "                      the least gradients' size of an overlapped exchange's bucket of\n"
+        "                      consecutive layers (default 262144); 0: one bucket per layer\n"
         "  --quiet             no progress lines, only errors and the final line\n"
         "  --fresh             start over: the old run folder is kept as DIR.old-N\n"
         "  -h, --help          this text\n\n"
@@ -122,6 +133,19 @@ inline std::string parse_options(int argc, char** argv, options& o) {
             if (std::string(v) != "fp32" && std::string(v) != "bf16")
                 return "option --precision needs fp32 or bf16, not '" + std::string(v) + "'";
             o.precision = v;
+        } else if (a == "--exchange") {
+            const char* v = value(a.c_str());
+            if (!v) return need(v);
+            if (std::string(v) != "overlap" && std::string(v) != "blocking")
+                return "option --exchange needs overlap or blocking, not '" + std::string(v) + "'";
+            o.overlap = std::string(v) == "overlap";
+        } else if (a == "--exchange-bucket") {
+            const char* v = value(a.c_str());
+            if (!v) return need(v);
+            if (!parse_number(v, num) || !(num >= 0) || num > 1e15 || num != double(long(num)))
+                return "option --exchange-bucket needs a whole number of bytes (0: one bucket per layer), not '" +
+                       std::string(v) + "'";
+            o.exchange_bucket = num;
         } else if (a == "--threads" || a == "--steps" || a == "--checkpoints" || a == "--progress" ||
                    a == "--checkpoint-every" || a == "--until") {
             const char* v = value(a.c_str());

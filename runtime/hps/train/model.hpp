@@ -24,6 +24,13 @@ struct model_span {
     std::size_t offset, weights, params;
 };
 
+// What backward calls after each layer's: fn(arg, from) when grads() from `from` to
+// num_params() are final (data-parallel training's overlapped exchange, hps/train/ranks.hpp).
+struct layer_done {
+    void (*fn)(void* arg, std::size_t from);
+    void* arg;
+};
+
 class model_interface {
 public:
     virtual ~model_interface() = default;
@@ -40,6 +47,8 @@ public:
     virtual const float* forward(const float* x, context& ctx) = 0;
     // dy: dL/d output (out_size, batch); accumulates into grads()
     virtual void backward(const float* dy, context& ctx) = 0;
+    // the same, calling done after each layer's backward
+    virtual void backward(const float* dy, context& ctx, layer_done done) = 0;
     virtual void zero_grads() = 0;
     virtual float* params() = 0;  // num_params() floats
     virtual float* grads() = 0;   // num_params() floats
@@ -70,6 +79,9 @@ public:
     void init(rng& gen) override { net_.init(gen); }
     const float* forward(const float* x, context& ctx) override { return net_.forward(x, ctx); }
     void backward(const float* dy, context& ctx) override { net_.backward(dy, ctx); }
+    void backward(const float* dy, context& ctx, layer_done done) override {
+        net_.backward(dy, ctx, [done](std::size_t from) { done.fn(done.arg, from); });
+    }
     void zero_grads() override { net_.zero_grads(); }
     float* params() override { return net_.params(); }
     float* grads() override { return net_.grads(); }

@@ -15,9 +15,10 @@
 //     atomically: a kill at any moment leaves the last one whole) and on a stop signal,
 //     and resumes from it, ending exactly as an uninterrupted run;
 //   - with `ranks N`, runs as one of N processes (hps/train/ranks.hpp), each training on
-//     its share of every batch, their gradients averaged each step; rank 0 evaluates and
-//     writes every file; the ranks of a node read one copy of the training set, which the
-//     node's first rank loads into memory they share (docs/design.md, section 22).
+//     its share of every batch, their gradients averaged each step, layer by layer as the
+//     backward pass goes; rank 0 evaluates and writes every file; the ranks of a node read
+//     one copy of the training set, which the node's first rank loads into memory they
+//     share (docs/design.md, sections 22 and 28).
 #pragma once
 
 #include "hps/augment.hpp"
@@ -613,6 +614,12 @@ HPS_TRAIN_INLINE int trainer::run() {
         return 0;
     };
     if (o_.until > 0 && step_ >= o_.until && step_ < total_steps_) return pause();
+    // ranks: every rank exchanges as rank 0's command line says (the same collectives, in
+    // the same buckets); the result is the same either way
+    double exchange[2] = {o_.overlap ? 1.0 : 0.0, o_.exchange_bucket};
+    group_.share(exchange, 2);
+    const bool overlap = group_.active() && exchange[0] != 0;
+    const std::size_t bucket = std::size_t(exchange[1]) / sizeof(float);
     while (step_ < total_steps_) {
         if (group_.active() ? stop_agreed : train_detail::stop_signal != 0) {
             save_resume();
@@ -629,9 +636,18 @@ HPS_TRAIN_INLINE int trainer::run() {
         model_->zero_grads();
         const float* out = model_->forward(xb.data(), ctx_);
         double loss = compute_loss(loss_, out_size_, batch_, out, yb.data(), dy.data(), batch_, c_.pos_weight);
-        model_->backward(dy.data(), ctx_);
+        if (overlap) {  // ranks: each bucket of layers' gradients exchanged as the pass below them goes on
+            group_.exchange_begin(model_->grads(), model_->num_params(), bucket);
+            model_->backward(dy.data(), ctx_, layer_done{[](void* g, std::size_t from) {
+                                                             static_cast<train_detail::rank_group*>(g)->exchange_ready(from);
+                                                         },
+                                                         &group_});
+            group_.exchange_end();
+        } else {
+            model_->backward(dy.data(), ctx_);
+        }
         if (group_.active()) {  // the mean of the ranks' gradients and losses, in rank order
-            group_.average(model_->grads(), model_->num_params());
+            if (!overlap) group_.average(model_->grads(), model_->num_params());
             double shared[2] = {loss, train_detail::stop_signal != 0 ? 1.0 : 0.0};
             group_.sum(shared, 2);
             loss = shared[0] / group_.size();
@@ -752,9 +768,16 @@ HPS_TRAIN_INLINE int trainer::run() {
     }
     if (group_.active()) {
         const double per_step = 1e3 / double(std::max<long>(1, step_)), time = std::max(1e-9, clock_.seconds());
-        say("%d ranks: %.2f ms per step exchanging gradients (%.1f%% of the time), %.2f ms waiting for the slower rank",
-            group_.size(), per_step * group_.comm_seconds(), 100 * group_.comm_seconds() / time,
-            per_step * group_.wait_seconds());
+        if (overlap)
+            say("%d ranks: %.2f ms per step exchanging gradients (%.1f%% of the time), overlapped with the backward "
+                "pass in %zu bucket%s: %.2f ms during it, %.2f ms after it (waiting for the slower rank included)",
+                group_.size(), per_step * group_.comm_seconds(), 100 * group_.comm_seconds() / time, group_.buckets(),
+                group_.buckets() == 1 ? "" : "s", per_step * group_.overlapped_seconds(),
+                per_step * group_.after_backward_seconds());
+        else
+            say("%d ranks: %.2f ms per step exchanging gradients (%.1f%% of the time), %.2f ms waiting for the slower "
+                "rank", group_.size(), per_step * group_.comm_seconds(), 100 * group_.comm_seconds() / time,
+                per_step * group_.wait_seconds());
     }
     std::string best = best_step_ >= 0 ? (c_.select_metric.empty() ? "loss" : c_.select_metric) + " " +
                                              format_number(best_value_) + " at step " + std::to_string(best_step_)

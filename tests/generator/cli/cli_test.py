@@ -587,7 +587,7 @@ def test_cost():
     # `ranks 2`: each point two MPI processes, each with its network at batch 64 and the
     # whole data: memory and request those of a one-process point of batch 64, the spec's 4G
     # a rank's, asked per cpu (sbatch's --mem is per node); time a rank's steps at batch 64
-    # plus the gradient exchange (2 x 1/2 x 4 bytes x the parameters a step, at 1 GB/s);
+    # plus the gradient exchange (2 x 1/2 x 4 bytes x the parameters a step, at 1.3 GB/s);
     # core-hours 2 ranks x 12 cpus x the time
     with tempfile.TemporaryDirectory() as tmp:
         text = open(CYPLAM).read()
@@ -606,7 +606,7 @@ def test_cost():
         for n in ("model-000", "model-191"):
             lo, hi = duration(r[n][4])
             half_lo, half_hi = duration(h[n][4])
-            exchange = 400000 * 2 * 0.5 * 4 * r[n][0] / 1e9
+            exchange = 400000 * 2 * 0.5 * 4 * r[n][0] / 1.3e9
             expect(lo <= half_hi + exchange and half_lo + exchange <= hi,
                    f"{n}: {r[n][4]} = batch 64's {h[n][4]} + the exchange's {exchange:.0f} s", out + tables["half"])
         hours = sum(float(x[4].split()[0]) * {"h": 1, "min": 1 / 60, "s": 1 / 3600}[x[4].split()[1]] for x in r.values())

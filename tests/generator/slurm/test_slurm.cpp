@@ -395,24 +395,25 @@ TEST_CASE("a `ranks 2` point: one rank's memory at batch B/2, steps at B/2 plus 
     CHECK(mr.data == m1.data);
     CHECK(mr.data > 0);
     CHECK(mr.bytes() < m1.bytes());
-    // the exchange: each rank sends and receives (2-1)/2 of the 250,000 floats twice a step, at 1 GB/s
+    // the exchange: each rank sends and receives (2-1)/2 of the 250,000 floats twice a step, at 1.3 GB/s
     CHECK(hps::cost::exchange_seconds(one) == 0);
-    CHECK(hps::cost::exchange_seconds(ranks) == doctest::Approx(2 * 0.5 * 250000 * 4 / 1e9));
-    // calibrated (the trainer of batch 8, timed alone): 1000 steps x (2 ms + 1 ms exchange) and
+    const double ex = 1e6 / 1.3e9;  // 1 MB a step
+    CHECK(hps::cost::exchange_seconds(ranks) == doctest::Approx(ex));
+    // calibrated (the trainer of batch 8, timed alone): 1000 steps x (2 ms + the exchange) and
     // ceil(5 x 100 / 8) = 63 evaluation batches of 8 x 1 ms on rank 0
     const hps::calibration c8{1, 8, 0.002, 0.001, ""}, c16{1, 16, 0.002, 0.001, ""};
     CHECK(hps::cost::calibrated_seconds(one, files, c16, 1).value() == doctest::Approx(2.032));  // ceil(500 / 16) = 32
-    CHECK(hps::cost::calibrated_seconds(ranks, files, c8, 1).value() == doctest::Approx(1000 * 0.003 + 63 * 0.001));
+    CHECK(hps::cost::calibrated_seconds(ranks, files, c8, 1).value() == doctest::Approx(1000 * (0.002 + ex) + 63 * 0.001));
     CHECK(hps::cost::calibrated_seconds(ranks, files, c8, 4).value() ==
-          doctest::Approx(1000 * 0.0005 + 1 + 63 * 0.00025));  // threads scale the computing, not the exchange
+          doctest::Approx(1000 * (0.0005 + ex) + 63 * 0.00025));  // threads scale the computing, not the exchange
     // estimated: a rank's forward and backward passes at batch 8, every sample evaluated once on rank 0
     const double flops = hps::cost::forward_flops(one), rate = 1e9;
     CHECK(hps::cost::point_seconds(ranks, files, 2, rate).value() ==
-          doctest::Approx(flops * (3.0 * 1000 * 8 + 500) / (2 * rate) + 1000 * 0.001));
+          doctest::Approx(flops * (3.0 * 1000 * 8 + 500) / (2 * rate) + 1000 * ex));
     CHECK(hps::cost::point_seconds(one, files, 2, rate).value() == doctest::Approx(flops * (3.0 * 1000 * 16 + 500) / (2 * rate)));
     // a halving rung of it: the same rule over the rung's steps and passes
     CHECK(hps::cost::rung_seconds(ranks, files, 200, 400, &c8, 1).value() ==
-          doctest::Approx(200 * 0.003 + std::ceil(100.0 / 8) * 0.001));
+          doctest::Approx(200 * (0.002 + ex) + std::ceil(100.0 / 8) * 0.001));
 
     // the request is one rank's, asked per cpu: sbatch's --mem is per node, the ranks' nodes unknown
     CHECK(hps::slurm::mem_option("4G", 1, 12) == "--mem=4G");

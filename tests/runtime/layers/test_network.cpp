@@ -1,7 +1,9 @@
 // Layers composed by hps::network: gradients of a loss through a whole small CNN (every
-// parameter), the torch module list and export names, layer spans for penalties, a
-// workload-sized network (no stack-allocated products), and a few training steps.
+// parameter), the torch module list and export names, layer spans for penalties, backward's
+// per-layer function, a workload-sized network (no stack-allocated products), and a few
+// training steps.
 #include "test_support.hpp"
+#include "hps/train/model.hpp"
 
 #include <memory>
 
@@ -100,6 +102,59 @@ TEST_CASE("network: torch modules, export names and layer spans") {
     CHECK(net.layer_span(2).offset == 27);
     CHECK(net.layer_span(5).weights == 24 * 5);
     CHECK(net.layer_span(3).params == 0);
+}
+
+TEST_CASE("network: backward's per-layer function, after each computing layer, when its gradients and those above are final") {
+    // the small CNN (conv, avgpool, conv, flatten, dropout, dense, activation, dense), its last
+    // layer first; flatten is a view and is skipped
+    using inst_t = small_cnn::instance<4>;
+    inst_t net;
+    rng gen(11);
+    net.init(gen);
+    const auto x = hps_test::normal_vector(std::size_t(inst_t::in_size) * 4, gen);
+    const auto dy = hps_test::normal_vector(std::size_t(inst_t::out_size) * 4, gen);
+    rng drop_gen(12);
+    const auto drop_state = drop_gen.save();
+    context ctx;
+    ctx.gen = &drop_gen;
+    net.forward(x.data(), ctx);
+    net.zero_grads();
+    net.backward(dy.data(), ctx);
+    const std::vector<float> plain(net.grads(), net.grads() + inst_t::num_params);
+
+    drop_gen.restore(drop_state);
+    net.forward(x.data(), ctx);
+    net.zero_grads();
+    std::vector<std::size_t> calls;
+    std::vector<std::vector<float>> seen;  // grads()[from, end) at each call
+    net.backward(dy.data(), ctx, [&](std::size_t from) {
+        calls.push_back(from);
+        seen.emplace_back(net.grads() + from, net.grads() + inst_t::num_params);
+    });
+    const std::vector<std::size_t> expected = {net.layer_span(7).offset, net.layer_span(6).offset, net.layer_span(5).offset,
+                                               net.layer_span(4).offset, net.layer_span(2).offset, net.layer_span(1).offset,
+                                               net.layer_span(0).offset};
+    CHECK(calls == expected);
+    CHECK(calls.back() == 0);
+    const std::vector<float> with(net.grads(), net.grads() + inst_t::num_params);
+    CHECK(with == plain);  // bit for bit: the function changes nothing
+    for (std::size_t k = 0; k < calls.size(); ++k)  // what was final at the call stays so
+        CHECK(seen[k] == std::vector<float>(plain.begin() + std::ptrdiff_t(calls[k]), plain.end()));
+    CHECK(seen[0].size() == inst_t::num_params - net.layer_span(7).offset);
+
+    // through model_interface, as the trainer calls it
+    network_model<small_cnn, 4> model;
+    rng init(11);
+    model.init(init);
+    std::vector<std::size_t> via;
+    drop_gen.restore(drop_state);
+    model.forward(x.data(), ctx);
+    model.zero_grads();
+    model.backward(dy.data(), ctx,
+                   layer_done{[](void* v, std::size_t from) { static_cast<std::vector<std::size_t>*>(v)->push_back(from); },
+                              &via});
+    CHECK(via == expected);
+    CHECK(std::vector<float>(model.grads(), model.grads() + inst_t::num_params) == plain);
 }
 
 TEST_CASE("network: a CyPLAM-sized network runs (products on the heap, not the stack)") {

@@ -4,6 +4,9 @@ batch 16 (--one) and as 2 MPI ranks of batch 8 each (--two, under mpirun).
 Checks, each an assertion that can fail:
   - 2 ranks train to the 1-process run's metrics within float rounding (every row of
     metrics.csv, the test metrics, best.npz), and the run does learn (accuracy > 0.7);
+  - the gradient exchange overlapped with the backward pass (the default: one bucket here;
+    --exchange-bucket 0: one per layer, 3) and the blocking one (--exchange blocking) give
+    the same metrics.csv and best.npz bit for bit;
   - rank 0 alone writes: rank 1, started in a folder of its own (mpirun's MPMD form),
     leaves nothing there, and prints nothing;
   - one copy of the training set per node: the trainer's count of the data each rank holds
@@ -18,6 +21,7 @@ Checks, each an assertion that can fail:
   - SIGUSR1 to mpirun reaches every rank: exit 75 and a resume.bin;
   - rank 1 SIGKILLed mid-training: mpirun ends the job within 30 s, non-zero, saying so;
   - the 2-rank trainer started alone refuses with a message (exit 2).
+mpirun's options are hpsgen run's (`hpsgen run --print-launcher 2`).
 Skipped (77) where MPI is not installed (no --two trainer, or no mpirun).
 """
 import json
@@ -36,7 +40,7 @@ from script_checks import args_with_work, check, run  # noqa: E402 (tests/suppor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from classifier_data import write_classifier_data  # noqa: E402
 
-a = args_with_work("--one", "--two")
+a = args_with_work("--one", "--two", "--hpsgen")
 if not a.two or not shutil.which("mpirun"):
     print("SKIPPED: MPI is not installed (scripts/install-deps.sh --test installs libopenmpi-dev and openmpi-bin); "
           "the 2-rank trainer was not built", flush=True)
@@ -44,8 +48,12 @@ if not a.two or not shutil.which("mpirun"):
 
 write_classifier_data(a.work)
 
-# mpirun as root needs --allow-run-as-root; unbound, each rank one thread
-MPIRUN = ["mpirun", "--bind-to", "none", "--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+# mpirun and its options as hpsgen run starts a point of `ranks 2`, less the trailing -n 2: the
+# MPMD form below puts a -n before each program
+launcher = subprocess.run([a.hpsgen, "run", "--print-launcher", "2"], capture_output=True, text=True)
+launcher = launcher.stdout.splitlines() if launcher.returncode == 0 else [launcher.stderr]
+check(launcher[0] == "mpirun" and launcher[-2:] == ["-n", "2"], f"hpsgen run --print-launcher 2: {launcher}")
+MPIRUN = launcher[:-2]
 TRAIN = ["--threads", "1", "--quiet"]
 
 
@@ -95,6 +103,26 @@ check(res2["best"]["accuracy"] > 0.7, f"it learns: best validation accuracy {res
 check(res1["best"]["step"] == res2["best"]["step"] and res2.get("batch", 16) == 16,
       "the same best step; result.json's batch is the whole batch (16)")
 print(f"1 process and 2 ranks: {time.time() - t0:.1f} s", flush=True)
+
+# ---- the exchange overlapped with the backward pass (the default) against one exchange after it
+t0 = time.time()
+check(re.search(r"\[ranks\] 2 ranks: [\d.]+ ms per step exchanging gradients .* overlapped with the backward pass "
+                r"in 1 bucket:", r.stdout) is not None,
+      f"by default the exchange overlaps the backward pass, in one bucket of 256 KiB or more: {r.stdout.strip()[-400:]}")
+b = two("blocking", "--exchange", "blocking")
+check(b.returncode == 0 and "waiting for the slower rank" in b.stdout and "overlapped" not in b.stdout,
+      f"--exchange blocking trains, exchanging after the backward pass (exit {b.returncode}: {b.stdout.strip()[-400:]})")
+# bucket 0: a bucket per layer with parameters, of 51, 1040 and 40 gradients (slices of 25 and 26 among them)
+lay = two("layers", "--exchange-bucket", "0")
+check(lay.returncode == 0 and re.search(r"overlapped with the backward pass in 3 buckets:", lay.stdout) is not None,
+      f"--exchange-bucket 0: one bucket per layer, 3 (exit {lay.returncode}: {lay.stdout.strip()[-400:]})")
+for other in ("blocking", "layers"):
+    check(rows(other) == rows("two"), f"{other}: metrics.csv equals the overlapped run's, bit for bit (elapsed_s aside)")
+    bo = best(other)
+    check(all(np.array_equal(b2[k], bo[k]) for k in b2.files), f"{other}: best.npz equals the overlapped run's, bit for bit")
+bad = run([a.two, "--exchange", "sometimes"], cwd=a.work, timeout=60)
+check(bad.returncode == 2 and "--exchange needs overlap or blocking" in bad.stderr, f"a bad --exchange: {bad.stderr.strip()}")
+print(f"overlapped and blocking exchanges: {time.time() - t0:.1f} s", flush=True)
 
 # ---- one copy of the training set per node
 held = re.search(r"\[ranks\] 2 ranks on 1 node: data in memory per rank ([^;]+); the training set's (.+) once per node",
