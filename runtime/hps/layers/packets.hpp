@@ -8,6 +8,23 @@
 #include <cstddef>
 #include <type_traits>
 
+// How the register tiles (conv_kernels.hpp's fwd_tile, dw_tile and dx_tile, and their bf16
+// twins) are declared (docs/design.md, section 27):
+//   - by default (hand-written trainers, tests, exported libraries) inline, their bodies
+//     (conv_tiles.hpp, bf16_tiles.hpp) included by the headers that declare them;
+//   - under HPS_SHARED_TILES (a generated study) without their bodies: a trainer calls the
+//     instantiations that its study's hps_tiles library compiled once for every trainer.
+//     That library's sources (tiles/tiles-N.cpp) include the bodies after the runtime, so
+//     that every tile some layer's code instantiates there is emitted (used) as a function
+//     of its own, compiled as a trainer sees it (noipa: called with arguments it cannot
+//     know); in a trainer, where there are no bodies, the attributes change nothing.
+//     hps::layer_tiles (hps/tiles.hpp) instantiates those of one layer type.
+#if defined(HPS_SHARED_TILES)
+#define HPS_TILE __attribute__((used, noipa))
+#else
+#define HPS_TILE inline
+#endif
+
 // Eigen's packet types as template arguments: harmless attribute notes (conv_kernels.hpp)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
