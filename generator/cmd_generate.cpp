@@ -73,14 +73,16 @@ public:
         }
         for (auto& f : staged) f->publish();
         c.written = int(staged.size());
-        // trainers of networks and settings of points no longer in the grid (generated
-        // files: results/ holds what was trained with them)
+        // trainers of networks, settings of points and tiles files no longer in the grid
+        // (generated files: results/ holds what was trained with them)
         std::error_code ec;
         std::vector<fs::path> stale;
         for (const auto& e : fs::directory_iterator(root_ / "trainers", ec))
             if (!files_.count("trainers/" + e.path().filename().string() + "/main.cpp")) stale.push_back(e.path());
         for (const auto& e : fs::directory_iterator(root_ / "settings", ec))
             if (!files_.count("settings/" + e.path().filename().string())) stale.push_back(e.path());
+        for (const auto& e : fs::directory_iterator(root_ / "tiles", ec))
+            if (!files_.count("tiles/" + e.path().filename().string())) stale.push_back(e.path());
         for (const auto& p : stale) {
             fs::remove_all(p, ec);
             ++c.removed;

@@ -265,6 +265,8 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
         trainers += "    " + name + "\n";
     }
     if (!trainers.empty()) trainers.pop_back();
+    std::string tiles;
+    for (const auto& path : emit_tiles(networks, opt, sink)) tiles += (tiles.empty() ? "    " : "\n    ") + path;
     // the HDF5 library only for a study whose data is HDF5: the data block holds no axis, so
     // the first point's paths are every point's
     std::string hdf5;
@@ -308,6 +310,7 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
                                          {"mpi", mpi},
                                          {"bf16", bf16_points == 0 ? "OFF" : "ON"},
                                          {"bf16_why", bf16_why},
+                                         {"tiles", tiles},
                                          {"trainers", trainers}}));
     // grid.tsv: the grid's columns, then each point's trainer and identity
     std::istringstream grid(grid_tsv(s));

@@ -7,6 +7,8 @@
 //   study.hps                   the spec in canonical form
 //   submit.sbatch               the Slurm job array
 //   trainers/net-SIG/main.cpp   one specialised trainer per distinct network and batch
+//   tiles/tiles-N.cpp           the register tiles of every distinct layer type, compiled once
+//                               for all trainers (hps/tiles.hpp)
 //   settings/model-NNN.json     each point's run-time settings (hps/settings.hpp)
 //   runtime/hps/*.hpp           the runtime the trainers include (a snapshot: the folder
 //                               builds on a node without hpsgen)
@@ -69,6 +71,12 @@ struct point_files {
 
 // Emits every file of the study folder into `sink`.
 void emit_study(const study& s, const emit_options& opt, output_sink& sink);
+
+// tiles/tiles-N.cpp, the sources of the study's hps_tiles library: every distinct layer type
+// of its trainers (`networks`, by trainer name) once (generator/emit_tiles.cpp). Returns
+// their paths, for CMakeLists.txt.
+std::vector<std::string> emit_tiles(const std::map<std::string, const grid_point*>& networks, const emit_options& opt,
+                                    output_sink& sink);
 
 // The Slurm side of the study folder: submit.sbatch (and whatever else Slurm needs),
 // generator/emit_slurm.cpp.

@@ -10,6 +10,7 @@
 #include "hps/losses.hpp"
 #include "hps/optimizers.hpp"
 #include "hps/penalties.hpp"
+#include "hps/tiles.hpp"
 
 #include "hps/layers/avgpool2d.hpp"
 #include "hps/layers/batchnorm.hpp"

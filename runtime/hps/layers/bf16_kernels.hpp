@@ -220,24 +220,8 @@ inline void pair_step(P (&acc)[M][N], const bf16_t* __restrict a, const bf16_t* 
 // conv::fwd_tile with W as pairs of kernel positions, w[((q*RP + p)*ldw + f)*2 + s] =
 // W(f, q*R + 2p + s) (0 for 2p + s >= R), RP = (R + 1)/2, and x the bf16 padded sample
 template <class P, int MR, int NR, int KH, int R, int XPix, int XRow, bool Relu, int KD = 1, int XPlane = 0>
-inline void fwd_tile(const bf16_t* __restrict w, int ldw, const float* __restrict bias, const bf16_t* __restrict x,
-                     float* __restrict y, int ldy, int valid) {
-    constexpr int L = conv::lanes<P>;
-    constexpr int RP = (R + 1) / 2;
-    P acc[MR][NR];
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) {
-        const P b = conv::ei::ploadu<P>(bias + m * L);
-#pragma GCC unroll 32
-        for (int j = 0; j < NR; ++j) acc[m][j] = b;
-    }
-    for (int q = 0; q < KD * KH; ++q) {
-        const bf16_t* xr = x + (q / KH) * XPlane + (q % KH) * XRow;
-        const bf16_t* wr = w + std::size_t(q) * RP * ldw * 2;
-        for (int p = 0; p < RP; ++p) pair_step(acc, wr + std::size_t(p) * ldw * 2, xr + 2 * p, XPix);
-    }
-    conv::store_fwd_tile<P, MR, NR, Relu>(acc, y, ldy, valid);
-}
+HPS_TILE void fwd_tile(const bf16_t* __restrict w, int ldw, const float* __restrict bias, const bf16_t* __restrict x,
+                       float* __restrict y, int ldy, int valid);
 
 // ---------------------------------------------------------------- dW tile
 // conv::dw_tile over pairs of pixels (ow, ow + 1) of each output row: dz as
@@ -246,54 +230,14 @@ inline void fwd_tile(const bf16_t* __restrict w, int ldw, const float* __restric
 // one pixel on
 template <class P, int MR, int KHT, int RT, int R, int HO, int WO, int XPix, int XRow, int XOutRow, int KDT = 1, int KH = KHT,
           int DO = 1, int XPlane = 0, int XOutPlane = 0>
-inline void dw_tile(const bf16_t* __restrict dz, int ldz, const bf16_t* __restrict x2, float* __restrict dw, int ldw, int valid) {
-    using pk = pairs<P>;
-    constexpr int L = conv::lanes<P>;
-    constexpr int N = KDT * KHT * RT;
-    constexpr int WP = (WO + 1) / 2;
-    P acc[MR][N];
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 32
-        for (int n = 0; n < N; ++n) acc[m][n] = conv::ei::pset1<P>(0.0f);
-    for (int o = 0; o < DO * HO; ++o) {
-        for (int op = 0; op < WP; ++op) {
-            const bf16_t* d = dz + std::size_t(o * WP + op) * ldz * 2;
-            const bf16_t* xp = x2 + 2 * std::size_t((o / HO) * XOutPlane + (o % HO) * XOutRow + 2 * op * XPix);
-            typename pk::type a[MR];
-#pragma GCC unroll 8
-            for (int m = 0; m < MR; ++m) a[m] = pk::load(d + m * L * 2);
-#pragma GCC unroll 32
-            for (int n = 0; n < N; ++n) {
-                const typename pk::type v = pk::broadcast(xp + 2 * (n / (KHT * RT) * XPlane + (n / RT) % KHT * XRow + n % RT));
-#pragma GCC unroll 8
-                for (int m = 0; m < MR; ++m) acc[m][n] = pk::dot(acc[m][n], a[m], v);
-            }
-        }
-    }
-    conv::add_dw_tile<P, MR, KHT, RT, R, KDT, KH>(acc, dw, ldw, valid);
-}
+HPS_TILE void dw_tile(const bf16_t* __restrict dz, int ldz, const bf16_t* __restrict x2, float* __restrict dw, int ldw, int valid);
 
 // ---------------------------------------------------------------- dX tile
 // conv::dx_tile over pairs of filters: wt[((f/2)*ldwt + r)*2 + f%2] = Wt(r, f) (0 for
 // f >= F), dz in bf16 with dz[j*ldz + F] = 0 when F is odd
 template <class P, int PB, int NR, int F, int XPix>
-inline void dx_tile(const bf16_t* __restrict wt, int ldwt, const bf16_t* __restrict dz, int ldz, float* dx) {
-    constexpr int L = conv::lanes<P>;
-    P acc[PB][NR];
-#pragma GCC unroll 8
-    for (int p = 0; p < PB; ++p)
-#pragma GCC unroll 32
-        for (int j = 0; j < NR; ++j) acc[p][j] = conv::ei::pset1<P>(0.0f);
-    for (int fp = 0; fp < (F + 1) / 2; ++fp) pair_step(acc, wt + std::size_t(fp) * ldwt * 2, dz + 2 * fp, ldz);
-#pragma GCC unroll 32
-    for (int j = 0; j < NR; ++j)
-#pragma GCC unroll 8
-        for (int p = 0; p < PB; ++p) {
-            float* d = dx + j * XPix + p * L;
-            conv::ei::pstoreu(d, conv::ei::padd(conv::ei::ploadu<P>(d), acc[p][j]));
-        }
-}
+HPS_TILE void dx_tile(const bf16_t* __restrict wt, int ldwt, const bf16_t* __restrict dz, int ldz, float* dx);
+
 #endif  // HPS_BF16_KERNELS
 
 // bf16 units (2 bytes) as the floats of a scratch buffer, in whole cache lines
@@ -352,3 +296,8 @@ inline std::string bf16_unavailable() {
 }  // namespace hps
 
 #pragma GCC diagnostic pop
+
+// the bf16 tiles' bodies: here, inline, unless the program shares them (HPS_SHARED_TILES)
+#if !defined(HPS_SHARED_TILES)
+#include "hps/layers/bf16_tiles.hpp"
+#endif

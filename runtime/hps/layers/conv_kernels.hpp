@@ -189,33 +189,8 @@ constexpr int k_block(int k, int n, int columns, int panel, long l2 = l2_cache_b
 // in the same order as one pass (dense's forward; needs valid >= MR packets).
 template <class P, int MR, int NR, int KH, int R, int XPix, int XRow, bool Relu, int KD = 1, int XPlane = 0,
           bool Resume = false>
-inline void fwd_tile(const float* __restrict w, int ldw, const float* __restrict bias, const float* __restrict x,
-                     float* __restrict y, int ldy, int valid) {
-    constexpr int L = lanes<P>;
-    P acc[MR][NR];
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) {
-        const P b = ei::ploadu<P>(bias + m * L);
-#pragma GCC unroll 32
-        for (int j = 0; j < NR; ++j) acc[m][j] = Resume ? ei::ploadu<P>(y + j * ldy + m * L) : b;
-    }
-    for (int q = 0; q < KD * KH; ++q) {  // kernel row q = kd*KH + kh
-        const float* xr = x + (q / KH) * XPlane + (q % KH) * XRow;
-        const float* wr = w + std::size_t(q) * R * ldw;
-        for (int r = 0; r < R; ++r) {
-            P a[MR];
-#pragma GCC unroll 8
-            for (int m = 0; m < MR; ++m) a[m] = ei::ploadu<P>(wr + std::size_t(r) * ldw + m * L);
-#pragma GCC unroll 32
-            for (int j = 0; j < NR; ++j) {
-                const P v = ei::pset1<P>(xr[j * XPix + r]);
-#pragma GCC unroll 8
-                for (int m = 0; m < MR; ++m) acc[m][j] = ei::pmadd(a[m], v, acc[m][j]);
-            }
-        }
-    }
-    store_fwd_tile<P, MR, NR, Relu>(acc, y, ldy, valid);
-}
+HPS_TILE void fwd_tile(const float* __restrict w, int ldw, const float* __restrict bias, const float* __restrict x,
+                       float* __restrict y, int ldy, int valid);
 
 // ------------------------------------------------------------------ dW tile
 // dw[((kd*KH + kh)*R + r)*ldw + m*L + i] += sum over the pixels (od < DO, oh < HO, ow < WO) of
@@ -223,64 +198,23 @@ inline void fwd_tile(const float* __restrict w, int ldw, const float* __restrict
 // for kd < KDT, kh < KHT, r < RT, MR packets of filters; rows >= valid are not stored.
 template <class P, int MR, int KHT, int RT, int R, int HO, int WO, int XPix, int XRow, int XOutRow, int KDT = 1, int KH = KHT,
           int DO = 1, int XPlane = 0, int XOutPlane = 0>
-inline void dw_tile(const float* __restrict dz, int ldz, const float* __restrict x, float* __restrict dw, int ldw, int valid) {
-    constexpr int L = lanes<P>;
-    constexpr int N = KDT * KHT * RT;
-    P acc[MR][N];
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 32
-        for (int n = 0; n < N; ++n) acc[m][n] = ei::pset1<P>(0.0f);
-    for (int o = 0; o < DO * HO; ++o) {  // output row o = od*HO + oh
-        for (int ow = 0; ow < WO; ++ow) {
-            const float* d = dz + std::size_t(o * WO + ow) * ldz;
-            const float* xp = x + (o / HO) * XOutPlane + (o % HO) * XOutRow + ow * XPix;
-            P a[MR];
-#pragma GCC unroll 8
-            for (int m = 0; m < MR; ++m) a[m] = ei::ploadu<P>(d + m * L);
-#pragma GCC unroll 32
-            for (int n = 0; n < N; ++n) {
-                const P v = ei::pset1<P>(xp[n / (KHT * RT) * XPlane + (n / RT) % KHT * XRow + n % RT]);
-#pragma GCC unroll 8
-                for (int m = 0; m < MR; ++m) acc[m][n] = ei::pmadd(a[m], v, acc[m][n]);
-            }
-        }
-    }
-    add_dw_tile<P, MR, KHT, RT, R, KDT, KH>(acc, dw, ldw, valid);
-}
+HPS_TILE void dw_tile(const float* __restrict dz, int ldz, const float* __restrict x, float* __restrict dw, int ldw, int valid);
 
 // ------------------------------------------------------------------ dX tile
 // dx[j*XPix + p*L + i] += sum_{f<F} wt[f*ldwt + p*L + i] * dz[j*ldz + f] for j < NR pixels
 // (in order: neighbouring pixels' runs overlap), PB packets of the run; with Add false, =
 // instead of += (dense's dx, whose columns do not overlap).
 template <class P, int PB, int NR, int F, int XPix, bool Add = true>
-inline void dx_tile(const float* __restrict wt, int ldwt, const float* __restrict dz, int ldz, float* dx) {
-    constexpr int L = lanes<P>;
-    P acc[PB][NR];
-#pragma GCC unroll 8
-    for (int p = 0; p < PB; ++p)
-#pragma GCC unroll 32
-        for (int j = 0; j < NR; ++j) acc[p][j] = ei::pset1<P>(0.0f);
-    for (int f = 0; f < F; ++f) {
-        P a[PB];
-#pragma GCC unroll 8
-        for (int p = 0; p < PB; ++p) a[p] = ei::ploadu<P>(wt + std::size_t(f) * ldwt + p * L);
-#pragma GCC unroll 32
-        for (int j = 0; j < NR; ++j) {
-            const P v = ei::pset1<P>(dz[j * ldz + f]);
-#pragma GCC unroll 8
-            for (int p = 0; p < PB; ++p) acc[p][j] = ei::pmadd(a[p], v, acc[p][j]);
-        }
-    }
-#pragma GCC unroll 32
-    for (int j = 0; j < NR; ++j)
-#pragma GCC unroll 8
-        for (int p = 0; p < PB; ++p) {
-            float* d = dx + j * XPix + p * L;
-            if constexpr (Add) ei::pstoreu(d, ei::padd(ei::ploadu<P>(d), acc[p][j]));
-            else ei::pstoreu(d, acc[p][j]);
-        }
-}
+HPS_TILE void dx_tile(const float* __restrict wt, int ldwt, const float* __restrict dz, int ldz, float* dx);
+
+}  // namespace hps::detail::conv
+
+// the tiles' bodies: here, inline, unless the program shares them (HPS_SHARED_TILES)
+#if !defined(HPS_SHARED_TILES)
+#include "hps/layers/conv_tiles.hpp"
+#endif
+
+namespace hps::detail::conv {
 
 // ------------------------------------------------------------------ the layers' driver
 // Total padding of one dimension of `out` outputs (rules::conv's): none under valid; under
@@ -399,6 +333,7 @@ public:
     static constexpr std::size_t scratch_size = xpad_total + dz_total + wt_total + wpad_total + bf16_total;
     static constexpr bool is_view = false;
     static constexpr int torch_param_module = symmetric_padding ? 0 : 1;
+    static constexpr bool register_tiles = true;  // forward and backward call the tiles (hps/tiles.hpp)
 
     void bind(float* params, float* grads, float*, float* scratch) {
         w_ = params;                // (F, K)

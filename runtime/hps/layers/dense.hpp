@@ -200,6 +200,8 @@ public:
     // the kernels' choices, for tests: the forward's block of inputs, and whether dx has its own tiles
     static constexpr int forward_block = fwd_kc;
     static constexpr bool direct_input_grad = direct_dx;
+    // whether forward and backward call the register tiles (hps/tiles.hpp): when Out fills packets
+    static constexpr bool register_tiles = direct;
 
     // bf16 scratch, in bf16 units (only with the kernels, and only when Out fills packets):
     // x in bf16; x paired with the next sample; dz paired by samples (then dz in bf16);

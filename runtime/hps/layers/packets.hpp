@@ -8,6 +8,23 @@
 #include <cstddef>
 #include <type_traits>
 
+// How the register tiles (conv_kernels.hpp's fwd_tile, dw_tile and dx_tile, and their bf16
+// twins) are declared (docs/design.md, section 27):
+//   - by default (hand-written trainers, tests, exported libraries) inline, their bodies
+//     (conv_tiles.hpp, bf16_tiles.hpp) included by the headers that declare them;
+//   - under HPS_SHARED_TILES (a generated study) without their bodies: a trainer calls the
+//     instantiations that its study's hps_tiles library compiled once for every trainer.
+//     That library's sources (tiles/tiles-N.cpp) include the bodies after the runtime, so
+//     that every tile some layer's code instantiates there is emitted (used) as a function
+//     of its own, compiled as a trainer sees it (noipa: called with arguments it cannot
+//     know); in a trainer, where there are no bodies, the attributes change nothing.
+//     hps::layer_tiles (hps/tiles.hpp) instantiates those of one layer type.
+#if defined(HPS_SHARED_TILES)
+#define HPS_TILE __attribute__((used, noipa))
+#else
+#define HPS_TILE inline
+#endif
+
 // Eigen's packet types as template arguments: harmless attribute notes (conv_kernels.hpp)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
@@ -50,20 +67,25 @@ inline void store_lanes(float* dst, const P& v, int n) {
 }
 
 // A forward tile's end: y[j*ldy + m*L + i] = act(acc[m][j]) (ReLU or none), rows >= valid
-// (the padded filters) not stored.
+// (the padded filters) not stored. `valid` is tested once per tile, not per store: a tile
+// compiled apart from its callers (hps/tiles.hpp) cannot fold the test away, and one test
+// per store made its code, and its compile, larger. The dW tile's end does the same.
 template <class P, int MR, int NR, bool Relu>
 inline void store_fwd_tile(const P (&acc)[MR][NR], float* __restrict y, int ldy, int valid) {
     constexpr int L = lanes<P>;
     const P zero = ei::pset1<P>(0.0f);
+    if (valid >= MR * L) {
 #pragma GCC unroll 32
-    for (int j = 0; j < NR; ++j) {
+        for (int j = 0; j < NR; ++j)
 #pragma GCC unroll 8
-        for (int m = 0; m < MR; ++m) {
-            const P v = Relu ? ei::pmax(acc[m][j], zero) : acc[m][j];
-            if (valid >= MR * L) ei::pstoreu(y + j * ldy + m * L, v);
-            else store_lanes<P, false>(y + j * ldy + m * L, v, valid - m * L);
-        }
+            for (int m = 0; m < MR; ++m) ei::pstoreu(y + j * ldy + m * L, Relu ? ei::pmax(acc[m][j], zero) : acc[m][j]);
+        return;
     }
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; ++j)
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m)
+            store_lanes<P, false>(y + j * ldy + m * L, Relu ? ei::pmax(acc[m][j], zero) : acc[m][j], valid - m * L);
 }
 
 // A dW tile's end: column ((kd*KH + kh)*R + r) of dw += acc[m][n] for n = (kd*KHT + kh)*RT + r
@@ -71,13 +93,16 @@ inline void store_fwd_tile(const P (&acc)[MR][NR], float* __restrict y, int ldy,
 template <class P, int MR, int KHT, int RT, int R, int KDT, int KH>
 inline void add_dw_tile(const P (&acc)[MR][KDT * KHT * RT], float* __restrict dw, int ldw, int valid) {
     constexpr int L = lanes<P>;
+    const bool whole = valid >= MR * L;
 #pragma GCC unroll 32
     for (int n = 0; n < KDT * KHT * RT; ++n) {
         float* col = dw + std::size_t((n / (KHT * RT) * KH + (n / RT) % KHT) * R + n % RT) * ldw;
+        if (whole) {
 #pragma GCC unroll 8
-        for (int m = 0; m < MR; ++m) {
-            if (valid >= MR * L) ei::pstoreu(col + m * L, ei::padd(ei::ploadu<P>(col + m * L), acc[m][n]));
-            else store_lanes<P, true>(col + m * L, acc[m][n], valid - m * L);
+            for (int m = 0; m < MR; ++m) ei::pstoreu(col + m * L, ei::padd(ei::ploadu<P>(col + m * L), acc[m][n]));
+        } else {
+#pragma GCC unroll 8
+            for (int m = 0; m < MR; ++m) store_lanes<P, true>(col + m * L, acc[m][n], valid - m * L);
         }
     }
 }
