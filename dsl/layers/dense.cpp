@@ -38,7 +38,7 @@ extern const layer_kind dense_kind{
         if (const vector_unit unit = native_vector_unit(); unit.bf16 && l.units % unit.half_lanes == 0) {
             namespace h = detail::bf16;
             half = h::floats_for(in * B + 2) + h::floats_for(2 * in * B) + h::floats_for(out * ((B + 1) / 2) * 2) +
-                   h::floats_for(out * ((in + 1) / 2) * 2) + 2 * h::floats_for(out * in);
+                   h::floats_for(out * ((in + 1) / 2) * 2);  // dx pairs W into the fp32 dx's panels
         }
         return layer_memory{.scratch = (l.activation == "linear" ? 0 : out * B) + half};
     },
