@@ -527,3 +527,28 @@ TEST_CASE("settings files: a classes target's metric averaging and class round-t
     CHECK(settings.find("\"average\"") == std::string::npos);
     CHECK(settings.find("\"class\"") == std::string::npos);
 }
+
+TEST_CASE("the register tiles are shared where the trainers share their layer types") {
+    hps::emit_options opt;
+    opt.include_runtime = false;
+    auto tiles_files = [&](const std::string& network) {
+        hps::memory_sink sink;
+        hps::emit_study(*checked(spec("", network)), opt, sink);
+        std::vector<std::string> paths;
+        for (const auto& [path, text] : sink.files)
+            if (path.rfind("tiles/", 0) == 0) paths.push_back(path);
+        return std::make_pair(paths, sink.files.at("CMakeLists.txt"));
+    };
+    // four trainers with the same four dense layers first: 24 dense layers of 10 types (a
+    // type: the layer, its input's shape and the batch), 2.4 layers a type
+    const std::string shared = "  dense units 16 activation relu\n  dense units 16 activation relu\n"
+                               "  dense units 16 activation relu\n  dense units 16 activation relu\n"
+                               "  dense units {32, 48, 64, 80} activation relu\n  dense units 1\n";
+    const auto [paths, cmakelists] = tiles_files(shared);
+    REQUIRE(!paths.empty());
+    for (const auto& p : paths) CHECK(cmakelists.find(p) != std::string::npos);
+    // two networks that share no layer type: 4 layers of 4 types, no library
+    const auto [none, plain] = tiles_files(two_nets);
+    CHECK(none.empty());
+    CHECK(plain.find("set(hps_tile_sources\n)") != std::string::npos);
+}
