@@ -78,9 +78,13 @@ public:
 
     void init(rng& gen) override { net_.init(gen); }
     const float* forward(const float* x, context& ctx) override { return net_.forward(x, ctx); }
-    void backward(const float* dy, context& ctx) override { net_.backward(dy, ctx); }
+    // one instantiation of the network's backward pass serves both (a second would compile
+    // every layer's backward twice into the trainer); a null fn is the plain pass
+    void backward(const float* dy, context& ctx) override { backward(dy, ctx, layer_done{nullptr, nullptr}); }
     void backward(const float* dy, context& ctx, layer_done done) override {
-        net_.backward(dy, ctx, [done](std::size_t from) { done.fn(done.arg, from); });
+        net_.backward(dy, ctx, [done](std::size_t from) {
+            if (done.fn) done.fn(done.arg, from);
+        });
     }
     void zero_grads() override { net_.zero_grads(); }
     float* params() override { return net_.params(); }
