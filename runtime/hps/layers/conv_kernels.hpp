@@ -330,7 +330,15 @@ public:
         bf16::compiled ? bf16::floats_for(xb_units) + bf16::floats_for(x2_units) + bf16::floats_for(dzp_units) +
                              bf16::floats_for(wf_units) + bf16::floats_for(wtp_units)
                        : 0;
-    static constexpr std::size_t scratch_size = xpad_total + dz_total + wt_total + wpad_total + bf16_total;
+    // the gradients' sums over the batch in fixed groups of samples, each group's from zero,
+    // then added in group order: threads take groups, and a result does not depend on how
+    // many. The bias always; dW when it is small (its register tiles are then too few to keep
+    // the threads busy: a one-channel first layer's dW is a single tile)
+    static constexpr int grad_groups = std::min(B, 16);
+    static constexpr bool dw_by_groups = std::size_t(Filters) * patch_size <= 1024;
+    static constexpr std::size_t groups_total =
+        std::size_t(grad_groups) * (padded_filters + (dw_by_groups ? num_weights : 0));  // (G, F'), then (G, K, F)
+    static constexpr std::size_t scratch_size = xpad_total + dz_total + wt_total + wpad_total + groups_total + bf16_total;
     static constexpr bool is_view = false;
     static constexpr int torch_param_module = symmetric_padding ? 0 : 1;
     static constexpr bool register_tiles = true;  // forward and backward call the tiles (hps/tiles.hpp)
@@ -344,8 +352,9 @@ public:
         dz_ = xpad_ + xpad_total;  // (F', pixels*B)
         wt_ = dz_ + dz_total;      // (KD*KH, F, R')
         wpad_ = wt_ + wt_total;    // (F', K + 1): W and b padded to F' rows
+        groups_ = wpad_ + wpad_total;  // (G, F') db's groups, then (G, K, F) dW's
         if constexpr (bf16::compiled) {
-            bf16::scratch_cutter cut{wpad_ + wpad_total};
+            bf16::scratch_cutter cut{groups_ + groups_total};
             xb_ = cut.take(xb_units);
             x2_ = cut.take(x2_units);
             dzp_ = cut.take(dzp_units);
@@ -415,17 +424,7 @@ public:
             dz = dz_;
         }
         if (half) pair_for_weights(dz);
-        const int threads = detail::usable_threads();
-        HPS_OMP(omp parallel num_threads(threads) if (threads > 1))
-        {
-            // the team OpenMP gave, which may be smaller than `threads` (detail::team_size)
-            const int t = detail::thread_id(), nt = detail::team_size();
-            const int first = dw_tiles * t / nt, last = dw_tiles * (t + 1) / nt;
-            for (int b = 0; b < B; ++b)
-                for (int tile = first; tile < last; ++tile) weight_tile(tile, dz, b, half);
-        }
-        using dz_matrix = Eigen::Map<const detail::dyn_matrix, 0, Eigen::OuterStride<>>;
-        detail::vec_view(db_, Filters) += dz_matrix(dz, Filters, columns, Eigen::OuterStride<>(padded_filters)).rowwise().sum();
+        weight_gradients(dz, half);
         if (!dx) return;
         // Wt (KD*KH, F, R'): per kernel row, W transposed with the run padded by zeros
         for (int q = 0; q < kernel_rows; ++q)
@@ -526,15 +525,61 @@ private:
         }
     }
 
+    // dW and db from dz (and, in bf16, the pairs pair_for_weights made). dW: its register
+    // tiles shared out among the threads, each summed over the batch in sample order; or, when
+    // small (dw_by_groups), each group of samples' tiles from zero, added to dW in group
+    // order. db: by groups. So the sums' order does not depend on the threads.
+    void weight_gradients(const float* dz, bool half) {
+        constexpr int G = grad_groups;
+        float* db_groups = groups_;
+        float* dw_groups = groups_ + std::size_t(G) * padded_filters;
+        const int threads = detail::usable_threads();
+        HPS_OMP(omp parallel num_threads(threads) if (threads > 1))
+        {
+            // the team OpenMP gave, which may be smaller than `threads` (detail::team_size)
+            const int t = detail::thread_id(), nt = detail::team_size();
+            for (int g = G * t / nt; g < G * (t + 1) / nt; ++g) {
+                float acc[padded_filters] = {};  // in registers: not aliased by dz
+                for (int c = columns * g / G; c < columns * (g + 1) / G; ++c) {
+                    const float* d = dz + std::size_t(c) * padded_filters;
+                    for (int f = 0; f < padded_filters; ++f) acc[f] += d[f];
+                }
+                std::copy_n(acc, padded_filters, db_groups + std::size_t(g) * padded_filters);
+                if constexpr (dw_by_groups) std::fill_n(dw_groups + std::size_t(g) * num_weights, num_weights, 0.0f);
+            }
+            if constexpr (dw_by_groups) {
+                HPS_OMP(omp barrier)
+                const int items = G * dw_tiles, first = items * t / nt, last = items * (t + 1) / nt;
+                for (int item = first; item < last; ++item) {
+                    const int g = item / dw_tiles, tile = item % dw_tiles;
+                    for (int b = B * g / G; b < B * (g + 1) / G; ++b)
+                        weight_tile(tile, dz, b, half, dw_groups + std::size_t(g) * num_weights);
+                }
+            } else {
+                const int first = dw_tiles * t / nt, last = dw_tiles * (t + 1) / nt;
+                for (int b = 0; b < B; ++b)
+                    for (int tile = first; tile < last; ++tile) weight_tile(tile, dz, b, half, dw_);
+            }
+        }
+        for (int g = 0; g < G; ++g)
+            for (int f = 0; f < Filters; ++f) db_[f] += db_groups[std::size_t(g) * padded_filters + f];
+        if constexpr (dw_by_groups)
+            for (int g = 0; g < G; ++g) {
+                const float* part = dw_groups + std::size_t(g) * num_weights;
+                for (std::size_t i = 0; i < num_weights; ++i) dw_[i] += part[i];
+            }
+    }
+
     // dW tile number `tile` (filter block, kernel-plane block, kernel-row block, run block),
-    // summed over sample b; in bf16 (`half`) over the pairs pair_for_weights made
-    void weight_tile(int tile, const float* dz, int b, bool half) {
+    // sample b's terms added to dW (layout (K, F)) at `into`; in bf16 (`half`) over the pairs
+    // pair_for_weights made
+    void weight_tile(int tile, const float* dz, int b, bool half, float* into) {
         const int rb = tile % dw_run_blocks, kb = tile / dw_run_blocks % dw_row_blocks;
         const int db = tile / (dw_run_blocks * dw_row_blocks) % dw_plane_blocks, m = tile / (dw_run_blocks * dw_row_blocks * dw_plane_blocks);
         const int m0 = m * dw_shape.a * filter_lanes, kd0 = db * dw_shape.d, kh0 = kb * dw_shape.b, r0 = rb * dw_shape.c;
         const float* dzb = dz + std::size_t(b) * out_pixels * padded_filters + m0;
         const std::size_t x_at = b * xpad_stride + std::size_t(kd0) * plane_stride + std::size_t(kh0) * row_stride + r0;
-        float* dw = dw_ + std::size_t((kd0 * KH + kh0) * run + r0) * Filters + m0;
+        float* dw = into + std::size_t((kd0 * KH + kh0) * run + r0) * Filters + m0;
         with_block<dw_shape.d, KD>(kd0, [&](auto kdt) {
             with_block<dw_shape.b, KH>(kh0, [&](auto kht) {
                 with_block<dw_shape.c, run>(r0, [&](auto rt) {
@@ -643,6 +688,7 @@ private:
     float* dz_ = nullptr;
     float* wt_ = nullptr;
     float* wpad_ = nullptr;
+    float* groups_ = nullptr;  // (G, F') db's sums by groups of samples, then (G, K, F) dW's
     bf16::bf16_t* xb_ = nullptr;   // (B, Dp, Hp, Wp, C)
     bf16::bf16_t* x2_ = nullptr;   // (B, Dp, Hp, Wp, C, 2)
     bf16::bf16_t* dzp_ = nullptr;  // (B, rows, Wo/2, F', 2), then dZ (F', pixels) per sample
