@@ -3,8 +3,11 @@
 // trainer sets it from the point's settings file, so points that differ only in their
 // rates share one trainer). Until then it refuses to train.
 //
-//   train  mask m = 1/(1 - rate) with probability 1 - rate, else 0 (one draw of ctx.gen
-//          per value: uniform() >= rate keeps it); y = m * x; backward dx = m * dy
+//   train  mask m = 1/(1 - rate) with probability 1 - rate, else 0; y = m * x; backward
+//          dx = m * dy. One draw of ctx.gen per pass seeds the mask: value i is kept when
+//          u_i >= rate, u_i the top 53 bits of splitmix64(seed + (i + 1) * golden) over
+//          2^53, so threads draw parts of the mask side by side and the mask does not
+//          depend on how many (docs/design.md section 24)
 //   infer  y = x; backward dx = dy
 // A Keras/TF1 "keep probability" p is dropout<1 - p>. Scratch: the mask (In, B).
 // PyTorch: nn.Dropout(p=rate) (the same expectation; torch's random stream differs).
@@ -14,6 +17,8 @@
 #include "hps/layers/common.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -71,11 +76,20 @@ public:
             return;
         }
         if (!ctx.gen) throw std::invalid_argument("dropout: the context has no random generator (set context::gen) in phase::train");
-        rng& gen = *ctx.gen;
-        const double r = rate_;
+        const std::uint64_t seed = ctx.gen->next();
+        // u >= rate, u = (h >> 11) / 2^53, is (h >> 11) >= ceil(rate * 2^53): exact in integers
+        const std::uint64_t least = std::uint64_t(std::ceil(rate_ * 0x1.0p53));
         const float keep = keep_scale_;
-        for (std::size_t i = 0; i < n; ++i) mask_[i] = gen.uniform() >= r ? keep : 0.0f;
-        for (std::size_t i = 0; i < n; ++i) y[i] = x[i] * mask_[i];
+        float* mask = mask_;
+        HPS_OMP(omp parallel for schedule(static) if (n >= 65536 && detail::usable_threads() > 1))
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;  // splitmix64
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+            z ^= z >> 31;
+            mask[i] = (z >> 11) >= least ? keep : 0.0f;
+            y[i] = x[i] * mask[i];
+        }
     }
 
     // As the forward pass ran: masked in train, identity in infer.

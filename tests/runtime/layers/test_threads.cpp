@@ -129,3 +129,36 @@ TEST_CASE("threads: the cluster counter's conv1d and the printability conv3d lay
     check_exact<conv3d<32, 3, same, relu>::impl<shape<8, 8, 8, 16>, 16>, 16>();
     check_exact<conv3d<6, 2, same, linear, 2>::impl<shape<5, 6, 7, 3>, 3>, 3>();
 }
+
+TEST_CASE("dropout: the mask is drawn by threads side by side, the same with 1 and 2 threads") {
+    using L = dropout<0.25>::impl<shape<640>, 128>;  // Model-108's: 81,920 values, a parallel pass
+    auto mask_with = [](int threads) {
+#if defined(_OPENMP)
+        omp_set_num_threads(threads);
+#else
+        (void)threads;
+#endif
+        bound_layer<L> d;
+        std::vector<float> x(L::n, 1.0f), y(L::n);
+        rng gen(11);
+        context ctx;
+        ctx.mode = phase::train;
+        ctx.gen = &gen;
+        d.layer.forward(x.data(), y.data(), ctx);
+        CHECK(gen.next() == [] { rng g(11); g.next(); return g.next(); }());  // one draw a pass
+        return y;
+    };
+    const auto one = mask_with(1), two = mask_with(2);
+    CHECK(one == two);
+    std::size_t kept = 0, both = 0;
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        kept += one[i] != 0.0f;
+        both += i > 0 && one[i] != 0.0f && one[i - 1] != 0.0f;
+    }
+    // 81,920 Bernoulli(0.75): sd of the share 0.0015; neighbours independent: 0.5625 both kept
+    CHECK(double(kept) / double(one.size()) == doctest::Approx(0.75).epsilon(0.01));
+    CHECK(double(both) / double(one.size() - 1) == doctest::Approx(0.5625).epsilon(0.015));
+#if defined(_OPENMP)
+    omp_set_num_threads(omp_get_num_procs());
+#endif
+}
