@@ -147,6 +147,16 @@ using const_vec_map = Eigen::Map<const Eigen::Matrix<float, Rows, 1>>;
 // ---------------------------------------------------------------------------- random
 // xoshiro256** seeded through splitmix64: the same stream on every platform and
 // compiler (std:: distributions differ between standard libraries, so none is used).
+
+// splitmix64's output at state `state`: a 64-bit mix of it (the generator's seeding; dropout's
+// mask, which hashes each value's position, layers/dropout.hpp)
+constexpr std::uint64_t splitmix64(std::uint64_t state) {
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 class rng {
 public:
     explicit rng(std::uint64_t seed = 1) { reseed(seed); }
@@ -154,10 +164,7 @@ public:
     void reseed(std::uint64_t seed) {
         for (auto& word : s_) {
             seed += 0x9E3779B97F4A7C15ull;
-            std::uint64_t z = seed;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-            word = z ^ (z >> 31);
+            word = splitmix64(seed);
         }
         has_spare_ = false;
     }

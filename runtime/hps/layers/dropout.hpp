@@ -83,11 +83,7 @@ public:
         float* mask = mask_;
         HPS_OMP(omp parallel for schedule(static) if (n >= 65536 && detail::usable_threads() > 1))
         for (std::size_t i = 0; i < n; ++i) {
-            std::uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;  // splitmix64
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-            z ^= z >> 31;
-            mask[i] = (z >> 11) >= least ? keep : 0.0f;
+            mask[i] = (splitmix64(seed + (i + 1) * 0x9E3779B97F4A7C15ull) >> 11) >= least ? keep : 0.0f;
             y[i] = x[i] * mask[i];
         }
     }
