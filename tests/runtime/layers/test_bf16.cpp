@@ -11,7 +11,7 @@
 //   - a small network learns in bf16 (its loss falls as fp32's does);
 //   - 1 and 2 threads give bit-identical bf16 results.
 #define DOCTEST_CONFIG_IMPLEMENT
-#include "test_support.hpp"
+#include "bf16_support.hpp"
 
 #include <hps/layers/avgpool2d.hpp>
 #include <hps/layers/bf16_kernels.hpp>
@@ -27,54 +27,19 @@
 
 using namespace hps;
 using hps_test::bound_layer;
+using hps_test::check_close;
+using hps_test::pass;
+using hps_test::rounded;
+using hps_test::run;
 
 namespace {
 
 namespace h = hps::detail::bf16;
 
-float rounded(float x) { return h::to_float(h::round(x)); }
-
-std::vector<float> rounded(const std::vector<float>& v) {
-    std::vector<float> r(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) r[i] = rounded(v[i]);
-    return r;
-}
-
 float bits_float(std::uint32_t u) {
     float x;
     std::memcpy(&x, &u, sizeof x);
     return x;
-}
-
-struct pass {
-    std::vector<float> y, dx, grads;
-};
-
-// forward, then backward of dy, of layer L (parameters `params`) in precision p
-template <class L, int B>
-pass run(const std::vector<float>& params, const std::vector<float>& x, const std::vector<float>& dy, precision p) {
-    bound_layer<L> bl;
-    std::copy(params.begin(), params.end(), bl.params.begin());
-    pass r;
-    r.y.resize(std::size_t(L::out_shape::size) * B);
-    r.dx.resize(x.size());
-    context ctx;
-    ctx.prec = p;
-    bl.layer.forward(x.data(), r.y.data(), ctx);
-    bl.layer.backward(x.data(), r.y.data(), dy.data(), r.dx.data(), ctx);
-    r.grads.assign(bl.grads.begin(), bl.grads.end());
-    return r;
-}
-
-// |a - b| <= tol * scale elementwise, scale = the largest |b| (sums of |terms| are of that
-// order for these random operands)
-void check_close(const std::vector<float>& a, const std::vector<float>& b, double tol, const char* what) {
-    REQUIRE(a.size() == b.size());
-    double scale = 0, worst = 0;
-    for (float v : b) scale = std::max(scale, double(std::fabs(v)));
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::fabs(a[i] - b[i])));
-    INFO(what << ": max |difference| " << worst << ", largest |value| " << scale);
-    CHECK(worst <= tol * scale);
 }
 
 double relative_norm(const std::vector<float>& a, const std::vector<float>& b) {
