@@ -19,7 +19,7 @@
 // Tile numbers are template arguments (the instructions encode them); shapes are the run-time
 // configuration, so each backend has one body of `product` for every layer.
 //
-// `product` is the one kernel the conv layers call (conv_kernels.hpp's direct_conv):
+// `product` is the one kernel the layers call (conv_kernels.hpp's direct_conv, dense.hpp):
 //   C (m x n fp32) = C0 + sum over the chunks of A_chunk (m rows x 2k bf16) B_chunk (k pairs x n)
 // over a walk of `outer` steps (kernel rows, or output rows) of `full` chunks of 16 pairs and
 // a tail chunk of `tail` pairs each, the tail through tiles of its own shape (loading the
@@ -67,6 +67,10 @@ struct alignas(64) tile_config {
 static_assert(sizeof(tile_config) == 64, "LDTILECFG reads 64 bytes");
 
 inline constexpr int tiles = 8, max_rows = 16, max_colsb = 64;
+
+// what the bf16 layers run on: the AVX512_BF16 kernels (bf16_kernels.hpp), or these on the
+// tiles, real or emulated
+enum class backend { avx512_bf16, hw, emulated };
 
 // ---------------------------------------------------------------- emulated backend
 // Intel's pseudo-code of each instruction (SDM, "Intel AMX instruction set reference")
@@ -282,8 +286,20 @@ void product(int m, int n, const bf16_t* a, std::ptrdiff_t lda, const bf16_t* b,
     Be::template store<0>(c, 64);
 }
 
+// f(hw{}) or f(emulated{}) for the backend `be` (hw or emulated); nothing, and nothing
+// instantiated, in a program without the bf16 kernels
+template <class Fn>
+void with_backend(backend be, Fn&& f) {
+    if constexpr (bf16::compiled) {
+#if HPS_AMX_HW
+        if (be == backend::hw) return f(hw{});
+#endif
+        (void)be;
+        f(emulated{});
+    }
+}
+
 // ---------------------------------------------------------------- selection
-enum class backend { avx512_bf16, hw, emulated };
 
 // Whether this CPU has AMX-TILE and AMX-BF16 (cpuid leaf 7, sub-leaf 0, EDX bits 24 and 22)
 inline bool cpu_has_amx() {

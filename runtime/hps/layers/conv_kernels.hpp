@@ -428,7 +428,7 @@ public:
             const int first = tiles * t / nt, last = tiles * (t + 1) / nt;
             for (int b = 0; b < B; ++b)
                 for (int tile = first; tile < last; ++tile) {
-                    if (on_tiles) with_amx(kernels, [&](auto be) { weight_tile_amx<decltype(be)>(tile, b); });
+                    if (on_tiles) amx::with_backend(kernels, [&](auto be) { weight_tile_amx<decltype(be)>(tile, b); });
                     else weight_tile(tile, dz, b, half);
                 }
         }
@@ -465,7 +465,7 @@ public:
                     const bf16::bf16_t* wkh = half ? wtp_ + std::size_t(q) * filter_pairs * padded_run * 2 : nullptr;
                     const bf16::bf16_t* dzrh = half ? dzh + std::size_t(o) * out_width * padded_filters : nullptr;
                     if (on_tiles) {
-                        with_amx(kernels, [&](auto be) { input_row_amx<decltype(be)>(wkh, dzrh, dr); });
+                        amx::with_backend(kernels, [&](auto be) { input_row_amx<decltype(be)>(wkh, dzrh, dr); });
                         continue;
                     }
                     for (int ow = 0; ow < out_width; ow += dx_tile.b)
@@ -595,7 +595,7 @@ private:
             float* yb = y + std::size_t(b) * out_sample;
             if (kernels != amx::backend::avx512_bf16) {  // AMX tiles, the activation after
                 for (int o = 0; o < out_depth * out_height; ++o)
-                    with_amx(kernels, [&](auto be) {
+                    amx::with_backend(kernels, [&](auto be) {
                         forward_row_amx<decltype(be)>(xh + std::size_t(o / out_height) * SD * plane_stride +
                                                           std::size_t(o % out_height) * SH * row_stride,
                                                       yb + std::size_t(o) * out_width * Filters, bias);
@@ -672,18 +672,6 @@ private:
     // the same operands as the AVX512_BF16 tiles but dW's dZ (transposed, pair_for_weights)
     static constexpr int amx_filter_blocks = (Filters + 15) / 16, amx_run_blocks = (run + 15) / 16;
     static constexpr int amx_dw_tiles = amx_filter_blocks * kernel_rows * amx_run_blocks;
-
-    // f(amx::hw{}) or f(amx::emulated{}) for the backend `be` (AVX512_BF16 never comes here)
-    template <class Fn>
-    static void with_amx(amx::backend be, Fn&& f) {
-        if constexpr (bf16::compiled) {
-#if HPS_AMX_HW
-            if (be == amx::backend::hw) return f(amx::hw{});
-#endif
-            (void)be;
-            f(amx::emulated{});
-        }
-    }
 
     // forward of one output row: C = 16 pixels x 16 filters from the bias; A = each pixel's
     // run in the padded bf16 sample (rows SW*C apart), a kernel row at a time; B = W paired

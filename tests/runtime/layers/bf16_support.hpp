@@ -9,7 +9,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 namespace hps_test {
 
@@ -41,6 +48,24 @@ pass run(const std::vector<float>& params, const std::vector<float>& x, const st
     return r;
 }
 
+// A layer's inputs for the bf16 comparisons: initialised weights, small random biases, x and
+// dy from N(0, 1); params_r with the weights rounded to bf16 (the biases stay fp32 on every path)
+template <class L, int B>
+struct layer_inputs {
+    std::vector<float> params, params_r, x, dy;
+    explicit layer_inputs(std::uint64_t seed) {
+        hps::rng gen(seed);
+        bound_layer<L> init;
+        init.layer.init(gen);
+        params.assign(init.params.begin(), init.params.end());
+        for (std::size_t i = L::num_weights; i < L::num_params; ++i) params[i] = float(0.1 * gen.normal());
+        x = normal_vector(std::size_t(L::in_shape::size) * B, gen);
+        dy = normal_vector(std::size_t(L::out_shape::size) * B, gen);
+        params_r = params;
+        for (std::size_t i = 0; i < L::num_weights; ++i) params_r[i] = rounded(params[i]);
+    }
+};
+
 // |a - b| <= tol * scale elementwise, scale = the largest |b| (sums of |terms| are of that
 // order for these random operands)
 inline void check_close(const std::vector<float>& a, const std::vector<float>& b, double tol, const char* what) {
@@ -50,6 +75,38 @@ inline void check_close(const std::vector<float>& a, const std::vector<float>& b
     for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::fabs(a[i] - b[i])));
     INFO(what << ": max |difference| " << worst << ", largest |value| " << scale);
     CHECK(worst <= tol * scale);
+}
+
+// the parameter gradients of Model (batch B, init seed `seed`) on one random batch in
+// precision p
+template <class Model, int B>
+std::vector<float> network_gradients(hps::precision p, std::uint64_t seed = 21) {
+    auto model = std::make_unique<Model>();
+    hps::rng gen(seed);
+    model->init(gen);
+    const auto x = normal_vector(std::size_t(Model::in_size) * B, gen);
+    const auto dy = normal_vector(std::size_t(Model::out_size) * B, gen);
+    hps::context ctx;
+    ctx.prec = p;
+    model->zero_grads();
+    model->forward(x.data(), ctx);
+    model->backward(dy.data(), ctx);
+    return std::vector<float>(model->grads(), model->grads() + Model::num_params);
+}
+
+// The program's doctest run on one thread (the threads' own tests ask for 2), or exit 77
+// (ctest: skipped) printing `why` when it is not empty; `filter` a doctest filter (kind, pattern)
+inline int run_or_skip(const std::string& why, int argc, char** argv, const char* kind = nullptr, const char* pattern = nullptr) {
+    if (!why.empty()) {
+        std::printf("skipped: %s\n", why.c_str());
+        return 77;
+    }
+#if defined(_OPENMP)
+    omp_set_num_threads(1);
+#endif
+    doctest::Context context(argc, argv);
+    if (kind) context.addFilter(kind, pattern);
+    return context.run();
 }
 
 }  // namespace hps_test

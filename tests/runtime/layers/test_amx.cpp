@@ -6,8 +6,8 @@
 //       pseudo-code written here, on random tiles with partial configurations (rows < 16,
 //       bytes per row < 64, rows at strides wider than the data, which is fenced by values
 //       that would show if read), and TDPBF16PS on values whose sums are exact;
-//     - conv1d, conv2d and conv3d forward, dW and dx through the AMX kernels on the emulated
-//       tiles against the fp32 layer fed the same values rounded to bf16 and against the
+//     - conv1d, conv2d, conv3d and dense forward, dW and dx through the AMX kernels on the
+//       emulated tiles against the fp32 layer fed the same values rounded to bf16 and against the
 //       AVX512_BF16 kernels (1e-5 of the largest value: only the summation order differs),
 //       on shapes with edges (pixels, filters, runs and pixel pairs not multiples of 16,
 //       several chunks of 16 pairs and a tail, stride 2, same and valid padding);
@@ -175,18 +175,12 @@ using layer_of = typename Spec::template impl<In, B>;
 
 // Layer L in bf16 on the backend `be` against the fp32 layer fed the values rounded to bf16
 // and against bf16 on `other`: 1e-5 of the largest value (the products are the same, their
-// sums in another order). Linear activation: dz = dy, so rounding dy rounds dz.
+// sums in another order). Linear activation: dz = dy, so rounding dy rounds dz. rounds_dx
+// false: dx stays fp32 on every path (a dense layer with odd inputs).
 template <class L, int B>
-void check_layer(amx::backend be, amx::backend other, bool backward = true) {
-    rng gen(17);
-    hps_test::bound_layer<L> init;
-    init.layer.init(gen);
-    std::vector<float> params(init.params.begin(), init.params.end());
-    for (std::size_t i = L::num_weights; i < L::num_params; ++i) params[i] = float(0.1 * gen.normal());
-    const auto x = hps_test::normal_vector(std::size_t(L::in_shape::size) * B, gen);
-    const auto dy = hps_test::normal_vector(std::size_t(L::out_shape::size) * B, gen);
-    std::vector<float> params_r = params;
-    for (std::size_t i = 0; i < L::num_weights; ++i) params_r[i] = rounded(params[i]);
+void check_layer(amx::backend be, amx::backend other, bool backward = true, bool rounds_dx = true) {
+    const hps_test::layer_inputs<L, B> in(17);
+    const auto &params = in.params, &params_r = in.params_r, &x = in.x, &dy = in.dy;
 
     const long before = amx::emulated::dp_count().load();
     amx::set_backend_for_tests(be);
@@ -202,7 +196,7 @@ void check_layer(amx::backend be, amx::backend other, bool backward = true) {
     if (!backward) return;
     check_close(weights(tiles), weights(same), 1e-5, "dW against fp32 of the rounded inputs");
     check_close(weights(tiles), weights(avx), 1e-5, "dW against the other bf16 kernels");
-    check_close(tiles.dx, same.dx, 1e-5, "dx against fp32 of the rounded inputs");
+    if (rounds_dx) check_close(tiles.dx, same.dx, 1e-5, "dx against fp32 of the rounded inputs");
     check_close(tiles.dx, avx.dx, 1e-5, "dx against the other bf16 kernels");
     // db is fp32 on every path
     CHECK(std::vector<float>(tiles.grads.begin() + L::num_weights, tiles.grads.end()) ==
@@ -210,27 +204,15 @@ void check_layer(amx::backend be, amx::backend other, bool backward = true) {
 }
 
 template <class L, int B>
-void check_emulated() {
-    check_layer<L, B>(amx::backend::emulated, amx::backend::avx512_bf16);
+void check_emulated(bool rounds_dx = true) {
+    check_layer<L, B>(amx::backend::emulated, amx::backend::avx512_bf16, true, rounds_dx);
 }
 
 using smooth_net = network<shape<10, 10, 2>, conv2d<8, 3, 3, same, hps::tanh>, avgpool2d<2>, conv2d<18, 3, 3, same, hps::tanh>,
                            flatten, dense<32, hps::tanh>, dense<16>>;
 using smooth_model = smooth_net::instance<6>;
 
-std::vector<float> gradients() {
-    auto model = std::make_unique<smooth_model>();
-    rng gen(21);
-    model->init(gen);
-    const auto x = hps_test::normal_vector(std::size_t(smooth_model::in_size) * 6, gen);
-    const auto dy = hps_test::normal_vector(std::size_t(smooth_model::out_size) * 6, gen);
-    context ctx;
-    ctx.prec = precision::bf16;
-    model->zero_grads();
-    model->forward(x.data(), ctx);
-    model->backward(dy.data(), ctx);
-    return std::vector<float>(model->grads(), model->grads() + smooth_model::num_params);
-}
+std::vector<float> gradients() { return hps_test::network_gradients<smooth_model, 6>(precision::bf16); }
 
 }  // namespace
 
@@ -262,6 +244,14 @@ TEST_CASE("amx emulated: conv1d and conv3d against fp32 and AVX512_BF16") {
     check_emulated<layer_of<conv3d<17, 2, valid, linear>, shape<3, 4, 19, 3>, 2>, 2>();
 }
 
+TEST_CASE("amx emulated: dense against fp32 and AVX512_BF16") {
+    check_emulated<layer_of<dense<32, linear>, shape<48>, 7>, 7>();   // odd batch: a sample paired with a zero
+    check_emulated<layer_of<dense<64, linear>, shape<96>, 20>, 20>();  // 16 + 4 samples, 48 input pairs
+    check_emulated<layer_of<dense<48, linear>, shape<40>, 5>, 5>();    // 24 output pairs: a chunk and a tail
+    check_emulated<layer_of<dense<16, linear>, shape<37>, 34>, 34>(false);  // odd In: dx stays fp32; 17 sample pairs
+    check_layer<layer_of<dense<24, relu>, shape<64>, 9>, 9>(amx::backend::emulated, amx::backend::avx512_bf16, false);
+}
+
 TEST_CASE("amx emulated: 1 and 2 threads give identical results") {
 #if defined(_OPENMP)
     amx::use_emulation_for_tests(true);
@@ -283,13 +273,15 @@ TEST_CASE("amx hw: tile loads, stores and TDPBF16PS against Intel's pseudo-code"
     check_exact_dp<amx::hw>();
 }
 
-TEST_CASE("amx hw: conv1d, conv2d and conv3d against fp32 and the emulation") {
+TEST_CASE("amx hw: conv1d, conv2d, conv3d and dense against fp32 and the emulation") {
     const auto hw = amx::backend::hw, emulated = amx::backend::emulated;
     check_layer<layer_of<conv2d<5, 3, 3, valid, linear>, shape<9, 7, 3>, 3>, 3>(hw, emulated);
     check_layer<layer_of<conv2d<33, 3, 3, same, linear>, shape<3, 35, 16>, 2>, 2>(hw, emulated);
     check_layer<layer_of<conv2d<8, 3, 2, same, linear, 2, 2>, shape<10, 9, 4>, 3>, 3>(hw, emulated);
     check_layer<layer_of<conv1d<17, 3, valid, linear, 2>, shape<70, 12>, 2>, 2>(hw, emulated);
     check_layer<layer_of<conv3d<17, 2, valid, linear>, shape<3, 4, 19, 3>, 2>, 2>(hw, emulated);
+    check_layer<layer_of<dense<64, linear>, shape<96>, 20>, 20>(hw, emulated);
+    check_layer<layer_of<dense<48, linear>, shape<40>, 5>, 5>(hw, emulated);
     check_layer<layer_of<conv2d<33, 3, 3, same, linear>, shape<3, 35, 16>, 2>, 2>(hw, amx::backend::avx512_bf16);
 }
 
@@ -316,14 +308,5 @@ int main(int argc, char** argv) {
     }
     std::string why = bf16_unavailable();
     if (why.empty() && hw) why = amx::hw_unavailable();
-    if (!why.empty()) {
-        std::printf("skipped: %s\n", why.c_str());
-        return 77;
-    }
-#if defined(_OPENMP)
-    omp_set_num_threads(1);  // the threads' own tests ask for 2
-#endif
-    doctest::Context context(int(args.size()), args.data());
-    context.addFilter(hw ? "test-case" : "test-case-exclude", "amx hw*");
-    return context.run();
+    return hps_test::run_or_skip(why, int(args.size()), args.data(), hw ? "test-case" : "test-case-exclude", "amx hw*");
 }

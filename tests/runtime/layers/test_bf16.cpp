@@ -58,15 +58,8 @@ double relative_norm(const std::vector<float>& a, const std::vector<float>& b) {
 // (dz = dy, so rounding dy rounds dz).
 template <class L, int B>
 void check_layer(bool rounds_dx = true) {
-    rng gen(11);
-    bound_layer<L> init;
-    init.layer.init(gen);
-    std::vector<float> params(init.params.begin(), init.params.end());
-    for (std::size_t i = L::num_weights; i < L::num_params; ++i) params[i] = float(0.1 * gen.normal());
-    const auto x = hps_test::normal_vector(std::size_t(L::in_shape::size) * B, gen);
-    const auto dy = hps_test::normal_vector(std::size_t(L::out_shape::size) * B, gen);
-    std::vector<float> params_r = params;
-    for (std::size_t i = 0; i < L::num_weights; ++i) params_r[i] = rounded(params[i]);
+    const hps_test::layer_inputs<L, B> in(11);
+    const auto &params = in.params, &params_r = in.params_r, &x = in.x, &dy = in.dy;
 
     const pass half = run<L, B>(params, x, dy, precision::bf16);
     const pass same = run<L, B>(params_r, rounded(x), rounded(dy), precision::fp32);
@@ -154,19 +147,7 @@ using small_net = network<shape<10, 10, 2>, conv2d<8, 3, 3, same, relu>, maxpool
 constexpr int small_batch = 8;
 using small_model = small_net::instance<small_batch>;
 
-std::vector<float> gradients(precision p) {
-    auto model = std::make_unique<smooth_model>();
-    rng gen(21);
-    model->init(gen);
-    const auto x = hps_test::normal_vector(std::size_t(smooth_model::in_size) * small_batch, gen);
-    const auto dy = hps_test::normal_vector(std::size_t(smooth_model::out_size) * small_batch, gen);
-    context ctx;
-    ctx.prec = p;
-    model->zero_grads();
-    model->forward(x.data(), ctx);
-    model->backward(dy.data(), ctx);
-    return std::vector<float>(model->grads(), model->grads() + smooth_model::num_params);
-}
+std::vector<float> gradients(precision p) { return hps_test::network_gradients<smooth_model, small_batch>(p); }
 }  // namespace
 
 TEST_CASE("bf16: a conv + dense network's gradients against fp32") {
@@ -247,15 +228,4 @@ TEST_CASE("bf16: 1 and 2 threads give identical results") {
 #endif
 }
 
-int main(int argc, char** argv) {
-    const std::string why = bf16_unavailable();
-    if (!why.empty()) {
-        std::printf("skipped: %s\n", why.c_str());
-        return 77;
-    }
-#if defined(_OPENMP)
-    omp_set_num_threads(1);  // the threads' own test asks for 2
-#endif
-    doctest::Context context(argc, argv);
-    return context.run();
-}
+int main(int argc, char** argv) { return hps_test::run_or_skip(bf16_unavailable(), argc, argv); }
