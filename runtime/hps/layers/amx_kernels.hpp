@@ -73,6 +73,10 @@ inline constexpr int tiles = 8, max_rows = 16, max_colsb = 64;
 enum class backend { avx512_bf16, hw, emulated };
 
 // ---------------------------------------------------------------- emulated backend
+// Compiled into every program with the bf16 kernels, but run only by tests: its operations
+// are out of line and lightly optimised, so that they add little to a trainer's compile time
+// (at -O3 with AVX-512 GCC would vectorise each of them, a second a trainer)
+#define HPS_AMX_EMULATION __attribute__((noinline, optimize("O1")))
 // Intel's pseudo-code of each instruction (SDM, "Intel AMX instruction set reference")
 struct emulated {
     struct state {
@@ -93,7 +97,7 @@ struct emulated {
         std::fprintf(stderr, "hps: emulated AMX: %s (the CPU would raise #UD)\n", what);
         std::abort();
     }
-    static void check_tile(int t) {
+    HPS_AMX_EMULATION static void check_tile(int t) {
         const state& s = file();
         if (!s.configured) fault("tile instruction before LDTILECFG");
         if (s.cfg.rows[t] == 0 || s.cfg.colsb[t] == 0) fault("tile not configured");
@@ -101,7 +105,7 @@ struct emulated {
 
     // LDTILECFG: palette 1, each tile's rows <= 16 and bytes per row <= 64 (both zero or
     // neither), tiles 8..15 unused; every tile is zeroed
-    static void configure(const tile_config& c) {
+    HPS_AMX_EMULATION static void configure(const tile_config& c) {
         if (c.palette != 1 || c.start_row != 0) fault("LDTILECFG: palette 1 and start_row 0 expected");
         for (int i = 0; i < 16; ++i) {
             if (i >= tiles && (c.rows[i] || c.colsb[i])) fault("LDTILECFG: tiles 8..15 must be zero");
@@ -114,7 +118,7 @@ struct emulated {
         std::memset(s.t, 0, sizeof s.t);
     }
     // TILERELEASE
-    static void release() {
+    HPS_AMX_EMULATION static void release() {
         state& s = file();
         s.cfg = tile_config{};
         s.configured = false;
@@ -122,13 +126,13 @@ struct emulated {
     }
     // TILEZERO
     template <int T>
-    static void zero() {
+    HPS_AMX_EMULATION static void zero() {
         check_tile(T);
         std::memset(file().t[T], 0, sizeof file().t[T]);
     }
     // TILELOADD: rows x colsb bytes from p at `stride` bytes a row; the rest of the tile zero
     template <int T>
-    static void load(const void* p, std::ptrdiff_t stride) {
+    HPS_AMX_EMULATION static void load(const void* p, std::ptrdiff_t stride) {
         check_tile(T);
         state& s = file();
         std::memset(s.t[T], 0, sizeof s.t[T]);
@@ -137,7 +141,7 @@ struct emulated {
     }
     // TILESTORED: rows x colsb bytes to p at `stride` bytes a row
     template <int T>
-    static void store(void* p, std::ptrdiff_t stride) {
+    HPS_AMX_EMULATION static void store(void* p, std::ptrdiff_t stride) {
         check_tile(T);
         const state& s = file();
         for (int r = 0; r < s.cfg.rows[T]; ++r)
@@ -145,7 +149,7 @@ struct emulated {
     }
     // TDPBF16PS C, A, B
     template <int C, int A, int B>
-    static void dpbf16ps() {
+    HPS_AMX_EMULATION static void dpbf16ps() {
         static_assert(C != A && C != B && A != B, "TDPBF16PS: three different tiles");
         check_tile(C), check_tile(A), check_tile(B);
         state& s = file();
@@ -248,12 +252,25 @@ struct walk {
     int full = 0, tail = 0;
 };
 
-// c (m x n fp32, 16 floats a row) = (load ? c : 0) + the walk's sum of A B: A rows of
-// `lda` bytes (m of them), B rows of `ldb` bytes (n pairs read of each). Tiles: 0 = C, 1 and
-// 3 = A and B of a full chunk, 2 and 4 = those of the tail.
+// Where C goes: stored to p (row i at p + i*ld), added to it, or added to it transposed
+// (C[i][j] to p[j*ld + i]), row after row (dx's overlapping runs rely on the order). C starts
+// from `init` (n floats, the start of every row: the bias) or from 0; `relu`: stored through
+// max(0, .) (the forward pass's fused ReLU).
+enum class to { store, add, add_transposed };
+struct output {
+    float* p;
+    std::ptrdiff_t ld;
+    to mode;
+    const float* init = nullptr;
+    bool relu = false;
+};
+
+// C (m x n fp32) = init + the walk's sum of A B, to `out`: A rows of `lda` bytes (m of them),
+// B rows of `ldb` bytes (n pairs read of each). Tiles: 0 = C, 1 and 3 = A and B of a full
+// chunk, 2 and 4 = those of the tail. One body per backend, whatever the layer.
 template <class Be>
-void product(int m, int n, const bf16_t* a, std::ptrdiff_t lda, const bf16_t* b, std::ptrdiff_t ldb, const walk& w, float* c,
-             bool load) {
+__attribute__((noinline)) void product_on(int m, int n, const bf16_t* a, std::ptrdiff_t lda, const bf16_t* b,
+                                          std::ptrdiff_t ldb, const walk& w, const output& out) {
     tile_config cfg;
     cfg.rows[0] = std::uint8_t(m), cfg.colsb[0] = std::uint16_t(4 * n);
     if (w.full) {
@@ -264,9 +281,14 @@ void product(int m, int n, const bf16_t* a, std::ptrdiff_t lda, const bf16_t* b,
         cfg.rows[2] = std::uint8_t(m), cfg.colsb[2] = std::uint16_t(4 * w.tail);
         cfg.rows[4] = std::uint8_t(w.tail), cfg.colsb[4] = std::uint16_t(4 * n);
     }
+    alignas(64) float c[max_rows * 16];
     Be::configure(cfg);
-    if (load) Be::template load<0>(c, 64);
-    else Be::template zero<0>();
+    if (out.init) {
+        for (int i = 0; i < m; ++i) std::memcpy(c + 16 * i, out.init, sizeof(float) * std::size_t(n));
+        Be::template load<0>(c, 64);
+    } else {
+        Be::template zero<0>();
+    }
     const auto* a0 = reinterpret_cast<const unsigned char*>(a);
     const auto* b0 = reinterpret_cast<const unsigned char*>(b);
     for (int i = 0; i < w.outer; ++i) {
@@ -284,18 +306,28 @@ void product(int m, int n, const bf16_t* a, std::ptrdiff_t lda, const bf16_t* b,
         }
     }
     Be::template store<0>(c, 64);
+    for (int i = 0; i < m; ++i) {
+        const float* ci = c + 16 * i;
+        if (out.mode == to::add_transposed)
+            for (int j = 0; j < n; ++j) out.p[j * out.ld + i] += ci[j];
+        else if (out.mode == to::add)
+            for (int j = 0; j < n; ++j) out.p[i * out.ld + j] += ci[j];
+        else if (out.relu)
+            for (int j = 0; j < n; ++j) out.p[i * out.ld + j] = ci[j] > 0.0f ? ci[j] : 0.0f;
+        else
+            std::memcpy(out.p + i * out.ld, ci, sizeof(float) * std::size_t(n));
+    }
 }
 
-// f(hw{}) or f(emulated{}) for the backend `be` (hw or emulated); nothing, and nothing
-// instantiated, in a program without the bf16 kernels
-template <class Fn>
-void with_backend(backend be, Fn&& f) {
-    if constexpr (bf16::compiled) {
-#if HPS_AMX_HW
-        if (be == backend::hw) return f(hw{});
-#endif
-        (void)be;
-        f(emulated{});
+// dst[c*(rows + rows%2) + r] = round(src[r*ld + c]) for r < rows, c < cols, and a zero at
+// r = rows when rows is odd: a (rows, cols) block transposed into rows of pairs (dW's A: dZ
+// by filters or outputs, pairs of pixels or samples, the last one paired with a zero)
+inline void transpose_to_pairs(const float* src, std::ptrdiff_t ld, int rows, int cols, bf16_t* dst) {
+    const int len = rows + rows % 2;
+    for (int c = 0; c < cols; ++c) {
+        bf16_t* d = dst + std::size_t(c) * len;
+        for (int r = 0; r < rows; ++r) d[r] = bf16::round(src[r * ld + c]);
+        if (rows % 2) d[rows] = 0;
     }
 }
 
@@ -362,6 +394,21 @@ inline backend active() {
     const int f = forced().load(std::memory_order_relaxed);
     if (f >= 0 && (backend(f) != backend::hw || selected() == backend::hw)) return backend(f);
     return selected();
+}
+
+// product_on<hw> or product_on<emulated>, as `be` says (never avx512_bf16): the layers'
+// drivers are compiled once, the backend chosen at run time
+inline void product(backend be, int m, int n, const bf16_t* a, std::ptrdiff_t lda, const bf16_t* b, std::ptrdiff_t ldb,
+                    const walk& w, const output& out) {
+#if HPS_BF16_KERNELS
+#if HPS_AMX_HW
+    if (be == backend::hw) return product_on<hw>(m, n, a, lda, b, ldb, w, out);
+#endif
+    (void)be;
+    product_on<emulated>(m, n, a, lda, b, ldb, w, out);
+#else
+    (void)be, (void)m, (void)n, (void)a, (void)lda, (void)b, (void)ldb, (void)w, (void)out;
+#endif
 }
 
 }  // namespace hps::detail::amx

@@ -428,7 +428,7 @@ public:
             const int first = tiles * t / nt, last = tiles * (t + 1) / nt;
             for (int b = 0; b < B; ++b)
                 for (int tile = first; tile < last; ++tile) {
-                    if (on_tiles) amx::with_backend(kernels, [&](auto be) { weight_tile_amx<decltype(be)>(tile, b); });
+                    if (on_tiles) weight_tile_amx(kernels, tile, b);
                     else weight_tile(tile, dz, b, half);
                 }
         }
@@ -465,7 +465,7 @@ public:
                     const bf16::bf16_t* wkh = half ? wtp_ + std::size_t(q) * filter_pairs * padded_run * 2 : nullptr;
                     const bf16::bf16_t* dzrh = half ? dzh + std::size_t(o) * out_width * padded_filters : nullptr;
                     if (on_tiles) {
-                        amx::with_backend(kernels, [&](auto be) { input_row_amx<decltype(be)>(wkh, dzrh, dr); });
+                        input_row_amx(kernels, wkh, dzrh, dr);
                         continue;
                     }
                     for (int ow = 0; ow < out_width; ow += dx_tile.b)
@@ -593,14 +593,12 @@ private:
             bf16::bf16_t* xh = xb_ + b * xpad_stride;
             bf16::convert(xp, xh, xpad_stride);
             float* yb = y + std::size_t(b) * out_sample;
-            if (kernels != amx::backend::avx512_bf16) {  // AMX tiles, the activation after
+            if (kernels != amx::backend::avx512_bf16) {  // AMX tiles, ReLU fused, another activation after
                 for (int o = 0; o < out_depth * out_height; ++o)
-                    amx::with_backend(kernels, [&](auto be) {
-                        forward_row_amx<decltype(be)>(xh + std::size_t(o / out_height) * SD * plane_stride +
-                                                          std::size_t(o % out_height) * SH * row_stride,
-                                                      yb + std::size_t(o) * out_width * Filters, bias);
-                    });
-                if constexpr (!Act::is_identity) Act::forward(yb, out_sample);
+                    forward_row_amx(kernels,
+                                    xh + std::size_t(o / out_height) * SD * plane_stride + std::size_t(o % out_height) * SH * row_stride,
+                                    yb + std::size_t(o) * out_width * Filters, bias);
+                if constexpr (!Act::is_identity && !std::is_same_v<Act, relu>) Act::forward(yb, out_sample);
                 continue;
             }
             for (int o = 0; o < out_depth * out_height; ++o) {
@@ -635,12 +633,8 @@ private:
             const float* dzb = dz + std::size_t(b) * out_pixels * padded_filters;
             if (on_tiles)
                 for (int o = 0; o < out_depth * out_height; ++o)
-                    for (int f = 0; f < Filters; ++f) {
-                        bf16::bf16_t* row = dzp_ + b * dzp_sample + (std::size_t(o) * Filters + f) * 2 * pixel_pairs;
-                        for (int ow = 0; ow < out_width; ++ow)
-                            row[ow] = bf16::round(dzb[std::size_t(o * out_width + ow) * padded_filters + f]);
-                        if (out_width % 2) row[out_width] = 0;
-                    }
+                    amx::transpose_to_pairs(dzb + std::size_t(o) * out_width * padded_filters, padded_filters, out_width, Filters,
+                                            dzp_ + b * dzp_sample + std::size_t(o) * Filters * 2 * pixel_pairs);
             else
                 for (int o = 0; o < out_depth * out_height; ++o)
                     for (int p = 0; p < pixel_pairs; ++p) {
@@ -675,64 +669,44 @@ private:
 
     // forward of one output row: C = 16 pixels x 16 filters from the bias; A = each pixel's
     // run in the padded bf16 sample (rows SW*C apart), a kernel row at a time; B = W paired
-    // by kernel positions (wf_, (KD*KH, R/2, F', 2)); the activation is the caller's
-    template <class Be>
-    void forward_row_amx(const bf16::bf16_t* xr, float* yr, const float* bias) const {
+    // by kernel positions (wf_, (KD*KH, R/2, F', 2)); ReLU fused, another activation the caller's
+    void forward_row_amx(amx::backend be, const bf16::bf16_t* xr, float* yr, const float* bias) const {
         const amx::walk w{kernel_rows, KH, 2 * std::ptrdiff_t(plane_stride), 2 * std::ptrdiff_t(row_stride),
                           4 * std::ptrdiff_t(KH) * run_pairs * padded_filters, 4 * std::ptrdiff_t(run_pairs) * padded_filters,
                           run_pairs / 16, run_pairs % 16};
-        alignas(64) float c[16 * 16];
-        for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
-            const int m = std::min(16, out_width - ow0);
-            for (int f0 = 0; f0 < Filters; f0 += 16) {
-                const int n = std::min(16, Filters - f0);
-                for (int i = 0; i < m; ++i) std::copy_n(bias + f0, n, c + 16 * i);
-                amx::product<Be>(m, n, xr + ow0 * SW * channels, 2 * SW * channels, wf_ + 2 * f0, 4 * padded_filters, w, c,
-                                 true);
-                for (int i = 0; i < m; ++i) std::copy_n(c + 16 * i, n, yr + std::size_t(ow0 + i) * Filters + f0);
-            }
-        }
+        for (int ow0 = 0; ow0 < out_width; ow0 += 16)
+            for (int f0 = 0; f0 < Filters; f0 += 16)
+                amx::product(be, std::min(16, out_width - ow0), std::min(16, Filters - f0), xr + ow0 * SW * channels,
+                             2 * SW * channels, wf_ + 2 * f0, 4 * padded_filters, w,
+                             {yr + std::size_t(ow0) * Filters + f0, Filters, amx::to::store, bias + f0, std::is_same_v<Act, relu>});
     }
 
     // dW tile `tile` (16 filters, kernel row q, 16 run positions), sample b's share added to
     // dW: C = filters x run positions from 0; A = dZ^T's rows, pairs of pixels of an output
     // row; B = x2 at a stride of two pixels (row k: pixels 2k and 2k + 1 of the output row)
-    template <class Be>
-    void weight_tile_amx(int tile, int b) {
+    void weight_tile_amx(amx::backend be, int tile, int b) {
         const int rb = tile % amx_run_blocks, q = tile / amx_run_blocks % kernel_rows, fb = tile / (amx_run_blocks * kernel_rows);
-        const int f0 = 16 * fb, r0 = 16 * rb, m = std::min(16, Filters - f0), n = std::min(16, run - r0);
+        const int f0 = 16 * fb, r0 = 16 * rb;
         const std::ptrdiff_t dz_row = 4 * std::ptrdiff_t(Filters) * pixel_pairs;  // bytes of dZ^T per output row
         const amx::walk w{out_depth * out_height, out_height, out_height * dz_row, dz_row,
                           4 * std::ptrdiff_t(SD) * plane_stride, 4 * std::ptrdiff_t(SH) * row_stride, pixel_pairs / 16,
                           pixel_pairs % 16};
         const std::size_t x_at = b * xpad_stride + std::size_t(q / KH) * plane_stride + std::size_t(q % KH) * row_stride + r0;
-        alignas(64) float c[16 * 16];
-        amx::product<Be>(m, n, dzp_ + b * dzp_sample + std::size_t(f0) * 2 * pixel_pairs, 4 * pixel_pairs, x2_ + 2 * x_at,
-                         8 * SW * channels, w, c, false);
-        float* dw = dw_ + std::size_t(q * run + r0) * Filters + f0;
-        for (int j = 0; j < n; ++j)
-            for (int i = 0; i < m; ++i) dw[std::size_t(j) * Filters + i] += c[16 * i + j];
+        amx::product(be, std::min(16, Filters - f0), std::min(16, run - r0),
+                     dzp_ + b * dzp_sample + std::size_t(f0) * 2 * pixel_pairs, 4 * pixel_pairs, x2_ + 2 * x_at,
+                     8 * SW * channels, w, {dw_ + std::size_t(q * run + r0) * Filters + f0, Filters, amx::to::add_transposed});
     }
 
     // dx of one output row and kernel row: C = 16 pixels x 16 run positions; A = dZ in bf16
     // (pixels, F'), pairs of filters; B = Wt paired by filters (wtp_'s kernel row); added to
     // the padded gradient a pixel at a time, in order (neighbouring pixels' runs overlap)
-    template <class Be>
-    void input_row_amx(const bf16::bf16_t* wk, const bf16::bf16_t* dzr, float* dr) const {
+    void input_row_amx(amx::backend be, const bf16::bf16_t* wk, const bf16::bf16_t* dzr, float* dr) const {
         const amx::walk w{1, 1, 0, 0, 0, 0, filter_pairs / 16, filter_pairs % 16};
-        alignas(64) float c[16 * 16];
-        for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
-            const int m = std::min(16, out_width - ow0);
-            for (int r0 = 0; r0 < run; r0 += 16) {
-                const int n = std::min(16, run - r0);
-                amx::product<Be>(m, n, dzr + std::size_t(ow0) * padded_filters, 2 * padded_filters, wk + 2 * r0,
-                                 4 * padded_run, w, c, false);
-                for (int i = 0; i < m; ++i) {
-                    float* d = dr + std::size_t(ow0 + i) * SW * channels + r0;
-                    for (int j = 0; j < n; ++j) d[j] += c[16 * i + j];
-                }
-            }
-        }
+        for (int ow0 = 0; ow0 < out_width; ow0 += 16)
+            for (int r0 = 0; r0 < run; r0 += 16)
+                amx::product(be, std::min(16, out_width - ow0), std::min(16, run - r0), dzr + std::size_t(ow0) * padded_filters,
+                             2 * padded_filters, wk + 2 * r0, 4 * padded_run, w,
+                             {dr + std::size_t(ow0) * SW * channels + r0, SW * channels, amx::to::add});
     }
 
     float* w_ = nullptr;

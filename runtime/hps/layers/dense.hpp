@@ -293,8 +293,8 @@ private:
             h::interleave(c0, 2 * p + 1 < in_size ? c0 + out_size : nullptr, wf_ + std::size_t(p) * out_size * 2, out_size);
         }
         if (const auto kernels = detail::amx::active(); kernels != detail::amx::backend::avx512_bf16) {
-            detail::amx::with_backend(kernels, [&](auto be) { forward_amx<decltype(be)>(y); });
-            Act::forward(y, std::ptrdiff_t(out_size) * B);
+            forward_amx(kernels, y);
+            if constexpr (!std::is_same_v<Act, relu>) Act::forward(y, std::ptrdiff_t(out_size) * B);
             return;
         }
         forward_tiles([&](int m0, int b, auto nr) {
@@ -322,15 +322,11 @@ private:
             h::interleave(x0, second ? x0 + in_size : nullptr, x2_ + std::size_t(2 * p) * in_size * 2, in_size);
         }
         if (on_tiles) {  // dz transposed, (Out, 2*sample_pairs), an odd batch's last sample paired with a zero
-            for (int o = 0; o < out_size; ++o) {
-                h::bf16_t* row = dzp_ + std::size_t(o) * sample_pairs * 2;
-                for (int b = 0; b < B; ++b) row[b] = h::round(dz[std::size_t(b) * out_size + o]);
-                if (B % 2) row[B] = 0;
-            }
+            detail::amx::transpose_to_pairs(dz, out_size, B, out_size, dzp_);
             const int threads = std::min(detail::usable_threads(), amx_dw_tiles);
             HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
             for (int tile = 0; tile < amx_dw_tiles; ++tile)
-                detail::amx::with_backend(kernels, [&](auto be) { weight_tile_amx<decltype(be)>(tile); });
+                weight_tile_amx(kernels, tile);
         } else {
             const int threads = std::min(detail::usable_threads(), dw_tiles);
             HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
@@ -362,7 +358,7 @@ private:
                     const int i0 = p * dx_panel;
                     h::pack_pairs_transposed<out_size, dx_panel>(w_, out_size, i0, wt, dx_panel);
                     if (on_tiles) {
-                        detail::amx::with_backend(kernels, [&](auto be) { input_panel_amx<decltype(be)>(wt, dx + i0); });
+                        input_panel_amx(kernels, wt, dx + i0);
                         continue;
                     }
                     for (int b = 0; b < B; b += dx32_tile.b)
@@ -383,54 +379,41 @@ private:
     static constexpr int amx_dw_tiles = amx_out_blocks * amx_in_blocks;
 
     // y = bias + W x: C = 16 samples x 16 outputs from the bias; A = x in bf16 (samples, In),
-    // pairs of inputs; B = W paired by inputs (wf_, (In/2, Out, 2)); threads take outputs
-    template <class Be>
-    void forward_amx(float* y) const {
-        const detail::amx::walk w{1, 1, 0, 0, 0, 0, input_pairs / 16, input_pairs % 16};
+    // pairs of inputs; B = W paired by inputs (wf_, (In/2, Out, 2)); ReLU fused; threads take outputs
+    void forward_amx(detail::amx::backend be, float* y) const {
+        namespace amx = detail::amx;
+        const amx::walk w{1, 1, 0, 0, 0, 0, input_pairs / 16, input_pairs % 16};
         const int threads = std::min(detail::usable_threads(), amx_out_blocks);
         HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
         for (int f = 0; f < amx_out_blocks; ++f) {
-            const int f0 = 16 * f, n = std::min(16, out_size - f0);
-            alignas(64) float c[16 * 16];
-            for (int b0 = 0; b0 < B; b0 += 16) {
-                const int m = std::min(16, B - b0);
-                for (int i = 0; i < m; ++i) std::copy_n(b_ + f0, n, c + 16 * i);
-                detail::amx::product<Be>(m, n, xb_ + std::size_t(b0) * in_size, 2 * in_size, wf_ + 2 * f0, 4 * out_size, w, c, true);
-                for (int i = 0; i < m; ++i) std::copy_n(c + 16 * i, n, y + std::size_t(b0 + i) * out_size + f0);
-            }
+            const int f0 = 16 * f;
+            for (int b0 = 0; b0 < B; b0 += 16)
+                amx::product(be, std::min(16, B - b0), std::min(16, out_size - f0), xb_ + std::size_t(b0) * in_size, 2 * in_size,
+                             wf_ + 2 * f0, 4 * out_size, w,
+                             {y + std::size_t(b0) * out_size + f0, out_size, amx::to::store, b_ + f0, std::is_same_v<Act, relu>});
         }
     }
 
     // dW tile (16 outputs x 16 inputs) += dz x^T: A = dz transposed (Out, samples), pairs of
     // samples; B = x paired with the next sample (x2_, a pair of samples every 2 In pairs)
-    template <class Be>
-    void weight_tile_amx(int tile) {
+    void weight_tile_amx(detail::amx::backend be, int tile) {
+        namespace amx = detail::amx;
         const int f0 = 16 * (tile / amx_in_blocks), r0 = 16 * (tile % amx_in_blocks);
-        const int m = std::min(16, out_size - f0), n = std::min(16, in_size - r0);
-        const detail::amx::walk w{1, 1, 0, 0, 0, 0, sample_pairs / 16, sample_pairs % 16};
-        alignas(64) float c[16 * 16];
-        detail::amx::product<Be>(m, n, dzp_ + std::size_t(f0) * sample_pairs * 2, 4 * sample_pairs, x2_ + 2 * r0, 8 * in_size, w,
-                                 c, false);
-        float* dw = dw_ + std::size_t(r0) * out_size + f0;
-        for (int j = 0; j < n; ++j)
-            for (int i = 0; i < m; ++i) dw[std::size_t(j) * out_size + i] += c[16 * i + j];
+        const amx::walk w{1, 1, 0, 0, 0, 0, sample_pairs / 16, sample_pairs % 16};
+        amx::product(be, std::min(16, out_size - f0), std::min(16, in_size - r0), dzp_ + std::size_t(f0) * sample_pairs * 2,
+                     4 * sample_pairs, x2_ + 2 * r0, 8 * in_size, w,
+                     {dw_ + std::size_t(r0) * out_size + f0, out_size, amx::to::add_transposed});
     }
 
     // dx of a panel of dx_panel inputs = W^T dz: C = 16 samples x 16 inputs; A = dz in bf16
     // (samples, Out), pairs of outputs; B = the panel of W paired by outputs (Out/2, dx_panel, 2)
-    template <class Be>
-    void input_panel_amx(const detail::bf16::bf16_t* wt, float* dx) const {
-        const detail::amx::walk w{1, 1, 0, 0, 0, 0, out_size / 2 / 16, out_size / 2 % 16};
-        alignas(64) float c[16 * 16];
-        for (int b0 = 0; b0 < B; b0 += 16) {
-            const int m = std::min(16, B - b0);
-            for (int j0 = 0; j0 < dx_panel; j0 += 16) {
-                const int n = std::min(16, dx_panel - j0);
-                detail::amx::product<Be>(m, n, dzp_ + std::size_t(b0) * out_size, 2 * out_size, wt + 2 * j0, 4 * dx_panel, w, c,
-                                         false);
-                for (int i = 0; i < m; ++i) std::copy_n(c + 16 * i, n, dx + std::size_t(b0 + i) * in_size + j0);
-            }
-        }
+    void input_panel_amx(detail::amx::backend be, const detail::bf16::bf16_t* wt, float* dx) const {
+        namespace amx = detail::amx;
+        const amx::walk w{1, 1, 0, 0, 0, 0, out_size / 2 / 16, out_size / 2 % 16};
+        for (int b0 = 0; b0 < B; b0 += 16)
+            for (int j0 = 0; j0 < dx_panel; j0 += 16)
+                amx::product(be, std::min(16, B - b0), std::min(16, dx_panel - j0), dzp_ + std::size_t(b0) * out_size,
+                             2 * out_size, wt + 2 * j0, 4 * dx_panel, w, {dx + std::size_t(b0) * in_size + j0, in_size, amx::to::store});
     }
 
     // the multi-dimensional shape whose torch flatten order the weight columns follow
