@@ -17,13 +17,15 @@
 //              used unconfigured or with shapes that do not fit aborts, where the CPU would
 //              raise #UD)
 // Tile numbers are template arguments (the instructions encode them); shapes are the run-time
-// configuration, so each backend has one body of `product` for every layer.
+// configuration, so each backend has one body of `product_on` for every layer.
 //
-// `product` is the one kernel the layers call (conv_kernels.hpp's direct_conv, dense.hpp):
-//   C (m x n fp32) = C0 + sum over the chunks of A_chunk (m rows x 2k bf16) B_chunk (k pairs x n)
+// `product` is the one kernel the layers call (conv_kernels.hpp's direct_conv, dense.hpp),
+// the backend an argument (product_on<hw> or product_on<emulated>):
+//   C (m x n fp32) = bias or 0 + sum over the chunks of A_chunk (m rows x 2k bf16) B_chunk (k pairs x n)
 // over a walk of `outer` steps (kernel rows, or output rows) of `full` chunks of 16 pairs and
 // a tail chunk of `tail` pairs each, the tail through tiles of its own shape (loading the
-// configuration zeroes every tile, so a reduction cannot change it midway).
+// configuration zeroes every tile, so a reduction cannot change it midway); C then stored
+// (ReLU fused), added, or added transposed.
 //
 // Selection (`active`): once per process, the hw backend where the program has it, the CPU
 // has AMX-TILE and AMX-BF16 and Linux grants the tile state; else the AVX512_BF16 kernels
