@@ -105,7 +105,8 @@ std::vector<float> tile_dp(int m, int k, int n, const std::vector<h::bf16_t>& a,
 }
 
 // random shapes, full and partial, against the reference: equal bit for bit on the emulation
-// (exact = true); on the hardware within 1e-6 of the sum of |terms|
+// (exact = true); on the hardware within 1e-5 of the sum of |terms| (32 fp32 additions a
+// chunk: if the hardware rounds them otherwise than the pseudo-code, 32 x 2^-24 at most)
 template <class Be>
 void check_tile_ops(bool exact) {
     rng gen(5);
@@ -137,7 +138,7 @@ void check_tile_ops(bool exact) {
         CHECK(fenced);
         for (std::size_t e = 0; e < got.size(); ++e) {
             if (exact) CHECK(got[e] == want[e]);
-            else CHECK(std::fabs(got[e] - want[e]) <= 1e-6 * mag[e]);
+            else CHECK(std::fabs(got[e] - want[e]) <= 1e-5 * mag[e]);
         }
     }
 }
