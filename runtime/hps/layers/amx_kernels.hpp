@@ -78,7 +78,11 @@ enum class backend { avx512_bf16, hw, emulated };
 // Compiled into every program with the bf16 kernels, but run only by tests: its operations
 // are out of line and lightly optimised, so that they add little to a trainer's compile time
 // (at -O3 with AVX-512 GCC would vectorise each of them, a second a trainer)
+#if defined(__clang__)
+#define HPS_AMX_EMULATION __attribute__((noinline))
+#else
 #define HPS_AMX_EMULATION __attribute__((noinline, optimize("O1")))
+#endif
 // Intel's pseudo-code of each instruction (SDM, "Intel AMX instruction set reference")
 struct emulated {
     struct state {
