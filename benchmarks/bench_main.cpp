@@ -5,6 +5,8 @@
 //   hps_bench --threads=1 --benchmark_filter='train|sgemm'
 #include "bench_support.hpp"
 
+#include <hps/layers/amx_kernels.hpp>
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -89,6 +91,8 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("hps_threads", std::to_string(threads));
     benchmark::AddCustomContext("eigen_simd", Eigen::SimdInstructionSetsInUse());
     benchmark::AddCustomContext("openblas", hps_bench::openblas_description());
+    // what the bf16 rows (train/model-108/bf16, layer/.../bf16/...) ran on: AMX tiles or AVX512_BF16
+    benchmark::AddCustomContext("bf16_kernels", hps::bf16_unavailable().empty() ? hps::bf16_kernels_in_use() : "none");
     hps_bench::register_train_benchmarks(steps);
     hps_bench::register_openblas_benchmarks();
     benchmark::Initialize(&n, args.data());

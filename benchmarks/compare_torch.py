@@ -293,7 +293,7 @@ def main():
     torch_version = next((rec[v]["torch"] for rec in records for v, _ in variants if v in rec), "?")
     hps_ctx = records[0]["hps"]["context"] if records else {}
     print(f"\nPyTorch {torch_version}; hps_bench SIMD: {hps_ctx.get('eigen_simd', '?')}; "
-          f"OpenBLAS: {hps_ctx.get('openblas', '?')}")
+          f"OpenBLAS: {hps_ctx.get('openblas', '?')}; bf16 rows: {hps_ctx.get('bf16_kernels', '?')}")
     print(f"load average during the run: {', '.join(loads)}\n")
     summary = {}
     for t in thread_list:

@@ -25,9 +25,11 @@
 // HPS_NO_BF16, which a generated study defines when none of its points trains in bf16 (the
 // bf16 tiles are a third of a conv trainer's compile time); `compiled` says so. A program
 // built without them has no bf16 path, and a trainer asked for bf16 refuses
-// to start (hps::bf16_unavailable, hps/train.hpp). Not written: AMX tiles (Intel's
-// _tile_dpbf16ps), which would need their own kernels and the kernel's permission for the
-// tile state (arch_prctl ARCH_REQ_XCOMP_PERM); an AMX CPU runs the AVX512_BF16 path.
+// to start (hps::bf16_unavailable, hps/train.hpp). On an AMX CPU (Intel Sapphire Rapids and
+// later), a program compiled with the AMX intrinsics runs the conv and dense layers' bf16
+// products on the tile registers instead (amx_kernels.hpp, docs/design.md section 30), with
+// the same operands: the same pairs of W and x for the forward pass and of W for dx, x2 for
+// dW (with dZ transposed instead of paired).
 #pragma once
 
 #include "hps/core.hpp"

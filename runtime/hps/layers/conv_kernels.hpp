@@ -33,6 +33,7 @@
 
 #include "hps/activations.hpp"
 #include "hps/core.hpp"
+#include "hps/layers/amx_kernels.hpp"
 #include "hps/layers/bf16_kernels.hpp"
 #include "hps/layers/common.hpp"
 #include "hps/layers/packets.hpp"
@@ -423,8 +424,11 @@ public:
             }
             dz = dz_;
         }
-        if (half) pair_for_weights(dz);
-        weight_gradients(dz, half);
+        // bf16 on AMX tiles (amx_kernels.hpp) or on AVX512_BF16
+        const amx::backend kernels = half ? amx::active() : amx::backend::avx512_bf16;
+        const bool on_tiles = kernels != amx::backend::avx512_bf16;
+        if (half) pair_for_weights(dz, on_tiles);
+        weight_gradients(dz, half, kernels);
         if (!dx) return;
         // Wt (KD*KH, F, R'): per kernel row, W transposed with the run padded by zeros
         for (int q = 0; q < kernel_rows; ++q)
@@ -455,6 +459,10 @@ public:
                     const float* wk = wt_ + std::size_t(q) * Filters * padded_run;
                     const bf16::bf16_t* wkh = half ? wtp_ + std::size_t(q) * filter_pairs * padded_run * 2 : nullptr;
                     const bf16::bf16_t* dzrh = half ? dzh + std::size_t(o) * out_width * padded_filters : nullptr;
+                    if (on_tiles) {
+                        input_row_amx(kernels, wkh, dzrh, dr);
+                        continue;
+                    }
                     for (int ow = 0; ow < out_width; ow += dx_tile.b)
                         with_block<dx_tile.b, out_width>(ow, [&](auto nr) {
                             if (half) input_tiles_bf16<nr()>(wkh, dzrh + ow * padded_filters, dr + ow * SW * channels);
@@ -525,12 +533,18 @@ private:
         }
     }
 
-    // dW and db from dz (and, in bf16, the pairs pair_for_weights made). dW: its register
-    // tiles shared out among the threads, each summed over the batch in sample order; or, when
+    // dW and db from dz (and, in bf16, the pairs pair_for_weights made). dW: its tiles
+    // (register tiles, or AMX's where bf16 runs on them) shared out among the threads, each summed over the batch in sample order; or, when
     // small (dw_by_groups), each group of samples' tiles from zero, added to dW in group
     // order. db: by groups. So the sums' order does not depend on the threads.
-    void weight_gradients(const float* dz, bool half) {
+    void weight_gradients(const float* dz, bool half, amx::backend kernels) {
         constexpr int G = grad_groups;
+        const bool on_tiles = kernels != amx::backend::avx512_bf16;
+        const int tiles = on_tiles ? amx_dw_tiles : dw_tiles;
+        auto tile_of = [&](int tile, int b, float* into) {
+            if (on_tiles) weight_tile_amx(kernels, tile, b, into);
+            else weight_tile(tile, dz, b, half, into);
+        };
         float* db_groups = groups_;
         float* dw_groups = groups_ + std::size_t(G) * padded_filters;
         const int threads = detail::usable_threads();
@@ -549,16 +563,16 @@ private:
             }
             if constexpr (dw_by_groups) {
                 HPS_OMP(omp barrier)
-                const int items = G * dw_tiles, first = items * t / nt, last = items * (t + 1) / nt;
+                const int items = G * tiles, first = items * t / nt, last = items * (t + 1) / nt;
                 for (int item = first; item < last; ++item) {
-                    const int g = item / dw_tiles, tile = item % dw_tiles;
+                    const int g = item / tiles, tile = item % tiles;
                     for (int b = B * g / G; b < B * (g + 1) / G; ++b)
-                        weight_tile(tile, dz, b, half, dw_groups + std::size_t(g) * num_weights);
+                        tile_of(tile, b, dw_groups + std::size_t(g) * num_weights);
                 }
             } else {
-                const int first = dw_tiles * t / nt, last = dw_tiles * (t + 1) / nt;
+                const int first = tiles * t / nt, last = tiles * (t + 1) / nt;
                 for (int b = 0; b < B; ++b)
-                    for (int tile = first; tile < last; ++tile) weight_tile(tile, dz, b, half, dw_);
+                    for (int tile = first; tile < last; ++tile) tile_of(tile, b, dw_);
             }
         }
         for (int g = 0; g < G; ++g)
@@ -618,6 +632,7 @@ private:
                 bf16::interleave(c0, 2 * p + 1 < run ? c0 + padded_filters : nullptr,
                                  wf_ + (std::size_t(q) * run_pairs + p) * padded_filters * 2, padded_filters);
             }
+        const amx::backend kernels = amx::active();
         HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
         for (int b = 0; b < B; ++b) {
             float* xp = xpad_ + b * xpad_stride;
@@ -625,6 +640,14 @@ private:
             bf16::bf16_t* xh = xb_ + b * xpad_stride;
             bf16::convert(xp, xh, xpad_stride);
             float* yb = y + std::size_t(b) * out_sample;
+            if (kernels != amx::backend::avx512_bf16) {  // AMX tiles, ReLU fused, another activation after
+                for (int o = 0; o < out_depth * out_height; ++o)
+                    forward_row_amx(kernels,
+                                    xh + std::size_t(o / out_height) * SD * plane_stride + std::size_t(o % out_height) * SH * row_stride,
+                                    yb + std::size_t(o) * out_width * Filters, bias);
+                if constexpr (!Act::is_identity && !std::is_same_v<Act, relu>) Act::forward(yb, out_sample);
+                continue;
+            }
             for (int o = 0; o < out_depth * out_height; ++o) {
                 const bf16::bf16_t* xr =
                     xh + std::size_t(o / out_height) * SD * plane_stride + std::size_t(o % out_height) * SH * row_stride;
@@ -647,20 +670,26 @@ private:
 #endif
     }
 
-    // dZ (F', pixels*B) paired by pixel pairs of each output row, and the padded samples
-    // paired with themselves one pixel on, for the bf16 dW tiles
-    void pair_for_weights(const float* dz) {
+    // dZ (F', pixels*B) paired by pixel pairs of each output row (on AMX tiles: transposed,
+    // (rows, F, 2*pixel_pairs) per sample, an odd row's last pixel paired with a zero), and
+    // the padded samples paired with themselves one pixel on, for the bf16 dW tiles
+    void pair_for_weights(const float* dz, bool on_tiles) {
         constexpr int xpix = SW * channels;
         HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
         for (int b = 0; b < B; ++b) {
             const float* dzb = dz + std::size_t(b) * out_pixels * padded_filters;
-            for (int o = 0; o < out_depth * out_height; ++o)
-                for (int p = 0; p < pixel_pairs; ++p) {
-                    const float* r0 = dzb + std::size_t(o * out_width + 2 * p) * padded_filters;
-                    bf16::interleave(r0, 2 * p + 1 < out_width ? r0 + padded_filters : nullptr,
-                                     dzp_ + b * dzp_sample + (std::size_t(o) * pixel_pairs + p) * padded_filters * 2,
-                                     padded_filters);
-                }
+            if (on_tiles)
+                for (int o = 0; o < out_depth * out_height; ++o)
+                    amx::transpose_to_pairs(dzb + std::size_t(o) * out_width * padded_filters, padded_filters, out_width, Filters,
+                                            dzp_ + b * dzp_sample + std::size_t(o) * Filters * 2 * pixel_pairs);
+            else
+                for (int o = 0; o < out_depth * out_height; ++o)
+                    for (int p = 0; p < pixel_pairs; ++p) {
+                        const float* r0 = dzb + std::size_t(o * out_width + 2 * p) * padded_filters;
+                        bf16::interleave(r0, 2 * p + 1 < out_width ? r0 + padded_filters : nullptr,
+                                         dzp_ + b * dzp_sample + (std::size_t(o) * pixel_pairs + p) * padded_filters * 2,
+                                         padded_filters);
+                    }
             const float* xp = xpad_ + b * xpad_stride;
             bf16::bf16_t* x2 = x2_ + 2 * b * xpad_stride;
             bf16::interleave(xp, xp + xpix, x2, xpad_stride - xpix);
@@ -678,6 +707,54 @@ private:
 #else
         (void)wk, (void)dz, (void)dr;
 #endif
+    }
+
+    // ---- bf16 on AMX tiles (amx_kernels.hpp): C tiles of up to 16 x 16, shapes at run time,
+    // the same operands as the AVX512_BF16 tiles but dW's dZ (transposed, pair_for_weights)
+    static constexpr int amx_filter_blocks = (Filters + 15) / 16, amx_run_blocks = (run + 15) / 16;
+    static constexpr int amx_dw_tiles = amx_filter_blocks * kernel_rows * amx_run_blocks;
+
+    // forward of one output row: C = 16 pixels x 16 filters from the bias; A = each pixel's
+    // run in the padded bf16 sample (rows SW*C apart), a kernel row at a time; B = W paired
+    // by kernel positions (wf_, (KD*KH, R/2, F', 2)); ReLU fused, another activation the caller's
+    void forward_row_amx(amx::backend be, const bf16::bf16_t* xr, float* yr, const float* bias) const {
+        const amx::walk w{kernel_rows, KH, 2 * std::ptrdiff_t(plane_stride), 2 * std::ptrdiff_t(row_stride),
+                          4 * std::ptrdiff_t(KH) * run_pairs * padded_filters, 4 * std::ptrdiff_t(run_pairs) * padded_filters,
+                          run_pairs / 16, run_pairs % 16};
+        for (int ow0 = 0; ow0 < out_width; ow0 += 16)
+            for (int f0 = 0; f0 < Filters; f0 += 16)
+                amx::product(be, std::min(16, out_width - ow0), std::min(16, Filters - f0), xr + ow0 * SW * channels,
+                             2 * SW * channels, wf_ + 2 * f0, 4 * padded_filters, w,
+                             {yr + std::size_t(ow0) * Filters + f0, Filters, amx::to::store, bias + f0, std::is_same_v<Act, relu>});
+    }
+
+    // dW tile `tile` (16 filters, kernel row q, 16 run positions), sample b's share added to
+    // dW (layout (K, F)) at `into`: C = filters x run positions from 0; A = dZ^T's rows, pairs
+    // of pixels of an output row; B = x2 at a stride of two pixels (row k: pixels 2k and
+    // 2k + 1 of the output row)
+    void weight_tile_amx(amx::backend be, int tile, int b, float* into) {
+        const int rb = tile % amx_run_blocks, q = tile / amx_run_blocks % kernel_rows, fb = tile / (amx_run_blocks * kernel_rows);
+        const int f0 = 16 * fb, r0 = 16 * rb;
+        const std::ptrdiff_t dz_row = 4 * std::ptrdiff_t(Filters) * pixel_pairs;  // bytes of dZ^T per output row
+        const amx::walk w{out_depth * out_height, out_height, out_height * dz_row, dz_row,
+                          4 * std::ptrdiff_t(SD) * plane_stride, 4 * std::ptrdiff_t(SH) * row_stride, pixel_pairs / 16,
+                          pixel_pairs % 16};
+        const std::size_t x_at = b * xpad_stride + std::size_t(q / KH) * plane_stride + std::size_t(q % KH) * row_stride + r0;
+        amx::product(be, std::min(16, Filters - f0), std::min(16, run - r0),
+                     dzp_ + b * dzp_sample + std::size_t(f0) * 2 * pixel_pairs, 4 * pixel_pairs, x2_ + 2 * x_at,
+                     8 * SW * channels, w, {into + std::size_t(q * run + r0) * Filters + f0, Filters, amx::to::add_transposed});
+    }
+
+    // dx of one output row and kernel row: C = 16 pixels x 16 run positions; A = dZ in bf16
+    // (pixels, F'), pairs of filters; B = Wt paired by filters (wtp_'s kernel row); added to
+    // the padded gradient a pixel at a time, in order (neighbouring pixels' runs overlap)
+    void input_row_amx(amx::backend be, const bf16::bf16_t* wk, const bf16::bf16_t* dzr, float* dr) const {
+        const amx::walk w{1, 1, 0, 0, 0, 0, filter_pairs / 16, filter_pairs % 16};
+        for (int ow0 = 0; ow0 < out_width; ow0 += 16)
+            for (int r0 = 0; r0 < run; r0 += 16)
+                amx::product(be, std::min(16, out_width - ow0), std::min(16, run - r0), dzr + std::size_t(ow0) * padded_filters,
+                             2 * padded_filters, wk + 2 * r0, 4 * padded_run, w,
+                             {dr + std::size_t(ow0) * SW * channels + r0, SW * channels, amx::to::add});
     }
 
     float* w_ = nullptr;

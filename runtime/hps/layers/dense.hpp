@@ -292,6 +292,11 @@ private:
             const float* c0 = w_ + std::size_t(2 * p) * out_size;
             h::interleave(c0, 2 * p + 1 < in_size ? c0 + out_size : nullptr, wf_ + std::size_t(p) * out_size * 2, out_size);
         }
+        if (const auto kernels = detail::amx::active(); kernels != detail::amx::backend::avx512_bf16) {
+            forward_amx(kernels, y);
+            if constexpr (!std::is_same_v<Act, relu>) Act::forward(y, std::ptrdiff_t(out_size) * B);
+            return;
+        }
         forward_tiles([&](int m0, int b, auto nr) {
             h::fwd_tile<packet, fwd_tile.a, nr(), 1, in_size, in_size, 0, std::is_same_v<Act, relu>>(
                 wf_ + m0 * 2, out_size, b_ + m0, xb_ + std::size_t(b) * in_size, y + std::size_t(b) * out_size + m0, out_size,
@@ -307,22 +312,32 @@ private:
     void backward_bf16(const float* x, const float* dz, float* dx) {
 #if HPS_BF16_KERNELS
         namespace h = detail::bf16;
+        const auto kernels = detail::amx::active();
+        const bool on_tiles = kernels != detail::amx::backend::avx512_bf16;
         for (int p = 0; p < sample_pairs; ++p) {  // dz paired by samples, x paired with the next sample
             const float* d0 = dz + std::size_t(2 * p) * out_size;
             const float* x0 = x + std::size_t(2 * p) * in_size;
             const bool second = 2 * p + 1 < B;
-            h::interleave(d0, second ? d0 + out_size : nullptr, dzp_ + std::size_t(p) * out_size * 2, out_size);
+            if (!on_tiles) h::interleave(d0, second ? d0 + out_size : nullptr, dzp_ + std::size_t(p) * out_size * 2, out_size);
             h::interleave(x0, second ? x0 + in_size : nullptr, x2_ + std::size_t(2 * p) * in_size * 2, in_size);
         }
-        const int threads = std::min(detail::usable_threads(), dw_tiles);
-        HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
-        for (int tile = 0; tile < dw_tiles; ++tile) {
-            const int m0 = tile / dw_run_blocks * dw_shape.a * lanes, r0 = tile % dw_run_blocks * dw_shape.c;
-            float* dw = dw_ + std::size_t(r0) * out_size + m0;
-            detail::conv::with_block<dw_shape.c, in_size>(r0, [&](auto rt) {
-                h::dw_tile<packet, dw_shape.a, 1, rt(), in_size, 1, B, in_size, 0, 0>(dzp_ + m0 * 2, out_size, x2_ + 2 * r0, dw,
-                                                                                    out_size, out_size - m0);
-            });
+        if (on_tiles) {  // dz transposed, (Out, 2*sample_pairs), an odd batch's last sample paired with a zero
+            detail::amx::transpose_to_pairs(dz, out_size, B, out_size, dzp_);
+            const int threads = std::min(detail::usable_threads(), amx_dw_tiles);
+            HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
+            for (int tile = 0; tile < amx_dw_tiles; ++tile)
+                weight_tile_amx(kernels, tile);
+        } else {
+            const int threads = std::min(detail::usable_threads(), dw_tiles);
+            HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
+            for (int tile = 0; tile < dw_tiles; ++tile) {
+                const int m0 = tile / dw_run_blocks * dw_shape.a * lanes, r0 = tile % dw_run_blocks * dw_shape.c;
+                float* dw = dw_ + std::size_t(r0) * out_size + m0;
+                detail::conv::with_block<dw_shape.c, in_size>(r0, [&](auto rt) {
+                    h::dw_tile<packet, dw_shape.a, 1, rt(), in_size, 1, B, in_size, 0, 0>(dzp_ + m0 * 2, out_size, x2_ + 2 * r0, dw,
+                                                                                        out_size, out_size - m0);
+                });
+            }
         }
         detail::vec_view(db_, out_size) += detail::const_mat_view(dz, out_size, B).rowwise().sum();
         if (!dx) return;
@@ -342,6 +357,10 @@ private:
                 for (int p = 0; p < dx32_blocks; ++p) {
                     const int i0 = p * dx_panel;
                     h::pack_pairs_transposed<out_size, dx_panel>(w_, out_size, i0, wt, dx_panel);
+                    if (on_tiles) {
+                        input_panel_amx(kernels, wt, dx + i0);
+                        continue;
+                    }
                     for (int b = 0; b < B; b += dx32_tile.b)
                         detail::conv::with_block<dx32_tile.b, B>(b, [&](auto nr) {
                             h::dx_tile<dx_packet, dx32_tile.a, nr(), out_size, in_size>(
@@ -353,6 +372,48 @@ private:
 #else
         (void)x, (void)dz, (void)dx;
 #endif
+    }
+
+    // ---- bf16 on AMX tiles (amx_kernels.hpp; the conv layers' kernel, as a 1 x 1 convolution)
+    static constexpr int amx_out_blocks = (out_size + 15) / 16, amx_in_blocks = (in_size + 15) / 16;
+    static constexpr int amx_dw_tiles = amx_out_blocks * amx_in_blocks;
+
+    // y = bias + W x: C = 16 samples x 16 outputs from the bias; A = x in bf16 (samples, In),
+    // pairs of inputs; B = W paired by inputs (wf_, (In/2, Out, 2)); ReLU fused; threads take outputs
+    void forward_amx(detail::amx::backend be, float* y) const {
+        namespace amx = detail::amx;
+        const amx::walk w{1, 1, 0, 0, 0, 0, input_pairs / 16, input_pairs % 16};
+        const int threads = std::min(detail::usable_threads(), amx_out_blocks);
+        HPS_OMP(omp parallel for schedule(static) num_threads(threads) if (threads > 1))
+        for (int f = 0; f < amx_out_blocks; ++f) {
+            const int f0 = 16 * f;
+            for (int b0 = 0; b0 < B; b0 += 16)
+                amx::product(be, std::min(16, B - b0), std::min(16, out_size - f0), xb_ + std::size_t(b0) * in_size, 2 * in_size,
+                             wf_ + 2 * f0, 4 * out_size, w,
+                             {y + std::size_t(b0) * out_size + f0, out_size, amx::to::store, b_ + f0, std::is_same_v<Act, relu>});
+        }
+    }
+
+    // dW tile (16 outputs x 16 inputs) += dz x^T: A = dz transposed (Out, samples), pairs of
+    // samples; B = x paired with the next sample (x2_, a pair of samples every 2 In pairs)
+    void weight_tile_amx(detail::amx::backend be, int tile) {
+        namespace amx = detail::amx;
+        const int f0 = 16 * (tile / amx_in_blocks), r0 = 16 * (tile % amx_in_blocks);
+        const amx::walk w{1, 1, 0, 0, 0, 0, sample_pairs / 16, sample_pairs % 16};
+        amx::product(be, std::min(16, out_size - f0), std::min(16, in_size - r0), dzp_ + std::size_t(f0) * sample_pairs * 2,
+                     4 * sample_pairs, x2_ + 2 * r0, 8 * in_size, w,
+                     {dw_ + std::size_t(r0) * out_size + f0, out_size, amx::to::add_transposed});
+    }
+
+    // dx of a panel of dx_panel inputs = W^T dz: C = 16 samples x 16 inputs; A = dz in bf16
+    // (samples, Out), pairs of outputs; B = the panel of W paired by outputs (Out/2, dx_panel, 2)
+    void input_panel_amx(detail::amx::backend be, const detail::bf16::bf16_t* wt, float* dx) const {
+        namespace amx = detail::amx;
+        const amx::walk w{1, 1, 0, 0, 0, 0, out_size / 2 / 16, out_size / 2 % 16};
+        for (int b0 = 0; b0 < B; b0 += 16)
+            for (int j0 = 0; j0 < dx_panel; j0 += 16)
+                amx::product(be, std::min(16, B - b0), std::min(16, dx_panel - j0), dzp_ + std::size_t(b0) * out_size,
+                             2 * out_size, wt + 2 * j0, 4 * dx_panel, w, {dx + std::size_t(b0) * in_size + j0, in_size, amx::to::store});
     }
 
     // the multi-dimensional shape whose torch flatten order the weight columns follow

@@ -26,6 +26,7 @@
 #include "hps/config.hpp"
 #include "hps/dataset.hpp"
 #include "hps/io.hpp"
+#include "hps/layers/amx_kernels.hpp"
 #include "hps/losses.hpp"
 #include "hps/metrics.hpp"
 #include "hps/normalize.hpp"
@@ -235,6 +236,8 @@ HPS_TRAIN_INLINE void trainer::load_data() {
     say("data: %d training, %d validation%s samples; %ld steps of %d (%.2f epochs)", train_.n, validation_.n,
         has_test_ ? (", " + std::to_string(test_.n) + " test").c_str() : "", total_steps_, global_batch_,
         double(total_steps_) / double(steps_per_epoch_));
+    // which kernels the conv layers' bf16 products run on (hps/layers/amx_kernels.hpp)
+    if (c_.prec == precision::bf16) say("precision bf16: %s", bf16_kernels_in_use());
 }
 
 // The training, validation and test sets, split and normalized. With ranks, only the

@@ -11,7 +11,7 @@
 //   - a small network learns in bf16 (its loss falls as fp32's does);
 //   - 1 and 2 threads give bit-identical bf16 results.
 #define DOCTEST_CONFIG_IMPLEMENT
-#include "test_support.hpp"
+#include "bf16_support.hpp"
 
 #include <hps/layers/avgpool2d.hpp>
 #include <hps/layers/bf16_kernels.hpp>
@@ -27,54 +27,19 @@
 
 using namespace hps;
 using hps_test::bound_layer;
+using hps_test::check_close;
+using hps_test::pass;
+using hps_test::rounded;
+using hps_test::run;
 
 namespace {
 
 namespace h = hps::detail::bf16;
 
-float rounded(float x) { return h::to_float(h::round(x)); }
-
-std::vector<float> rounded(const std::vector<float>& v) {
-    std::vector<float> r(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) r[i] = rounded(v[i]);
-    return r;
-}
-
 float bits_float(std::uint32_t u) {
     float x;
     std::memcpy(&x, &u, sizeof x);
     return x;
-}
-
-struct pass {
-    std::vector<float> y, dx, grads;
-};
-
-// forward, then backward of dy, of layer L (parameters `params`) in precision p
-template <class L, int B>
-pass run(const std::vector<float>& params, const std::vector<float>& x, const std::vector<float>& dy, precision p) {
-    bound_layer<L> bl;
-    std::copy(params.begin(), params.end(), bl.params.begin());
-    pass r;
-    r.y.resize(std::size_t(L::out_shape::size) * B);
-    r.dx.resize(x.size());
-    context ctx;
-    ctx.prec = p;
-    bl.layer.forward(x.data(), r.y.data(), ctx);
-    bl.layer.backward(x.data(), r.y.data(), dy.data(), r.dx.data(), ctx);
-    r.grads.assign(bl.grads.begin(), bl.grads.end());
-    return r;
-}
-
-// |a - b| <= tol * scale elementwise, scale = the largest |b| (sums of |terms| are of that
-// order for these random operands)
-void check_close(const std::vector<float>& a, const std::vector<float>& b, double tol, const char* what) {
-    REQUIRE(a.size() == b.size());
-    double scale = 0, worst = 0;
-    for (float v : b) scale = std::max(scale, double(std::fabs(v)));
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::fabs(a[i] - b[i])));
-    INFO(what << ": max |difference| " << worst << ", largest |value| " << scale);
-    CHECK(worst <= tol * scale);
 }
 
 double relative_norm(const std::vector<float>& a, const std::vector<float>& b) {
@@ -93,15 +58,8 @@ double relative_norm(const std::vector<float>& a, const std::vector<float>& b) {
 // (dz = dy, so rounding dy rounds dz).
 template <class L, int B>
 void check_layer(bool rounds_dx = true) {
-    rng gen(11);
-    bound_layer<L> init;
-    init.layer.init(gen);
-    std::vector<float> params(init.params.begin(), init.params.end());
-    for (std::size_t i = L::num_weights; i < L::num_params; ++i) params[i] = float(0.1 * gen.normal());
-    const auto x = hps_test::normal_vector(std::size_t(L::in_shape::size) * B, gen);
-    const auto dy = hps_test::normal_vector(std::size_t(L::out_shape::size) * B, gen);
-    std::vector<float> params_r = params;
-    for (std::size_t i = 0; i < L::num_weights; ++i) params_r[i] = rounded(params[i]);
+    const hps_test::layer_inputs<L, B> in(11);
+    const auto &params = in.params, &params_r = in.params_r, &x = in.x, &dy = in.dy;
 
     const pass half = run<L, B>(params, x, dy, precision::bf16);
     const pass same = run<L, B>(params_r, rounded(x), rounded(dy), precision::fp32);
@@ -189,19 +147,7 @@ using small_net = network<shape<10, 10, 2>, conv2d<8, 3, 3, same, relu>, maxpool
 constexpr int small_batch = 8;
 using small_model = small_net::instance<small_batch>;
 
-std::vector<float> gradients(precision p) {
-    auto model = std::make_unique<smooth_model>();
-    rng gen(21);
-    model->init(gen);
-    const auto x = hps_test::normal_vector(std::size_t(smooth_model::in_size) * small_batch, gen);
-    const auto dy = hps_test::normal_vector(std::size_t(smooth_model::out_size) * small_batch, gen);
-    context ctx;
-    ctx.prec = p;
-    model->zero_grads();
-    model->forward(x.data(), ctx);
-    model->backward(dy.data(), ctx);
-    return std::vector<float>(model->grads(), model->grads() + smooth_model::num_params);
-}
+std::vector<float> gradients(precision p) { return hps_test::network_gradients<smooth_model, small_batch>(p); }
 }  // namespace
 
 TEST_CASE("bf16: a conv + dense network's gradients against fp32") {
@@ -282,15 +228,4 @@ TEST_CASE("bf16: 1 and 2 threads give identical results") {
 #endif
 }
 
-int main(int argc, char** argv) {
-    const std::string why = bf16_unavailable();
-    if (!why.empty()) {
-        std::printf("skipped: %s\n", why.c_str());
-        return 77;
-    }
-#if defined(_OPENMP)
-    omp_set_num_threads(1);  // the threads' own test asks for 2
-#endif
-    doctest::Context context(argc, argv);
-    return context.run();
-}
+int main(int argc, char** argv) { return hps_test::run_or_skip(bf16_unavailable(), argc, argv); }
