@@ -85,8 +85,8 @@ layer_memory conv_memory(const layer& l, int batch) {
                detail::bf16::floats_for(rows * std::size_t((filters + 1) / 2) * padded_run * 2);
     }
     // the gradients' sums by groups of samples: db's always, dW's when it is small
-    const std::size_t groups = std::min<std::size_t>(B, 16), weights = std::size_t(filters) * patch;
-    const std::size_t by_groups = groups * (std::size_t(padded_filters) + (weights <= 1024 ? weights : 0));
+    const std::size_t groups = std::size_t(cv::grad_groups(batch)), weights = std::size_t(filters) * patch;
+    const std::size_t by_groups = groups * (std::size_t(padded_filters) + (cv::dw_by_groups(weights) ? weights : 0));
     return layer_memory{.scratch = xpad_stride * B + (keeps_dz ? std::size_t(padded_filters) * pixels * B : 0) +
                                    std::size_t(k[0]) * k[1] * filters * padded_run +
                                    (pads_filters ? std::size_t(padded_filters) * (patch + 1) : 0) + by_groups + half};

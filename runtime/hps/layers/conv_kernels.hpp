@@ -226,6 +226,12 @@ constexpr int pad_total(int in, int out, int kernel, int stride, bool is_same) {
     return total > 0 ? total : 0;
 }
 
+// The gradients' sums over a batch of `batch` in fixed groups of samples (direct_conv::
+// weight_gradients): how many groups, and whether dW (`weights` = F x K of them) is summed by
+// them too (when small: its register tiles are then too few to keep the threads busy)
+constexpr int grad_groups(int batch) { return batch < 16 ? batch : 16; }
+constexpr bool dw_by_groups(std::size_t weights) { return weights <= 1024; }
+
 // f(std::integral_constant<int, n>) with n = the extent of the block of `Block` (of Total)
 // that starts at `at`: Block, or the tail Total % Block for the last one
 template <int Block, int Total, class Fn>
@@ -335,8 +341,8 @@ public:
     // then added in group order: threads take groups, and a result does not depend on how
     // many. The bias always; dW when it is small (its register tiles are then too few to keep
     // the threads busy: a one-channel first layer's dW is a single tile)
-    static constexpr int grad_groups = std::min(B, 16);
-    static constexpr bool dw_by_groups = std::size_t(Filters) * patch_size <= 1024;
+    static constexpr int grad_groups = conv::grad_groups(B);
+    static constexpr bool dw_by_groups = conv::dw_by_groups(std::size_t(Filters) * patch_size);
     static constexpr std::size_t groups_total =
         std::size_t(grad_groups) * (padded_filters + (dw_by_groups ? num_weights : 0));  // (G, F'), then (G, K, F)
     static constexpr std::size_t scratch_size = xpad_total + dz_total + wt_total + wpad_total + groups_total + bf16_total;
