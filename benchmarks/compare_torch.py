@@ -32,6 +32,7 @@ sides (default passive: spinning threads waste a busy machine's cores).
 usage: benchmarks/compare_torch.py --bench build/benchmarks/hps_bench
            [--threads 1,2] [--repeats 5] [--steps 20] [--models 040,108,189]
            [--openblas auto|none|DIR] [--wait-policy passive|active|unset] [--json FILE]
+           [--torch-python PYTHON] [--torch-bf16]
 """
 import argparse
 import json
@@ -61,7 +62,7 @@ def flops_per_sample(w1, n1, w2, n2, nfc):
 
 
 # ---------------------------------------------------------------- the PyTorch side
-def torch_worker(threads, steps, models):
+def torch_worker(threads, steps, models, bf16):
     import torch
     from torch import nn
 
@@ -79,19 +80,28 @@ def torch_worker(threads, steps, models):
         x = torch.rand(BATCH, 1, 28, 28) * 2 - 1
         y = torch.rand(BATCH, 2) * 2 - 1
 
-        def step():
+        def step(half):
             opt.zero_grad()
-            loss = 0.5 * ((net(x) - y) ** 2).sum(1).mean()
+            # bf16: PyTorch's own mixed precision (autocast: products in bf16, weights,
+            # optimizer and loss in fp32), what hpsgen's `precision bf16` is set against
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=half):
+                out = net(x)
+            loss = 0.5 * ((out.float() - y) ** 2).sum(1).mean()
             loss.backward()
             opt.step()
 
-        step()
-        step()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for _ in range(steps):
-            step()
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        out["models"][name] = {"wall": wall / steps, "cpu": cpu / steps}
+        out["models"][name] = {}
+        for half in [False, True] if bf16 else [False]:
+            step(half)
+            step(half)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(steps):
+                step(half)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            if half:
+                out["models"][name]["bf16"] = {"wall": wall / steps, "cpu": cpu / steps}
+            else:
+                out["models"][name].update({"wall": wall / steps, "cpu": cpu / steps})
     json.dump(out, sys.stdout)
 
 
@@ -121,8 +131,8 @@ def run_torch(args, threads, blas_dir):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     if blas_dir:
         env["LD_LIBRARY_PATH"] = blas_dir + ":" + env.get("LD_LIBRARY_PATH", "")
-    cmd = [TORCH_PYTHON, os.path.abspath(__file__), "--torch-worker", "--threads", str(threads),
-           "--steps", str(args.steps), "--models", ",".join(args.model_list)]
+    cmd = [args.torch_python, os.path.abspath(__file__), "--torch-worker", "--threads", str(threads),
+           "--steps", str(args.steps), "--models", ",".join(args.model_list)] + (["--torch-bf16"] if args.torch_bf16 else [])
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if res.returncode != 0:
         sys.exit(f"compare_torch: the PyTorch side failed:\n{res.stderr}")
@@ -244,6 +254,10 @@ def main():
     ap.add_argument("--openblas", default="auto", help="auto, none, or OpenBLAS's folder (with libblas.so.3)")
     ap.add_argument("--wait-policy", default="passive", choices=["passive", "active", "unset"])
     ap.add_argument("--json", help="write every measurement here")
+    ap.add_argument("--torch-python", default=TORCH_PYTHON,
+                    help=f"the Python that has PyTorch (default {TORCH_PYTHON}, Debian's python3-torch)")
+    ap.add_argument("--torch-bf16", action="store_true",
+                    help="also time PyTorch's step under torch.autocast(bfloat16), against hpsgen's bf16 rows")
     ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -252,7 +266,7 @@ def main():
             sys.exit(f"compare_torch: unknown model {m}; the models are {', '.join(MODELS)}")
     thread_list = [int(t) for t in args.threads.split(",")]
     if args.torch_worker:
-        torch_worker(thread_list[0], args.steps, args.model_list)
+        torch_worker(thread_list[0], args.steps, args.model_list, args.torch_bf16)
         return
     if not os.access(args.bench, os.X_OK):
         sys.exit(f"compare_torch: {args.bench} is not built (cmake --build BUILD --target hps_bench)")
@@ -348,6 +362,12 @@ def main():
                     summary[f"{t}/{m}/{c}"]["bf16"] = {"samples_per_s": median(rate), "gflops": median(gf),
                                                       "over_fp32": median(up), "over_fp32_min": min(up),
                                                       "over_fp32_max": max(up)}
+                    for v, _ in variants:  # --torch-bf16: against PyTorch's autocast step
+                        if all("bf16" in x[v]["models"][m] for x in recs):
+                            tr = [BATCH / x[v]["models"][m]["bf16"][c] for x in recs]
+                            ratio = [x[v]["models"][m]["bf16"][c] / x["hps"]["bf16"][m][c] for x in recs]
+                            line += f"; {v} autocast {median(tr):.0f}/s, hps/{v} {median(ratio):.2f}x"
+                            summary[f"{t}/{m}/{c}"]["bf16"][v] = {"samples_per_s": median(tr), "ratio": median(ratio)}
                     print(line)
         print()
     if len(thread_list) > 1:

@@ -71,3 +71,20 @@ for name, (w1, n1, w2, n2, nfc) in compare_torch.MODELS.items():
     check(abs(compare_torch.flops_per_sample(w1, n1, w2, n2, nfc) - total) < 1e-6 * total,
           f"model-{name}: {compare_torch.flops_per_sample(w1, n1, w2, n2, nfc) / 1e6:.3f} MFLOP per sample, "
           f"as counted from the layers ({total / 1e6:.3f})")
+
+# ---- the PyTorch side with --torch-bf16: a step under autocast(bfloat16) timed beside fp32's
+# (one step each, in this process: its output is the JSON the parent reads)
+import contextlib  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    compare_torch.torch_worker(1, 1, ["040"], True)
+got = json.loads(buf.getvalue())["models"]["040"]
+check(got["wall"] > 0 and got["cpu"] > 0 and got["bf16"]["wall"] > 0 and got["bf16"]["cpu"] > 0,
+      f"--torch-bf16: the fp32 and the autocast step both timed ({got})")
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    compare_torch.torch_worker(1, 1, ["040"], False)
+check("bf16" not in json.loads(buf.getvalue())["models"]["040"], "without --torch-bf16: fp32 only")

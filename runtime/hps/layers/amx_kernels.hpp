@@ -330,11 +330,29 @@ __attribute__((noinline)) void product_on(int m, int n, const bf16_t* a, std::pt
 // by filters or outputs, pairs of pixels or samples, the last one paired with a zero)
 inline void transpose_to_pairs(const float* src, std::ptrdiff_t ld, int rows, int cols, bf16_t* dst) {
     const int len = rows + rows % 2;
-    for (int c = 0; c < cols; ++c) {
+    int c0 = 0;
+#if HPS_BF16_KERNELS
+    // 16 columns at a time: each row's 16 rounded by VCVTNEPS2BF16 (bf16::round's rounding,
+    // as bf16::convert), up to 16 rows into a block, the block written out by columns
+    alignas(64) bf16_t block[16][16];
+    for (; c0 + 16 <= cols; c0 += 16)
+        for (int r0 = 0; r0 < rows; r0 += 16) {
+            const int n = rows - r0 < 16 ? rows - r0 : 16;
+            for (int r = 0; r < n; ++r)
+                _mm256_store_si256(reinterpret_cast<__m256i*>(block[r]),
+                                   (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + (r0 + r) * ld + c0)));
+            for (int c = 0; c < 16; ++c) {
+                bf16_t* d = dst + std::size_t(c0 + c) * len + r0;
+                for (int r = 0; r < n; ++r) d[r] = block[r][c];
+            }
+        }
+#endif
+    for (int c = c0; c < cols; ++c) {
         bf16_t* d = dst + std::size_t(c) * len;
         for (int r = 0; r < rows; ++r) d[r] = bf16::round(src[r * ld + c]);
-        if (rows % 2) d[rows] = 0;
     }
+    if (rows % 2)
+        for (int c = 0; c < cols; ++c) dst[std::size_t(c) * len + rows] = 0;
 }
 
 // ---------------------------------------------------------------- selection

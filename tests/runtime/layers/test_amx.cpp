@@ -24,8 +24,11 @@
 #include <hps/layers/conv1d.hpp>
 #include <hps/layers/conv3d.hpp>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <random>
 #include <string>
 
 #if defined(_OPENMP)
@@ -222,6 +225,32 @@ TEST_CASE("amx emulated: tile loads, stores and TDPBF16PS against Intel's pseudo
 }
 
 TEST_CASE("amx emulated: TDPBF16PS on values whose sums are exact") { check_exact_dp<amx::emulated>(); }
+
+TEST_CASE("amx: transpose_to_pairs against its definition") {
+    // dst[c * (rows + rows % 2) + r] = round(src[r * ld + c]), a zero after an odd count of
+    // rows: blocks of 16 columns and 16 rows through the vector conversion, the rest scalar;
+    // the values include ties, denormals (to zero, as VCVTNEPS2BF16), infinities and a NaN
+    std::mt19937 gen(11);
+    std::uniform_real_distribution<float> u(-4.0f, 4.0f);
+    for (auto [rows, cols, ld] : {std::array{1, 1, 1}, {14, 32, 48}, {15, 17, 20}, {16, 16, 16}, {33, 40, 41},
+                                  {128, 640, 640}, {5, 48, 48}, {20, 64, 64}, {7, 3, 9}}) {
+        std::vector<float> src(std::size_t(rows) * ld);
+        for (auto& v : src) v = u(gen);
+        src[0] = 1.00390625f;                        // a tie: 1 + 2^-8 rounds to even (1)
+        if (src.size() > 3) src[1] = 1e-40f, src[2] = -std::numeric_limits<float>::infinity(),
+                            src[3] = std::numeric_limits<float>::quiet_NaN();
+        const int len = rows + rows % 2;
+        std::vector<h::bf16_t> dst(std::size_t(cols) * len, h::bf16_t(0xdead)), want(dst.size());
+        for (int c = 0; c < cols; ++c) {
+            for (int r = 0; r < rows; ++r) want[std::size_t(c) * len + r] = h::round(src[std::size_t(r) * ld + c]);
+            if (rows % 2) want[std::size_t(c) * len + rows] = 0;
+        }
+        amx::transpose_to_pairs(src.data(), ld, rows, cols, dst.data());
+        CHECK_MESSAGE(dst == want, "rows " << rows << ", cols " << cols << ", ld " << ld);
+    }
+    CHECK(h::round(1.00390625f) == h::round(1.0f));
+    CHECK(h::round(1e-40f) == 0);
+}
 
 TEST_CASE("amx emulated: conv2d against fp32 and AVX512_BF16") {
     // odd filters and run (one tail chunk of 5 pairs), valid padding with an odd output width
