@@ -108,6 +108,7 @@ struct network {
               acts_(sum_acts(seq{})), delta_a_(max_act(seq{})), delta_b_(max_act(seq{})) {
             std::size_t p = 0, s = 0, sc = 0, a = 0;
             bind_all(p, s, sc, a, seq{});
+            fold_all(seq{});
         }
         instance(const instance&) = delete;
         instance& operator=(const instance&) = delete;
@@ -199,6 +200,26 @@ struct network {
                 a += std::size_t(L::out_shape::size) * B;
             } else {
                 out_[I] = nullptr;  // set during forward: aliases the input
+            }
+        }
+
+        // A convolution with ReLU directly below a max pool leaves ReLU's derivative to the
+        // pool's backward pass, which applies it where it routes a gradient (fold_relu,
+        // mask_relu: conv_kernels.hpp, common.hpp's max_pool_backward): one pass over the
+        // convolution's output gradient fewer, the same bits
+        template <std::size_t... I>
+        void fold_all(std::index_sequence<I...>) {
+            (fold_one<I>(), ...);
+        }
+        template <std::size_t I>
+        void fold_one() {
+            if constexpr (I + 1 < sizeof...(Specs)) {
+                auto& below = std::get<I>(layers_);
+                auto& above = std::get<I + 1>(layers_);
+                if constexpr (requires { below.fold_relu(); } && requires { above.mask_relu(); }) {
+                    below.fold_relu();
+                    above.mask_relu();
+                }
             }
         }
 

@@ -252,4 +252,27 @@ inline std::string python_pair(int a, int b) {
     return s;
 }
 
+// ---------------------------------------------------------------------------- max pools
+// The max pools' backward (maxpool1d, 2d, 3d): each sample's dx zeroed, then every output's
+// gradient added at its window's argmax (an index into the sample, stored as a float).
+// With `relu_mask` (the pool's mask_relu(): the layer below is a convolution with ReLU that
+// left ReLU's derivative to this pass, network.hpp), an output's gradient is added only
+// where the output is > 0: the input at the argmax is the output, so that is ReLU's
+// derivative at each position that receives a gradient, and the others receive none; the
+// result is the unfolded pair's, bit for bit (a masked term adds +0 to +0, as ReLU's select)
+inline void max_pool_backward(const float* y, const float* dy, const float* argmax, float* dx, int in_sample,
+                              int out_sample, int batch, bool relu_mask) {
+    HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * batch >= 65536 && usable_threads() > 1))
+    for (int b = 0; b < batch; ++b) {
+        float* dxb = dx + std::size_t(b) * in_sample;
+        std::fill(dxb, dxb + in_sample, 0.0f);
+        const std::size_t at = std::size_t(b) * out_sample;
+        const float *dyb = dy + at, *ab = argmax + at, *yb = y + at;
+        if (relu_mask)
+            for (int o = 0; o < out_sample; ++o) dxb[int(ab[o])] += yb[o] > 0.0f ? dyb[o] : 0.0f;
+        else
+            for (int o = 0; o < out_sample; ++o) dxb[int(ab[o])] += dyb[o];
+    }
+}
+
 }  // namespace hps::detail

@@ -410,12 +410,15 @@ public:
     void backward(const float*, const float* y, const float* dy, float* dx, context& ctx) {
         const bool half = bf16::compiled && ctx.prec == precision::bf16;
         const float* dz = dy;
-        if constexpr (keeps_dz) {
+        // ReLU folded into the max pool above (fold_relu): dy is dz already, and is read in
+        // place unless the filters are padded
+        if (keeps_dz && !(relu_folded_ && !pads_filters)) {
             HPS_OMP(omp parallel for schedule(static) if (detail::usable_threads() > 1))
             for (int b = 0; b < B; ++b) {
                 const std::size_t at = std::size_t(b) * out_sample;
                 float* dzb = dz_ + std::size_t(b) * out_pixels * padded_filters;
                 if constexpr (Act::is_identity) std::copy(dy + at, dy + at + out_sample, dzb);
+                else if (relu_folded_) std::copy(dy + at, dy + at + out_sample, dzb);
                 else Act::backward(y + at, dy + at, dzb, out_sample);
                 if constexpr (pads_filters) {
                     // spread the rows of F to rows of F' in place, from the last pixel down.
@@ -484,6 +487,15 @@ public:
 
     const float* weights() const { return w_; }
     const float* bias() const { return b_; }
+
+    // ReLU's derivative left to the max pool just above, which applies it in its own
+    // backward pass (network.hpp folds the pair; max_pool_backward in common.hpp): one pass
+    // over the layer's output gradient fewer, the same bits
+    void fold_relu()
+        requires std::is_same_v<Act, relu>
+    {
+        relu_folded_ = true;
+    }
 
 protected:
     // weight (F, C, <kernel>) and bias (F) as torch's ConvNd has them: <kernel> is (KW),
@@ -777,6 +789,7 @@ private:
     bf16::bf16_t* dzp_ = nullptr;  // (B, rows, Wo/2, F', 2), then dZ (F', pixels) per sample
     bf16::bf16_t* wf_ = nullptr;   // (KD*KH, R/2, F', 2)
     bf16::bf16_t* wtp_ = nullptr;  // (KD*KH, F/2, R', 2)
+    bool relu_folded_ = false;     // fold_relu()
 };
 
 }  // namespace hps::detail::conv

@@ -111,17 +111,12 @@ public:
         }
     }
 
-    void backward(const float*, const float*, const float* dy, float* dx, context&) {
-        if (!dx) return;
-        HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536 && detail::usable_threads() > 1))
-        for (int b = 0; b < B; ++b) {
-            float* dxb = dx + std::size_t(b) * In::size;
-            std::fill(dxb, dxb + In::size, 0.0f);
-            const float* dyb = dy + std::size_t(b) * out_sample;
-            const float* ab = argmax_ + std::size_t(b) * out_sample;
-            for (int o = 0; o < out_sample; ++o) dxb[int(ab[o])] += dyb[o];
-        }
+    void backward(const float*, const float* y, const float* dy, float* dx, context&) {
+        if (dx) detail::max_pool_backward(y, dy, argmax_, dx, In::size, out_sample, B, relu_mask_);
     }
+    // ReLU's derivative for the convolution below, applied here (network.hpp's fold)
+    void mask_relu() { relu_mask_ = true; }
+    bool masks_relu() const { return relu_mask_; }
 
     template <class Sink>
     void export_params(Sink&, const std::string&) const {}
@@ -131,6 +126,7 @@ public:
 
 private:
     float* argmax_ = nullptr;
+    bool relu_mask_ = false;
 };
 
 // maxpool2d<2> is the usual 2 x 2 window with stride 2.

@@ -176,6 +176,19 @@ TEST_CASE("bf16: a conv + dense network's gradients against fp32") {
     }
 }
 
+TEST_CASE("bf16: a convolution's ReLU folded into the max pool above it, the same bits") {
+    // the dW pairs and dx tiles read the gradient the pool masked (network.hpp's fold)
+    using cy = network<shape<28, 28, 1>, conv2d<16, 5, 5, same, relu>, maxpool2d<2>, conv2d<32, 5, 5, same, relu>,
+                       maxpool2d<2>, dense<8>>;
+    using cyu = network<shape<28, 28, 1>, conv2d<16, 5, 5, same, relu>, activation<linear>, maxpool2d<2>,
+                        conv2d<32, 5, 5, same, relu>, activation<linear>, maxpool2d<2>, dense<8>>;
+    hps_test::check_fold<cy, cyu, 16>(26, precision::bf16);
+    using p2 = network<shape<8, 8, 3>, conv2d<4, 3, 3, same, hps::tanh>, conv2d<5, 3, 3, same, relu>, maxpool2d<2>, dense<2>>;
+    using p2u = network<shape<8, 8, 3>, conv2d<4, 3, 3, same, hps::tanh>, conv2d<5, 3, 3, same, relu>, activation<linear>,
+                        maxpool2d<2>, dense<2>>;
+    hps_test::check_fold<p2, p2u, 3>(27, precision::bf16);
+}
+
 TEST_CASE("bf16: a small network learns") {
     // a regression whose target is a fixed random linear map of the input, Adam, 150 steps:
     // the loss falls by as much in bf16 as in fp32 (within 10 %)

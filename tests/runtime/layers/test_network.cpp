@@ -3,6 +3,10 @@
 // per-layer function, a workload-sized network (no stack-allocated products), and a few
 // training steps.
 #include "test_support.hpp"
+#include "hps/layers/conv1d.hpp"
+#include "hps/layers/conv3d.hpp"
+#include "hps/layers/pool1d.hpp"
+#include "hps/layers/pool3d.hpp"
 #include "hps/train/model.hpp"
 
 #include <memory>
@@ -209,4 +213,45 @@ TEST_CASE("network: training a few steps lowers the loss") {
     }
     INFO("mean loss of the first 10 steps " << first << ", of the last 10 " << last);
     CHECK(last < 0.2 * first);
+}
+
+
+TEST_CASE("network: a convolution's ReLU folded into the max pool above it, the same gradients bit for bit") {
+    // a layer below the fold, so that the folded convolution's dx counts too; filters that
+    // fill packets (dz read in place) and that do not (copied into padded rows); windows that
+    // overlap (3 wide, stride 2: an input can be the maximum of two windows) and that do not;
+    // many windows whose maximum is 0 (ReLU of negative values)
+    using c2 = network<shape<9, 9, 2>, conv2d<4, 3, 3, same, hps::tanh>, conv2d<16, 3, 3, same, relu>, maxpool2d<3, 3, 2, 2>,
+                       flatten, dense<3>>;
+    using c2u = network<shape<9, 9, 2>, conv2d<4, 3, 3, same, hps::tanh>, conv2d<16, 3, 3, same, relu>, activation<linear>,
+                        maxpool2d<3, 3, 2, 2>, flatten, dense<3>>;
+    hps_test::check_fold<c2, c2u, 5>(21);
+    {  // the fold is made where a max pool is directly above a convolution with ReLU, only there
+        auto net = std::make_unique<c2::instance<5>>();
+        auto unfolded = std::make_unique<c2u::instance<5>>();
+        CHECK(std::get<2>(net->layers()).masks_relu());
+        CHECK_FALSE(std::get<3>(unfolded->layers()).masks_relu());
+        using t = network<shape<8, 8, 1>, conv2d<4, 3, 3, same, hps::tanh>, maxpool2d<2>, dense<2>>;
+        auto other = std::make_unique<t::instance<2>>();
+        CHECK_FALSE(std::get<1>(other->layers()).masks_relu());
+    }
+    using p2 = network<shape<8, 8, 3>, conv2d<4, 3, 3, same, hps::tanh>, conv2d<5, 3, 3, same, relu>, maxpool2d<2>, dense<2>>;
+    using p2u = network<shape<8, 8, 3>, conv2d<4, 3, 3, same, hps::tanh>, conv2d<5, 3, 3, same, relu>, activation<linear>,
+                        maxpool2d<2>, dense<2>>;
+    hps_test::check_fold<p2, p2u, 3>(22);
+    using c1 = network<shape<21, 2>, conv1d<3, 3, same, hps::tanh>, conv1d<16, 5, same, relu>, maxpool1d<3, 2>, dense<2>>;
+    using c1u = network<shape<21, 2>, conv1d<3, 3, same, hps::tanh>, conv1d<16, 5, same, relu>, activation<linear>,
+                        maxpool1d<3, 2>, dense<2>>;
+    hps_test::check_fold<c1, c1u, 4>(23);
+    using c3 = network<shape<6, 6, 6, 1>, conv3d<2, 3, same, hps::tanh>, conv3d<7, 3, same, relu>, maxpool3d<2>, dense<2>>;
+    using c3u = network<shape<6, 6, 6, 1>, conv3d<2, 3, same, hps::tanh>, conv3d<7, 3, same, relu>, activation<linear>,
+                        maxpool3d<2>, dense<2>>;
+    hps_test::check_fold<c3, c3u, 2>(24);
+    // the pair as the trainer's workloads have it, at a batch the threads share
+    using cy = network<shape<28, 28, 1>, conv2d<16, 5, 5, same, relu>, maxpool2d<2>, conv2d<32, 5, 5, same, relu>,
+                       maxpool2d<2>, dense<8>>;
+    using cyu = network<shape<28, 28, 1>, conv2d<16, 5, 5, same, relu>, activation<linear>, maxpool2d<2>,
+                        conv2d<32, 5, 5, same, relu>, activation<linear>, maxpool2d<2>, dense<8>>;
+    hps_test::check_fold<cy, cyu, 16>(25);
+    // in bf16: runtime.layers.bf16 (built for the CPU's bf16 kernels)
 }

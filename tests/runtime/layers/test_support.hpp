@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -234,5 +235,40 @@ inline void away_from_zero(std::vector<float>& x, hps::rng& gen) {
 
 template <class Act>
 inline constexpr bool has_kink = std::is_same_v<Act, hps::relu> || std::is_same_v<Act, hps::selu> || std::is_same_v<Act, hps::elu>;
+
+// The same network with and without the fold of a convolution's ReLU into the max pool
+// above it: `activation<linear>` between them (a copy forward and backward) keeps the pool
+// from being directly above, so the convolution applies ReLU's derivative itself
+template <class Folded, class Unfolded, int B>
+inline void check_fold(std::uint64_t seed, hps::precision prec = hps::precision::fp32) {
+    using hps::context;
+    using hps::rng;
+    using fi = typename Folded::template instance<B>;
+    using ui = typename Unfolded::template instance<B>;
+    static_assert(fi::num_params == ui::num_params && fi::in_size == ui::in_size && fi::out_size == ui::out_size);
+    auto folded = std::make_unique<fi>();
+    auto unfolded = std::make_unique<ui>();
+    rng gen(seed);
+    folded->init(gen);
+    std::copy(folded->params(), folded->params() + fi::num_params, unfolded->params());
+    const auto x = normal_vector(std::size_t(fi::in_size) * B, gen);
+    const auto dy = normal_vector(std::size_t(fi::out_size) * B, gen);
+    context ctx;
+    ctx.gen = &gen;
+    ctx.prec = prec;
+    const float* yf = folded->forward(x.data(), ctx);
+    const float* yu = unfolded->forward(x.data(), ctx);
+    CHECK(std::vector<float>(yf, yf + fi::out_size * B) == std::vector<float>(yu, yu + fi::out_size * B));
+    folded->zero_grads();
+    unfolded->zero_grads();
+    folded->backward(dy.data(), ctx);
+    unfolded->backward(dy.data(), ctx);
+    const std::vector<float> gf(folded->grads(), folded->grads() + fi::num_params);
+    const std::vector<float> gu(unfolded->grads(), unfolded->grads() + fi::num_params);
+    CHECK(gf == gu);  // bit for bit, the layers below the fold's included
+    double g2 = 0;
+    for (float g : gf) g2 += double(g) * g;
+    CHECK(g2 > 0);
+}
 
 }  // namespace hps_test
