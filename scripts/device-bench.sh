@@ -89,7 +89,7 @@ case $verb in
         echo "== the training step of Model-108 per layer, 1 thread (hps_bench)"
         "$dir/$arch/hps_bench" --threads=1 --benchmark_min_time=0.2 \
             --benchmark_filter='(optimizer/adam|layer/[a-z0-9]+)/model-108/|train/model-108/' 2>&1 |
-            grep -E '^(layer|train|optim)' | awk '{printf "  %-45s %9s %s\n", $1, $2, $3}'
+            grep -E '^(layer|train|optim)' | awk '{printf "  %-45s %9s %s\n", $1, $2, $3}' || true
         echo
         echo "== Model-108 against PyTorch ($("$py" -c 'import torch; print(torch.__version__)')), threads $threads"
         "$py" "$root/benchmarks/compare_torch.py" --bench "$dir/$arch/hps_bench" --openblas none \

@@ -275,4 +275,47 @@ inline void max_pool_backward(const float* y, const float* dy, const float* argm
     }
 }
 
+
+// The same where the windows tile the input (stride = window in every dimension: maxpool2d<2>,
+// maxpool1d<P>, maxpool3d<P>): every input value is in exactly one window, so dx is written
+// once, value by value, a vector of channels at a time, with no zeroing pass and no scatter:
+// the window's gradient (masked as above) where the value is its argmax, else +0. The same
+// bits as max_pool_backward: that gives 0 + g at the argmax (a -0 gradient lands as +0), so
+// this adds 0 too. The input is (D, H, W, C) per sample (D = H = 1 for 1-D, D = 1 for 2-D),
+// the windows (PD, PH, PW), which divide it.
+template <int D, int H, int W, int C, int PD, int PH, int PW, int B>
+void max_pool_backward_tiled(const float* y, const float* dy, const float* argmax, float* dx, bool relu_mask) {
+    namespace ei = Eigen::internal;
+    using packet = typename ei::packet_traits<float>::type;
+    constexpr int lanes = int(ei::unpacket_traits<packet>::size);
+    constexpr int vector_channels = lanes > 1 ? C / lanes * lanes : 0;
+    constexpr int Do = D / PD, Ho = H / PH, Wo = W / PW, out_sample = Do * Ho * Wo * C;
+    static_assert(Do * PD == D && Ho * PH == H && Wo * PW == W, "max_pool_backward_tiled: the windows must tile the input");
+    HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536 && usable_threads() > 1))
+    for (int row = 0; row < B * Do * Ho; ++row) {  // (b, od, oh)
+        const int b = row / (Do * Ho), od = row / Ho % Do, oh = row % Ho;
+        float* dxb = dx + std::size_t(b) * (D * H * W * C);
+        for (int ow = 0; ow < Wo; ++ow) {
+            const std::size_t o = std::size_t(b) * out_sample + ((std::size_t(od) * Ho + oh) * Wo + ow) * C;
+            const float *g = dy + o, *ym = y + o, *am = argmax + o;
+            for (int kd = 0; kd < PD; ++kd)
+                for (int kh = 0; kh < PH; ++kh)
+                    for (int kw = 0; kw < PW; ++kw) {
+                        const int at = (((od * PD + kd) * H + oh * PH + kh) * W + ow * PW + kw) * C;
+                        const packet zero = ei::pset1<packet>(0.0f);
+                        for (int c = 0; c < vector_channels; c += lanes) {
+                            packet gv = ei::ploadu<packet>(g + c);
+                            if (relu_mask) gv = ei::pand(gv, ei::pcmp_lt(zero, ei::ploadu<packet>(ym + c)));  // y > 0
+                            const packet hit = ei::pcmp_eq(ei::ploadu<packet>(am + c), ei::plset<packet>(float(at + c)));
+                            ei::pstoreu(dxb + at + c, ei::pand(hit, ei::padd(zero, gv)));
+                        }
+                        for (int c = vector_channels; c < C; ++c) {
+                            const float gv = relu_mask && !(ym[c] > 0.0f) ? 0.0f : g[c];
+                            dxb[at + c] = am[c] == float(at + c) ? 0.0f + gv : 0.0f;
+                        }
+                    }
+        }
+    }
+}
+
 }  // namespace hps::detail

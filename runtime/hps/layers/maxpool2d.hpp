@@ -5,7 +5,8 @@
 //   refused at compile time, as the spec checker refuses them, not floored)
 //   forward   y = max over the window; the first maximum in row-major window order wins
 //             (PyTorch's rule); a NaN wins over any number (it propagates)
-//   backward  dx = 0, then dx[argmax] += dy (overlapping windows add)
+//   backward  dx = 0, then dx[argmax] += dy (overlapping windows add); where the windows
+//             tile the input, each value of dx written once instead (the same bits)
 //
 // Scratch: the argmax of every output, as the flat index in the sample stored in a float
 // (exact: the sample has fewer than 2^24 floats).
@@ -113,7 +114,8 @@ public:
 
     void backward(const float*, const float* y, const float* dy, float* dx, context&) {
         if (!dx) return;
-        if constexpr (PH == SH && PW == SW) backward_tiled(y, dy, dx);
+        if constexpr (PH == SH && PW == SW)  // windows that tile the input: dx written once
+            detail::max_pool_backward_tiled<1, input_height, input_width, channels, 1, PH, PW, B>(y, dy, argmax_, dx, relu_mask_);
         else detail::max_pool_backward(y, dy, argmax_, dx, In::size, out_sample, B, relu_mask_);
     }
     // ReLU's derivative for the convolution below, applied here (network.hpp's fold)
@@ -127,43 +129,6 @@ public:
     }
 
 private:
-    // Windows that tile the input (stride = window, the common 2 x 2): every input value is
-    // in exactly one window, so dx is written once, value by value, with no zeroing pass and
-    // no scatter: the window's gradient (masked by ReLU's derivative where folded) where the
-    // value is its argmax, else +0. The same bits as max_pool_backward's zeroing and adding:
-    // 0 + g there (a -0 gradient lands as +0), and +0 elsewhere.
-    void backward_tiled(const float* y, const float* dy, float* dx) const {
-        namespace ei = Eigen::internal;
-        using packet = ei::packet_traits<float>::type;
-        constexpr int lanes = int(ei::unpacket_traits<packet>::size);
-        constexpr int vector_channels = lanes > 1 ? channels / lanes * lanes : 0;
-        const bool mask = relu_mask_;
-        HPS_OMP(omp parallel for schedule(static) if (std::size_t(out_sample) * B >= 65536 && detail::usable_threads() > 1))
-        for (int bo = 0; bo < B * out_height; ++bo) {
-            const int b = bo / out_height, oh = bo % out_height;
-            float* dxb = dx + std::size_t(b) * In::size;
-            for (int ow = 0; ow < out_width; ++ow) {
-                const std::size_t o = std::size_t(b) * out_sample + (std::size_t(oh) * out_width + ow) * channels;
-                const float *g = dy + o, *ym = y + o, *am = argmax_ + o;
-                for (int kh = 0; kh < PH; ++kh)
-                    for (int kw = 0; kw < PW; ++kw) {
-                        const int at = ((oh * PH + kh) * input_width + ow * PW + kw) * channels;
-                        const packet zero = ei::pset1<packet>(0.0f);
-                        for (int c = 0; c < vector_channels; c += lanes) {
-                            packet gv = ei::ploadu<packet>(g + c);
-                            if (mask) gv = ei::pand(gv, ei::pcmp_lt(zero, ei::ploadu<packet>(ym + c)));  // y > 0
-                            const packet hit = ei::pcmp_eq(ei::ploadu<packet>(am + c), ei::plset<packet>(float(at + c)));
-                            ei::pstoreu(dxb + at + c, ei::pand(hit, ei::padd(zero, gv)));
-                        }
-                        for (int c = vector_channels; c < channels; ++c) {
-                            const float gv = mask && !(ym[c] > 0.0f) ? 0.0f : g[c];
-                            dxb[at + c] = am[c] == float(at + c) ? 0.0f + gv : 0.0f;
-                        }
-                    }
-            }
-        }
-    }
-
     float* argmax_ = nullptr;
     bool relu_mask_ = false;
 };

@@ -81,7 +81,11 @@ public:
     }
 
     void backward(const float*, const float* y, const float* dy, float* dx, context&) {
-        if (dx) detail::max_pool_backward(y, dy, argmax_, dx, In::size, out_sample, B, relu_mask_);
+        if (!dx) return;
+        if constexpr (P == S)  // windows that tile the input: dx written once
+            detail::max_pool_backward_tiled<1, 1, input_length, channels, 1, 1, P, B>(y, dy, argmax_, dx, relu_mask_);
+        else
+            detail::max_pool_backward(y, dy, argmax_, dx, In::size, out_sample, B, relu_mask_);
     }
     // ReLU's derivative for the convolution below, applied here (network.hpp's fold)
     void mask_relu() { relu_mask_ = true; }

@@ -112,7 +112,12 @@ public:
     }
 
     void backward(const float*, const float* y, const float* dy, float* dx, context&) {
-        if (dx) detail::max_pool_backward(y, dy, argmax_, dx, In::size, geo::out_sample, B, relu_mask_);
+        if (!dx) return;
+        if constexpr (P == S)  // windows that tile the input: dx written once
+            detail::max_pool_backward_tiled<geo::input_depth, geo::input_height, geo::input_width, geo::channels, P, P, P, B>(
+                y, dy, argmax_, dx, relu_mask_);
+        else
+            detail::max_pool_backward(y, dy, argmax_, dx, In::size, geo::out_sample, B, relu_mask_);
     }
     // ReLU's derivative for the convolution below, applied here (network.hpp's fold)
     void mask_relu() { relu_mask_ = true; }

@@ -99,3 +99,10 @@ TEST_CASE("globalavgpool: hand-computed means over every position") {
     CHECK(m == std::vector<std::string>{"nn.AdaptiveAvgPool1d(1)", "nn.Flatten()", "nn.AdaptiveAvgPool2d(1)",
                                         "nn.Flatten()", "nn.AdaptiveAvgPool3d(1)", "nn.Flatten()"});
 }
+
+TEST_CASE("pool1d: maxpool1d's backward over tiling windows, the zero-and-add's bits") {
+    using hps_test::check_tiled_backward;
+    check_tiled_backward<maxpool1d<2>::impl<shape<24, 19>, 3>, 3>(61);     // a packet of channels and a tail
+    check_tiled_backward<maxpool1d<3>::impl<shape<21, 1>, 4>, 4>(62);      // one channel
+    check_tiled_backward<maxpool1d<2>::impl<shape<512, 16>, 16>, 16>(63);  // shared among threads
+}

@@ -3,9 +3,6 @@
 // are refused: test_rules.cpp).
 #include "test_support.hpp"
 
-#include <cstring>
-#include <limits>
-
 using namespace hps;
 using hps_test::bound_layer;
 using hps_test::check_layer_gradients;
@@ -99,38 +96,9 @@ TEST_CASE("pool: channels are pooled separately; sizes") {
     CHECK(m == std::vector<std::string>{"nn.MaxPool2d((3, 3), stride=(2, 2))", "nn.AvgPool2d((2, 3), stride=(1, 2))"});
 }
 
-namespace {
-// maxpool2d's backward where its windows tile the input (one write per value) against the
-// max pools' shared zero-and-add (detail::max_pool_backward), bit for bit, with ReLU's mask
-// off and on: inputs with ties and zeros (the first maximum wins), a NaN input, and
-// gradients with -0 (lands as +0, as 0 + -0 does) and a NaN
-template <class In, int P, int B>
-void check_tiled_backward(std::uint64_t seed) {
-    using L = typename maxpool2d<P>::template impl<In, B>;
-    for (bool mask : {false, true}) {
-        bound_layer<L> p;
-        if (mask) p.layer.mask_relu();
-        rng gen(seed);
-        std::vector<float> x(std::size_t(In::size) * B), y(std::size_t(L::out_sample) * B), dx(x.size(), 7.0f), ref(x.size());
-        for (auto& v : x) v = std::max(0.0f, float(std::round(2 * gen.normal())));  // ReLU'd, many ties and zeros
-        x[5] = std::numeric_limits<float>::quiet_NaN();
-        auto dy = hps_test::normal_vector(y.size(), gen);
-        for (std::size_t i = 0; i < dy.size(); i += 7) dy[i] = -0.0f;
-        dy[3] = std::numeric_limits<float>::quiet_NaN();
-        context ctx;
-        p.layer.forward(x.data(), y.data(), ctx);
-        p.layer.backward(x.data(), y.data(), dy.data(), dx.data(), ctx);
-        detail::max_pool_backward(y.data(), dy.data(), p.scratch.data(), ref.data(), In::size, L::out_sample, B, mask);
-        CHECK_MESSAGE(std::memcmp(dx.data(), ref.data(), sizeof(float) * dx.size()) == 0, "mask " << mask);
-        std::size_t nonzero = 0;
-        for (float v : dx) nonzero += v != 0.0f;
-        CHECK(nonzero > 0);
-    }
-}
-}  // namespace
-
 TEST_CASE("pool: maxpool2d's backward over tiling windows, the zero-and-add's bits") {
-    check_tiled_backward<shape<6, 8, 19>, 2, 3>(51);   // a packet of channels and a tail
-    check_tiled_backward<shape<6, 9, 5>, 3, 2>(52);    // 3 x 3 windows, channels in the tail only
-    check_tiled_backward<shape<28, 28, 16>, 2, 32>(53);  // shared among threads
+    using hps_test::check_tiled_backward;
+    check_tiled_backward<maxpool2d<2>::impl<shape<6, 8, 19>, 3>, 3>(51);     // a packet of channels and a tail
+    check_tiled_backward<maxpool2d<3>::impl<shape<6, 9, 5>, 2>, 2>(52);      // 3 x 3, channels in the tail only
+    check_tiled_backward<maxpool2d<2>::impl<shape<28, 28, 16>, 32>, 32>(53);  // shared among threads
 }

@@ -99,3 +99,10 @@ TEST_CASE("pool3d: channels pooled separately, sizes, torch modules") {
     CHECK(m == std::vector<std::string>{"nn.MaxPool3d((2, 2, 2), stride=(2, 2, 2))",
                                         "nn.AvgPool3d((3, 3, 3), stride=(2, 2, 2))"});
 }
+
+TEST_CASE("pool3d: maxpool3d's backward over tiling windows, the zero-and-add's bits") {
+    using hps_test::check_tiled_backward;
+    check_tiled_backward<maxpool3d<2>::impl<shape<4, 6, 8, 19>, 2>, 2>(71);     // a packet of channels and a tail
+    check_tiled_backward<maxpool3d<3>::impl<shape<6, 3, 9, 2>, 2>, 2>(72);      // channels in the tail only
+    check_tiled_backward<maxpool3d<2>::impl<shape<16, 16, 16, 8>, 16>, 16>(73);  // shared among threads
+}

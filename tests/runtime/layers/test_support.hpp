@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -270,5 +272,37 @@ inline void check_fold(std::uint64_t seed, hps::precision prec = hps::precision:
     for (float g : gf) g2 += double(g) * g;
     CHECK(g2 > 0);
 }
+
+// A max pool's backward where its windows tile the input (one write per value,
+// detail::max_pool_backward_tiled) against the max pools' zero-and-add
+// (detail::max_pool_backward), bit for bit, with ReLU's mask off and on: inputs with ties
+// and zeros (the first maximum wins), a NaN input, and gradients with -0 (lands as +0, as
+// 0 + -0 does) and a NaN
+template <class L, int B>
+inline void check_tiled_backward(std::uint64_t seed) {
+    using hps::context;
+    using hps::rng;
+    using In = typename L::in_shape;
+    for (bool mask : {false, true}) {
+        bound_layer<L> p;
+        if (mask) p.layer.mask_relu();
+        rng gen(seed);
+        std::vector<float> x(std::size_t(In::size) * B), y(std::size_t(L::out_sample) * B), dx(x.size(), 7.0f), ref(x.size());
+        for (auto& v : x) v = std::max(0.0f, float(std::round(2 * gen.normal())));  // ReLU'd, many ties and zeros
+        x[5] = std::numeric_limits<float>::quiet_NaN();
+        auto dy = normal_vector(y.size(), gen);
+        for (std::size_t i = 0; i < dy.size(); i += 7) dy[i] = -0.0f;
+        dy[3] = std::numeric_limits<float>::quiet_NaN();
+        context ctx;
+        p.layer.forward(x.data(), y.data(), ctx);
+        p.layer.backward(x.data(), y.data(), dy.data(), dx.data(), ctx);
+        hps::detail::max_pool_backward(y.data(), dy.data(), p.scratch.data(), ref.data(), In::size, L::out_sample, B, mask);
+        CHECK_MESSAGE(std::memcmp(dx.data(), ref.data(), sizeof(float) * dx.size()) == 0, "mask " << mask);
+        std::size_t nonzero = 0;
+        for (float v : dx) nonzero += v != 0.0f;
+        CHECK(nonzero > 0);
+    }
+}
+
 
 }  // namespace hps_test
