@@ -25,9 +25,13 @@ and the medians over repeats are reported. Rates are given per wall-clock second
 per CPU-second of the process (for 1 thread the CPU rate is the steadier: it does not
 count the time the process waited for a core). Where hps_bench has Model-108's bf16 step
 (an AVX512_BF16 CPU), a "bf16" row under that model gives its rate and its ratio to fp32's
-in the same process; the fp32 rows and every hpsgen/PyTorch ratio are fp32's. A row above
-the FMA peak is flagged: no fp32 step can be. OMP_WAIT_POLICY is the same for both
-sides (default passive: spinning threads waste a busy machine's cores).
+in the same process; the fp32 rows and every hpsgen/PyTorch ratio are fp32's, except that
+with --torch-bf16 PyTorch's own mixed precision (torch.autocast, bfloat16) is timed too and
+the bf16 row gives hpsgen's bf16 step against it. A row above the FMA peak is flagged: no
+fp32 step can be. OMP_WAIT_POLICY is the same for both sides (default passive: spinning
+threads waste a busy machine's cores; trainers themselves never sleep at once, so on an idle
+machine --wait-policy unset gives their multi-threaded speed). --torch-python names the
+Python that has PyTorch where it is not Debian's /usr/bin/python3 (scripts/device-bench.sh).
 
 usage: benchmarks/compare_torch.py --bench build/benchmarks/hps_bench
            [--threads 1,2] [--repeats 5] [--steps 20] [--models 040,108,189]
