@@ -32,12 +32,11 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 case $verb in
     build)
-        mkdir -p "$dir/lib"
+        mkdir -p "$dir/lib" "$root/build-device"
         dir=$(cd "$dir" && pwd)
         for kind in $kinds; do
             arch=${kind%%:*} l2=${kind##*:}
             build=$root/build-device/$arch
-            mkdir -p "$root/build-device"
             echo "== hps_bench for $arch (L2 $l2 bytes) in $build"
             cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DHPS_BUILD_TESTS=OFF \
                 -DHPS_BENCH_ARCH="$arch" -DHPS_BENCH_L2_BYTES="$l2" \

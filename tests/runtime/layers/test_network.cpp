@@ -215,7 +215,6 @@ TEST_CASE("network: training a few steps lowers the loss") {
     CHECK(last < 0.2 * first);
 }
 
-
 TEST_CASE("network: a convolution's ReLU folded into the max pool above it, the same gradients bit for bit") {
     // a layer below the fold, so that the folded convolution's dx counts too; filters that
     // fill packets (dz read in place) and that do not (copied into padded rows); windows that

@@ -23,10 +23,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -303,6 +303,5 @@ inline void check_tiled_backward(std::uint64_t seed) {
         CHECK(nonzero > 0);
     }
 }
-
 
 }  // namespace hps_test
