@@ -10,9 +10,19 @@ jobs=$(nproc)
 
 scripts/install-deps.sh --test
 
+# a build that prints a warning fails: the runtime's headers are compiled into every
+# trainer a user builds, and hpsgen's own code builds cleanly with g++ 12 (-Wall -Wextra)
+no_warnings() {
+    if grep -q 'warning:' "$1"; then
+        echo "test.sh: the $2 build printed compiler warnings (above, and in $1); fix them" >&2
+        exit 1
+    fi
+}
+
 echo "== build (Release)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DHPS_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build/release -j"$jobs"
+cmake --build build/release -j"$jobs" 2>&1 | tee build/release/build.log
+no_warnings build/release/build.log Release
 echo "== tests (Release)"
 # one slot more than the cores: the Slurm cluster's cases, which mostly wait, run beside
 # $jobs other tests, each of which holds a core (RESOURCE_GROUPS, tests/CMakeLists.txt).
@@ -65,7 +75,8 @@ if not names:
 print(" ".join(sorted(names)))
 PY
 )
-    cmake --build build/asan -j"$jobs" --target $targets
+    cmake --build build/asan -j"$jobs" --target $targets 2>&1 | tee build/asan/build.log
+    no_warnings build/asan/build.log sanitizer
     echo "== tests (AddressSanitizer + UBSan)"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build/asan --output-on-failure -j"$jobs" -L sanitize

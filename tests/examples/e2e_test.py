@@ -204,6 +204,10 @@ def main():
     check(re.search(r"^\[hpsgen run\] 4 done, 0 failed, 0 interrupted, in .* models per hour", r.stdout, re.M),
           "hpsgen run's last line: the counts and models per hour")
     check(os.path.exists(os.path.join(study, "report.html")), "hpsgen run writes report.html")
+    build_log = open(os.path.join(study, "build", "build.log")).read()
+    check("Built target" in build_log and "warning:" not in build_log,
+          "the trainers build without compiler warnings (build/build.log): " +
+          "".join(l + "\n" for l in build_log.splitlines() if "warning:" in l)[:1500])
     for name in ["model-0", "model-1", "model-2", "model-3"]:
         run_dir = os.path.join(study, "runs", name)
         for f in ["metrics.csv", "result.json", "best.npz", "model.py", "train.log"]:

@@ -287,7 +287,7 @@ template <int D, int H, int W, int C, int PD, int PH, int PW, int B>
 void max_pool_backward_tiled(const float* y, const float* dy, const float* argmax, float* dx, bool relu_mask) {
     namespace ei = Eigen::internal;
     using packet = typename ei::packet_traits<float>::type;
-    constexpr int lanes = int(ei::unpacket_traits<packet>::size);
+    constexpr int lanes = int(ei::packet_traits<float>::size);
     constexpr int vector_channels = lanes > 1 ? C / lanes * lanes : 0;
     constexpr int Do = D / PD, Ho = H / PH, Wo = W / PW, out_sample = Do * Ho * Wo * C;
     static_assert(Do * PD == D && Ho * PH == H && Wo * PW == W, "max_pool_backward_tiled: the windows must tile the input");

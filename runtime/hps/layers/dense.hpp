@@ -253,12 +253,7 @@ private:
             HPS_OMP(omp for schedule(static))
             for (int p = 0; p < dx32_blocks; ++p) {
                 const int i0 = p * dx_panel;
-                for (int f0 = 0; f0 < out_size; f0 += lanes)  // 16 x dx_panel blocks: W's columns are contiguous
-                    for (int l = 0; l < dx_panel; ++l) {
-                        const float* col = w_ + std::size_t(i0 + l) * out_size + f0;
-#pragma GCC unroll 16
-                        for (int f = 0; f < lanes; ++f) wt[std::size_t(f0 + f) * dx_panel + l] = col[f];
-                    }
+                detail::conv::transpose_block<dx_packet, out_size, dx_panel>(w_ + std::size_t(i0) * out_size, out_size, wt, dx_panel);
                 for (int b = 0; b < B; b += dx32_tile.b)
                     detail::conv::with_block<dx32_tile.b, B>(b, [&](auto nr) {
                         detail::conv::dx_tile<dx_packet, dx32_tile.a, nr(), out_size, in_size, false>(

@@ -107,6 +107,32 @@ inline void add_dw_tile(const P (&acc)[MR][KDT * KHT * RT], float* __restrict dw
     }
 }
 
+// dst[r*ldd + c] = src[c*lds + r] for r < Rows, c < Cols: a block of a matrix transposed,
+// L x L at a time through registers (Eigen's ptranspose) where the block is whole, one value
+// at a time at the edges. Dense's dX panels (W's rows become the panel's columns).
+template <class P, int Rows, int Cols>
+inline void transpose_block(const float* __restrict src, std::ptrdiff_t lds, float* __restrict dst, std::ptrdiff_t ldd) {
+    constexpr int L = lanes<P>;
+    constexpr int whole_r = L > 1 ? Rows / L * L : 0, whole_c = L > 1 ? Cols / L * L : 0;
+    if constexpr (L > 1)
+        for (int r0 = 0; r0 < whole_r; r0 += L)
+            for (int c0 = 0; c0 < whole_c; c0 += L) {
+                ei::PacketBlock<P, L> block;
+#pragma GCC unroll 16
+                for (int c = 0; c < L; ++c) block.packet[c] = ei::ploadu<P>(src + (c0 + c) * lds + r0);
+                ei::ptranspose(block);
+#pragma GCC unroll 16
+                for (int r = 0; r < L; ++r) ei::pstoreu(dst + (r0 + r) * ldd + c0, block.packet[r]);
+            }
+    auto one = [&](int r, int c) { dst[r * ldd + c] = src[c * lds + r]; };
+    if constexpr (whole_c < Cols)
+        for (int r = 0; r < whole_r; ++r)
+            for (int c = whole_c; c < Cols; ++c) one(r, c);
+    if constexpr (whole_r < Rows)
+        for (int r = whole_r; r < Rows; ++r)
+            for (int c = 0; c < Cols; ++c) one(r, c);
+}
+
 }  // namespace hps::detail::conv
 
 #pragma GCC diagnostic pop

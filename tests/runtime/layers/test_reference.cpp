@@ -228,6 +228,10 @@ TEST_CASE("dense: forward and backward equal reference loops") {
     check_dense<640, 2, linear, 4>();
     check_dense<37, 48, hps::tanh, 13>();
     check_dense<9, 16, sigmoid, 1>();
+    // outputs in half packets, inputs in whole ones: dx's panels transposed a packet square
+    // at a time with the outputs' tail one value at a time (with AVX-512; whole squares with AVX2)
+    check_dense<32, 24, relu, 5>();
+    check_dense<48, 40, linear, 3>();
 }
 
 TEST_CASE("dense: each output's sum in one fixed order, bit for bit, through blocks of inputs") {
