@@ -12,6 +12,7 @@
 
 #include <hps/hdf5.hpp>
 #include <hps/io.hpp>
+#include <hps/version.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -266,7 +267,7 @@ int generate(const args& a) {
     std::string prefix = fs::relative(spec_dir, fs::absolute(root)).generic_string();
     opt.data_prefix = prefix.empty() || prefix == "." ? "" : prefix + "/";
     opt.canonical_spec = print(file);
-    opt.runtime_version = runtime_version();
+    opt.runtime_version = hps::runtime_identity();
     opt.data_stamp = [&](const std::string& path) { return data_stamp(root, path, hash_data); };
     if (s.slurm.mem.empty()) opt.mem_estimate = cost::array_mem(s, cost::data_files(s, cost::spec_folder(spec)));
 

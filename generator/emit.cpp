@@ -338,13 +338,4 @@ void emit_study(const study& s, const emit_options& opt, output_sink& sink) {
                               "\nThis folder is hpsgen's: `hpsgen generate` rewrites it; results/ and runs/ are never touched.\n");
 }
 
-std::string runtime_version() {
-    std::string all;
-    for (const auto& f : embedded::files) {
-        std::string path = f.path;
-        if (path.rfind("runtime/", 0) == 0) all += path + "\n" + std::string(f.contents) + "\n";
-    }
-    return fingerprint(all);
-}
-
 }  // namespace hps

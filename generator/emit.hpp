@@ -48,7 +48,7 @@ struct emit_options {
     // (relative to the study folder), its resolved path, size and modification time, or
     // its content's hash (generate --hash-data). Unset: the path itself (tests).
     std::function<std::string(const std::string&)> data_stamp;
-    std::string runtime_version;  // runtime_version() in hpsgen; fixed in golden tests
+    std::string runtime_version;  // hps::runtime_identity() in hpsgen (hps/version.hpp); fixed in golden tests
     // submit.sbatch's --mem when the spec gives no `mem`: the largest point's estimate with
     // its margin (generator/cost.hpp's array_mem); "" (golden tests): no --mem line
     std::string mem_estimate;
@@ -90,9 +90,6 @@ std::string emit_trainer(const grid_point& p);
 
 // A point's trainer, identity and settings file.
 point_files emit_point(const study& s, const grid_point& p, const emit_options& opt);
-
-// The runtime's version for identities: a hash of the runtime headers compiled into hpsgen.
-std::string runtime_version();
 
 // The C++ type of one layer, e.g. "hps::conv2d<16, 5, 5, hps::same, hps::relu>".
 std::string layer_type(const layer& l);

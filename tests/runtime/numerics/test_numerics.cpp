@@ -1,0 +1,178 @@
+// The runtime's numbers against those recorded for its numerics version (hps/version.hpp,
+// docs/design.md section 32). A point's identity holds hps::numerics_version, not a hash of
+// the runtime's text, so a finished result survives an hpsgen that computes the same
+// numbers; this test is what says when a change computes others.
+//
+// Five small networks, every layer kind, activation, loss and optimizer among them, are
+// initialised by the runtime's initialisers, trained four steps (dropout on), and run once
+// in inference; each case's number is an FNV-1a hash of its parameters' bytes, its losses
+// as floats and its inference outputs. numerics.golden holds, per numerics version, each
+// case's hash. Built with the suite's portable flags (x86-64's baseline, no -march): the
+// same instructions on every machine the suite runs on, so the same bits (threads do not
+// change them, design section 24).
+//
+//   test_numerics GOLDEN          compare; on a difference, print the new block and fail
+//   test_numerics --print         print the block for this build
+#include "hps/layers.hpp"
+#include "hps/version.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace hps;
+
+namespace {
+
+struct fnv {
+    std::uint64_t h = 1469598103934665603ull;
+    void bytes(const void* p, std::size_t n) {
+        const auto* c = static_cast<const unsigned char*>(p);
+        for (std::size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ull;
+    }
+    void floats(const float* p, std::size_t n) { bytes(p, n * sizeof(float)); }
+};
+
+// inputs and targets from the runtime's generator (integers, so the same on every machine)
+std::vector<float> uniform_values(std::size_t n, rng& gen) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = float(int(gen.below(2001)) - 1000) / 1000.0f;
+    return v;
+}
+
+template <class Net, int B>
+std::uint64_t train_case(loss_kind loss, optimizer_config opt_config, std::uint64_t seed) {
+    using inst_t = typename Net::template instance<B>;
+    auto net = std::make_unique<inst_t>();
+    rng init(seed), data(seed + 1), drop(seed + 2);
+    net->init(init);
+    constexpr int out = inst_t::out_size;
+    const auto x = uniform_values(std::size_t(inst_t::in_size) * B, data);
+    std::vector<float> t(std::size_t(loss_target_rows<out>(loss)) * B);
+    for (auto& v : t)
+        v = loss == loss_kind::softmax_ce ? float(data.below(out))
+            : loss == loss_kind::bce      ? float(data.below(2))
+                                          : float(int(data.below(2001)) - 1000) / 1000.0f;
+    optimizer opt(opt_config, inst_t::num_params);
+    context ctx;
+    ctx.gen = &drop;
+    std::vector<float> dy(std::size_t(out) * B);
+    fnv h;
+    for (int step = 0; step < 4; ++step) {
+        ctx.mode = phase::train;
+        net->zero_grads();
+        const float* y = net->forward(x.data(), ctx);
+        const float l = float(compute_loss<out, B>(loss, y, t.data(), dy.data(), B));
+        if (!std::isfinite(l)) {
+            std::fprintf(stderr, "test_numerics: a case's loss is %g at step %d; its numbers would check nothing\n", double(l), step);
+            std::exit(1);
+        }
+        h.floats(&l, 1);
+        net->backward(dy.data(), ctx);
+        opt.step(net->params(), net->grads());
+    }
+    h.floats(net->params(), inst_t::num_params);
+    ctx.mode = phase::infer;
+    h.floats(net->forward(x.data(), ctx), std::size_t(out) * B);
+    return h.h;
+}
+
+optimizer_config optimizer_of(optimizer_kind k, double lr) { return optimizer_config{k}.set(optimizer_setting::lr, lr); }
+
+// conv2d (same, stride 2; valid), max and average pools, dropout, dense; ReLU, ELU, SELU
+using cnn_2d = network<shape<12, 12, 2>, conv2d<16, 3, 3, same, relu>, maxpool2d<2>, conv2d<8, 3, 3, valid, elu>,
+                       avgpool2d<2>, flatten, dropout<0.25>, dense<16, selu>, dense<3>>;
+// conv1d, maxpool1d, avgpool1d, global average pool; tanh, softplus
+using cnn_1d = network<shape<24, 2>, conv1d<8, 5, same, hps::tanh>, maxpool1d<2>, conv1d<4, 2, valid, softplus, 2>,
+                       avgpool1d<2>, globalavgpool, dense<2>>;
+// conv3d, batch norm, maxpool3d, avgpool3d; a standalone activation
+using cnn_3d = network<shape<6, 6, 6, 1>, conv3d<4, 3, same, relu>, batchnorm, maxpool3d<2>, avgpool3d<3>, flatten,
+                       activation<sigmoid>, dense<2>>;
+// LSTM (sequences) into a GRU
+using rnn = network<shape<10, 3>, lstm<8, true>, gru<6>, dense<2, hps::tanh>, dense<1>>;
+// dense layers the width of the register tiles, batch norm between
+using mlp = network<shape<40>, dense<32, relu>, batchnorm, dense<16, linear>, dense<4>>;
+
+std::map<std::string, std::uint64_t> compute() {
+    optimizer_config momentum = optimizer_of(optimizer_kind::momentum, 0.05);
+    momentum.set(optimizer_setting::nesterov, 1);
+    optimizer_config adamw = optimizer_of(optimizer_kind::adamw, 3e-3);
+    adamw.set(optimizer_setting::weight_decay, 0.1);
+    optimizer_config rmsprop = optimizer_of(optimizer_kind::rmsprop, 1e-3);
+    rmsprop.set(optimizer_setting::centered, 1);
+    return {
+        {"cnn_2d softmax_ce adam", train_case<cnn_2d, 6>(loss_kind::softmax_ce, optimizer_of(optimizer_kind::adam, 1e-3), 11)},
+        {"cnn_1d mse momentum", train_case<cnn_1d, 5>(loss_kind::mse, momentum, 12)},
+        {"cnn_3d mae adamw", train_case<cnn_3d, 3>(loss_kind::mae, adamw, 13)},
+        {"rnn bce rmsprop", train_case<rnn, 4>(loss_kind::bce, rmsprop, 14)},
+        {"mlp mse_half sgd", train_case<mlp, 7>(loss_kind::mse_half, optimizer_of(optimizer_kind::sgd, 0.1), 15)},
+        {"mlp mse adadelta", train_case<mlp, 7>(loss_kind::mse, optimizer_of(optimizer_kind::adadelta, 1.0), 16)},
+    };
+}
+
+std::string block(const std::map<std::string, std::uint64_t>& cases) {
+    std::ostringstream s;
+    s << "version " << numerics_version << "\n";
+    for (const auto& [name, hash] : cases) {
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+        s << hex << " " << name << "\n";
+    }
+    return s.str();
+}
+
+// the block recorded for `version` in the golden file ("" when none)
+std::string recorded(const std::string& path, int version) {
+    std::ifstream in(path);
+    if (!in) {
+        std::fprintf(stderr, "test_numerics: cannot read %s\n", path.c_str());
+        std::exit(2);
+    }
+    std::string line, out;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        if (line.rfind("version ", 0) == 0) inside = line == "version " + std::to_string(version);
+        if (inside) out += line + "\n";
+    }
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string now = block(compute());
+    if (argc == 2 && std::strcmp(argv[1], "--print") == 0) {
+        std::fputs(now.c_str(), stdout);
+        return 0;
+    }
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: test_numerics GOLDEN | --print\n");
+        return 2;
+    }
+    const std::string then = recorded(argv[1], numerics_version);
+    if (then == now) {
+        std::printf("the runtime's numbers are those recorded for numerics version %d:\n%s", numerics_version, now.c_str());
+        return 0;
+    }
+    if (then.empty())
+        std::printf("%s records no numbers for numerics version %d (runtime/hps/version.hpp). Append these lines to it:\n\n%s",
+                    argv[1], numerics_version, now.c_str());
+    else
+        std::printf("The runtime's numbers changed, and its numerics version (%d, runtime/hps/version.hpp) did not.\n"
+                    "recorded in %s:\n%s\nthis build:\n%s\n"
+                    "If the change means to change them (an order of operations, an initialiser, a loss, ...), raise\n"
+                    "hps::numerics_version by one and append the block the test prints then to the golden file: every\n"
+                    "study's points get new identities and train again with the new runtime. If it means to keep\n"
+                    "them (speed, messages), find what changed them: finished results keep their identities, so\n"
+                    "they must stay what this runtime computes.\n",
+                    numerics_version, argv[1], then.c_str(), now.c_str());
+    return 1;
+}
