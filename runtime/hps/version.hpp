@@ -9,10 +9,11 @@
 // Every finished result of a study keeps its identity across an hpsgen that keeps both
 // numbers, so upgrading hpsgen does not retrain a study; raising one retrains every point.
 //
-// tests/runtime/numerics checks the layers, losses, optimizers and initialisers against
-// the numbers recorded for this version (numerics.golden) and fails, saying what to do,
-// when they change without it. The data pipeline and the trainer's loop are not in that
-// check: a change there raises the version by the rule above.
+// runtime.numerics (tests/runtime/numerics) checks small networks of every layer kind,
+// loss and optimizer, and a trainer's whole run, against the numbers recorded for this
+// version (numerics.golden), and fails, saying what to do, when they change without it.
+// It builds with portable flags: a change only the -march=native kernels see (AVX-512
+// tails, bf16, AMX) raises the version by the rule above, unchecked.
 #pragma once
 
 #include "hps/checkpoint.hpp"

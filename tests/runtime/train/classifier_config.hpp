@@ -5,6 +5,15 @@
 
 #include <hps/runtime.hpp>
 
+// the network of shared_core_trainer.cpp and tests/runtime/numerics/numerics_trainer.cpp
+// (ranks_trainer.cpp's has no dropout): conv, max pool, dense, dropout, dense
+using classifier_net = hps::network<hps::shape<8, 8, 1>,
+                                    hps::conv2d<4, 3, 3, hps::same, hps::relu>,
+                                    hps::maxpool2d<2, 2>,
+                                    hps::dense<16, hps::tanh>,
+                                    hps::dropout<>,
+                                    hps::dense<3>>;
+
 inline hps::train_config classifier_config(const char* name, long steps, unsigned long seed) {
     hps::train_config config;
     config.study = name;

@@ -8,13 +8,6 @@
 
 #include <cstdlib>
 
-using net = hps::network<hps::shape<8, 8, 1>,
-                         hps::conv2d<4, 3, 3, hps::same, hps::relu>,
-                         hps::maxpool2d<2, 2>,
-                         hps::dense<16, hps::tanh>,
-                         hps::dropout<>,
-                         hps::dense<3>>;
-
 int main(int argc, char** argv) {
     hps::train_config config = classifier_config("shared-core", 120, 9);
     config.study = "shared_core";
@@ -25,5 +18,5 @@ int main(int argc, char** argv) {
     config.layer_settings = {{3, "rate", 0.2}};
     if (std::getenv("SHARED_CORE_NO_RATE")) config.layer_settings.clear();
     config.metrics.push_back({hps::metric_kind::confusion, "confusion", 0});
-    return hps::train_main<net, 16>(config, argc, argv);
+    return hps::train_main<classifier_net, 16>(config, argc, argv);
 }
