@@ -141,9 +141,11 @@ std::string data_stamp(const fs::path& root, const std::string& path, bool hash)
 }
 
 // What generate did to the points' results: kept (a finished result of the same
-// identity), new, and results/ folders no point of this grid owns.
+// identity), new, and results/ folders no point of this grid owns; of those, the finished
+// ones another runtime computed (its numerics version or resume format, hps/version.hpp,
+// or an hpsgen from before results recorded it), which no grid of this hpsgen will own.
 struct result_counts {
-    std::size_t kept = 0, fresh = 0, outside = 0;
+    std::size_t kept = 0, fresh = 0, outside = 0, other_runtime = 0;
 };
 
 // The run folders of the points: results/<identity>/ for each (made here, so that
@@ -182,8 +184,15 @@ result_counts link_results(const fs::path& root, const study& s, const emit_opti
         if (e.is_symlink() && !names.count(e.path().filename().string())) fs::remove(e.path(), ec);
     for (const auto& e : fs::directory_iterator(root / "results", ec)) {
         if (owned.count(e.path().filename().string())) continue;
-        if (fs::is_empty(e.path(), ec)) fs::remove(e.path(), ec);  // made for a point never trained: nothing lost
-        else ++c.outside;
+        if (fs::is_empty(e.path(), ec)) {
+            fs::remove(e.path(), ec);  // made for a point never trained: nothing lost
+            continue;
+        }
+        ++c.outside;
+        point_row row;
+        row.identity = e.path().filename().string();
+        const point_state st = read_point_state(root.string(), row);
+        if (st.finished() && st.runtime != opt.runtime_version) ++c.other_runtime;
     }
     return c;
 }
@@ -287,6 +296,10 @@ int generate(const args& a) {
                         "kept in %s/results\n",
                         r.kept, r.kept == 1 ? "" : "s", r.kept == 1 ? "s" : "", r.fresh, r.outside,
                         r.outside == 1 ? "" : "s", out.c_str());
+        if (r.other_runtime)
+            std::printf("         %zu of them computed by another runtime than this hpsgen's (%s): their configurations\n"
+                        "         have new identities now and train again; `hpsgen status %s` lists the results kept\n",
+                        r.other_runtime, opt.runtime_version.c_str(), out.c_str());
         std::printf("next: hpsgen run %s        (build and train here)\n"
                     "      hpsgen submit %s     (Slurm)\n",
                     out.c_str(), out.c_str());

@@ -146,6 +146,7 @@ point_state read_point_state(const std::string& dir, const point_row& p) {
     st.status = j.value("status", "failed");
     st.message = j.value("message", "");
     st.overrides = j.value("overrides", "");
+    st.runtime = j.value("runtime", "");
     if (j.contains("select") && j["select"].is_object()) {
         st.select_metric = j["select"].value("metric", "loss");
         st.select_max = j["select"].value("goal", "min") == "max";

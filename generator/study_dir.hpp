@@ -80,6 +80,7 @@ struct point_state {
     double samples_per_second = 0;
     long steps = 0, total_steps = 0;
     std::string overrides;  // the command line's changes (--steps 30: "steps=30"), "" when none
+    std::string runtime;  // the runtime that computed it (hps::runtime_identity); "" before results recorded it
     std::string select_metric = "loss";  // the rule that chose the best checkpoint in training
     bool select_max = false;
 

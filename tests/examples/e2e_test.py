@@ -28,6 +28,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -197,7 +198,6 @@ def main():
     r = run([hpsgen, "run", "out/tiny", "-j", "2"], cwd=work, timeout=800)
     print(r.stdout[-3000:], r.stderr[-3000:])
     check(r.returncode == 0, "hpsgen run trains every point")
-    import re
     check(re.search(r"^\[hpsgen run\] [1-4]/4 done, [0-2] running( \((model-\d \d+%(, )?)+\))?, 0 failed \| "
                     r"\d+[ms].* elapsed \| ETA (\?|\d+[hms])", r.stdout, re.M),
           "hpsgen run's progress line: points done, each running point's share of its steps, an ETA")
@@ -495,8 +495,22 @@ def edited_spec(work, hpsgen, study, points):
         f.write(SPEC.replace("filters {4, 6}", "filters {4, 5}"))
     r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
     gone = [p["identity"] for p in six.values() if p["conv2d1.filters"] == "6"]
-    check(r.returncode == 0 and "2 results outside this grid" in r.stdout and len(grid(study)) == 4,
+    check(r.returncode == 0 and "2 results outside this grid" in r.stdout and len(grid(study)) == 4
+          and "another runtime" not in r.stdout,
           "generate after removing a value: 4 points, 2 results outside the grid: " + r.stdout + r.stderr)
+    # one of them as an hpsgen of other numbers left it (hps/version.hpp): generate says so
+    kept = json.load(open(os.path.join(study, "results", gone[0], "result.json")))
+    check(re.fullmatch(r"numerics \d+, resume format \d+", kept.get("runtime", "")),
+          "result.json records the runtime that computed it: " + kept.get("runtime", "(none)"))
+    other = dict(kept, runtime="numerics 0, resume format 1")
+    with open(os.path.join(study, "results", gone[0], "result.json"), "w") as f:
+        json.dump(other, f)
+    r = run([hpsgen, "generate", "tiny.hps", "-o", "out/tiny"], cwd=work)
+    check(r.returncode == 0 and "2 results outside this grid" in r.stdout
+          and "1 of them computed by another runtime than this hpsgen's (" + kept["runtime"] + ")" in r.stdout,
+          "generate names the results another runtime computed: " + r.stdout + r.stderr)
+    with open(os.path.join(study, "results", gone[0], "result.json"), "w") as f:
+        json.dump(kept, f)
     check(all(os.path.exists(os.path.join(study, "results", i, f)) for i in gone
               for f in ("result.json", "best.npz", "metrics.csv", "settings.json")),
           "the removed points' files are kept")

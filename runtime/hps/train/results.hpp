@@ -1,6 +1,6 @@
 // What a trainer reports in its run folder, as text built from plain values:
 //   metrics.csv   hps/train/metrics_csv.hpp
-//   result.json   status, axes, parameters, selection, optimizer, thresholds, the best
+//   result.json   status, the runtime that computed it, axes, parameters, selection, optimizer, thresholds, the best
 //                 evaluation (a classes target's per-class scores, a binary target's ROC
 //                 and precision-recall curves), the test evaluation, wall time and threads
 // The trainer (hps/train/trainer.hpp) keeps the rows and the run's progress and calls
@@ -13,6 +13,7 @@
 #include "hps/optimizers.hpp"
 #include "hps/train/cli.hpp"
 #include "hps/train/metrics_csv.hpp"
+#include "hps/version.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -111,6 +112,7 @@ inline std::string result_json(const train_config& c, const run_report& r) {
     w.begin_object();
     w.member("study", c.study).member("point", c.point).member("id", c.point_id);
     w.member("identity", c.identity).member("lineage", c.lineage).member("overrides", r.overrides);
+    w.member("runtime", runtime_identity());  // what computed it (hps/version.hpp)
     if (!r.continued_from.empty()) w.member("continued_from", r.continued_from);
     w.member("status", r.status);
     if (!r.message.empty()) w.member("message", r.message);
