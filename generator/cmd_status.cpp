@@ -12,6 +12,7 @@
 
 #include <hps/io.hpp>
 #include <hps/train/continuation.hpp>
+#include <hps/version.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -267,9 +268,14 @@ int status(const args& a) {
         for (const auto& o : outside) {
             std::string axes;
             for (const auto& a : o.row.axis_values) axes += (axes.empty() ? "" : ", ") + a;
-            std::printf("  results/%s  %s  %s%s\n", o.row.identity.c_str(), o.state.status.c_str(),
+            // a result of another runtime's numbers (hps/version.hpp): no grid of this hpsgen owns it
+            std::string runtime;
+            if (o.state.finished() && o.state.runtime != hps::runtime_identity())
+                runtime = "  computed by another runtime (" +
+                          (o.state.runtime.empty() ? std::string("an hpsgen before result.json recorded it") : o.state.runtime) + ")";
+            std::printf("  results/%s  %s  %s%s%s\n", o.row.identity.c_str(), o.state.status.c_str(),
                         o.row.name.empty() ? "" : ("was " + o.row.name + " ").c_str(),
-                        axes.empty() ? "" : ("(" + axes + ")").c_str());
+                        axes.empty() ? "" : ("(" + axes + ")").c_str(), runtime.c_str());
         }
     }
     if (counts["failed"] || counts["interrupted"]) std::cout << "\nnext: hpsgen submit --retry " << dir << "\n";

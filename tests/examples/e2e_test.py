@@ -509,6 +509,10 @@ def edited_spec(work, hpsgen, study, points):
     check(r.returncode == 0 and "2 results outside this grid" in r.stdout
           and "1 of them computed by another runtime than this hpsgen's (" + kept["runtime"] + ")" in r.stdout,
           "generate names the results another runtime computed: " + r.stdout + r.stderr)
+    r = run([hpsgen, "status", "out/tiny"], cwd=work)
+    check(r.returncode == 0 and f"results/{gone[0]}  done" in r.stdout
+          and "computed by another runtime (numerics 0, resume format 1)" in r.stdout
+          and r.stdout.count("computed by another runtime") == 1, "and status marks it: " + r.stdout)
     with open(os.path.join(study, "results", gone[0], "result.json"), "w") as f:
         json.dump(kept, f)
     check(all(os.path.exists(os.path.join(study, "results", i, f)) for i in gone
