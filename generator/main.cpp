@@ -1,6 +1,8 @@
 // hpsgen: hyperparameter studies of neural networks as specialised C++ trainers.
 #include "generator/commands.hpp"
 
+#include <hps/version.hpp>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -58,8 +60,9 @@ int main(int argc, char** argv) {
             if (c.name == std::string(argv[2])) return c.run({"--help"});
         return hps::cli::help(hps::cli::args(argv + 2, argv + argc));
     }
-    if (name == "--version") {
-        std::printf("hpsgen 0.1.0\n");
+    if (name == "--version") {  // and the runtime's part of every result's identity (docs/design.md section 32)
+        std::printf("hpsgen %s\nruntime: %s (finished results of the same numbers are kept across versions)\n",
+                    HPSGEN_VERSION, hps::runtime_identity().c_str());
         return 0;
     }
     for (const auto& c : commands) {

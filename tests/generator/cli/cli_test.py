@@ -158,6 +158,14 @@ def test_help():
     expect("--check" in out, "fmt --help gives --check", out)
     rc, out, err = run("--help")
     expect(rc == 0 and all(c in out for c in ("check", "list", "fmt")), "hpsgen --help lists the commands", out, err)
+    # --version: the project's version and the runtime's numerics version and resume format
+    cmake = open(os.path.join(ROOT, "CMakeLists.txt")).read()
+    version = re.search(r"project\(hpsgen VERSION (\S+)", cmake).group(1)
+    header = open(os.path.join(ROOT, "runtime", "hps", "version.hpp")).read()
+    numerics = re.search(r"numerics_version = (\d+);", header).group(1)
+    rc, out, err = run("--version")
+    expect(rc == 0 and out.startswith(f"hpsgen {version}\nruntime: numerics {numerics}, resume format "),
+           "hpsgen --version gives the version and the runtime's numerics version", out, err)
 
 
 def test_missing_file():
