@@ -30,11 +30,8 @@ void fwd_tile(const bf16_t* __restrict w, int ldw, const float* __restrict bias,
     for (int q = 0; q < KD * KH; ++q) {
         const bf16_t* xr = x + (q / KH) * XPlane + (q % KH) * XRow;
         const bf16_t* wr = w + std::size_t(q) * RP * ldw * 2;
-        for (int p = 0; p < RP; ++p) {
-            const bf16_t* xq = xr + 2 * p;
-            asm("" : "+r"(xq));  // as the fp32 fwd_tile's inputs (conv_tiles.hpp): no values kept across p
-            pair_step(acc, wr + std::size_t(p) * ldw * 2, xq, XPix);
-        }
+        for (int p = 0; p < RP; ++p)  // pairs recur at other (j, p) as in the fp32 tile (packets.hpp, opaque)
+            pair_step(acc, wr + std::size_t(p) * ldw * 2, conv::opaque(xr + 2 * p), XPix);
     }
     conv::store_fwd_tile<P, MR, NR, Relu>(acc, y, ldy, valid);
 }
@@ -54,8 +51,7 @@ void dw_tile(const bf16_t* __restrict dz, int ldz, const bf16_t* __restrict x2, 
     for (int o = 0; o < DO * HO; ++o) {
         for (int op = 0; op < WP; ++op) {
             const bf16_t* d = dz + std::size_t(o * WP + op) * ldz * 2;
-            const bf16_t* xp = x2 + 2 * std::size_t((o / HO) * XOutPlane + (o % HO) * XOutRow + 2 * op * XPix);
-            asm("" : "+r"(xp));  // as the fp32 dw_tile's
+            const bf16_t* xp = conv::opaque(x2 + 2 * std::size_t((o / HO) * XOutPlane + (o % HO) * XOutRow + 2 * op * XPix));
             typename pk::type a[MR];
 #pragma GCC unroll 8
             for (int m = 0; m < MR; ++m) a[m] = pk::load(d + m * L * 2);

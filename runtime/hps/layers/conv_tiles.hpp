@@ -31,13 +31,7 @@ void fwd_tile(const float* __restrict w, int ldw, const float* __restrict bias, 
             P a[MR];
 #pragma GCC unroll 8
             for (int m = 0; m < MR; ++m) a[m] = ei::ploadu<P>(wr + std::size_t(r) * ldw + m * L);
-            // the inputs at r, a pointer the compiler cannot relate to r's neighbours: where a
-            // pixel is narrower than the run (one channel: conv1 of every CNN), x[j*XPix + r]
-            // recurs at other (j, r), and GCC kept those values as scalars across the unrolled
-            // r loop, spilled them and broadcast them back from the stack (Model-108's conv1
-            // forward at 65 % of the FMA peak); now each is an FMA's broadcast operand
-            const float* xq = xr + r;
-            asm("" : "+r"(xq));
+            const float* xq = opaque(xr + r);  // x[j*XPix + r] recurs at other (j, r) (packets.hpp)
 #pragma GCC unroll 32
             for (int j = 0; j < NR; ++j) {
                 const P v = ei::pset1<P>(xq[j * XPix]);
@@ -62,8 +56,8 @@ void dw_tile(const float* __restrict dz, int ldz, const float* __restrict x, flo
     for (int o = 0; o < DO * HO; ++o) {  // output row o = od*HO + oh
         for (int ow = 0; ow < WO; ++ow) {
             const float* d = dz + std::size_t(o * WO + ow) * ldz;
-            const float* xp = x + (o / HO) * XOutPlane + (o % HO) * XOutRow + ow * XPix;
-            asm("" : "+r"(xp));  // as fwd_tile's inputs: x at ow + 1 is x at ow one position on
+            // x at ow + 1 is x at ow one position on (packets.hpp, opaque)
+            const float* xp = opaque(x + (o / HO) * XOutPlane + (o % HO) * XOutRow + ow * XPix);
             P a[MR];
 #pragma GCC unroll 8
             for (int m = 0; m < MR; ++m) a[m] = ei::ploadu<P>(d + m * L);

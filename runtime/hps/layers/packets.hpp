@@ -52,6 +52,19 @@ constexpr int round_up(int v, int m) { return (v + m - 1) / m * m; }
 template <int V>
 using packet_for = std::conditional_t<(round_up(V, lanes<half_packet>) < round_up(V, lanes<full_packet>)), half_packet, full_packet>;
 
+// p, as a value the compiler cannot relate to any other pointer: a tile reads its inputs
+// through it where the same input recurs at other positions of an unrolled loop. With one
+// input channel (conv1 of every CNN), the input at (pixel j, run position r) is the one at
+// (j + 1, r - 1); GCC kept such values as scalars across the unrolled run loop, ran out of
+// registers beside the tile's accumulators, spilled them and broadcast them back from the
+// stack (Model-108's conv1 forward at 65 % of the FMA peak). Read through opaque(p), each
+// input is its FMA's broadcast memory operand; the arithmetic is unchanged.
+template <class T>
+inline T* opaque(T* p) {
+    asm("" : "+r"(p));
+    return p;
+}
+
 // dst[0..n) (+)= the first n lanes of v (n <= lanes): the padded tail of a tile
 template <class P, bool Add>
 inline void store_lanes(float* dst, const P& v, int n) {
