@@ -11,12 +11,10 @@
 #include "hps/version.hpp"
 
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,13 +22,10 @@ using namespace hps;
 
 namespace {
 
-struct fnv {
-    std::uint64_t h = 1469598103934665603ull;
-    void bytes(const void* p, std::size_t n) {
-        const auto* c = static_cast<const unsigned char*>(p);
-        for (std::size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ull;
-    }
-    void floats(const float* p, std::size_t n) { bytes(p, n * sizeof(float)); }
+// the bytes a case computed, hashed as identities are (hps::fnv1a_hex, FNV-1a 64)
+struct digest {
+    std::string bytes;
+    void floats(const float* p, std::size_t n) { bytes.append(reinterpret_cast<const char*>(p), n * sizeof(float)); }
 };
 
 // inputs and targets from the runtime's generator (integers, so the same on every machine)
@@ -41,7 +36,7 @@ std::vector<float> uniform_values(std::size_t n, rng& gen) {
 }
 
 template <class Net, int B>
-std::uint64_t train_case(loss_kind loss, optimizer_config opt_config, std::uint64_t seed) {
+std::string train_case(loss_kind loss, optimizer_config opt_config, std::uint64_t seed) {
     using inst_t = typename Net::template instance<B>;
     auto net = std::make_unique<inst_t>();
     rng init(seed), data(seed + 1), drop(seed + 2);
@@ -57,7 +52,7 @@ std::uint64_t train_case(loss_kind loss, optimizer_config opt_config, std::uint6
     context ctx;
     ctx.gen = &drop;
     std::vector<float> dy(std::size_t(out) * B);
-    fnv h;
+    digest h;
     for (int step = 0; step < 4; ++step) {
         ctx.mode = phase::train;
         net->zero_grads();
@@ -74,7 +69,7 @@ std::uint64_t train_case(loss_kind loss, optimizer_config opt_config, std::uint6
     h.floats(net->params(), inst_t::num_params);
     ctx.mode = phase::infer;
     h.floats(net->forward(x.data(), ctx), std::size_t(out) * B);
-    return h.h;
+    return fnv1a_hex(h.bytes);
 }
 
 optimizer_config optimizer_of(optimizer_kind k, double lr) { return optimizer_config{k}.set(optimizer_setting::lr, lr); }
@@ -93,7 +88,7 @@ using rnn = network<shape<10, 3>, lstm<8, true>, gru<6>, dense<2, hps::tanh>, de
 // dense layers the width of the register tiles, batch norm between
 using mlp = network<shape<40>, dense<32, relu>, batchnorm, dense<16, linear>, dense<4>>;
 
-std::map<std::string, std::uint64_t> compute() {
+std::map<std::string, std::string> compute() {
     optimizer_config momentum = optimizer_of(optimizer_kind::momentum, 0.05);
     momentum.set(optimizer_setting::nesterov, 1);
     optimizer_config adamw = optimizer_of(optimizer_kind::adamw, 3e-3);
@@ -110,15 +105,10 @@ std::map<std::string, std::uint64_t> compute() {
     };
 }
 
-std::string block(const std::map<std::string, std::uint64_t>& cases) {
-    std::ostringstream s;
-    s << "version " << numerics_version << "\n";
-    for (const auto& [name, hash] : cases) {
-        char hex[17];
-        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-        s << hex << " " << name << "\n";
-    }
-    return s.str();
+std::string block(const std::map<std::string, std::string>& cases) {
+    std::string s = "version " + std::to_string(numerics_version) + "\n";
+    for (const auto& [name, hash] : cases) s += hash + " " + name + "\n";
+    return s;
 }
 
 }  // namespace
