@@ -192,7 +192,7 @@ result_counts link_results(const fs::path& root, const study& s, const emit_opti
         point_row row;
         row.identity = e.path().filename().string();
         const point_state st = read_point_state(root.string(), row);
-        if (st.finished() && st.runtime != opt.runtime_version) ++c.other_runtime;
+        if (st.from_other_runtime(opt.runtime_version)) ++c.other_runtime;
     }
     return c;
 }

@@ -268,9 +268,8 @@ int status(const args& a) {
         for (const auto& o : outside) {
             std::string axes;
             for (const auto& a : o.row.axis_values) axes += (axes.empty() ? "" : ", ") + a;
-            // a result of another runtime's numbers (hps/version.hpp): no grid of this hpsgen owns it
             std::string runtime;
-            if (o.state.finished() && o.state.runtime != hps::runtime_identity())
+            if (o.state.from_other_runtime(hps::runtime_identity()))
                 runtime = "  computed by another runtime (" +
                           (o.state.runtime.empty() ? std::string("an hpsgen before result.json recorded it") : o.state.runtime) + ")";
             std::printf("  results/%s  %s  %s%s%s\n", o.row.identity.c_str(), o.state.status.c_str(),

@@ -88,6 +88,9 @@ struct point_state {
     bool finished() const {
         return status == "done" || status == "early_stopped" || status == "diverged" || status == "halved";
     }
+    // a finished result that a runtime other than `current` computed (hps/version.hpp): no
+    // grid of an hpsgen with `current` owns it
+    bool from_other_runtime(const std::string& current) const { return finished() && runtime != current; }
     std::optional<double> best_value(const std::string& metric) const;
 };
 

@@ -1,8 +1,9 @@
 // What a trainer reports in its run folder, as text built from plain values:
 //   metrics.csv   hps/train/metrics_csv.hpp
-//   result.json   status, the runtime that computed it, axes, parameters, selection, optimizer, thresholds, the best
-//                 evaluation (a classes target's per-class scores, a binary target's ROC
-//                 and precision-recall curves), the test evaluation, wall time and threads
+//   result.json   status, the runtime that computed it, axes, parameters, selection,
+//                 optimizer, thresholds, the best evaluation (a classes target's per-class
+//                 scores, a binary target's ROC and precision-recall curves), the test
+//                 evaluation, wall time and threads
 // The trainer (hps/train/trainer.hpp) keeps the rows and the run's progress and calls
 // these; every file is written atomically (write_file_atomic, hps/io.hpp).
 #pragma once

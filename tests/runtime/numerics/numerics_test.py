@@ -16,7 +16,6 @@ recorded for the current version, or when none is recorded. Checked to fail with
 """
 import csv
 import hashlib
-import io
 import json
 import os
 import sys

@@ -28,12 +28,8 @@ struct digest {
     void floats(const float* p, std::size_t n) { bytes.append(reinterpret_cast<const char*>(p), n * sizeof(float)); }
 };
 
-// inputs and targets from the runtime's generator (integers, so the same on every machine)
-std::vector<float> uniform_values(std::size_t n, rng& gen) {
-    std::vector<float> v(n);
-    for (auto& x : v) x = float(int(gen.below(2001)) - 1000) / 1000.0f;
-    return v;
-}
+// an input or target in [-1, 1] from the runtime's generator (integers: the same on every machine)
+float uniform_value(rng& gen) { return float(int(gen.below(2001)) - 1000) / 1000.0f; }
 
 template <class Net, int B>
 std::string train_case(loss_kind loss, optimizer_config opt_config, std::uint64_t seed) {
@@ -42,12 +38,13 @@ std::string train_case(loss_kind loss, optimizer_config opt_config, std::uint64_
     rng init(seed), data(seed + 1), drop(seed + 2);
     net->init(init);
     constexpr int out = inst_t::out_size;
-    const auto x = uniform_values(std::size_t(inst_t::in_size) * B, data);
+    std::vector<float> x(std::size_t(inst_t::in_size) * B);
+    for (auto& v : x) v = uniform_value(data);
     std::vector<float> t(std::size_t(loss_target_rows<out>(loss)) * B);
     for (auto& v : t)
         v = loss == loss_kind::softmax_ce ? float(data.below(out))
             : loss == loss_kind::bce      ? float(data.below(2))
-                                          : float(int(data.below(2001)) - 1000) / 1000.0f;
+                                          : uniform_value(data);
     optimizer opt(opt_config, inst_t::num_params);
     context ctx;
     ctx.gen = &drop;
@@ -74,7 +71,7 @@ std::string train_case(loss_kind loss, optimizer_config opt_config, std::uint64_
 
 optimizer_config optimizer_of(optimizer_kind k, double lr) { return optimizer_config{k}.set(optimizer_setting::lr, lr); }
 
-// conv2d (same, stride 2; valid), max and average pools, dropout, dense; ReLU, ELU, SELU
+// conv2d (same; valid), max and average pools, dropout, dense; ReLU, ELU, SELU
 using cnn_2d = network<shape<12, 12, 2>, conv2d<16, 3, 3, same, relu>, maxpool2d<2>, conv2d<8, 3, 3, valid, elu>,
                        avgpool2d<2>, flatten, dropout<0.25>, dense<16, selu>, dense<3>>;
 // conv1d, maxpool1d, avgpool1d, global average pool; tanh, softplus
